@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/policies"
+	"github.com/charter-registry/charter/seed"
+	"github.com/spf13/cobra"
+)
+
+// bootstrap loads the seed (policies and organization profile) and, on a
+// database without users, creates the first admin and prints its password
+// once. Running it again changes nothing.
+func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func() time.Time, out io.Writer) error {
+	by := audit.System("system:seed")
+	templates, err := policy.LoadTemplates(policies.Files)
+	if err != nil {
+		return err
+	}
+	created, err := policy.NewService(st.DB, now).Seed(ctx, by, templates)
+	if err != nil {
+		return fmt.Errorf("seeding policies: %w", err)
+	}
+	data, err := seed.Files.ReadFile("organization.yaml")
+	if err != nil {
+		return err
+	}
+	profile, err := org.ParseProfile(data)
+	if err != nil {
+		return err
+	}
+	orgCreated, err := org.NewService(st.DB, now).Seed(ctx, by, profile)
+	if err != nil {
+		return fmt.Errorf("seeding the organization profile: %w", err)
+	}
+	if created > 0 {
+		fmt.Fprintf(out, "Loaded %d policies, each published as version 1.0.\n", created)
+	}
+	if orgCreated {
+		fmt.Fprintf(out, "Loaded the organization profile of %s.\n", profile.Name)
+	}
+	users := auth.NewService(st.DB, now)
+	n, err := users.Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := auth.GeneratePassword()
+	if _, err := users.Create(ctx, by, auth.NewUser{Email: cfg.AdminEmail, Name: "Administrator", Role: auth.Admin, Password: pw}); err != nil {
+		return fmt.Errorf("creating the first admin: %w", err)
+	}
+	fmt.Fprintf(out, "\n  First admin created. This password is shown only once:\n\n    email:    %s\n    password: %s\n\n", cfg.AdminEmail, pw)
+	return nil
+}
+
+func newMigrateCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "migrate", Short: "Apply pending database migrations", Args: cobra.NoArgs}
+	sc := newStoreCommand(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), false)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		v, err := st.Migrate(cmd.Context())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "database schema at version %d (%s)\n", v, st.Dialect)
+		return nil
+	}
+	return cmd
+}
+
+func newSeedCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "seed", Short: "Load the policies and organization profile; create the first admin on an empty database", Args: cobra.NoArgs}
+	sc := newStoreCommand(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := bootstrap(cmd.Context(), st, sc.cfg, time.Now, stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "seed loaded")
+		return nil
+	}
+	return cmd
+}
+
+func newUserCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage operator accounts"}
+	add := &cobra.Command{Use: "add", Short: "Add a user and print a one-time password", Args: cobra.NoArgs}
+	sc := newStoreCommand(add)
+	var email, role, name string
+	add.Flags().StringVar(&email, "email", "", "the user's email (required)")
+	add.Flags().StringVar(&role, "role", "", "admin, editor, auditor or viewer (required)")
+	add.Flags().StringVar(&name, "name", "", "the user's name")
+	_ = add.MarkFlagRequired("email")
+	_ = add.MarkFlagRequired("role")
+	add.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		pw := auth.GeneratePassword()
+		u, err := auth.NewService(st.DB, time.Now).Create(cmd.Context(), cliActor(),
+			auth.NewUser{Email: email, Name: name, Role: auth.Role(role), Password: pw})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s added with role %s\npassword (shown once): %s\n", u.Email, u.Role, pw)
+		return nil
+	}
+
+	disable := &cobra.Command{Use: "disable", Short: "Disable a user: ends their sessions and revokes their API tokens at once", Args: cobra.NoArgs}
+	dsc := newStoreCommand(disable)
+	var demail string
+	disable.Flags().StringVar(&demail, "email", "", "the user's email (required)")
+	_ = disable.MarkFlagRequired("email")
+	disable.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := dsc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		users := auth.NewService(st.DB, time.Now)
+		u, err := users.ByEmail(cmd.Context(), demail)
+		if err != nil {
+			return err
+		}
+		if _, err := users.Disable(cmd.Context(), cliActor(), u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s disabled; their sessions and API tokens no longer work\n", u.Email)
+		return nil
+	}
+
+	list := &cobra.Command{Use: "list", Short: "List users", Args: cobra.NoArgs}
+	lsc := newStoreCommand(list)
+	list.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := lsc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		us, err := auth.NewService(st.DB, time.Now).List(cmd.Context())
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			state := "active"
+			if !u.Active() {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "%-40s %-8s %s\n", u.Email, u.Role, state)
+		}
+		return nil
+	}
+	cmd.AddCommand(add, disable, list)
+	return cmd
+}
+
+// parseExpiry reads durations such as 90d, 12h or 30m.
+func parseExpiry(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("--expires %q: use a number of days such as 90d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--expires %q: use a duration such as 90d or 12h", s)
+	}
+	return d, nil
+}
+
+// maxTokenLifetime keeps every API token expiring (SECURITY.md).
+const maxTokenLifetime = 366 * 24 * time.Hour
+
+func newTokenCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens"}
+	create := &cobra.Command{Use: "create", Short: "Create an API token for a user and print it once", Args: cobra.NoArgs}
+	sc := newStoreCommand(create)
+	var email, name, expires string
+	create.Flags().StringVar(&email, "email", "", "the user the token acts as (required)")
+	create.Flags().StringVar(&name, "name", "", "what the token is for, e.g. \"HRIS sync\" (required)")
+	create.Flags().StringVar(&expires, "expires", "90d", "lifetime, such as 90d or 12h; at most 366d")
+	_ = create.MarkFlagRequired("email")
+	_ = create.MarkFlagRequired("name")
+	create.RunE = func(cmd *cobra.Command, _ []string) error {
+		ttl, err := parseExpiry(expires)
+		if err != nil {
+			return err
+		}
+		if ttl > maxTokenLifetime {
+			return fmt.Errorf("--expires %q: at most 366d", expires)
+		}
+		st, err := sc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		secret, t, err := auth.NewService(st.DB, time.Now).CreateToken(cmd.Context(), cliActor(), email, name, ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %q created for %s, expires %s\n%s\n", t.Name, auth.NormalizeEmail(email),
+			t.ExpiresAt.UTC().Format(time.RFC3339), secret)
+		return nil
+	}
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func newAuditCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit trail"}
+	verify := &cobra.Command{Use: "verify", Short: "Recompute the audit trail's hash chain and report the first broken event", Args: cobra.NoArgs}
+	sc := newStoreCommand(verify)
+	verify.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), false)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		res, err := audit.Verify(cmd.Context(), st.DB)
+		if err != nil {
+			return err
+		}
+		if res.Break != nil {
+			fmt.Fprintf(stdout, "FAILED: seq %d: %s (%d events verified before it)\n", res.Break.Seq, res.Break.Reason, res.Events)
+			return exitError{}
+		}
+		fmt.Fprintf(stdout, "ok: %d events, head %s\n", res.Events, res.Head)
+		return nil
+	}
+	cmd.AddCommand(verify)
+	return cmd
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/server"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Migrate the database, load the seed on first start, and serve the dashboard, API and public pages",
+		Args:  cobra.NoArgs,
+	}
+	sc := newStoreCommand(cmd)
+	sc.binder.ServeFlags(&sc.cfg)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		st, err := sc.open(ctx, true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		logger := sc.cfg.Logger(stderr)
+		now := time.Now
+		if err := bootstrap(ctx, st, sc.cfg, now, stdout); err != nil {
+			return err
+		}
+		users := auth.NewService(st.DB, now)
+		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
+		srv, err := server.New(server.Options{
+			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
+			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
+			Sessions: sessions, Version: version,
+		})
+		if err != nil {
+			return err
+		}
+		httpSrv := &http.Server{
+			Addr:              sc.cfg.Addr,
+			Handler:           srv.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+		}
+		go sweepSessions(ctx, sessions, logger.Error)
+		errc := make(chan error, 1)
+		go func() { errc <- httpSrv.ListenAndServe() }()
+		logger.Info("charter listening", "addr", sc.cfg.Addr, "base_url", sc.cfg.BaseURL, "database", string(st.Dialect), "version", version)
+		fmt.Fprintf(stdout, "Charter %s is serving %s (listening on %s, %s database)\n", version, sc.cfg.BaseURL, sc.cfg.Addr, st.Dialect)
+		select {
+		case err := <-errc:
+			return fmt.Errorf("listening on %s: %w", sc.cfg.Addr, err)
+		case <-ctx.Done():
+		}
+		logger.Info("shutting down: draining requests", "timeout", sc.cfg.ShutdownTimeout.String())
+		shutCtx, cancel := context.WithTimeout(context.Background(), sc.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := httpSrv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shutting down: %w", err)
+		}
+		logger.Info("stopped")
+		return nil
+	}
+	return cmd
+}
+
+// sweepSessions deletes expired sessions every ten minutes until ctx ends.
+func sweepSessions(ctx context.Context, s *auth.SessionStore, logError func(string, ...any)) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+				logError("deleting expired sessions", "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,297 @@
+// Package audit keeps Charter's append-only, hash-chained audit trail. Every
+// change to a register appends one event in the transaction that makes the
+// change; each event's hash covers the previous event's hash, so an edited,
+// inserted or deleted row breaks the chain at that row.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// GenesisHash is the previous hash of the first event.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// pgChainLock is the PostgreSQL advisory lock that serialises appends, so
+// that two instances never fork the chain.
+const pgChainLock = 0x636861727465 // "charte"
+
+// Actor is who (or what) made a change, and from where.
+type Actor struct {
+	UserID    int64 // 0 for the system or an anonymous visitor
+	Label     string
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// System returns an actor for work done by Charter itself or its CLI.
+func System(label string) Actor { return Actor{Label: label} }
+
+// Event is one row of the trail.
+type Event struct {
+	Seq        int64 `gorm:"primaryKey;autoIncrement:false"`
+	OccurredAt time.Time
+	ActorID    *int64
+	Actor      string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	BeforeJSON string
+	AfterJSON  string
+	ClientIP   string `gorm:"column:client_ip"`
+	UserAgent  string
+	RequestID  string
+	PrevHash   string
+	Hash       string
+}
+
+// TableName is the table of the trail.
+func (Event) TableName() string { return "audit_events" }
+
+// Entry is what a change reports about itself.
+type Entry struct {
+	At         time.Time
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Before     any
+	After      any
+}
+
+// Append writes e as the next event of the chain inside tx, which must be
+// the transaction making the change.
+func Append(tx *gorm.DB, by Actor, e Entry) error {
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", pgChainLock).Error; err != nil {
+			return fmt.Errorf("audit: locking chain: %w", err)
+		}
+	}
+	var head Event
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&head).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		head = Event{Seq: 0, Hash: GenesisHash}
+	case err != nil:
+		return fmt.Errorf("audit: reading chain head: %w", err)
+	}
+	before, err := encodeState(e.Before)
+	if err != nil {
+		return err
+	}
+	after, err := encodeState(e.After)
+	if err != nil {
+		return err
+	}
+	at := e.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ev := Event{
+		Seq:        head.Seq + 1,
+		OccurredAt: at.UTC().Truncate(time.Microsecond),
+		Actor:      by.Label,
+		Action:     e.Action,
+		ObjectType: e.ObjectType,
+		ObjectID:   e.ObjectID,
+		BeforeJSON: before,
+		AfterJSON:  after,
+		ClientIP:   by.IP,
+		UserAgent:  truncate(by.UserAgent, 512),
+		RequestID:  by.RequestID,
+		PrevHash:   head.Hash,
+	}
+	if by.UserID != 0 {
+		id := by.UserID
+		ev.ActorID = &id
+	}
+	ev.Hash = ev.ComputeHash()
+	if err := tx.Create(&ev).Error; err != nil {
+		return fmt.Errorf("audit: appending %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+func encodeState(v any) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("audit: encoding state: %w", err)
+	}
+	return string(b), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// ComputeHash returns the SHA-256 of the event's fields and its previous
+// hash. Each field is length-prefixed, so no two different events encode
+// to the same bytes.
+func (e *Event) ComputeHash() string {
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	actorID := ""
+	if e.ActorID != nil {
+		actorID = strconv.FormatInt(*e.ActorID, 10)
+	}
+	field("charter-audit-v1")
+	field(strconv.FormatInt(e.Seq, 10))
+	field(e.OccurredAt.UTC().Format(time.RFC3339Nano))
+	field(actorID)
+	field(e.Actor)
+	field(e.Action)
+	field(e.ObjectType)
+	field(e.ObjectID)
+	field(e.BeforeJSON)
+	field(e.AfterJSON)
+	field(e.ClientIP)
+	field(e.UserAgent)
+	field(e.RequestID)
+	field(e.PrevHash)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Break describes the first event at which the chain fails.
+type Break struct {
+	Seq    int64
+	Reason string
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit trail broken at seq %d: %s", b.Seq, b.Reason)
+}
+
+// Verification is the outcome of checking the whole chain.
+type Verification struct {
+	Events int64
+	Head   string
+	Break  *Break // nil when the chain is whole
+}
+
+// Verify recomputes every hash in order and reports the first event that
+// does not match, is missing, or does not link to its predecessor.
+func Verify(ctx context.Context, db *gorm.DB) (Verification, error) {
+	const batch = 1000
+	res := Verification{Head: GenesisHash}
+	prev := GenesisHash
+	var last int64
+	for {
+		var rows []Event
+		if err := db.WithContext(ctx).Where("seq > ?", last).Order("seq").Limit(batch).Find(&rows).Error; err != nil {
+			return res, fmt.Errorf("audit: reading events: %w", err)
+		}
+		for i := range rows {
+			ev := &rows[i]
+			switch {
+			case ev.Seq != last+1:
+				res.Break = &Break{Seq: last + 1, Reason: fmt.Sprintf("event missing: next event found is seq %d", ev.Seq)}
+			case ev.PrevHash != prev:
+				res.Break = &Break{Seq: ev.Seq, Reason: "previous-hash link does not match the hash of seq " + strconv.FormatInt(last, 10)}
+			case ev.ComputeHash() != ev.Hash:
+				res.Break = &Break{Seq: ev.Seq, Reason: "contents do not match the stored hash (row altered)"}
+			}
+			if res.Break != nil {
+				return res, nil
+			}
+			prev, last = ev.Hash, ev.Seq
+			res.Events++
+			res.Head = ev.Hash
+		}
+		if len(rows) < batch {
+			return res, nil
+		}
+	}
+}
+
+// Filter selects events for the audit page.
+type Filter struct {
+	Actor      string // substring of the actor label, case-insensitive
+	ObjectType string
+	ObjectID   string
+	Action     string // exact action, or a prefix ending in "."
+	From, To   time.Time
+	BeforeSeq  int64 // page cursor: only events older than this
+	Limit      int
+}
+
+// Page is one page of events, newest first.
+type Page struct {
+	Events []Event
+	// NextBefore is the cursor of the next page, 0 when this is the last.
+	NextBefore int64
+}
+
+// List returns events matching f, newest first.
+func List(ctx context.Context, db *gorm.DB, f Filter) (Page, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	q := db.WithContext(ctx).Model(&Event{})
+	if f.Actor != "" {
+		q = q.Where("LOWER(actor) LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(f.Actor))+"%")
+	}
+	if f.ObjectType != "" {
+		q = q.Where("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		q = q.Where("object_id = ?", f.ObjectID)
+	}
+	if strings.HasSuffix(f.Action, ".") {
+		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+	} else if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("occurred_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("occurred_at < ?", f.To.UTC())
+	}
+	if f.BeforeSeq > 0 {
+		q = q.Where("seq < ?", f.BeforeSeq)
+	}
+	var rows []Event
+	if err := q.Order("seq DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return Page{}, fmt.Errorf("audit: listing: %w", err)
+	}
+	p := Page{Events: rows}
+	if len(rows) > f.Limit {
+		p.Events = rows[:f.Limit]
+		p.NextBefore = p.Events[f.Limit-1].Seq
+	}
+	return p, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Facets lists the distinct actions and object types, for filter menus.
+func Facets(ctx context.Context, db *gorm.DB) (actions, objectTypes []string, err error) {
+	if err = db.WithContext(ctx).Model(&Event{}).Distinct().Order("action").Pluck("action", &actions).Error; err != nil {
+		return nil, nil, err
+	}
+	err = db.WithContext(ctx).Model(&Event{}).Distinct().Order("object_type").Pluck("object_type", &objectTypes).Error
+	return actions, objectTypes, err
+}

@@ -1,0 +1,260 @@
+// Package auth keeps operator accounts: users and their roles, passwords,
+// dashboard sessions and API tokens.
+package auth
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"gorm.io/gorm"
+)
+
+// User is an operator account.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash string `json:"-"`
+	DisabledAt   *time.Time
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Active reports whether the user may sign in.
+func (u *User) Active() bool { return u.DisabledAt == nil }
+
+// Actor returns the audit actor for u, with the request's details.
+func (u *User) Actor(ip, userAgent, requestID string) audit.Actor {
+	return audit.Actor{UserID: u.ID, Label: u.Email, IP: ip, UserAgent: userAgent, RequestID: requestID}
+}
+
+// userState is what the audit trail records of a user (never the hash).
+type userState struct {
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Role     Role   `json:"role"`
+	Disabled bool   `json:"disabled"`
+}
+
+func (u *User) state() userState {
+	return userState{Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.DisabledAt != nil}
+}
+
+// Errors of the user service.
+var (
+	ErrUserNotFound    = apperr.New(apperr.NotFound, "no such user")
+	ErrBadCredentials  = apperr.New(apperr.Unauthorized, "email or password is wrong")
+	ErrUserExists      = apperr.New(apperr.Conflict, "a user with this email already exists")
+	ErrTokenInvalid    = apperr.New(apperr.Unauthorized, "API token is missing, unknown, expired or revoked")
+	ErrAlreadyDisabled = apperr.New(apperr.Conflict, "the user is already disabled")
+)
+
+// Service manages users, API tokens and their sessions.
+type Service struct {
+	db        *gorm.DB
+	now       func() time.Time
+	passwords *PasswordChecker
+	// dummyHash is verified against when the email is unknown, so that a
+	// miss costs as much time as a wrong password.
+	dummyHash string
+}
+
+// NewService returns a Service on db with the given clock.
+func NewService(db *gorm.DB, now func() time.Time) *Service {
+	h, err := HashPassword("charter-timing-equaliser")
+	if err != nil {
+		panic(err)
+	}
+	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h}
+}
+
+// NormalizeEmail is the form in which emails are stored and compared.
+func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// NewUser is the input of Create.
+type NewUser struct {
+	Email    string `validate:"required,email,max=254"`
+	Name     string `validate:"max=200"`
+	Role     Role   `validate:"required"`
+	Password string
+}
+
+// Create adds a user. Errors: Invalid (naming the field), ErrUserExists.
+func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User, error) {
+	in.Email = NormalizeEmail(in.Email)
+	fields := map[string]string{}
+	if in.Email == "" || !strings.Contains(in.Email, "@") || len(in.Email) > 254 {
+		fields["email"] = "must be an email address"
+	}
+	if !in.Role.Valid() {
+		fields["role"] = "must be one of admin, editor, auditor, viewer"
+	}
+	if msg := s.passwords.Check(in.Password, in.Email); msg != "" {
+		fields["password"] = msg
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Fields(fields)
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	u := User{Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&u).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return ErrUserExists
+			}
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.created", ObjectType: "user",
+			ObjectID: strconv.FormatInt(u.ID, 10), After: u.state()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Count returns the number of users.
+func (s *Service) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&User{}).Count(&n).Error
+	return n, err
+}
+
+// Get returns a user by ID. Errors: ErrUserNotFound.
+func (s *Service) Get(ctx context.Context, id int64) (*User, error) {
+	var u User
+	err := s.db.WithContext(ctx).First(&u, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrUserNotFound
+	}
+	return &u, err
+}
+
+// ByEmail returns a user by email. Errors: ErrUserNotFound.
+func (s *Service) ByEmail(ctx context.Context, email string) (*User, error) {
+	var u User
+	err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrUserNotFound
+	}
+	return &u, err
+}
+
+// List returns every user, by email.
+func (s *Service) List(ctx context.Context) ([]User, error) {
+	var us []User
+	err := s.db.WithContext(ctx).Order("email").Find(&us).Error
+	return us, err
+}
+
+// Authenticate checks an email and password and records the attempt in the
+// audit trail, success or failure. from carries the request's IP, user
+// agent and request ID. Errors: ErrBadCredentials (for an unknown email, a
+// wrong password and a disabled user alike, so that accounts cannot be
+// enumerated).
+func (s *Service) Authenticate(ctx context.Context, email, password string, from audit.Actor) (*User, error) {
+	email = NormalizeEmail(email)
+	var u User
+	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, err
+	}
+	found := err == nil
+	hash := s.dummyHash
+	if found {
+		hash = u.PasswordHash
+	}
+	ok := VerifyPassword(hash, password) && found
+	reason := ""
+	switch {
+	case !found:
+		reason = "unknown email"
+	case !ok:
+		reason = "wrong password"
+	case !u.Active():
+		ok, reason = false, "user disabled"
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		by := from
+		by.Label = email
+		if found {
+			by.UserID = u.ID
+		}
+		entry := audit.Entry{At: now, ObjectType: "user", ObjectID: email,
+			After: map[string]string{"factor": "password"}}
+		if found {
+			entry.ObjectID = strconv.FormatInt(u.ID, 10)
+		}
+		if !ok {
+			entry.Action = "auth.login.failed"
+			entry.After = map[string]string{"factor": "password", "reason": reason}
+			return audit.Append(tx, by, entry)
+		}
+		entry.Action = "auth.login.succeeded"
+		if err := tx.Model(&u).Update("last_login_at", now).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, entry)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrBadCredentials
+	}
+	return &u, nil
+}
+
+// RecordLogout notes a sign-out in the audit trail.
+func (s *Service) RecordLogout(ctx context.Context, by audit.Actor) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return audit.Append(tx, by, audit.Entry{At: s.now(), Action: "auth.logout", ObjectType: "user",
+			ObjectID: strconv.FormatInt(by.UserID, 10)})
+	})
+}
+
+// Disable stops a user from signing in and ends all of their sessions and
+// API tokens at once. Errors: ErrUserNotFound, ErrAlreadyDisabled.
+func (s *Service) Disable(ctx context.Context, by audit.Actor, id int64) (*User, error) {
+	var u User
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrUserNotFound
+		} else if err != nil {
+			return err
+		}
+		if !u.Active() {
+			return ErrAlreadyDisabled
+		}
+		before := u.state()
+		u.DisabledAt, u.UpdatedAt = &now, now
+		if err := tx.Model(&u).Updates(map[string]any{"disabled_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", u.ID).Delete(&sessionRow{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.disabled", ObjectType: "user",
+			ObjectID: strconv.FormatInt(u.ID, 10), Before: before, After: u.state()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}

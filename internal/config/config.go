@@ -1,0 +1,180 @@
+// Package config holds Charter's settings. Every setting is a flag and a
+// CHARTER_* environment variable; a flag given on the command line wins over
+// the variable, which wins over the default.
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the complete set of settings.
+type Config struct {
+	Addr               string
+	DataDir            string
+	DatabaseURL        string
+	BaseURL            string
+	LogLevel           string
+	LogFormat          string
+	TrustedProxies     []string
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	AdminEmail         string
+	ShutdownTimeout    time.Duration
+}
+
+// Defaults returns the settings used when nothing is given.
+func Defaults() Config {
+	return Config{
+		Addr:               ":8080",
+		DataDir:            "./data",
+		BaseURL:            "http://localhost:8080",
+		LogLevel:           "info",
+		LogFormat:          "json",
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionLifetime:    12 * time.Hour,
+		AdminEmail:         "admin@example.com",
+		ShutdownTimeout:    30 * time.Second,
+	}
+}
+
+// envBinding remembers which flag reads which variable.
+type envBinding struct{ flag, env string }
+
+// Binder registers flags on a flag set and applies CHARTER_* variables to the
+// flags not given on the command line.
+type Binder struct {
+	fs       *pflag.FlagSet
+	bindings []envBinding
+}
+
+// NewBinder returns a Binder for fs.
+func NewBinder(fs *pflag.FlagSet) *Binder { return &Binder{fs: fs} }
+
+func (b *Binder) note(name, env string) {
+	b.bindings = append(b.bindings, envBinding{name, env})
+}
+
+// usage appends the variable name to a flag's help text.
+func usage(text, env string) string { return text + " (env " + env + ")" }
+
+// StoreFlags registers the settings every command that opens the database needs.
+func (b *Binder) StoreFlags(c *Config) {
+	b.fs.StringVar(&c.DataDir, "data-dir", c.DataDir, usage("directory for the database file, keys and uploads; created if missing", "CHARTER_DATA_DIR"))
+	b.note("data-dir", "CHARTER_DATA_DIR")
+	b.fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, usage("database: sqlite://PATH, or a postgres:// URL for PostgreSQL (default sqlite://<data-dir>/charter.db)", "CHARTER_DATABASE_URL"))
+	b.note("database-url", "CHARTER_DATABASE_URL")
+	b.fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, usage("log level: debug, info, warn or error", "CHARTER_LOG_LEVEL"))
+	b.note("log-level", "CHARTER_LOG_LEVEL")
+	b.fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, usage("log format: json or text", "CHARTER_LOG_FORMAT"))
+	b.note("log-format", "CHARTER_LOG_FORMAT")
+	b.fs.StringVar(&c.AdminEmail, "admin-email", c.AdminEmail, usage("email of the first admin, created with a one-time password on an empty database", "CHARTER_ADMIN_EMAIL"))
+	b.note("admin-email", "CHARTER_ADMIN_EMAIL")
+}
+
+// ServeFlags registers the settings of the HTTP server.
+func (b *Binder) ServeFlags(c *Config) {
+	b.fs.StringVar(&c.Addr, "addr", c.Addr, usage("address to listen on", "CHARTER_ADDR"))
+	b.note("addr", "CHARTER_ADDR")
+	b.fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, usage("public base URL, used in emailed links; https enables Secure __Host- cookies and HSTS", "CHARTER_BASE_URL"))
+	b.note("base-url", "CHARTER_BASE_URL")
+	b.fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, usage("comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is trusted; empty trusts none", "CHARTER_TRUSTED_PROXIES"))
+	b.note("trusted-proxies", "CHARTER_TRUSTED_PROXIES")
+	b.fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, usage("sign out a dashboard session after this long without a request", "CHARTER_SESSION_IDLE_TIMEOUT"))
+	b.note("session-idle-timeout", "CHARTER_SESSION_IDLE_TIMEOUT")
+	b.fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, usage("sign out a dashboard session this long after sign-in, whatever its activity", "CHARTER_SESSION_LIFETIME"))
+	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
+	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
+	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
+}
+
+// ApplyEnv sets every flag not given on the command line from its variable.
+func (b *Binder) ApplyEnv(lookup func(string) (string, bool)) error {
+	for _, bd := range b.bindings {
+		f := b.fs.Lookup(bd.flag)
+		if f == nil || f.Changed {
+			continue
+		}
+		v, ok := lookup(bd.env)
+		if !ok {
+			continue
+		}
+		if f.Value.Type() == "stringSlice" {
+			// An empty variable means "none"; pflag's Set would add "".
+			if err := f.Value.(pflag.SliceValue).Replace(splitList(v)); err != nil {
+				return fmt.Errorf("%s: %w", bd.env, err)
+			}
+			continue
+		}
+		if err := f.Value.Set(v); err != nil {
+			return fmt.Errorf("%s=%q: %w", bd.env, v, err)
+		}
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Finish fills derived values and checks the settings, naming the bad one.
+func (c *Config) Finish() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "charter.db")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("log-format: %q is not json or text", c.LogFormat)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base-url: %q is not an absolute http(s) URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			return fmt.Errorf("trusted-proxies: %q is not a CIDR range such as 10.0.0.0/8", p)
+		}
+	}
+	if c.SessionIdleTimeout <= 0 || c.SessionLifetime <= 0 {
+		return fmt.Errorf("session-idle-timeout and session-lifetime must be positive")
+	}
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		return fmt.Errorf("session-idle-timeout (%s) must not exceed session-lifetime (%s)", c.SessionIdleTimeout, c.SessionLifetime)
+	}
+	return nil
+}
+
+// Secure reports whether Charter is served over HTTPS.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Logger builds the process logger from the settings.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,138 @@
+// Package org keeps the organization profile: the company, its legal
+// entities, its DPO and privacy contacts, hosting regions and certifications.
+package org
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"gopkg.in/yaml.v3"
+	"gorm.io/gorm"
+)
+
+// Organization is the company Charter keeps records for.
+type Organization struct {
+	ID             int64
+	Name           string
+	Website        string
+	PrivacyEmail   string
+	SecurityEmail  string
+	DPOName        string `gorm:"column:dpo_name"`
+	DPOTitle       string `gorm:"column:dpo_title"`
+	DPOEmail       string `gorm:"column:dpo_email"`
+	DPOPublic      bool   `gorm:"column:dpo_public"`
+	HostingRegions string // one region per line
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LegalEntities  []LegalEntity   `gorm:"foreignKey:OrganizationID"`
+	Certifications []Certification `gorm:"foreignKey:OrganizationID"`
+}
+
+// Regions returns the hosting regions offered.
+func (o *Organization) Regions() []string {
+	if o.HostingRegions == "" {
+		return nil
+	}
+	return strings.Split(o.HostingRegions, "\n")
+}
+
+// LegalEntity is a company of the group.
+type LegalEntity struct {
+	ID                    int64  `yaml:"-"`
+	OrganizationID        int64  `yaml:"-"`
+	Name                  string `yaml:"name"`
+	Country               string `yaml:"country"`
+	RegistrationNumber    string `yaml:"registration_number"`
+	AuthorityRegistration string `yaml:"authority_registration"`
+}
+
+// Certification is an attestation such as a SOC 2 report.
+type Certification struct {
+	ID             int64      `yaml:"-"`
+	OrganizationID int64      `yaml:"-"`
+	Framework      string     `yaml:"framework"`
+	Type           string     `yaml:"type"`
+	Auditor        string     `yaml:"auditor"`
+	PeriodStart    *time.Time `yaml:"period_start"`
+	PeriodEnd      *time.Time `yaml:"period_end"`
+	ReportDate     *time.Time `yaml:"report_date"`
+	Public         bool       `yaml:"public"`
+}
+
+// profileFile is the layout of seed/organization.yaml.
+type profileFile struct {
+	Name          string `yaml:"name"`
+	Website       string `yaml:"website"`
+	SecurityEmail string `yaml:"security_email"`
+	PrivacyEmail  string `yaml:"privacy_email"`
+	DPO           struct {
+		Name   string `yaml:"name"`
+		Title  string `yaml:"title"`
+		Email  string `yaml:"email"`
+		Public bool   `yaml:"public"`
+	} `yaml:"dpo"`
+	HostingRegions []string        `yaml:"hosting_regions"`
+	LegalEntities  []LegalEntity   `yaml:"legal_entities"`
+	Certifications []Certification `yaml:"certifications"`
+}
+
+// ParseProfile reads an organization profile file.
+func ParseProfile(data []byte) (*Organization, error) {
+	var f profileFile
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("organization profile: %w", err)
+	}
+	if strings.TrimSpace(f.Name) == "" {
+		return nil, errors.New("organization profile: name is required")
+	}
+	return &Organization{Name: f.Name, Website: f.Website, SecurityEmail: f.SecurityEmail, PrivacyEmail: f.PrivacyEmail,
+		DPOName: f.DPO.Name, DPOTitle: f.DPO.Title, DPOEmail: f.DPO.Email, DPOPublic: f.DPO.Public,
+		HostingRegions: strings.Join(f.HostingRegions, "\n"), LegalEntities: f.LegalEntities,
+		Certifications: f.Certifications}, nil
+}
+
+// Service reads and seeds the profile.
+type Service struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+// NewService returns a Service on db with the given clock.
+func NewService(db *gorm.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
+
+// Get returns the profile, or nil when none has been loaded.
+func (s *Service) Get(ctx context.Context) (*Organization, error) {
+	var o Organization
+	err := s.db.WithContext(ctx).Preload("LegalEntities").Preload("Certifications").Order("id").Take(&o).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	return &o, err
+}
+
+// Seed stores the profile when there is none yet; an existing profile,
+// possibly edited since, is left alone. It reports whether it wrote.
+func (s *Service) Seed(ctx context.Context, by audit.Actor, o *Organization) (bool, error) {
+	created := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Organization{}).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		o.CreatedAt, o.UpdatedAt = now, now
+		if err := tx.Create(o).Error; err != nil {
+			return err
+		}
+		created = true
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "organization.seeded", ObjectType: "organization",
+			ObjectID: fmt.Sprint(o.ID), After: o})
+	})
+	return created, err
+}

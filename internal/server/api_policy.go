@@ -1,0 +1,254 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/labstack/echo/v4"
+)
+
+// listResponse is the shape of every API list.
+type listResponse[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+type versionJSON struct {
+	Version       string     `json:"version"`
+	Status        string     `json:"status"`
+	Material      bool       `json:"material"`
+	ChangeSummary string     `json:"change_summary"`
+	SHA256        string     `json:"sha256,omitempty"`
+	Author        string     `json:"author"`
+	ApprovedBy    string     `json:"approved_by,omitempty"`
+	ApprovedAt    *time.Time `json:"approved_at,omitempty"`
+	PublishedBy   string     `json:"published_by,omitempty"`
+	PublishedAt   *time.Time `json:"published_at,omitempty"`
+	SupersededAt  *time.Time `json:"superseded_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Body          string     `json:"body,omitempty"`
+}
+
+func toVersionJSON(v *policy.Version, withBody bool) *versionJSON {
+	if v == nil {
+		return nil
+	}
+	j := &versionJSON{Version: v.Number(), Status: string(v.Status), Material: v.Material, ChangeSummary: v.ChangeSummary,
+		SHA256: v.SHA256, Author: v.Author, ApprovedBy: v.ApprovedBy, ApprovedAt: utc(v.ApprovedAt),
+		PublishedBy: v.PublishedBy, PublishedAt: utc(v.PublishedAt), SupersededAt: utc(v.SupersededAt), CreatedAt: v.CreatedAt.UTC()}
+	if withBody {
+		j.Body = v.Body
+	}
+	return j
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type policyJSON struct {
+	Slug                 string       `json:"slug"`
+	Title                string       `json:"title"`
+	OwnerRole            string       `json:"owner_role"`
+	ReviewIntervalMonths int          `json:"review_interval_months"`
+	TSC                  []string     `json:"tsc"`
+	Status               string       `json:"status"`
+	ReviewState          string       `json:"review_state"`
+	NextReviewAt         *time.Time   `json:"next_review_at"`
+	LastReviewedAt       *time.Time   `json:"last_reviewed_at"`
+	CurrentVersion       *versionJSON `json:"current_version"`
+	PendingVersion       *versionJSON `json:"pending_version"`
+}
+
+func toPolicyJSON(s *policy.Summary, withBody bool) policyJSON {
+	return policyJSON{Slug: s.Slug, Title: s.Title, OwnerRole: s.OwnerRole, ReviewIntervalMonths: s.ReviewIntervalMonths,
+		TSC: s.Criteria(), Status: s.StatusLabel(), ReviewState: string(s.Review), NextReviewAt: utc(s.NextReviewAt),
+		LastReviewedAt: utc(s.LastReviewedAt), CurrentVersion: toVersionJSON(s.Current, withBody),
+		PendingVersion: toVersionJSON(s.Pending, false)}
+}
+
+// offsetCursor is an opaque cursor over a sorted list.
+func encodeCursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+}
+
+func decodeCursor(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	n, err := strconv.Atoi(string(b[2:]))
+	if err != nil || n < 0 {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	return n, nil
+}
+
+func parseLimit(s string, def, maxLimit int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
+	}
+	return n, nil
+}
+
+func (s *Server) apiListPolicies(c echo.Context) error {
+	limit, err := parseLimit(c.QueryParam("limit"), 50, 200)
+	if err != nil {
+		return err
+	}
+	offset, err := decodeCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	order := c.QueryParam("order")
+	if order != "" && order != "asc" && order != "desc" {
+		return apperr.Field("order", "must be asc or desc")
+	}
+	list, err := s.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc"})
+	if err != nil {
+		return err
+	}
+	resp := listResponse[policyJSON]{Items: []policyJSON{}}
+	for i := offset; i < len(list) && i < offset+limit; i++ {
+		resp.Items = append(resp.Items, toPolicyJSON(&list[i], false))
+	}
+	if offset+limit < len(list) {
+		resp.NextCursor = encodeCursor(offset + limit)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) apiGetPolicy(c echo.Context) error {
+	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	sum := policy.Summary{Policy: d.Policy, Current: d.Current, Pending: d.Pending(), Review: d.Review}
+	return c.JSON(http.StatusOK, toPolicyJSON(&sum, true))
+}
+
+func (s *Server) apiListVersions(c echo.Context) error {
+	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	resp := listResponse[*versionJSON]{Items: []*versionJSON{}}
+	for i := range d.Versions {
+		resp.Items = append(resp.Items, toVersionJSON(&d.Versions[i], false))
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) apiGetVersion(c echo.Context) error {
+	_, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVersionJSON(v, true))
+}
+
+// versionRequest is the body of creating or changing a draft.
+type versionRequest struct {
+	Body          string `json:"body" validate:"required,max=200000"`
+	ChangeSummary string `json:"change_summary" validate:"required,max=1000"`
+	Material      *bool  `json:"material" validate:"required"`
+}
+
+func (r *versionRequest) draft() policy.Draft {
+	return policy.Draft{Body: r.Body, ChangeSummary: r.ChangeSummary, Material: *r.Material}
+}
+
+func bindJSON(c echo.Context, dst any) error {
+	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	}
+	return c.Validate(dst)
+}
+
+func (s *Server) apiCreateVersion(c echo.Context) error {
+	var req versionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	v, err := s.policies.CreateDraft(c.Request().Context(), actor(c), c.Param("slug"), req.draft())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/policies/"+c.Param("slug")+"/versions/"+v.Number())
+	return c.JSON(http.StatusCreated, toVersionJSON(v, true))
+}
+
+func (s *Server) apiUpdateVersion(c echo.Context) error {
+	// A published version is refused before the body is looked at: it is a
+	// state conflict whatever the body says.
+	_, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	if !v.Open() {
+		return policy.ErrImmutable
+	}
+	var req versionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	v, err = s.policies.UpdateDraft(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"), req.draft())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVersionJSON(v, true))
+}
+
+func (s *Server) apiApproveVersion(c echo.Context) error {
+	v, err := s.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVersionJSON(v, false))
+}
+
+func (s *Server) apiPublishVersion(c echo.Context) error {
+	v, err := s.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVersionJSON(v, false))
+}
+
+type reviewRequest struct {
+	Note string `json:"note" validate:"required,max=2000"`
+}
+
+type reviewJSON struct {
+	ReviewedBy   string    `json:"reviewed_by"`
+	ReviewedAt   time.Time `json:"reviewed_at"`
+	Note         string    `json:"note"`
+	NextReviewAt time.Time `json:"next_review_at"`
+}
+
+func (s *Server) apiRecordReview(c echo.Context) error {
+	var req reviewRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), req.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, reviewJSON{ReviewedBy: r.ReviewedBy, ReviewedAt: r.ReviewedAt.UTC(), Note: r.Note, NextReviewAt: r.NextReviewAt.UTC()})
+}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+)
+
+// apiError is the body of every API error (DESIGN.md, interfaces).
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+}
+
+var kindStatus = map[apperr.Kind]struct {
+	status int
+	code   string
+}{
+	apperr.Invalid:      {http.StatusUnprocessableEntity, "invalid"},
+	apperr.NotFound:     {http.StatusNotFound, "not_found"},
+	apperr.Conflict:     {http.StatusConflict, "conflict"},
+	apperr.Forbidden:    {http.StatusForbidden, "forbidden"},
+	apperr.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
+	apperr.Gone:         {http.StatusGone, "gone"},
+}
+
+var statusCode = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+// classify maps any error to a status, a code, a message safe to show and
+// the field messages.
+func classify(err error) (int, string, string, map[string]string) {
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
+		k := kindStatus[e.Kind]
+		return k.status, k.code, e.Message, e.Fields
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return http.StatusConflict, "conflict", "this record already exists", nil
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code < 500 {
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		code := statusCode[he.Code]
+		if code == "" {
+			code = "error"
+		}
+		return he.Code, code, msg, nil
+	}
+	return http.StatusInternalServerError, "internal", "internal error", nil
+}
+
+// handleError is echo's error handler: API errors as JSON, page errors as
+// the error page. A 500 logs its cause with the request ID and shows only
+// the ID.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, msg, fields := classify(err)
+	rid := requestID(c)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", rid, "method", c.Request().Method, "path", c.Path(), "error", err)
+	}
+	if isAPI(c) {
+		_ = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg, Fields: fields, RequestID: rid}})
+		return
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = s.render(c, status, "error", "Error", errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields})
+}
+
+type errorPage struct {
+	Status  int
+	Title   string
+	Message string
+	Fields  map[string]string
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+const (
+	userKey  = "charter.user"
+	csrfKey  = "csrf"
+	flashKey = "flash"
+)
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+// requestLogger logs one line per request. Query strings are left out: they
+// may carry share tokens later.
+func (s *Server) requestLogger() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogRoutePath: true, LogLatency: true, LogRequestID: true,
+		LogRemoteIP: true, LogError: true, HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
+				slog.String("route", v.RoutePath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP),
+			}
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+				if v.Error != nil {
+					attrs = append(attrs, slog.String("error", v.Error.Error()))
+				}
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// contentSecurityPolicy allows only this origin's scripts and styles: no
+// inline script, no plugins, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.cfg.Secure() {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		p := c.Request().URL.Path
+		if !strings.HasPrefix(p, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// crossOrigin refuses state-changing requests that a browser marks as
+// coming from another site (Sec-Fetch-Site / Origin), before any handler.
+func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.origin.Check(c.Request()); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+		return next(c)
+	}
+}
+
+// sessionMiddleware loads and saves the scs session around the handler.
+// Errors are rendered inside, so that the response (and any cookie change)
+// is complete before scs writes it out.
+func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		orig := c.Response().Writer
+		s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.SetRequest(r)
+			c.Response().Writer = w
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+		})).ServeHTTP(orig, c.Request())
+		c.Response().Writer = orig
+		return nil
+	}
+}
+
+func (s *Server) csrfMiddleware() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:csrf,header:X-CSRF-Token",
+		CookieName:     s.cookieName("charter_csrf"),
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.cfg.Secure(),
+		CookieSameSite: http.SameSiteLaxMode,
+		ContextKey:     csrfKey,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "the form's security token is missing or stale; reload the page and try again")
+		},
+	})
+}
+
+// requireSession lets a signed-in, active user with at least role need
+// through; others are sent to sign in or refused.
+func (s *Server) requireSession(need auth.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			id := s.sessions.GetInt64(ctx, auth.SessionUserKey)
+			if id == 0 {
+				return s.toLogin(c)
+			}
+			u, err := s.users.Get(ctx, id)
+			if apperr.Is(err, apperr.NotFound) || (err == nil && !u.Active()) {
+				_ = s.sessions.Destroy(ctx)
+				return s.toLogin(c)
+			} else if err != nil {
+				return err
+			}
+			c.Set(userKey, u)
+			if !u.Role.Allows(need) {
+				return apperr.New(apperr.Forbidden, "your role ("+string(u.Role)+") may not do this; it needs "+string(need)+" or above")
+			}
+			return next(c)
+		}
+	}
+}
+
+func (s *Server) toLogin(c echo.Context) error {
+	if c.Request().Method != http.MethodGet {
+		return echo.NewHTTPError(http.StatusUnauthorized, "your session has ended; sign in again")
+	}
+	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+}
+
+// requireToken authenticates an API request by its bearer token.
+func (s *Server) requireToken(need auth.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || secret == "" {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="charter"`)
+				return auth.ErrTokenInvalid
+			}
+			u, _, err := s.users.AuthenticateToken(c.Request().Context(), strings.TrimSpace(secret))
+			if err != nil {
+				if apperr.Is(err, apperr.Unauthorized) {
+					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="charter", error="invalid_token"`)
+				}
+				return err
+			}
+			c.Set(userKey, u)
+			if !u.Role.Allows(need) {
+				return apperr.New(apperr.Forbidden, "the token's role ("+string(u.Role)+") may not do this; it needs "+string(need)+" or above")
+			}
+			return next(c)
+		}
+	}
+}
+
+// currentUser returns the authenticated user, or nil on public routes.
+func currentUser(c echo.Context) *auth.User {
+	u, _ := c.Get(userKey).(*auth.User)
+	return u
+}
+
+// actor describes who is acting in this request, for the audit trail.
+func actor(c echo.Context) audit.Actor {
+	r := c.Request()
+	if u := currentUser(c); u != nil {
+		return u.Actor(c.RealIP(), r.UserAgent(), requestID(c))
+	}
+	return audit.Actor{Label: "anonymous", IP: c.RealIP(), UserAgent: r.UserAgent(), RequestID: requestID(c)}
+}
+
+// localPath returns next if it is a path on this site, else fallback, so
+// that a next= parameter cannot send anyone elsewhere.
+func localPath(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return fallback
+	}
+	return next
+}
+
+// timeNow is the server's clock, UTC.
+func (s *Server) timeNow() time.Time { return s.now().UTC() }

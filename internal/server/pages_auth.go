@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/labstack/echo/v4"
+)
+
+type loginPage struct {
+	Email string
+	Next  string
+	Error string
+}
+
+type loginInput struct {
+	Email    string `form:"email"`
+	Password string `form:"password"`
+	Next     string `form:"next"`
+}
+
+func (s *Server) loginForm(c echo.Context) error {
+	if s.sessions.GetInt64(c.Request().Context(), auth.SessionUserKey) != 0 {
+		return seeOther(c, localPath(c.QueryParam("next"), "/app/"))
+	}
+	return s.render(c, http.StatusOK, "login", "Sign in", loginPage{Next: localPath(c.QueryParam("next"), "")})
+}
+
+// login checks the password and starts a session. The second factor of a
+// later issue slots in between the password check and completeLogin.
+func (s *Server) login(c echo.Context) error {
+	var in loginInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	u, err := s.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
+	if apperr.Is(err, apperr.Unauthorized) {
+		return s.render(c, http.StatusUnauthorized, "login", "Sign in",
+			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
+	} else if err != nil {
+		return err
+	}
+	return s.completeLogin(c, u, in.Next)
+}
+
+// completeLogin issues a new session token (so a token planted before
+// sign-in is worthless) and records the user in it.
+func (s *Server) completeLogin(c echo.Context, u *auth.User, next string) error {
+	ctx := c.Request().Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, auth.SessionUserKey, u.ID)
+	return seeOther(c, localPath(next, "/app/"))
+}
+
+func (s *Server) logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	if id := s.sessions.GetInt64(ctx, auth.SessionUserKey); id != 0 {
+		if u, err := s.users.Get(ctx, id); err == nil {
+			c.Set(userKey, u)
+			if err := s.users.RecordLogout(ctx, actor(c)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.sessions.Destroy(ctx); err != nil {
+		return err
+	}
+	return seeOther(c, "/login")
+}

@@ -1,0 +1,298 @@
+package server
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) renderMarkdown(src string) (template.HTML, error) {
+	var b strings.Builder
+	if err := s.markdown.Convert([]byte(src), &b); err != nil {
+		return "", err
+	}
+	// goldmark's default renderer drops raw HTML and unsafe link schemes.
+	return template.HTML(b.String()), nil //nolint:gosec // see above
+}
+
+type overviewPage struct {
+	Overview *policy.Overview
+}
+
+func (s *Server) overviewPage(c echo.Context) error {
+	o, err := s.policies.Overview(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "overview", "Overview", overviewPage{Overview: o})
+}
+
+type policiesPage struct {
+	Policies []policy.Summary
+	Sort     string
+	Desc     bool
+	Columns  []sortColumn
+}
+
+type sortColumn struct {
+	Key, Label string
+}
+
+var policyColumns = []sortColumn{
+	{"title", "Policy"}, {"owner", "Owner"}, {"version", "Version"}, {"effective", "Effective"},
+	{"next_review", "Next review"}, {"status", "Status"},
+}
+
+func (s *Server) policiesPage(c echo.Context) error {
+	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc"}
+	list, err := s.policies.List(c.Request().Context(), opt)
+	if err != nil {
+		return err
+	}
+	if opt.Sort == "" {
+		opt.Sort = "title"
+	}
+	return s.render(c, http.StatusOK, "policies", "Policies",
+		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns})
+}
+
+type policyPage struct {
+	Detail      *policy.Detail
+	Pending     *policy.Version
+	Body        template.HTML
+	ReviewNote  string
+	ReviewError string
+}
+
+func (s *Server) policyPage(c echo.Context) error {
+	return s.showPolicy(c, http.StatusOK, "", "")
+}
+
+func (s *Server) showPolicy(c echo.Context, status int, note, noteErr string) error {
+	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	p := policyPage{Detail: d, Pending: d.Pending(), ReviewNote: note, ReviewError: noteErr}
+	if d.Current != nil {
+		if p.Body, err = s.renderMarkdown(d.Current.Body); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, "policy", d.Policy.Title, p)
+}
+
+type versionPage struct {
+	Policy  *policy.Policy
+	Version *policy.Version
+	Body    template.HTML
+	Message string
+}
+
+func (s *Server) versionPage(c echo.Context) error {
+	return s.showVersion(c, http.StatusOK, "")
+}
+
+func (s *Server) showVersion(c echo.Context, status int, msg string) error {
+	p, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	body, err := s.renderMarkdown(v.Body)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg})
+}
+
+// versionForm is the version editor: Markdown with a server-side preview.
+type versionForm struct {
+	Policy        *policy.Policy
+	Number        string // empty for a new version
+	Body          string
+	ChangeSummary string
+	Material      bool
+	Preview       template.HTML
+	Errors        map[string]string
+	Message       string
+}
+
+type versionInput struct {
+	Body          string `form:"body"`
+	ChangeSummary string `form:"change_summary"`
+	Material      string `form:"material"`
+	Preview       string `form:"preview"`
+}
+
+func (in *versionInput) draft() policy.Draft {
+	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+}
+
+func (s *Server) newVersionForm(c echo.Context) error {
+	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := versionForm{Policy: &d.Policy}
+	if d.Current != nil {
+		f.Body = d.Current.Body
+	}
+	if pend := d.Pending(); pend != nil {
+		f.Message = "Version " + pend.Number() + " is already in preparation; edit it instead of starting another."
+	}
+	return s.render(c, http.StatusOK, "version_form", "New version of "+d.Policy.Title, f)
+}
+
+func (s *Server) createVersion(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in versionInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	d, err := s.policies.Get(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	if in.Preview != "" {
+		return s.renderPreview(c, f)
+	}
+	v, err := s.policies.CreateDraft(ctx, actor(c), d.Policy.Slug, in.draft())
+	if err != nil {
+		return s.formError(c, f, err)
+	}
+	s.flash(c, "Draft "+v.Number()+" saved. Another editor or admin must approve it before it can be published.")
+	return seeOther(c, "/app/policies/"+d.Policy.Slug+"/versions/"+v.Number())
+}
+
+func (s *Server) editVersionForm(c echo.Context) error {
+	p, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	if !v.Open() {
+		return policy.ErrImmutable
+	}
+	f := versionForm{Policy: p, Number: v.Number(), Body: v.Body, ChangeSummary: v.ChangeSummary, Material: v.Material}
+	if v.Status == policy.StatusApproved {
+		f.Message = "This version is approved. Saving changes returns it to draft, and it must be approved again."
+	}
+	return s.render(c, http.StatusOK, "version_form", "Edit "+p.Title+" "+v.Number(), f)
+}
+
+func (s *Server) updateVersion(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in versionInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	p, v, err := s.policies.Version(ctx, c.Param("slug"), c.Param("version"))
+	if err != nil {
+		return err
+	}
+	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	if in.Preview != "" {
+		return s.renderPreview(c, f)
+	}
+	v, err = s.policies.UpdateDraft(ctx, actor(c), p.Slug, v.Number(), in.draft())
+	if err != nil {
+		return s.formError(c, f, err)
+	}
+	s.flash(c, "Draft "+v.Number()+" saved.")
+	return seeOther(c, "/app/policies/"+p.Slug+"/versions/"+v.Number())
+}
+
+func (s *Server) renderPreview(c echo.Context, f versionForm) error {
+	var err error
+	if f.Preview, err = s.renderMarkdown(f.Body); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "version_form", "Preview: "+f.Policy.Title, f)
+}
+
+// formError shows the form again with what was typed: field errors beside
+// their fields (422), a conflict as a message (409).
+func (s *Server) formError(c echo.Context, f versionForm, err error) error {
+	e, ok := apperr.As(err)
+	if !ok {
+		return err
+	}
+	status, _, msg, fields := classify(e)
+	if e.Kind != apperr.Invalid && e.Kind != apperr.Conflict {
+		return err
+	}
+	f.Errors, f.Message = fields, msg
+	return s.render(c, status, "version_form", f.Policy.Title, f)
+}
+
+func (s *Server) approveVersion(c echo.Context) error {
+	v, err := s.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	return s.afterTransition(c, v, err, "approved")
+}
+
+func (s *Server) publishVersion(c echo.Context) error {
+	v, err := s.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	return s.afterTransition(c, v, err, "published")
+}
+
+// afterTransition redirects to the version with a message, or shows the
+// version again with the reason the step was refused.
+func (s *Server) afterTransition(c echo.Context, v *policy.Version, err error, verb string) error {
+	if err != nil {
+		k := apperr.KindOf(err)
+		if k == apperr.Forbidden || k == apperr.Conflict {
+			status, _, msg, _ := classify(err)
+			return s.showVersion(c, status, msg)
+		}
+		return err
+	}
+	s.flash(c, "Version "+v.Number()+" "+verb+".")
+	return seeOther(c, "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
+}
+
+func (s *Server) recordReview(c echo.Context) error {
+	note := c.FormValue("note")
+	_, err := s.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), note)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
+			status, _, msg, fields := classify(e)
+			if m, ok := fields["note"]; ok {
+				msg = "Note " + m
+			}
+			return s.showPolicy(c, status, note, msg)
+		}
+		return err
+	}
+	s.flash(c, "Review recorded; the next review date has moved on.")
+	return seeOther(c, "/app/policies/"+c.Param("slug"))
+}
+
+type diffPage struct {
+	Comparison *policy.Comparison
+	Versions   []policy.Version
+}
+
+func (s *Server) diffPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.policies.Get(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	from, to := c.QueryParam("from"), c.QueryParam("to")
+	if from == "" || to == "" {
+		// Default: the previous version against the newest.
+		if len(d.Versions) < 2 {
+			return apperr.New(apperr.NotFound, "this policy has only one version; there is nothing to compare")
+		}
+		to, from = d.Versions[0].Number(), d.Versions[1].Number()
+	}
+	cmp, err := s.policies.Compare(ctx, d.Policy.Slug, from, to)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "diff", d.Policy.Title+": "+from+" → "+to, diffPage{Comparison: cmp, Versions: d.Versions})
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/web"
+	"github.com/labstack/echo/v4"
+)
+
+// navItem is an entry of the dashboard's navigation. Areas not built yet
+// are listed without a link so the layout shows the whole product.
+type navItem struct {
+	Area, Label, Href string
+	Need              auth.Role
+}
+
+var navigation = []navItem{
+	{"overview", "Overview", "/app/", auth.Viewer},
+	{"policies", "Policies", "/app/policies", auth.Viewer},
+	{"people", "People", "", auth.Viewer},
+	{"privacy", "Privacy registers", "", auth.Viewer},
+	{"advisories", "Advisories", "", auth.Viewer},
+	{"packets", "Policy packets", "", auth.Viewer},
+	{"exports", "Evidence exports", "", auth.Auditor},
+	{"audit", "Audit trail", "/app/audit", auth.Viewer},
+}
+
+// view is the envelope every page template receives.
+type view struct {
+	Title     string
+	Area      string
+	User      *auth.User
+	CSRF      string
+	Flash     string
+	RequestID string
+	Version   string
+	Nav       []navItem
+	Data      any
+}
+
+var templateFuncs = template.FuncMap{
+	"date": func(t any) string { return formatTime(t, "2006-01-02") },
+	"datetime": func(t any) string {
+		return formatTime(t, "2006-01-02 15:04 UTC")
+	},
+	"can":  func(u *auth.User, role string) bool { return u != nil && u.Role.Allows(auth.Role(role)) },
+	"join": strings.Join,
+	"short": func(h string) string {
+		if len(h) > 12 {
+			return h[:12]
+		}
+		return h
+	},
+	"add": func(a, b int) int { return a + b },
+}
+
+func formatTime(t any, layout string) string {
+	switch v := t.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.UTC().Format(layout)
+	case *time.Time:
+		if v == nil || v.IsZero() {
+			return ""
+		}
+		return v.UTC().Format(layout)
+	}
+	return fmt.Sprint(t)
+}
+
+// parseTemplates parses each page together with the layout, once.
+func parseTemplates() (map[string]*template.Template, error) {
+	fsys := web.Templates()
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if n == "layout.html" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(fsys, "layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		pages[strings.TrimSuffix(n, ".html")] = t
+	}
+	return pages, nil
+}
+
+// PageNames lists the parsed page templates, for the test that renders each.
+func (s *Server) PageNames() []string {
+	out := make([]string, 0, len(s.pages))
+	for n := range s.pages {
+		out = append(out, n)
+	}
+	return out
+}
+
+// render writes page name inside the layout with the common envelope.
+func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	v := view{Title: title, Area: areaOf(name), User: currentUser(c), RequestID: requestID(c), Version: s.version, Data: data}
+	if tok, ok := c.Get(csrfKey).(string); ok {
+		v.CSRF = tok
+		// The session is loaded wherever the CSRF middleware ran.
+		v.Flash = s.sessions.PopString(c.Request().Context(), flashKey)
+	}
+	for _, n := range navigation {
+		if v.User != nil && v.User.Role.Allows(n.Need) {
+			v.Nav = append(v.Nav, n)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func areaOf(page string) string {
+	switch {
+	case strings.HasPrefix(page, "polic"), strings.HasPrefix(page, "version"), page == "diff":
+		return "policies"
+	case page == "audit":
+		return "audit"
+	case page == "overview":
+		return "overview"
+	}
+	return ""
+}
+
+// flash keeps a one-time message for the next page.
+func (s *Server) flash(c echo.Context, msg string) {
+	s.sessions.Put(c.Request().Context(), flashKey, msg)
+}
+
+// seeOther redirects after a successful form post.
+func seeOther(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }

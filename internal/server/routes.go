@@ -1,0 +1,86 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/web"
+	"github.com/labstack/echo/v4"
+)
+
+// Rule is the access a route requires: Public, or a role.
+type Rule struct {
+	Public bool
+	Role   auth.Role
+}
+
+// Public is the rule of routes anyone may reach.
+var public = Rule{Public: true}
+
+func need(r auth.Role) Rule { return Rule{Role: r} }
+
+// add registers a route with its access rule; a route cannot be added
+// without one, and the rule is enforced by the middleware it implies.
+func (s *Server) add(g *echo.Group, kind routeKind, method, path string, h echo.HandlerFunc, rule Rule) {
+	var mw []echo.MiddlewareFunc
+	if !rule.Public {
+		if kind == apiRoute {
+			mw = append(mw, s.requireToken(rule.Role))
+		} else {
+			mw = append(mw, s.requireSession(rule.Role))
+		}
+	}
+	r := g.Add(method, path, h, mw...)
+	s.rules[r.Method+" "+r.Path] = rule
+}
+
+type routeKind int
+
+const (
+	pageRoute routeKind = iota
+	apiRoute
+)
+
+// routes lists every route with the role it needs (DESIGN.md, roles).
+func (s *Server) routes(metrics echo.HandlerFunc) {
+	e := s.e
+	root := e.Group("")
+	s.add(root, pageRoute, http.MethodGet, "/healthz", s.healthz, public)
+	s.add(root, pageRoute, http.MethodGet, "/readyz", s.readyz, public)
+	s.add(root, pageRoute, http.MethodGet, "/metrics", metrics, public)
+	s.add(root, pageRoute, http.MethodGet, "/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Static()))), public)
+	s.add(root, pageRoute, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/app/") }, public)
+
+	// Browser routes: session cookie and CSRF token.
+	web := e.Group("", s.sessionMiddleware, s.csrfMiddleware())
+	s.add(web, pageRoute, http.MethodGet, "/login", s.loginForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login", s.login, public)
+	s.add(web, pageRoute, http.MethodPost, "/logout", s.logout, public)
+
+	app := web.Group("/app")
+	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies", s.policiesPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", s.policyPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/diff", s.diffPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/new", s.newVersionForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions", s.createVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version", s.versionPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version/edit", s.editVersionForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/edit", s.updateVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.approveVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.publishVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.recordReview, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/audit", s.auditPage, need(auth.Viewer))
+
+	api := e.Group("/api/v1")
+	s.add(api, apiRoute, http.MethodGet, "/policies", s.apiListPolicies, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug", s.apiGetPolicy, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions", s.apiListVersions, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions", s.apiCreateVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions/:version", s.apiGetVersion, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/policies/:slug/versions/:version", s.apiUpdateVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.apiApproveVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.apiPublishVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", s.apiRecordReview, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/audit-events", s.apiListAudit, need(auth.Viewer))
+}

@@ -1,0 +1,152 @@
+// Package server wires Charter's HTTP interface: the dashboard, the JSON API
+// and the operational endpoints. Handlers parse, validate, call one service
+// method and respond; the rules live in the domain packages.
+package server
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+// Options are what New needs.
+type Options struct {
+	Config   config.Config
+	Store    *store.Store
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Users    *auth.Service
+	Policies *policy.Service
+	Org      *org.Service
+	// Sessions is the session store; tests pass one with a movable clock.
+	Sessions *auth.SessionStore
+	Version  string
+}
+
+// Server is Charter's HTTP interface.
+type Server struct {
+	e        *echo.Echo
+	cfg      config.Config
+	store    *store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	users    *auth.Service
+	policies *policy.Service
+	org      *org.Service
+	sessions *scs.SessionManager
+	pages    map[string]*template.Template
+	markdown goldmark.Markdown
+	origin   *http.CrossOriginProtection
+	version  string
+	// rules records the access rule each route declared, by "METHOD path".
+	rules map[string]Rule
+}
+
+// New builds the server and registers every route.
+func New(o Options) (*Server, error) {
+	s := &Server{
+		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
+		users: o.Users, policies: o.Policies, org: o.Org, version: o.Version,
+		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
+		origin:   http.NewCrossOriginProtection(),
+		rules:    map[string]Rule{},
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+
+	s.sessions = scs.New()
+	s.sessions.Store = o.Sessions
+	s.sessions.IdleTimeout = o.Config.SessionIdleTimeout
+	s.sessions.Lifetime = o.Config.SessionLifetime
+	s.sessions.Cookie.Name = s.cookieName("charter_session")
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = o.Config.Secure()
+	s.sessions.Cookie.Path = "/"
+
+	e := s.e
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Validator = newValidator()
+	e.IPExtractor, err = ipExtractor(o.Config.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(o.Store.SQL, "charter"))
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(s.requestLogger())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: false, DisablePrintStack: true}))
+	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+		Namespace: "charter", Registerer: reg,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
+	}))
+	e.Use(s.securityHeaders)
+	e.Use(middleware.BodyLimit("2M"))
+	e.Use(s.crossOrigin)
+
+	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
+	return s, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Echo exposes the router, for tests that walk the routes.
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// Rules returns the access rule of every registered route.
+func (s *Server) Rules() map[string]Rule { return s.rules }
+
+// cookieName uses the __Host- prefix over HTTPS, which pins the cookie to
+// this host and path / and requires Secure.
+func (s *Server) cookieName(name string) string {
+	if s.cfg.Secure() {
+		return "__Host-" + name
+	}
+	return name
+}
+
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// Shutdown stops accepting requests and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.e.Shutdown(ctx) }
+
+func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
