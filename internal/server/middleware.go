@@ -17,9 +17,11 @@ import (
 )
 
 const (
-	userKey  = "charter.user"
-	csrfKey  = "csrf"
-	flashKey = "flash"
+	sessionSignedInKey = "signed_in_at"
+	sessionSeenKey     = "seen_at"
+	userKey            = "charter.user"
+	csrfKey            = "csrf"
+	flashKey           = "flash"
 )
 
 func newRequestID() string {
@@ -140,6 +142,20 @@ func (s *Server) requireSession(need auth.Role) echo.MiddlewareFunc {
 			} else if err != nil {
 				return err
 			}
+			// Idle and absolute timeouts, on the server's clock. scs expires
+			// the stored session too, but on the wall clock only.
+			now := s.timeNow()
+			signedIn := time.Unix(0, s.sessions.GetInt64(ctx, sessionSignedInKey))
+			seen := time.Unix(0, s.sessions.GetInt64(ctx, sessionSeenKey))
+			if now.Sub(signedIn) >= s.cfg.SessionLifetime || now.Sub(seen) >= s.cfg.SessionIdleTimeout {
+				if err := s.sessions.RenewToken(ctx); err != nil {
+					return err
+				}
+				s.sessions.Remove(ctx, auth.SessionUserKey)
+				s.flash(c, "Your session has expired; please sign in again.")
+				return s.toLogin(c)
+			}
+			s.sessions.Put(ctx, sessionSeenKey, now.UnixNano())
 			c.Set(userKey, u)
 			if !u.Role.Allows(need) {
 				return apperr.New(apperr.Forbidden, "your role ("+string(u.Role)+") may not do this; it needs "+string(need)+" or above")

@@ -52,6 +52,11 @@ func (s *Server) completeLogin(c echo.Context, u *auth.User, next string) error 
 		return err
 	}
 	s.sessions.Put(ctx, auth.SessionUserKey, u.ID)
+	// Unix nanoseconds: gob cannot encode a time.Time in scs's value map
+	// without a global gob.Register.
+	now := s.timeNow().UnixNano()
+	s.sessions.Put(ctx, sessionSignedInKey, now)
+	s.sessions.Put(ctx, sessionSeenKey, now)
 	return seeOther(c, localPath(next, "/app/"))
 }
 

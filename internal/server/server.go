@@ -102,7 +102,12 @@ func New(o Options) (*Server, error) {
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: false, DisablePrintStack: true}))
 	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace: "charter", Registerer: reg,
+		Namespace: "charter", Subsystem: "http", Registerer: reg,
+		// The Host header is the client's to choose; as a label it would
+		// let anyone grow the series without bound.
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
+			"host": func(echo.Context, error) string { return "" },
+		},
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
 	}))
 	e.Use(s.securityHeaders)

@@ -1,0 +1,29 @@
+# Charter. `make run` starts the server on :8080 with ./data/charter.db;
+# `make test` runs the whole suite (set CHARTER_TEST_POSTGRES_URL to include
+# PostgreSQL, as .ci/run does).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test lint bench clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
+
+run: build
+	./bin/charter serve
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 8m ./...
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/server/
+
+clean:
+	rm -rf bin

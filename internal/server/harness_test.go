@@ -1,0 +1,214 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/policies"
+)
+
+// clock is a movable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const testPassword = "a long unusual passphrase"
+
+// env is a running Charter on a real database with one user (and one API
+// token) per role, plus a second editor for segregation of duties.
+type env struct {
+	t      testing.TB
+	st     *store.Store
+	srv    *server.Server
+	ts     *httptest.Server
+	clock  *clock
+	emails map[string]string // by name: admin, editor, editor2, auditor, viewer
+	tokens map[string]string
+}
+
+func newEnv(t testing.TB, st *store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{t: time.Now().UTC()}
+	cfg := config.Defaults()
+	cfg.BaseURL = "http://charter.test"
+	if err := cfg.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	users := auth.NewService(st.DB, c.Now)
+	pol := policy.NewService(st.DB, c.Now)
+	templates, err := policy.LoadTemplates(policies.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pol.Seed(ctx, audit.System("system:seed"), templates); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{
+		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
+		Users: users, Policies: pol, Org: org.NewService(st.DB, c.Now),
+		// scs computes stored expiries on the wall clock, so its store
+		// must compare on it too; the server's own timeouts use c.
+		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, st: st, srv: srv, clock: c, emails: map[string]string{}, tokens: map[string]string{}}
+	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
+		email := name + "@example.com"
+		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := users.CreateToken(ctx, audit.System("test"), email, "test", 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.emails[name], e.tokens[name] = email, secret
+	}
+	e.ts = httptest.NewServer(srv.Handler())
+	t.Cleanup(e.ts.Close)
+	return e
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	e *env
+	c *http.Client
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.e.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+func (b *browser) get(path string) response {
+	req, _ := http.NewRequest(http.MethodGet, b.e.ts.URL+path, nil)
+	return b.do(req)
+}
+
+// csrf returns the CSRF token the server issued to this browser, fetching
+// a page first if none was issued yet.
+func (b *browser) csrf() string {
+	u, _ := url.Parse(b.e.ts.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "charter_csrf" {
+			return c.Value
+		}
+	}
+	b.get("/login")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "charter_csrf" {
+			return c.Value
+		}
+	}
+	b.e.t.Fatal("no CSRF cookie issued")
+	return ""
+}
+
+// post submits a form with the CSRF token, as the browser would.
+func (b *browser) post(path string, form url.Values) response {
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", b.csrf())
+	return b.postRaw(path, form, nil)
+}
+
+func (b *browser) postRaw(path string, form url.Values, header http.Header) response {
+	req, _ := http.NewRequest(http.MethodPost, b.e.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return b.do(req)
+}
+
+func (b *browser) login(name string) *browser {
+	b.e.t.Helper()
+	r := b.post("/login", url.Values{"email": {b.e.emails[name]}, "password": {testPassword}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/" {
+		b.e.t.Fatalf("login as %s: %d %s", name, r.status, r.header.Get("Location"))
+	}
+	return b
+}
+
+// api calls the JSON API with the token of the named user ("" for none).
+func (e *env) api(name, method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, e.ts.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if name != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[name])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			e.t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+// lastEvent returns the newest audit event.
+func (e *env) lastEvent() audit.Event {
+	var ev audit.Event
+	e.st.DB.Order("seq DESC").First(&ev)
+	return ev
+}

@@ -1,0 +1,277 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+	"github.com/labstack/echo/v4"
+)
+
+func TestEveryRouteDeclaresItsAccess(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	rules := e.srv.Rules()
+	n := 0
+	for _, r := range e.srv.Echo().Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		n++
+		if _, ok := rules[r.Method+" "+r.Path]; !ok {
+			t.Errorf("route %s %s has no access rule", r.Method, r.Path)
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d routes found", n)
+	}
+}
+
+// fillPath puts real values into route parameters.
+func fillPath(p string) string {
+	return strings.NewReplacer(":slug", "backup", ":version", "1.0", "*", "charter.css").Replace(p)
+}
+
+// TestRoleMatrix checks every role against every protected route: a role
+// below the rule is refused with 403, one at or above it is let through.
+func TestRoleMatrix(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	browsers := map[string]*browser{}
+	for _, name := range []string{"admin", "editor", "auditor", "viewer"} {
+		browsers[name] = e.browser().login(name)
+	}
+	anon := e.browser()
+	for key, rule := range e.srv.Rules() {
+		if rule.Public {
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		p := fillPath(path)
+		isAPI := strings.HasPrefix(path, "/api/")
+		for name, b := range browsers {
+			role := auth.Role(name)
+			var status int
+			if isAPI {
+				var body any
+				if method != http.MethodGet {
+					body = map[string]any{}
+				}
+				status, _ = e.api(name, method, p, body)
+			} else if method == http.MethodGet {
+				status = b.get(p).status
+			} else {
+				status = b.post(p, nil).status
+			}
+			allowed := role.Allows(rule.Role)
+			if !allowed && status != http.StatusForbidden {
+				t.Errorf("%s as %s: %d, want 403", key, name, status)
+			}
+			if allowed && (status == http.StatusForbidden || status == http.StatusUnauthorized) {
+				t.Errorf("%s as %s: %d, want access", key, name, status)
+			}
+		}
+		// Without credentials: the API says 401, pages send to sign-in.
+		var status int
+		switch {
+		case isAPI:
+			status, _ = e.api("", method, p, nil)
+			if status != http.StatusUnauthorized {
+				t.Errorf("%s anonymous: %d, want 401", key, status)
+			}
+		case method == http.MethodGet:
+			r := anon.get(p)
+			if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login?next=") {
+				t.Errorf("%s anonymous: %d %s, want redirect to /login", key, r.status, r.header.Get("Location"))
+			}
+		default:
+			if r := anon.post(p, nil); r.status != http.StatusUnauthorized {
+				t.Errorf("%s anonymous: %d, want 401", key, r.status)
+			}
+		}
+	}
+}
+
+func TestLoginAndLogout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		b := e.browser()
+		r := b.post("/login", url.Values{"email": {"editor@example.com"}, "password": {"wrong password here"}})
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "email or password is wrong") || !strings.Contains(r.body, `value="editor@example.com"`) {
+			t.Fatalf("wrong password: %d", r.status)
+		}
+		if ev := e.lastEvent(); ev.Action != "auth.login.failed" || ev.ClientIP != "127.0.0.1" {
+			t.Fatalf("failure not audited: %+v", ev)
+		}
+		// A session cookie planted before sign-in must not survive it.
+		u, _ := url.Parse(e.ts.URL)
+		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "charter_session", Value: "planted-by-attacker", Path: "/"}})
+		r = b.post("/login", url.Values{"email": {"EDITOR@example.com"}, "password": {testPassword}, "next": {"/app/policies?sort=owner"}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/policies?sort=owner" {
+			t.Fatalf("login: %d %s", r.status, r.header.Get("Location"))
+		}
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == "charter_session" && c.Value == "planted-by-attacker" {
+				t.Fatal("session token not renewed at sign-in")
+			}
+		}
+		if ev := e.lastEvent(); ev.Action != "auth.login.succeeded" {
+			t.Fatalf("success not audited: %s", ev.Action)
+		}
+		if r := b.get("/app/"); r.status != http.StatusOK || !strings.Contains(r.body, "editor@example.com") {
+			t.Fatalf("overview after login: %d", r.status)
+		}
+		if r := b.post("/logout", nil); r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
+			t.Fatalf("logout: %d", r.status)
+		}
+		if ev := e.lastEvent(); ev.Action != "auth.logout" {
+			t.Fatalf("logout not audited: %s", ev.Action)
+		}
+		if r := b.get("/app/"); r.status != http.StatusSeeOther {
+			t.Fatalf("after logout /app/ answered %d", r.status)
+		}
+	})
+}
+
+func TestNextParameterStaysOnSite(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+		b := e.browser()
+		r := b.post("/login", url.Values{"email": {"viewer@example.com"}, "password": {testPassword}, "next": {next}})
+		if loc := r.header.Get("Location"); loc != "/app/" {
+			t.Errorf("next=%q redirected to %q", next, loc)
+		}
+	}
+}
+
+func TestCrossSiteAndTokenlessPostsAreRefused(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	b := e.browser().login("editor")
+	form := url.Values{"note": {"reviewed"}, "csrf": {b.csrf()}}
+	cases := []struct {
+		name   string
+		form   url.Values
+		header http.Header
+	}{
+		{"Sec-Fetch-Site cross-site", form, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+		{"foreign Origin", form, http.Header{"Origin": {"https://evil.example"}}},
+		{"missing CSRF token", url.Values{"note": {"reviewed"}}, nil},
+		{"wrong CSRF token", url.Values{"note": {"reviewed"}, "csrf": {"forged"}}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := b.postRaw("/app/policies/backup/reviews", c.form, c.header)
+			if r.status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", r.status)
+			}
+		})
+	}
+	var n int64
+	e.st.DB.Table("policy_reviews").Count(&n)
+	if n != 0 {
+		t.Fatalf("%d reviews recorded by refused requests", n)
+	}
+	if r := b.post("/app/policies/backup/reviews", url.Values{"note": {"reviewed"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("same-site post with token: %d", r.status)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	t.Run("idle", func(t *testing.T) {
+		b := e.browser().login("viewer")
+		e.clock.Advance(29 * time.Minute)
+		if r := b.get("/app/"); r.status != http.StatusOK {
+			t.Fatalf("after 29 idle minutes: %d", r.status)
+		}
+		e.clock.Advance(30 * time.Minute)
+		r := b.get("/app/")
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+			t.Fatalf("after 30 idle minutes: %d %s", r.status, r.header.Get("Location"))
+		}
+		if r := b.get("/login"); !strings.Contains(r.body, "session has expired") {
+			t.Fatal("no expiry message on the sign-in page")
+		}
+	})
+	t.Run("absolute", func(t *testing.T) {
+		b := e.browser().login("viewer")
+		for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
+			e.clock.Advance(20 * time.Minute)
+			if r := b.get("/app/policies"); r.status != http.StatusOK {
+				t.Fatalf("active session ended after %s: %d", elapsed+20*time.Minute, r.status)
+			}
+		}
+		e.clock.Advance(20 * time.Minute)
+		if r := b.get("/app/policies"); r.status != http.StatusSeeOther {
+			t.Fatalf("session older than 12h still served: %d", r.status)
+		}
+	})
+}
+
+func TestDisablingAUserEndsTheirSessionAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		b := e.browser().login("editor")
+		if r := b.get("/app/"); r.status != http.StatusOK {
+			t.Fatal(r.status)
+		}
+		var id int64
+		st.DB.Table("users").Where("email = ?", "editor@example.com").Select("id").Scan(&id)
+		users := auth.NewService(st.DB, e.clock.Now)
+		if _, err := users.Disable(t.Context(), audit.System("test"), id); err != nil {
+			t.Fatal(err)
+		}
+		if r := b.get("/app/"); r.status != http.StatusSeeOther {
+			t.Fatalf("disabled user's session still served: %d", r.status)
+		}
+		if status, _ := e.api("editor", http.MethodGet, "/api/v1/policies", nil); status != http.StatusUnauthorized {
+			t.Fatalf("disabled user's token: %d", status)
+		}
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	b := e.browser().login("viewer")
+	r := b.get("/app/")
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"Cache-Control":           "no-store",
+		"X-Request-Id":            "",
+	} {
+		if got := r.header.Get(k); got == "" || !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if strings.Contains(r.header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Error("CSP allows inline script or style")
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	b := e.browser()
+	if r := b.get("/healthz"); r.status != http.StatusOK {
+		t.Fatalf("healthz %d", r.status)
+	}
+	if r := b.get("/readyz"); r.status != http.StatusOK || !strings.Contains(r.body, "sqlite") {
+		t.Fatalf("readyz %d %s", r.status, r.body)
+	}
+	b.get("/app/")
+	r := b.get("/metrics")
+	for _, want := range []string{"charter_http_requests_total", "charter_http_request_duration_seconds_bucket", "go_sql_open_connections"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	e.st.Close()
+	if r := b.get("/readyz"); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database closed: %d", r.status)
+	}
+}
