@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// charter runs the command line in-process and returns its exit code and output.
+func charter(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+// dataDir points every command at a fresh data directory.
+func dataDir(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("CHARTER_DATA_DIR", dir)
+	t.Setenv("CHARTER_DATABASE_URL", "")
+	return dir
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if code, out := charter(t, "version"); code != 0 || !strings.HasPrefix(out, "charter ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	code, out := charter(t, "serve", "--help")
+	if code != 0 {
+		t.Fatalf("serve --help: %d", code)
+	}
+	for _, want := range []string{
+		`--addr string`, `(default ":8080")`, "CHARTER_ADDR",
+		"--data-dir", `(default "./data")`, "CHARTER_DATA_DIR",
+		"--database-url", "CHARTER_DATABASE_URL",
+		"--base-url", `(default "http://localhost:8080")`, "CHARTER_BASE_URL",
+		"--log-level", `(default "info")`, "--log-format", `(default "json")`,
+		"--trusted-proxies", "CHARTER_TRUSTED_PROXIES",
+		"--session-idle-timeout", "(default 30m0s)", "--session-lifetime", "(default 12h0m0s)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+	if code, out := charter(t, "--help"); code != 0 || !strings.Contains(out, "audit") || !strings.Contains(out, "token") {
+		t.Fatalf("--help: %d %s", code, out)
+	}
+}
+
+func countEvents(t *testing.T, dir string) int {
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "charter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM audit_events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var passwordLine = regexp.MustCompile(`password(?: \(shown once\))?:\s+(\S+)`)
+
+func TestSeedIsIdempotentAndCreatesTheFirstAdminOnce(t *testing.T) {
+	dir := dataDir(t)
+	code, out := charter(t, "seed")
+	if code != 0 || !strings.Contains(out, "Loaded 20 policies") || !strings.Contains(out, "admin@example.com") || !passwordLine.MatchString(out) {
+		t.Fatalf("first seed: %d\n%s", code, out)
+	}
+	events := countEvents(t, dir)
+	code, out = charter(t, "seed")
+	if code != 0 || strings.Contains(out, "Loaded") || strings.Contains(out, "password") {
+		t.Fatalf("second seed: %d\n%s", code, out)
+	}
+	if n := countEvents(t, dir); n != events {
+		t.Fatalf("second seed wrote %d audit events", n-events)
+	}
+}
+
+func TestUsersTokensAndAuditVerify(t *testing.T) {
+	dir := dataDir(t)
+	if code, out := charter(t, "migrate"); code != 0 || !strings.Contains(out, "schema at version") {
+		t.Fatalf("migrate: %d %s", code, out)
+	}
+	charter(t, "seed")
+	code, out := charter(t, "user", "add", "--email", "Ed@Example.com", "--role", "editor")
+	if code != 0 || !strings.Contains(out, "user ed@example.com added with role editor") || !passwordLine.MatchString(out) {
+		t.Fatalf("user add: %d %s", code, out)
+	}
+	if code, out := charter(t, "user", "add", "--email", "x@example.com", "--role", "root"); code != 1 || !strings.Contains(out, "role") {
+		t.Fatalf("bad role: %d %s", code, out)
+	}
+	if code, out := charter(t, "user", "add", "--email", "ed@example.com", "--role", "viewer"); code != 1 || !strings.Contains(out, "already exists") {
+		t.Fatalf("duplicate user: %d %s", code, out)
+	}
+	code, out = charter(t, "token", "create", "--email", "ed@example.com", "--name", "HRIS sync", "--expires", "30d")
+	if code != 0 || !regexp.MustCompile(`(?m)^charter_[A-Za-z0-9_-]{43}$`).MatchString(out) {
+		t.Fatalf("token create: %d %s", code, out)
+	}
+	for _, exp := range []string{"0d", "soon", "400d"} {
+		if code, out := charter(t, "token", "create", "--email", "ed@example.com", "--name", "n", "--expires", exp); code != 1 || !strings.Contains(out, "--expires") {
+			t.Errorf("--expires %s: %d %s", exp, code, out)
+		}
+	}
+	if code, out := charter(t, "user", "disable", "--email", "ed@example.com"); code != 0 || !strings.Contains(out, "disabled") {
+		t.Fatalf("user disable: %d %s", code, out)
+	}
+	if code, out := charter(t, "user", "list"); code != 0 || !strings.Contains(out, "disabled") || !strings.Contains(out, "admin@example.com") {
+		t.Fatalf("user list: %d %s", code, out)
+	}
+
+	code, out = charter(t, "audit", "verify")
+	if code != 0 || !regexp.MustCompile(`^ok: \d+ events, head [0-9a-f]{64}\n$`).MatchString(out) {
+		t.Fatalf("audit verify: %d %q", code, out)
+	}
+
+	// Alter one row behind the application's back.
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "charter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		"DROP TRIGGER audit_events_no_update",
+		"UPDATE audit_events SET actor = 'someone-else' WHERE seq = 5",
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out = charter(t, "audit", "verify")
+	if code != 1 || !strings.Contains(out, "FAILED: seq 5:") {
+		t.Fatalf("tampered audit verify: %d %q", code, out)
+	}
+}
+
+func TestBadSettingsAreNamed(t *testing.T) {
+	dataDir(t)
+	cases := map[string]string{
+		"CHARTER_LOG_LEVEL":            "log-level",
+		"CHARTER_BASE_URL":             "base-url",
+		"CHARTER_TRUSTED_PROXIES":      "trusted-proxies",
+		"CHARTER_SESSION_IDLE_TIMEOUT": "CHARTER_SESSION_IDLE_TIMEOUT",
+	}
+	values := map[string]string{
+		"CHARTER_LOG_LEVEL": "loud", "CHARTER_BASE_URL": "ftp://x", "CHARTER_TRUSTED_PROXIES": "10.0.0.1",
+		"CHARTER_SESSION_IDLE_TIMEOUT": "soon",
+	}
+	for env, name := range cases {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, values[env])
+			code, out := charter(t, "serve")
+			if code != 1 || !strings.Contains(out, name) {
+				t.Fatalf("%s=%s: %d %q", env, values[env], code, out)
+			}
+		})
+	}
+	t.Run("unsafe sqlite URL", func(t *testing.T) {
+		t.Setenv("CHARTER_DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "x.db")+"?_synchronous=OFF")
+		if code, out := charter(t, "serve"); code != 1 || !strings.Contains(out, "synchronous") {
+			t.Fatalf("%d %q", code, out)
+		}
+	})
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestServeStartsSeededAndStopsCleanly(t *testing.T) {
+	dataDir(t)
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--log-format", "text"}, io.Discard, io.Discard)
+	}()
+	var resp *http.Response
+	var err error
+	for i := 0; i < 100; i++ {
+		resp, err = http.Get(fmt.Sprintf("http://%s/readyz", addr))
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server did not come up: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after cancellation")
+	}
+}

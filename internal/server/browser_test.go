@@ -1,0 +1,99 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/store/storetest"
+	cdp "github.com/chromedp/chromedp"
+)
+
+// chromium returns Debian's chromium, or skips: .ci/run installs it and
+// sets CHARTER_REQUIRE_BROWSER so that CI fails instead of skipping.
+func chromium(t *testing.T) string {
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CHARTER_REQUIRE_BROWSER") != "" {
+			t.Fatal("chromium is not installed but CHARTER_REQUIRE_BROWSER is set")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+	}
+	return p
+}
+
+// browserContext starts a headless Chromium that makes no outside
+// connections, with a deadline.
+func browserContext(t *testing.T) context.Context {
+	opts := []cdp.ExecAllocatorOption{
+		cdp.ExecPath(chromium(t)), cdp.Headless, cdp.NoSandbox, cdp.DisableGPU, cdp.NoFirstRun, cdp.NoDefaultBrowserCheck,
+		cdp.Flag("disable-background-networking", true), cdp.Flag("disable-component-update", true),
+		cdp.Flag("disable-sync", true), cdp.Flag("disable-quic", true), cdp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := cdp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := cdp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+func TestBrowserSignInReadAndDraft(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+
+	err := cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+"/app/policies"),
+		cdp.WaitVisible(`input[name="email"]`),
+		cdp.SendKeys(`input[name="email"]`, "editor@example.com"),
+		cdp.SendKeys(`input[name="password"]`, testPassword),
+		cdp.Submit(`input[name="password"]`),
+		cdp.WaitVisible(`table tbody tr`),
+	)
+	if err != nil {
+		t.Fatalf("signing in: %v", err)
+	}
+	loc, err := cdp.Run(ctx, cdp.Location())
+	if err != nil || !strings.HasSuffix(loc, "/app/policies") {
+		t.Fatalf("after sign-in at %q (%v), want the page asked for", loc, err)
+	}
+	rows, err := cdp.Run(ctx, cdp.Evaluate[int](`document.querySelectorAll("table tbody tr").length`))
+	if err != nil || rows != 20 {
+		t.Fatalf("%d policy rows (%v), want 20", rows, err)
+	}
+	// The stylesheet loads under the CSP.
+	border, err := cdp.Run(ctx, cdp.Evaluate[string](`getComputedStyle(document.querySelector("header.top")).borderBottomStyle`))
+	if err != nil || border != "solid" {
+		t.Fatalf("stylesheet not applied: %q %v", border, err)
+	}
+
+	err = cdp.Do(ctx,
+		cdp.Click(`a[href="/app/policies/backup"]`),
+		cdp.WaitVisible(`code.hash`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := cdp.Run(ctx, cdp.Text(`code.hash`))
+	if err != nil || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(strings.TrimSpace(hash)) {
+		t.Fatalf("policy page hash %q (%v)", hash, err)
+	}
+
+	err = cdp.Do(ctx,
+		cdp.Click(`a[href="/app/policies/backup/versions/new"]`),
+		cdp.WaitVisible(`#change_summary`),
+		cdp.SendKeys(`#change_summary`, "Monthly restore tests"),
+		cdp.Click(`form.editor button:not([name="preview"])`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("saving a draft: %v", err)
+	}
+	flash, err := cdp.Run(ctx, cdp.Text(`.flash`))
+	if err != nil || !strings.Contains(flash, "Draft 1.1 saved") {
+		t.Fatalf("flash %q (%v)", flash, err)
+	}
+}
