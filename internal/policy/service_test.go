@@ -18,12 +18,11 @@ import (
 var now = time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	svc          *policy.Service
-	st           *store.Store
-	alice, bob   audit.Actor
-	clock        *time.Time
-	ctx          context.Context
-	templateBody string
+	svc        *policy.Service
+	st         *store.Store
+	alice, bob audit.Actor
+	clock      *time.Time
+	ctx        context.Context
 }
 
 func setup(t *testing.T, st *store.Store) *fixture {

@@ -78,6 +78,8 @@ CREATE TABLE policies (
     updated_at             DATETIME NOT NULL
 );
 
+-- body is the last column: SQLite then reads the others without walking
+-- its overflow pages.
 CREATE TABLE policy_versions (
     id              INTEGER PRIMARY KEY,
     policy_id       INTEGER NOT NULL REFERENCES policies (id),
@@ -86,7 +88,6 @@ CREATE TABLE policy_versions (
     status          TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'published', 'superseded')),
     material        BOOLEAN NOT NULL,
     change_summary  TEXT NOT NULL,
-    body            TEXT NOT NULL,
     sha256          TEXT NOT NULL DEFAULT '',
     author_id       INTEGER REFERENCES users (id),
     author          TEXT NOT NULL,
@@ -100,8 +101,10 @@ CREATE TABLE policy_versions (
     superseded_at   DATETIME,
     created_at      DATETIME NOT NULL,
     updated_at      DATETIME NOT NULL,
+    body            TEXT NOT NULL,
     UNIQUE (policy_id, major, minor)
 );
+CREATE INDEX policy_versions_status ON policy_versions (status, policy_id);
 -- At most one version in preparation per policy.
 CREATE UNIQUE INDEX policy_versions_one_open ON policy_versions (policy_id) WHERE status IN ('draft', 'approved');
 

@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/store/storetest"
+	"gorm.io/gorm"
+)
+
+// versionsPerPolicy is the history depth the benchmarks run against.
+const versionsPerPolicy = 50
+
+// benchEnv returns a server whose twenty policies have fifty versions each
+// (1.0 to 1.48 superseded, 1.49 published), on a SQLite file.
+func benchEnv(b *testing.B) (*env, *http.Cookie) {
+	b.Helper()
+	e := newEnv(b, storetest.SQLite(b))
+	var policies []policy.Policy
+	e.st.DB.Find(&policies)
+	err := e.st.DB.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&policy.Version{}).Where("status = ?", policy.StatusPublished).Update("status", policy.StatusSuperseded).Error; err != nil {
+			return err
+		}
+		at := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+		for _, p := range policies {
+			var first policy.Version
+			tx.Where("policy_id = ?", p.ID).Take(&first)
+			for minor := 1; minor < versionsPerPolicy; minor++ {
+				status := policy.StatusSuperseded
+				if minor == versionsPerPolicy-1 {
+					status = policy.StatusPublished
+				}
+				body := fmt.Sprintf("%s\nRevision %d.\n", first.Body, minor)
+				t := at.Add(time.Duration(minor) * 24 * time.Hour)
+				v := policy.Version{PolicyID: p.ID, Major: 1, Minor: minor, Status: status, ChangeSummary: fmt.Sprintf("Revision %d", minor),
+					Body: body, SHA256: policy.HashText(body), Author: "bench", ApprovedBy: "bench", ApprovedAt: &t,
+					PublishedBy: "bench", PublishedAt: &t, CreatedAt: t, UpdatedAt: t}
+				if err := tx.Create(&v).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	e.st.DB.Model(&policy.Version{}).Count(&n)
+	if n != int64(len(policies)*versionsPerPolicy) {
+		b.Fatalf("%d versions, want %d", n, len(policies)*versionsPerPolicy)
+	}
+	br := e.browser().login("viewer")
+	u, _ := url.Parse(e.ts.URL)
+	for _, c := range br.c.Jar.Cookies(u) {
+		if c.Name == "charter_session" {
+			return e, c
+		}
+	}
+	b.Fatal("no session cookie")
+	return nil, nil
+}
+
+func BenchmarkPolicyListAPI(b *testing.B) {
+	e, _ := benchEnv(b)
+	h := e.srv.Handler()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/policies", nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["viewer"])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+func BenchmarkOverviewPage(b *testing.B) {
+	e, session := benchEnv(b)
+	h := e.srv.Handler()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/app/", nil)
+		req.AddCookie(session)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+func BenchmarkPolicyPage(b *testing.B) {
+	e, session := benchEnv(b)
+	h := e.srv.Handler()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/app/policies/backup", nil)
+		req.AddCookie(session)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
