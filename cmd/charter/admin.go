@@ -224,8 +224,73 @@ func newTokenCmd(stdout io.Writer) *cobra.Command {
 			t.ExpiresAt.UTC().Format(time.RFC3339), secret)
 		return nil
 	}
-	cmd.AddCommand(create)
+
+	list := &cobra.Command{Use: "list", Short: "List API tokens (never their secrets)", Args: cobra.NoArgs}
+	lsc := newStoreCommand(list)
+	var listEmail string
+	list.Flags().StringVar(&listEmail, "email", "", "only this user's tokens")
+	list.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := lsc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		users := auth.NewService(st.DB, time.Now)
+		var userID int64
+		if listEmail != "" {
+			u, err := users.ByEmail(cmd.Context(), listEmail)
+			if err != nil {
+				return err
+			}
+			userID = u.ID
+		}
+		tokens, err := users.ListTokens(cmd.Context(), userID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%-6s %-30s %-24s %-10s %-20s %s\n", "ID", "USER", "NAME", "STATE", "EXPIRES", "LAST USED")
+		for _, t := range tokens {
+			state := "active"
+			switch {
+			case t.RevokedAt != nil:
+				state = "revoked"
+			case !t.Active(time.Now()):
+				state = "expired"
+			}
+			fmt.Fprintf(stdout, "%-6d %-30s %-24s %-10s %-20s %s\n", t.ID, t.Email, t.Name, state, stamp(t.ExpiresAt), stamp(t.LastUsedAt))
+		}
+		return nil
+	}
+
+	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke an API token; it stops working on its next request", Args: cobra.ExactArgs(1)}
+	rsc := newStoreCommand(revoke)
+	revoke.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("token ID %q: use the number shown by charter token list", args[0])
+		}
+		st, err := rsc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		t, err := auth.NewService(st.DB, time.Now).RevokeToken(cmd.Context(), cliActor(), id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %d (%q) revoked\n", t.ID, t.Name)
+		return nil
+	}
+	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// stamp formats an optional time for listings.
+func stamp(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 func newAuditCmd(stdout io.Writer) *cobra.Command {

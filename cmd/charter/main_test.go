@@ -115,6 +115,18 @@ func TestUsersTokensAndAuditVerify(t *testing.T) {
 			t.Errorf("--expires %s: %d %s", exp, code, out)
 		}
 	}
+	if code, out := charter(t, "token", "list", "--email", "ed@example.com"); code != 0 || !strings.Contains(out, "HRIS sync") || !strings.Contains(out, "active") {
+		t.Fatalf("token list: %d %s", code, out)
+	}
+	if code, out := charter(t, "token", "revoke", "1"); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke: %d %s", code, out)
+	}
+	if code, out := charter(t, "token", "revoke", "1"); code != 1 || !strings.Contains(out, "already revoked") {
+		t.Fatalf("token revoke twice: %d %s", code, out)
+	}
+	if code, out := charter(t, "user", "disable", "--email", "admin@example.com"); code != 1 || !strings.Contains(out, "last active admin") {
+		t.Fatalf("disabling the last admin: %d %s", code, out)
+	}
 	if code, out := charter(t, "user", "disable", "--email", "ed@example.com"); code != 0 || !strings.Contains(out, "disabled") {
 		t.Fatalf("user disable: %d %s", code, out)
 	}

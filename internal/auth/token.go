@@ -118,3 +118,56 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*User, 
 	}
 	return u, &t, nil
 }
+
+// TokenInfo is a token with its owner's email, for listings.
+type TokenInfo struct {
+	APIToken
+	Email string
+}
+
+// Active reports whether the token still authenticates at now.
+func (t *APIToken) Active(now time.Time) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt))
+}
+
+// ListTokens returns the tokens of one user (userID > 0) or of everyone,
+// newest first.
+func (s *Service) ListTokens(ctx context.Context, userID int64) ([]TokenInfo, error) {
+	q := s.db.WithContext(ctx).Table("api_tokens").
+		Select("api_tokens.*, users.email AS email").
+		Joins("JOIN users ON users.id = api_tokens.user_id").
+		Order("api_tokens.id DESC")
+	if userID > 0 {
+		q = q.Where("api_tokens.user_id = ?", userID)
+	}
+	var out []TokenInfo
+	err := q.Scan(&out).Error
+	return out, err
+}
+
+// RevokeToken stops a token from working from the next request on.
+// Errors: ErrTokenNotFound, ErrAlreadyRevoked.
+func (s *Service) RevokeToken(ctx context.Context, by audit.Actor, id int64) (*APIToken, error) {
+	var t APIToken
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&t, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrTokenNotFound
+		} else if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return ErrAlreadyRevoked
+		}
+		t.RevokedAt = &now
+		if err := tx.Model(&t).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "api_token.revoked", ObjectType: "api_token",
+			ObjectID: strconv.FormatInt(t.ID, 10), After: map[string]any{"name": t.Name, "user_id": t.UserID}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

@@ -226,7 +226,8 @@ func (s *Service) RecordLogout(ctx context.Context, by audit.Actor) error {
 }
 
 // Disable stops a user from signing in and ends all of their sessions and
-// API tokens at once. Errors: ErrUserNotFound, ErrAlreadyDisabled.
+// API tokens at once. Errors: ErrUserNotFound, ErrAlreadyDisabled,
+// ErrLastAdmin.
 func (s *Service) Disable(ctx context.Context, by audit.Actor, id int64) (*User, error) {
 	var u User
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -239,12 +240,15 @@ func (s *Service) Disable(ctx context.Context, by audit.Actor, id int64) (*User,
 		if !u.Active() {
 			return ErrAlreadyDisabled
 		}
+		if err := ensureAnotherAdmin(tx, &u); err != nil {
+			return err
+		}
 		before := u.state()
 		u.DisabledAt, u.UpdatedAt = &now, now
 		if err := tx.Model(&u).Updates(map[string]any{"disabled_at": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ?", u.ID).Delete(&sessionRow{}).Error; err != nil {
+		if err := endSessions(tx, u.ID); err != nil {
 			return err
 		}
 		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).Update("revoked_at", now).Error; err != nil {
@@ -257,4 +261,112 @@ func (s *Service) Disable(ctx context.Context, by audit.Actor, id int64) (*User,
 		return nil, err
 	}
 	return &u, nil
+}
+
+// Errors of account management.
+var (
+	ErrLastAdmin       = apperr.New(apperr.Conflict, "this is the last active admin; make another user admin first")
+	ErrWrongPassword   = apperr.Field("current_password", "is not your current password")
+	ErrTokenNotFound   = apperr.New(apperr.NotFound, "no such API token")
+	ErrAlreadyRevoked  = apperr.New(apperr.Conflict, "the token is already revoked")
+	ErrSameRole        = apperr.New(apperr.Conflict, "the user already has this role")
+	ErrDisabledAccount = apperr.New(apperr.Conflict, "the user is disabled")
+)
+
+// ensureAnotherAdmin fails when u is the only active admin.
+func ensureAnotherAdmin(tx *gorm.DB, u *User) error {
+	if u.Role != Admin || !u.Active() {
+		return nil
+	}
+	var n int64
+	if err := tx.Model(&User{}).Where("role = ? AND disabled_at IS NULL AND id <> ?", Admin, u.ID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// endSessions deletes every dashboard session of the user.
+func endSessions(tx *gorm.DB, userID int64) error {
+	return tx.Where("user_id = ?", userID).Delete(&sessionRow{}).Error
+}
+
+// SetRole changes a user's role and ends their sessions, so that the new
+// role applies from their next sign-in. Errors: ErrUserNotFound, Invalid,
+// ErrSameRole, ErrDisabledAccount, ErrLastAdmin.
+func (s *Service) SetRole(ctx context.Context, by audit.Actor, id int64, role Role) (*User, error) {
+	if !role.Valid() {
+		return nil, apperr.Field("role", "must be one of admin, editor, auditor, viewer")
+	}
+	var u User
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrUserNotFound
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case !u.Active():
+			return ErrDisabledAccount
+		case u.Role == role:
+			return ErrSameRole
+		}
+		if role != Admin {
+			if err := ensureAnotherAdmin(tx, &u); err != nil {
+				return err
+			}
+		}
+		before := u.state()
+		u.Role, u.UpdatedAt = role, now
+		if err := tx.Model(&u).Updates(map[string]any{"role": role, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := endSessions(tx, u.ID); err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.role_changed", ObjectType: "user",
+			ObjectID: strconv.FormatInt(u.ID, 10), Before: before, After: u.state()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// ends all of the user's sessions (the caller starts a fresh one for the
+// browser that made the change). Errors: ErrUserNotFound, Invalid naming
+// current_password or new_password.
+func (s *Service) ChangePassword(ctx context.Context, by audit.Actor, id int64, current, next string) error {
+	u, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !VerifyPassword(u.PasswordHash, current) {
+		return ErrWrongPassword
+	}
+	if msg := s.passwords.Check(next, u.Email); msg != "" {
+		return apperr.Field("new_password", msg)
+	}
+	if next == current {
+		return apperr.Field("new_password", "must differ from the current password")
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if err := endSessions(tx, u.ID); err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.password_changed", ObjectType: "user",
+			ObjectID: strconv.FormatInt(u.ID, 10)})
+	})
 }

@@ -86,10 +86,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg, Fields: fields, RequestID: rid}})
 		return
 	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
 	_ = s.render(c, status, "error", "Error", errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields})
 }
 

@@ -30,6 +30,7 @@ var navigation = []navItem{
 	{"packets", "Policy packets", "", auth.Viewer},
 	{"exports", "Evidence exports", "", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
+	{"users", "Users", "/app/users", auth.Admin},
 }
 
 // view is the envelope every page template receives.
@@ -58,7 +59,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return h
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":      func(a, b int) int { return a + b },
+	"roleName": func(r auth.Role) string { return string(r) },
 }
 
 func formatTime(t any, layout string) string {
@@ -139,6 +141,8 @@ func areaOf(page string) string {
 		return "audit"
 	case page == "overview":
 		return "overview"
+	case page == "users", page == "secret":
+		return "users"
 	}
 	return ""
 }

@@ -34,7 +34,7 @@ func TestEveryRouteDeclaresItsAccess(t *testing.T) {
 
 // fillPath puts real values into route parameters.
 func fillPath(p string) string {
-	return strings.NewReplacer(":slug", "backup", ":version", "1.0", "*", "charter.css").Replace(p)
+	return strings.NewReplacer(":slug", "backup", ":version", "1.0", ":id", "999", "*", "charter.css").Replace(p)
 }
 
 // TestRoleMatrix checks every role against every protected route: a role
@@ -259,6 +259,10 @@ func TestOperationalEndpoints(t *testing.T) {
 	b := e.browser()
 	if r := b.get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("healthz %d", r.status)
+	}
+	head, _ := http.NewRequest(http.MethodHead, e.ts.URL+"/healthz", nil)
+	if r := b.do(head); r.status != http.StatusOK || r.body != "" {
+		t.Fatalf("HEAD /healthz: %d %q", r.status, r.body)
 	}
 	if r := b.get("/readyz"); r.status != http.StatusOK || !strings.Contains(r.body, "sqlite") {
 		t.Fatalf("readyz %d %s", r.status, r.body)

@@ -1,0 +1,119 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+)
+
+func TestAccountManagement(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		clock := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+		now := func() time.Time { return clock }
+		svc := auth.NewService(st.DB, now)
+		by := audit.System("test")
+		pw := "a long unusual passphrase"
+		admin, err := svc.Create(ctx, by, auth.NewUser{Email: "root@example.com", Role: auth.Admin, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed, err := svc.Create(ctx, by, auth.NewUser{Email: "ed@example.com", Role: auth.Editor, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
+		signIn := func(u *auth.User, token string) {
+			data, _ := scs.GobCodec{}.Encode(clock.Add(time.Hour), map[string]any{auth.SessionUserKey: u.ID})
+			if err := sessions.Commit(token, data, clock.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		alive := func(token string) bool { _, found, _ := sessions.Find(token); return found }
+
+		// The last admin can be neither demoted nor disabled.
+		if _, err := svc.SetRole(ctx, by, admin.ID, auth.Viewer); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("demoting the last admin: %v", err)
+		}
+		if _, err := svc.Disable(ctx, by, admin.ID); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("disabling the last admin: %v", err)
+		}
+		for _, c := range []struct {
+			role auth.Role
+			kind apperr.Kind
+		}{{"root", apperr.Invalid}, {auth.Editor, apperr.Conflict}} {
+			if _, err := svc.SetRole(ctx, by, ed.ID, c.role); !apperr.Is(err, c.kind) {
+				t.Errorf("SetRole(%s): %v", c.role, err)
+			}
+		}
+
+		// A role change ends the user's sessions.
+		signIn(ed, "ed-session")
+		u, err := svc.SetRole(ctx, by, ed.ID, auth.Admin)
+		if err != nil || u.Role != auth.Admin {
+			t.Fatalf("promote: %v", err)
+		}
+		if alive("ed-session") {
+			t.Fatal("session survived a role change")
+		}
+		if _, err := svc.SetRole(ctx, by, admin.ID, auth.Viewer); err != nil {
+			t.Fatalf("demoting an admin while another exists: %v", err)
+		}
+
+		// Changing a password needs the current one and ends sessions.
+		signIn(ed, "ed-2")
+		err = svc.ChangePassword(ctx, by, ed.ID, "not it", "another long passphrase")
+		if e, ok := apperr.As(err); !ok || e.Fields["current_password"] == "" {
+			t.Fatalf("wrong current password: %v", err)
+		}
+		err = svc.ChangePassword(ctx, by, ed.ID, pw, "password1")
+		if e, ok := apperr.As(err); !ok || e.Fields["new_password"] == "" {
+			t.Fatalf("common new password: %v", err)
+		}
+		if err := svc.ChangePassword(ctx, by, ed.ID, pw, "another long passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if alive("ed-2") {
+			t.Fatal("session survived a password change")
+		}
+		if _, err := svc.Authenticate(ctx, "ed@example.com", "another long passphrase", audit.Actor{}); err != nil {
+			t.Fatalf("new password: %v", err)
+		}
+
+		// Tokens are listed and revoked.
+		secret, tok, err := svc.CreateToken(ctx, by, "ed@example.com", "ci", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := svc.ListTokens(ctx, ed.ID)
+		if err != nil || len(list) != 1 || list[0].Email != "ed@example.com" || !list[0].Active(clock) {
+			t.Fatalf("list: %+v %v", list, err)
+		}
+		if _, err := svc.RevokeToken(ctx, by, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("revoked token: %v", err)
+		}
+		if _, err := svc.RevokeToken(ctx, by, tok.ID); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("revoking twice: %v", err)
+		}
+		if _, err := svc.RevokeToken(ctx, by, 999); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if all, _ := svc.ListTokens(ctx, 0); len(all) != 1 || all[0].Active(clock) {
+			t.Fatalf("all tokens: %+v", all)
+		}
+		res, err := audit.Verify(ctx, st.DB)
+		if err != nil || res.Break != nil {
+			t.Fatalf("audit: %+v %v", res, err)
+		}
+	})
+}

@@ -1,0 +1,199 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/labstack/echo/v4"
+)
+
+type usersPage struct {
+	Users   []auth.User
+	Tokens  []auth.TokenInfo
+	Roles   []auth.Role
+	Now     time.Time
+	New     newUserForm
+	Token   newTokenForm
+	Errors  map[string]string
+	Message string
+}
+
+type newUserForm struct {
+	Email string `form:"email"`
+	Name  string `form:"name"`
+	Role  string `form:"role"`
+}
+
+type newTokenForm struct {
+	Email   string `form:"token_email"`
+	Name    string `form:"token_name"`
+	Expires string `form:"token_expires_days"`
+}
+
+// secretPage shows a password or token once, right after it was made; it is
+// never stored anywhere it could be shown again.
+type secretPage struct {
+	What, For, Secret, Note string
+}
+
+func (s *Server) usersPage(c echo.Context) error {
+	return s.showUsers(c, http.StatusOK, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}})
+}
+
+func (s *Server) showUsers(c echo.Context, status int, p usersPage) error {
+	ctx := c.Request().Context()
+	var err error
+	if p.Users, err = s.users.List(ctx); err != nil {
+		return err
+	}
+	if p.Tokens, err = s.users.ListTokens(ctx, 0); err != nil {
+		return err
+	}
+	p.Roles, p.Now = auth.Roles, s.timeNow()
+	return s.render(c, status, "users", "Users and API tokens", p)
+}
+
+// usersError shows the users page again with what went wrong: field errors
+// beside their fields, conflicts as a message.
+func (s *Server) usersError(c echo.Context, p usersPage, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || (e.Kind != apperr.Invalid && e.Kind != apperr.Conflict && e.Kind != apperr.NotFound) {
+		return err
+	}
+	status, _, msg, fields := classify(e)
+	p.Errors, p.Message = fields, msg
+	return s.showUsers(c, status, p)
+}
+
+func (s *Server) createUser(c echo.Context) error {
+	var in newUserForm
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	pw := auth.GeneratePassword()
+	u, err := s.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw})
+	if err != nil {
+		return s.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
+	}
+	return s.render(c, http.StatusCreated, "secret", "User added", secretPage{What: "password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
+		Note: "Give it to them over a channel you trust; they should change it from their account page after signing in."})
+}
+
+func userID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "no such user")
+	}
+	return id, nil
+}
+
+func (s *Server) changeRole(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	u, err := s.users.SetRole(c.Request().Context(), actor(c), id, auth.Role(c.FormValue("role")))
+	if err != nil {
+		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+	}
+	s.flash(c, u.Email+" is now "+string(u.Role)+"; their sessions were ended so the new role applies at once.")
+	return seeOther(c, "/app/users")
+}
+
+func (s *Server) disableUser(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	u, err := s.users.Disable(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+	}
+	s.flash(c, u.Email+" is disabled; their sessions and API tokens no longer work.")
+	return seeOther(c, "/app/users")
+}
+
+// maxTokenDays keeps every API token expiring (SECURITY.md).
+const maxTokenDays = 366
+
+func (s *Server) createToken(c echo.Context) error {
+	var in newTokenForm
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	page := usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: in}
+	days, err := strconv.Atoi(in.Expires)
+	if err != nil || days < 1 || days > maxTokenDays {
+		return s.usersError(c, page, apperr.Field("token_expires_days", "must be a number of days from 1 to 366"))
+	}
+	secret, t, err := s.users.CreateToken(c.Request().Context(), actor(c), in.Email, in.Name, time.Duration(days)*24*time.Hour)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+			// The service names its fields without the form's prefix.
+			fields := map[string]string{}
+			for k, v := range e.Fields {
+				fields["token_"+k] = v
+			}
+			err = apperr.Fields(fields)
+		} else if apperr.Is(err, apperr.NotFound) {
+			err = apperr.Field("token_email", "no user has this email")
+		}
+		return s.usersError(c, page, err)
+	}
+	return s.render(c, http.StatusCreated, "secret", "API token created", secretPage{What: "API token", For: t.Name + " (acts as " + auth.NormalizeEmail(in.Email) + ")",
+		Secret: secret, Note: "Send it as Authorization: Bearer <token>. It expires on " + t.ExpiresAt.UTC().Format("2006-01-02") + "."})
+}
+
+func (s *Server) revokeToken(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return auth.ErrTokenNotFound
+	}
+	t, err := s.users.RevokeToken(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+	}
+	s.flash(c, "Token "+strconv.FormatInt(t.ID, 10)+" ("+t.Name+") revoked.")
+	return seeOther(c, "/app/users")
+}
+
+type accountPage struct {
+	Tokens  []auth.TokenInfo
+	Now     time.Time
+	Errors  map[string]string
+	Message string
+}
+
+func (s *Server) accountPage(c echo.Context) error {
+	return s.showAccount(c, http.StatusOK, accountPage{})
+}
+
+func (s *Server) showAccount(c echo.Context, status int, p accountPage) error {
+	var err error
+	if p.Tokens, err = s.users.ListTokens(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
+	p.Now = s.timeNow()
+	return s.render(c, status, "account", "Your account", p)
+}
+
+// changePassword checks the current password, sets the new one, ends every
+// other session of the user and keeps this browser signed in on a new token.
+func (s *Server) changePassword(c echo.Context) error {
+	u := currentUser(c)
+	next := c.FormValue("new_password")
+	if next != c.FormValue("confirm_password") {
+		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: map[string]string{"confirm_password": "does not match the new password"}})
+	}
+	err := s.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: e.Fields})
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "Password changed. Your other sessions have been signed out.")
+	return s.completeLogin(c, u, "/app/account")
+}

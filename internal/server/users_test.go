@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+)
+
+var secretPattern = regexp.MustCompile(`<code class="secret">([^<]+)</code>`)
+
+func TestAdminManagesUsersAndTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		admin := e.browser().login("admin")
+
+		r := admin.post("/app/users", url.Values{"email": {"not-an-email"}, "role": {"editor"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be an email address") || !strings.Contains(r.body, `value="not-an-email"`) {
+			t.Fatalf("invalid user: %d", r.status)
+		}
+		r = admin.post("/app/users", url.Values{"email": {"New.Person@Example.com"}, "name": {"New Person"}, "role": {"auditor"}})
+		m := secretPattern.FindStringSubmatch(r.body)
+		if r.status != http.StatusCreated || m == nil {
+			t.Fatalf("add user: %d", r.status)
+		}
+		newcomer := e.browser()
+		if r := newcomer.post("/login", url.Values{"email": {"new.person@example.com"}, "password": {m[1]}}); r.status != http.StatusSeeOther {
+			t.Fatalf("new user signing in with the shown password: %d", r.status)
+		}
+
+		// A role change ends the user's sessions.
+		ed2 := e.browser().login("editor2")
+		var id string
+		st.DB.Raw("SELECT CAST(id AS TEXT) FROM users WHERE email = ?", "editor2@example.com").Scan(&id)
+		if r := admin.post("/app/users/"+id+"/role", url.Values{"role": {"viewer"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("change role: %d %s", r.status, r.body)
+		}
+		if r := ed2.get("/app/"); r.status != http.StatusSeeOther {
+			t.Fatalf("session survived a role change: %d", r.status)
+		}
+		if ev := e.lastEvent(); ev.Action != "user.role_changed" || ev.Actor != "admin@example.com" {
+			t.Fatalf("audit: %+v", ev)
+		}
+
+		// The last admin cannot be disabled.
+		st.DB.Raw("SELECT CAST(id AS TEXT) FROM users WHERE email = ?", "admin@example.com").Scan(&id)
+		r = admin.post("/app/users/"+id+"/disable", nil)
+		if r.status != http.StatusConflict || !strings.Contains(r.body, "last active admin") {
+			t.Fatalf("disabling the last admin: %d", r.status)
+		}
+
+		// Tokens: bad input named, created once, work, revoked at once.
+		r = admin.post("/app/tokens", url.Values{"token_email": {"viewer@example.com"}, "token_name": {"x"}, "token_expires_days": {"900"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "from 1 to 366") {
+			t.Fatalf("bad expiry: %d", r.status)
+		}
+		r = admin.post("/app/tokens", url.Values{"token_email": {"nobody@example.com"}, "token_name": {"x"}, "token_expires_days": {"30"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no user has this email") {
+			t.Fatalf("unknown user: %d", r.status)
+		}
+		r = admin.post("/app/tokens", url.Values{"token_email": {"viewer@example.com"}, "token_name": {"Scanner"}, "token_expires_days": {"30"}})
+		m = secretPattern.FindStringSubmatch(r.body)
+		if r.status != http.StatusCreated || m == nil {
+			t.Fatalf("create token: %d", r.status)
+		}
+		e.tokens["scanner"] = m[1]
+		if status, _ := e.api("scanner", http.MethodGet, "/api/v1/policies", nil); status != http.StatusOK {
+			t.Fatalf("new token: %d", status)
+		}
+		st.DB.Raw("SELECT CAST(id AS TEXT) FROM api_tokens WHERE name = ?", "Scanner").Scan(&id)
+		if r := admin.post("/app/tokens/"+id+"/revoke", nil); r.status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d", r.status)
+		}
+		if status, _ := e.api("scanner", http.MethodGet, "/api/v1/policies", nil); status != http.StatusUnauthorized {
+			t.Fatalf("revoked token: %d", status)
+		}
+		if r := admin.get("/app/users"); !strings.Contains(r.body, "revoked") || strings.Contains(r.body, m[1]) {
+			t.Fatal("users page: revoked state missing, or the secret shown again")
+		}
+	})
+}
+
+func TestChangeOwnPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		here := e.browser().login("viewer")
+		elsewhere := e.browser().login("viewer")
+		cases := []struct {
+			form  url.Values
+			field string
+		}{
+			{url.Values{"current_password": {"wrong"}, "new_password": {"fresh long passphrase"}, "confirm_password": {"fresh long passphrase"}}, "is not your current password"},
+			{url.Values{"current_password": {testPassword}, "new_password": {"fresh long passphrase"}, "confirm_password": {"other"}}, "does not match"},
+			{url.Values{"current_password": {testPassword}, "new_password": {"iloveyou"}, "confirm_password": {"iloveyou"}}, "most common passwords"},
+		}
+		for _, c := range cases {
+			if r := here.post("/app/account/password", c.form); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, c.field) {
+				t.Errorf("%v: %d, want 422 with %q", c.form, r.status, c.field)
+			}
+		}
+		r := here.post("/app/account/password", url.Values{"current_password": {testPassword}, "new_password": {"fresh long passphrase"}, "confirm_password": {"fresh long passphrase"}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/account" {
+			t.Fatalf("change: %d %s", r.status, r.header.Get("Location"))
+		}
+		if r := here.get("/app/account"); r.status != http.StatusOK || !strings.Contains(r.body, "Password changed") {
+			t.Fatalf("this browser after the change: %d", r.status)
+		}
+		if r := elsewhere.get("/app/"); r.status != http.StatusSeeOther {
+			t.Fatalf("other session survived a password change: %d", r.status)
+		}
+		if r := e.browser().post("/login", url.Values{"email": {"viewer@example.com"}, "password": {"fresh long passphrase"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("new password: %d", r.status)
+		}
+	})
+}
