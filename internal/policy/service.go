@@ -12,6 +12,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Service holds the rules of the policy registry.
@@ -72,6 +73,12 @@ func stateOf(p *Policy, v *Version) versionState {
 	return versionState{Policy: p.Slug, Version: v.Number(), Status: v.Status, Material: v.Material,
 		ChangeSummary: v.ChangeSummary, BodySHA256: HashText(v.Body)}
 }
+
+// forUpdate locks the rows a write transaction reads, so that on
+// PostgreSQL two concurrent transitions of one version queue instead of both
+// acting on the same state. SQLite's driver drops the clause: its BEGIN
+// IMMEDIATE transactions already run one at a time.
+func forUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
 
 func (s *Service) policyBySlug(tx *gorm.DB, slug string) (*Policy, error) {
 	var p Policy
@@ -386,7 +393,7 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 	}
 	var v Version
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		p, err := s.policyBySlug(tx, slug)
+		p, err := s.policyBySlug(forUpdate(tx), slug)
 		if err != nil {
 			return err
 		}
@@ -430,7 +437,7 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if err != nil {
 			return err
 		}
-		if v, err = s.versionOf(tx, p, number); err != nil {
+		if v, err = s.versionOf(forUpdate(tx), p, number); err != nil {
 			return err
 		}
 		if !v.Open() {
@@ -515,7 +522,7 @@ func (s *Service) transition(ctx context.Context, by audit.Actor, slug, number, 
 		if err != nil {
 			return err
 		}
-		if v, err = s.versionOf(tx, p, number); err != nil {
+		if v, err = s.versionOf(forUpdate(tx), p, number); err != nil {
 			return err
 		}
 		before := stateOf(p, v)
