@@ -23,6 +23,7 @@ import (
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/policies"
+	"github.com/charter-registry/charter/seed"
 )
 
 // clock is a movable test clock.
@@ -70,9 +71,21 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if _, err := pol.Seed(ctx, audit.System("system:seed"), templates); err != nil {
 		t.Fatal(err)
 	}
+	orgs := org.NewService(st.DB, c.Now)
+	data, err := seed.Files.ReadFile("organization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, err := org.ParseProfile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orgs.Seed(ctx, audit.System("system:seed"), profile); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
-		Users: users, Policies: pol, Org: org.NewService(st.DB, c.Now),
+		Users: users, Policies: pol, Org: orgs,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",

@@ -73,6 +73,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"/app/policies/password/versions/new":       "already in preparation",
 		"/app/policies/password/diff":               "Compare versions",
 		"/app/audit":                                "policy.version.drafted",
+		"/app/organization":                         "Hiberly Ltd.",
 		"/app/audit?actor=admin&action=policy.version.drafted&from=2000-01-01&to=2100-01-01": "policy.version.drafted",
 	}
 	for path, want := range pages {

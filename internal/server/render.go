@@ -24,6 +24,7 @@ type navItem struct {
 var navigation = []navItem{
 	{"overview", "Overview", "/app/", auth.Viewer},
 	{"policies", "Policies", "/app/policies", auth.Viewer},
+	{"organization", "Organization", "/app/organization", auth.Viewer},
 	{"people", "People", "", auth.Viewer},
 	{"privacy", "Privacy registers", "", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
@@ -139,8 +140,8 @@ func areaOf(page string) string {
 		return "policies"
 	case page == "audit":
 		return "audit"
-	case page == "overview":
-		return "overview"
+	case page == "overview", page == "organization":
+		return page
 	case page == "users", page == "secret":
 		return "users"
 	}

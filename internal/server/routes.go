@@ -71,6 +71,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.publishVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.recordReview, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/audit", s.auditPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/organization", s.organizationPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))

@@ -1,0 +1,76 @@
+package org_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+	"github.com/charter-registry/charter/seed"
+)
+
+func seedProfile(t *testing.T) *org.Organization {
+	data, err := seed.Files.ReadFile("organization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := org.ParseProfile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestSeedProfileHasTheSecurityPageFacts(t *testing.T) {
+	o := seedProfile(t)
+	if o.Name != "PostHog" || o.DPOName != "Charles Cook" || o.DPOTitle != "VP Operations" || o.SecurityEmail != "security@posthog.com" {
+		t.Fatalf("profile: %+v", o)
+	}
+	if len(o.Regions()) != 2 || !strings.Contains(o.Regions()[0], "Germany") {
+		t.Fatalf("regions: %v", o.Regions())
+	}
+	if len(o.LegalEntities) != 1 || o.LegalEntities[0].Name != "Hiberly Ltd." || o.LegalEntities[0].Country != "GB" {
+		t.Fatalf("legal entities: %+v", o.LegalEntities)
+	}
+	c := o.Certifications
+	if len(c) != 1 || c[0].Framework != "SOC 2" || c[0].Type != "Type 1" || c[0].ReportDate == nil || c[0].ReportDate.Format("2006-01") != "2023-04" {
+		t.Fatalf("certifications: %+v", c)
+	}
+}
+
+func TestParseProfileRefusesBadFiles(t *testing.T) {
+	for src, want := range map[string]string{
+		"website: x\n":            "name is required",
+		"name: X\ncolour: blue\n": "colour",
+		"name: [unterminated\n":   "organization profile",
+	} {
+		if _, err := org.ParseProfile([]byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want mention of %q", src, err, want)
+		}
+	}
+}
+
+func TestSeedOnceKeepsLaterEdits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc := org.NewService(st.DB, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
+		if o, _ := svc.Get(ctx); o != nil {
+			t.Fatal("profile before seeding")
+		}
+		if created, err := svc.Seed(ctx, audit.System("seed"), seedProfile(t)); err != nil || !created {
+			t.Fatalf("first seed: %v %v", created, err)
+		}
+		st.DB.Exec("UPDATE organizations SET privacy_email = 'privacy@example.com'")
+		if created, err := svc.Seed(ctx, audit.System("seed"), seedProfile(t)); err != nil || created {
+			t.Fatalf("second seed: %v %v", created, err)
+		}
+		o, err := svc.Get(ctx)
+		if err != nil || o.PrivacyEmail != "privacy@example.com" || len(o.LegalEntities) != 1 || len(o.Certifications) != 1 {
+			t.Fatalf("after second seed: %+v %v", o, err)
+		}
+	})
+}
