@@ -1,0 +1,247 @@
+package people
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// State is an employee's compliance state.
+type State string
+
+// The states, in the order a list shows them.
+const (
+	Compliant  State = "compliant"
+	Due        State = "due"
+	Overdue    State = "overdue"
+	Offboarded State = "offboarded"
+)
+
+// States lists every state.
+var States = []State{Compliant, Due, Overdue, Offboarded}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	for _, x := range States {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Requirement is what every active employee owes for one policy: an
+// acknowledgement of its latest major version (any minor of it will do).
+type Requirement struct {
+	PolicyID    int64
+	Slug        string
+	Title       string
+	Major       int
+	PublishedAt time.Time // when major.0 was published
+}
+
+// requirements reads, in one query, the latest published major version of
+// every policy.
+func requirements(db *gorm.DB) ([]Requirement, error) {
+	var rows []Requirement
+	err := db.Table("policy_versions v").
+		Select("v.policy_id, p.slug, p.title, v.major, v.published_at").
+		Joins("JOIN policies p ON p.id = v.policy_id").
+		Where("v.minor = 0 AND v.status IN ('published', 'superseded')").
+		Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	latest := map[int64]Requirement{}
+	for _, r := range rows {
+		if cur, ok := latest[r.PolicyID]; !ok || r.Major > cur.Major {
+			latest[r.PolicyID] = r
+		}
+	}
+	out := make([]Requirement, 0, len(latest))
+	for _, r := range latest {
+		out = append(out, r)
+	}
+	sortRequirements(out)
+	return out, nil
+}
+
+// dueFor is when an employee who started on start owes requirement r: the
+// later of the new-hire and the new-version deadlines.
+func (s *Service) dueFor(start time.Time, r Requirement) time.Time {
+	hire := start.AddDate(0, 0, s.rules.NewHireDays)
+	version := r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays)
+	if hire.After(version) {
+		return hire
+	}
+	return version
+}
+
+// Summary is an employee's compliance at a glance.
+type Summary struct {
+	State        State
+	Required     int // requirements owed in all
+	Acknowledged int // of which satisfied
+}
+
+// summaries computes each employee's state with two queries, whatever
+// their number: the requirements, and the count of satisfied requirements
+// per employee (in all, and among those already past their publication
+// deadline).
+func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
+	reqs, err := requirements(db)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	type counts struct {
+		EmployeeID int64
+		Satisfied  int
+		Late       int
+	}
+	byEmployee := map[int64]counts{}
+	if len(reqs) > 0 {
+		pairs := make([][]any, len(reqs))
+		var lateIDs []int64 // policies whose version deadline has passed
+		for i, r := range reqs {
+			pairs[i] = []any{r.PolicyID, r.Major}
+			if r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays).Before(today) {
+				lateIDs = append(lateIDs, r.PolicyID)
+			}
+		}
+		if len(lateIDs) == 0 {
+			lateIDs = []int64{0}
+		}
+		var rows []counts
+		err := db.Table("acknowledgements").
+			Select("employee_id, COUNT(DISTINCT policy_id) AS satisfied, COUNT(DISTINCT CASE WHEN policy_id IN ? THEN policy_id END) AS late", lateIDs).
+			Where("(policy_id, major) IN ?", pairs).
+			Group("employee_id").Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range rows {
+			byEmployee[c.EmployeeID] = c
+		}
+	}
+	lateRequired := 0
+	for _, r := range reqs {
+		if r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays).Before(today) {
+			lateRequired++
+		}
+	}
+	out := make([]Summary, len(emps))
+	for i := range emps {
+		e := &emps[i]
+		c := byEmployee[e.ID]
+		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied}
+		hireDue := e.StartDate.AddDate(0, 0, s.rules.NewHireDays)
+		switch {
+		case !e.ActiveOn(today):
+			sum.State = Offboarded
+		case c.Satisfied >= len(reqs):
+			sum.State = Compliant
+		// Overdue: some requirement is past both its deadlines.
+		case hireDue.Before(today) && c.Late < lateRequired:
+			sum.State = Overdue
+		default:
+			sum.State = Due
+		}
+		out[i] = sum
+	}
+	return out, nil
+}
+
+// Acknowledgement records that an employee acknowledged a policy version.
+// Rows are never updated or deleted (database triggers enforce it).
+type Acknowledgement struct {
+	ID             int64
+	EmployeeID     int64
+	PolicyID       int64
+	VersionID      int64
+	Major          int
+	Minor          int
+	SHA256         string `gorm:"column:sha256"`
+	AcknowledgedAt time.Time
+	Method         string
+	ClientIP       string `gorm:"column:client_ip"`
+	UserAgent      string
+	CreatedAt      time.Time
+}
+
+// Obligation is one requirement as it stands for one employee.
+type Obligation struct {
+	Requirement
+	Due          time.Time
+	Overdue      bool
+	Acknowledged *Acknowledgement // the acknowledgement that satisfies it, if any
+}
+
+// Detail is an employee with everything they owe and have done.
+type Detail struct {
+	Employee    Employee
+	Summary     Summary
+	Obligations []Obligation
+	History     []AcknowledgementRow // newest first
+}
+
+// AcknowledgementRow is an acknowledgement with its policy, for history.
+type AcknowledgementRow struct {
+	Acknowledgement
+	Slug  string
+	Title string
+}
+
+// Detail returns an employee with their obligations and history.
+// Errors: ErrEmployeeNotFound.
+func (s *Service) Detail(ctx context.Context, email string) (*Detail, error) {
+	db := s.db.WithContext(ctx)
+	e, err := byEmail(db, email)
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := requirements(db)
+	if err != nil {
+		return nil, err
+	}
+	var history []AcknowledgementRow
+	err = db.Table("acknowledgements a").Select("a.*, p.slug, p.title").
+		Joins("JOIN policies p ON p.id = a.policy_id").
+		Where("a.employee_id = ?", e.ID).Order("a.acknowledged_at DESC, a.id DESC").Scan(&history).Error
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	d := &Detail{Employee: *e, History: history}
+	satisfied := 0
+	for _, r := range reqs {
+		o := Obligation{Requirement: r, Due: s.dueFor(e.StartDate, r)}
+		for i := range history {
+			if h := &history[i]; h.PolicyID == r.PolicyID && h.Major == r.Major {
+				o.Acknowledged = &h.Acknowledgement
+				break
+			}
+		}
+		if o.Acknowledged != nil {
+			satisfied++
+		} else {
+			o.Overdue = o.Due.Before(today)
+		}
+		d.Obligations = append(d.Obligations, o)
+	}
+	d.Summary = Summary{Required: len(reqs), Acknowledged: satisfied, State: Due}
+	switch {
+	case !e.ActiveOn(today):
+		d.Summary.State = Offboarded
+	case satisfied == len(reqs):
+		d.Summary.State = Compliant
+	default:
+		for _, o := range d.Obligations {
+			if o.Overdue {
+				d.Summary.State = Overdue
+			}
+		}
+	}
+	return d, nil
+}

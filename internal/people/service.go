@@ -1,0 +1,272 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Rules are the settings that decide when something falls due.
+type Rules struct {
+	// NewHireDays: a new hire owes acknowledgements this many days after
+	// their start date.
+	NewHireDays int
+	// NewVersionDays: a new major version is owed this many days after its
+	// publication.
+	NewVersionDays int
+}
+
+// DefaultRules are the defaults of the settings.
+var DefaultRules = Rules{NewHireDays: 30, NewVersionDays: 30}
+
+// Service keeps the employee register.
+type Service struct {
+	db    *gorm.DB
+	now   func() time.Time
+	rules Rules
+}
+
+// NewService returns a Service on db with the given clock and rules.
+func NewService(db *gorm.DB, now func() time.Time, rules Rules) *Service {
+	return &Service{db: db, now: now, rules: rules}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// today is the current UTC calendar date.
+func (s *Service) today() time.Time {
+	y, m, d := s.now().UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func forUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
+
+func byEmail(tx *gorm.DB, email string) (*Employee, error) {
+	var e Employee
+	err := tx.Where("email = ?", NormalizeEmail(email)).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrEmployeeNotFound
+	}
+	return &e, err
+}
+
+// Get returns an employee by email. Errors: ErrEmployeeNotFound.
+func (s *Service) Get(ctx context.Context, email string) (*Employee, error) {
+	return byEmail(s.db.WithContext(ctx), email)
+}
+
+// Create adds an employee. Errors: Invalid naming each field, ErrEmployeeExists.
+func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Employee, error) {
+	e, errs := in.Parse()
+	if errs != nil {
+		return nil, apperr.Fields(errs)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.insert(tx, by, &e)
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrEmployeeExists
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (s *Service) insert(tx *gorm.DB, by audit.Actor, e *Employee) error {
+	now := s.clock()
+	e.CreatedAt, e.UpdatedAt = now, now
+	if err := tx.Create(e).Error; err != nil {
+		return err
+	}
+	return audit.Append(tx, by, audit.Entry{At: now, Action: "employee.created", ObjectType: "employee", ObjectID: e.Email, After: state(e)})
+}
+
+// replace stores next over cur when they differ, and reports whether it wrote.
+func (s *Service) replace(tx *gorm.DB, by audit.Actor, cur, next *Employee) (bool, error) {
+	if same(cur, next) {
+		return false, nil
+	}
+	before := state(cur)
+	now := s.clock()
+	next.ID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.CreatedAt, now
+	if err := tx.Save(next).Error; err != nil {
+		return false, err
+	}
+	action := "employee.updated"
+	if cur.EndDate == nil && next.EndDate != nil {
+		action = "employee.offboarded"
+	}
+	return true, audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "employee", ObjectID: next.Email,
+		Before: before, After: state(next)})
+}
+
+// Patch names the fields to change; nil leaves a field as it is, "" clears
+// an optional one.
+type Patch struct {
+	Email          *string `json:"email"`
+	Name           *string `json:"name"`
+	Title          *string `json:"title"`
+	Department     *string `json:"department"`
+	ManagerEmail   *string `json:"manager_email"`
+	Country        *string `json:"country"`
+	EmploymentType *string `json:"employment_type"`
+	StartDate      *string `json:"start_date"`
+	EndDate        *string `json:"end_date"`
+}
+
+func (p Patch) apply(in Input) Input {
+	for _, f := range []struct {
+		src *string
+		dst *string
+	}{
+		{p.Email, &in.Email}, {p.Name, &in.Name}, {p.Title, &in.Title}, {p.Department, &in.Department},
+		{p.ManagerEmail, &in.ManagerEmail}, {p.Country, &in.Country}, {p.EmploymentType, &in.EmploymentType},
+		{p.StartDate, &in.StartDate}, {p.EndDate, &in.EndDate},
+	} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return in
+}
+
+// Update changes the given fields of an employee. Setting end_date
+// offboards them; every record is kept. Errors: ErrEmployeeNotFound,
+// Invalid, ErrEmployeeExists (a new email already taken).
+func (s *Service) Update(ctx context.Context, by audit.Actor, email string, p Patch) (*Employee, error) {
+	var next Employee
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cur, err := byEmail(forUpdate(tx), email)
+		if err != nil {
+			return err
+		}
+		var errs map[string]string
+		if next, errs = p.apply(InputOf(cur)).Parse(); errs != nil {
+			return apperr.Fields(errs)
+		}
+		_, err = s.replace(tx, by, cur, &next)
+		return err
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrEmployeeExists
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+// Upsert makes the employee with this email exactly as described: created
+// if new, replaced if different, untouched (and not audited) if the same.
+// It is what HR-system syncs call. Errors: Invalid.
+func (s *Service) Upsert(ctx context.Context, by audit.Actor, email string, in Input) (*Employee, Outcome, error) {
+	in.Email = email
+	e, errs := in.Parse()
+	if errs != nil {
+		return nil, 0, apperr.Fields(errs)
+	}
+	var out Outcome
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		out, err = s.upsert(tx, by, &e)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return &e, out, nil
+}
+
+// Outcome says what an upsert did.
+type Outcome int
+
+// The outcomes of an upsert.
+const (
+	Unchanged Outcome = iota
+	Created
+	Updated
+)
+
+func (s *Service) upsert(tx *gorm.DB, by audit.Actor, e *Employee) (Outcome, error) {
+	cur, err := byEmail(forUpdate(tx), e.Email)
+	if errors.Is(err, ErrEmployeeNotFound) {
+		return Created, s.insert(tx, by, e)
+	} else if err != nil {
+		return 0, err
+	}
+	wrote, err := s.replace(tx, by, cur, e)
+	if !wrote {
+		*e = *cur
+		return Unchanged, err
+	}
+	return Updated, err
+}
+
+// Departments lists the departments in use, for filter menus.
+func (s *Service) Departments(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&Employee{}).Where("department <> ''").Distinct().Order("department").Pluck("department", &out).Error
+	return out, err
+}
+
+// ListFilter selects employees for the people list.
+type ListFilter struct {
+	Query      string // part of the name or email, case-insensitive
+	Department string
+	State      State // "" for all
+}
+
+// Row is an employee with their compliance summary.
+type Row struct {
+	Employee
+	Summary Summary
+}
+
+// List returns the employees matching f, by name, each with their state.
+// It runs the same four queries whatever the number of employees.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]Row, error) {
+	if f.State != "" && !f.State.Valid() {
+		return nil, apperr.Field("state", "must be one of compliant, due, overdue, offboarded")
+	}
+	db := s.db.WithContext(ctx)
+	q := db.Model(&Employee{})
+	if f.Query != "" {
+		like := "%" + escapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
+		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", like, like)
+	}
+	if f.Department != "" {
+		q = q.Where("department = ?", f.Department)
+	}
+	var emps []Employee
+	if err := q.Order("name, email").Find(&emps).Error; err != nil {
+		return nil, err
+	}
+	sums, err := s.summaries(db, emps)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Row, 0, len(emps))
+	for i := range emps {
+		if f.State == "" || sums[i].State == f.State {
+			rows = append(rows, Row{Employee: emps[i], Summary: sums[i]})
+		}
+	}
+	return rows, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// sortRequirements orders requirements by policy title.
+func sortRequirements(rs []Requirement) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Title < rs[j].Title })
+}
