@@ -55,6 +55,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newUserCmd(stdout),
 		newTokenCmd(stdout),
 		newAuditCmd(stdout),
+		newImportCmd(stdout),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -229,5 +230,34 @@ func TestServeStartsSeededAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after cancellation")
+	}
+}
+
+func TestImportEmployees(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	bad := filepath.Join(dir, "bad.csv")
+	good := filepath.Join(dir, "good.csv")
+	writeFile(t, bad, "email,name,start_date\nana@example.com,Ana,2024-02-01\nnot-an-email,Ben,2024-02-01\n")
+	writeFile(t, good, "\ufeffemail,name,start_date\nana@example.com,Ana,2024-02-01\nben@example.com,Ben,2024-02-01\n")
+	code, out := charter(t, "import", "employees", bad)
+	if code != 1 || !strings.Contains(out, "line 3, column email: must be an email address") || !strings.Contains(out, "nothing was imported") {
+		t.Fatalf("bad file: %d %s", code, out)
+	}
+	if code, out := charter(t, "import", "employees", good); code != 0 || !strings.Contains(out, "2 created, 0 updated, 0 unchanged") {
+		t.Fatalf("good file: %d %s", code, out)
+	}
+	if code, out := charter(t, "import", "employees", good); code != 0 || !strings.Contains(out, "0 created, 0 updated, 2 unchanged") {
+		t.Fatalf("same file again: %d %s", code, out)
+	}
+	if code, out := charter(t, "import", "employees", filepath.Join(dir, "missing.csv")); code != 1 || !strings.Contains(out, "no such file") {
+		t.Fatalf("missing file: %d %s", code, out)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

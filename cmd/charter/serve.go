@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/spf13/cobra"
@@ -44,6 +45,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
+			People:   people.NewService(st.DB, now, people.Rules{NewHireDays: sc.cfg.AckDueNewHireDays, NewVersionDays: sc.cfg.AckDueNewVersionDays}),
 			Sessions: sessions, Version: version,
 		})
 		if err != nil {

@@ -29,20 +29,28 @@ type Config struct {
 	SessionLifetime    time.Duration
 	AdminEmail         string
 	ShutdownTimeout    time.Duration
+	// AckDueNewHireDays: a new hire owes acknowledgements this many days
+	// after their start date.
+	AckDueNewHireDays int
+	// AckDueNewVersionDays: a new major policy version is owed this many
+	// days after its publication.
+	AckDueNewVersionDays int
 }
 
 // Defaults returns the settings used when nothing is given.
 func Defaults() Config {
 	return Config{
-		Addr:               ":8080",
-		DataDir:            "./data",
-		BaseURL:            "http://localhost:8080",
-		LogLevel:           "info",
-		LogFormat:          "json",
-		SessionIdleTimeout: 30 * time.Minute,
-		SessionLifetime:    12 * time.Hour,
-		AdminEmail:         "admin@example.com",
-		ShutdownTimeout:    30 * time.Second,
+		Addr:                 ":8080",
+		DataDir:              "./data",
+		BaseURL:              "http://localhost:8080",
+		LogLevel:             "info",
+		LogFormat:            "json",
+		SessionIdleTimeout:   30 * time.Minute,
+		SessionLifetime:      12 * time.Hour,
+		AdminEmail:           "admin@example.com",
+		ShutdownTimeout:      30 * time.Second,
+		AckDueNewHireDays:    30,
+		AckDueNewVersionDays: 30,
 	}
 }
 
@@ -92,6 +100,10 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("session-idle-timeout", "CHARTER_SESSION_IDLE_TIMEOUT")
 	b.fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, usage("sign out a dashboard session this long after sign-in, whatever its activity", "CHARTER_SESSION_LIFETIME"))
 	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
+	b.fs.IntVar(&c.AckDueNewHireDays, "ack-due-new-hire-days", c.AckDueNewHireDays, usage("days after their start date by which a new hire must acknowledge the policies", "CHARTER_ACK_DUE_NEW_HIRE_DAYS"))
+	b.note("ack-due-new-hire-days", "CHARTER_ACK_DUE_NEW_HIRE_DAYS")
+	b.fs.IntVar(&c.AckDueNewVersionDays, "ack-due-new-version-days", c.AckDueNewVersionDays, usage("days after a major policy version is published by which everyone must acknowledge it", "CHARTER_ACK_DUE_NEW_VERSION_DAYS"))
+	b.note("ack-due-new-version-days", "CHARTER_ACK_DUE_NEW_VERSION_DAYS")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }
@@ -158,6 +170,12 @@ func (c *Config) Finish() error {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionLifetime <= 0 {
 		return fmt.Errorf("session-idle-timeout and session-lifetime must be positive")
+	}
+	if c.AckDueNewHireDays < 0 || c.AckDueNewHireDays > 365 {
+		return fmt.Errorf("ack-due-new-hire-days: %d is not between 0 and 365", c.AckDueNewHireDays)
+	}
+	if c.AckDueNewVersionDays < 0 || c.AckDueNewVersionDays > 365 {
+		return fmt.Errorf("ack-due-new-version-days: %d is not between 0 and 365", c.AckDueNewVersionDays)
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		return fmt.Errorf("session-idle-timeout (%s) must not exceed session-lifetime (%s)", c.SessionIdleTimeout, c.SessionLifetime)

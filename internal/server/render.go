@@ -25,13 +25,18 @@ var navigation = []navItem{
 	{"overview", "Overview", "/app/", auth.Viewer},
 	{"policies", "Policies", "/app/policies", auth.Viewer},
 	{"organization", "Organization", "/app/organization", auth.Viewer},
-	{"people", "People", "", auth.Viewer},
+	{"people", "People", "/app/people", auth.Viewer},
 	{"privacy", "Privacy registers", "", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
 	{"packets", "Policy packets", "", auth.Viewer},
 	{"exports", "Evidence exports", "", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
 	{"users", "Users", "/app/users", auth.Admin},
+}
+
+// formField is one labelled input with its error, for the "field" template.
+type formField struct {
+	Name, Label, Value, Error, Type string
 }
 
 // view is the envelope every page template receives.
@@ -62,6 +67,9 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":      func(a, b int) int { return a + b },
 	"roleName": func(r auth.Role) string { return string(r) },
+	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
+		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
+	},
 }
 
 func formatTime(t any, layout string) string {
@@ -138,6 +146,8 @@ func areaOf(page string) string {
 	switch {
 	case strings.HasPrefix(page, "polic"), strings.HasPrefix(page, "version"), page == "diff":
 		return "policies"
+	case page == "people", strings.HasPrefix(page, "employee"), page == "people_import":
+		return "people"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "organization":

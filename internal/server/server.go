@@ -16,6 +16,7 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo-contrib/echoprometheus"
@@ -36,6 +37,7 @@ type Options struct {
 	Users    *auth.Service
 	Policies *policy.Service
 	Org      *org.Service
+	People   *people.Service
 	// Sessions is the session store; tests pass one with a movable clock.
 	Sessions *auth.SessionStore
 	Version  string
@@ -51,6 +53,7 @@ type Server struct {
 	users    *auth.Service
 	policies *policy.Service
 	org      *org.Service
+	people   *people.Service
 	sessions *scs.SessionManager
 	pages    map[string]*template.Template
 	markdown goldmark.Markdown
@@ -64,7 +67,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},

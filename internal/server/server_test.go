@@ -34,7 +34,7 @@ func TestEveryRouteDeclaresItsAccess(t *testing.T) {
 
 // fillPath puts real values into route parameters.
 func fillPath(p string) string {
-	return strings.NewReplacer(":slug", "backup", ":version", "1.0", ":id", "999", "*", "charter.css").Replace(p)
+	return strings.NewReplacer(":slug", "backup", ":version", "1.0", ":id", "999", ":email", "nobody@example.com", "*", "charter.css").Replace(p)
 }
 
 // TestRoleMatrix checks every role against every protected route: a role
@@ -66,6 +66,9 @@ func TestRoleMatrix(t *testing.T) {
 				status = b.get(p).status
 			} else {
 				status = b.post(p, nil).status
+			}
+			if status >= 500 {
+				t.Errorf("%s as %s: %d", key, name, status)
 			}
 			allowed := role.Allows(rule.Role)
 			if !allowed && status != http.StatusForbidden {

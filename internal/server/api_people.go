@@ -1,0 +1,185 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/labstack/echo/v4"
+)
+
+type employeeJSON struct {
+	Email          string    `json:"email"`
+	Name           string    `json:"name"`
+	Title          string    `json:"title"`
+	Department     string    `json:"department"`
+	ManagerEmail   string    `json:"manager_email"`
+	Country        string    `json:"country"`
+	EmploymentType string    `json:"employment_type"`
+	StartDate      string    `json:"start_date"`
+	EndDate        string    `json:"end_date"`
+	State          string    `json:"state,omitempty"`
+	Required       *int      `json:"policies_required,omitempty"`
+	Acknowledged   *int      `json:"policies_acknowledged,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Obligations    []oblJSON `json:"obligations,omitempty"`
+	History        []ackJSON `json:"acknowledgements,omitempty"`
+}
+
+type oblJSON struct {
+	Policy         string     `json:"policy"`
+	Title          string     `json:"title"`
+	MajorVersion   int        `json:"major_version"`
+	Due            string     `json:"due"`
+	Overdue        bool       `json:"overdue"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+}
+
+type ackJSON struct {
+	Policy         string    `json:"policy"`
+	Version        string    `json:"version"`
+	SHA256         string    `json:"sha256"`
+	AcknowledgedAt time.Time `json:"acknowledged_at"`
+	Method         string    `json:"method"`
+}
+
+func toEmployeeJSON(e *people.Employee, sum *people.Summary) employeeJSON {
+	in := people.InputOf(e)
+	j := employeeJSON{Email: in.Email, Name: in.Name, Title: in.Title, Department: in.Department, ManagerEmail: in.ManagerEmail,
+		Country: in.Country, EmploymentType: in.EmploymentType, StartDate: in.StartDate, EndDate: in.EndDate,
+		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
+	if sum != nil {
+		j.State, j.Required, j.Acknowledged = string(sum.State), &sum.Required, &sum.Acknowledged
+	}
+	return j
+}
+
+func (s *Server) apiListEmployees(c echo.Context) error {
+	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
+	if err != nil {
+		return err
+	}
+	offset, err := decodeCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	rows, err := s.people.List(c.Request().Context(), people.ListFilter{Query: c.QueryParam("q"),
+		Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))})
+	if err != nil {
+		return err
+	}
+	resp := listResponse[employeeJSON]{Items: []employeeJSON{}}
+	for i := offset; i < len(rows) && i < offset+limit; i++ {
+		resp.Items = append(resp.Items, toEmployeeJSON(&rows[i].Employee, &rows[i].Summary))
+	}
+	if offset+limit < len(rows) {
+		resp.NextCursor = encodeCursor(offset + limit)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) apiGetEmployee(c echo.Context) error {
+	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	j := toEmployeeJSON(&d.Employee, &d.Summary)
+	for _, o := range d.Obligations {
+		oj := oblJSON{Policy: o.Slug, Title: o.Title, MajorVersion: o.Major, Due: o.Due.Format(time.DateOnly), Overdue: o.Overdue}
+		if o.Acknowledged != nil {
+			at := o.Acknowledged.AcknowledgedAt.UTC()
+			oj.AcknowledgedAt = &at
+		}
+		j.Obligations = append(j.Obligations, oj)
+	}
+	for _, h := range d.History {
+		j.History = append(j.History, ackJSON{Policy: h.Slug, Version: versionNumber(h.Major, h.Minor), SHA256: h.SHA256,
+			AcknowledgedAt: h.AcknowledgedAt.UTC(), Method: h.Method})
+	}
+	return c.JSON(http.StatusOK, j)
+}
+
+func versionNumber(major, minor int) string {
+	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
+}
+
+func bindEmployee(c echo.Context, dst any) error {
+	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	}
+	return nil
+}
+
+func (s *Server) apiCreateEmployee(c echo.Context) error {
+	var in people.Input
+	if err := bindEmployee(c, &in); err != nil {
+		return err
+	}
+	e, err := s.people.Create(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/employees/"+e.Email)
+	return c.JSON(http.StatusCreated, toEmployeeJSON(e, nil))
+}
+
+func (s *Server) apiUpdateEmployee(c echo.Context) error {
+	var p people.Patch
+	if err := bindEmployee(c, &p); err != nil {
+		return err
+	}
+	e, err := s.people.Update(c.Request().Context(), actor(c), c.Param("email"), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toEmployeeJSON(e, nil))
+}
+
+// apiUpsertEmployee is the idempotent PUT that HR-system syncs call: 201
+// when it created the employee, 200 otherwise (with "changed").
+func (s *Server) apiUpsertEmployee(c echo.Context) error {
+	var in people.Input
+	if err := bindEmployee(c, &in); err != nil {
+		return err
+	}
+	if in.Email != "" && people.NormalizeEmail(in.Email) != people.NormalizeEmail(c.Param("email")) {
+		return apperr.Field("email", "must match the email in the URL (or be left out)")
+	}
+	e, out, err := s.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if out == people.Created {
+		status = http.StatusCreated
+	}
+	c.Response().Header().Set("X-Charter-Changed", boolString(out != people.Unchanged))
+	return c.JSON(status, toEmployeeJSON(e, nil))
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+type ackRequest struct {
+	Policy string `json:"policy" validate:"required"`
+}
+
+func (s *Server) apiAcknowledge(c echo.Context) error {
+	var req ackRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	a, err := s.people.Acknowledge(c.Request().Context(), actor(c), c.Param("email"), req.Policy, people.MethodAPI)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ackJSON{Policy: req.Policy, Version: versionNumber(a.Major, a.Minor), SHA256: a.SHA256,
+		AcknowledgedAt: a.AcknowledgedAt.UTC(), Method: a.Method})
+}

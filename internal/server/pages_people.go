@@ -1,0 +1,140 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/labstack/echo/v4"
+)
+
+type peoplePage struct {
+	Rows        []people.Row
+	Query       people.ListFilter
+	Departments []string
+	States      []people.State
+	Counts      map[people.State]int
+}
+
+func (s *Server) peoplePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}
+	rows, err := s.people.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	deps, err := s.people.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	p := peoplePage{Rows: rows, Query: f, Departments: deps, States: people.States, Counts: map[people.State]int{}}
+	for _, r := range rows {
+		p.Counts[r.Summary.State]++
+	}
+	return s.render(c, http.StatusOK, "people", "People", p)
+}
+
+type employeePage struct {
+	Detail   *people.Detail
+	AuditURL string
+}
+
+func (s *Server) employeePage(c echo.Context) error {
+	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	q := url.Values{"object_type": {"employee"}, "object_id": {d.Employee.Email}}
+	return s.render(c, http.StatusOK, "employee", d.Employee.Name, employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode()})
+}
+
+// employeeForm creates (Email empty in Original) or edits an employee.
+type employeeForm struct {
+	Original string // the email being edited; empty for a new employee
+	Input    people.Input
+	Errors   map[string]string
+	Message  string
+}
+
+func (s *Server) newEmployeeForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: people.Input{EmploymentType: string(people.Staff)}})
+}
+
+func (s *Server) editEmployeeForm(c echo.Context) error {
+	e, err := s.people.Get(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: people.InputOf(e)})
+}
+
+func (s *Server) saveEmployee(c echo.Context) error {
+	var in people.Input
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	original := c.Param("email")
+	var e *people.Employee
+	var err error
+	if original == "" {
+		e, err = s.people.Create(c.Request().Context(), actor(c), in)
+	} else {
+		e, err = s.people.Update(c.Request().Context(), actor(c), original, people.Patch{Email: &in.Email, Name: &in.Name,
+			Title: &in.Title, Department: &in.Department, ManagerEmail: &in.ManagerEmail, Country: &in.Country,
+			EmploymentType: &in.EmploymentType, StartDate: &in.StartDate, EndDate: &in.EndDate})
+	}
+	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
+		status, _, msg, fields := classify(ae)
+		return s.render(c, status, "employee_form", "Employee", employeeForm{Original: original, Input: in, Errors: fields, Message: msg})
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "Saved "+e.Name+".")
+	return seeOther(c, "/app/people/"+url.PathEscape(e.Email))
+}
+
+// maxImportBytes bounds an uploaded CSV.
+const maxImportBytes = 10 << 20
+
+type importPage struct {
+	Columns []string
+	File    string
+	Errors  []people.RowError
+	Result  *people.ImportResult
+	Message string
+}
+
+func (s *Server) importForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "people_import", "Import employees", importPage{Columns: people.EmployeeColumns})
+}
+
+func (s *Server) importEmployees(c echo.Context) error {
+	p := importPage{Columns: people.EmployeeColumns}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		p.Message = "Choose a CSV file to import."
+		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import employees", p)
+	}
+	p.File = fh.Filename
+	if fh.Size > maxImportBytes {
+		p.Message = "The file is larger than 10 MB; split it into several imports."
+		return s.render(c, http.StatusRequestEntityTooLarge, "people_import", "Import employees", p)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, errs := people.ParseEmployeesCSV(f)
+	if len(errs) > 0 {
+		p.Errors = errs
+		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import employees", p)
+	}
+	res, err := s.people.ImportEmployees(c.Request().Context(), actor(c), rows)
+	if err != nil {
+		return err
+	}
+	p.Result = &res
+	return s.render(c, http.StatusOK, "people_import", "Import employees", p)
+}

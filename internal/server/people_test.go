@@ -1,0 +1,144 @@
+package server_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+)
+
+func TestPeopleAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ana := map[string]any{"name": "Ana Souza", "department": "Engineering", "country": "br", "start_date": "2024-02-01"}
+
+		status, body := e.api("editor", http.MethodPut, "/api/v1/employees/Ana@Example.com", ana)
+		if status != http.StatusCreated || body["email"] != "ana@example.com" || body["country"] != "BR" {
+			t.Fatalf("upsert create: %d %v", status, body)
+		}
+		status, _ = e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", ana)
+		if status != http.StatusOK {
+			t.Fatalf("upsert same: %d", status)
+		}
+		if ev := e.lastEvent(); ev.Action != "employee.created" {
+			t.Fatalf("an unchanged upsert was audited as %s", ev.Action)
+		}
+		status, body = e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", map[string]any{"email": "other@example.com", "name": "A", "start_date": "2024-01-01"})
+		if status != http.StatusUnprocessableEntity || errFields(body)["email"] == nil {
+			t.Fatalf("mismatched email: %d %v", status, body)
+		}
+		status, body = e.api("editor", http.MethodPost, "/api/v1/employees", map[string]any{"email": "ben@", "start_date": "01/02/2024"})
+		fields := errFields(body)
+		if status != http.StatusUnprocessableEntity || fields["email"] == nil || fields["name"] == nil || fields["start_date"] == nil {
+			t.Fatalf("invalid create: %d %v", status, body)
+		}
+		if status, _ = e.api("editor", http.MethodPost, "/api/v1/employees", map[string]any{"email": "ana@example.com", "name": "A", "start_date": "2024-01-01"}); status != http.StatusConflict {
+			t.Fatalf("duplicate create: %d", status)
+		}
+		if status, _ = e.api("viewer", http.MethodPut, "/api/v1/employees/x@example.com", ana); status != http.StatusForbidden {
+			t.Fatalf("viewer upsert: %d", status)
+		}
+
+		status, body = e.api("editor", http.MethodPost, "/api/v1/employees/ana@example.com/acknowledgements", map[string]any{"policy": "backup"})
+		if status != http.StatusOK || body["version"] != "1.0" || body["method"] != "api" || len(body["sha256"].(string)) != 64 {
+			t.Fatalf("acknowledge: %d %v", status, body)
+		}
+		status, body = e.api("auditor", http.MethodGet, "/api/v1/employees/ana@example.com", nil)
+		obls, _ := body["obligations"].([]any)
+		acks, _ := body["acknowledgements"].([]any)
+		if status != http.StatusOK || len(obls) != 20 || len(acks) != 1 || body["policies_acknowledged"].(float64) != 1 {
+			t.Fatalf("detail: %d %v", status, body)
+		}
+
+		end := "2026-01-31"
+		status, body = e.api("editor", http.MethodPatch, "/api/v1/employees/ana@example.com", map[string]any{"end_date": end})
+		if status != http.StatusOK || body["end_date"] != end || body["name"] != "Ana Souza" {
+			t.Fatalf("offboard: %d %v", status, body)
+		}
+		if ev := e.lastEvent(); ev.Action != "employee.offboarded" {
+			t.Fatalf("offboarding audited as %s", ev.Action)
+		}
+		status, body = e.api("viewer", http.MethodGet, "/api/v1/employees?state=offboarded", nil)
+		if items, _ := body["items"].([]any); status != http.StatusOK || len(items) != 1 {
+			t.Fatalf("list offboarded: %d %v", status, body)
+		}
+		if status, body = e.api("viewer", http.MethodGet, "/api/v1/employees?state=sleepy", nil); status != http.StatusUnprocessableEntity || errFields(body)["state"] == nil {
+			t.Fatalf("bad state: %d %v", status, body)
+		}
+		if status, _ = e.api("viewer", http.MethodGet, "/api/v1/employees/nobody@example.com", nil); status != http.StatusNotFound {
+			t.Fatalf("unknown employee: %d", status)
+		}
+	})
+}
+
+// upload posts a file to a multipart form, as a browser would.
+func (b *browser) upload(path, field, name string, content []byte) response {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("csrf", b.csrf())
+	fw, _ := w.CreateFormFile(field, name)
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.e.ts.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
+}
+
+func TestPeoplePages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ed := e.browser().login("editor")
+
+		bad := "email,name,start_date\nana@example.com,Ana,2024-02-01\nben@example.com,,2024-13-01\n"
+		r := ed.upload("/app/people/import", "file", "roster.csv", []byte(bad))
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "<td>3</td><td>name</td>") || !strings.Contains(r.body, "<td>3</td><td>start_date</td>") {
+			t.Fatalf("bad import: %d", r.status)
+		}
+		var n int64
+		st.DB.Table("employees").Count(&n)
+		if n != 0 {
+			t.Fatalf("a bad file wrote %d employees", n)
+		}
+		good := "\ufeffemail,name,department,start_date\nana@example.com,Ana Souza,Engineering,2024-02-01\nben@example.com,Ben Okafor,Sales,2023-01-09\n"
+		r = ed.upload("/app/people/import", "file", "roster.csv", []byte(good))
+		if r.status != http.StatusOK || !strings.Contains(r.body, "2 created, 0 updated, 0 unchanged") {
+			t.Fatalf("good import: %d", r.status)
+		}
+		if r = ed.upload("/app/people/import", "file", "roster.csv", []byte(good)); !strings.Contains(r.body, "0 created, 0 updated, 2 unchanged") {
+			t.Fatal("second import changed something")
+		}
+
+		r = ed.get("/app/people?department=Sales")
+		if r.status != http.StatusOK || !strings.Contains(r.body, "Ben Okafor") || strings.Contains(r.body, "Ana Souza") {
+			t.Fatalf("filtered list: %d", r.status)
+		}
+		r = ed.get("/app/people/ana@example.com")
+		if r.status != http.StatusOK || !strings.Contains(r.body, "Information Security Policy") || !strings.Contains(r.body, "0 of 20") {
+			t.Fatalf("employee page: %d", r.status)
+		}
+
+		r = ed.post("/app/people", url.Values{"email": {"cy@example.com"}, "name": {""}, "start_date": {"2025-05-05"}, "country": {"Korea"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="name-error"`) || !strings.Contains(r.body, `id="country-error"`) || !strings.Contains(r.body, `value="cy@example.com"`) {
+			t.Fatalf("invalid new employee: %d", r.status)
+		}
+		r = ed.post("/app/people", url.Values{"email": {"cy@example.com"}, "name": {"Cy Park"}, "start_date": {"2025-05-05"}, "employment_type": {"contractor"}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/people/cy@example.com" {
+			t.Fatalf("new employee: %d %s", r.status, r.header.Get("Location"))
+		}
+		r = ed.post("/app/people/cy@example.com/edit", url.Values{"email": {"cy@example.com"}, "name": {"Cy Park"}, "start_date": {"2025-05-05"}, "end_date": {"2025-11-30"}, "employment_type": {"contractor"}})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("offboard from the form: %d", r.status)
+		}
+		if r = ed.get("/app/people?state=offboarded"); !strings.Contains(r.body, "Cy Park") {
+			t.Fatal("offboarded filter does not show the offboarded employee")
+		}
+		if r = e.browser().login("viewer").get("/app/people/cy@example.com"); strings.Contains(r.body, "/edit") {
+			t.Fatal("viewer is offered editing")
+		}
+	})
+}
