@@ -44,7 +44,7 @@ func newImportCmd(stdout io.Writer) *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		res, err := people.NewService(st.DB, time.Now, people.DefaultRules).ImportEmployees(cmd.Context(), cliActor(), rows)
+		res, err := people.NewService(st.DB, time.Now, people.DefaultSettings).ImportEmployees(cmd.Context(), cliActor(), rows)
 		if err != nil {
 			return err
 		}

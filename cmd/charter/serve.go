@@ -45,7 +45,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
-			People:   people.NewService(st.DB, now, people.Rules{NewHireDays: sc.cfg.AckDueNewHireDays, NewVersionDays: sc.cfg.AckDueNewVersionDays}),
+			People:   people.NewService(st.DB, now, people.Settings{NewHireDays: sc.cfg.AckDueNewHireDays, NewVersionDays: sc.cfg.AckDueNewVersionDays}),
 			Sessions: sessions, Version: version,
 		})
 		if err != nil {

@@ -70,8 +70,8 @@ func requirements(db *gorm.DB) ([]Requirement, error) {
 // dueFor is when an employee who started on start owes requirement r: the
 // later of the new-hire and the new-version deadlines.
 func (s *Service) dueFor(start time.Time, r Requirement) time.Time {
-	hire := start.AddDate(0, 0, s.rules.NewHireDays)
-	version := r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays)
+	hire := start.AddDate(0, 0, s.settings.NewHireDays)
+	version := r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays)
 	if hire.After(version) {
 		return hire
 	}
@@ -106,7 +106,7 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 		var lateIDs []int64 // policies whose version deadline has passed
 		for i, r := range reqs {
 			pairs[i] = []any{r.PolicyID, r.Major}
-			if r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays).Before(today) {
+			if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
 				lateIDs = append(lateIDs, r.PolicyID)
 			}
 		}
@@ -127,7 +127,7 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 	}
 	lateRequired := 0
 	for _, r := range reqs {
-		if r.PublishedAt.UTC().AddDate(0, 0, s.rules.NewVersionDays).Before(today) {
+		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
 			lateRequired++
 		}
 	}
@@ -136,7 +136,7 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 		e := &emps[i]
 		c := byEmployee[e.ID]
 		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied}
-		hireDue := e.StartDate.AddDate(0, 0, s.rules.NewHireDays)
+		hireDue := e.StartDate.AddDate(0, 0, s.settings.NewHireDays)
 		switch {
 		case !e.ActiveOn(today):
 			sum.State = Offboarded

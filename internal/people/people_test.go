@@ -34,7 +34,7 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	clock := day0
 	now := func() time.Time { return clock }
 	f := &fixture{ctx: context.Background(), st: st, clock: &clock, hr: audit.System("test:hr")}
-	f.people = people.NewService(st.DB, now, people.DefaultRules)
+	f.people = people.NewService(st.DB, now, people.DefaultSettings)
 	f.policies = policy.NewService(st.DB, now)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {

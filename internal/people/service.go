@@ -9,33 +9,38 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/sharelink"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// Rules are the settings that decide when something falls due.
-type Rules struct {
+// Settings decide when something falls due and how links are made.
+type Settings struct {
 	// NewHireDays: a new hire owes acknowledgements this many days after
 	// their start date.
 	NewHireDays int
 	// NewVersionDays: a new major version is owed this many days after its
 	// publication.
 	NewVersionDays int
+	// AckLinkTTL is how long an acknowledgement link works.
+	AckLinkTTL time.Duration
+	// BaseURL prefixes the links in emails.
+	BaseURL string
 }
 
-// DefaultRules are the defaults of the settings.
-var DefaultRules = Rules{NewHireDays: 30, NewVersionDays: 30}
+// DefaultSettings are the defaults of the settings.
+var DefaultSettings = Settings{NewHireDays: 30, NewVersionDays: 30, AckLinkTTL: 30 * 24 * time.Hour, BaseURL: "http://localhost:8080"}
 
 // Service keeps the employee register.
 type Service struct {
-	db    *gorm.DB
-	now   func() time.Time
-	rules Rules
+	db       *gorm.DB
+	now      func() time.Time
+	settings Settings
 }
 
-// NewService returns a Service on db with the given clock and rules.
-func NewService(db *gorm.DB, now func() time.Time, rules Rules) *Service {
-	return &Service{db: db, now: now, rules: rules}
+// NewService returns a Service on db with the given clock and settings.
+func NewService(db *gorm.DB, now func() time.Time, settings Settings) *Service {
+	return &Service{db: db, now: now, settings: settings}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -103,6 +108,10 @@ func (s *Service) replace(tx *gorm.DB, by audit.Actor, cur, next *Employee) (boo
 	action := "employee.updated"
 	if cur.EndDate == nil && next.EndDate != nil {
 		action = "employee.offboarded"
+		// An offboarded employee's link dies at once.
+		if err := sharelink.Revoke(tx, now, AckLinkPurpose, cur.ID); err != nil {
+			return false, err
+		}
 	}
 	return true, audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "employee", ObjectID: next.Email,
 		Before: before, After: state(next)})

@@ -86,7 +86,7 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	}
 	srv, err := server.New(server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
-		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultRules),
+		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",

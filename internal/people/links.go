@@ -1,0 +1,267 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"gorm.io/gorm"
+)
+
+// AckLinkPurpose names acknowledgement links among share links.
+const AckLinkPurpose = "ack"
+
+// Errors of the acknowledgement link.
+var (
+	ErrNothingOwed     = apperr.New(apperr.Conflict, "this employee owes no acknowledgements")
+	ErrNotOwed         = apperr.New(apperr.Conflict, "this policy is already acknowledged")
+	ErrVersionChanged  = apperr.New(apperr.Conflict, "a newer version of this policy was published while you were reading; please read it again")
+	ErrStatementNeeded = apperr.Field("agree", "tick the statement to confirm that you have read the policy and will follow it")
+)
+
+// mailDomain is the domain of Message-IDs, from the base URL.
+func (s *Service) mailDomain() string {
+	if u, err := url.Parse(s.settings.BaseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "charter.invalid"
+}
+
+// issueAckLink makes a new link for e (revoking the old one) and queues
+// the email carrying it, in tx.
+func (s *Service) issueAckLink(tx *gorm.DB, by audit.Actor, e *Employee, owed int) (*notify.Message, error) {
+	now := s.clock()
+	token, link, err := sharelink.Issue(tx, now, AckLinkPurpose, e.ID, s.settings.AckLinkTTL)
+	if err != nil {
+		return nil, err
+	}
+	body := fmt.Sprintf("Hello %s,\n\nPlease read and acknowledge the company's policies (%d to go). Your personal link:\n\n  %s/ack/%s\n\n"+
+		"The link works until %s and is for you alone; do not forward it.\n", firstName(e.Name), owed,
+		strings.TrimRight(s.settings.BaseURL, "/"), token, link.ExpiresAt.UTC().Format("2 January 2006"))
+	m, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "ack_link", To: e.Email,
+		Subject: "Please acknowledge the company policies", Body: body})
+	if err != nil {
+		return nil, err
+	}
+	return m, audit.Append(tx, by, audit.Entry{At: now, Action: "ack_link.issued", ObjectType: "employee", ObjectID: e.Email,
+		After: map[string]any{"expires_at": link.ExpiresAt, "outbox_message": m.MessageID, "policies_owed": owed}})
+}
+
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return name
+}
+
+// IssueAckLink sends one employee a new acknowledgement link (through the
+// outbox), replacing any earlier one. Errors: ErrEmployeeNotFound,
+// ErrOffboarded, ErrNothingOwed.
+func (s *Service) IssueAckLink(ctx context.Context, by audit.Actor, email string) (*notify.Message, error) {
+	var m *notify.Message
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		e, err := byEmail(tx, email)
+		if err != nil {
+			return err
+		}
+		if !e.ActiveOn(s.today()) {
+			return ErrOffboarded
+		}
+		sums, err := s.summaries(tx, []Employee{*e})
+		if err != nil {
+			return err
+		}
+		owed := sums[0].Required - sums[0].Acknowledged
+		if owed <= 0 {
+			return ErrNothingOwed
+		}
+		m, err = s.issueAckLink(tx, by, e, owed)
+		return err
+	})
+	return m, err
+}
+
+// SendAckLinks sends a new link to every active employee who owes an
+// acknowledgement, in one transaction, and returns how many were sent.
+func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor) (int, error) {
+	sent := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var emps []Employee
+		if err := tx.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
+			return err
+		}
+		sums, err := s.summaries(tx, emps)
+		if err != nil {
+			return err
+		}
+		for i := range emps {
+			if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
+				if _, err := s.issueAckLink(tx, by, &emps[i], owed); err != nil {
+					return err
+				}
+				sent++
+			}
+		}
+		return nil
+	})
+	return sent, err
+}
+
+// OwedPolicy is a policy the employee still has to acknowledge, with the
+// text to read.
+type OwedPolicy struct {
+	Requirement
+	Version string // the current version, e.g. 2.1
+	SHA256  string
+	Body    string
+	Due     time.Time
+}
+
+// AckView is what the acknowledgement page shows.
+type AckView struct {
+	Employee  Employee
+	Owed      []OwedPolicy
+	Done      int
+	ExpiresAt time.Time
+}
+
+// resolveAck finds the live link and its active employee.
+func (s *Service) resolveAck(db *gorm.DB, token string) (*sharelink.Link, *Employee, error) {
+	link, err := sharelink.Resolve(db, s.clock(), AckLinkPurpose, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	var e Employee
+	if err := db.First(&e, link.SubjectID).Error; err != nil {
+		return nil, nil, err
+	}
+	if !e.ActiveOn(s.today()) {
+		return nil, nil, sharelink.ErrDead
+	}
+	return link, &e, nil
+}
+
+// published is a published version with its text.
+type published struct {
+	PolicyID int64
+	Major    int
+	Minor    int
+	SHA256   string `gorm:"column:sha256"`
+	Body     string
+}
+
+// AckPage returns what the link's employee still owes. Errors:
+// sharelink.ErrUnknown (rate-limit these), sharelink.ErrDead (410).
+func (s *Service) AckPage(ctx context.Context, token string) (*AckView, error) {
+	db := s.db.WithContext(ctx)
+	link, e, err := s.resolveAck(db, token)
+	if err != nil {
+		return nil, err
+	}
+	owed, done, err := s.owed(db, e, true)
+	if err != nil {
+		return nil, err
+	}
+	return &AckView{Employee: *e, Owed: owed, Done: done, ExpiresAt: link.ExpiresAt}, nil
+}
+
+// owed lists e's unsatisfied requirements with the current text (when
+// withText) and counts the satisfied ones.
+func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, int, error) {
+	reqs, err := requirements(db)
+	if err != nil {
+		return nil, 0, err
+	}
+	var acked []struct {
+		PolicyID int64
+		Major    int
+	}
+	if err := db.Model(&Acknowledgement{}).Select("DISTINCT policy_id, major").Where("employee_id = ?", e.ID).Scan(&acked).Error; err != nil {
+		return nil, 0, err
+	}
+	have := map[[2]int64]bool{}
+	for _, a := range acked {
+		have[[2]int64{a.PolicyID, int64(a.Major)}] = true
+	}
+	var todo []Requirement
+	for _, r := range reqs {
+		if !have[[2]int64{r.PolicyID, int64(r.Major)}] {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, len(reqs), nil
+	}
+	ids := make([]int64, len(todo))
+	for i, r := range todo {
+		ids[i] = r.PolicyID
+	}
+	var cur []published
+	q := db.Table("policy_versions").Where("status = 'published' AND policy_id IN ?", ids)
+	cols := "policy_id, major, minor, sha256"
+	if withText {
+		cols += ", body"
+	}
+	if err := q.Select(cols).Scan(&cur).Error; err != nil {
+		return nil, 0, err
+	}
+	byPolicy := map[int64]published{}
+	for _, v := range cur {
+		byPolicy[v.PolicyID] = v
+	}
+	out := make([]OwedPolicy, 0, len(todo))
+	for _, r := range todo {
+		v := byPolicy[r.PolicyID]
+		out = append(out, OwedPolicy{Requirement: r, Version: strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor),
+			SHA256: v.SHA256, Body: v.Body, Due: s.dueFor(e.StartDate, r)})
+	}
+	return out, len(reqs) - len(todo), nil
+}
+
+// AcknowledgeByLink records, for the link's employee, that they read and
+// will follow the given version of the policy. version must still be the
+// published one and agreed must be true. from carries the IP and user
+// agent. Errors: sharelink.ErrUnknown, sharelink.ErrDead,
+// ErrStatementNeeded, ErrNotOwed, ErrVersionChanged.
+func (s *Service) AcknowledgeByLink(ctx context.Context, from audit.Actor, token, slug, version string, agreed bool) (*Acknowledgement, error) {
+	var ack *Acknowledgement
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		link, e, err := s.resolveAck(tx, token)
+		if err != nil {
+			return err
+		}
+		if !agreed {
+			return ErrStatementNeeded
+		}
+		todo, _, err := s.owed(tx, e, false)
+		if err != nil {
+			return err
+		}
+		var target *OwedPolicy
+		for i := range todo {
+			if todo[i].Slug == slug {
+				target = &todo[i]
+			}
+		}
+		if target == nil {
+			return ErrNotOwed
+		}
+		if target.Version != version {
+			return ErrVersionChanged
+		}
+		by := from
+		by.Label = "employee:" + e.Email
+		if ack, err = s.record(tx, by, e, slug, MethodLink); err != nil {
+			return err
+		}
+		return sharelink.Touch(tx, s.clock(), link)
+	})
+	return ack, err
+}
