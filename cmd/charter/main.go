@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -56,6 +57,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newTokenCmd(stdout),
 		newAuditCmd(stdout),
 		newImportCmd(stdout),
+		newPeopleCmd(stdout),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)
@@ -98,6 +100,12 @@ func (sc *storeCommand) open(ctx context.Context, migrate bool) (*store.Store, e
 		}
 	}
 	return st, nil
+}
+
+// peopleSettings are the people area's settings from the configuration.
+func peopleSettings(c config.Config) people.Settings {
+	return people.Settings{NewHireDays: c.AckDueNewHireDays, NewVersionDays: c.AckDueNewVersionDays,
+		AckLinkTTL: c.AckLinkTTL, BaseURL: c.BaseURL}
 }
 
 // cliActor is the audit actor of changes made from the command line.

@@ -261,3 +261,29 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestSendAckLinks(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	roster := filepath.Join(dir, "roster.csv")
+	writeFile(t, roster, "email,name,start_date\nana@example.com,Ana,2024-02-01\nben@example.com,Ben,2024-02-01\n")
+	if code, out := charter(t, "import", "employees", roster); code != 0 {
+		t.Fatalf("import: %s", out)
+	}
+	code, out := charter(t, "people", "send-ack-links", "--base-url", "https://charter.example.com")
+	if code != 0 || !strings.Contains(out, "2 acknowledgement link(s) queued") {
+		t.Fatalf("send-ack-links: %d %s", code, out)
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "charter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var body string
+	if err := db.QueryRow("SELECT body FROM outbox WHERE to_addr = 'ben@example.com'").Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "https://charter.example.com/ack/") {
+		t.Fatalf("link does not use the base URL: %s", body)
+	}
+}

@@ -27,6 +27,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(cmd)
 	sc.binder.ServeFlags(&sc.cfg)
+	sc.binder.PeopleFlags(&sc.cfg)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
@@ -45,7 +46,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
-			People:   people.NewService(st.DB, now, people.Settings{NewHireDays: sc.cfg.AckDueNewHireDays, NewVersionDays: sc.cfg.AckDueNewVersionDays}),
+			People:   people.NewService(st.DB, now, peopleSettings(sc.cfg)),
 			Sessions: sessions, Version: version,
 		})
 		if err != nil {

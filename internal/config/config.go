@@ -35,6 +35,8 @@ type Config struct {
 	// AckDueNewVersionDays: a new major policy version is owed this many
 	// days after its publication.
 	AckDueNewVersionDays int
+	// AckLinkTTL is how long an employee's acknowledgement link works.
+	AckLinkTTL time.Duration
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -51,6 +53,7 @@ func Defaults() Config {
 		ShutdownTimeout:      30 * time.Second,
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
+		AckLinkTTL:           30 * 24 * time.Hour,
 	}
 }
 
@@ -100,12 +103,25 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("session-idle-timeout", "CHARTER_SESSION_IDLE_TIMEOUT")
 	b.fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, usage("sign out a dashboard session this long after sign-in, whatever its activity", "CHARTER_SESSION_LIFETIME"))
 	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
+	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
+	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
+}
+
+// PeopleFlags registers the settings of acknowledgements and their links
+// (the base URL included, as links are made from it).
+func (b *Binder) PeopleFlags(c *Config) {
 	b.fs.IntVar(&c.AckDueNewHireDays, "ack-due-new-hire-days", c.AckDueNewHireDays, usage("days after their start date by which a new hire must acknowledge the policies", "CHARTER_ACK_DUE_NEW_HIRE_DAYS"))
 	b.note("ack-due-new-hire-days", "CHARTER_ACK_DUE_NEW_HIRE_DAYS")
 	b.fs.IntVar(&c.AckDueNewVersionDays, "ack-due-new-version-days", c.AckDueNewVersionDays, usage("days after a major policy version is published by which everyone must acknowledge it", "CHARTER_ACK_DUE_NEW_VERSION_DAYS"))
 	b.note("ack-due-new-version-days", "CHARTER_ACK_DUE_NEW_VERSION_DAYS")
-	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
-	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
+	b.fs.DurationVar(&c.AckLinkTTL, "ack-link-ttl", c.AckLinkTTL, usage("how long an employee's acknowledgement link works (at most 2160h, 90 days)", "CHARTER_ACK_LINK_TTL"))
+	b.note("ack-link-ttl", "CHARTER_ACK_LINK_TTL")
+}
+
+// LinkFlags registers the base URL for commands that make links but do not serve.
+func (b *Binder) LinkFlags(c *Config) {
+	b.fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, usage("public base URL, used in emailed links", "CHARTER_BASE_URL"))
+	b.note("base-url", "CHARTER_BASE_URL")
 }
 
 // ApplyEnv sets every flag not given on the command line from its variable.
@@ -176,6 +192,9 @@ func (c *Config) Finish() error {
 	}
 	if c.AckDueNewVersionDays < 0 || c.AckDueNewVersionDays > 365 {
 		return fmt.Errorf("ack-due-new-version-days: %d is not between 0 and 365", c.AckDueNewVersionDays)
+	}
+	if c.AckLinkTTL <= 0 || c.AckLinkTTL > 90*24*time.Hour {
+		return fmt.Errorf("ack-link-ttl: %s is not between 1s and 2160h (90 days)", c.AckLinkTTL)
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		return fmt.Errorf("session-idle-timeout (%s) must not exceed session-lifetime (%s)", c.SessionIdleTimeout, c.SessionLifetime)

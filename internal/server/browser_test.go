@@ -97,3 +97,40 @@ func TestBrowserSignInReadAndDraft(t *testing.T) {
 		t.Fatalf("flash %q (%v)", flash, err)
 	}
 }
+
+func TestBrowserAcknowledgeOnAPhone(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+	link := sendLink(t, e, e.browser().login("editor"), "ana@example.com")
+
+	err := cdp.Do(ctx,
+		cdp.EmulateViewport(390, 844, cdp.EmulateScale(3)),
+		cdp.Navigate(e.ts.URL+link),
+		cdp.WaitVisible(`details.ack-policy[open] input[name="agree"]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing overflows the phone's width.
+	overflow, err := cdp.Run(ctx, cdp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || overflow {
+		t.Fatalf("page wider than the phone (%v)", err)
+	}
+	err = cdp.Do(ctx,
+		cdp.Click(`details.ack-policy[open] input[name="agree"]`),
+		cdp.Click(`details.ack-policy[open] button[type="submit"]`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flash, err := cdp.Run(ctx, cdp.Text(`.flash`))
+	if err != nil || !strings.Contains(flash, "acknowledgement is recorded") {
+		t.Fatalf("flash %q (%v)", flash, err)
+	}
+	var n int64
+	e.st.DB.Table("acknowledgements").Where("method = 'link'").Count(&n)
+	if n != 1 {
+		t.Fatalf("%d acknowledgements recorded", n)
+	}
+}

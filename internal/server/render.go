@@ -31,6 +31,7 @@ var navigation = []navItem{
 	{"packets", "Policy packets", "", auth.Viewer},
 	{"exports", "Evidence exports", "", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
+	{"outbox", "Outbox", "/app/outbox", auth.Editor},
 	{"users", "Users", "/app/users", auth.Admin},
 }
 
@@ -67,6 +68,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":      func(a, b int) int { return a + b },
 	"roleName": func(r auth.Role) string { return string(r) },
+	"list":     func(items ...string) []string { return items },
 	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
 		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
 	},
@@ -150,7 +152,7 @@ func areaOf(page string) string {
 		return "people"
 	case page == "audit":
 		return "audit"
-	case page == "overview", page == "organization":
+	case page == "overview", page == "organization", page == "outbox":
 		return page
 	case page == "users", page == "secret":
 		return "users"

@@ -57,6 +57,11 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(web, pageRoute, http.MethodPost, "/login", s.login, public)
 	s.add(web, pageRoute, http.MethodPost, "/logout", s.logout, public)
 
+	// Share links: the token in the path is the credential, so these need
+	// neither a session nor a CSRF token (a forger would need the token).
+	s.add(root, pageRoute, http.MethodGet, "/ack/:token", s.ackPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/ack/:token", s.acknowledgeByLink, public)
+
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies", s.policiesPage, need(auth.Viewer))
@@ -80,6 +85,10 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/people/:email", s.employeePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.editEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.saveEmployee, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.sendAckLink, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
+	// The outbox holds live links: editors and admins only.
+	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"golang.org/x/time/rate"
 )
 
 // Options are what New needs.
@@ -61,6 +62,9 @@ type Server struct {
 	version  string
 	// rules records the access rule each route declared, by "METHOD path".
 	rules map[string]Rule
+	// linkMisses limits, per IP, lookups of share-link tokens that match
+	// nothing.
+	linkMisses *middleware.RateLimiterMemoryStore
 }
 
 // New builds the server and registers every route.
@@ -71,6 +75,8 @@ func New(o Options) (*Server, error) {
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
+		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
 	}
 	pages, err := parseTemplates()
 	if err != nil {

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/spf13/cobra"
+)
+
+func newPeopleCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "people", Short: "Work with employees and what they owe"}
+	send := &cobra.Command{
+		Use:   "send-ack-links",
+		Short: "Queue a new acknowledgement link for every active employee who owes an acknowledgement",
+		Long: "Queue, in the outbox, an email with a new personal acknowledgement link for every active employee\n" +
+			"who still owes an acknowledgement; earlier links stop working. The links use --base-url.",
+		Args: cobra.NoArgs,
+	}
+	sc := newStoreCommand(send)
+	sc.binder.LinkFlags(&sc.cfg)
+	sc.binder.PeopleFlags(&sc.cfg)
+	send.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		n, err := people.NewService(st.DB, time.Now, peopleSettings(sc.cfg)).SendAckLinks(cmd.Context(), cliActor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d acknowledgement link(s) queued in the outbox\n", n)
+		return nil
+	}
+	cmd.AddCommand(send)
+	return cmd
+}

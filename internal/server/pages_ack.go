@@ -1,0 +1,146 @@
+package server
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/labstack/echo/v4"
+)
+
+// shareHeaders are sent on every share-link page (SECURITY.md).
+func shareHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	h.Set("Cache-Control", "no-store")
+}
+
+// shareLinkError answers a dead link with 410 and a miss with 404, after
+// counting the miss against the client's IP: guessing shows up as 429s.
+func (s *Server) shareLinkError(c echo.Context, err error) error {
+	switch apperr.KindOf(err) {
+	case apperr.Gone:
+		return s.render(c, http.StatusGone, "link_dead", "Link expired", nil)
+	case apperr.NotFound:
+		if ok, _ := s.linkMisses.Allow(c.RealIP()); !ok {
+			s.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
+			c.Response().Header().Set("Retry-After", "60")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
+		}
+		return s.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
+	}
+	return err
+}
+
+type ackPolicy struct {
+	people.OwedPolicy
+	Text template.HTML
+}
+
+type ackPage struct {
+	Token     string
+	View      *people.AckView
+	Policies  []ackPolicy
+	Errors    map[string]string // by policy slug
+	Message   string
+	Completed string // title of the policy just acknowledged
+}
+
+func (s *Server) ackPage(c echo.Context) error {
+	return s.showAck(c, http.StatusOK, ackPage{})
+}
+
+func (s *Server) showAck(c echo.Context, status int, p ackPage) error {
+	shareHeaders(c)
+	token := c.Param("token")
+	v, err := s.people.AckPage(c.Request().Context(), token)
+	if err != nil {
+		return s.shareLinkError(c, err)
+	}
+	p.Token, p.View = token, v
+	for _, o := range v.Owed {
+		html, err := s.renderMarkdown(o.Body)
+		if err != nil {
+			return err
+		}
+		p.Policies = append(p.Policies, ackPolicy{OwedPolicy: o, Text: html})
+	}
+	return s.render(c, status, "ack", "Policies to acknowledge", p)
+}
+
+func (s *Server) acknowledgeByLink(c echo.Context) error {
+	shareHeaders(c)
+	slug := c.FormValue("policy")
+	_, err := s.people.AcknowledgeByLink(c.Request().Context(), actor(c), c.Param("token"), slug, c.FormValue("version"), c.FormValue("agree") == "yes")
+	switch apperr.KindOf(err) {
+	case apperr.Internal:
+		if err != nil {
+			return err
+		}
+		return s.showAck(c, http.StatusOK, ackPage{Completed: slug})
+	case apperr.Invalid, apperr.Conflict:
+		_, _, msg, fields := classify(err)
+		if m, ok := fields["agree"]; ok {
+			msg = "Please " + m + "."
+		}
+		return s.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
+	}
+	return s.shareLinkError(c, err)
+}
+
+func statusOf(err error) int {
+	status, _, _, _ := classify(err)
+	return status
+}
+
+func (s *Server) sendAckLink(c echo.Context) error {
+	m, err := s.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
+	if err != nil {
+		if k := apperr.KindOf(err); k == apperr.Conflict {
+			s.flash(c, err.Error())
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		}
+		return err
+	}
+	s.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+type outboxPage struct {
+	Messages []notify.Message
+	Counts   map[string]int64
+	State    string
+	To       string
+}
+
+func (s *Server) outboxPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	state := c.QueryParam("state")
+	if state != "" && state != notify.Pending && state != notify.Sent && state != notify.Failed {
+		return apperr.Field("state", "must be pending, sent or failed")
+	}
+	ob := notify.NewOutbox(s.store.DB)
+	msgs, err := ob.List(ctx, notify.Filter{State: state, To: c.QueryParam("to")})
+	if err != nil {
+		return err
+	}
+	counts, err := ob.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
+}
+
+// sendAllAckLinks queues a link for everyone who owes an acknowledgement.
+func (s *Server) sendAllAckLinks(c echo.Context) error {
+	n, err := s.people.SendAckLinks(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	s.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
+	return seeOther(c, "/app/outbox")
+}
