@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
@@ -28,6 +29,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	sc := newStoreCommand(cmd)
 	sc.binder.ServeFlags(&sc.cfg)
 	sc.binder.PeopleFlags(&sc.cfg)
+	sc.binder.MailFlags(&sc.cfg)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
@@ -62,6 +64,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
+		if sc.cfg.SMTPHost != "" {
+			sender := notify.NewSender(st.DB, now, logger, notify.SMTP{Host: sc.cfg.SMTPHost, Port: sc.cfg.SMTPPort,
+				Username: sc.cfg.SMTPUsername, Password: sc.cfg.SMTPPassword, From: sc.cfg.SMTPFrom, TLS: sc.cfg.SMTPTLS})
+			go sender.Run(ctx, 15*time.Second)
+			logger.Info("sending email", "smtp_host", sc.cfg.SMTPHost, "smtp_port", sc.cfg.SMTPPort)
+		} else {
+			logger.Info("no SMTP server configured: emails wait in the outbox at /app/outbox")
+		}
 		errc := make(chan error, 1)
 		go func() { errc <- httpSrv.ListenAndServe() }()
 		logger.Info("charter listening", "addr", sc.cfg.Addr, "base_url", sc.cfg.BaseURL, "database", string(st.Dialect), "version", version)

@@ -37,6 +37,13 @@ type Config struct {
 	AckDueNewVersionDays int
 	// AckLinkTTL is how long an employee's acknowledgement link works.
 	AckLinkTTL time.Duration
+	// SMTP settings; with no host, emails wait in the outbox.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -54,6 +61,8 @@ func Defaults() Config {
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
+		SMTPPort:             587,
+		SMTPTLS:              "starttls",
 	}
 }
 
@@ -122,6 +131,26 @@ func (b *Binder) PeopleFlags(c *Config) {
 func (b *Binder) LinkFlags(c *Config) {
 	b.fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, usage("public base URL, used in emailed links", "CHARTER_BASE_URL"))
 	b.note("base-url", "CHARTER_BASE_URL")
+}
+
+// MailFlags registers the SMTP settings.
+func (b *Binder) MailFlags(c *Config) {
+	for _, f := range []struct {
+		dst       *string
+		name, env string
+		help      string
+	}{
+		{&c.SMTPHost, "smtp-host", "CHARTER_SMTP_HOST", "SMTP server; empty keeps every email in the outbox (/app/outbox) to send by hand"},
+		{&c.SMTPUsername, "smtp-username", "CHARTER_SMTP_USERNAME", "SMTP user name (PLAIN authentication); empty for none"},
+		{&c.SMTPPassword, "smtp-password", "CHARTER_SMTP_PASSWORD", "SMTP password; prefer the variable to the flag"},
+		{&c.SMTPFrom, "smtp-from", "CHARTER_SMTP_FROM", "sender address of Charter's emails, e.g. compliance@example.com"},
+		{&c.SMTPTLS, "smtp-tls", "CHARTER_SMTP_TLS", "starttls (required), tls (implicit, port 465) or none (trusted relay only)"},
+	} {
+		b.fs.StringVar(f.dst, f.name, *f.dst, usage(f.help, f.env))
+		b.note(f.name, f.env)
+	}
+	b.fs.IntVar(&c.SMTPPort, "smtp-port", c.SMTPPort, usage("SMTP port", "CHARTER_SMTP_PORT"))
+	b.note("smtp-port", "CHARTER_SMTP_PORT")
 }
 
 // ApplyEnv sets every flag not given on the command line from its variable.
@@ -195,6 +224,16 @@ func (c *Config) Finish() error {
 	}
 	if c.AckLinkTTL <= 0 || c.AckLinkTTL > 90*24*time.Hour {
 		return fmt.Errorf("ack-link-ttl: %s is not between 1s and 2160h (90 days)", c.AckLinkTTL)
+	}
+	if c.SMTPHost != "" {
+		switch {
+		case c.SMTPFrom == "" || !strings.Contains(c.SMTPFrom, "@"):
+			return fmt.Errorf("smtp-from: an email address is required when smtp-host is set")
+		case c.SMTPPort < 1 || c.SMTPPort > 65535:
+			return fmt.Errorf("smtp-port: %d is not a port number", c.SMTPPort)
+		case c.SMTPTLS != "starttls" && c.SMTPTLS != "tls" && c.SMTPTLS != "none":
+			return fmt.Errorf("smtp-tls: %q is not starttls, tls or none", c.SMTPTLS)
+		}
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {
 		return fmt.Errorf("session-idle-timeout (%s) must not exceed session-lifetime (%s)", c.SessionIdleTimeout, c.SessionLifetime)

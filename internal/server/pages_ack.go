@@ -111,6 +111,7 @@ func (s *Server) sendAckLink(c echo.Context) error {
 }
 
 type outboxPage struct {
+	SMTPHost string
 	Messages []notify.Message
 	Counts   map[string]int64
 	State    string
@@ -132,7 +133,7 @@ func (s *Server) outboxPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
+	return s.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{SMTPHost: s.cfg.SMTPHost, Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
 }
 
 // sendAllAckLinks queues a link for everyone who owes an acknowledgement.

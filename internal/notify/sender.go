@@ -1,0 +1,181 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SMTP is how the sender reaches the mail server.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	// TLS is "starttls" (required), "tls" (implicit, usually port 465) or
+	// "none" (only for a relay on a trusted network).
+	TLS string
+}
+
+// Configured reports whether a mail server is set.
+func (c SMTP) Configured() bool { return c.Host != "" }
+
+// Delivery policy.
+const (
+	// MaxAttempts: after this many failed attempts a message is marked failed.
+	MaxAttempts = 8
+	// claimLease is how long a claimed message is reserved for the instance
+	// sending it; if that instance dies, another sends it after the lease.
+	claimLease = 5 * time.Minute
+	claimBatch = 20
+)
+
+// backoff is the wait after the n-th failed attempt: 1, 2, 4 … minutes,
+// at most an hour.
+func backoff(n int) time.Duration {
+	d := time.Minute << (n - 1)
+	if n > 7 || d > time.Hour {
+		return time.Hour
+	}
+	return d
+}
+
+// DeliverFunc sends one message.
+type DeliverFunc func(ctx context.Context, m *Message) error
+
+// Sender delivers pending outbox rows.
+type Sender struct {
+	db      *gorm.DB
+	now     func() time.Time
+	log     *slog.Logger
+	deliver DeliverFunc
+}
+
+// NewSender returns a sender delivering over SMTP.
+func NewSender(db *gorm.DB, now func() time.Time, log *slog.Logger, cfg SMTP) *Sender {
+	return &Sender{db: db, now: now, log: log, deliver: smtpDeliver(cfg)}
+}
+
+func smtpDeliver(cfg SMTP) DeliverFunc {
+	return func(ctx context.Context, m *Message) error {
+		opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTimeout(30 * time.Second)}
+		switch cfg.TLS {
+		case "tls":
+			opts = append(opts, mail.WithSSL())
+		case "none":
+			opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		default:
+			opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		}
+		if cfg.Username != "" {
+			opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+		}
+		client, err := mail.NewClient(cfg.Host, opts...)
+		if err != nil {
+			return err
+		}
+		msg := mail.NewMsg()
+		if err := msg.From(cfg.From); err != nil {
+			return fmt.Errorf("from address: %w", err)
+		}
+		if err := msg.To(m.ToAddr); err != nil {
+			return fmt.Errorf("recipient: %w", err)
+		}
+		msg.Subject(m.Subject)
+		msg.SetMessageIDWithValue(trimAngles(m.MessageID))
+		msg.SetDateWithValue(m.CreatedAt)
+		msg.SetBodyString(mail.TypeTextPlain, m.Body)
+		return client.DialAndSendWithContext(ctx, msg)
+	}
+}
+
+func trimAngles(id string) string {
+	if len(id) >= 2 && id[0] == '<' && id[len(id)-1] == '>' {
+		return id[1 : len(id)-1]
+	}
+	return id
+}
+
+// claim reserves up to claimBatch due messages for this instance.
+func (s *Sender) claim(ctx context.Context) ([]Message, error) {
+	var due []Message
+	now := s.now().UTC()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// SKIP LOCKED lets several instances claim different rows at once on
+		// PostgreSQL; SQLite's driver drops the clause (writes are serial).
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+			Where("state = ? AND next_attempt_at <= ?", Pending, now).Order("id").Limit(claimBatch).Find(&due).Error
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		ids := make([]int64, len(due))
+		for i := range due {
+			ids[i] = due[i].ID
+			due[i].Attempts++
+		}
+		return tx.Model(&Message{}).Where("id IN ?", ids).
+			Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt_at": now.Add(claimLease)}).Error
+	})
+	return due, err
+}
+
+// SendDue delivers the messages that are due now and records each
+// outcome. It returns how many were sent and how many attempts failed.
+func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
+	due, err := s.claim(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("claiming outbox messages: %w", err)
+	}
+	for i := range due {
+		m := &due[i]
+		derr := s.deliver(ctx, m)
+		now := s.now().UTC()
+		update := map[string]any{}
+		if derr == nil {
+			sent++
+			update["state"], update["sent_at"], update["last_error"] = Sent, now, ""
+		} else {
+			failed++
+			update["last_error"] = truncate(derr.Error(), 500)
+			if m.Attempts >= MaxAttempts {
+				update["state"] = Failed
+			} else {
+				update["next_attempt_at"] = now.Add(backoff(m.Attempts))
+			}
+			s.log.Warn("email not delivered", "message_id", m.MessageID, "attempt", m.Attempts, "error", derr)
+		}
+		if err := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND state = ?", m.ID, Pending).Updates(update).Error; err != nil {
+			return sent, failed, fmt.Errorf("recording delivery of %s: %w", m.MessageID, err)
+		}
+	}
+	return sent, failed, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Run delivers due messages every interval until ctx ends.
+func (s *Sender) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, _, err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("outbox sender", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
