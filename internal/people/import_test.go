@@ -117,7 +117,7 @@ func countQueries(t *testing.T, db *gorm.DB) *atomic.Int64 {
 	return &n
 }
 
-func TestListRunsAFixedNumberOfQueries(t *testing.T) {
+func TestListAndOverviewRunAFixedNumberOfQueries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := setup(t, st)
 		queries := countQueries(t, st.DB)
@@ -141,10 +141,18 @@ func TestListRunsAFixedNumberOfQueries(t *testing.T) {
 			if err != nil || len(rows) != size {
 				t.Fatalf("list of %d: %d rows, %v", size, len(rows), err)
 			}
-			perSize = append(perSize, queries.Load())
+			listQueries := queries.Load()
+			queries.Store(0)
+			if _, err := f.people.Overview(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			perSize = append(perSize, listQueries, queries.Load())
 		}
-		if perSize[0] != perSize[1] || perSize[0] > 4 {
-			t.Fatalf("queries for 10 and 1,000 employees: %v; want the same small number", perSize)
+		if perSize[0] != perSize[2] || perSize[0] > 4 {
+			t.Fatalf("list queries for 10 and 1,000 employees: %d and %d; want the same small number", perSize[0], perSize[2])
+		}
+		if perSize[1] != perSize[3] || perSize[1] > 6 {
+			t.Fatalf("overview queries for 10 and 1,000 employees: %d and %d; want the same small number", perSize[1], perSize[3])
 		}
 	})
 }

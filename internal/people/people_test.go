@@ -315,3 +315,38 @@ func TestListFilters(t *testing.T) {
 		}
 	})
 }
+
+func TestOverview(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.hire(t, "a@example.com", "2025-01-01")
+		f.hire(t, "b@example.com", "2025-01-01")
+		f.hire(t, "c@example.com", "2025-01-01")
+		f.hire(t, "new@example.com", "2026-03-01")
+		end := "2025-12-31"
+		f.people.Update(f.ctx, f.hr, "c@example.com", people.Patch{EndDate: &end})
+		f.ackAll(t, "a@example.com")
+		f.people.Acknowledge(f.ctx, f.hr, "b@example.com", "backup", people.MethodAPI)
+		*f.clock = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC) // policies 64 days old; "new" started 9 days ago
+		o, err := f.people.Overview(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Active != 3 || o.ByState[people.Compliant] != 1 || o.ByState[people.Overdue] != 1 || o.ByState[people.Due] != 1 || o.ByState[people.Offboarded] != 1 {
+			t.Fatalf("states: %+v", o)
+		}
+		if int(o.FullyCompliant) != 33 {
+			t.Fatalf("fully compliant %.1f%%", o.FullyCompliant)
+		}
+		// b is overdue on every policy but backup; a owes nothing; "new" is
+		// within the new-hire window.
+		if len(o.OverdueByPolicy) != 19 {
+			t.Fatalf("%d policies with overdue employees, want 19", len(o.OverdueByPolicy))
+		}
+		for _, p := range o.OverdueByPolicy {
+			if p.Overdue != 1 || p.Slug == "backup" {
+				t.Fatalf("policy count: %+v", p)
+			}
+		}
+	})
+}

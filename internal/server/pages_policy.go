@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
@@ -21,14 +22,62 @@ func (s *Server) renderMarkdown(src string) (template.HTML, error) {
 
 type overviewPage struct {
 	Overview *policy.Overview
+	People   *people.Overview
+	Counts   map[string]int // employees by state
+	States   []stateBar
+	Overdue  []policyBar
+}
+
+// stateBar is one segment of the stacked bar of employee states.
+type stateBar struct {
+	State  people.State
+	Count  int
+	X, W   float64 // percent of the bar
+	Colour string
+}
+
+// policyBar is one bar of the overdue-by-policy chart.
+type policyBar struct {
+	people.PolicyCount
+	W float64 // percent of the longest bar
+	Y int     // pixel offset
+}
+
+var stateColours = map[people.State]string{
+	people.Compliant: "#1f7a3d", people.Due: "#c88a12", people.Overdue: "#b3261e", people.Offboarded: "#a3a9b5",
 }
 
 func (s *Server) overviewPage(c echo.Context) error {
-	o, err := s.policies.Overview(c.Request().Context())
+	ctx := c.Request().Context()
+	o, err := s.policies.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "overview", "Overview", overviewPage{Overview: o})
+	po, err := s.people.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	p := overviewPage{Overview: o, People: po, Counts: map[string]int{}}
+	total := 0
+	for _, st := range people.States {
+		total += po.ByState[st]
+		p.Counts[string(st)] = po.ByState[st]
+	}
+	x := 0.0
+	for _, st := range people.States {
+		if n := po.ByState[st]; n > 0 {
+			w := 100 * float64(n) / float64(total)
+			p.States = append(p.States, stateBar{State: st, Count: n, X: x, W: w, Colour: stateColours[st]})
+			x += w
+		}
+	}
+	for i, pc := range po.OverdueByPolicy {
+		if i == 10 {
+			break
+		}
+		p.Overdue = append(p.Overdue, policyBar{PolicyCount: pc, W: 100 * float64(pc.Overdue) / float64(po.OverdueByPolicy[0].Overdue), Y: i * 22})
+	}
+	return s.render(c, http.StatusOK, "overview", "Overview", p)
 }
 
 type policiesPage struct {

@@ -142,3 +142,20 @@ func TestPeoplePages(t *testing.T) {
 		}
 	})
 }
+
+func TestOverviewShowsPeopleCompliance(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		e.api("editor", http.MethodPut, "/api/v1/employees/"+email, map[string]any{"name": email, "start_date": "2025-01-01"})
+	}
+	e.api("editor", http.MethodPut, "/api/v1/employees/c@example.com", map[string]any{"name": "c", "start_date": "2025-01-01", "end_date": "2025-06-30"})
+	r := e.browser().login("viewer").get("/app/")
+	for _, want := range []string{"2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=due">due</a> 2`, `offboarded</a> 1`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if strings.Contains(r.body, "<script") {
+		t.Error("the overview uses script")
+	}
+}

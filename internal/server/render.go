@@ -69,6 +69,9 @@ var templateFuncs = template.FuncMap{
 	"add":      func(a, b int) int { return a + b },
 	"roleName": func(r auth.Role) string { return string(r) },
 	"list":     func(items ...string) []string { return items },
+	"mul":      func(a, b int) int { return a * b },
+	"scale":    func(k, v float64) float64 { return k * v },
+	"plus":     func(k, v float64) float64 { return k + v },
 	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
 		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
 	},
