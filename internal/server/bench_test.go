@@ -56,6 +56,11 @@ func benchEnv(b *testing.B) (*env, *http.Cookie) {
 	if n != int64(len(policies)*versionsPerPolicy) {
 		b.Fatalf("%d versions, want %d", n, len(policies)*versionsPerPolicy)
 	}
+	return loginViewer(b, e)
+}
+
+// loginViewer signs the viewer in and returns the session cookie.
+func loginViewer(b *testing.B, e *env) (*env, *http.Cookie) {
 	br := e.browser().login("viewer")
 	u, _ := url.Parse(e.ts.URL)
 	for _, c := range br.c.Jar.Cookies(u) {

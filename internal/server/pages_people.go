@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/people"
@@ -10,7 +11,11 @@ import (
 )
 
 type peoplePage struct {
-	Rows        []people.Row
+	Rows        []people.Row // this page's rows
+	Total       int          // rows matching the filter
+	From, To    int          // 1-based positions of this page
+	PrevURL     string
+	NextURL     string
 	Query       people.ListFilter
 	Departments []string
 	States      []people.State
@@ -28,12 +33,38 @@ func (s *Server) peoplePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := peoplePage{Rows: rows, Query: f, Departments: deps, States: people.States, Counts: map[people.State]int{}}
+	p := peoplePage{Total: len(rows), Query: f, Departments: deps, States: people.States, Counts: map[people.State]int{}}
 	for _, r := range rows {
 		p.Counts[r.Summary.State]++
 	}
+	page := 1
+	if v := c.QueryParam("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			return apperr.Field("page", "must be a page number from 1")
+		}
+	}
+	first := (page - 1) * peoplePageSize
+	if first >= len(rows) && len(rows) > 0 {
+		return apperr.Field("page", "is past the last page")
+	}
+	p.Rows = rows[first:min(first+peoplePageSize, len(rows))]
+	p.From, p.To = first+1, first+len(p.Rows)
+	link := func(n int) string {
+		q := c.QueryParams()
+		q.Set("page", strconv.Itoa(n))
+		return "/app/people?" + q.Encode()
+	}
+	if page > 1 {
+		p.PrevURL = link(page - 1)
+	}
+	if p.To < len(rows) {
+		p.NextURL = link(page + 1)
+	}
 	return s.render(c, http.StatusOK, "people", "People", p)
 }
+
+// peoplePageSize is how many employees the list shows at once.
+const peoplePageSize = 100
 
 type employeePage struct {
 	Detail   *people.Detail

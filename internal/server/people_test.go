@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,3 +160,32 @@ func TestOverviewShowsPeopleCompliance(t *testing.T) {
 		t.Error("the overview uses script")
 	}
 }
+
+func TestPeopleListPages(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	var csv strings.Builder
+	csv.WriteString("email,name,start_date\n")
+	for i := 0; i < 230; i++ {
+		csv.WriteString("p" + strings.Repeat("0", 3-len(itoa(i))) + itoa(i) + "@example.com,Person " + itoa(1000+i) + ",2025-01-01\n")
+	}
+	ed := e.browser().login("editor")
+	if r := ed.upload("/app/people/import", "file", "big.csv", []byte(csv.String())); r.status != http.StatusOK {
+		t.Fatalf("import: %d", r.status)
+	}
+	r := ed.get("/app/people")
+	if !strings.Contains(r.body, "1–100 of 230") || !strings.Contains(r.body, "Person 1099") || strings.Contains(r.body, "Person 1100") || !strings.Contains(r.body, "page=2") {
+		t.Fatal("first page")
+	}
+	r = ed.get("/app/people?page=3")
+	if !strings.Contains(r.body, "201–230 of 230") || !strings.Contains(r.body, "Person 1229") || strings.Contains(r.body, "Next") {
+		t.Fatal("last page")
+	}
+	if r = ed.get("/app/people?page=4"); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("past the end: %d", r.status)
+	}
+	if r = ed.get("/app/people?page=zero"); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad page: %d", r.status)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
