@@ -51,6 +51,46 @@ func newImportCmd(stdout io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "%s: %d created, %d updated, %d unchanged\n", args[0], res.Created, res.Updated, res.Unchanged)
 		return nil
 	}
-	cmd.AddCommand(employees)
+	acks := &cobra.Command{
+		Use:   "acknowledgements FILE",
+		Short: "Import historical policy acknowledgements from a CSV file; nothing is written if any row is bad",
+		Long: "Import acknowledgements made before Charter (for example exported from another tool) from a UTF-8 CSV\n" +
+			"file with the columns " + strings.Join(people.AckColumns, ", ") + ": the employee's email, the\n" +
+			"policy's slug (as in charter's policy list), the version acknowledged (such as 1.0, which must have been\n" +
+			"published in Charter) and when (YYYY-MM-DD or an RFC 3339 time). They are recorded with method \"import\"\n" +
+			"and their original times. Every row is checked first; importing the same file twice changes nothing.",
+		Args: cobra.ExactArgs(1),
+	}
+	asc := newStoreCommand(acks)
+	acks.RunE = func(cmd *cobra.Command, args []string) error {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rows, errs := people.ParseAcknowledgementsCSV(f, time.Now())
+		if len(errs) == 0 {
+			st, err := asc.open(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := people.NewService(st.DB, time.Now, people.DefaultSettings).ImportAcknowledgements(cmd.Context(), cliActor(), rows)
+			if err == nil {
+				fmt.Fprintf(stdout, "%s: %d recorded, %d already recorded\n", args[0], res.Created, res.Unchanged)
+				return nil
+			}
+			if len(res.Errors) == 0 {
+				return err
+			}
+			errs = res.Errors
+		}
+		fmt.Fprintf(stdout, "%s: %d problem(s); nothing was imported:\n", args[0], len(errs))
+		for _, e := range errs {
+			fmt.Fprintln(stdout, "  "+e.String())
+		}
+		return exitError{}
+	}
+	cmd.AddCommand(employees, acks)
 	return cmd
 }

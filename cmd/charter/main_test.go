@@ -287,3 +287,23 @@ func TestSendAckLinks(t *testing.T) {
 		t.Fatalf("link does not use the base URL: %s", body)
 	}
 }
+
+func TestImportAcknowledgements(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	roster := filepath.Join(dir, "roster.csv")
+	writeFile(t, roster, "email,name,start_date\nana@example.com,Ana,2024-02-01\n")
+	charter(t, "import", "employees", roster)
+	acks := filepath.Join(dir, "acks.csv")
+	writeFile(t, acks, "email,policy,version,acknowledged_at\nana@example.com,backup,1.0,2025-11-02\nana@example.com,backup,7.0,2025-11-02\n")
+	if code, out := charter(t, "import", "acknowledgements", acks); code != 1 || !strings.Contains(out, "line 3, column version: backup has no published version 7.0") {
+		t.Fatalf("bad file: %d %s", code, out)
+	}
+	writeFile(t, acks, "email,policy,version,acknowledged_at\nana@example.com,backup,1.0,2025-11-02\n")
+	if code, out := charter(t, "import", "acknowledgements", acks); code != 0 || !strings.Contains(out, "1 recorded, 0 already recorded") {
+		t.Fatalf("good file: %d %s", code, out)
+	}
+	if code, out := charter(t, "import", "acknowledgements", acks); code != 0 || !strings.Contains(out, "0 recorded, 1 already recorded") {
+		t.Fatalf("again: %d %s", code, out)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -51,10 +51,11 @@ type ImportRow struct {
 // bad row; nothing is written then.
 var ErrImportInvalid = apperr.New(apperr.Invalid, "the file has errors; nothing was imported")
 
-// ParseEmployeesCSV reads an employee CSV (UTF-8, with or without a byte
-// order mark, comma-separated, header first) and checks every row. It
-// returns the rows and every problem found, each with its line and column.
-func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
+// readCSV reads a CSV file (UTF-8, with or without a byte order mark,
+// comma-separated, header first) whose header names some of columns and
+// all of required, and calls row for each non-blank record with its line
+// and a getter by column name. It returns every problem found.
+func readCSV(r io.Reader, columns, required []string, row func(line int, get func(string) string) []RowError) []RowError {
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
@@ -63,9 +64,9 @@ func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, []RowError{{Line: 1, Reason: "the file is empty; the first line must be the header: " + strings.Join(EmployeeColumns, ",")}}
+		return []RowError{{Line: 1, Reason: "the file is empty; the first line must be the header: " + strings.Join(columns, ",")}}
 	} else if err != nil {
-		return nil, []RowError{{Line: 1, Reason: "the header is not valid CSV: " + err.Error()}}
+		return []RowError{{Line: 1, Reason: "the header is not valid CSV: " + err.Error()}}
 	}
 	index := map[string]int{}
 	var errs []RowError
@@ -75,26 +76,21 @@ func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
 			errs = append(errs, RowError{Line: 1, Column: name, Reason: "column appears twice"})
 			continue
 		}
-		known := false
-		for _, c := range EmployeeColumns {
-			known = known || c == name
-		}
-		if !known {
-			errs = append(errs, RowError{Line: 1, Column: h, Reason: "unknown column; the columns are " + strings.Join(EmployeeColumns, ", ")})
+		if !slices.Contains(columns, name) {
+			errs = append(errs, RowError{Line: 1, Column: h, Reason: "unknown column; the columns are " + strings.Join(columns, ", ")})
 			continue
 		}
 		index[name] = i
 	}
-	for _, c := range requiredColumns {
+	for _, c := range required {
 		if _, ok := index[c]; !ok {
 			errs = append(errs, RowError{Line: 1, Column: c, Reason: "required column is missing from the header"})
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return errs
 	}
-	var rows []ImportRow
-	seen := map[string]int{}
+	rows := 0
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -109,12 +105,12 @@ func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
 			}
 			continue
 		} else if err != nil {
-			return nil, append(errs, RowError{Line: line, Reason: err.Error()})
+			return append(errs, RowError{Line: line, Reason: err.Error()})
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		if len(rows) >= MaxImportRows {
+		if rows++; rows > MaxImportRows {
 			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf("too many rows; import at most %d at a time", MaxImportRows)})
 			break
 		}
@@ -122,48 +118,55 @@ func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
 			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf("has %d fields but the header has %d", len(rec), len(header))})
 			continue
 		}
-		get := func(col string) string {
-			if i, ok := index[col]; ok && i < len(rec) {
-				return rec[i]
+		if !slices.ContainsFunc(rec, func(v string) bool { return !utf8.ValidString(v) }) {
+			get := func(col string) string {
+				if i, ok := index[col]; ok && i < len(rec) {
+					return rec[i]
+				}
+				return ""
 			}
-			return ""
+			errs = append(errs, row(line, get)...)
+		} else {
+			errs = append(errs, RowError{Line: line, Reason: "is not UTF-8 text; save the file as UTF-8"})
 		}
+	}
+	if rows == 0 && len(errs) == 0 {
+		errs = append(errs, RowError{Line: 2, Reason: "the file has a header but no rows"})
+	}
+	return errs
+}
+
+// sortedErrors turns field errors into row errors in column order.
+func sortedErrors(line int, fields map[string]string, columns []string) []RowError {
+	var out []RowError
+	for _, c := range columns {
+		if msg, ok := fields[c]; ok {
+			out = append(out, RowError{Line: line, Column: c, Reason: msg})
+		}
+	}
+	return out
+}
+
+// ParseEmployeesCSV reads an employee CSV and checks every row. It returns
+// the rows and every problem found, each with its line and column.
+func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
+	var rows []ImportRow
+	seen := map[string]int{}
+	errs := readCSV(r, EmployeeColumns, requiredColumns, func(line int, get func(string) string) []RowError {
 		in := Input{Email: get("email"), Name: get("name"), Title: get("title"), Department: get("department"),
 			ManagerEmail: get("manager_email"), Country: get("country"), EmploymentType: get("employment_type"),
 			StartDate: get("start_date"), EndDate: get("end_date")}
-		bad := false
-		for _, v := range rec {
-			if !utf8.ValidString(v) {
-				errs = append(errs, RowError{Line: line, Reason: "is not UTF-8 text; save the file as UTF-8"})
-				bad = true
-				break
-			}
-		}
-		if bad {
-			continue
-		}
 		if _, fieldErrs := in.Parse(); fieldErrs != nil {
-			cols := make([]string, 0, len(fieldErrs))
-			for c := range fieldErrs {
-				cols = append(cols, c)
-			}
-			sort.Slice(cols, func(i, j int) bool { return index[cols[i]] < index[cols[j]] })
-			for _, c := range cols {
-				errs = append(errs, RowError{Line: line, Column: c, Reason: fieldErrs[c]})
-			}
-			continue
+			return sortedErrors(line, fieldErrs, EmployeeColumns)
 		}
 		email := NormalizeEmail(in.Email)
 		if first, dup := seen[email]; dup {
-			errs = append(errs, RowError{Line: line, Column: "email", Reason: fmt.Sprintf("%s is also on line %d", email, first)})
-			continue
+			return []RowError{{Line: line, Column: "email", Reason: fmt.Sprintf("%s is also on line %d", email, first)}}
 		}
 		seen[email] = line
 		rows = append(rows, ImportRow{Line: line, Input: in})
-	}
-	if len(rows) == 0 && len(errs) == 0 {
-		errs = append(errs, RowError{Line: 2, Reason: "the file has a header but no rows"})
-	}
+		return nil
+	})
 	return rows, errs
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -129,43 +130,78 @@ func (s *Server) saveEmployee(c echo.Context) error {
 const maxImportBytes = 10 << 20
 
 type importPage struct {
-	Columns []string
-	File    string
-	Errors  []people.RowError
-	Result  *people.ImportResult
-	Message string
+	Kind       string // "employees" or "acknowledgements"
+	Columns    []string
+	AckColumns []string
+	File       string
+	Errors     []people.RowError
+	Result     *people.ImportResult
+	Message    string
 }
 
 func (s *Server) importForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "people_import", "Import employees", importPage{Columns: people.EmployeeColumns})
+	return s.render(c, http.StatusOK, "people_import", "Import", importPage{Columns: people.EmployeeColumns, AckColumns: people.AckColumns})
 }
 
-func (s *Server) importEmployees(c echo.Context) error {
-	p := importPage{Columns: people.EmployeeColumns}
+// uploadedCSV opens the uploaded file, or explains what is wrong with it.
+func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		p.Message = "Choose a CSV file to import."
-		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import employees", p)
+		return nil, http.StatusUnprocessableEntity
 	}
 	p.File = fh.Filename
 	if fh.Size > maxImportBytes {
 		p.Message = "The file is larger than 10 MB; split it into several imports."
-		return s.render(c, http.StatusRequestEntityTooLarge, "people_import", "Import employees", p)
+		return nil, http.StatusRequestEntityTooLarge
 	}
 	f, err := fh.Open()
 	if err != nil {
-		return err
+		p.Message = "The upload could not be read; try again."
+		return nil, http.StatusBadRequest
+	}
+	return f, http.StatusOK
+}
+
+func (s *Server) importAcknowledgements(c echo.Context) error {
+	p := importPage{Kind: "acknowledgements", Columns: people.EmployeeColumns, AckColumns: people.AckColumns}
+	f, status := uploadedCSV(c, &p)
+	if f == nil {
+		return s.render(c, status, "people_import", "Import", p)
+	}
+	defer f.Close()
+	rows, errs := people.ParseAcknowledgementsCSV(f, s.timeNow())
+	if len(errs) == 0 {
+		res, err := s.people.ImportAcknowledgements(c.Request().Context(), actor(c), rows)
+		if err == nil {
+			p.Result = &res
+			return s.render(c, http.StatusOK, "people_import", "Import", p)
+		}
+		if len(res.Errors) == 0 {
+			return err
+		}
+		errs = res.Errors
+	}
+	p.Errors = errs
+	return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+}
+
+func (s *Server) importEmployees(c echo.Context) error {
+	p := importPage{Kind: "employees", Columns: people.EmployeeColumns, AckColumns: people.AckColumns}
+	f, status := uploadedCSV(c, &p)
+	if f == nil {
+		return s.render(c, status, "people_import", "Import", p)
 	}
 	defer f.Close()
 	rows, errs := people.ParseEmployeesCSV(f)
 	if len(errs) > 0 {
 		p.Errors = errs
-		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import employees", p)
+		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
 	}
 	res, err := s.people.ImportEmployees(c.Request().Context(), actor(c), rows)
 	if err != nil {
 		return err
 	}
 	p.Result = &res
-	return s.render(c, http.StatusOK, "people_import", "Import employees", p)
+	return s.render(c, http.StatusOK, "people_import", "Import", p)
 }

@@ -189,3 +189,20 @@ func TestPeopleListPages(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestImportAcknowledgementsPage(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ed := e.browser().login("editor")
+	e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", map[string]any{"name": "Ana", "start_date": "2024-01-01"})
+	r := ed.upload("/app/people/import/acknowledgements", "file", "acks.csv", []byte("email,policy,version,acknowledged_at\nana@example.com,backup,1.0,2025-11-02\nbob@example.com,backup,1.0,2025-11-02\n"))
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "<td>3</td><td>email</td>") {
+		t.Fatalf("bad file: %d", r.status)
+	}
+	r = ed.upload("/app/people/import/acknowledgements", "file", "acks.csv", []byte("email,policy,version,acknowledged_at\nana@example.com,backup,1.0,2025-11-02\n"))
+	if r.status != http.StatusOK || !strings.Contains(r.body, "1 recorded, 0 already recorded") {
+		t.Fatalf("good file: %d", r.status)
+	}
+	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (import)") {
+		t.Fatal("imported acknowledgement not shown with its original date")
+	}
+}

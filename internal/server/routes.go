@@ -82,6 +82,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/people", s.saveEmployee, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/people/import", s.importForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/import", s.importEmployees, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/import/acknowledgements", s.importAcknowledgements, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/people/:email", s.employeePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.editEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.saveEmployee, need(auth.Editor))
