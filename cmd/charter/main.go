@@ -105,7 +105,7 @@ func (sc *storeCommand) open(ctx context.Context, migrate bool) (*store.Store, e
 // peopleSettings are the people area's settings from the configuration.
 func peopleSettings(c config.Config) people.Settings {
 	return people.Settings{NewHireDays: c.AckDueNewHireDays, NewVersionDays: c.AckDueNewVersionDays,
-		AckLinkTTL: c.AckLinkTTL, BaseURL: c.BaseURL}
+		BackgroundCheckDays: c.BackgroundCheckDays, AckLinkTTL: c.AckLinkTTL, BaseURL: c.BaseURL}
 }
 
 // cliActor is the audit actor of changes made from the command line.

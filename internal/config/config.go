@@ -37,6 +37,9 @@ type Config struct {
 	AckDueNewVersionDays int
 	// AckLinkTTL is how long an employee's acknowledgement link works.
 	AckLinkTTL time.Duration
+	// BackgroundCheckDays: days after the start date by which a background
+	// check must be complete (0: by the start date).
+	BackgroundCheckDays int
 	// SMTP settings; with no host, emails wait in the outbox.
 	SMTPHost     string
 	SMTPPort     int
@@ -123,6 +126,8 @@ func (b *Binder) PeopleFlags(c *Config) {
 	b.note("ack-due-new-hire-days", "CHARTER_ACK_DUE_NEW_HIRE_DAYS")
 	b.fs.IntVar(&c.AckDueNewVersionDays, "ack-due-new-version-days", c.AckDueNewVersionDays, usage("days after a major policy version is published by which everyone must acknowledge it", "CHARTER_ACK_DUE_NEW_VERSION_DAYS"))
 	b.note("ack-due-new-version-days", "CHARTER_ACK_DUE_NEW_VERSION_DAYS")
+	b.fs.IntVar(&c.BackgroundCheckDays, "background-check-due-days", c.BackgroundCheckDays, usage("days after the start date by which a background check must be complete; 0 means by the start date", "CHARTER_BACKGROUND_CHECK_DUE_DAYS"))
+	b.note("background-check-due-days", "CHARTER_BACKGROUND_CHECK_DUE_DAYS")
 	b.fs.DurationVar(&c.AckLinkTTL, "ack-link-ttl", c.AckLinkTTL, usage("how long an employee's acknowledgement link works (at most 2160h, 90 days)", "CHARTER_ACK_LINK_TTL"))
 	b.note("ack-link-ttl", "CHARTER_ACK_LINK_TTL")
 }
@@ -221,6 +226,9 @@ func (c *Config) Finish() error {
 	}
 	if c.AckDueNewVersionDays < 0 || c.AckDueNewVersionDays > 365 {
 		return fmt.Errorf("ack-due-new-version-days: %d is not between 0 and 365", c.AckDueNewVersionDays)
+	}
+	if c.BackgroundCheckDays < 0 || c.BackgroundCheckDays > 365 {
+		return fmt.Errorf("background-check-due-days: %d is not between 0 and 365", c.BackgroundCheckDays)
 	}
 	if c.AckLinkTTL <= 0 || c.AckLinkTTL > 90*24*time.Hour {
 		return fmt.Errorf("ack-link-ttl: %s is not between 1s and 2160h (90 days)", c.AckLinkTTL)

@@ -83,12 +83,13 @@ type Summary struct {
 	State        State
 	Required     int // requirements owed in all
 	Acknowledged int // of which satisfied
+	Check        CheckStatus
 }
 
-// summaries computes each employee's state with two queries, whatever
-// their number: the requirements, and the count of satisfied requirements
-// per employee (in all, and among those already past their publication
-// deadline).
+// summaries computes each employee's state with three queries, whatever
+// their number: the requirements, the count of satisfied requirements per
+// employee (in all, and among those already past their publication
+// deadline), and the background checks' statuses.
 func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 	reqs, err := requirements(db)
 	if err != nil {
@@ -125,6 +126,14 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 			byEmployee[c.EmployeeID] = c
 		}
 	}
+	var checks []BackgroundCheck
+	if err := db.Select("employee_id", "status").Find(&checks).Error; err != nil {
+		return nil, err
+	}
+	checkByEmployee := make(map[int64]CheckStatus, len(checks))
+	for _, c := range checks {
+		checkByEmployee[c.EmployeeID] = c.Status
+	}
 	lateRequired := 0
 	for _, r := range reqs {
 		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
@@ -135,15 +144,20 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 	for i := range emps {
 		e := &emps[i]
 		c := byEmployee[e.ID]
-		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied}
+		check := checkByEmployee[e.ID]
+		if check == "" {
+			check = CheckNotStarted
+		}
+		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied, Check: check}
 		hireDue := e.StartDate.AddDate(0, 0, s.settings.NewHireDays)
 		switch {
 		case !e.ActiveOn(today):
 			sum.State = Offboarded
-		case c.Satisfied >= len(reqs):
+		case c.Satisfied >= len(reqs) && check.Complete():
 			sum.State = Compliant
-		// Overdue: some requirement is past both its deadlines.
-		case hireDue.Before(today) && c.Late < lateRequired:
+		// Overdue: some requirement is past both its deadlines, or the
+		// background check is past its own.
+		case hireDue.Before(today) && c.Late < lateRequired, !check.Complete() && s.checkDue(e.StartDate).Before(today):
 			sum.State = Overdue
 		default:
 			sum.State = Due
@@ -180,10 +194,13 @@ type Obligation struct {
 
 // Detail is an employee with everything they owe and have done.
 type Detail struct {
-	Employee    Employee
-	Summary     Summary
-	Obligations []Obligation
-	History     []AcknowledgementRow // newest first
+	Employee     Employee
+	Summary      Summary
+	Check        BackgroundCheck
+	CheckDue     time.Time
+	CheckOverdue bool
+	Obligations  []Obligation
+	History      []AcknowledgementRow // newest first
 }
 
 // AcknowledgementRow is an acknowledgement with its policy, for history.
@@ -230,12 +247,20 @@ func (s *Service) Detail(ctx context.Context, email string) (*Detail, error) {
 		}
 		d.Obligations = append(d.Obligations, o)
 	}
-	d.Summary = Summary{Required: len(reqs), Acknowledged: satisfied, State: Due}
+	check, err := checkOf(db, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Check, d.CheckDue = *check, s.checkDue(e.StartDate)
+	d.CheckOverdue = !check.Status.Complete() && d.CheckDue.Before(today)
+	d.Summary = Summary{Required: len(reqs), Acknowledged: satisfied, State: Due, Check: check.Status}
 	switch {
 	case !e.ActiveOn(today):
 		d.Summary.State = Offboarded
-	case satisfied == len(reqs):
+	case satisfied == len(reqs) && check.Status.Complete():
 		d.Summary.State = Compliant
+	case d.CheckOverdue:
+		d.Summary.State = Overdue
 	default:
 		for _, o := range d.Obligations {
 			if o.Overdue {

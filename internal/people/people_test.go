@@ -58,10 +58,16 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	return f
 }
 
+// hire adds an employee whose background check is clear, so that their
+// state depends on acknowledgements alone.
 func (f *fixture) hire(t *testing.T, email, start string) *people.Employee {
 	t.Helper()
 	e, err := f.people.Create(f.ctx, f.hr, people.Input{Email: email, Name: strings.Split(email, "@")[0], StartDate: start, Department: "Engineering"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.people.SetBackgroundCheck(f.ctx, f.hr, email, people.CheckInput{Status: "clear", Provider: "Checkr",
+		InitiatedOn: "2023-01-02", CompletedOn: "2023-01-09"}); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -22,6 +22,9 @@ type Settings struct {
 	// NewVersionDays: a new major version is owed this many days after its
 	// publication.
 	NewVersionDays int
+	// BackgroundCheckDays: a background check must be complete this many
+	// days after the start date (0: by the start date).
+	BackgroundCheckDays int
 	// AckLinkTTL is how long an acknowledgement link works.
 	AckLinkTTL time.Duration
 	// BaseURL prefixes the links in emails.

@@ -68,17 +68,35 @@ func (s *Server) peoplePage(c echo.Context) error {
 const peoplePageSize = 100
 
 type employeePage struct {
-	Detail   *people.Detail
-	AuditURL string
+	Detail       *people.Detail
+	AuditURL     string
+	CheckDetails bool // the viewer may see the check's status and dates
+	CheckForm    people.CheckInput
+	CheckErrors  map[string]string
+	Statuses     []people.CheckStatus
 }
 
 func (s *Server) employeePage(c echo.Context) error {
+	return s.showEmployee(c, http.StatusOK, nil, nil)
+}
+
+// showEmployee renders the employee page; form and errs refill the
+// background-check form after a refused change.
+func (s *Server) showEmployee(c echo.Context, status int, form *people.CheckInput, errs map[string]string) error {
 	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
 	}
 	q := url.Values{"object_type": {"employee"}, "object_id": {d.Employee.Email}}
-	return s.render(c, http.StatusOK, "employee", d.Employee.Name, employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode()})
+	p := employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode(), CheckDetails: seesCheckDetails(currentUser(c)),
+		CheckErrors: errs, Statuses: people.CheckStatuses}
+	if form != nil {
+		p.CheckForm = *form
+	} else {
+		p.CheckForm = people.CheckInput{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
+			CompletedOn: dateOf(d.Check.CompletedOn), ExemptionReason: d.Check.ExemptionReason}
+	}
+	return s.render(c, status, "employee", d.Employee.Name, p)
 }
 
 // employeeForm creates (Email empty in Original) or edits an employee.

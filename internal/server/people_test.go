@@ -151,7 +151,7 @@ func TestOverviewShowsPeopleCompliance(t *testing.T) {
 	}
 	e.api("editor", http.MethodPut, "/api/v1/employees/c@example.com", map[string]any{"name": "c", "start_date": "2025-01-01", "end_date": "2025-06-30"})
 	r := e.browser().login("viewer").get("/app/")
-	for _, want := range []string{"2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=due">due</a> 2`, `offboarded</a> 1`} {
+	for _, want := range []string{"2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=overdue">overdue</a> 2`, `offboarded</a> 1`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
@@ -205,4 +205,50 @@ func TestImportAcknowledgementsPage(t *testing.T) {
 	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (import)") {
 		t.Fatal("imported acknowledgement not shown with its original date")
 	}
+}
+
+func TestBackgroundCheckFieldRule(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", map[string]any{"name": "Ana", "start_date": "2025-01-01"})
+		status, body := e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com/background-check", map[string]any{"status": "consider", "provider": "Checkr", "initiated_on": "2024-12-01"})
+		if status != http.StatusUnprocessableEntity || errFields(body)["completed_on"] == nil {
+			t.Fatalf("finished without a date: %d %v", status, body)
+		}
+		status, body = e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com/background-check", map[string]any{"status": "consider", "provider": "Checkr", "initiated_on": "2024-12-01", "completed_on": "2024-12-20"})
+		if status != http.StatusOK || body["status"] != "consider" || body["complete"] != true {
+			t.Fatalf("set: %d %v", status, body)
+		}
+		if status, _ = e.api("viewer", http.MethodPut, "/api/v1/employees/ana@example.com/background-check", map[string]any{"status": "clear"}); status != http.StatusForbidden {
+			t.Fatalf("viewer setting a check: %d", status)
+		}
+		for _, c := range []struct {
+			user    string
+			details bool
+		}{{"admin", true}, {"editor", true}, {"auditor", true}, {"viewer", false}} {
+			_, body := e.api(c.user, http.MethodGet, "/api/v1/employees/ana@example.com", nil)
+			check, _ := body["background_check"].(map[string]any)
+			if check["complete"] != true {
+				t.Errorf("%s: check %v", c.user, check)
+			}
+			if _, sees := check["status"]; sees != c.details {
+				t.Errorf("%s sees the status: %v, want %v", c.user, sees, c.details)
+			}
+			if _, sees := check["provider"]; sees != c.details {
+				t.Errorf("%s sees the provider: %v, want %v", c.user, sees, c.details)
+			}
+			page := e.browser().login(c.user).get("/app/people/ana@example.com")
+			if strings.Contains(page.body, "consider") != c.details || strings.Contains(page.body, "Checkr") != c.details {
+				t.Errorf("%s's page shows the status: %v, want %v", c.user, strings.Contains(page.body, "consider"), c.details)
+			}
+		}
+		ed := e.browser().login("editor")
+		r := ed.post("/app/people/ana@example.com/background-check", url.Values{"status": {"exempt"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="exemption_reason-error"`) {
+			t.Fatalf("exempt without a reason from the page: %d", r.status)
+		}
+		if r = ed.post("/app/people/ana@example.com/background-check", url.Values{"status": {"exempt"}, "exemption_reason": {"Not permitted in Germany"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("exempt from the page: %d", r.status)
+		}
+	})
 }

@@ -87,6 +87,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.editEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.saveEmployee, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.sendAckLink, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/background-check", s.setBackgroundCheck, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
@@ -116,4 +117,5 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(api, apiRoute, http.MethodPatch, "/employees/:email", s.apiUpdateEmployee, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/employees/:email", s.apiUpsertEmployee, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/employees/:email/acknowledgements", s.apiAcknowledge, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPut, "/employees/:email/background-check", s.apiSetBackgroundCheck, need(auth.Editor))
 }

@@ -107,12 +107,14 @@ func New(o Options) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(o.Store.SQL, "charter"))
 
-	// HEAD is answered as GET (net/http drops the body), so monitors and
-	// link checkers get the real status instead of 404.
+	// HEAD is routed as GET, so monitors and link checkers get the real
+	// status instead of 404. Rewriting the method hides the HEAD from
+	// net/http, so the body is dropped here instead.
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if c.Request().Method == http.MethodHead {
 				c.Request().Method = http.MethodGet
+				c.Response().Writer = headWriter{c.Response().Writer}
 			}
 			return next(c)
 		}
@@ -174,3 +176,8 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 func (s *Server) Shutdown(ctx context.Context) error { return s.e.Shutdown(ctx) }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
+
+// headWriter answers a HEAD request: headers and status, no body.
+type headWriter struct{ http.ResponseWriter }
+
+func (h headWriter) Write(b []byte) (int, error) { return len(b), nil }
