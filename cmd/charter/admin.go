@@ -12,6 +12,7 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/policies"
@@ -44,8 +45,15 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func
 	if err != nil {
 		return fmt.Errorf("seeding the organization profile: %w", err)
 	}
+	courseSeeded, err := people.NewService(st.DB, now, people.DefaultSettings).SeedCourses(ctx, by)
+	if err != nil {
+		return fmt.Errorf("seeding courses: %w", err)
+	}
 	if created > 0 {
 		fmt.Fprintf(out, "Loaded %d policies, each published as version 1.0.\n", created)
+	}
+	if courseSeeded {
+		fmt.Fprintf(out, "Added the %q training course (every %d months).\n", people.DefaultCourse.Name, people.DefaultCourse.RecurrenceMonths)
 	}
 	if orgCreated {
 		fmt.Fprintf(out, "Loaded the organization profile of %s.\n", profile.Name)

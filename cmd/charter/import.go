@@ -91,6 +91,44 @@ func newImportCmd(stdout io.Writer) *cobra.Command {
 		}
 		return exitError{}
 	}
-	cmd.AddCommand(employees, acks)
+	training := &cobra.Command{
+		Use:   "training FILE",
+		Short: "Import training completions from a CSV file; nothing is written if any row is bad",
+		Long: "Import completed training from a UTF-8 CSV file with the columns " + strings.Join(people.TrainingColumns, ", ") + ":\n" +
+			"the employee's email, the course's name, the completion date (YYYY-MM-DD) and optionally where the record\n" +
+			"comes from (default \"import\"). Every cycle is kept; importing the same file twice changes nothing.",
+		Args: cobra.ExactArgs(1),
+	}
+	tsc := newStoreCommand(training)
+	training.RunE = func(cmd *cobra.Command, args []string) error {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rows, errs := people.ParseTrainingCSV(f, time.Now().UTC())
+		if len(errs) == 0 {
+			st, err := tsc.open(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := people.NewService(st.DB, time.Now, people.DefaultSettings).ImportTraining(cmd.Context(), cliActor(), rows)
+			if err == nil {
+				fmt.Fprintf(stdout, "%s: %d recorded, %d already recorded\n", args[0], res.Created, res.Unchanged)
+				return nil
+			}
+			if len(res.Errors) == 0 {
+				return err
+			}
+			errs = res.Errors
+		}
+		fmt.Fprintf(stdout, "%s: %d problem(s); nothing was imported:\n", args[0], len(errs))
+		for _, e := range errs {
+			fmt.Fprintln(stdout, "  "+e.String())
+		}
+		return exitError{}
+	}
+	cmd.AddCommand(employees, acks, training)
 	return cmd
 }

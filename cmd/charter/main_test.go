@@ -78,7 +78,7 @@ var passwordLine = regexp.MustCompile(`password(?: \(shown once\))?:\s+(\S+)`)
 func TestSeedIsIdempotentAndCreatesTheFirstAdminOnce(t *testing.T) {
 	dir := dataDir(t)
 	code, out := charter(t, "seed")
-	if code != 0 || !strings.Contains(out, "Loaded 20 policies") || !strings.Contains(out, "admin@example.com") || !passwordLine.MatchString(out) {
+	if code != 0 || !strings.Contains(out, "Loaded 20 policies") || !strings.Contains(out, `"Security awareness" training course`) || !strings.Contains(out, "admin@example.com") || !passwordLine.MatchString(out) {
 		t.Fatalf("first seed: %d\n%s", code, out)
 	}
 	events := countEvents(t, dir)
@@ -305,5 +305,22 @@ func TestImportAcknowledgements(t *testing.T) {
 	}
 	if code, out := charter(t, "import", "acknowledgements", acks); code != 0 || !strings.Contains(out, "0 recorded, 1 already recorded") {
 		t.Fatalf("again: %d %s", code, out)
+	}
+}
+
+func TestImportTraining(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	roster := filepath.Join(dir, "roster.csv")
+	writeFile(t, roster, "email,name,start_date\nana@example.com,Ana,2024-02-01\n")
+	charter(t, "import", "employees", roster)
+	file := filepath.Join(dir, "training.csv")
+	writeFile(t, file, "email,course,completed_on\nana@example.com,Security awareness,2025-10-01\nana@example.com,Juggling,2025-10-01\n")
+	if code, out := charter(t, "import", "training", file); code != 1 || !strings.Contains(out, `line 3, column course: no course is named "Juggling"`) {
+		t.Fatalf("bad file: %d %s", code, out)
+	}
+	writeFile(t, file, "email,course,completed_on\nana@example.com,Security awareness,2025-10-01\n")
+	if code, out := charter(t, "import", "training", file); code != 0 || !strings.Contains(out, "1 recorded, 0 already recorded") {
+		t.Fatalf("good file: %d %s", code, out)
 	}
 }

@@ -41,6 +41,9 @@ func TestBackgroundCheckDecidesCompliance(t *testing.T) {
 		if _, err := f.people.Create(f.ctx, f.hr, people.Input{Email: "dee@example.com", Name: "Dee", StartDate: "2026-01-20"}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := f.people.RecordTraining(f.ctx, f.hr, "dee@example.com", people.TrainingInput{Course: "Security awareness", CompletedOn: "2026-01-05"}); err != nil {
+			t.Fatal(err)
+		}
 		f.ackAll(t, "dee@example.com")
 		d, _ := f.people.Detail(f.ctx, "dee@example.com")
 		if d.Summary.State != people.Due || d.Check.Status != people.CheckNotStarted || d.CheckOverdue {

@@ -84,17 +84,47 @@ type Summary struct {
 	Required     int // requirements owed in all
 	Acknowledged int // of which satisfied
 	Check        CheckStatus
+	Courses      int // courses required
+	Trained      int // of which current
 }
 
-// summaries computes each employee's state with three queries, whatever
+// summaries computes each employee's state with five queries, whatever
 // their number: the requirements, the count of satisfied requirements per
 // employee (in all, and among those already past their publication
-// deadline), and the background checks' statuses.
+// deadline), the background checks' statuses, the courses, and each
+// employee's latest completion of each course.
 func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
-	reqs, err := requirements(db)
+	f, err := loadFacts(db)
 	if err != nil {
 		return nil, err
 	}
+	return s.summariesWith(db, emps, f)
+}
+
+// facts are what every employee's state is computed from, read once.
+type facts struct {
+	reqs    []Requirement
+	courses []Course
+	latest  map[[2]int64]time.Time // latest completion by (employee, course)
+}
+
+func loadFacts(db *gorm.DB) (*facts, error) {
+	var f facts
+	var err error
+	if f.reqs, err = requirements(db); err != nil {
+		return nil, err
+	}
+	if f.courses, err = courseList(db); err != nil {
+		return nil, err
+	}
+	if f.latest, err = latestTraining(db); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func (s *Service) summariesWith(db *gorm.DB, emps []Employee, f *facts) ([]Summary, error) {
+	reqs, courses, latest := f.reqs, f.courses, f.latest
 	today := s.today()
 	type counts struct {
 		EmployeeID int64
@@ -148,16 +178,24 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 		if check == "" {
 			check = CheckNotStarted
 		}
-		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied, Check: check}
+		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied, Check: check, Courses: len(courses)}
+		trainingOverdue := false
+		for _, course := range courses {
+			st := s.standing(e, course, latest[[2]int64{e.ID, course.ID}], today)
+			if st.Current {
+				sum.Trained++
+			}
+			trainingOverdue = trainingOverdue || st.Overdue
+		}
 		hireDue := e.StartDate.AddDate(0, 0, s.settings.NewHireDays)
 		switch {
 		case !e.ActiveOn(today):
 			sum.State = Offboarded
-		case c.Satisfied >= len(reqs) && check.Complete():
+		case c.Satisfied >= len(reqs) && check.Complete() && sum.Trained == sum.Courses:
 			sum.State = Compliant
 		// Overdue: some requirement is past both its deadlines, or the
-		// background check is past its own.
-		case hireDue.Before(today) && c.Late < lateRequired, !check.Complete() && s.checkDue(e.StartDate).Before(today):
+		// background check or a training is past its own.
+		case hireDue.Before(today) && c.Late < lateRequired, !check.Complete() && s.checkDue(e.StartDate).Before(today), trainingOverdue:
 			sum.State = Overdue
 		default:
 			sum.State = Due
@@ -199,6 +237,8 @@ type Detail struct {
 	Check        BackgroundCheck
 	CheckDue     time.Time
 	CheckOverdue bool
+	Training     []CourseStanding
+	Completions  []CompletionRow // every cycle, newest first
 	Obligations  []Obligation
 	History      []AcknowledgementRow // newest first
 }
@@ -253,13 +293,36 @@ func (s *Service) Detail(ctx context.Context, email string) (*Detail, error) {
 	}
 	d.Check, d.CheckDue = *check, s.checkDue(e.StartDate)
 	d.CheckOverdue = !check.Status.Complete() && d.CheckDue.Before(today)
-	d.Summary = Summary{Required: len(reqs), Acknowledged: satisfied, State: Due, Check: check.Status}
+	courses, err := courseList(db)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Table("training_records r").Select("r.*, c.name AS course").Joins("JOIN courses c ON c.id = r.course_id").
+		Where("r.employee_id = ?", e.ID).Order("r.completed_on DESC, r.id DESC").Scan(&d.Completions).Error; err != nil {
+		return nil, err
+	}
+	trained, trainingOverdue := 0, false
+	for _, c := range courses {
+		var last time.Time
+		for _, r := range d.Completions {
+			if r.CourseID == c.ID && r.CompletedOn.After(last) {
+				last = r.CompletedOn
+			}
+		}
+		st := s.standing(e, c, last, today)
+		d.Training = append(d.Training, st)
+		if st.Current {
+			trained++
+		}
+		trainingOverdue = trainingOverdue || st.Overdue
+	}
+	d.Summary = Summary{Required: len(reqs), Acknowledged: satisfied, State: Due, Check: check.Status, Courses: len(courses), Trained: trained}
 	switch {
 	case !e.ActiveOn(today):
 		d.Summary.State = Offboarded
-	case satisfied == len(reqs) && check.Status.Complete():
+	case satisfied == len(reqs) && check.Status.Complete() && trained == len(courses):
 		d.Summary.State = Compliant
-	case d.CheckOverdue:
+	case d.CheckOverdue, trainingOverdue:
 		d.Summary.State = Overdue
 	default:
 		for _, o := range d.Obligations {
@@ -269,4 +332,16 @@ func (s *Service) Detail(ctx context.Context, email string) (*Detail, error) {
 		}
 	}
 	return d, nil
+}
+
+// CompletionRow is a training record with its course's name.
+type CompletionRow struct {
+	TrainingRecord
+	Course string
+}
+
+// courseList reads every course, by name.
+func courseList(db *gorm.DB) ([]Course, error) {
+	var out []Course
+	return out, db.Order("name").Find(&out).Error
 }

@@ -43,6 +43,9 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	if _, err := f.policies.Seed(f.ctx, audit.System("seed"), templates); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.people.SeedCourses(f.ctx, audit.System("seed")); err != nil {
+		t.Fatal(err)
+	}
 	users := auth.NewService(st.DB, now)
 	for i, email := range []string{"ed@example.com", "ed2@example.com"} {
 		u, err := users.Create(f.ctx, audit.System("test"), auth.NewUser{Email: email, Role: auth.Editor, Password: "a long unusual passphrase"})
@@ -58,8 +61,9 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	return f
 }
 
-// hire adds an employee whose background check is clear, so that their
-// state depends on acknowledgements alone.
+// hire adds an employee whose background check is clear and whose
+// security training is current (until 2026-12-01), so that their state
+// depends on acknowledgements alone.
 func (f *fixture) hire(t *testing.T, email, start string) *people.Employee {
 	t.Helper()
 	e, err := f.people.Create(f.ctx, f.hr, people.Input{Email: email, Name: strings.Split(email, "@")[0], StartDate: start, Department: "Engineering"})
@@ -68,6 +72,9 @@ func (f *fixture) hire(t *testing.T, email, start string) *people.Employee {
 	}
 	if _, err := f.people.SetBackgroundCheck(f.ctx, f.hr, email, people.CheckInput{Status: "clear", Provider: "Checkr",
 		InitiatedOn: "2023-01-02", CompletedOn: "2023-01-09"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.people.RecordTraining(f.ctx, f.hr, email, people.TrainingInput{Course: "Security awareness", CompletedOn: "2025-12-01"}); err != nil {
 		t.Fatal(err)
 	}
 	return e

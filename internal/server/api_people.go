@@ -11,23 +11,24 @@ import (
 )
 
 type employeeJSON struct {
-	Email          string     `json:"email"`
-	Name           string     `json:"name"`
-	Title          string     `json:"title"`
-	Department     string     `json:"department"`
-	ManagerEmail   string     `json:"manager_email"`
-	Country        string     `json:"country"`
-	EmploymentType string     `json:"employment_type"`
-	StartDate      string     `json:"start_date"`
-	EndDate        string     `json:"end_date"`
-	State          string     `json:"state,omitempty"`
-	Required       *int       `json:"policies_required,omitempty"`
-	Acknowledged   *int       `json:"policies_acknowledged,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	Obligations    []oblJSON  `json:"obligations,omitempty"`
-	History        []ackJSON  `json:"acknowledgements,omitempty"`
-	Check          *checkJSON `json:"background_check,omitempty"`
+	Email          string         `json:"email"`
+	Name           string         `json:"name"`
+	Title          string         `json:"title"`
+	Department     string         `json:"department"`
+	ManagerEmail   string         `json:"manager_email"`
+	Country        string         `json:"country"`
+	EmploymentType string         `json:"employment_type"`
+	StartDate      string         `json:"start_date"`
+	EndDate        string         `json:"end_date"`
+	State          string         `json:"state,omitempty"`
+	Required       *int           `json:"policies_required,omitempty"`
+	Acknowledged   *int           `json:"policies_acknowledged,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	Obligations    []oblJSON      `json:"obligations,omitempty"`
+	History        []ackJSON      `json:"acknowledgements,omitempty"`
+	Check          *checkJSON     `json:"background_check,omitempty"`
+	Training       []standingJSON `json:"training,omitempty"`
 }
 
 type oblJSON struct {
@@ -90,6 +91,9 @@ func (s *Server) apiGetEmployee(c echo.Context) error {
 	j := toEmployeeJSON(&d.Employee, &d.Summary)
 	check := toCheckJSON(currentUser(c), &d.Check, d.CheckDue)
 	j.Check = &check
+	for _, st := range d.Training {
+		j.Training = append(j.Training, toStandingJSON(st))
+	}
 	for _, o := range d.Obligations {
 		oj := oblJSON{Policy: o.Slug, Title: o.Title, MajorVersion: o.Major, Due: o.Due.Format(time.DateOnly), Overdue: o.Overdue}
 		if o.Acknowledged != nil {

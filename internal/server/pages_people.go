@@ -72,6 +72,7 @@ type employeePage struct {
 	AuditURL     string
 	CheckDetails bool // the viewer may see the check's status and dates
 	CheckForm    people.CheckInput
+	Courses      []people.Course
 	CheckErrors  map[string]string
 	Statuses     []people.CheckStatus
 }
@@ -90,6 +91,9 @@ func (s *Server) showEmployee(c echo.Context, status int, form *people.CheckInpu
 	q := url.Values{"object_type": {"employee"}, "object_id": {d.Employee.Email}}
 	p := employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode(), CheckDetails: seesCheckDetails(currentUser(c)),
 		CheckErrors: errs, Statuses: people.CheckStatuses}
+	if p.Courses, err = s.people.Courses(c.Request().Context()); err != nil {
+		return err
+	}
 	if form != nil {
 		p.CheckForm = *form
 	} else {
@@ -148,17 +152,18 @@ func (s *Server) saveEmployee(c echo.Context) error {
 const maxImportBytes = 10 << 20
 
 type importPage struct {
-	Kind       string // "employees" or "acknowledgements"
-	Columns    []string
-	AckColumns []string
-	File       string
-	Errors     []people.RowError
-	Result     *people.ImportResult
-	Message    string
+	Kind            string // "employees", "acknowledgements" or "training"
+	Columns         []string
+	AckColumns      []string
+	TrainingColumns []string
+	File            string
+	Errors          []people.RowError
+	Result          *people.ImportResult
+	Message         string
 }
 
 func (s *Server) importForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "people_import", "Import", importPage{Columns: people.EmployeeColumns, AckColumns: people.AckColumns})
+	return s.render(c, http.StatusOK, "people_import", "Import", importPage{Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns})
 }
 
 // uploadedCSV opens the uploaded file, or explains what is wrong with it.
@@ -182,7 +187,7 @@ func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
 }
 
 func (s *Server) importAcknowledgements(c echo.Context) error {
-	p := importPage{Kind: "acknowledgements", Columns: people.EmployeeColumns, AckColumns: people.AckColumns}
+	p := importPage{Kind: "acknowledgements", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
 	f, status := uploadedCSV(c, &p)
 	if f == nil {
 		return s.render(c, status, "people_import", "Import", p)
@@ -205,7 +210,7 @@ func (s *Server) importAcknowledgements(c echo.Context) error {
 }
 
 func (s *Server) importEmployees(c echo.Context) error {
-	p := importPage{Kind: "employees", Columns: people.EmployeeColumns, AckColumns: people.AckColumns}
+	p := importPage{Kind: "employees", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
 	f, status := uploadedCSV(c, &p)
 	if f == nil {
 		return s.render(c, status, "people_import", "Import", p)

@@ -252,3 +252,45 @@ func TestBackgroundCheckFieldRule(t *testing.T) {
 		}
 	})
 }
+
+func TestTrainingPagesAndAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ed := e.browser().login("editor")
+		if r := ed.post("/app/training", url.Values{"name": {"Security awareness"}, "recurrence_months": {"twelve"}}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad recurrence: %d", r.status)
+		}
+		if r := ed.post("/app/training", url.Values{"name": {"Security awareness"}, "recurrence_months": {"12"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("add course: %d", r.status)
+		}
+		if r := ed.post("/app/training", url.Values{"name": {"Security awareness"}, "recurrence_months": {"12"}}); r.status != http.StatusConflict {
+			t.Fatalf("duplicate course: %d", r.status)
+		}
+		status, body := e.api("viewer", http.MethodGet, "/api/v1/courses", nil)
+		if items, _ := body["items"].([]any); status != http.StatusOK || len(items) != 1 {
+			t.Fatalf("courses: %d %v", status, body)
+		}
+		e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", map[string]any{"name": "Ana", "start_date": "2025-01-01"})
+		status, body = e.api("editor", http.MethodPost, "/api/v1/employees/ana@example.com/training", map[string]any{"course": "Security awareness", "completed_on": "2025-03-31"})
+		if status != http.StatusCreated || body["expires_on"] != "2026-03-31" || body["source"] != "api" {
+			t.Fatalf("record: %d %v", status, body)
+		}
+		status, body = e.api("editor", http.MethodPost, "/api/v1/employees/ana@example.com/training", map[string]any{"course": "Juggling", "completed_on": "2025-03-31"})
+		if status != http.StatusUnprocessableEntity || errFields(body)["course"] == nil {
+			t.Fatalf("unknown course: %d %v", status, body)
+		}
+		_, body = e.api("auditor", http.MethodGet, "/api/v1/employees/ana@example.com", nil)
+		tr, _ := body["training"].([]any)
+		if len(tr) != 1 || tr[0].(map[string]any)["last_completed"] != "2025-03-31" {
+			t.Fatalf("detail training: %v", body["training"])
+		}
+		r := ed.upload("/app/people/import/training", "file", "t.csv", []byte("email,course,completed_on,source\nana@example.com,Security awareness,2024-03-30,LMS\n"))
+		if r.status != http.StatusOK || !strings.Contains(r.body, "1 recorded") {
+			t.Fatalf("import: %d", r.status)
+		}
+		r = ed.get("/app/people/ana@example.com")
+		if !strings.Contains(r.body, "Every completion (2)") || !strings.Contains(r.body, "Record completion") {
+			t.Fatal("employee page training section")
+		}
+	})
+}

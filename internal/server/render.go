@@ -26,6 +26,7 @@ var navigation = []navItem{
 	{"policies", "Policies", "/app/policies", auth.Viewer},
 	{"organization", "Organization", "/app/organization", auth.Viewer},
 	{"people", "People", "/app/people", auth.Viewer},
+	{"training", "Training", "/app/training", auth.Viewer},
 	{"privacy", "Privacy registers", "", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
 	{"packets", "Policy packets", "", auth.Viewer},
@@ -153,6 +154,8 @@ func areaOf(page string) string {
 		return "policies"
 	case page == "people", strings.HasPrefix(page, "employee"), page == "people_import":
 		return "people"
+	case page == "courses":
+		return "training"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "organization", page == "outbox":

@@ -83,11 +83,15 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/people/import", s.importForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/import", s.importEmployees, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/import/acknowledgements", s.importAcknowledgements, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/import/training", s.importTraining, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/training", s.coursesPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/training", s.createCourse, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/people/:email", s.employeePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.editEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.saveEmployee, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.sendAckLink, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/background-check", s.setBackgroundCheck, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/training", s.recordTraining, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
@@ -118,4 +122,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(api, apiRoute, http.MethodPut, "/employees/:email", s.apiUpsertEmployee, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/employees/:email/acknowledgements", s.apiAcknowledge, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/employees/:email/background-check", s.apiSetBackgroundCheck, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/employees/:email/training", s.apiRecordTraining, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
 }

@@ -1,0 +1,336 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"gorm.io/gorm"
+)
+
+// Course is a training every active employee must hold: once, or again
+// every RecurrenceMonths.
+type Course struct {
+	ID               int64
+	Name             string
+	RecurrenceMonths int // 0: once
+	CreatedAt        time.Time
+}
+
+// TrainingRecord is one completed cycle of a course; every cycle is kept.
+type TrainingRecord struct {
+	ID          int64
+	EmployeeID  int64
+	CourseID    int64
+	CompletedOn time.Time
+	ExpiresOn   *time.Time // nil for a once-only course
+	Source      string     // where the record came from: dashboard, api, import, or the LMS's name
+	CreatedAt   time.Time
+}
+
+// DefaultCourse is the course seeded on an empty register.
+var DefaultCourse = Course{Name: "Security awareness", RecurrenceMonths: 12}
+
+// Errors of training.
+var (
+	ErrCourseNotFound = apperr.New(apperr.NotFound, "no such course")
+	ErrCourseExists   = apperr.New(apperr.Conflict, "a course with this name already exists")
+)
+
+// addMonths moves a date by n calendar months, clamping to the month's end.
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
+}
+
+// Expiry is when a completion on day expires for course c (nil: never).
+func (c *Course) Expiry(day time.Time) *time.Time {
+	if c.RecurrenceMonths == 0 {
+		return nil
+	}
+	e := addMonths(day, c.RecurrenceMonths)
+	return &e
+}
+
+// Courses lists the courses by name.
+func (s *Service) Courses(ctx context.Context) ([]Course, error) {
+	var out []Course
+	return out, s.db.WithContext(ctx).Order("name").Find(&out).Error
+}
+
+// CreateCourse adds a course. Errors: Invalid, ErrCourseExists.
+func (s *Service) CreateCourse(ctx context.Context, by audit.Actor, name string, recurrenceMonths int) (*Course, error) {
+	c := Course{Name: strings.TrimSpace(name), RecurrenceMonths: recurrenceMonths, CreatedAt: s.clock()}
+	fields := map[string]string{}
+	if c.Name == "" || len(c.Name) > 200 {
+		fields["name"] = "is required (at most 200 characters)"
+	}
+	if recurrenceMonths < 0 || recurrenceMonths > 60 {
+		fields["recurrence_months"] = "must be from 0 (once) to 60"
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Fields(fields)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: c.CreatedAt, Action: "course.created", ObjectType: "course", ObjectID: c.Name,
+			After: map[string]any{"name": c.Name, "recurrence_months": c.RecurrenceMonths}})
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrCourseExists
+	}
+	return &c, err
+}
+
+// SeedCourses adds DefaultCourse when there is no course at all, so that
+// seeding twice changes nothing. It reports whether it wrote.
+func (s *Service) SeedCourses(ctx context.Context, by audit.Actor) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Course{}).Count(&n).Error; err != nil || n > 0 {
+		return false, err
+	}
+	_, err := s.CreateCourse(ctx, by, DefaultCourse.Name, DefaultCourse.RecurrenceMonths)
+	return err == nil, err
+}
+
+// TrainingInput is a completion as typed in a form, JSON or a CSV row.
+type TrainingInput struct {
+	Course      string `json:"course" form:"course"`
+	CompletedOn string `json:"completed_on" form:"completed_on"`
+	Source      string `json:"source" form:"source"`
+}
+
+func (in TrainingInput) parse(today time.Time) (time.Time, map[string]string) {
+	fields := map[string]string{}
+	if strings.TrimSpace(in.Course) == "" {
+		fields["course"] = "is required: the course's name"
+	}
+	d, ok := parseDate(strings.TrimSpace(in.CompletedOn))
+	switch {
+	case !ok:
+		fields["completed_on"] = "must be a date as YYYY-MM-DD"
+	case d.After(today):
+		fields["completed_on"] = "is in the future"
+	}
+	if len(in.Source) > 100 {
+		fields["source"] = "must be at most 100 characters"
+	}
+	if len(fields) > 0 {
+		return d, fields
+	}
+	return d, nil
+}
+
+// recordTraining stores one completion in tx unless the same one exists;
+// it reports whether it wrote.
+func (s *Service) recordTraining(tx *gorm.DB, by audit.Actor, e *Employee, c *Course, day time.Time, source string) (bool, error) {
+	var n int64
+	if err := tx.Model(&TrainingRecord{}).Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Count(&n).Error; err != nil || n > 0 {
+		return false, err
+	}
+	now := s.clock()
+	r := TrainingRecord{EmployeeID: e.ID, CourseID: c.ID, CompletedOn: day, ExpiresOn: c.Expiry(day), Source: source, CreatedAt: now}
+	if err := tx.Create(&r).Error; err != nil {
+		return false, err
+	}
+	return true, audit.Append(tx, by, audit.Entry{At: now, Action: "training.recorded", ObjectType: "employee", ObjectID: e.Email,
+		After: map[string]any{"course": c.Name, "completed_on": day.Format(time.DateOnly), "expires_on": r.ExpiresOn, "source": source}})
+}
+
+func courseByName(tx *gorm.DB, name string) (*Course, error) {
+	var c Course
+	err := tx.Where("LOWER(name) = ?", strings.ToLower(strings.TrimSpace(name))).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrCourseNotFound
+	}
+	return &c, err
+}
+
+// RecordTraining records that the employee completed a course on a day.
+// Recording the same completion again writes nothing. Errors:
+// ErrEmployeeNotFound, Invalid (naming course, completed_on or source).
+func (s *Service) RecordTraining(ctx context.Context, by audit.Actor, email string, in TrainingInput) (*TrainingRecord, error) {
+	day, fields := in.parse(s.today())
+	if fields != nil {
+		return nil, apperr.Fields(fields)
+	}
+	source := strings.TrimSpace(in.Source)
+	if source == "" {
+		source = "dashboard"
+	}
+	var rec TrainingRecord
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		e, err := byEmail(tx, email)
+		if err != nil {
+			return err
+		}
+		c, err := courseByName(tx, in.Course)
+		if errors.Is(err, ErrCourseNotFound) {
+			return apperr.Field("course", "no course has this name")
+		} else if err != nil {
+			return err
+		}
+		if _, err := s.recordTraining(tx, by, e, c, day, source); err != nil {
+			return err
+		}
+		return tx.Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Take(&rec).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// TrainingColumns are the columns of a training CSV: email, course and
+// completed_on are required; source is optional (default "import").
+var TrainingColumns = []string{"email", "course", "completed_on", "source"}
+
+// TrainingImportRow is one parsed training row.
+type TrainingImportRow struct {
+	Line  int
+	Email string
+	Input TrainingInput
+}
+
+// ParseTrainingCSV reads a training file and checks each row's form.
+func ParseTrainingCSV(r io.Reader, today time.Time) ([]TrainingImportRow, []RowError) {
+	var rows []TrainingImportRow
+	errs := readCSV(r, TrainingColumns, TrainingColumns[:3], func(line int, get func(string) string) []RowError {
+		row := TrainingImportRow{Line: line, Email: NormalizeEmail(get("email")),
+			Input: TrainingInput{Course: get("course"), CompletedOn: get("completed_on"), Source: get("source")}}
+		_, fields := row.Input.parse(today)
+		if !validEmail(row.Email) {
+			if fields == nil {
+				fields = map[string]string{}
+			}
+			fields["email"] = "must be an employee's email address"
+		}
+		if fields != nil {
+			return sortedErrors(line, fields, TrainingColumns)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, errs
+}
+
+// ImportTraining records historical completions in one transaction; rows
+// naming an unknown employee or course are reported and nothing is
+// written. Importing the same file twice changes nothing.
+func (s *Service) ImportTraining(ctx context.Context, by audit.Actor, rows []TrainingImportRow) (ImportResult, error) {
+	var res ImportResult
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		lookup := make([]ImportRow, len(rows))
+		for i, r := range rows {
+			lookup[i] = ImportRow{Input: Input{Email: r.Email}}
+		}
+		emps, err := loadByEmail(tx, lookup)
+		if err != nil {
+			return err
+		}
+		var courses []Course
+		if err := tx.Find(&courses).Error; err != nil {
+			return err
+		}
+		byName := map[string]*Course{}
+		for i := range courses {
+			byName[strings.ToLower(courses[i].Name)] = &courses[i]
+		}
+		for _, r := range rows {
+			if emps[r.Email] == nil {
+				res.Errors = append(res.Errors, RowError{Line: r.Line, Column: "email", Reason: "no employee has this email; import the roster first"})
+			}
+			if byName[strings.ToLower(strings.TrimSpace(r.Input.Course))] == nil {
+				res.Errors = append(res.Errors, RowError{Line: r.Line, Column: "course", Reason: fmt.Sprintf("no course is named %q", strings.TrimSpace(r.Input.Course))})
+			}
+		}
+		if len(res.Errors) > 0 {
+			return ErrImportInvalid
+		}
+		for _, r := range rows {
+			day, _ := r.Input.parse(s.today())
+			source := strings.TrimSpace(r.Input.Source)
+			if source == "" {
+				source = "import"
+			}
+			wrote, err := s.recordTraining(tx, by, emps[r.Email], byName[strings.ToLower(strings.TrimSpace(r.Input.Course))], day, source)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", r.Line, err)
+			}
+			if wrote {
+				res.Created++
+			} else {
+				res.Unchanged++
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrImportInvalid) {
+		return ImportResult{Errors: res.Errors}, err
+	}
+	return res, err
+}
+
+// trainingStanding is the latest completion of each (employee, course).
+type trainingStanding struct {
+	EmployeeID int64
+	CourseID   int64
+	Completed  time.Time
+}
+
+// latestTraining reads, in one query, each employee's latest completion
+// of each course.
+func latestTraining(db *gorm.DB) (map[[2]int64]time.Time, error) {
+	// Joining back to the row keeps the column's DATE type: SQLite returns
+	// a bare MAX() as text that does not scan into a time.
+	var rows []trainingStanding
+	if err := db.Table("training_records t").Select("t.employee_id, t.course_id, t.completed_on AS completed").
+		Joins("JOIN (SELECT employee_id, course_id, MAX(completed_on) AS latest FROM training_records GROUP BY employee_id, course_id) x " +
+			"ON x.employee_id = t.employee_id AND x.course_id = t.course_id AND x.latest = t.completed_on").
+		Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[[2]int64]time.Time, len(rows))
+	for _, r := range rows {
+		out[[2]int64{r.EmployeeID, r.CourseID}] = r.Completed
+	}
+	return out, nil
+}
+
+// CourseStanding is one course as it stands for one employee.
+type CourseStanding struct {
+	Course        Course
+	LastCompleted *time.Time
+	Expires       *time.Time
+	Due           time.Time // when a (new) completion is needed
+	Current       bool
+	Overdue       bool
+}
+
+// standing computes where e stands on course c given their latest
+// completion (zero if none).
+func (s *Service) standing(e *Employee, c Course, last time.Time, today time.Time) CourseStanding {
+	st := CourseStanding{Course: c}
+	if last.IsZero() {
+		st.Due = e.StartDate.AddDate(0, 0, s.settings.NewHireDays)
+		st.Overdue = st.Due.Before(today)
+		return st
+	}
+	l := last
+	st.LastCompleted, st.Expires = &l, c.Expiry(last)
+	st.Current = st.Expires == nil || !st.Expires.Before(today)
+	if st.Expires != nil {
+		st.Due = *st.Expires
+	}
+	st.Overdue = !st.Current
+	return st
+}

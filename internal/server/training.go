@@ -1,0 +1,166 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/labstack/echo/v4"
+)
+
+type courseJSON struct {
+	Name             string `json:"name"`
+	RecurrenceMonths int    `json:"recurrence_months"`
+}
+
+type standingJSON struct {
+	Course        string `json:"course"`
+	LastCompleted string `json:"last_completed,omitempty"`
+	Expires       string `json:"expires,omitempty"`
+	Due           string `json:"due,omitempty"`
+	Current       bool   `json:"current"`
+	Overdue       bool   `json:"overdue"`
+}
+
+func toStandingJSON(st people.CourseStanding) standingJSON {
+	j := standingJSON{Course: st.Course.Name, LastCompleted: dateOf(st.LastCompleted), Expires: dateOf(st.Expires),
+		Current: st.Current, Overdue: st.Overdue}
+	if !st.Due.IsZero() {
+		j.Due = st.Due.Format(time.DateOnly)
+	}
+	return j
+}
+
+func (s *Server) apiListCourses(c echo.Context) error {
+	cs, err := s.people.Courses(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	resp := listResponse[courseJSON]{Items: []courseJSON{}}
+	for _, co := range cs {
+		resp.Items = append(resp.Items, courseJSON{Name: co.Name, RecurrenceMonths: co.RecurrenceMonths})
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+type courseRequest struct {
+	Name             string `json:"name"`
+	RecurrenceMonths *int   `json:"recurrence_months" validate:"required"`
+}
+
+func (s *Server) apiCreateCourse(c echo.Context) error {
+	var req courseRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	co, err := s.people.CreateCourse(c.Request().Context(), actor(c), req.Name, *req.RecurrenceMonths)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, courseJSON{Name: co.Name, RecurrenceMonths: co.RecurrenceMonths})
+}
+
+type completionJSON struct {
+	Course      string `json:"course"`
+	CompletedOn string `json:"completed_on"`
+	ExpiresOn   string `json:"expires_on,omitempty"`
+	Source      string `json:"source"`
+}
+
+func (s *Server) apiRecordTraining(c echo.Context) error {
+	var in people.TrainingInput
+	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	}
+	if in.Source == "" {
+		in.Source = "api"
+	}
+	r, err := s.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, completionJSON{Course: in.Course, CompletedOn: r.CompletedOn.Format(time.DateOnly),
+		ExpiresOn: dateOf(r.ExpiresOn), Source: r.Source})
+}
+
+// recordTraining is the employee page's training form.
+func (s *Server) recordTraining(c echo.Context) error {
+	var in people.TrainingInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	_, err := s.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		s.flash(c, "Training not recorded: "+e.Error())
+		return seeOther(c, "/app/people/"+c.Param("email"))
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "Training recorded.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+type coursesPage struct {
+	Courses []people.Course
+	Name    string
+	Months  string
+	Errors  map[string]string
+}
+
+func (s *Server) coursesPage(c echo.Context) error {
+	return s.showCourses(c, http.StatusOK, coursesPage{Months: "12"})
+}
+
+func (s *Server) showCourses(c echo.Context, status int, p coursesPage) error {
+	var err error
+	if p.Courses, err = s.people.Courses(c.Request().Context()); err != nil {
+		return err
+	}
+	return s.render(c, status, "courses", "Training courses", p)
+}
+
+func (s *Server) createCourse(c echo.Context) error {
+	p := coursesPage{Name: c.FormValue("name"), Months: c.FormValue("recurrence_months")}
+	months, err := strconv.Atoi(p.Months)
+	if err != nil {
+		p.Errors = map[string]string{"recurrence_months": "must be a number of months (0 for once)"}
+		return s.showCourses(c, http.StatusUnprocessableEntity, p)
+	}
+	co, err := s.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
+		p.Errors = e.Fields
+		if e.Kind == apperr.Conflict {
+			p.Errors = map[string]string{"name": e.Message}
+		}
+		return s.showCourses(c, statusOf(err), p)
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "Course "+co.Name+" added; every active employee now owes it.")
+	return seeOther(c, "/app/training")
+}
+
+func (s *Server) importTraining(c echo.Context) error {
+	p := importPage{Kind: "training", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
+	f, status := uploadedCSV(c, &p)
+	if f == nil {
+		return s.render(c, status, "people_import", "Import", p)
+	}
+	defer f.Close()
+	rows, errs := people.ParseTrainingCSV(f, s.timeNow())
+	if len(errs) == 0 {
+		res, err := s.people.ImportTraining(c.Request().Context(), actor(c), rows)
+		if err == nil {
+			p.Result = &res
+			return s.render(c, http.StatusOK, "people_import", "Import", p)
+		}
+		if len(res.Errors) == 0 {
+			return err
+		}
+		errs = res.Errors
+	}
+	p.Errors = errs
+	return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+}
