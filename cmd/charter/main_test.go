@@ -324,3 +324,17 @@ func TestImportTraining(t *testing.T) {
 		t.Fatalf("good file: %d %s", code, out)
 	}
 }
+
+func TestRemind(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	roster := filepath.Join(dir, "roster.csv")
+	writeFile(t, roster, "email,name,start_date\nana@example.com,Ana,2024-02-01\n")
+	charter(t, "import", "employees", roster)
+	if code, out := charter(t, "people", "remind"); code != 0 || !strings.Contains(out, "1 reminder(s) queued") {
+		t.Fatalf("remind: %d %s", code, out)
+	}
+	if code, out := charter(t, "people", "remind"); code != 0 || !strings.Contains(out, "0 reminder(s) queued") {
+		t.Fatalf("remind again: %d %s", code, out)
+	}
+}

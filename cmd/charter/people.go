@@ -34,6 +34,30 @@ func newPeopleCmd(stdout io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "%d acknowledgement link(s) queued in the outbox\n", n)
 		return nil
 	}
-	cmd.AddCommand(send)
+	remind := &cobra.Command{
+		Use:   "remind",
+		Short: "Queue today's reminders: to each active employee, what is overdue or due within 7 days",
+		Long: "Queue, in the outbox, one email to each active employee who has policies to acknowledge or training\n" +
+			"overdue or due within 7 days (with a new personal link when policies are owed). Nobody is reminded twice\n" +
+			"on the same day, however often this runs; serve runs the same work daily unless --reminders=false.",
+		Args: cobra.NoArgs,
+	}
+	rsc := newStoreCommand(remind)
+	rsc.binder.LinkFlags(&rsc.cfg)
+	rsc.binder.PeopleFlags(&rsc.cfg)
+	remind.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := rsc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		n, err := people.NewService(st.DB, time.Now, peopleSettings(rsc.cfg)).QueueReminders(cmd.Context(), cliActor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d reminder(s) queued in the outbox\n", n)
+		return nil
+	}
+	cmd.AddCommand(send, remind)
 	return cmd
 }

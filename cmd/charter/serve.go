@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
@@ -45,10 +47,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		}
 		users := auth.NewService(st.DB, now)
 		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
+		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
-			People:   people.NewService(st.DB, now, peopleSettings(sc.cfg)),
+			People:   peopleSvc,
 			Sessions: sessions, Version: version,
 		})
 		if err != nil {
@@ -64,6 +67,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
+		if sc.cfg.Reminders {
+			scheduler := jobs.NewScheduler(st.DB, now, logger, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
+				Do: func(ctx context.Context) (string, error) {
+					n, err := peopleSvc.QueueReminders(ctx, audit.System("job:reminders"))
+					return fmt.Sprintf("%d reminder(s) queued", n), err
+				}})
+			go scheduler.Run(ctx, 10*time.Minute)
+		}
 		if sc.cfg.SMTPHost != "" {
 			sender := notify.NewSender(st.DB, now, logger, notify.SMTP{Host: sc.cfg.SMTPHost, Port: sc.cfg.SMTPPort,
 				Username: sc.cfg.SMTPUsername, Password: sc.cfg.SMTPPassword, From: sc.cfg.SMTPFrom, TLS: sc.cfg.SMTPTLS})

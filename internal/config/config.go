@@ -40,6 +40,8 @@ type Config struct {
 	// BackgroundCheckDays: days after the start date by which a background
 	// check must be complete (0: by the start date).
 	BackgroundCheckDays int
+	// Reminders turns the daily reminder job on.
+	Reminders bool
 	// SMTP settings; with no host, emails wait in the outbox.
 	SMTPHost     string
 	SMTPPort     int
@@ -64,6 +66,7 @@ func Defaults() Config {
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
+		Reminders:            true,
 		SMTPPort:             587,
 		SMTPTLS:              "starttls",
 	}
@@ -115,6 +118,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("session-idle-timeout", "CHARTER_SESSION_IDLE_TIMEOUT")
 	b.fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, usage("sign out a dashboard session this long after sign-in, whatever its activity", "CHARTER_SESSION_LIFETIME"))
 	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
+	b.fs.BoolVar(&c.Reminders, "reminders", c.Reminders, usage("run the daily job that emails each employee what is overdue or due within 7 days", "CHARTER_REMINDERS"))
+	b.note("reminders", "CHARTER_REMINDERS")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }

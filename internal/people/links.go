@@ -34,24 +34,30 @@ func (s *Service) mailDomain() string {
 	return "charter.invalid"
 }
 
-// issueAckLink makes a new link for e (revoking the old one) and queues
-// the email carrying it, in tx.
-func (s *Service) issueAckLink(tx *gorm.DB, by audit.Actor, e *Employee, owed int) (*notify.Message, error) {
+// newAckLink makes a new link for e (revoking the old one) in tx and
+// returns its URL; via says which email will carry it, for the audit trail.
+func (s *Service) newAckLink(tx *gorm.DB, by audit.Actor, e *Employee, via string) (string, time.Time, error) {
 	now := s.clock()
 	token, link, err := sharelink.Issue(tx, now, AckLinkPurpose, e.ID, s.settings.AckLinkTTL)
 	if err != nil {
-		return nil, err
+		return "", time.Time{}, err
 	}
-	body := fmt.Sprintf("Hello %s,\n\nPlease read and acknowledge the company's policies (%d to go). Your personal link:\n\n  %s/ack/%s\n\n"+
-		"The link works until %s and is for you alone; do not forward it.\n", firstName(e.Name), owed,
-		strings.TrimRight(s.settings.BaseURL, "/"), token, link.ExpiresAt.UTC().Format("2 January 2006"))
-	m, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "ack_link", To: e.Email,
-		Subject: "Please acknowledge the company policies", Body: body})
+	url := strings.TrimRight(s.settings.BaseURL, "/") + "/ack/" + token
+	return url, link.ExpiresAt, audit.Append(tx, by, audit.Entry{At: now, Action: "ack_link.issued", ObjectType: "employee", ObjectID: e.Email,
+		After: map[string]any{"expires_at": link.ExpiresAt, "sent_in": via}})
+}
+
+// issueAckLink makes a new link for e and queues the email carrying it.
+func (s *Service) issueAckLink(tx *gorm.DB, by audit.Actor, e *Employee, owed int) (*notify.Message, error) {
+	url, expires, err := s.newAckLink(tx, by, e, "ack_link email")
 	if err != nil {
 		return nil, err
 	}
-	return m, audit.Append(tx, by, audit.Entry{At: now, Action: "ack_link.issued", ObjectType: "employee", ObjectID: e.Email,
-		After: map[string]any{"expires_at": link.ExpiresAt, "outbox_message": m.MessageID, "policies_owed": owed}})
+	body := fmt.Sprintf("Hello %s,\n\nPlease read and acknowledge the company's policies (%d to go). Your personal link:\n\n  %s\n\n"+
+		"The link works until %s and is for you alone; do not forward it.\n", firstName(e.Name), owed, url,
+		expires.UTC().Format("2 January 2006"))
+	return notify.Enqueue(tx, s.clock(), s.mailDomain(), notify.Email{Kind: "ack_link", To: e.Email,
+		Subject: "Please acknowledge the company policies", Body: body})
 }
 
 func firstName(name string) string {
