@@ -24,6 +24,7 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/server/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/people/
 
 clean:
 	rm -rf bin
