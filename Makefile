@@ -1,4 +1,5 @@
-# Charter. `make run` starts the server on :8080 with ./data/charter.db;
+# Charter. `make run` starts the server on :8080 with ./data/charter.db and
+# a fictional demo team;
 # `make test` runs the whole suite (set CHARTER_TEST_POSTGRES_URL to include
 # PostgreSQL, as .ci/run does).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -11,8 +12,10 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
 
+# The demo team makes the dashboard realistic on first start; it loads only
+# into an empty roster.
 run: build
-	./bin/charter serve
+	./bin/charter serve --demo
 
 test:
 	$(GO) vet ./...

@@ -52,6 +52,19 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func
 	if created > 0 {
 		fmt.Fprintf(out, "Loaded %d policies, each published as version 1.0.\n", created)
 	}
+	if cfg.Demo {
+		team, err := seed.Files.ReadFile("demo-team.yaml")
+		if err != nil {
+			return err
+		}
+		loaded, err := people.NewService(st.DB, now, peopleSettings(cfg)).SeedDemoTeam(ctx, by, team)
+		if err != nil {
+			return fmt.Errorf("loading the demo team: %w", err)
+		}
+		if loaded {
+			fmt.Fprintln(out, "Loaded the fictional demo team (25 people at example.com).")
+		}
+	}
 	if courseSeeded {
 		fmt.Fprintf(out, "Added the %q training course (every %d months).\n", people.DefaultCourse.Name, people.DefaultCourse.RecurrenceMonths)
 	}

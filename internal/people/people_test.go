@@ -14,6 +14,7 @@ import (
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/policies"
+	"github.com/charter-registry/charter/seed"
 )
 
 // day0 is when the policies are seeded (published as 1.0).
@@ -360,6 +361,39 @@ func TestOverview(t *testing.T) {
 			if p.Overdue != 1 || p.Slug == "backup" {
 				t.Fatalf("policy count: %+v", p)
 			}
+		}
+	})
+}
+
+func TestDemoTeamShowsEveryState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		data, err := seed.Files.ReadFile("demo-team.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		*f.clock = day0.AddDate(0, 2, 0) // the policies' deadline has passed
+		loaded, err := f.people.SeedDemoTeam(f.ctx, f.hr, data)
+		if err != nil || !loaded {
+			t.Fatalf("demo team: %v %v", loaded, err)
+		}
+		o, err := f.people.Overview(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Active != 23 || o.ByState[people.Offboarded] != 2 {
+			t.Fatalf("states: %+v", o.ByState)
+		}
+		for _, s := range people.States {
+			if o.ByState[s] == 0 {
+				t.Errorf("no %s employee in the demo team: %v", s, o.ByState)
+			}
+		}
+		if again, _ := f.people.SeedDemoTeam(f.ctx, f.hr, data); again {
+			t.Fatal("demo team loaded into a non-empty roster")
+		}
+		if res, err := audit.Verify(f.ctx, st.DB); err != nil || res.Break != nil {
+			t.Fatalf("audit: %+v %v", res, err)
 		}
 	})
 }
