@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
@@ -48,10 +50,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		users := auth.NewService(st.DB, now)
 		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
 		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
+		store, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))
+		if err != nil {
+			return err
+		}
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
-			People:   peopleSvc,
+			People: peopleSvc, Files: store,
 			Sessions: sessions, Version: version,
 		})
 		if err != nil {

@@ -31,6 +31,15 @@ type TrainingRecord struct {
 	ExpiresOn   *time.Time // nil for a once-only course
 	Source      string     // where the record came from: dashboard, api, import, or the LMS's name
 	CreatedAt   time.Time
+	// The certificate, if one was uploaded (kept in the file store).
+	CertificateSHA256 string `gorm:"column:certificate_sha256"`
+	CertificateName   string
+	CertificateType   string
+}
+
+// Certificate describes an uploaded certificate file.
+type Certificate struct {
+	SHA256, Name, ContentType string
 }
 
 // DefaultCourse is the course seeded on an empty register.
@@ -133,17 +142,39 @@ func (in TrainingInput) parse(today time.Time) (time.Time, map[string]string) {
 // recordTraining stores one completion in tx unless the same one exists;
 // it reports whether it wrote.
 func (s *Service) recordTraining(tx *gorm.DB, by audit.Actor, e *Employee, c *Course, day time.Time, source string) (bool, error) {
-	var n int64
-	if err := tx.Model(&TrainingRecord{}).Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Count(&n).Error; err != nil || n > 0 {
+	return s.recordTrainingWith(tx, by, e, c, day, source, nil)
+}
+
+// recordTrainingWith is recordTraining with an optional certificate. A
+// certificate for a completion already recorded without one is attached
+// to it; records are otherwise never changed.
+func (s *Service) recordTrainingWith(tx *gorm.DB, by audit.Actor, e *Employee, c *Course, day time.Time, source string, cert *Certificate) (bool, error) {
+	var existing TrainingRecord
+	err := tx.Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Take(&existing).Error
+	now := s.clock()
+	switch {
+	case err == nil && cert != nil && existing.CertificateSHA256 == "":
+		if err := tx.Model(&existing).Updates(map[string]any{"certificate_sha256": cert.SHA256, "certificate_name": cert.Name,
+			"certificate_type": cert.ContentType}).Error; err != nil {
+			return false, err
+		}
+		return true, audit.Append(tx, by, audit.Entry{At: now, Action: "training.certificate_added", ObjectType: "employee", ObjectID: e.Email,
+			After: map[string]any{"course": c.Name, "completed_on": day.Format(time.DateOnly), "certificate_sha256": cert.SHA256}})
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, gorm.ErrRecordNotFound):
 		return false, err
 	}
-	now := s.clock()
 	r := TrainingRecord{EmployeeID: e.ID, CourseID: c.ID, CompletedOn: day, ExpiresOn: c.Expiry(day), Source: source, CreatedAt: now}
+	after := map[string]any{"course": c.Name, "completed_on": day.Format(time.DateOnly), "expires_on": r.ExpiresOn, "source": source}
+	if cert != nil {
+		r.CertificateSHA256, r.CertificateName, r.CertificateType = cert.SHA256, cert.Name, cert.ContentType
+		after["certificate_sha256"] = cert.SHA256
+	}
 	if err := tx.Create(&r).Error; err != nil {
 		return false, err
 	}
-	return true, audit.Append(tx, by, audit.Entry{At: now, Action: "training.recorded", ObjectType: "employee", ObjectID: e.Email,
-		After: map[string]any{"course": c.Name, "completed_on": day.Format(time.DateOnly), "expires_on": r.ExpiresOn, "source": source}})
+	return true, audit.Append(tx, by, audit.Entry{At: now, Action: "training.recorded", ObjectType: "employee", ObjectID: e.Email, After: after})
 }
 
 func courseByName(tx *gorm.DB, name string) (*Course, error) {
@@ -159,6 +190,12 @@ func courseByName(tx *gorm.DB, name string) (*Course, error) {
 // Recording the same completion again writes nothing. Errors:
 // ErrEmployeeNotFound, Invalid (naming course, completed_on or source).
 func (s *Service) RecordTraining(ctx context.Context, by audit.Actor, email string, in TrainingInput) (*TrainingRecord, error) {
+	return s.RecordTrainingWithCertificate(ctx, by, email, in, nil)
+}
+
+// RecordTrainingWithCertificate is RecordTraining with the certificate
+// already placed in the file store (nil for none).
+func (s *Service) RecordTrainingWithCertificate(ctx context.Context, by audit.Actor, email string, in TrainingInput, cert *Certificate) (*TrainingRecord, error) {
 	day, fields := in.parse(s.today())
 	if fields != nil {
 		return nil, apperr.Fields(fields)
@@ -179,7 +216,7 @@ func (s *Service) RecordTraining(ctx context.Context, by audit.Actor, email stri
 		} else if err != nil {
 			return err
 		}
-		if _, err := s.recordTraining(tx, by, e, c, day, source); err != nil {
+		if _, err := s.recordTrainingWith(tx, by, e, c, day, source, cert); err != nil {
 			return err
 		}
 		return tx.Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Take(&rec).Error
@@ -333,4 +370,20 @@ func (s *Service) standing(e *Employee, c Course, last time.Time, today time.Tim
 	}
 	st.Overdue = !st.Current
 	return st
+}
+
+// TrainingCertificate returns the certificate of one of the employee's
+// completions. Errors: ErrEmployeeNotFound, NotFound.
+func (s *Service) TrainingCertificate(ctx context.Context, email string, recordID int64) (*TrainingRecord, error) {
+	db := s.db.WithContext(ctx)
+	e, err := byEmail(db, email)
+	if err != nil {
+		return nil, err
+	}
+	var r TrainingRecord
+	err = db.Where("id = ? AND employee_id = ? AND certificate_sha256 <> ''", recordID, e.ID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no such certificate")
+	}
+	return &r, err
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
@@ -84,9 +86,13 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if _, err := orgs.Seed(ctx, audit.System("system:seed"), profile); err != nil {
 		t.Fatal(err)
 	}
+	store, err := files.New(filepath.Join(t.TempDir(), "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
-		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
+		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings), Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",

@@ -294,3 +294,61 @@ func TestTrainingPagesAndAPI(t *testing.T) {
 		}
 	})
 }
+
+// uploadWith posts a multipart form with fields and one file.
+func (b *browser) uploadWith(path string, fields map[string]string, field, name string, content []byte) response {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("csrf", b.csrf())
+	for k, v := range fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile(field, name)
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.e.ts.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
+}
+
+func TestTrainingCertificates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ed := e.browser().login("editor")
+		ed.post("/app/training", url.Values{"name": {"Security awareness"}, "recurrence_months": {"12"}})
+		e.api("editor", http.MethodPut, "/api/v1/employees/ana@example.com", map[string]any{"name": "Ana", "start_date": "2025-01-01"})
+		pdf := []byte("%PDF-1.4\n% certificate of completion\n%%EOF\n")
+		fields := map[string]string{"course": "Security awareness", "completed_on": "2025-06-30"}
+
+		r := ed.uploadWith("/app/people/ana@example.com/training", fields, "certificate", "cert.pdf", []byte("<html>not a pdf</html>"))
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("disguised file: %d", r.status)
+		}
+		if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "Training not recorded: certificate must be one of") {
+			t.Fatal("no message for a disguised file")
+		}
+		var n int64
+		st.DB.Table("training_records").Count(&n)
+		if n != 0 {
+			t.Fatal("a refused upload recorded training")
+		}
+		if r = ed.uploadWith("/app/people/ana@example.com/training", fields, "certificate", "Ana's certificate.pdf", pdf); r.status != http.StatusSeeOther {
+			t.Fatalf("upload: %d", r.status)
+		}
+		var id string
+		st.DB.Raw("SELECT CAST(id AS TEXT) FROM training_records").Scan(&id)
+		link := "/app/people/ana@example.com/training/" + id + "/certificate"
+		auditor := e.browser().login("auditor")
+		r = auditor.get(link)
+		if r.status != http.StatusOK || r.body != string(pdf) || r.header.Get("Content-Type") != "application/pdf" ||
+			!strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment;") || r.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("download: %d %v", r.status, r.header)
+		}
+		if r = e.browser().login("viewer").get(link); r.status != http.StatusForbidden {
+			t.Fatalf("viewer download: %d", r.status)
+		}
+		if r = auditor.get("/app/people/other@example.com/training/" + id + "/certificate"); r.status != http.StatusNotFound {
+			t.Fatalf("another employee's path: %d", r.status)
+		}
+	})
+}

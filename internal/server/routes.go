@@ -92,6 +92,8 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.sendAckLink, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/background-check", s.setBackgroundCheck, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/training", s.recordTraining, need(auth.Editor))
+	// Certificates are personal records: auditors and above.
+	s.add(app, pageRoute, http.MethodGet, "/people/:email/training/:id/certificate", s.trainingCertificate, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
@@ -39,6 +40,7 @@ type Options struct {
 	Policies *policy.Service
 	Org      *org.Service
 	People   *people.Service
+	Files    *files.Store
 	// Sessions is the session store; tests pass one with a movable clock.
 	Sessions *auth.SessionStore
 	Version  string
@@ -55,6 +57,7 @@ type Server struct {
 	policies *policy.Service
 	org      *org.Service
 	people   *people.Service
+	files    *files.Store
 	sessions *scs.SessionManager
 	pages    map[string]*template.Template
 	markdown goldmark.Markdown
@@ -71,7 +74,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
@@ -132,7 +135,8 @@ func New(o Options) (*Server, error) {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
 	}))
 	e.Use(s.securityHeaders)
-	e.Use(middleware.BodyLimit("2M"))
+	// Bodies are small except uploads, which their kinds bound again.
+	e.Use(middleware.BodyLimit("12M"))
 	e.Use(s.crossOrigin)
 
 	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
@@ -85,13 +87,27 @@ func (s *Server) apiRecordTraining(c echo.Context) error {
 		ExpiresOn: dateOf(r.ExpiresOn), Source: r.Source})
 }
 
-// recordTraining is the employee page's training form.
+// recordTraining is the employee page's training form, with an optional
+// certificate file.
 func (s *Server) recordTraining(c echo.Context) error {
-	var in people.TrainingInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	in := people.TrainingInput{Course: c.FormValue("course"), CompletedOn: c.FormValue("completed_on"), Source: c.FormValue("source")}
+	var cert *people.Certificate
+	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		stored, err := s.files.Put(files.Certificate, fh.Filename, f)
+		f.Close()
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+			s.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		} else if err != nil {
+			return err
+		}
+		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
 	}
-	_, err := s.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	_, err := s.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		s.flash(c, "Training not recorded: "+e.Error())
 		return seeOther(c, "/app/people/"+c.Param("email"))
@@ -163,4 +179,26 @@ func (s *Server) importTraining(c echo.Context) error {
 	}
 	p.Errors = errs
 	return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+}
+
+// trainingCertificate downloads a completion's certificate, as an
+// attachment and never rendered inline.
+func (s *Server) trainingCertificate(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "no such certificate")
+	}
+	r, err := s.people.TrainingCertificate(c.Request().Context(), c.Param("email"), id)
+	if err != nil {
+		return err
+	}
+	f, err := s.files.Open(r.CertificateSHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": r.CertificateName}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Stream(http.StatusOK, r.CertificateType, f)
 }
