@@ -2,6 +2,9 @@ package people
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -88,11 +91,8 @@ type Summary struct {
 	Trained      int // of which current
 }
 
-// summaries computes each employee's state with five queries, whatever
-// their number: the requirements, the count of satisfied requirements per
-// employee (in all, and among those already past their publication
-// deadline), the background checks' statuses, the courses, and each
-// employee's latest completion of each course.
+// summaries computes each employee's state from the facts, read in a
+// fixed number of queries whatever the number of employees.
 func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 	f, err := loadFacts(db)
 	if err != nil {
@@ -101,11 +101,14 @@ func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
 	return s.summariesWith(db, emps, f)
 }
 
-// facts are what every employee's state is computed from, read once.
+// facts are what every employee's state is computed from, read once in
+// five queries whatever the number of employees.
 type facts struct {
-	reqs    []Requirement
-	courses []Course
-	latest  map[[2]int64]time.Time // latest completion by (employee, course)
+	reqs      []Requirement
+	courses   []Course
+	latest    map[[2]int64]time.Time // latest completion by (employee, course)
+	satisfied map[int64][]int64      // policies satisfied, by employee
+	checks    map[int64]CheckStatus  // background check, by employee
 }
 
 func loadFacts(db *gorm.DB) (*facts, error) {
@@ -120,56 +123,41 @@ func loadFacts(db *gorm.DB) (*facts, error) {
 	if f.latest, err = latestTraining(db); err != nil {
 		return nil, err
 	}
-	return &f, nil
-}
-
-func (s *Service) summariesWith(db *gorm.DB, emps []Employee, f *facts) ([]Summary, error) {
-	reqs, courses, latest := f.reqs, f.courses, f.latest
-	today := s.today()
-	type counts struct {
-		EmployeeID int64
-		Satisfied  int
-		Late       int
-	}
-	byEmployee := map[int64]counts{}
-	if len(reqs) > 0 {
-		pairs := make([][]any, len(reqs))
-		var lateIDs []int64 // policies whose version deadline has passed
-		for i, r := range reqs {
-			pairs[i] = []any{r.PolicyID, r.Major}
-			if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
-				lateIDs = append(lateIDs, r.PolicyID)
-			}
-		}
-		if len(lateIDs) == 0 {
-			lateIDs = []int64{0}
-		}
-		var rows []counts
-		err := db.Table("acknowledgements").
-			Select("employee_id, COUNT(DISTINCT policy_id) AS satisfied, COUNT(DISTINCT CASE WHEN policy_id IN ? THEN policy_id END) AS late", lateIDs).
-			Where("(policy_id, major) IN ?", pairs).
-			Group("employee_id").Scan(&rows).Error
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range rows {
-			byEmployee[c.EmployeeID] = c
-		}
+	if f.satisfied, err = satisfiedSets(db, f.reqs); err != nil {
+		return nil, err
 	}
 	var checks []BackgroundCheck
 	if err := db.Select("employee_id", "status").Find(&checks).Error; err != nil {
 		return nil, err
 	}
-	checkByEmployee := make(map[int64]CheckStatus, len(checks))
+	f.checks = make(map[int64]CheckStatus, len(checks))
 	for _, c := range checks {
-		checkByEmployee[c.EmployeeID] = c.Status
+		f.checks[c.EmployeeID] = c.Status
 	}
-	lateRequired := 0
+	return &f, nil
+}
+
+func (s *Service) summariesWith(_ *gorm.DB, emps []Employee, f *facts) ([]Summary, error) {
+	reqs, courses, latest, satisfied, checkByEmployee := f.reqs, f.courses, f.latest, f.satisfied, f.checks
+	today := s.today()
+	type counts struct{ Satisfied, Late int }
+	late := map[int64]bool{} // policies whose version deadline has passed
 	for _, r := range reqs {
 		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
-			lateRequired++
+			late[r.PolicyID] = true
 		}
 	}
+	byEmployee := make(map[int64]counts, len(satisfied))
+	for id, set := range satisfied {
+		c := counts{Satisfied: len(set)}
+		for _, p := range set {
+			if late[p] {
+				c.Late++
+			}
+		}
+		byEmployee[id] = c
+	}
+	lateRequired := len(late)
 	out := make([]Summary, len(emps))
 	for i := range emps {
 		e := &emps[i]
@@ -344,4 +332,44 @@ type CompletionRow struct {
 func courseList(db *gorm.DB) ([]Course, error) {
 	var out []Course
 	return out, db.Order("name").Find(&out).Error
+}
+
+// satisfiedSets reads, in one query, the policies whose current
+// requirement each employee has satisfied. The sets come back as one
+// comma-separated list per employee: one pass over the acknowledgements
+// serves both the per-employee states and the per-policy counts.
+func satisfiedSets(db *gorm.DB, reqs []Requirement) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	pairs := make([][]any, len(reqs))
+	for i, r := range reqs {
+		pairs[i] = []any{r.PolicyID, r.Major}
+	}
+	agg := "GROUP_CONCAT(DISTINCT policy_id)"
+	if db.Dialector.Name() == "postgres" {
+		agg = "STRING_AGG(DISTINCT policy_id::text, ',')"
+	}
+	var rows []struct {
+		EmployeeID int64
+		Policies   string
+	}
+	if err := db.Table("acknowledgements").Select("employee_id, "+agg+" AS policies").
+		Where("(policy_id, major) IN ?", pairs).Group("employee_id").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		parts := strings.Split(r.Policies, ",")
+		set := make([]int64, 0, len(parts))
+		for _, p := range parts {
+			id, err := strconv.ParseInt(p, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("reading satisfied policies %q: %w", r.Policies, err)
+			}
+			set = append(set, id)
+		}
+		out[r.EmployeeID] = set
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package people
 
 import (
 	"context"
+	"slices"
 	"sort"
 )
 
@@ -68,43 +69,30 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 		}
 	}
 
-	reqs := f.reqs
-	if len(reqs) == 0 {
-		return o, nil
-	}
 	// Overdue on policy p: active, past the new-hire deadline, p past its
-	// version deadline, and not acknowledged.
+	// version deadline, and p not among the employee's satisfied set.
 	hiredBefore := today.AddDate(0, 0, -s.settings.NewHireDays)
-	eligible := 0
-	for i := range emps {
-		if emps[i].ActiveOn(today) && emps[i].StartDate.Before(hiredBefore) {
-			eligible++
+	overdue := map[int64]int{}
+	var lateReqs []Requirement
+	for _, r := range f.reqs {
+		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
+			lateReqs = append(lateReqs, r)
 		}
 	}
-	pairs := make([][]any, len(reqs))
-	for i, r := range reqs {
-		pairs[i] = []any{r.PolicyID, r.Major}
-	}
-	var acked []struct {
-		PolicyID int64
-		N        int
-	}
-	err = db.Table("acknowledgements a").Select("a.policy_id, COUNT(DISTINCT a.employee_id) AS n").
-		Joins("JOIN employees e ON e.id = a.employee_id").
-		Where("(a.policy_id, a.major) IN ? AND e.start_date < ? AND (e.end_date IS NULL OR e.end_date > ?)", pairs, hiredBefore, today).
-		Group("a.policy_id").Scan(&acked).Error
-	if err != nil {
-		return nil, err
-	}
-	done := map[int64]int{}
-	for _, a := range acked {
-		done[a.PolicyID] = a.N
-	}
-	for _, r := range reqs {
-		if !r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
+	for i := range emps {
+		e := &emps[i]
+		if !e.ActiveOn(today) || !e.StartDate.Before(hiredBefore) {
 			continue
 		}
-		if n := eligible - done[r.PolicyID]; n > 0 {
+		set := f.satisfied[e.ID]
+		for _, r := range lateReqs {
+			if !slices.Contains(set, r.PolicyID) {
+				overdue[r.PolicyID]++
+			}
+		}
+	}
+	for _, r := range lateReqs {
+		if n := overdue[r.PolicyID]; n > 0 {
 			o.OverdueByPolicy = append(o.OverdueByPolicy, PolicyCount{Slug: r.Slug, Title: r.Title, Major: r.Major, Overdue: n})
 		}
 	}
