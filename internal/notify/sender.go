@@ -23,9 +23,6 @@ type SMTP struct {
 	TLS string
 }
 
-// Configured reports whether a mail server is set.
-func (c SMTP) Configured() bool { return c.Host != "" }
-
 // Delivery policy.
 const (
 	// MaxAttempts: after this many failed attempts a message is marked failed.

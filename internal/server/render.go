@@ -115,15 +115,6 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// PageNames lists the parsed page templates, for the test that renders each.
-func (s *Server) PageNames() []string {
-	out := make([]string, 0, len(s.pages))
-	for n := range s.pages {
-		out = append(out, n)
-	}
-	return out
-}
-
 // render writes page name inside the layout with the common envelope.
 func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
 	t, ok := s.pages[name]

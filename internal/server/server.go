@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"html/template"
 	"log/slog"
 	"net"
@@ -175,9 +174,6 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...), nil
 }
-
-// Shutdown stops accepting requests and waits for those in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.e.Shutdown(ctx) }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
