@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"errors"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -242,14 +243,32 @@ type Row struct {
 	Summary Summary
 }
 
-// List returns the employees matching f, by name, each with their state.
-// It runs the same four queries whatever the number of employees.
+// Page is one page of the people list.
+type Page struct {
+	Rows   []Row
+	Total  int           // employees matching the filter
+	Counts map[State]int // matching employees by state, before the state filter
+}
+
+// List returns every employee matching f, by name, each with their state.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]Row, error) {
+	p, err := s.ListPage(ctx, f, 0, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
+	return p.Rows, nil
+}
+
+// ListPage returns limit employees from offset among those matching f, by
+// name. States are computed for every match from three columns; full rows
+// are read only for the page, so the cost stays flat in the page size. It
+// runs a fixed number of queries whatever the number of employees.
+func (s *Service) ListPage(ctx context.Context, f ListFilter, offset, limit int) (*Page, error) {
 	if f.State != "" && !f.State.Valid() {
 		return nil, apperr.Field("state", "must be one of compliant, due, overdue, offboarded")
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Model(&Employee{})
+	q := db.Model(&Employee{}).Select("id", "start_date", "end_date")
 	if f.Query != "" {
 		like := "%" + escapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
 		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", like, like)
@@ -265,13 +284,49 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, 0, len(emps))
+	p := &Page{Counts: map[State]int{}}
+	var matched []int // indexes into emps
 	for i := range emps {
+		p.Counts[sums[i].State]++
 		if f.State == "" || sums[i].State == f.State {
-			rows = append(rows, Row{Employee: emps[i], Summary: sums[i]})
+			matched = append(matched, i)
 		}
 	}
-	return rows, nil
+	p.Total = len(matched)
+	if offset >= len(matched) {
+		return p, nil
+	}
+	matched = matched[offset:min(len(matched), offset+limit)]
+	ids := make([]int64, len(matched))
+	for i, m := range matched {
+		ids[i] = emps[m].ID
+	}
+	full, err := employeesByID(db, ids)
+	if err != nil {
+		return nil, err
+	}
+	p.Rows = make([]Row, len(matched))
+	for i, m := range matched {
+		p.Rows[i] = Row{Employee: *full[emps[m].ID], Summary: sums[m]}
+	}
+	return p, nil
+}
+
+// employeesByID reads full rows in batches within every database's
+// parameter limit.
+func employeesByID(db *gorm.DB, ids []int64) (map[int64]*Employee, error) {
+	const batch = 1000
+	out := make(map[int64]*Employee, len(ids))
+	for i := 0; i < len(ids); i += batch {
+		var rows []Employee
+		if err := db.Where("id IN ?", ids[i:min(i+batch, len(ids))]).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for j := range rows {
+			out[rows[j].ID] = &rows[j]
+		}
+	}
+	return out, nil
 }
 
 func escapeLike(s string) string {

@@ -68,16 +68,16 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.people.List(c.Request().Context(), people.ListFilter{Query: c.QueryParam("q"),
-		Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))})
+	page, err := s.people.ListPage(c.Request().Context(), people.ListFilter{Query: c.QueryParam("q"),
+		Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}, offset, limit)
 	if err != nil {
 		return err
 	}
 	resp := listResponse[employeeJSON]{Items: []employeeJSON{}}
-	for i := offset; i < len(rows) && i < offset+limit; i++ {
-		resp.Items = append(resp.Items, toEmployeeJSON(&rows[i].Employee, &rows[i].Summary))
+	for i := range page.Rows {
+		resp.Items = append(resp.Items, toEmployeeJSON(&page.Rows[i].Employee, &page.Rows[i].Summary))
 	}
-	if offset+limit < len(rows) {
+	if offset+limit < page.Total {
 		resp.NextCursor = encodeCursor(offset + limit)
 	}
 	return c.JSON(http.StatusOK, resp)

@@ -20,36 +20,34 @@ type peoplePage struct {
 	Query       people.ListFilter
 	Departments []string
 	States      []people.State
-	Counts      map[people.State]int
+	Counts      map[people.State]int // matches by state, before the state filter
 }
 
 func (s *Server) peoplePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}
-	rows, err := s.people.List(ctx, f)
+	page := 1
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return apperr.Field("page", "must be a page number from 1")
+		}
+		page = n
+	}
+	first := (page - 1) * peoplePageSize
+	list, err := s.people.ListPage(ctx, f, first, peoplePageSize)
 	if err != nil {
 		return err
+	}
+	if first >= list.Total && list.Total > 0 {
+		return apperr.Field("page", "is past the last page")
 	}
 	deps, err := s.people.Departments(ctx)
 	if err != nil {
 		return err
 	}
-	p := peoplePage{Total: len(rows), Query: f, Departments: deps, States: people.States, Counts: map[people.State]int{}}
-	for _, r := range rows {
-		p.Counts[r.Summary.State]++
-	}
-	page := 1
-	if v := c.QueryParam("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 {
-			return apperr.Field("page", "must be a page number from 1")
-		}
-	}
-	first := (page - 1) * peoplePageSize
-	if first >= len(rows) && len(rows) > 0 {
-		return apperr.Field("page", "is past the last page")
-	}
-	p.Rows = rows[first:min(first+peoplePageSize, len(rows))]
-	p.From, p.To = first+1, first+len(p.Rows)
+	p := peoplePage{Rows: list.Rows, Total: list.Total, Query: f, Departments: deps, States: people.States, Counts: list.Counts}
+	p.From, p.To = first+1, first+len(list.Rows)
 	link := func(n int) string {
 		q := c.QueryParams()
 		q.Set("page", strconv.Itoa(n))
@@ -58,7 +56,7 @@ func (s *Server) peoplePage(c echo.Context) error {
 	if page > 1 {
 		p.PrevURL = link(page - 1)
 	}
-	if p.To < len(rows) {
+	if p.To < list.Total {
 		p.NextURL = link(page + 1)
 	}
 	return s.render(c, http.StatusOK, "people", "People", p)

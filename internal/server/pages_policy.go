@@ -25,7 +25,8 @@ type overviewPage struct {
 	People   *people.Overview
 	Counts   map[string]int // employees by state
 	States   []stateBar
-	Overdue  []policyBar
+	Overdue  []bar // policies with the most overdue employees
+	Courses  []bar // courses with overdue employees
 }
 
 // stateBar is one segment of the stacked bar of employee states.
@@ -36,11 +37,28 @@ type stateBar struct {
 	Colour string
 }
 
-// policyBar is one bar of the overdue-by-policy chart.
-type policyBar struct {
-	people.PolicyCount
-	W float64 // percent of the longest bar
-	Y int     // pixel offset
+// bar is one bar of a horizontal bar chart.
+type bar struct {
+	Label string
+	N     int
+	W     float64 // percent of the longest bar
+	Y     int     // pixel offset
+}
+
+// bars lays out at most ten labelled counts, longest first.
+func bars(labels []string, counts []int) []bar {
+	var out []bar
+	longest := 0
+	for _, n := range counts {
+		longest = max(longest, n)
+	}
+	for i := range labels {
+		if i == 10 || longest == 0 {
+			break
+		}
+		out = append(out, bar{Label: labels[i], N: counts[i], W: 100 * float64(counts[i]) / float64(longest), Y: i * 22})
+	}
+	return out
 }
 
 var stateColours = map[people.State]string{
@@ -71,12 +89,17 @@ func (s *Server) overviewPage(c echo.Context) error {
 			x += w
 		}
 	}
-	for i, pc := range po.OverdueByPolicy {
-		if i == 10 {
-			break
-		}
-		p.Overdue = append(p.Overdue, policyBar{PolicyCount: pc, W: 100 * float64(pc.Overdue) / float64(po.OverdueByPolicy[0].Overdue), Y: i * 22})
+	var labels []string
+	var counts []int
+	for _, pc := range po.OverdueByPolicy {
+		labels, counts = append(labels, pc.Title), append(counts, pc.Overdue)
 	}
+	p.Overdue = bars(labels, counts)
+	labels, counts = nil, nil
+	for _, cc := range po.OverdueByCourse {
+		labels, counts = append(labels, cc.Course), append(counts, cc.Overdue)
+	}
+	p.Courses = bars(labels, counts)
 	return s.render(c, http.StatusOK, "overview", "Overview", p)
 }
 

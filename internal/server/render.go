@@ -73,6 +73,13 @@ var templateFuncs = template.FuncMap{
 	"mul":      func(a, b int) int { return a * b },
 	"scale":    func(k, v float64) float64 { return k * v },
 	"plus":     func(k, v float64) float64 { return k + v },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
 	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
 		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
 	},
