@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -249,7 +250,7 @@ func List(ctx context.Context, db *gorm.DB, f Filter) (Page, error) {
 	}
 	q := db.WithContext(ctx).Model(&Event{})
 	if f.Actor != "" {
-		q = q.Where("LOWER(actor) LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(f.Actor))+"%")
+		q = q.Where("LOWER(actor) LIKE ? ESCAPE '\\'", "%"+store.EscapeLike(strings.ToLower(f.Actor))+"%")
 	}
 	if f.ObjectType != "" {
 		q = q.Where("object_type = ?", f.ObjectType)
@@ -258,7 +259,7 @@ func List(ctx context.Context, db *gorm.DB, f Filter) (Page, error) {
 		q = q.Where("object_id = ?", f.ObjectID)
 	}
 	if strings.HasSuffix(f.Action, ".") {
-		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+		q = q.Where("action LIKE ? ESCAPE '\\'", store.EscapeLike(f.Action)+"%")
 	} else if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
@@ -281,10 +282,6 @@ func List(ctx context.Context, db *gorm.DB, f Filter) (Page, error) {
 		p.NextBefore = p.Events[f.Limit-1].Seq
 	}
 	return p, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Facets lists the distinct actions and object types, for filter menus.

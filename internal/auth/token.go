@@ -13,6 +13,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -151,7 +152,7 @@ func (s *Service) RevokeToken(ctx context.Context, by audit.Actor, id int64) (*A
 	var t APIToken
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := forUpdate(tx).First(&t, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		if err := store.ForUpdate(tx).First(&t, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrTokenNotFound
 		} else if err != nil {
 			return err

@@ -11,8 +11,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // User is an operator account.
@@ -233,7 +233,7 @@ func (s *Service) Disable(ctx context.Context, by audit.Actor, id int64) (*User,
 	var u User
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := forUpdate(tx).First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		if err := store.ForUpdate(tx).First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrUserNotFound
 		} else if err != nil {
 			return err
@@ -274,10 +274,6 @@ var (
 	ErrDisabledAccount = apperr.New(apperr.Conflict, "the user is disabled")
 )
 
-// forUpdate locks the rows a write transaction reads (PostgreSQL; SQLite's
-// driver drops the clause, its transactions being serial already).
-func forUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
-
 // ensureAnotherAdmin fails when u is the only active admin.
 func ensureAnotherAdmin(tx *gorm.DB, u *User) error {
 	if u.Role != Admin || !u.Active() {
@@ -286,7 +282,7 @@ func ensureAnotherAdmin(tx *gorm.DB, u *User) error {
 	// Lock the admins, so that two admins demoting each other at once on
 	// PostgreSQL cannot both succeed.
 	var others []int64
-	if err := forUpdate(tx).Model(&User{}).Where("role = ? AND disabled_at IS NULL AND id <> ?", Admin, u.ID).
+	if err := store.ForUpdate(tx).Model(&User{}).Where("role = ? AND disabled_at IS NULL AND id <> ?", Admin, u.ID).
 		Pluck("id", &others).Error; err != nil {
 		return err
 	}
@@ -311,7 +307,7 @@ func (s *Service) SetRole(ctx context.Context, by audit.Actor, id int64, role Ro
 	var u User
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := forUpdate(tx).First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		if err := store.ForUpdate(tx).First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrUserNotFound
 		} else if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -83,7 +84,7 @@ func (o *Outbox) List(ctx context.Context, f Filter) ([]Message, error) {
 		q = q.Where("state = ?", f.State)
 	}
 	if f.To != "" {
-		q = q.Where("to_addr LIKE ? ESCAPE '\\'", "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.To))+"%")
+		q = q.Where("to_addr LIKE ? ESCAPE '\\'", "%"+store.EscapeLike(strings.ToLower(f.To))+"%")
 	}
 	var out []Message
 	return out, q.Find(&out).Error

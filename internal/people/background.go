@@ -8,6 +8,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -133,7 +134,7 @@ func (s *Service) SetBackgroundCheck(ctx context.Context, by audit.Actor, email 
 		if err != nil {
 			return err
 		}
-		cur, err := checkOf(forUpdate(tx), e.ID)
+		cur, err := checkOf(store.ForUpdate(tx), e.ID)
 		if err != nil {
 			return err
 		}

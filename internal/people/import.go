@@ -14,6 +14,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -223,7 +224,7 @@ func loadByEmail(tx *gorm.DB, rows []ImportRow) (map[string]*Employee, error) {
 			emails = append(emails, NormalizeEmail(r.Input.Email))
 		}
 		var found []Employee
-		if err := forUpdate(tx).Where("email IN ?", emails).Find(&found).Error; err != nil {
+		if err := store.ForUpdate(tx).Where("email IN ?", emails).Find(&found).Error; err != nil {
 			return nil, err
 		}
 		for j := range found {

@@ -196,17 +196,17 @@ func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, i
 	for _, a := range acked {
 		have[[2]int64{a.PolicyID, int64(a.Major)}] = true
 	}
-	var todo []Requirement
+	var owedReqs []Requirement
 	for _, r := range reqs {
 		if !have[[2]int64{r.PolicyID, int64(r.Major)}] {
-			todo = append(todo, r)
+			owedReqs = append(owedReqs, r)
 		}
 	}
-	if len(todo) == 0 {
+	if len(owedReqs) == 0 {
 		return nil, len(reqs), nil
 	}
-	ids := make([]int64, len(todo))
-	for i, r := range todo {
+	ids := make([]int64, len(owedReqs))
+	for i, r := range owedReqs {
 		ids[i] = r.PolicyID
 	}
 	var cur []published
@@ -222,13 +222,13 @@ func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, i
 	for _, v := range cur {
 		byPolicy[v.PolicyID] = v
 	}
-	out := make([]OwedPolicy, 0, len(todo))
-	for _, r := range todo {
+	out := make([]OwedPolicy, 0, len(owedReqs))
+	for _, r := range owedReqs {
 		v := byPolicy[r.PolicyID]
 		out = append(out, OwedPolicy{Requirement: r, Version: strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor),
 			SHA256: v.SHA256, Body: v.Body, Due: s.dueFor(e.StartDate, r)})
 	}
-	return out, len(reqs) - len(todo), nil
+	return out, len(reqs) - len(owedReqs), nil
 }
 
 // AcknowledgeByLink records, for the link's employee, that they read and
@@ -246,14 +246,14 @@ func (s *Service) AcknowledgeByLink(ctx context.Context, from audit.Actor, token
 		if !agreed {
 			return ErrStatementNeeded
 		}
-		todo, _, err := s.owed(tx, e, false)
+		owedNow, _, err := s.owed(tx, e, false)
 		if err != nil {
 			return err
 		}
 		var target *OwedPolicy
-		for i := range todo {
-			if todo[i].Slug == slug {
-				target = &todo[i]
+		for i := range owedNow {
+			if owedNow[i].Slug == slug {
+				target = &owedNow[i]
 			}
 		}
 		if target == nil {

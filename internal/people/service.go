@@ -11,8 +11,8 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Settings decide when something falls due and how links are made.
@@ -54,8 +54,6 @@ func (s *Service) today() time.Time {
 	y, m, d := s.now().UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
-
-func forUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
 
 func byEmail(tx *gorm.DB, email string) (*Employee, error) {
 	var e Employee
@@ -157,7 +155,7 @@ func (p Patch) apply(in Input) Input {
 func (s *Service) Update(ctx context.Context, by audit.Actor, email string, p Patch) (*Employee, error) {
 	var next Employee
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cur, err := byEmail(forUpdate(tx), email)
+		cur, err := byEmail(store.ForUpdate(tx), email)
 		if err != nil {
 			return err
 		}
@@ -209,7 +207,7 @@ const (
 )
 
 func (s *Service) upsert(tx *gorm.DB, by audit.Actor, e *Employee) (Outcome, error) {
-	cur, err := byEmail(forUpdate(tx), e.Email)
+	cur, err := byEmail(store.ForUpdate(tx), e.Email)
 	if errors.Is(err, ErrEmployeeNotFound) {
 		return Created, s.insert(tx, by, e)
 	} else if err != nil {
@@ -270,7 +268,7 @@ func (s *Service) ListPage(ctx context.Context, f ListFilter, offset, limit int)
 	db := s.db.WithContext(ctx)
 	q := db.Model(&Employee{}).Select("id", "start_date", "end_date")
 	if f.Query != "" {
-		like := "%" + escapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
+		like := "%" + store.EscapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
 		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", like, like)
 	}
 	if f.Department != "" {
@@ -327,10 +325,6 @@ func employeesByID(db *gorm.DB, ids []int64) (map[int64]*Employee, error) {
 		}
 	}
 	return out, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // sortRequirements orders requirements by policy title.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/calendar"
 	"gorm.io/gorm"
 )
 
@@ -51,20 +52,12 @@ var (
 	ErrCourseExists   = apperr.New(apperr.Conflict, "a course with this name already exists")
 )
 
-// addMonths moves a date by n calendar months, clamping to the month's end.
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
-}
-
 // Expiry is when a completion on day expires for course c (nil: never).
 func (c *Course) Expiry(day time.Time) *time.Time {
 	if c.RecurrenceMonths == 0 {
 		return nil
 	}
-	e := addMonths(day, c.RecurrenceMonths)
+	e := calendar.AddMonths(day, c.RecurrenceMonths)
 	return &e
 }
 

@@ -11,8 +11,9 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/calendar"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Service holds the rules of the policy registry.
@@ -50,15 +51,6 @@ func actorID(by audit.Actor) *int64 {
 	return &id
 }
 
-// addMonths moves t by n calendar months, clamping to the month's last day
-// (31 January + 1 month is 28 or 29 February, not 2 or 3 March).
-func addMonths(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
-}
-
 // versionState is what the audit trail records of a version.
 type versionState struct {
 	Policy        string `json:"policy"`
@@ -73,12 +65,6 @@ func stateOf(p *Policy, v *Version) versionState {
 	return versionState{Policy: p.Slug, Version: v.Number(), Status: v.Status, Material: v.Material,
 		ChangeSummary: v.ChangeSummary, BodySHA256: HashText(v.Body)}
 }
-
-// forUpdate locks the rows a write transaction reads, so that on
-// PostgreSQL two concurrent transitions of one version queue instead of both
-// acting on the same state. SQLite's driver drops the clause: its BEGIN
-// IMMEDIATE transactions already run one at a time.
-func forUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
 
 func (s *Service) policyBySlug(tx *gorm.DB, slug string) (*Policy, error) {
 	var p Policy
@@ -121,7 +107,7 @@ func (s *Service) Seed(ctx context.Context, by audit.Actor, templates []Template
 			if have[t.Slug] {
 				continue
 			}
-			next := addMonths(now, t.ReviewIntervalMonths)
+			next := calendar.AddMonths(now, t.ReviewIntervalMonths)
 			p := Policy{Slug: t.Slug, Title: t.Title, OwnerRole: t.OwnerRole, ReviewIntervalMonths: t.ReviewIntervalMonths,
 				TSCRefs: strings.Join(t.TSC, ","), NextReviewAt: &next, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Create(&p).Error; err != nil {
@@ -393,7 +379,7 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 	}
 	var v Version
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		p, err := s.policyBySlug(forUpdate(tx), slug)
+		p, err := s.policyBySlug(store.ForUpdate(tx), slug)
 		if err != nil {
 			return err
 		}
@@ -437,7 +423,7 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if err != nil {
 			return err
 		}
-		if v, err = s.versionOf(forUpdate(tx), p, number); err != nil {
+		if v, err = s.versionOf(store.ForUpdate(tx), p, number); err != nil {
 			return err
 		}
 		if !v.Open() {
@@ -507,7 +493,7 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, slug, number stri
 		}
 		v.Status, v.SHA256 = StatusPublished, HashText(v.Body)
 		v.PublishedByID, v.PublishedBy, v.PublishedAt = actorID(by), by.Label, &now
-		next := addMonths(now, p.ReviewIntervalMonths)
+		next := calendar.AddMonths(now, p.ReviewIntervalMonths)
 		return tx.Model(p).Updates(map[string]any{"next_review_at": next, "updated_at": now}).Error
 	})
 }
@@ -522,7 +508,7 @@ func (s *Service) transition(ctx context.Context, by audit.Actor, slug, number, 
 		if err != nil {
 			return err
 		}
-		if v, err = s.versionOf(forUpdate(tx), p, number); err != nil {
+		if v, err = s.versionOf(store.ForUpdate(tx), p, number); err != nil {
 			return err
 		}
 		before := stateOf(p, v)
@@ -569,7 +555,7 @@ func (s *Service) RecordReview(ctx context.Context, by audit.Actor, slug, note s
 		}
 		now := s.clock()
 		r = Review{PolicyID: p.ID, VersionID: cur.ID, ReviewedByID: actorID(by), ReviewedBy: by.Label,
-			ReviewedAt: now, Note: note, NextReviewAt: addMonths(now, p.ReviewIntervalMonths)}
+			ReviewedAt: now, Note: note, NextReviewAt: calendar.AddMonths(now, p.ReviewIntervalMonths)}
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
