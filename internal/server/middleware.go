@@ -74,7 +74,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		p := c.Request().URL.Path
-		if !strings.HasPrefix(p, "/static/") {
+		if !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/.well-known/") {
 			h.Set("Cache-Control", "no-store")
 		}
 		return next(c)

@@ -48,6 +48,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(root, pageRoute, http.MethodGet, "/healthz", s.healthz, public)
 	s.add(root, pageRoute, http.MethodGet, "/readyz", s.readyz, public)
 	s.add(root, pageRoute, http.MethodGet, "/metrics", metrics, public)
+	s.add(root, pageRoute, http.MethodGet, "/.well-known/security.txt", s.securityTxt, public)
 	s.add(root, pageRoute, http.MethodGet, "/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Static()))), public)
 	s.add(root, pageRoute, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/app/") }, public)
 

@@ -282,3 +282,24 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Fatalf("readyz with the database closed: %d", r.status)
 	}
 }
+
+func TestSecurityTxt(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	r := e.browser().get("/.well-known/security.txt")
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("security.txt: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(r.body, "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && !strings.HasPrefix(line, "#") {
+			fields[k] = v
+		}
+	}
+	if fields["Contact"] != "mailto:security@posthog.com" || fields["Canonical"] != "http://charter.test/.well-known/security.txt" || fields["Preferred-Languages"] != "en" {
+		t.Fatalf("fields: %v", fields)
+	}
+	exp, err := time.Parse(time.RFC3339, fields["Expires"])
+	if err != nil || !exp.After(e.clock.Now()) || exp.After(e.clock.Now().AddDate(1, 0, 0)) {
+		t.Fatalf("Expires %q (%v) must be in the future and less than a year ahead", fields["Expires"], err)
+	}
+}
