@@ -233,3 +233,34 @@ func loadByEmail(tx *gorm.DB, rows []ImportRow) (map[string]*Employee, error) {
 	}
 	return out, nil
 }
+
+// ImportEmployeesCSV parses and imports an employee file. When any row is
+// bad it returns ErrImportInvalid with every problem in the result's
+// Errors, and nothing is written.
+func (s *Service) ImportEmployeesCSV(ctx context.Context, by audit.Actor, r io.Reader) (ImportResult, error) {
+	rows, errs := ParseEmployeesCSV(r)
+	if len(errs) > 0 {
+		return ImportResult{Errors: errs}, ErrImportInvalid
+	}
+	return s.ImportEmployees(ctx, by, rows)
+}
+
+// ImportAcknowledgementsCSV parses and imports a historical
+// acknowledgement file, like ImportEmployeesCSV.
+func (s *Service) ImportAcknowledgementsCSV(ctx context.Context, by audit.Actor, r io.Reader) (ImportResult, error) {
+	rows, errs := ParseAcknowledgementsCSV(r, s.clock())
+	if len(errs) > 0 {
+		return ImportResult{Errors: errs}, ErrImportInvalid
+	}
+	return s.ImportAcknowledgements(ctx, by, rows)
+}
+
+// ImportTrainingCSV parses and imports a training file, like
+// ImportEmployeesCSV.
+func (s *Service) ImportTrainingCSV(ctx context.Context, by audit.Actor, r io.Reader) (ImportResult, error) {
+	rows, errs := ParseTrainingCSV(r, s.today())
+	if len(errs) > 0 {
+		return ImportResult{Errors: errs}, ErrImportInvalid
+	}
+	return s.ImportTraining(ctx, by, rows)
+}

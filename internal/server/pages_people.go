@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
@@ -161,7 +164,7 @@ type importPage struct {
 }
 
 func (s *Server) importForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "people_import", "Import", importPage{Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns})
+	return s.render(c, http.StatusOK, "people_import", "Import", newImportPage(""))
 }
 
 // uploadedCSV opens the uploaded file, or explains what is wrong with it.
@@ -184,45 +187,39 @@ func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
 	return f, http.StatusOK
 }
 
-func (s *Server) importAcknowledgements(c echo.Context) error {
-	p := importPage{Kind: "acknowledgements", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
-	f, status := uploadedCSV(c, &p)
-	if f == nil {
-		return s.render(c, status, "people_import", "Import", p)
-	}
-	defer f.Close()
-	rows, errs := people.ParseAcknowledgementsCSV(f, s.timeNow())
-	if len(errs) == 0 {
-		res, err := s.people.ImportAcknowledgements(c.Request().Context(), actor(c), rows)
-		if err == nil {
-			p.Result = &res
-			return s.render(c, http.StatusOK, "people_import", "Import", p)
-		}
-		if len(res.Errors) == 0 {
-			return err
-		}
-		errs = res.Errors
-	}
-	p.Errors = errs
-	return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+func (s *Server) importEmployees(c echo.Context) error {
+	return s.importCSV(c, "employees", s.people.ImportEmployeesCSV)
 }
 
-func (s *Server) importEmployees(c echo.Context) error {
-	p := importPage{Kind: "employees", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
+func (s *Server) importAcknowledgements(c echo.Context) error {
+	return s.importCSV(c, "acknowledgements", s.people.ImportAcknowledgementsCSV)
+}
+
+func (s *Server) importTraining(c echo.Context) error {
+	return s.importCSV(c, "training", s.people.ImportTrainingCSV)
+}
+
+// importCSV runs one kind of import on the uploaded file and shows the
+// counts, or every problem with its line and column.
+func (s *Server) importCSV(c echo.Context, kind string, run func(context.Context, audit.Actor, io.Reader) (people.ImportResult, error)) error {
+	p := newImportPage(kind)
 	f, status := uploadedCSV(c, &p)
 	if f == nil {
 		return s.render(c, status, "people_import", "Import", p)
 	}
 	defer f.Close()
-	rows, errs := people.ParseEmployeesCSV(f)
-	if len(errs) > 0 {
-		p.Errors = errs
+	res, err := run(c.Request().Context(), actor(c), f)
+	if len(res.Errors) > 0 {
+		p.Errors = res.Errors
 		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
-	}
-	res, err := s.people.ImportEmployees(c.Request().Context(), actor(c), rows)
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
 	p.Result = &res
 	return s.render(c, http.StatusOK, "people_import", "Import", p)
+}
+
+// newImportPage is the import page with every kind's columns.
+func newImportPage(kind string) importPage {
+	return importPage{Kind: kind, Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
 }

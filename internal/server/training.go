@@ -158,29 +158,6 @@ func (s *Server) createCourse(c echo.Context) error {
 	return seeOther(c, "/app/training")
 }
 
-func (s *Server) importTraining(c echo.Context) error {
-	p := importPage{Kind: "training", Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
-	f, status := uploadedCSV(c, &p)
-	if f == nil {
-		return s.render(c, status, "people_import", "Import", p)
-	}
-	defer f.Close()
-	rows, errs := people.ParseTrainingCSV(f, s.timeNow())
-	if len(errs) == 0 {
-		res, err := s.people.ImportTraining(c.Request().Context(), actor(c), rows)
-		if err == nil {
-			p.Result = &res
-			return s.render(c, http.StatusOK, "people_import", "Import", p)
-		}
-		if len(res.Errors) == 0 {
-			return err
-		}
-		errs = res.Errors
-	}
-	p.Errors = errs
-	return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
-}
-
 // trainingCertificate downloads a completion's certificate, as an
 // attachment and never rendered inline.
 func (s *Server) trainingCertificate(c echo.Context) error {
