@@ -159,6 +159,19 @@ func (s *Service) List(ctx context.Context) ([]User, error) {
 	return us, err
 }
 
+// Emails returns the addresses of the active users with at least role
+// need: the operations team, for need = Editor.
+func (s *Service) Emails(ctx context.Context, need Role) ([]string, error) {
+	us, err := s.List(ctx)
+	var out []string
+	for _, u := range us {
+		if u.Active() && u.Role.Allows(need) {
+			out = append(out, u.Email)
+		}
+	}
+	return out, err
+}
+
 // Authenticate checks an email and password and records the attempt in the
 // audit trail, success or failure. from carries the request's IP, user
 // agent and request ID. Errors: ErrBadCredentials (for an unknown email, a

@@ -25,18 +25,20 @@ const (
 
 // Message is one email in the outbox.
 type Message struct {
-	ID            int64
-	MessageID     string // the Message-ID header: unique, so a row is sent at most once
-	Kind          string // what caused it, e.g. "ack_link"
-	ToAddr        string
-	Subject       string
-	Body          string
-	State         string
-	Attempts      int
-	LastError     string
-	NextAttemptAt time.Time
-	SentAt        *time.Time
-	CreatedAt     time.Time
+	ID        int64
+	MessageID string // the Message-ID header: unique, so a row is sent at most once
+	Kind      string // what caused it, e.g. "ack_link"
+	ToAddr    string
+	Subject   string
+	Body      string
+	// ListUnsubscribe is a one-click unsubscribe URL (RFC 8058), if any.
+	ListUnsubscribe string
+	State           string
+	Attempts        int
+	LastError       string
+	NextAttemptAt   time.Time
+	SentAt          *time.Time
+	CreatedAt       time.Time
 }
 
 // TableName is the outbox table.
@@ -48,6 +50,9 @@ type Email struct {
 	To      string
 	Subject string
 	Body    string
+	// ListUnsubscribe, when set, is sent as List-Unsubscribe with
+	// List-Unsubscribe-Post, so mail clients offer one-click unsubscribe.
+	ListUnsubscribe string
 }
 
 // Enqueue writes the email in tx, the caller's transaction.
@@ -57,7 +62,7 @@ func Enqueue(tx *gorm.DB, now time.Time, domain string, e Email) (*Message, erro
 		return nil, err
 	}
 	m := Message{MessageID: "<" + hex.EncodeToString(b[:]) + "@" + domain + ">", Kind: e.Kind, ToAddr: e.To,
-		Subject: e.Subject, Body: e.Body, State: Pending, NextAttemptAt: now, CreatedAt: now}
+		Subject: e.Subject, Body: e.Body, ListUnsubscribe: e.ListUnsubscribe, State: Pending, NextAttemptAt: now, CreatedAt: now}
 	return &m, tx.Create(&m).Error
 }
 

@@ -87,6 +87,10 @@ func smtpDeliver(cfg SMTP) DeliverFunc {
 		msg.Subject(m.Subject)
 		msg.SetMessageIDWithValue(trimAngles(m.MessageID))
 		msg.SetDateWithValue(m.CreatedAt)
+		if m.ListUnsubscribe != "" {
+			msg.SetGenHeader(mail.HeaderListUnsubscribe, "<"+m.ListUnsubscribe+">")
+			msg.SetGenHeader(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+		}
 		msg.SetBodyString(mail.TypeTextPlain, m.Body)
 		return client.DialAndSendWithContext(ctx, msg)
 	}

@@ -26,10 +26,14 @@ type Organization struct {
 	DPOEmail       string `gorm:"column:dpo_email"`
 	DPOPublic      bool   `gorm:"column:dpo_public"`
 	HostingRegions string // one region per line
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	LegalEntities  []LegalEntity   `gorm:"foreignKey:OrganizationID"`
-	Certifications []Certification `gorm:"foreignKey:OrganizationID"`
+	// TransferMechanisms says how data leaves the EEA/UK, one per line.
+	TransferMechanisms string
+	EURepresentative   string `gorm:"column:eu_representative"`
+	UKRepresentative   string `gorm:"column:uk_representative"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	LegalEntities      []LegalEntity   `gorm:"foreignKey:OrganizationID"`
+	Certifications     []Certification `gorm:"foreignKey:OrganizationID"`
 }
 
 // Regions returns the hosting regions offered.
@@ -38,6 +42,14 @@ func (o *Organization) Regions() []string {
 		return nil
 	}
 	return strings.Split(o.HostingRegions, "\n")
+}
+
+// Mechanisms returns the transfer mechanisms relied on.
+func (o *Organization) Mechanisms() []string {
+	if o.TransferMechanisms == "" {
+		return nil
+	}
+	return strings.Split(o.TransferMechanisms, "\n")
 }
 
 // LegalEntity is a company of the group.
@@ -60,7 +72,10 @@ type Certification struct {
 	PeriodStart    *time.Time `yaml:"period_start"`
 	PeriodEnd      *time.Time `yaml:"period_end"`
 	ReportDate     *time.Time `yaml:"report_date"`
-	Public         bool       `yaml:"public"`
+	// Public reports can be downloaded from /trust; others are on request.
+	Public       bool   `yaml:"public"`
+	ReportSHA256 string `yaml:"-" gorm:"column:report_sha256"`
+	ReportName   string `yaml:"-"`
 }
 
 // profileFile is the layout of seed/organization.yaml.
@@ -75,9 +90,12 @@ type profileFile struct {
 		Email  string `yaml:"email"`
 		Public bool   `yaml:"public"`
 	} `yaml:"dpo"`
-	HostingRegions []string        `yaml:"hosting_regions"`
-	LegalEntities  []LegalEntity   `yaml:"legal_entities"`
-	Certifications []Certification `yaml:"certifications"`
+	HostingRegions     []string        `yaml:"hosting_regions"`
+	TransferMechanisms []string        `yaml:"transfer_mechanisms"`
+	EURepresentative   string          `yaml:"eu_representative"`
+	UKRepresentative   string          `yaml:"uk_representative"`
+	LegalEntities      []LegalEntity   `yaml:"legal_entities"`
+	Certifications     []Certification `yaml:"certifications"`
 }
 
 // ParseProfile reads an organization profile file.
@@ -93,7 +111,8 @@ func ParseProfile(data []byte) (*Organization, error) {
 	}
 	return &Organization{Name: f.Name, Website: f.Website, SecurityEmail: f.SecurityEmail, PrivacyEmail: f.PrivacyEmail,
 		DPOName: f.DPO.Name, DPOTitle: f.DPO.Title, DPOEmail: f.DPO.Email, DPOPublic: f.DPO.Public,
-		HostingRegions: strings.Join(f.HostingRegions, "\n"), LegalEntities: f.LegalEntities,
+		HostingRegions: strings.Join(f.HostingRegions, "\n"), TransferMechanisms: strings.Join(f.TransferMechanisms, "\n"),
+		EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative, LegalEntities: f.LegalEntities,
 		Certifications: f.Certifications}, nil
 }
 

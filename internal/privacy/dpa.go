@@ -1,0 +1,592 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/store"
+	"gorm.io/gorm"
+)
+
+// DPA directions: with a customer we are the processor; with a vendor,
+// they process for us.
+const (
+	Customer = "customer"
+	Vendor   = "vendor"
+)
+
+// DPA statuses, in the order an agreement moves through them.
+const (
+	Requested  = "requested"
+	Sent       = "sent"
+	Signed     = "signed"
+	Terminated = "terminated"
+)
+
+// DPAStatuses lists the statuses in order.
+var DPAStatuses = []string{Requested, Sent, Signed, Terminated}
+
+// nextStatuses says where each status may go: forward only, and a
+// terminated agreement stays terminated.
+var nextStatuses = map[string][]string{
+	Requested: {Sent, Signed, Terminated},
+	Sent:      {Signed, Terminated},
+	Signed:    {Terminated},
+}
+
+// Transfer mechanisms for data leaving the EEA, the UK or Switzerland.
+var TransferMechanisms = []struct{ Code, Label string }{
+	{"eu_scc", "EU Standard Contractual Clauses"},
+	{"uk_addendum", "UK Addendum to the EU SCCs"},
+	{"uk_idta", "UK International Data Transfer Agreement"},
+	{"swiss_addendum", "Swiss addendum to the EU SCCs"},
+	{"eu_us_dpf", "EU-US Data Privacy Framework"},
+	{"none", "None (no restricted transfer)"},
+}
+
+// MechanismLabel returns the label of a transfer mechanism code.
+func MechanismLabel(code string) string {
+	for _, m := range TransferMechanisms {
+		if m.Code == code {
+			return m.Label
+		}
+	}
+	return code
+}
+
+func knownMechanism(code string) bool { return MechanismLabel(code) != code }
+
+// DefaultNoticeDays is the notice period of a DPA that names none.
+const DefaultNoticeDays = 30
+
+// DPA is one data processing agreement.
+type DPA struct {
+	ID                        int64      `json:"id"`
+	Direction                 string     `json:"direction"`
+	Counterparty              string     `json:"counterparty"`
+	ContactEmail              string     `json:"contact_email"`
+	Domain                    string     `json:"domain"`
+	Status                    string     `json:"status"`
+	TemplateVersion           string     `json:"template_version"`
+	SignedOn                  *time.Time `json:"signed_on"`
+	EffectiveOn               *time.Time `json:"effective_on"`
+	TerminatedOn              *time.Time `json:"terminated_on"`
+	OurSignatory              string     `json:"our_signatory"`
+	TheirSignatory            string     `json:"their_signatory"`
+	DataRegion                string     `json:"data_region"`
+	TransferMechanisms        string     `json:"-"`
+	SCCModules                string     `json:"-" gorm:"column:scc_modules"`
+	SubprocessorAuthorization string     `json:"subprocessor_authorization"`
+	NoticeDays                int        `json:"notice_days"`
+	FileSHA256                string     `json:"file_sha256" gorm:"column:file_sha256"`
+	FileName                  string     `json:"file_name"`
+	FileSize                  int64      `json:"file_size"`
+	Source                    string     `json:"source"`
+	Notes                     string     `json:"notes"`
+	CreatedAt                 time.Time  `json:"created_at"`
+	UpdatedAt                 time.Time  `json:"updated_at"`
+}
+
+// TableName is the DPA register's table.
+func (DPA) TableName() string { return "dpas" }
+
+// Mechanisms returns the transfer mechanism codes.
+func (d *DPA) Mechanisms() []string { return splitList(d.TransferMechanisms) }
+
+// Modules returns the SCC modules (1 to 4).
+func (d *DPA) Modules() []string { return splitList(d.SCCModules) }
+
+// Next returns the statuses this agreement may move to.
+func (d *DPA) Next() []string { return nextStatuses[d.Status] }
+
+// MarshalJSON adds the lists kept as text.
+func (d DPA) MarshalJSON() ([]byte, error) {
+	type plain DPA
+	return jsonMarshal(struct {
+		plain
+		TransferMechanisms []string `json:"transfer_mechanisms"`
+		SCCModules         []string `json:"scc_modules"`
+	}{plain(d), nonNil(d.Mechanisms()), nonNil(d.Modules())})
+}
+
+// StatusChange is one step of an agreement's history.
+type StatusChange struct {
+	ID         int64     `json:"-"`
+	DPAID      int64     `json:"-" gorm:"column:dpa_id"`
+	FromStatus string    `json:"from"`
+	ToStatus   string    `json:"to"`
+	At         time.Time `json:"at"`
+	ByLabel    string    `json:"by"`
+	Note       string    `json:"note"`
+}
+
+// TableName is the history table.
+func (StatusChange) TableName() string { return "dpa_status_changes" }
+
+// DPAInput is an agreement as typed in a form or sent as JSON.
+type DPAInput struct {
+	Direction                 string   `json:"direction" form:"direction"`
+	Counterparty              string   `json:"counterparty" form:"counterparty"`
+	ContactEmail              string   `json:"contact_email" form:"contact_email"`
+	Domain                    string   `json:"domain" form:"domain"`
+	Status                    string   `json:"status" form:"status"` // initial status, on create only
+	TemplateVersion           string   `json:"template_version" form:"template_version"`
+	SignedOn                  string   `json:"signed_on" form:"signed_on"`
+	EffectiveOn               string   `json:"effective_on" form:"effective_on"`
+	OurSignatory              string   `json:"our_signatory" form:"our_signatory"`
+	TheirSignatory            string   `json:"their_signatory" form:"their_signatory"`
+	DataRegion                string   `json:"data_region" form:"data_region"`
+	TransferMechanisms        []string `json:"transfer_mechanisms" form:"transfer_mechanisms"`
+	SCCModules                []string `json:"scc_modules" form:"scc_modules"`
+	SubprocessorAuthorization string   `json:"subprocessor_authorization" form:"subprocessor_authorization"`
+	NoticeDays                string   `json:"notice_days" form:"notice_days"`
+	Notes                     string   `json:"notes" form:"notes"`
+}
+
+// InputOf returns the input that describes d, for edit forms.
+func InputOf(d *DPA) DPAInput {
+	in := DPAInput{Direction: d.Direction, Counterparty: d.Counterparty, ContactEmail: d.ContactEmail, Domain: d.Domain,
+		Status: d.Status, TemplateVersion: d.TemplateVersion, OurSignatory: d.OurSignatory, TheirSignatory: d.TheirSignatory,
+		DataRegion: d.DataRegion, TransferMechanisms: d.Mechanisms(), SCCModules: d.Modules(),
+		SubprocessorAuthorization: d.SubprocessorAuthorization, NoticeDays: strconv.Itoa(d.NoticeDays), Notes: d.Notes}
+	if d.SignedOn != nil {
+		in.SignedOn = d.SignedOn.Format(time.DateOnly)
+	}
+	if d.EffectiveOn != nil {
+		in.EffectiveOn = d.EffectiveOn.Format(time.DateOnly)
+	}
+	return in
+}
+
+// apply checks in and copies it onto d. Every problem is reported at once,
+// by field.
+func (in DPAInput) apply(d *DPA, creating bool) error {
+	errs := map[string]string{}
+	d.Direction = strings.TrimSpace(in.Direction)
+	if d.Direction != Customer && d.Direction != Vendor {
+		errs["direction"] = "must be customer (we process for them) or vendor (they process for us)"
+	}
+	d.Counterparty = text(errs, "counterparty", in.Counterparty, true, 200)
+	d.ContactEmail = NormalizeEmail(in.ContactEmail)
+	switch {
+	case d.ContactEmail == "" && d.Direction == Customer:
+		errs["contact_email"] = "is required for a customer: change notices go to this address"
+	case d.ContactEmail != "" && !validEmail(d.ContactEmail):
+		errs["contact_email"] = "must be an email address"
+	}
+	d.Domain = strings.ToLower(strings.TrimSpace(in.Domain))
+	if d.Domain == "" && d.ContactEmail != "" && validEmail(d.ContactEmail) {
+		d.Domain = EmailDomain(d.ContactEmail)
+	}
+	if d.Domain != "" && !domainPattern.MatchString(d.Domain) {
+		errs["domain"] = "must be a domain name such as example.com"
+	}
+	if creating {
+		d.Status = strings.TrimSpace(in.Status)
+		if d.Status == "" {
+			d.Status = Requested
+		}
+		if !slices.Contains(DPAStatuses, d.Status) {
+			errs["status"] = "must be one of " + strings.Join(DPAStatuses, ", ")
+		}
+	}
+	d.TemplateVersion = text(errs, "template_version", in.TemplateVersion, false, 50)
+	d.SignedOn = parseDate(errs, "signed_on", in.SignedOn)
+	d.EffectiveOn = parseDate(errs, "effective_on", in.EffectiveOn)
+	if d.SignedOn != nil && d.EffectiveOn != nil && d.EffectiveOn.Before(*d.SignedOn) {
+		errs["effective_on"] = "cannot be before the signature date"
+	}
+	if d.Status == Signed && d.SignedOn == nil && errs["signed_on"] == "" {
+		errs["signed_on"] = "is required for a signed agreement"
+	}
+	d.OurSignatory = text(errs, "our_signatory", in.OurSignatory, false, 200)
+	d.TheirSignatory = text(errs, "their_signatory", in.TheirSignatory, false, 200)
+	d.DataRegion = text(errs, "data_region", in.DataRegion, false, 100)
+	var mechs []string
+	for _, m := range in.TransferMechanisms {
+		for _, code := range splitList(m) {
+			if !knownMechanism(code) {
+				errs["transfer_mechanisms"] = fmt.Sprintf("%q is not a transfer mechanism; use %s", code, mechanismCodes())
+			} else if !slices.Contains(mechs, code) {
+				mechs = append(mechs, code)
+			}
+		}
+	}
+	if slices.Contains(mechs, "none") && len(mechs) > 1 {
+		errs["transfer_mechanisms"] = "none cannot be combined with another mechanism"
+	}
+	d.TransferMechanisms = strings.Join(mechs, ",")
+	var modules []string
+	for _, m := range in.SCCModules {
+		for _, n := range splitList(m) {
+			if n < "1" || n > "4" || len(n) != 1 {
+				errs["scc_modules"] = "modules are 1 to 4"
+			} else if !slices.Contains(modules, n) {
+				modules = append(modules, n)
+			}
+		}
+	}
+	slices.Sort(modules)
+	switch {
+	case len(modules) > 0 && !slices.Contains(mechs, "eu_scc"):
+		errs["scc_modules"] = "apply only with the EU SCCs"
+	case len(modules) == 0 && slices.Contains(mechs, "eu_scc"):
+		errs["scc_modules"] = "name the SCC module(s) used, 1 to 4 (module 2 is controller to processor)"
+	}
+	d.SCCModules = strings.Join(modules, ",")
+	d.SubprocessorAuthorization = strings.TrimSpace(in.SubprocessorAuthorization)
+	if d.SubprocessorAuthorization == "" {
+		d.SubprocessorAuthorization = "general"
+	}
+	if d.SubprocessorAuthorization != "general" && d.SubprocessorAuthorization != "specific" {
+		errs["subprocessor_authorization"] = "must be general (with notice of changes) or specific"
+	}
+	d.NoticeDays = DefaultNoticeDays
+	if v := strings.TrimSpace(in.NoticeDays); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 90 {
+			errs["notice_days"] = "must be a whole number of days from 0 to 90"
+		}
+		d.NoticeDays = n
+	}
+	d.Notes = text(errs, "notes", in.Notes, false, 4000)
+	return validate(errs)
+}
+
+func mechanismCodes() string {
+	codes := make([]string, len(TransferMechanisms))
+	for i, m := range TransferMechanisms {
+		codes[i] = m.Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+// ErrDPANotFound is returned for an unknown agreement.
+var ErrDPANotFound = apperr.New(apperr.NotFound, "no such DPA")
+
+// CreateDPA records an agreement.
+func (s *Service) CreateDPA(ctx context.Context, by audit.Actor, in DPAInput) (*DPA, error) {
+	var d DPA
+	if err := in.apply(&d, true); err != nil {
+		return nil, err
+	}
+	d.Source = "team"
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return s.insertDPA(tx, by, &d, "")
+	})
+	return &d, err
+}
+
+func (s *Service) insertDPA(tx *gorm.DB, by audit.Actor, d *DPA, note string) error {
+	now := s.clock()
+	d.CreatedAt, d.UpdatedAt = now, now
+	if d.Status == Terminated && d.TerminatedOn == nil {
+		t := s.today()
+		d.TerminatedOn = &t
+	}
+	if err := tx.Create(d).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&StatusChange{DPAID: d.ID, ToStatus: d.Status, At: now, ByLabel: by.Label, Note: note}).Error; err != nil {
+		return err
+	}
+	return audit.Append(tx, by, audit.Entry{At: now, Action: "dpa.created", ObjectType: "dpa", ObjectID: strconv.FormatInt(d.ID, 10), After: d})
+}
+
+// UpdateDPA changes an agreement's details (not its status).
+func (s *Service) UpdateDPA(ctx context.Context, by audit.Actor, id int64, in DPAInput) (*DPA, error) {
+	var d DPA
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockDPA(tx, id, &d); err != nil {
+			return err
+		}
+		before := d
+		in.Status = d.Status
+		if err := in.apply(&d, false); err != nil {
+			return err
+		}
+		d.UpdatedAt = s.clock()
+		if err := tx.Save(&d).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: d.UpdatedAt, Action: "dpa.updated", ObjectType: "dpa", ObjectID: strconv.FormatInt(id, 10), Before: before, After: d})
+	})
+	return &d, err
+}
+
+func (s *Service) lockDPA(tx *gorm.DB, id int64, d *DPA) error {
+	err := store.ForUpdate(tx).Take(d, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrDPANotFound
+	}
+	return err
+}
+
+// StatusInput moves an agreement on.
+type StatusInput struct {
+	Status string `json:"status" form:"status"`
+	// Date is the signature date (signed) or the end date (terminated);
+	// today when empty.
+	Date string `json:"date" form:"date"`
+	Note string `json:"note" form:"note"`
+}
+
+// SetDPAStatus moves an agreement to its next status and keeps the step
+// in its history.
+func (s *Service) SetDPAStatus(ctx context.Context, by audit.Actor, id int64, in StatusInput) (*DPA, error) {
+	errs := map[string]string{}
+	date := parseDate(errs, "date", in.Date)
+	note := text(errs, "note", in.Note, false, 1000)
+	if err := validate(errs); err != nil {
+		return nil, err
+	}
+	var d DPA
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockDPA(tx, id, &d); err != nil {
+			return err
+		}
+		before := d
+		to := strings.TrimSpace(in.Status)
+		if !slices.Contains(d.Next(), to) {
+			if len(d.Next()) == 0 {
+				return apperr.Field("status", "a terminated agreement cannot change status")
+			}
+			return apperr.Field("status", fmt.Sprintf("a %s agreement can move to %s", d.Status, strings.Join(d.Next(), " or ")))
+		}
+		day := s.today()
+		if date != nil {
+			if date.After(day) {
+				return apperr.Field("date", "cannot be in the future")
+			}
+			day = *date
+		}
+		switch to {
+		case Signed:
+			if date == nil && d.SignedOn != nil {
+				day = *d.SignedOn
+			}
+			d.SignedOn = &day
+			if d.EffectiveOn == nil {
+				d.EffectiveOn = &day
+			}
+		case Terminated:
+			if d.SignedOn != nil && day.Before(*d.SignedOn) {
+				return apperr.Field("date", "cannot be before the signature date")
+			}
+			d.TerminatedOn = &day
+		}
+		now := s.clock()
+		from := d.Status
+		d.Status, d.UpdatedAt = to, now
+		if err := tx.Save(&d).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&StatusChange{DPAID: d.ID, FromStatus: from, ToStatus: to, At: now, ByLabel: by.Label, Note: note}).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "dpa.status_changed", ObjectType: "dpa", ObjectID: strconv.FormatInt(id, 10), Before: before, After: d})
+	})
+	return &d, err
+}
+
+// SignedDPA is the kind of a signed agreement's file.
+var SignedDPA = files.Kind{Name: "signed DPA", MaxBytes: 20 << 20, Types: map[string][]string{"application/pdf": {".pdf"}}}
+
+// AttachFile stores the signed PDF of an agreement. A file that is not a
+// PDF or is too large is refused before anything is stored.
+func (s *Service) AttachFile(ctx context.Context, by audit.Actor, id int64, name string, r io.Reader) (*DPA, error) {
+	var exists int64
+	if err := s.db.WithContext(ctx).Model(&DPA{}).Where("id = ?", id).Count(&exists).Error; err != nil {
+		return nil, err
+	} else if exists == 0 {
+		return nil, ErrDPANotFound
+	}
+	f, err := s.files.Put(SignedDPA, name, r)
+	if err != nil {
+		return nil, err
+	}
+	var d DPA
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockDPA(tx, id, &d); err != nil {
+			return err
+		}
+		before := d
+		now := s.clock()
+		d.FileSHA256, d.FileName, d.FileSize, d.UpdatedAt = f.SHA256, f.Name, f.Size, now
+		if err := tx.Save(&d).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "dpa.file_attached", ObjectType: "dpa", ObjectID: strconv.FormatInt(id, 10),
+			Before: map[string]any{"sha256": before.FileSHA256, "name": before.FileName},
+			After:  map[string]any{"sha256": f.SHA256, "name": f.Name, "size": f.Size}})
+	})
+	return &d, err
+}
+
+// DPAFile opens an agreement's signed file.
+func (s *Service) DPAFile(ctx context.Context, id int64) (*DPA, io.ReadCloser, error) {
+	d, err := s.DPA(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.FileSHA256 == "" {
+		return nil, nil, apperr.New(apperr.NotFound, "no signed file has been uploaded for this DPA")
+	}
+	f, err := s.files.Open(d.FileSHA256)
+	return d, f, err
+}
+
+// DPA returns one agreement.
+func (s *Service) DPA(ctx context.Context, id int64) (*DPA, error) {
+	var d DPA
+	err := s.db.WithContext(ctx).Take(&d, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrDPANotFound
+	}
+	return &d, err
+}
+
+// DPAHistory returns an agreement's status changes, oldest first.
+func (s *Service) DPAHistory(ctx context.Context, id int64) ([]StatusChange, error) {
+	var out []StatusChange
+	return out, s.db.WithContext(ctx).Where("dpa_id = ?", id).Order("id").Find(&out).Error
+}
+
+// DPAFilter selects agreements.
+type DPAFilter struct {
+	Direction string `query:"direction"`
+	Status    string `query:"status"`
+	Q         string `query:"q"` // part of the counterparty, domain or contact email
+	Page      int    `query:"page"`
+	PerPage   int    `query:"per_page"`
+}
+
+// DPAPage is a page of agreements.
+type DPAPage struct {
+	DPAs    []DPA `json:"dpas"`
+	Total   int64 `json:"total"`
+	Page    int   `json:"page"`
+	PerPage int   `json:"per_page"`
+}
+
+// ListDPAs returns agreements matching f, newest first.
+func (s *Service) ListDPAs(ctx context.Context, f DPAFilter) (*DPAPage, error) {
+	errs := map[string]string{}
+	if f.Direction != "" && f.Direction != Customer && f.Direction != Vendor {
+		errs["direction"] = "must be customer or vendor"
+	}
+	if f.Status != "" && !slices.Contains(DPAStatuses, f.Status) {
+		errs["status"] = "must be one of " + strings.Join(DPAStatuses, ", ")
+	}
+	if len(f.Q) > 200 {
+		errs["q"] = "must be at most 200 characters"
+	}
+	if err := validate(errs); err != nil {
+		return nil, err
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	if f.PerPage < 1 || f.PerPage > 200 {
+		f.PerPage = 50
+	}
+	q := s.db.WithContext(ctx).Model(&DPA{})
+	if f.Direction != "" {
+		q = q.Where("direction = ?", f.Direction)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if term := strings.ToLower(strings.TrimSpace(f.Q)); term != "" {
+		like := "%" + store.EscapeLike(term) + "%"
+		q = q.Where("(LOWER(counterparty) LIKE ? ESCAPE '\\' OR domain LIKE ? ESCAPE '\\' OR contact_email LIKE ? ESCAPE '\\')", like, like, like)
+	}
+	p := &DPAPage{Page: f.Page, PerPage: f.PerPage}
+	if err := q.Count(&p.Total).Error; err != nil {
+		return nil, err
+	}
+	err := q.Order("updated_at DESC, id DESC").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&p.DPAs).Error
+	return p, err
+}
+
+// VendorDPAs returns the agreements with vendors, for linking sub-processors.
+func (s *Service) VendorDPAs(ctx context.Context) ([]DPA, error) {
+	var out []DPA
+	return out, s.db.WithContext(ctx).Where("direction = ?", Vendor).Order("counterparty").Find(&out).Error
+}
+
+// DPARequest is what a customer sends through the public form.
+type DPARequest struct {
+	Company string `form:"company"`
+	Email   string `form:"email"`
+	Region  string `form:"region"`
+}
+
+// RequestDPA records a customer's request for a DPA and tells the team.
+// A second request from the same domain while one is open adds nothing,
+// so the form cannot be used to flood the register.
+func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, regions []string) (*DPA, error) {
+	errs := map[string]string{}
+	company := text(errs, "company", r.Company, true, 200)
+	email := NormalizeEmail(r.Email)
+	if !validEmail(email) {
+		errs["email"] = "must be your work email address"
+	}
+	region := strings.TrimSpace(r.Region)
+	if len(regions) > 0 && !slices.Contains(regions, region) {
+		errs["region"] = "choose one of the hosting regions listed"
+	}
+	if err := validate(errs); err != nil {
+		return nil, err
+	}
+	team, err := s.settings.TeamAddresses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if o, err := s.orgs.Get(ctx); err != nil {
+		return nil, err
+	} else if o != nil && o.PrivacyEmail != "" && !slices.Contains(team, o.PrivacyEmail) {
+		team = append(team, o.PrivacyEmail)
+	}
+	var d DPA
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Where("direction = ? AND domain = ? AND status IN ?", Customer, EmailDomain(email), []string{Requested, Sent}).Order("id").Take(&d).Error
+		if err == nil {
+			return nil
+		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		d = DPA{Direction: Customer, Counterparty: company, ContactEmail: email, Domain: EmailDomain(email), Status: Requested,
+			DataRegion: region, SubprocessorAuthorization: "general", NoticeDays: DefaultNoticeDays, Source: "public form"}
+		if err := s.insertDPA(tx, by, &d, "requested through /trust"); err != nil {
+			return err
+		}
+		body := fmt.Sprintf("%s (%s) asked for a DPA through the Security & Privacy page.\n\nRegion: %s\n\nThe request is in the register:\n\n  %s\n",
+			company, email, orNone(region), s.link(fmt.Sprintf("/app/privacy/dpas/%d", d.ID)))
+		for _, to := range team {
+			if _, err := notify.Enqueue(tx, s.clock(), s.mailDomain(), notify.Email{Kind: "dpa_request", To: to,
+				Subject: "DPA requested by " + company, Body: body}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return &d, err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not given)"
+	}
+	return s
+}

@@ -1,0 +1,571 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
+	"gorm.io/gorm"
+)
+
+// Kinds of change a notice announces.
+const (
+	Add     = "add"
+	Replace = "replace"
+	Remove  = "remove"
+)
+
+// Notice states.
+const (
+	Scheduled = "scheduled"
+	Applied   = "applied"
+	Withdrawn = "withdrawn"
+)
+
+// Share-link purposes of the privacy registers.
+const (
+	ObjectionLinkPurpose    = "subprocessor_objection"
+	UnsubscribeLinkPurpose  = "subscriber_unsubscribe"
+	ConfirmationLinkPurpose = "subscriber_confirmation"
+)
+
+// MaxNoticeAhead is how far ahead a change may be announced: objection
+// links live until the effective date, and share links at most 90 days.
+const MaxNoticeAhead = 90
+
+// Notice announces a change to the sub-processor list (GDPR Art. 28(2)).
+type Notice struct {
+	ID             int64      `json:"id"`
+	Change         string     `json:"change"`
+	SubprocessorID int64      `json:"subprocessor_id"`
+	ReplacesID     *int64     `json:"replaces_id"`
+	Summary        string     `json:"summary"`
+	AnnouncedAt    time.Time  `json:"announced_at"`
+	EffectiveOn    time.Time  `json:"effective_on"`
+	State          string     `json:"state"`
+	AppliedAt      *time.Time `json:"applied_at"`
+	WithdrawnAt    *time.Time `json:"withdrawn_at"`
+	AnnouncedBy    string     `json:"announced_by"`
+}
+
+// TableName is the notices table.
+func (Notice) TableName() string { return "subprocessor_notices" }
+
+// Recipient is one address a notice went to.
+type Recipient struct {
+	ID           int64
+	NoticeID     int64
+	DPAID        *int64 `gorm:"column:dpa_id"`
+	SubscriberID *int64
+	Email        string
+}
+
+// TableName is the recipients table.
+func (Recipient) TableName() string { return "notice_recipients" }
+
+// Objection is a customer's objection to a change.
+type Objection struct {
+	ID          int64     `json:"id"`
+	NoticeID    int64     `json:"notice_id"`
+	RecipientID int64     `json:"-"`
+	DPAID       *int64    `json:"dpa_id" gorm:"column:dpa_id"`
+	Email       string    `json:"email"`
+	Reason      string    `json:"reason"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// TableName is the objections table.
+func (Objection) TableName() string { return "subprocessor_objections" }
+
+// NoticeInput announces a change.
+type NoticeInput struct {
+	Change         string `json:"change" form:"change"`
+	SubprocessorID int64  `json:"subprocessor_id" form:"subprocessor_id"`
+	// ReplacesID is the active sub-processor a replacement takes over from.
+	ReplacesID  int64  `json:"replaces_id" form:"replaces_id"`
+	EffectiveOn string `json:"effective_on" form:"effective_on"`
+	Summary     string `json:"summary" form:"summary"`
+}
+
+// NoticePeriod is the notice a change needs: the longest notice period of
+// the signed customer DPAs that authorize sub-processors generally, or the
+// default when there are none.
+func (s *Service) NoticePeriod(ctx context.Context) (int, error) {
+	return noticePeriod(s.db.WithContext(ctx))
+}
+
+func noticePeriod(db *gorm.DB) (int, error) {
+	var days *int
+	err := db.Model(&DPA{}).Where("direction = ? AND status = ? AND subprocessor_authorization = ?", Customer, Signed, "general").
+		Select("MAX(notice_days)").Scan(&days).Error
+	if err != nil || days == nil {
+		return DefaultNoticeDays, err
+	}
+	return *days, nil
+}
+
+// Announce records a change notice and emails it to every customer with a
+// signed DPA (with a personal objection link) and to every confirmed
+// subscriber (with a one-click unsubscribe link).
+func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) (*Notice, int, error) {
+	var n Notice
+	sent := 0
+	company, err := s.company(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		errs := map[string]string{}
+		n.Change = strings.TrimSpace(in.Change)
+		if n.Change != Add && n.Change != Replace && n.Change != Remove {
+			errs["change"] = "must be add, replace or remove"
+		}
+		eff := parseDate(errs, "effective_on", in.EffectiveOn)
+		if eff == nil && errs["effective_on"] == "" {
+			errs["effective_on"] = "is required"
+		}
+		n.Summary = text(errs, "summary", in.Summary, false, 2000)
+		if err := validate(errs); err != nil {
+			return err
+		}
+		period, err := noticePeriod(tx)
+		if err != nil {
+			return err
+		}
+		today := s.today()
+		if earliest := today.AddDate(0, 0, period); eff.Before(earliest) {
+			return apperr.Field("effective_on", fmt.Sprintf("must be at least the notice period (%d days) ahead: %s or later", period, earliest.Format(time.DateOnly)))
+		}
+		if eff.After(today.AddDate(0, 0, MaxNoticeAhead)) {
+			return apperr.Field("effective_on", fmt.Sprintf("must be at most %d days ahead", MaxNoticeAhead))
+		}
+		var subject, replaced Subprocessor
+		if err := lockSubprocessor(tx, in.SubprocessorID, &subject); err != nil {
+			return apperr.Field("subprocessor_id", "is not a sub-processor on the list")
+		}
+		switch n.Change {
+		case Add, Replace:
+			if subject.Status != Proposed {
+				return apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only a proposed sub-processor can be added")
+			}
+		case Remove:
+			if subject.Status != Active {
+				return apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only an active sub-processor can be removed")
+			}
+		}
+		if n.Change == Replace {
+			if err := lockSubprocessor(tx, in.ReplacesID, &replaced); err != nil || replaced.Status != Active {
+				return apperr.Field("replaces_id", "choose the active sub-processor being replaced")
+			}
+			n.ReplacesID = &replaced.ID
+		}
+		var pending int64
+		if err := tx.Model(&Notice{}).Where("state = ? AND (subprocessor_id IN ? OR replaces_id IN ?)", Scheduled,
+			[]int64{subject.ID, replaced.ID}, []int64{subject.ID, replaced.ID}).Count(&pending).Error; err != nil {
+			return err
+		}
+		if pending > 0 {
+			return apperr.New(apperr.Conflict, "a change to this sub-processor is already announced; withdraw it first")
+		}
+		if n.Summary == "" {
+			n.Summary = defaultSummary(n.Change, &subject, &replaced)
+		}
+		now := s.clock()
+		n.SubprocessorID, n.EffectiveOn, n.AnnouncedAt, n.State, n.AnnouncedBy = subject.ID, *eff, now, Scheduled, by.Label
+		if err := tx.Create(&n).Error; err != nil {
+			return err
+		}
+		sent, err = s.sendNotice(tx, company, &n, &subject)
+		if err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.announced", ObjectType: "subprocessor_notice",
+			ObjectID: strconv.FormatInt(n.ID, 10), After: map[string]any{"notice": n, "emails": sent}})
+	})
+	return &n, sent, err
+}
+
+func defaultSummary(change string, p, replaced *Subprocessor) string {
+	switch change {
+	case Add:
+		return fmt.Sprintf("We will add %s as a sub-processor for %s.", p.Name, lowerFirst(p.Purpose))
+	case Replace:
+		return fmt.Sprintf("We will replace %s with %s for %s.", replaced.Name, p.Name, lowerFirst(p.Purpose))
+	}
+	return fmt.Sprintf("We will stop using %s as a sub-processor.", p.Name)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// sendNotice writes a recipient row, a link and an email for every
+// customer with a signed DPA and every confirmed subscriber.
+func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subprocessor) (int, error) {
+	var dpas []DPA
+	if err := tx.Where("direction = ? AND status = ? AND contact_email <> ''", Customer, Signed).Order("id").Find(&dpas).Error; err != nil {
+		return 0, err
+	}
+	var subs []Subscriber
+	if err := tx.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Order("id").Find(&subs).Error; err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	// The objection window closes when the change takes effect.
+	objectionTTL := n.EffectiveOn.Sub(now)
+	eff := n.EffectiveOn.Format("2 January 2006")
+	subject := "Sub-processor change effective " + n.EffectiveOn.Format(time.DateOnly) + ": " + p.Name
+	seen := map[string]bool{}
+	sent := 0
+	for _, d := range dpas {
+		if seen[d.ContactEmail] {
+			continue
+		}
+		seen[d.ContactEmail] = true
+		r := Recipient{NoticeID: n.ID, DPAID: &d.ID, Email: d.ContactEmail}
+		if err := tx.Create(&r).Error; err != nil {
+			return 0, err
+		}
+		token, _, err := sharelink.Issue(tx, now, ObjectionLinkPurpose, r.ID, objectionTTL)
+		if err != nil {
+			return 0, err
+		}
+		body := fmt.Sprintf("Hello,\n\nAs set out in the Data Processing Agreement between %s and %s, we give notice of a change to our sub-processors:\n\n  %s\n\nThe change takes effect on %s.\n\n"+
+			"If you object to this change, tell us before that date through your personal link:\n\n  %s\n\nThe current list of sub-processors: %s\n\n— %s\n",
+			d.Counterparty, company, n.Summary, eff, s.link("/trust/objections/"+token), s.link("/trust/subprocessors"), company)
+		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subprocessor_notice", To: d.ContactEmail, Subject: subject, Body: body}); err != nil {
+			return 0, err
+		}
+		sent++
+	}
+	for _, sub := range subs {
+		if seen[sub.Email] {
+			continue
+		}
+		seen[sub.Email] = true
+		r := Recipient{NoticeID: n.ID, SubscriberID: &sub.ID, Email: sub.Email}
+		if err := tx.Create(&r).Error; err != nil {
+			return 0, err
+		}
+		token, _, err := sharelink.Issue(tx, now, UnsubscribeLinkPurpose, r.ID, sharelink.MaxTTL)
+		if err != nil {
+			return 0, err
+		}
+		unsubscribe := s.link("/trust/unsubscribe/" + token)
+		body := fmt.Sprintf("Hello,\n\n%s gives notice of a change to its sub-processors:\n\n  %s\n\nThe change takes effect on %s.\n\nThe current list: %s\n\n"+
+			"You receive this because you subscribed to sub-processor changes. To stop: %s\n",
+			company, n.Summary, eff, s.link("/trust/subprocessors"), unsubscribe)
+		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subprocessor_notice", To: sub.Email, Subject: subject,
+			Body: body, ListUnsubscribe: unsubscribe}); err != nil {
+			return 0, err
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// ErrNoticeNotFound is returned for an unknown notice.
+var ErrNoticeNotFound = apperr.New(apperr.NotFound, "no such notice")
+
+// Withdraw cancels a scheduled notice; the change will not apply.
+func (s *Service) Withdraw(ctx context.Context, by audit.Actor, id int64) (*Notice, error) {
+	var n Notice
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := store.ForUpdate(tx).Take(&n, id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNoticeNotFound
+		} else if err != nil {
+			return err
+		}
+		if n.State != Scheduled {
+			return apperr.New(apperr.Conflict, "this notice is "+n.State+"; only a scheduled change can be withdrawn")
+		}
+		now := s.clock()
+		n.State, n.WithdrawnAt = Withdrawn, &now
+		if err := tx.Save(&n).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.withdrawn", ObjectType: "subprocessor_notice", ObjectID: strconv.FormatInt(id, 10), After: n})
+	})
+	return &n, err
+}
+
+// ApplyDue applies every scheduled change whose effective date has come,
+// each in its own transaction, and returns how many it applied.
+func (s *Service) ApplyDue(ctx context.Context, by audit.Actor) (int, error) {
+	var due []int64
+	if err := s.db.WithContext(ctx).Model(&Notice{}).Where("state = ? AND effective_on <= ?", Scheduled, s.today()).Order("effective_on, id").Pluck("id", &due).Error; err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, id := range due {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var n Notice
+			if err := store.ForUpdate(tx).Take(&n, id).Error; err != nil {
+				return err
+			}
+			if n.State != Scheduled { // another instance applied it
+				return nil
+			}
+			now := s.clock()
+			var p Subprocessor
+			if err := lockSubprocessor(tx, n.SubprocessorID, &p); err != nil {
+				return err
+			}
+			eff := n.EffectiveOn
+			switch n.Change {
+			case Add, Replace:
+				p.Status, p.ActiveSince, p.RemovedOn = Active, &eff, nil
+			case Remove:
+				p.Status, p.RemovedOn = Removed, &eff
+			}
+			p.UpdatedAt = now
+			if err := tx.Save(&p).Error; err != nil {
+				return err
+			}
+			if n.ReplacesID != nil {
+				var old Subprocessor
+				if err := lockSubprocessor(tx, *n.ReplacesID, &old); err != nil {
+					return err
+				}
+				old.Status, old.RemovedOn, old.UpdatedAt = Removed, &eff, now
+				if err := tx.Save(&old).Error; err != nil {
+					return err
+				}
+			}
+			n.State, n.AppliedAt = Applied, &now
+			if err := tx.Save(&n).Error; err != nil {
+				return err
+			}
+			applied++
+			return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.applied", ObjectType: "subprocessor_notice", ObjectID: strconv.FormatInt(id, 10), After: n})
+		})
+		if err != nil {
+			return applied, fmt.Errorf("applying notice %d: %w", id, err)
+		}
+	}
+	return applied, nil
+}
+
+// NoticeView is a notice with the sub-processors it names.
+type NoticeView struct {
+	Notice
+	Subprocessor Subprocessor  `json:"subprocessor"`
+	Replaces     *Subprocessor `json:"replaces,omitempty"`
+	Recipients   int64         `json:"recipients"`
+	Objections   int64         `json:"objections"`
+}
+
+// NoticeFilter selects notices.
+type NoticeFilter struct {
+	IDs    []int64
+	States []string
+	Limit  int
+	// NewestFirst orders by announcement, newest first; otherwise by
+	// effective date, soonest first.
+	NewestFirst bool
+}
+
+// Notices returns notices with their sub-processors and counts.
+func (s *Service) Notices(ctx context.Context, f NoticeFilter) ([]NoticeView, error) {
+	db := s.db.WithContext(ctx)
+	q := db.Model(&Notice{})
+	if len(f.States) > 0 {
+		q = q.Where("state IN ?", f.States)
+	}
+	if len(f.IDs) > 0 {
+		q = q.Where("id IN ?", f.IDs)
+	}
+	if f.NewestFirst {
+		q = q.Order("announced_at DESC, id DESC")
+	} else {
+		q = q.Order("effective_on, id")
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var ns []Notice
+	if err := q.Find(&ns).Error; err != nil || len(ns) == 0 {
+		return nil, err
+	}
+	ids := make([]int64, 0, 2*len(ns))
+	noticeIDs := make([]int64, len(ns))
+	for i, n := range ns {
+		noticeIDs[i] = n.ID
+		ids = append(ids, n.SubprocessorID)
+		if n.ReplacesID != nil {
+			ids = append(ids, *n.ReplacesID)
+		}
+	}
+	var subs []Subprocessor
+	if err := db.Where("id IN ?", ids).Find(&subs).Error; err != nil {
+		return nil, err
+	}
+	byID := map[int64]Subprocessor{}
+	for _, p := range subs {
+		byID[p.ID] = p
+	}
+	recipients, err := countBy(db.Model(&Recipient{}), noticeIDs)
+	if err != nil {
+		return nil, err
+	}
+	objections, err := countBy(db.Model(&Objection{}), noticeIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NoticeView, len(ns))
+	for i, n := range ns {
+		out[i] = NoticeView{Notice: n, Subprocessor: byID[n.SubprocessorID], Recipients: recipients[n.ID], Objections: objections[n.ID]}
+		if n.ReplacesID != nil {
+			r := byID[*n.ReplacesID]
+			out[i].Replaces = &r
+		}
+	}
+	return out, nil
+}
+
+func countBy(q *gorm.DB, noticeIDs []int64) (map[int64]int64, error) {
+	var rows []struct {
+		NoticeID int64
+		N        int64
+	}
+	err := q.Where("notice_id IN ?", noticeIDs).Select("notice_id, COUNT(*) AS n").Group("notice_id").Scan(&rows).Error
+	out := map[int64]int64{}
+	for _, r := range rows {
+		out[r.NoticeID] = r.N
+	}
+	return out, err
+}
+
+// NoticeDetail is a notice with who received it and who objected.
+type NoticeDetail struct {
+	NoticeView
+	Sent       []Recipient
+	Objections []Objection
+}
+
+// NoticeByID returns one notice in full.
+func (s *Service) NoticeByID(ctx context.Context, id int64) (*NoticeDetail, error) {
+	db := s.db.WithContext(ctx)
+	views, err := s.Notices(ctx, NoticeFilter{IDs: []int64{id}})
+	if err != nil {
+		return nil, err
+	}
+	if len(views) == 0 {
+		return nil, ErrNoticeNotFound
+	}
+	d := &NoticeDetail{NoticeView: views[0]}
+	if err := db.Where("notice_id = ?", id).Order("id").Find(&d.Sent).Error; err != nil {
+		return nil, err
+	}
+	return d, db.Where("notice_id = ?", id).Order("id").Find(&d.Objections).Error
+}
+
+// ObjectionView is what a customer sees behind their objection link.
+type ObjectionView struct {
+	Notice       NoticeView
+	Counterparty string
+	Email        string
+	Existing     *Objection
+}
+
+func (s *Service) resolveObjection(db *gorm.DB, token string) (*sharelink.Link, *Recipient, error) {
+	l, err := sharelink.Resolve(db, s.clock(), ObjectionLinkPurpose, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r Recipient
+	if err := db.Take(&r, l.SubjectID).Error; err != nil {
+		return nil, nil, err
+	}
+	return l, &r, nil
+}
+
+// ObjectionPage returns the notice behind an objection link.
+func (s *Service) ObjectionPage(ctx context.Context, token string) (*ObjectionView, error) {
+	db := s.db.WithContext(ctx)
+	_, r, err := s.resolveObjection(db, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.objectionView(ctx, db, r)
+}
+
+func (s *Service) objectionView(ctx context.Context, db *gorm.DB, r *Recipient) (*ObjectionView, error) {
+	d, err := s.NoticeByID(ctx, r.NoticeID)
+	if err != nil {
+		return nil, err
+	}
+	v := &ObjectionView{Notice: d.NoticeView, Email: r.Email}
+	if r.DPAID != nil {
+		var dpa DPA
+		if err := db.Take(&dpa, *r.DPAID).Error; err == nil {
+			v.Counterparty = dpa.Counterparty
+		}
+	}
+	for i := range d.Objections {
+		if d.Objections[i].RecipientID == r.ID {
+			v.Existing = &d.Objections[i]
+		}
+	}
+	return v, nil
+}
+
+// Object records a customer's objection to a change, once, before the
+// change takes effect.
+func (s *Service) Object(ctx context.Context, from audit.Actor, token, reason string) (*ObjectionView, error) {
+	errs := map[string]string{}
+	reason = text(errs, "reason", reason, true, 4000)
+	var r *Recipient
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		l, rec, err := s.resolveObjection(tx, token)
+		if err != nil {
+			return err
+		}
+		r = rec
+		if err := validate(errs); err != nil {
+			return err
+		}
+		var n Notice
+		if err := store.ForUpdate(tx).Take(&n, r.NoticeID).Error; err != nil {
+			return err
+		}
+		if n.State != Scheduled {
+			return apperr.New(apperr.Conflict, "this change was "+n.State+"; objections are closed")
+		}
+		var existing int64
+		if err := tx.Model(&Objection{}).Where("recipient_id = ?", r.ID).Count(&existing).Error; err != nil {
+			return err
+		}
+		if existing > 0 {
+			return apperr.New(apperr.Conflict, "your objection to this change is already recorded")
+		}
+		now := s.clock()
+		o := Objection{NoticeID: n.ID, RecipientID: r.ID, DPAID: r.DPAID, Email: r.Email, Reason: reason, CreatedAt: now}
+		if err := tx.Create(&o).Error; err != nil {
+			return err
+		}
+		if err := sharelink.Touch(tx, now, l); err != nil {
+			return err
+		}
+		by := from
+		by.Label = "customer:" + r.Email
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.objection", ObjectType: "subprocessor_notice",
+			ObjectID: strconv.FormatInt(n.ID, 10), After: o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.objectionView(ctx, s.db.WithContext(ctx), r)
+}

@@ -1,0 +1,160 @@
+// Package privacy keeps the privacy registers: data processing agreements
+// (both directions), the sub-processor list with its change notices and the
+// customers' objections, and the subscribers to those notices. Every change
+// writes its audit event, and any email it causes, in its own transaction.
+package privacy
+
+import (
+	"context"
+	"encoding/json"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/org"
+	"gorm.io/gorm"
+)
+
+// Settings are what the registers need from the configuration.
+type Settings struct {
+	// BaseURL prefixes the links in emails.
+	BaseURL string
+	// TeamAddresses returns who hears of public DPA requests (the
+	// operations team).
+	TeamAddresses func(ctx context.Context) ([]string, error)
+}
+
+// Service keeps the privacy registers.
+type Service struct {
+	db       *gorm.DB
+	now      func() time.Time
+	files    *files.Store
+	orgs     *org.Service
+	settings Settings
+}
+
+// NewService returns a Service on db with the given clock, file store and
+// settings.
+func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, orgs *org.Service, settings Settings) *Service {
+	return &Service{db: db, now: now, files: fs, orgs: orgs, settings: settings}
+}
+
+// company is the name that signs emails, from the organization profile.
+func (s *Service) company(ctx context.Context) (string, error) {
+	o, err := s.orgs.Get(ctx)
+	if err != nil || o == nil {
+		return "The company", err
+	}
+	return o.Name, nil
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// today is the current UTC date at midnight.
+func (s *Service) today() time.Time {
+	y, m, d := s.now().UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (s *Service) link(path string) string { return strings.TrimRight(s.settings.BaseURL, "/") + path }
+
+// mailDomain is the domain of Message-IDs, from the base URL.
+func (s *Service) mailDomain() string {
+	if u, err := url.Parse(s.settings.BaseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "charter.invalid"
+}
+
+// NormalizeEmail is the form in which emails are stored and compared.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// validEmail accepts a bare address such as a@b.example.
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+}
+
+var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// EmailDomain returns the domain of an address, lower-cased.
+func EmailDomain(email string) string {
+	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+}
+
+// parseDate reads an optional YYYY-MM-DD date into errs under field.
+func parseDate(errs map[string]string, field, v string) *time.Time {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		errs[field] = "must be a date as YYYY-MM-DD"
+		return nil
+	}
+	return &t
+}
+
+// text trims v and checks its length.
+func text(errs map[string]string, field, v string, required bool, max int) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" && required:
+		errs[field] = "is required"
+	case len(v) > max:
+		errs[field] = "must be at most " + strconv.Itoa(max) + " characters"
+	}
+	return v
+}
+
+// splitList splits a comma- or newline-separated list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == ';' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validate(errs map[string]string) error {
+	if len(errs) > 0 {
+		return apperr.Fields(errs)
+	}
+	return nil
+}
+
+// webURL checks an optional http(s) URL.
+func webURL(errs map[string]string, field, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(v) > 500 {
+		errs[field] = "must be a web address starting with https://"
+	}
+	return v
+}
+
+var jsonMarshal = json.Marshal
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}

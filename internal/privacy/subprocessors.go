@@ -1,0 +1,218 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/store"
+	"gorm.io/gorm"
+)
+
+// Sub-processor statuses.
+const (
+	Proposed = "proposed"
+	Active   = "active"
+	Removed  = "removed"
+)
+
+// Subprocessor is a vendor that processes customer data for us.
+type Subprocessor struct {
+	ID                int64      `json:"id"`
+	Name              string     `json:"name"`
+	Purpose           string     `json:"purpose"`
+	DataCategories    string     `json:"-"`
+	Countries         string     `json:"-"`
+	TransferMechanism string     `json:"transfer_mechanism"`
+	Website           string     `json:"website"`
+	VendorDPAID       *int64     `json:"vendor_dpa_id" gorm:"column:vendor_dpa_id"`
+	Status            string     `json:"status"`
+	ActiveSince       *time.Time `json:"active_since"`
+	RemovedOn         *time.Time `json:"removed_on"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+// Categories returns the categories of personal data processed.
+func (p *Subprocessor) Categories() []string { return splitList(p.DataCategories) }
+
+// CountryCodes returns where the data is processed (ISO 3166 codes).
+func (p *Subprocessor) CountryCodes() []string { return splitList(p.Countries) }
+
+// MarshalJSON adds the lists kept as text.
+func (p Subprocessor) MarshalJSON() ([]byte, error) {
+	type plain Subprocessor
+	return jsonMarshal(struct {
+		plain
+		DataCategories []string `json:"data_categories"`
+		Countries      []string `json:"countries"`
+	}{plain(p), nonNil(p.Categories()), nonNil(p.CountryCodes())})
+}
+
+// SubprocessorInput is a sub-processor as typed in a form or sent as JSON.
+type SubprocessorInput struct {
+	Name              string `json:"name" form:"name"`
+	Purpose           string `json:"purpose" form:"purpose"`
+	DataCategories    string `json:"data_categories" form:"data_categories"` // comma-separated
+	Countries         string `json:"countries" form:"countries"`             // ISO 3166 codes, comma-separated
+	TransferMechanism string `json:"transfer_mechanism" form:"transfer_mechanism"`
+	Website           string `json:"website" form:"website"`
+	VendorDPAID       string `json:"vendor_dpa_id" form:"vendor_dpa_id"`
+	// InUse records a vendor already processing data before Charter kept
+	// the list: it starts active, with no notice. Otherwise a new
+	// sub-processor is proposed and becomes active through a notice.
+	InUse bool `json:"in_use" form:"in_use"`
+}
+
+// SubprocessorInputOf returns the input describing p, for edit forms.
+func SubprocessorInputOf(p *Subprocessor) SubprocessorInput {
+	in := SubprocessorInput{Name: p.Name, Purpose: p.Purpose, DataCategories: strings.Join(p.Categories(), ", "),
+		Countries: strings.Join(p.CountryCodes(), ", "), TransferMechanism: p.TransferMechanism, Website: p.Website}
+	if p.VendorDPAID != nil {
+		in.VendorDPAID = strconv.FormatInt(*p.VendorDPAID, 10)
+	}
+	return in
+}
+
+func (in SubprocessorInput) apply(tx *gorm.DB, p *Subprocessor) error {
+	errs := map[string]string{}
+	p.Name = text(errs, "name", in.Name, true, 200)
+	p.Purpose = text(errs, "purpose", in.Purpose, true, 500)
+	cats := splitList(in.DataCategories)
+	if len(cats) > 30 || len(in.DataCategories) > 1000 {
+		errs["data_categories"] = "list at most 30 categories in 1000 characters"
+	}
+	p.DataCategories = strings.Join(cats, ",")
+	var codes []string
+	for _, c := range splitList(in.Countries) {
+		c = strings.ToUpper(c)
+		if !countryPattern.MatchString(c) {
+			errs["countries"] = fmt.Sprintf("%q is not a two-letter country code such as US or DE", c)
+		}
+		codes = append(codes, c)
+	}
+	if len(codes) == 0 && errs["countries"] == "" {
+		errs["countries"] = "name at least one country where the data is processed, e.g. US"
+	}
+	p.Countries = strings.Join(codes, ",")
+	p.TransferMechanism = strings.TrimSpace(in.TransferMechanism)
+	if p.TransferMechanism == "" {
+		p.TransferMechanism = "none"
+	}
+	if !knownMechanism(p.TransferMechanism) {
+		errs["transfer_mechanism"] = "must be one of " + mechanismCodes()
+	}
+	p.Website = webURL(errs, "website", in.Website)
+	p.VendorDPAID = nil
+	if v := strings.TrimSpace(in.VendorDPAID); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		var d DPA
+		if err != nil || tx.Take(&d, id).Error != nil {
+			errs["vendor_dpa_id"] = "is not a DPA in the register"
+		} else if d.Direction != Vendor {
+			errs["vendor_dpa_id"] = "must be an agreement with a vendor, not a customer"
+		} else {
+			p.VendorDPAID = &id
+		}
+	}
+	return validate(errs)
+}
+
+// ErrSubprocessorNotFound is returned for an unknown sub-processor.
+var ErrSubprocessorNotFound = apperr.New(apperr.NotFound, "no such sub-processor")
+
+// CreateSubprocessor adds a vendor to the list: proposed, or active when
+// it is recorded as already in use.
+func (s *Service) CreateSubprocessor(ctx context.Context, by audit.Actor, in SubprocessorInput) (*Subprocessor, error) {
+	var p Subprocessor
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := in.apply(tx, &p); err != nil {
+			return err
+		}
+		if err := nameFree(tx, p.Name, 0); err != nil {
+			return err
+		}
+		now := s.clock()
+		p.Status, p.CreatedAt, p.UpdatedAt = Proposed, now, now
+		if in.InUse {
+			today := s.today()
+			p.Status, p.ActiveSince = Active, &today
+		}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor.created", ObjectType: "subprocessor", ObjectID: strconv.FormatInt(p.ID, 10), After: p})
+	})
+	return &p, err
+}
+
+func nameFree(tx *gorm.DB, name string, except int64) error {
+	var n int64
+	if err := tx.Model(&Subprocessor{}).Where("LOWER(name) = ? AND id <> ?", strings.ToLower(name), except).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return apperr.Field("name", "another sub-processor already has this name")
+	}
+	return nil
+}
+
+// UpdateSubprocessor corrects a sub-processor's details; its status moves
+// only through notices.
+func (s *Service) UpdateSubprocessor(ctx context.Context, by audit.Actor, id int64, in SubprocessorInput) (*Subprocessor, error) {
+	var p Subprocessor
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockSubprocessor(tx, id, &p); err != nil {
+			return err
+		}
+		before := p
+		if err := in.apply(tx, &p); err != nil {
+			return err
+		}
+		if err := nameFree(tx, p.Name, id); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.clock()
+		if err := tx.Save(&p).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: p.UpdatedAt, Action: "subprocessor.updated", ObjectType: "subprocessor", ObjectID: strconv.FormatInt(id, 10), Before: before, After: p})
+	})
+	return &p, err
+}
+
+func lockSubprocessor(tx *gorm.DB, id int64, p *Subprocessor) error {
+	err := store.ForUpdate(tx).Take(p, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrSubprocessorNotFound
+	}
+	return err
+}
+
+// Subprocessor returns one sub-processor.
+func (s *Service) Subprocessor(ctx context.Context, id int64) (*Subprocessor, error) {
+	var p Subprocessor
+	err := s.db.WithContext(ctx).Take(&p, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrSubprocessorNotFound
+	}
+	return &p, err
+}
+
+// Subprocessors returns the list, by name; status "" means every status.
+func (s *Service) Subprocessors(ctx context.Context, status string) ([]Subprocessor, error) {
+	if status != "" && status != Proposed && status != Active && status != Removed {
+		return nil, apperr.Field("status", "must be proposed, active or removed")
+	}
+	q := s.db.WithContext(ctx).Order("LOWER(name), id")
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	var out []Subprocessor
+	return out, q.Find(&out).Error
+}

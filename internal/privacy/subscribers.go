@@ -1,0 +1,144 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"gorm.io/gorm"
+)
+
+// Subscriber receives sub-processor change notices once confirmed
+// (double opt-in).
+type Subscriber struct {
+	ID             int64
+	Email          string
+	CreatedAt      time.Time
+	ConfirmedAt    *time.Time
+	UnsubscribedAt *time.Time
+}
+
+// Active reports whether notices go to this subscriber.
+func (s *Subscriber) Active() bool { return s.ConfirmedAt != nil && s.UnsubscribedAt == nil }
+
+// ConfirmationTTL is how long a subscription confirmation link works.
+const ConfirmationTTL = 7 * 24 * time.Hour
+
+// Subscribe starts a subscription and emails a confirmation link. The
+// answer is the same whether or not the address was already subscribed,
+// so the form does not reveal who is.
+func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string) error {
+	email = NormalizeEmail(email)
+	if !validEmail(email) {
+		return apperr.Field("email", "must be an email address")
+	}
+	company, err := s.company(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		var sub Subscriber
+		err := tx.Where("email = ?", email).Take(&sub).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			sub = Subscriber{Email: email, CreatedAt: now}
+			if err := tx.Create(&sub).Error; err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case sub.Active():
+			return nil
+		}
+		token, _, err := sharelink.Issue(tx, now, ConfirmationLinkPurpose, sub.ID, ConfirmationTTL)
+		if err != nil {
+			return err
+		}
+		body := fmt.Sprintf("Hello,\n\nSomeone, probably you, asked to receive %s's sub-processor change notices at this address.\n\n"+
+			"To confirm, open this link within 7 days and press Confirm:\n\n  %s\n\nIf it was not you, ignore this email: nothing will be sent.\n",
+			company, s.link("/trust/subscribe/confirm/"+token))
+		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subscription_confirmation", To: email,
+			Subject: "Confirm your subscription to " + company + " sub-processor changes", Body: body}); err != nil {
+			return err
+		}
+		by := from
+		by.Label = "subscriber"
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subscriber.requested", ObjectType: "subscriber", ObjectID: strconv.FormatInt(sub.ID, 10)})
+	})
+}
+
+// CheckConfirmation reports whether a confirmation link is live.
+func (s *Service) CheckConfirmation(ctx context.Context, token string) error {
+	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), ConfirmationLinkPurpose, token)
+	return err
+}
+
+// Confirm completes a subscription.
+func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		l, err := sharelink.Resolve(tx, now, ConfirmationLinkPurpose, token)
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&Subscriber{}).Where("id = ?", l.SubjectID).
+			Updates(map[string]any{"confirmed_at": now, "unsubscribed_at": nil}).Error; err != nil {
+			return err
+		}
+		if err := sharelink.Revoke(tx, now, ConfirmationLinkPurpose, l.SubjectID); err != nil {
+			return err
+		}
+		by := from
+		by.Label = "subscriber"
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subscriber.confirmed", ObjectType: "subscriber", ObjectID: strconv.FormatInt(l.SubjectID, 10)})
+	})
+}
+
+// CheckUnsubscribe reports whether an unsubscribe link is live.
+func (s *Service) CheckUnsubscribe(ctx context.Context, token string) error {
+	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), UnsubscribeLinkPurpose, token)
+	return err
+}
+
+// Unsubscribe ends a subscription through the link in a notice. Doing it
+// twice is harmless.
+func (s *Service) Unsubscribe(ctx context.Context, from audit.Actor, token string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		l, err := sharelink.Resolve(tx, now, UnsubscribeLinkPurpose, token)
+		if err != nil {
+			return err
+		}
+		var r Recipient
+		if err := tx.Take(&r, l.SubjectID).Error; err != nil {
+			return err
+		}
+		if r.SubscriberID == nil {
+			return sharelink.ErrUnknown
+		}
+		res := tx.Model(&Subscriber{}).Where("id = ? AND unsubscribed_at IS NULL", *r.SubscriberID).Update("unsubscribed_at", now)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		by := from
+		by.Label = "subscriber"
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subscriber.unsubscribed", ObjectType: "subscriber", ObjectID: strconv.FormatInt(*r.SubscriberID, 10)})
+	})
+}
+
+// SubscriberCounts returns how many subscribers are active and pending.
+func (s *Service) SubscriberCounts(ctx context.Context) (active, pending int64, err error) {
+	db := s.db.WithContext(ctx).Model(&Subscriber{})
+	if err = db.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Count(&active).Error; err != nil {
+		return
+	}
+	err = s.db.WithContext(ctx).Model(&Subscriber{}).Where("confirmed_at IS NULL AND unsubscribed_at IS NULL").Count(&pending).Error
+	return
+}
