@@ -64,6 +64,18 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func
 		if loaded {
 			fmt.Fprintln(out, "Loaded the fictional demo team (25 people at example.com).")
 		}
+		registers, err := seed.Files.ReadFile("privacy-demo.yaml")
+		if err != nil {
+			return err
+		}
+		orgs := org.NewService(st.DB, now)
+		loaded, err = privacyService(st, cfg, now, nil, orgs, auth.NewService(st.DB, now)).SeedDemo(ctx, by, registers)
+		if err != nil {
+			return fmt.Errorf("loading the demo privacy registers: %w", err)
+		}
+		if loaded {
+			fmt.Fprintln(out, "Loaded demo sub-processors and DPAs.")
+		}
 	}
 	if courseSeeded {
 		fmt.Fprintf(out, "Added the %q training course (every %d months).\n", people.DefaultCourse.Name, people.DefaultCourse.RecurrenceMonths)

@@ -7,10 +7,15 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -58,6 +63,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(stdout),
 		newImportCmd(stdout),
 		newPeopleCmd(stdout),
+		newSubprocessorsCmd(stdout),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)
@@ -106,6 +112,13 @@ func (sc *storeCommand) open(ctx context.Context, migrate bool) (*store.Store, e
 func peopleSettings(c config.Config) people.Settings {
 	return people.Settings{NewHireDays: c.AckDueNewHireDays, NewVersionDays: c.AckDueNewVersionDays,
 		BackgroundCheckDays: c.BackgroundCheckDays, AckLinkTTL: c.AckLinkTTL, BaseURL: c.BaseURL}
+}
+
+// privacyService builds the privacy registers; public DPA requests are
+// announced to the operations team (editors and admins).
+func privacyService(st *store.Store, c config.Config, now func() time.Time, fs *files.Store, orgs *org.Service, users *auth.Service) *privacy.Service {
+	return privacy.NewService(st.DB, now, fs, orgs, privacy.Settings{BaseURL: c.BaseURL,
+		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
 }
 
 // cliActor is the audit actor of changes made from the command line.

@@ -54,11 +54,13 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		orgs := org.NewService(st.DB, now)
+		privacySvc := privacyService(st, sc.cfg, now, store, orgs, users)
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
-			Policies: policy.NewService(st.DB, now), Org: org.NewService(st.DB, now),
-			People: peopleSvc, Files: store,
-			Sessions: sessions, Version: version,
+			Policies: policy.NewService(st.DB, now), Org: orgs,
+			People: peopleSvc, Privacy: privacySvc, Files: store,
+			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {
 			return err
@@ -73,14 +75,19 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
+		scheduled := []jobs.Job{{Name: "subprocessors.apply-due", Period: jobs.Daily,
+			Do: func(ctx context.Context) (string, error) {
+				n, err := privacySvc.ApplyDue(ctx, audit.System("job:subprocessors"))
+				return fmt.Sprintf("%d sub-processor change(s) applied", n), err
+			}}}
 		if sc.cfg.Reminders {
-			scheduler := jobs.NewScheduler(st.DB, now, logger, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
+			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
 				Do: func(ctx context.Context) (string, error) {
 					n, err := peopleSvc.QueueReminders(ctx, audit.System("job:reminders"))
 					return fmt.Sprintf("%d reminder(s) queued", n), err
 				}})
-			go scheduler.Run(ctx, 10*time.Minute)
 		}
+		go jobs.NewScheduler(st.DB, now, logger, scheduled...).Run(ctx, 10*time.Minute)
 		if sc.cfg.SMTPHost != "" {
 			sender := notify.NewSender(st.DB, now, logger, notify.SMTP{Host: sc.cfg.SMTPHost, Port: sc.cfg.SMTPPort,
 				Username: sc.cfg.SMTPUsername, Password: sc.cfg.SMTPPassword, From: sc.cfg.SMTPFrom, TLS: sc.cfg.SMTPTLS})

@@ -292,3 +292,15 @@ func Facets(ctx context.Context, db *gorm.DB) (actions, objectTypes []string, er
 	err = db.WithContext(ctx).Model(&Event{}).Distinct().Order("object_type").Pluck("object_type", &objectTypes).Error
 	return actions, objectTypes, err
 }
+
+// Head returns the sequence number of the newest event (0 when there are
+// none). Every register change appends an event, so a moved head means
+// the data changed.
+func Head(ctx context.Context, db *gorm.DB) (int64, error) {
+	var seq *int64
+	err := db.WithContext(ctx).Model(&Event{}).Select("MAX(seq)").Scan(&seq).Error
+	if err != nil || seq == nil {
+		return 0, err
+	}
+	return *seq, nil
+}

@@ -51,6 +51,11 @@ type Config struct {
 	SMTPPassword string
 	SMTPFrom     string
 	SMTPTLS      string
+	// FreeMailDomains are refused by public forms that ask for a work
+	// email; empty means the built-in list.
+	FreeMailDomains []string
+	// PublicFormsPerHour bounds the submissions of public forms per IP.
+	PublicFormsPerHour int
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -65,6 +70,7 @@ func Defaults() Config {
 		SessionLifetime:      12 * time.Hour,
 		AdminEmail:           "admin@example.com",
 		ShutdownTimeout:      30 * time.Second,
+		PublicFormsPerHour:   20,
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
@@ -124,6 +130,10 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
 	b.fs.BoolVar(&c.Reminders, "reminders", c.Reminders, usage("run the daily job that emails each employee what is overdue or due within 7 days", "CHARTER_REMINDERS"))
 	b.note("reminders", "CHARTER_REMINDERS")
+	b.fs.StringSliceVar(&c.FreeMailDomains, "free-mail-domains", c.FreeMailDomains, usage("comma-separated email domains that public forms refuse as not a work address (default: a built-in list of free-mail providers)", "CHARTER_FREE_MAIL_DOMAINS"))
+	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
+	b.fs.IntVar(&c.PublicFormsPerHour, "public-forms-per-hour", c.PublicFormsPerHour, usage("submissions of the public forms (DPA requests, subscriptions, objections) allowed per IP address per hour", "CHARTER_PUBLIC_FORMS_PER_HOUR"))
+	b.note("public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }
@@ -206,6 +216,14 @@ func splitList(v string) []string {
 func (c *Config) Finish() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "charter.db")
+	}
+	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
+		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
+	}
+	for _, d := range c.FreeMailDomains {
+		if !strings.Contains(d, ".") || strings.ContainsAny(d, "@ /") {
+			return fmt.Errorf("free-mail-domains: %q is not a domain such as gmail.com", d)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

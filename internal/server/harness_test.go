@@ -23,6 +23,7 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/policies"
@@ -47,13 +48,16 @@ const testPassword = "a long unusual passphrase"
 // env is a running Charter on a real database with one user (and one API
 // token) per role, plus a second editor for segregation of duties.
 type env struct {
-	t      testing.TB
-	st     *store.Store
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *clock
-	emails map[string]string // by name: admin, editor, editor2, auditor, viewer
-	tokens map[string]string
+	t     testing.TB
+	st    *store.Store
+	srv   *server.Server
+	ts    *httptest.Server
+	clock *clock
+	// privacy is the server's privacy service, for tests that seed demo
+	// registers or run the scheduled job.
+	privacy *privacy.Service
+	emails  map[string]string // by name: admin, editor, editor2, auditor, viewer
+	tokens  map[string]string
 }
 
 func newEnv(t testing.TB, st *store.Store) *env {
@@ -90,9 +94,12 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	privacySvc := privacy.NewService(st.DB, c.Now, store, orgs, privacy.Settings{BaseURL: cfg.BaseURL,
+		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
 	srv, err := server.New(server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
-		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings), Files: store,
+		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
+		Privacy: privacySvc, Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",
@@ -100,7 +107,7 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, emails: map[string]string{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, emails: map[string]string{}, tokens: map[string]string{}}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {

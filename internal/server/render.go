@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/web"
 	"github.com/labstack/echo/v4"
 )
@@ -67,12 +68,13 @@ var templateFuncs = template.FuncMap{
 		}
 		return h
 	},
-	"add":      func(a, b int) int { return a + b },
-	"roleName": func(r auth.Role) string { return string(r) },
-	"list":     func(items ...string) []string { return items },
-	"mul":      func(a, b int) int { return a * b },
-	"scale":    func(k, v float64) float64 { return k * v },
-	"plus":     func(k, v float64) float64 { return k + v },
+	"add":       func(a, b int) int { return a + b },
+	"mechanism": privacy.MechanismLabel,
+	"roleName":  func(r auth.Role) string { return string(r) },
+	"list":      func(items ...string) []string { return items },
+	"mul":       func(a, b int) int { return a * b },
+	"scale":     func(k, v float64) float64 { return k * v },
+	"plus":      func(k, v float64) float64 { return k + v },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -110,10 +112,16 @@ func parseTemplates() (map[string]*template.Template, error) {
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		if n == "layout.html" {
+		if n == "layout.html" || n == "public.html" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(fsys, "layout.html", n)
+		// The public pages (/trust…) have their own layout, without the
+		// dashboard's navigation.
+		layout := "layout.html"
+		if strings.HasPrefix(n, "trust") {
+			layout = "public.html"
+		}
+		t, err := template.New(layout).Funcs(templateFuncs).ParseFS(fsys, layout, n)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", n, err)
 		}

@@ -63,6 +63,25 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(root, pageRoute, http.MethodGet, "/ack/:token", s.ackPage, public)
 	s.add(root, pageRoute, http.MethodPost, "/ack/:token", s.acknowledgeByLink, public)
 
+	// The public Security & Privacy pages. Forms that a page carries use
+	// the CSRF cookie; links from emails carry their credential.
+	s.add(root, pageRoute, http.MethodGet, "/trust", s.trustHome, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors", s.trustSubprocessors, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.json", s.trustSubprocessorsJSON, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.atom", s.trustSubprocessorsAtom, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", s.trustReport, public)
+	forms := e.Group("", s.csrfMiddleware())
+	s.add(forms, pageRoute, http.MethodGet, "/trust/subscribe", s.subscribeForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/subscribe", s.subscribe, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/dpa", s.dpaRequestForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/dpa", s.requestDPA, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subscribe/confirm/:token", s.confirmSubscriptionPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/subscribe/confirm/:token", s.confirmSubscription, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/unsubscribe/:token", s.unsubscribePage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/unsubscribe/:token", s.unsubscribe, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/objections/:token", s.objectionForm, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/objections/:token", s.object, public)
+
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies", s.policiesPage, need(auth.Viewer))

@@ -18,6 +18,8 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
@@ -39,7 +41,11 @@ type Options struct {
 	Policies *policy.Service
 	Org      *org.Service
 	People   *people.Service
+	Privacy  *privacy.Service
 	Files    *files.Store
+	// PublicCacheTTL is how often the public pages check whether the
+	// registers changed (0: on every request).
+	PublicCacheTTL time.Duration
 	// Sessions is the session store; tests pass one with a movable clock.
 	Sessions *auth.SessionStore
 	Version  string
@@ -56,6 +62,7 @@ type Server struct {
 	policies *policy.Service
 	org      *org.Service
 	people   *people.Service
+	privacy  *privacy.Service
 	files    *files.Store
 	sessions *scs.SessionManager
 	pages    map[string]*template.Template
@@ -67,18 +74,26 @@ type Server struct {
 	// linkMisses limits, per IP, lookups of share-link tokens that match
 	// nothing.
 	linkMisses *middleware.RateLimiterMemoryStore
+	// formLimiter limits, per IP, submissions of the public forms.
+	formLimiter *middleware.RateLimiterMemoryStore
+	workEmail   *publicform.WorkEmail
+	public      *publicCache
 }
 
 // New builds the server and registers every route.
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
 		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
+		formLimiter: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Every(time.Hour / time.Duration(max(o.Config.PublicFormsPerHour, 1))), Burst: max(o.Config.PublicFormsPerHour, 1), ExpiresIn: time.Hour}),
+		workEmail: publicform.NewWorkEmail(o.Config.FreeMailDomains),
+		public:    &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
 	}
 	pages, err := parseTemplates()
 	if err != nil {
@@ -134,8 +149,9 @@ func New(o Options) (*Server, error) {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
 	}))
 	e.Use(s.securityHeaders)
-	// Bodies are small except uploads, which their kinds bound again.
-	e.Use(middleware.BodyLimit("12M"))
+	// Bodies are small except uploads (signed DPAs up to 20 MB), which their
+	// kinds bound again.
+	e.Use(middleware.BodyLimit("21M"))
 	e.Use(s.crossOrigin)
 
 	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))

@@ -169,13 +169,18 @@ func (s *Server) trainingCertificate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.files.Open(r.CertificateSHA256)
+	return s.sendFile(c, r.CertificateSHA256, r.CertificateName, r.CertificateType)
+}
+
+// sendFile serves a stored upload as an attachment (SECURITY.md, uploads).
+func (s *Server) sendFile(c echo.Context, sum, name, contentType string) error {
+	f, err := s.files.Open(sum)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": r.CertificateName}))
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	h.Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, r.CertificateType, f)
+	return c.Stream(http.StatusOK, contentType, f)
 }

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/labstack/echo/v4"
+)
+
+// Public forms (DESIGN.md, shared mechanisms): CSRF by the double-submit
+// cookie where a page carries the form, a per-IP submission limit, and the
+// work-email check. Links from emails (confirm, unsubscribe, object) carry
+// their credential in the path, like /ack, and need no CSRF token: one-click
+// unsubscribe (RFC 8058) is a bare POST from the mail client.
+
+// formAllowed counts a public form submission against the client's IP.
+func (s *Server) formAllowed(c echo.Context) error {
+	if ok, _ := s.formLimiter.Allow(c.RealIP()); !ok {
+		s.log.Warn("public form submissions rate-limited", "ip", c.RealIP(), "route", c.Path(), "request_id", requestID(c))
+		c.Response().Header().Set("Retry-After", "600")
+		return echo.NewHTTPError(http.StatusTooManyRequests, "too many submissions from your address; please try again later")
+	}
+	return nil
+}
+
+type formPage struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string
+	Done    bool
+	Regions []string
+}
+
+func formErrors(err error) (map[string]string, string, bool) {
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.Invalid {
+		return nil, "", false
+	}
+	return e.Fields, e.Message, true
+}
+
+func (s *Server) subscribeForm(c echo.Context) error {
+	return s.renderPublic(c, http.StatusOK, "trust_subscribe", "Subscribe to sub-processor changes", formPage{})
+}
+
+func (s *Server) subscribe(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.formAllowed(c); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(c.FormValue("email"))
+	err := s.workEmail.Check("email", privacy.NormalizeEmail(email))
+	if err == nil {
+		err = s.privacy.Subscribe(c.Request().Context(), actor(c), email)
+	}
+	if fields, _, ok := formErrors(err); ok {
+		return s.renderPublic(c, http.StatusUnprocessableEntity, "trust_subscribe", "Subscribe to sub-processor changes",
+			formPage{Values: map[string]string{"email": email}, Errors: fields})
+	} else if err != nil {
+		return err
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_subscribe", "Check your email", formPage{Done: true, Values: map[string]string{"email": email}})
+}
+
+type tokenPage struct {
+	Token   string
+	Done    bool
+	Message string
+}
+
+func (s *Server) confirmSubscriptionPage(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.privacy.CheckConfirmation(c.Request().Context(), c.Param("token")); err != nil {
+		return s.shareLinkError(c, err)
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_confirm", "Confirm your subscription", tokenPage{Token: c.Param("token")})
+}
+
+func (s *Server) confirmSubscription(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.privacy.Confirm(c.Request().Context(), actor(c), c.Param("token")); err != nil {
+		return s.shareLinkError(c, err)
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_confirm", "Subscription confirmed", tokenPage{Done: true})
+}
+
+func (s *Server) unsubscribePage(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.privacy.CheckUnsubscribe(c.Request().Context(), c.Param("token")); err != nil {
+		return s.shareLinkError(c, err)
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_unsubscribe", "Unsubscribe", tokenPage{Token: c.Param("token")})
+}
+
+func (s *Server) unsubscribe(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.privacy.Unsubscribe(c.Request().Context(), actor(c), c.Param("token")); err != nil {
+		return s.shareLinkError(c, err)
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_unsubscribe", "Unsubscribed", tokenPage{Done: true})
+}
+
+func (s *Server) hostingRegions(c echo.Context) ([]string, error) {
+	o, err := s.org.Get(c.Request().Context())
+	if err != nil || o == nil {
+		return nil, err
+	}
+	return o.Regions(), nil
+}
+
+func (s *Server) dpaRequestForm(c echo.Context) error {
+	regions, err := s.hostingRegions(c)
+	if err != nil {
+		return err
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_dpa", "Request a DPA", formPage{Regions: regions})
+}
+
+func (s *Server) requestDPA(c echo.Context) error {
+	if err := s.formAllowed(c); err != nil {
+		return err
+	}
+	regions, err := s.hostingRegions(c)
+	if err != nil {
+		return err
+	}
+	r := privacy.DPARequest{Company: c.FormValue("company"), Email: c.FormValue("email"), Region: c.FormValue("region")}
+	err = s.workEmail.Check("email", privacy.NormalizeEmail(r.Email))
+	if err == nil {
+		_, err = s.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
+	}
+	values := map[string]string{"company": r.Company, "email": r.Email, "region": r.Region}
+	if fields, _, ok := formErrors(err); ok {
+		return s.renderPublic(c, http.StatusUnprocessableEntity, "trust_dpa", "Request a DPA", formPage{Values: values, Errors: fields, Regions: regions})
+	} else if err != nil {
+		return err
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_dpa", "DPA requested", formPage{Done: true, Values: values})
+}
+
+type objectionPage struct {
+	Token  string
+	View   *privacy.ObjectionView
+	Reason string
+	Error  string
+	Done   bool
+}
+
+func (s *Server) objectionForm(c echo.Context) error {
+	shareHeaders(c)
+	v, err := s.privacy.ObjectionPage(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.shareLinkError(c, err)
+	}
+	return s.renderPublic(c, http.StatusOK, "trust_objection", "Sub-processor change", objectionPage{Token: c.Param("token"), View: v})
+}
+
+func (s *Server) object(c echo.Context) error {
+	shareHeaders(c)
+	if err := s.formAllowed(c); err != nil {
+		return err
+	}
+	token, reason := c.Param("token"), c.FormValue("reason")
+	v, err := s.privacy.Object(c.Request().Context(), actor(c), token, reason)
+	switch apperr.KindOf(err) {
+	case apperr.Internal:
+		if err != nil {
+			return err
+		}
+		return s.renderPublic(c, http.StatusOK, "trust_objection", "Objection recorded", objectionPage{View: v, Done: true})
+	case apperr.Invalid, apperr.Conflict:
+		view, verr := s.privacy.ObjectionPage(c.Request().Context(), token)
+		if verr != nil {
+			return s.shareLinkError(c, verr)
+		}
+		msg := err.Error()
+		if fields, _, ok := formErrors(err); ok {
+			msg = "Reason " + fields["reason"] + "."
+		}
+		return s.renderPublic(c, statusOf(err), "trust_objection", "Sub-processor change", objectionPage{Token: token, View: view, Reason: reason, Error: msg})
+	}
+	return s.shareLinkError(c, err)
+}

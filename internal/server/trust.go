@@ -1,0 +1,398 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/labstack/echo/v4"
+)
+
+// publicCache keeps the rendered public pages. Every register change
+// appends an audit event, so the audit trail's head identifies the data a
+// page was built from: a page is rebuilt only when the head has moved.
+// The head is read at most once per ttl, which bounds how stale another
+// instance's change can look.
+type publicCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	head    int64
+	checked time.Time
+	pages   map[string]cachedPage
+}
+
+type cachedPage struct {
+	head int64
+	body []byte
+	etag string
+}
+
+// auditHead returns the newest audit sequence number.
+func (s *Server) auditHead(ctx context.Context) (int64, error) {
+	return audit.Head(ctx, s.store.DB)
+}
+
+// cached serves the page key, building it with build when the registers
+// changed since it was last built.
+func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
+	ctx := c.Request().Context()
+	pc := s.public
+	pc.mu.Lock()
+	head, fresh := pc.head, time.Since(pc.checked) < pc.ttl
+	page, ok := pc.pages[key]
+	pc.mu.Unlock()
+	if !fresh {
+		h, err := s.auditHead(ctx)
+		if err != nil {
+			return err
+		}
+		head = h
+		pc.mu.Lock()
+		pc.head, pc.checked = h, time.Now()
+		pc.mu.Unlock()
+	}
+	if !ok || page.head != head {
+		body, err := build(ctx)
+		if err != nil {
+			return err
+		}
+		page = cachedPage{head: head, body: body, etag: fmt.Sprintf(`"%d-%d"`, head, len(body))}
+		pc.mu.Lock()
+		pc.pages[key] = page
+		pc.mu.Unlock()
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("ETag", page.etag)
+	if c.Request().Header.Get("If-None-Match") == page.etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, contentType, page.body)
+}
+
+// publicView is the envelope of the public pages' layout.
+type publicView struct {
+	Title   string
+	Company string
+	Area    string
+	CSRF    string
+	Data    any
+}
+
+// renderPublic renders a page in the public layout into bytes.
+func (s *Server) renderPublicBytes(name, title, company, csrf string, data any) ([]byte, error) {
+	t, ok := s.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: company, Area: name, CSRF: csrf, Data: data})
+	return buf.Bytes(), err
+}
+
+// renderPublic answers with a public page that is not cached (forms).
+func (s *Server) renderPublic(c echo.Context, status int, name, title string, data any) error {
+	o, err := s.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	body, err := s.renderPublicBytes(name, title, companyName(o), csrf, data)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, body)
+}
+
+func companyName(o *org.Organization) string {
+	if o == nil {
+		return "Security & Privacy"
+	}
+	return o.Name
+}
+
+type trustPage struct {
+	Org            *org.Organization
+	Entities       []org.LegalEntity
+	Policies       []policy.Summary
+	Subprocessors  []privacy.Subprocessor
+	Upcoming       []privacy.NoticeView
+	Mechanisms     map[string]string
+	RequestPolicy  string // mailto: until packet requests exist
+	RequestReport  string
+	HasPublicEntry bool
+}
+
+func (s *Server) trustHome(c echo.Context) error {
+	return s.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := s.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pols, err := s.policies.List(ctx, policy.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+		if err != nil {
+			return nil, err
+		}
+		upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+		if err != nil {
+			return nil, err
+		}
+		p := trustPage{Org: o, Policies: pols, Subprocessors: subs, Upcoming: upcoming}
+		if o != nil {
+			contact := o.PrivacyEmail
+			if contact == "" {
+				contact = o.SecurityEmail
+			}
+			if contact != "" {
+				p.RequestPolicy = "mailto:" + contact + "?subject=" + url.PathEscape("Request for "+o.Name+" policies")
+				p.RequestReport = "mailto:" + contact + "?subject=" + url.PathEscape("Request for the "+o.Name+" audit report")
+			}
+		}
+		return s.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
+	})
+}
+
+type subprocessorsPage struct {
+	Subprocessors []privacy.Subprocessor
+	Upcoming      []privacy.NoticeView
+	Recent        []privacy.NoticeView
+}
+
+func (s *Server) trustSubprocessors(c echo.Context) error {
+	return s.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := s.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.subprocessorLists(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
+	})
+}
+
+func (s *Server) subprocessorLists(ctx context.Context) (*subprocessorsPage, error) {
+	subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+	if err != nil {
+		return nil, err
+	}
+	upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+	if err != nil {
+		return nil, err
+	}
+	recent, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Applied}, NewestFirst: true, Limit: 50})
+	return &subprocessorsPage{Subprocessors: subs, Upcoming: upcoming, Recent: recent}, err
+}
+
+// The JSON document of /trust/subprocessors.json; docs/trust-feeds.md
+// describes it. Fields are only ever added.
+type subprocessorsDoc struct {
+	SchemaVersion int                  `json:"schema_version"`
+	Organization  string               `json:"organization"`
+	ListURL       string               `json:"list_url"`
+	Subprocessors []publicSubprocessor `json:"subprocessors"`
+	Upcoming      []publicChange       `json:"upcoming_changes"`
+	Recent        []publicChange       `json:"recent_changes"`
+}
+
+type publicSubprocessor struct {
+	Name                   string   `json:"name"`
+	Purpose                string   `json:"purpose"`
+	DataCategories         []string `json:"data_categories"`
+	Countries              []string `json:"countries"`
+	TransferMechanism      string   `json:"transfer_mechanism"`
+	TransferMechanismLabel string   `json:"transfer_mechanism_label"`
+	Website                string   `json:"website,omitempty"`
+	ActiveSince            string   `json:"active_since,omitempty"`
+}
+
+type publicChange struct {
+	ID           int64              `json:"id"`
+	Change       string             `json:"change"`
+	Subprocessor publicSubprocessor `json:"subprocessor"`
+	Replaces     string             `json:"replaces,omitempty"`
+	Summary      string             `json:"summary"`
+	AnnouncedAt  time.Time          `json:"announced_at"`
+	EffectiveOn  string             `json:"effective_on"`
+	AppliedAt    *time.Time         `json:"applied_at,omitempty"`
+}
+
+func toPublic(p privacy.Subprocessor) publicSubprocessor {
+	out := publicSubprocessor{Name: p.Name, Purpose: p.Purpose, DataCategories: nonNil(p.Categories()), Countries: nonNil(p.CountryCodes()),
+		TransferMechanism: p.TransferMechanism, TransferMechanismLabel: privacy.MechanismLabel(p.TransferMechanism), Website: p.Website}
+	if p.ActiveSince != nil {
+		out.ActiveSince = p.ActiveSince.Format(time.DateOnly)
+	}
+	return out
+}
+
+func toPublicChange(n privacy.NoticeView) publicChange {
+	out := publicChange{ID: n.ID, Change: n.Change, Subprocessor: toPublic(n.Subprocessor), Summary: n.Summary,
+		AnnouncedAt: n.AnnouncedAt.UTC(), EffectiveOn: n.EffectiveOn.Format(time.DateOnly), AppliedAt: n.AppliedAt}
+	if n.Replaces != nil {
+		out.Replaces = n.Replaces.Name
+	}
+	return out
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func (s *Server) trustSubprocessorsJSON(c echo.Context) error {
+	return s.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		o, err := s.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.subprocessorLists(ctx)
+		if err != nil {
+			return nil, err
+		}
+		doc := subprocessorsDoc{SchemaVersion: 1, Organization: companyName(o), ListURL: s.absolute("/trust/subprocessors"),
+			Subprocessors: []publicSubprocessor{}, Upcoming: []publicChange{}, Recent: []publicChange{}}
+		for _, sp := range p.Subprocessors {
+			doc.Subprocessors = append(doc.Subprocessors, toPublic(sp))
+		}
+		for _, n := range p.Upcoming {
+			doc.Upcoming = append(doc.Upcoming, toPublicChange(n))
+		}
+		for _, n := range p.Recent {
+			doc.Recent = append(doc.Recent, toPublicChange(n))
+		}
+		return json.MarshalIndent(doc, "", "  ")
+	})
+}
+
+// Atom (RFC 4287) feed of sub-processor changes: one entry when a change
+// is announced and one when it takes effect.
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomAuthor  `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+type atomAuthor struct {
+	Name string `xml:"name"`
+}
+
+type atomEntry struct {
+	ID      string   `xml:"id"`
+	Title   string   `xml:"title"`
+	Updated string   `xml:"updated"`
+	Link    atomLink `xml:"link"`
+	Summary string   `xml:"summary"`
+}
+
+func (s *Server) trustSubprocessorsAtom(c echo.Context) error {
+	return s.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := s.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		notices, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied}, NewestFirst: true, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		host := s.hostTag()
+		page := s.absolute("/trust/subprocessors")
+		feed := atomFeed{ID: s.absolute("/trust/subprocessors.atom"), Title: companyName(o) + " sub-processor changes",
+			Links:  []atomLink{{Href: s.absolute("/trust/subprocessors.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+			Author: atomAuthor{Name: companyName(o)}}
+		var newest time.Time
+		for _, n := range notices {
+			if n.AppliedAt != nil {
+				feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:subprocessor-notice:%d:applied", host, n.ID),
+					Title: "In effect: " + changeTitle(n), Updated: n.AppliedAt.UTC().Format(time.RFC3339), Link: atomLink{Href: page},
+					Summary: n.Summary + " This change took effect on " + n.EffectiveOn.Format(time.DateOnly) + "."})
+				newest = later(newest, *n.AppliedAt)
+			}
+			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:subprocessor-notice:%d:announced", host, n.ID),
+				Title: "Announced: " + changeTitle(n) + " on " + n.EffectiveOn.Format(time.DateOnly), Updated: n.AnnouncedAt.UTC().Format(time.RFC3339),
+				Link: atomLink{Href: page}, Summary: n.Summary})
+			newest = later(newest, n.AnnouncedAt)
+		}
+		if newest.IsZero() && o != nil {
+			newest = o.UpdatedAt
+		}
+		feed.Updated = newest.UTC().Format(time.RFC3339)
+		out, err := xml.MarshalIndent(feed, "", "  ")
+		return append([]byte(xml.Header), out...), err
+	})
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func changeTitle(n privacy.NoticeView) string {
+	switch n.Change {
+	case privacy.Add:
+		return n.Subprocessor.Name + " added"
+	case privacy.Replace:
+		if n.Replaces != nil {
+			return n.Subprocessor.Name + " replaces " + n.Replaces.Name
+		}
+	}
+	return n.Subprocessor.Name + " removed"
+}
+
+// absolute makes a link on the public base URL.
+func (s *Server) absolute(path string) string { return strings.TrimRight(s.cfg.BaseURL, "/") + path }
+
+// hostTag is the authority of tag: URIs (RFC 4151) in feeds.
+func (s *Server) hostTag() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(s.cfg.BaseURL, "/"), "https://"), "http://")
+	host, _, _ = strings.Cut(host, "/")
+	host, _, _ = strings.Cut(host, ":")
+	return host + ",2026"
+}
+
+// trustReport serves a public certification's report.
+func (s *Server) trustReport(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	cert, err := s.org.Certification(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if !cert.Public || cert.ReportSHA256 == "" {
+		return echo.ErrNotFound
+	}
+	return s.sendFile(c, cert.ReportSHA256, cert.ReportName, "application/pdf")
+}
