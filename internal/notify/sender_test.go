@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,62 +11,11 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
-	"github.com/emersion/go-smtp"
 	"gorm.io/gorm"
 )
-
-// mailbox is an in-process SMTP server that keeps what it receives and
-// refuses recipients at bounce.example.
-type mailbox struct {
-	mu       sync.Mutex
-	received []string // raw messages
-	to       []string
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{m: m}, nil }
-
-type session struct {
-	m  *mailbox
-	to string
-}
-
-func (s *session) Reset()        {}
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(string, *smtp.MailOptions) error {
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if strings.HasSuffix(to, "@bounce.example") {
-		return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
-	}
-	s.to = to
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.m.mu.Lock()
-	s.m.received = append(s.m.received, string(b))
-	s.m.to = append(s.m.to, s.to)
-	s.m.mu.Unlock()
-	return err
-}
-
-func startMailbox(t *testing.T) (*mailbox, notify.SMTP) {
-	mb := &mailbox{}
-	srv := smtp.NewServer(mb)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	port, _ := strconv.Atoi(strings.Split(l.Addr().String(), ":")[1])
-	return mb, notify.SMTP{Host: "127.0.0.1", Port: port, From: "charter@example.com", TLS: "none"}
-}
 
 func enqueue(t *testing.T, db *gorm.DB, now time.Time, to string) *notify.Message {
 	var m *notify.Message
@@ -85,7 +33,7 @@ func enqueue(t *testing.T, db *gorm.DB, now time.Time, to string) *notify.Messag
 func TestSenderDeliversRetriesAndGivesUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		mb, cfg := startMailbox(t)
+		mb, cfg := notifytest.Start(t)
 		clock := time.Now().UTC()
 		now := func() time.Time { return clock }
 		s := notify.NewSender(st.DB, now, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
@@ -96,9 +44,9 @@ func TestSenderDeliversRetriesAndGivesUp(t *testing.T) {
 		if err != nil || sent != 1 || failed != 1 {
 			t.Fatalf("first pass: sent %d failed %d: %v", sent, failed, err)
 		}
-		if len(mb.received) != 1 || mb.to[0] != "ana@example.com" || !strings.Contains(mb.received[0], "Message-ID: "+good.MessageID) ||
-			!strings.Contains(mb.received[0], "Subject: Hello") || !strings.Contains(mb.received[0], "Line two.") {
-			t.Fatalf("received: %q", mb.received)
+		if len(mb.Raw()) != 1 || mb.To()[0] != "ana@example.com" || !strings.Contains(mb.Raw()[0], "Message-ID: "+good.MessageID) ||
+			!strings.Contains(mb.Raw()[0], "Subject: Hello") || !strings.Contains(mb.Raw()[0], "Line two.") {
+			t.Fatalf("received: %q", mb.Raw())
 		}
 		var g, b notify.Message
 		st.DB.First(&g, good.ID)
@@ -121,15 +69,15 @@ func TestSenderDeliversRetriesAndGivesUp(t *testing.T) {
 		if b.State != notify.Failed || b.Attempts != notify.MaxAttempts {
 			t.Fatalf("after %d attempts: %+v", notify.MaxAttempts, b)
 		}
-		if len(mb.received) != 1 {
-			t.Fatalf("%d messages delivered, want 1", len(mb.received))
+		if len(mb.Raw()) != 1 {
+			t.Fatalf("%d messages delivered, want 1", len(mb.Raw()))
 		}
 	})
 }
 
 func TestConcurrentSendersDeliverEachMessageOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		mb, cfg := startMailbox(t)
+		mb, cfg := notifytest.Start(t)
 		clock := time.Now().UTC()
 		for i := 0; i < 30; i++ {
 			enqueue(t, st.DB, clock, "p"+strconv.Itoa(i)+"@example.com")
@@ -149,11 +97,11 @@ func TestConcurrentSendersDeliverEachMessageOnce(t *testing.T) {
 		}
 		wg.Wait()
 		seen := map[string]int{}
-		for _, to := range mb.to {
+		for _, to := range mb.To() {
 			seen[to]++
 		}
-		if len(mb.received) != 30 || len(seen) != 30 {
-			t.Fatalf("%d deliveries to %d addresses, want 30 and 30", len(mb.received), len(seen))
+		if len(mb.Raw()) != 30 || len(seen) != 30 {
+			t.Fatalf("%d deliveries to %d addresses, want 30 and 30", len(mb.Raw()), len(seen))
 		}
 	})
 }

@@ -113,7 +113,8 @@ func versionNumber(major, minor int) string {
 	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
 
-func bindEmployee(c echo.Context, dst any) error {
+// bindBody reads a JSON request body into dst, a per-endpoint struct.
+func bindBody(c echo.Context, dst any) error {
 	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
 	}
@@ -122,7 +123,7 @@ func bindEmployee(c echo.Context, dst any) error {
 
 func (s *Server) apiCreateEmployee(c echo.Context) error {
 	var in people.Input
-	if err := bindEmployee(c, &in); err != nil {
+	if err := bindBody(c, &in); err != nil {
 		return err
 	}
 	e, err := s.people.Create(c.Request().Context(), actor(c), in)
@@ -135,7 +136,7 @@ func (s *Server) apiCreateEmployee(c echo.Context) error {
 
 func (s *Server) apiUpdateEmployee(c echo.Context) error {
 	var p people.Patch
-	if err := bindEmployee(c, &p); err != nil {
+	if err := bindBody(c, &p); err != nil {
 		return err
 	}
 	e, err := s.people.Update(c.Request().Context(), actor(c), c.Param("email"), p)
@@ -149,7 +150,7 @@ func (s *Server) apiUpdateEmployee(c echo.Context) error {
 // when it created the employee, 200 otherwise (with "changed").
 func (s *Server) apiUpsertEmployee(c echo.Context) error {
 	var in people.Input
-	if err := bindEmployee(c, &in); err != nil {
+	if err := bindBody(c, &in); err != nil {
 		return err
 	}
 	if in.Email != "" && people.NormalizeEmail(in.Email) != people.NormalizeEmail(c.Param("email")) {

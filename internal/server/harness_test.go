@@ -56,8 +56,10 @@ type env struct {
 	// privacy is the server's privacy service, for tests that seed demo
 	// registers or run the scheduled job.
 	privacy *privacy.Service
-	emails  map[string]string // by name: admin, editor, editor2, auditor, viewer
-	tokens  map[string]string
+	// filesDir is where uploads are stored.
+	filesDir string
+	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
+	tokens   map[string]string
 }
 
 func newEnv(t testing.TB, st *store.Store) *env {
@@ -90,7 +92,8 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if _, err := orgs.Seed(ctx, audit.System("system:seed"), profile); err != nil {
 		t.Fatal(err)
 	}
-	store, err := files.New(filepath.Join(t.TempDir(), "files"))
+	filesDir := filepath.Join(t.TempDir(), "files")
+	store, err := files.New(filesDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, emails: map[string]string{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {

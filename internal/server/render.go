@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ var navigation = []navItem{
 	{"organization", "Organization", "/app/organization", auth.Viewer},
 	{"people", "People", "/app/people", auth.Viewer},
 	{"training", "Training", "/app/training", auth.Viewer},
-	{"privacy", "Privacy registers", "", auth.Viewer},
+	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
 	{"packets", "Policy packets", "", auth.Viewer},
 	{"exports", "Evidence exports", "", auth.Auditor},
@@ -70,6 +71,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":       func(a, b int) int { return a + b },
 	"mechanism": privacy.MechanismLabel,
+	"has":       slices.Contains[[]string],
 	"roleName":  func(r auth.Role) string { return string(r) },
 	"list":      func(items ...string) []string { return items },
 	"mul":       func(a, b int) int { return a * b },
@@ -162,6 +164,8 @@ func areaOf(page string) string {
 		return "people"
 	case page == "courses":
 		return "training"
+	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice":
+		return "privacy"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "organization", page == "outbox":

@@ -1,0 +1,271 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) apiListDPAs(c echo.Context) error {
+	var f privacy.DPAFilter
+	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {
+		return apperr.Field("page", "must be a number")
+	}
+	p, err := s.privacy.ListDPAs(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if p.DPAs == nil {
+		p.DPAs = []privacy.DPA{}
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiGetDPA(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrDPANotFound)
+	if err != nil {
+		return err
+	}
+	return s.respondDPA(c, http.StatusOK, id)
+}
+
+func (s *Server) respondDPA(c echo.Context, status int, id int64) error {
+	d, err := s.privacy.DPA(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	h, err := s.privacy.DPAHistory(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	// The DPA encodes itself (its lists are kept as text); the history is
+	// added beside its fields.
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	if h == nil {
+		h = []privacy.StatusChange{}
+	}
+	doc["history"] = h
+	return c.JSON(status, doc)
+}
+
+func (s *Server) apiCreateDPA(c echo.Context) error {
+	var in privacy.DPAInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	d, err := s.privacy.CreateDPA(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/dpas/"+strconv.FormatInt(d.ID, 10))
+	return s.respondDPA(c, http.StatusCreated, d.ID)
+}
+
+func (s *Server) apiUpdateDPA(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrDPANotFound)
+	if err != nil {
+		return err
+	}
+	var in privacy.DPAInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	if _, err := s.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in); err != nil {
+		return err
+	}
+	return s.respondDPA(c, http.StatusOK, id)
+}
+
+func (s *Server) apiSetDPAStatus(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrDPANotFound)
+	if err != nil {
+		return err
+	}
+	var in privacy.StatusInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	if _, err := s.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in); err != nil {
+		return err
+	}
+	return s.respondDPA(c, http.StatusOK, id)
+}
+
+// apiUploadDPAFile takes the signed PDF as a multipart field "file".
+func (s *Server) apiUploadDPAFile(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrDPANotFound)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return apperr.Field("file", "send the signed PDF as the multipart field \"file\"")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := s.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f); err != nil {
+		return err
+	}
+	return s.respondDPA(c, http.StatusOK, id)
+}
+
+func (s *Server) apiListSubprocessors(c echo.Context) error {
+	subs, err := s.privacy.Subprocessors(c.Request().Context(), c.QueryParam("status"))
+	if err != nil {
+		return err
+	}
+	if subs == nil {
+		subs = []privacy.Subprocessor{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"subprocessors": subs})
+}
+
+func (s *Server) apiGetSubprocessor(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrSubprocessorNotFound)
+	if err != nil {
+		return err
+	}
+	p, err := s.privacy.Subprocessor(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiCreateSubprocessor(c echo.Context) error {
+	var in privacy.SubprocessorInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	p, err := s.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/subprocessors/"+strconv.FormatInt(p.ID, 10))
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) apiUpdateSubprocessor(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrSubprocessorNotFound)
+	if err != nil {
+		return err
+	}
+	var in privacy.SubprocessorInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	p, err := s.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiListNotices(c echo.Context) error {
+	var states []string
+	if st := c.QueryParam("state"); st != "" {
+		if st != privacy.Scheduled && st != privacy.Applied && st != privacy.Withdrawn {
+			return apperr.Field("state", "must be scheduled, applied or withdrawn")
+		}
+		states = []string{st}
+	}
+	ns, err := s.privacy.Notices(c.Request().Context(), privacy.NoticeFilter{States: states, NewestFirst: true})
+	if err != nil {
+		return err
+	}
+	if ns == nil {
+		ns = []privacy.NoticeView{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"notices": ns})
+}
+
+type noticeJSON struct {
+	privacy.NoticeView
+	Objections []privacy.Objection `json:"objection_list"`
+	SentTo     []string            `json:"sent_to"`
+}
+
+func (s *Server) respondNotice(c echo.Context, status int, id int64) error {
+	d, err := s.privacy.NoticeByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	j := noticeJSON{NoticeView: d.NoticeView, Objections: d.Objections, SentTo: []string{}}
+	if j.Objections == nil {
+		j.Objections = []privacy.Objection{}
+	}
+	for _, r := range d.Sent {
+		j.SentTo = append(j.SentTo, r.Email)
+	}
+	return c.JSON(status, j)
+}
+
+func (s *Server) apiGetNotice(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
+	if err != nil {
+		return err
+	}
+	return s.respondNotice(c, http.StatusOK, id)
+}
+
+func (s *Server) apiAnnounce(c echo.Context) error {
+	var in privacy.NoticeInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	n, _, err := s.privacy.Announce(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/subprocessor-notices/"+strconv.FormatInt(n.ID, 10))
+	return s.respondNotice(c, http.StatusCreated, n.ID)
+}
+
+func (s *Server) apiWithdrawNotice(c echo.Context) error {
+	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
+	if err != nil {
+		return err
+	}
+	if _, err := s.privacy.Withdraw(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return s.respondNotice(c, http.StatusOK, id)
+}
+
+func (s *Server) apiGetOrganization(c echo.Context) error {
+	o, err := s.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return org.ErrNoProfile
+	}
+	return c.JSON(http.StatusOK, org.InputOf(o))
+}
+
+func (s *Server) apiUpdateOrganization(c echo.Context) error {
+	var in org.ProfileInput
+	if err := bindBody(c, &in); err != nil {
+		return err
+	}
+	o, err := s.org.Update(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, org.InputOf(o))
+}
