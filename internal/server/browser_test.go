@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	cdp "github.com/chromedp/chromedp"
 )
@@ -132,5 +133,67 @@ func TestBrowserAcknowledgeOnAPhone(t *testing.T) {
 	e.st.DB.Table("acknowledgements").Where("method = 'link'").Count(&n)
 	if n != 1 {
 		t.Fatalf("%d acknowledgements recorded", n)
+	}
+}
+
+func TestBrowserTrustPageSubscribeAndConfirm(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+	e.seedPrivacy()
+	mb, smtp := notifytest.Start(t)
+
+	err := cdp.Do(ctx,
+		cdp.EmulateViewport(390, 844, cdp.EmulateScale(3)),
+		cdp.Navigate(e.ts.URL+"/trust"),
+		cdp.WaitVisible(`#subprocessors`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := cdp.Run(ctx, cdp.Text(`main`))
+	if err != nil || !strings.Contains(text, "SOC 2 Type 1") || !strings.Contains(text, "Charles Cook") || !strings.Contains(text, "Amazon Web Services") {
+		t.Fatalf("/trust reads %q (%v)", text, err)
+	}
+	overflow, err := cdp.Run(ctx, cdp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || overflow {
+		t.Fatalf("/trust is wider than the phone (%v)", err)
+	}
+	err = cdp.Do(ctx,
+		cdp.Click(`#subprocessors a[href="/trust/subprocessors"]`),
+		cdp.WaitVisible(`#current`),
+		cdp.Click(`a[href="/trust/subscribe"]`),
+		cdp.WaitVisible(`#email`),
+		cdp.SendKeys(`#email`, "reviewer@customer.example"),
+		cdp.Submit(`#email`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("subscribing: %v", err)
+	}
+	if flash, _ := cdp.Run(ctx, cdp.Text(`.flash`)); !strings.Contains(flash, "confirmation link") {
+		t.Fatalf("after subscribing: %q", flash)
+	}
+	e.deliver(smtp)
+	mails := mb.For("reviewer@customer.example")
+	if len(mails) != 1 {
+		t.Fatalf("%d confirmation emails", len(mails))
+	}
+	_, body := parseMail(t, mails[0])
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+linkOf(t, body, "/trust/subscribe/confirm/")),
+		cdp.WaitVisible(`main form button`),
+		cdp.Click(`main form button`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("confirming: %v", err)
+	}
+	if h, _ := cdp.Run(ctx, cdp.Text(`h1`)); h != "Subscription confirmed" {
+		t.Fatalf("after confirming: %q", h)
+	}
+	var confirmed int64
+	e.st.DB.Table("subscribers").Where("email = ? AND confirmed_at IS NOT NULL", "reviewer@customer.example").Count(&confirmed)
+	if confirmed != 1 {
+		t.Fatal("the subscription is not confirmed in the database")
 	}
 }
