@@ -62,7 +62,8 @@ type env struct {
 	tokens   map[string]string
 }
 
-func newEnv(t testing.TB, st *store.Store) *env {
+// newEnv starts the server; adjust changes its options before it starts.
+func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Now().UTC()}
@@ -99,14 +100,18 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	}
 	privacySvc := privacy.NewService(st.DB, c.Now, store, orgs, privacy.Settings{BaseURL: cfg.BaseURL,
 		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
 		Privacy: privacySvc, Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",
-	})
+	}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
