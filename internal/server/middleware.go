@@ -22,6 +22,7 @@ const (
 	userKey            = "charter.user"
 	csrfKey            = "csrf"
 	flashKey           = "flash"
+	sessionLoadedKey   = "charter.session_loaded"
 )
 
 func newRequestID() string {
@@ -101,6 +102,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c.SetRequest(r)
 			c.Response().Writer = w
+			c.Set(sessionLoadedKey, true)
 			if err := next(c); err != nil {
 				c.Error(err)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/notify/notifytest"
+	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/seed"
@@ -350,4 +351,36 @@ func countUploads(t *testing.T, e *env) int {
 		return nil
 	})
 	return n
+}
+
+func TestPublicFormsNeedCSRFAndAreRateLimited(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), func(o *server.Options) { o.Config.PublicFormsPerHour = 3 })
+	visitor := e.browser()
+	visitor.get("/trust/subscribe")
+	if r := visitor.postRaw("/trust/subscribe", url.Values{"email": {"a@acme.example"}}, nil); r.status != http.StatusForbidden {
+		t.Fatalf("without the CSRF token: %d", r.status)
+	}
+	cross := http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}
+	if r := visitor.postRaw("/trust/subscribe", url.Values{"email": {"a@acme.example"}, "csrf": {visitor.csrf()}}, cross); r.status != http.StatusForbidden {
+		t.Fatalf("cross-site: %d", r.status)
+	}
+	for i := range 3 {
+		if r := visitor.post("/trust/dpa", url.Values{"company": {"Acme"}, "email": {"a@acme.example"}, "region": {"EU (AWS, Germany)"}}); r.status != http.StatusOK {
+			t.Fatalf("submission %d: %d", i, r.status)
+		}
+	}
+	r := visitor.post("/trust/subscribe", url.Values{"email": {"b@acme.example"}})
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("fourth submission: %d", r.status)
+	}
+	// Forged X-Forwarded-For does not reset the limit: no proxy is trusted.
+	forged := http.Header{"X-Forwarded-For": {"198.51.100.1"}}
+	if r := visitor.postRaw("/trust/subscribe", url.Values{"email": {"c@acme.example"}, "csrf": {visitor.csrf()}}, forged); r.status != http.StatusTooManyRequests {
+		t.Fatalf("with a forged X-Forwarded-For: %d", r.status)
+	}
+	var n int64
+	e.st.DB.Table("dpas").Count(&n)
+	if n != 1 {
+		t.Fatalf("%d DPA entries from one domain", n)
+	}
 }

@@ -141,7 +141,9 @@ func (s *Server) render(c echo.Context, status int, name, title string, data any
 	v := view{Title: title, Area: areaOf(name), User: currentUser(c), RequestID: requestID(c), Version: s.version, Data: data}
 	if tok, ok := c.Get(csrfKey).(string); ok {
 		v.CSRF = tok
-		// The session is loaded wherever the CSRF middleware ran.
+	}
+	// The public forms have a CSRF cookie but no session.
+	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
 		v.Flash = s.sessions.PopString(c.Request().Context(), flashKey)
 	}
 	for _, n := range navigation {

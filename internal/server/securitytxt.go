@@ -11,7 +11,7 @@ import (
 
 // securityTxt serves /.well-known/security.txt (RFC 9116) from the
 // organization profile: where to report a vulnerability, in which
-// language, and until when the file is valid. Expires is always a year
+// language, under which policy, and until when the file is valid. Expires is always a year
 // ahead (RFC 9116 recommends less than a year; it is regenerated on every
 // request, so it never lapses while the profile is kept).
 func (s *Server) securityTxt(c echo.Context) error {
@@ -27,6 +27,8 @@ func (s *Server) securityTxt(c echo.Context) error {
 	fmt.Fprintf(&b, "Contact: mailto:%s\n", o.SecurityEmail)
 	expires := s.timeNow().AddDate(0, 0, 364).Truncate(24 * time.Hour)
 	fmt.Fprintf(&b, "Expires: %s\n", expires.Format(time.RFC3339))
+	// The disclosure policy is the security section of the public page.
+	fmt.Fprintf(&b, "Policy: %s/trust#security\n", s.cfg.BaseURL)
 	b.WriteString("Preferred-Languages: en\n")
 	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", s.cfg.BaseURL)
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")

@@ -295,7 +295,8 @@ func TestSecurityTxt(t *testing.T) {
 			fields[k] = v
 		}
 	}
-	if fields["Contact"] != "mailto:security@posthog.com" || fields["Canonical"] != "http://charter.test/.well-known/security.txt" || fields["Preferred-Languages"] != "en" {
+	if fields["Contact"] != "mailto:security@posthog.com" || fields["Canonical"] != "http://charter.test/.well-known/security.txt" || fields["Preferred-Languages"] != "en" ||
+		fields["Policy"] != "http://charter.test/trust#security" {
 		t.Fatalf("fields: %v", fields)
 	}
 	exp, err := time.Parse(time.RFC3339, fields["Expires"])
