@@ -204,7 +204,7 @@ func TestServeStartsSeededAndStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--log-format", "text"}, io.Discard, io.Discard)
+		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--log-format", "text"}, io.Discard, io.Discard)
 	}()
 	var resp *http.Response
 	var err error
@@ -221,6 +221,18 @@ func TestServeStartsSeededAndStopsCleanly(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz %d", resp.StatusCode)
+	}
+	// What make run shows: the public page with the seed's facts.
+	resp, err = http.Get(fmt.Sprintf("http://%s/trust", addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"SOC 2 Type 1", "2023-04-01", "Charles Cook", "Hiberly Ltd.", "EU (AWS, Germany)", "US (AWS, US-West)", "Vendor Management Policy", "Zendesk"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("/trust lacks %q", want)
+		}
 	}
 	cancel()
 	select {
@@ -336,5 +348,22 @@ func TestRemind(t *testing.T) {
 	}
 	if code, out := charter(t, "people", "remind"); code != 0 || !strings.Contains(out, "0 reminder(s) queued") {
 		t.Fatalf("remind again: %d %s", code, out)
+	}
+}
+
+func TestDemoRegistersAndApplyDue(t *testing.T) {
+	dataDir(t)
+	if code, out := charter(t, "seed", "--demo"); code != 0 || !strings.Contains(out, "Loaded demo sub-processors and DPAs.") {
+		t.Fatalf("seed --demo: %d %s", code, out)
+	}
+	code, out := charter(t, "subprocessors", "list")
+	if code != 0 || strings.Count(out, "active") != 4 || !strings.Contains(out, "Amazon Web Services") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	if code, out := charter(t, "subprocessors", "apply-due"); code != 0 || !strings.Contains(out, "0 sub-processor change(s) applied") {
+		t.Fatalf("apply-due: %d %s", code, out)
+	}
+	if code, out := charter(t, "seed", "--demo"); code != 0 || strings.Contains(out, "sub-processors") {
+		t.Fatalf("second seed --demo: %d %s", code, out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,7 +197,7 @@ var ErrNoProfile = apperr.New(apperr.NotFound, "no organization profile yet: run
 func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (*Organization, error) {
 	var o Organization
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := store.ForUpdate(tx).Preload("LegalEntities").Preload("Certifications").Order("id").Take(&o).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		if err := preloadRows(store.ForUpdate(tx)).Order("id").Take(&o).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrNoProfile
 		} else if err != nil {
 			return err
@@ -205,10 +206,10 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 		if err := in.apply(&o); err != nil {
 			return err
 		}
-		if err := keepOnly(tx, &LegalEntity{}, o.ID, entityIDs(o.LegalEntities), "legal_entities", before.LegalEntities); err != nil {
+		if err := keepOnly(tx, &LegalEntity{}, o.ID, entityIDs(o.LegalEntities), entityIDs(before.LegalEntities), "legal_entities"); err != nil {
 			return err
 		}
-		if err := keepOnly(tx, &Certification{}, o.ID, certIDs(o.Certifications), "certifications", before.Certifications); err != nil {
+		if err := keepOnly(tx, &Certification{}, o.ID, certIDs(o.Certifications), certIDs(before.Certifications), "certifications"); err != nil {
 			return err
 		}
 		for i := range o.Certifications {
@@ -264,28 +265,18 @@ func certIDs(cs []Certification) []int64 {
 	return ids
 }
 
-// keepOnly deletes the organization's rows whose IDs are not in keep, and
-// refuses IDs that are not the organization's.
-func keepOnly[T any](tx *gorm.DB, model *T, orgID int64, keep []int64, field string, existing any) error {
-	known := map[int64]bool{}
-	switch rows := existing.(type) {
-	case []LegalEntity:
-		for _, r := range rows {
-			known[r.ID] = true
-		}
-	case []Certification:
-		for _, r := range rows {
-			known[r.ID] = true
-		}
-	}
+// keepOnly deletes the organization's rows (of model's table) whose IDs
+// are not in keep, and refuses an ID that is not among the stored ones.
+func keepOnly(tx *gorm.DB, model any, orgID int64, keep, stored []int64, field string) error {
 	var ids []int64
 	for _, id := range keep {
-		if id != 0 {
-			if !known[id] {
-				return apperr.Field(field, fmt.Sprintf("row %d does not belong to this profile", id))
-			}
-			ids = append(ids, id)
+		if id == 0 {
+			continue
 		}
+		if !slices.Contains(stored, id) {
+			return apperr.Field(field, fmt.Sprintf("row %d does not belong to this profile", id))
+		}
+		ids = append(ids, id)
 	}
 	q := tx.Where("organization_id = ?", orgID)
 	if len(ids) > 0 {

@@ -128,11 +128,18 @@ func NewService(db *gorm.DB, now func() time.Time) *Service { return &Service{db
 // Get returns the profile, or nil when none has been loaded.
 func (s *Service) Get(ctx context.Context) (*Organization, error) {
 	var o Organization
-	err := s.db.WithContext(ctx).Preload("LegalEntities").Preload("Certifications").Order("id").Take(&o).Error
+	err := preloadRows(s.db.WithContext(ctx)).Order("id").Take(&o).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
 	return &o, err
+}
+
+// preloadRows loads the entities and certifications in the order they
+// were added, so that forms and pages list them stably.
+func preloadRows(db *gorm.DB) *gorm.DB {
+	byID := func(db *gorm.DB) *gorm.DB { return db.Order("id") }
+	return db.Preload("LegalEntities", byID).Preload("Certifications", byID)
 }
 
 // Seed stores the profile when there is none yet; an existing profile,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/store"
@@ -71,6 +72,61 @@ func TestSeedOnceKeepsLaterEdits(t *testing.T) {
 		o, err := svc.Get(ctx)
 		if err != nil || o.PrivacyEmail != "privacy@example.com" || len(o.LegalEntities) != 1 || len(o.Certifications) != 1 {
 			t.Fatalf("after second seed: %+v %v", o, err)
+		}
+	})
+}
+
+func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc := org.NewService(st.DB, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
+		if _, err := svc.Seed(ctx, audit.System("seed"), seedProfile(t)); err != nil {
+			t.Fatal(err)
+		}
+		o, _ := svc.Get(ctx)
+		certID := o.Certifications[0].ID
+		st.DB.Exec("UPDATE certifications SET report_sha256 = ?, report_name = 'soc2.pdf' WHERE id = ?", strings.Repeat("a", 64), certID)
+		in := org.InputOf(o)
+		in.LegalEntities = []org.EntityInput{{Name: "PostHog Inc.", Country: "us", RegistrationNumber: "7654321"}}
+		in.Certifications[0].Type = "Type 2"
+		in.Certifications = append(in.Certifications, org.CertificationRow{Framework: "ISO 27001", ReportDate: "2026-06-01", Public: true})
+		got, err := svc.Update(ctx, audit.System("admin"), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ = svc.Get(ctx)
+		if len(o.LegalEntities) != 1 || o.LegalEntities[0].Name != "PostHog Inc." || o.LegalEntities[0].Country != "US" {
+			t.Fatalf("entities: %+v", o.LegalEntities)
+		}
+		if len(o.Certifications) != 2 || o.Certifications[0].ID != certID || o.Certifications[0].Type != "Type 2" || o.Certifications[0].ReportName != "soc2.pdf" || got.Certifications[0].ReportName != "soc2.pdf" {
+			t.Fatalf("certifications: %+v", o.Certifications)
+		}
+		cases := []struct {
+			edit  func(*org.ProfileInput)
+			field string
+		}{
+			{func(in *org.ProfileInput) { in.Name = "" }, "name"},
+			{func(in *org.ProfileInput) { in.DPOEmail = "dpo at example" }, "dpo_email"},
+			{func(in *org.ProfileInput) { in.DPOName, in.DPOPublic = "", true }, "dpo_name"},
+			{func(in *org.ProfileInput) { in.LegalEntities[0].Country = "USA" }, "legal_entities[0].country"},
+			{func(in *org.ProfileInput) { in.Certifications[1].ReportDate = "June 2026" }, "certifications[1].report_date"},
+			{func(in *org.ProfileInput) { in.Certifications[1].ID = 99999 }, "certifications"},
+			{func(in *org.ProfileInput) {
+				in.LegalEntities = append(in.LegalEntities, org.EntityInput{Name: in.LegalEntities[0].Name, Country: "GB"})
+			}, "legal_entities"},
+		}
+		for _, c := range cases {
+			in := org.InputOf(o)
+			c.edit(&in)
+			_, err := svc.Update(ctx, audit.System("admin"), in)
+			e, ok := apperr.As(err)
+			if !ok || e.Fields[c.field] == "" {
+				t.Errorf("want an error on %s, got %v", c.field, err)
+			}
+		}
+		after, _ := svc.Get(ctx)
+		if len(after.LegalEntities) != 1 || len(after.Certifications) != 2 {
+			t.Fatal("a refused update changed the profile")
 		}
 	})
 }
