@@ -467,20 +467,17 @@ type DPAFilter struct {
 	Direction string `query:"direction"`
 	Status    string `query:"status"`
 	Q         string `query:"q"` // part of the counterparty, domain or contact email
-	Page      int    `query:"page"`
-	PerPage   int    `query:"per_page"`
 }
 
-// DPAPage is a page of agreements.
+// DPAPage is a slice of the matching agreements.
 type DPAPage struct {
-	DPAs    []DPA `json:"dpas"`
-	Total   int64 `json:"total"`
-	Page    int   `json:"page"`
-	PerPage int   `json:"per_page"`
+	DPAs  []DPA
+	Total int64 // agreements matching the filter
 }
 
-// ListDPAs returns agreements matching f, newest first.
-func (s *Service) ListDPAs(ctx context.Context, f DPAFilter) (*DPAPage, error) {
+// ListDPAs returns up to limit agreements matching f from offset, most
+// recently changed first.
+func (s *Service) ListDPAs(ctx context.Context, f DPAFilter, offset, limit int) (*DPAPage, error) {
 	errs := map[string]string{}
 	if f.Direction != "" && f.Direction != Customer && f.Direction != Vendor {
 		errs["direction"] = "must be customer or vendor"
@@ -494,12 +491,6 @@ func (s *Service) ListDPAs(ctx context.Context, f DPAFilter) (*DPAPage, error) {
 	if err := validate(errs); err != nil {
 		return nil, err
 	}
-	if f.Page < 1 {
-		f.Page = 1
-	}
-	if f.PerPage < 1 || f.PerPage > 200 {
-		f.PerPage = 50
-	}
 	q := s.db.WithContext(ctx).Model(&DPA{})
 	if f.Direction != "" {
 		q = q.Where("direction = ?", f.Direction)
@@ -511,11 +502,11 @@ func (s *Service) ListDPAs(ctx context.Context, f DPAFilter) (*DPAPage, error) {
 		like := "%" + store.EscapeLike(term) + "%"
 		q = q.Where("(LOWER(counterparty) LIKE ? ESCAPE '\\' OR domain LIKE ? ESCAPE '\\' OR contact_email LIKE ? ESCAPE '\\')", like, like, like)
 	}
-	p := &DPAPage{Page: f.Page, PerPage: f.PerPage}
+	p := &DPAPage{}
 	if err := q.Count(&p.Total).Error; err != nil {
 		return nil, err
 	}
-	err := q.Order("updated_at DESC, id DESC").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&p.DPAs).Error
+	err := q.Order("updated_at DESC, id DESC").Offset(offset).Limit(limit).Find(&p.DPAs).Error
 	return p, err
 }
 

@@ -332,3 +332,40 @@ func TestPublicDPARequestOpensOneEntryPerDomain(t *testing.T) {
 		}
 	})
 }
+
+func TestListDPAsFiltersAndSearches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		for _, in := range []privacy.DPAInput{
+			{Direction: "customer", Counterparty: "Acme Corp", ContactEmail: "legal@acme.example"},
+			{Direction: "customer", Counterparty: "100% Pure", ContactEmail: "dpo@pure.example", Status: "signed", SignedOn: "2026-01-05"},
+			{Direction: "vendor", Counterparty: "Zendesk", Domain: "zendesk.com", Status: "signed", SignedOn: "2025-01-01"},
+		} {
+			if _, err := f.svc.CreateDPA(f.ctx, f.by, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			filter privacy.DPAFilter
+			want   int64
+		}{
+			{privacy.DPAFilter{}, 3},
+			{privacy.DPAFilter{Direction: "vendor"}, 1},
+			{privacy.DPAFilter{Status: "signed"}, 2},
+			{privacy.DPAFilter{Direction: "customer", Status: "signed"}, 1},
+			{privacy.DPAFilter{Q: "ACME"}, 1},
+			{privacy.DPAFilter{Q: "zendesk.com"}, 1},
+			{privacy.DPAFilter{Q: "%"}, 1}, // a literal percent sign, not a wildcard
+			{privacy.DPAFilter{Q: "nobody"}, 0},
+		}
+		for _, c := range cases {
+			p, err := f.svc.ListDPAs(f.ctx, c.filter, 0, 2)
+			if err != nil || p.Total != c.want || int64(len(p.DPAs)) != min(c.want, 2) {
+				t.Errorf("%+v: %+v %v, want %d", c.filter, p, err, c.want)
+			}
+		}
+		if _, err := f.svc.ListDPAs(f.ctx, privacy.DPAFilter{Status: "draft"}, 0, 10); fieldOf(err) != "status" {
+			t.Errorf("bad status: %v", err)
+		}
+	})
+}

@@ -12,18 +12,27 @@ import (
 )
 
 func (s *Server) apiListDPAs(c echo.Context) error {
-	var f privacy.DPAFilter
-	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {
-		return apperr.Field("page", "must be a number")
-	}
-	p, err := s.privacy.ListDPAs(c.Request().Context(), f)
+	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
 	if err != nil {
 		return err
 	}
-	if p.DPAs == nil {
-		p.DPAs = []privacy.DPA{}
+	offset, err := decodeCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	f := privacy.DPAFilter{Direction: c.QueryParam("direction"), Status: c.QueryParam("status"), Q: c.QueryParam("q")}
+	p, err := s.privacy.ListDPAs(c.Request().Context(), f, offset, limit)
+	if err != nil {
+		return err
+	}
+	resp := listResponse[privacy.DPA]{Items: p.DPAs}
+	if resp.Items == nil {
+		resp.Items = []privacy.DPA{}
+	}
+	if int64(offset+limit) < p.Total {
+		resp.NextCursor = encodeCursor(offset + limit)
+	}
+	return c.JSON(http.StatusOK, resp)
 }
 
 func (s *Server) apiGetDPA(c echo.Context) error {
@@ -132,7 +141,7 @@ func (s *Server) apiListSubprocessors(c echo.Context) error {
 	if subs == nil {
 		subs = []privacy.Subprocessor{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"subprocessors": subs})
+	return c.JSON(http.StatusOK, listResponse[privacy.Subprocessor]{Items: subs})
 }
 
 func (s *Server) apiGetSubprocessor(c echo.Context) error {
@@ -191,7 +200,7 @@ func (s *Server) apiListNotices(c echo.Context) error {
 	if ns == nil {
 		ns = []privacy.NoticeView{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"notices": ns})
+	return c.JSON(http.StatusOK, listResponse[privacy.NoticeView]{Items: ns})
 }
 
 type noticeJSON struct {

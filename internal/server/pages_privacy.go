@@ -28,33 +28,47 @@ func formFailure(err error) (bool, int, string, map[string]string) {
 }
 
 type dpasPage struct {
-	Page     *privacy.DPAPage
+	DPAs     []privacy.DPA
+	Total    int64
+	From, To int
 	Filter   privacy.DPAFilter
 	Statuses []string
 	PrevURL  string
 	NextURL  string
 }
 
+// dpasPageSize is how many agreements the dashboard list shows at once.
+const dpasPageSize = 50
+
 func (s *Server) dpasPage(c echo.Context) error {
 	var f privacy.DPAFilter
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {
-		return apperr.Field("page", "must be a number")
+		return apperr.Field("query", "could not be read")
 	}
-	p, err := s.privacy.ListDPAs(c.Request().Context(), f)
+	page := 1
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return apperr.Field("page", "must be a page number from 1")
+		}
+		page = n
+	}
+	first := (page - 1) * dpasPageSize
+	p, err := s.privacy.ListDPAs(c.Request().Context(), f, first, dpasPageSize)
 	if err != nil {
 		return err
 	}
-	v := dpasPage{Page: p, Filter: f, Statuses: privacy.DPAStatuses}
+	v := dpasPage{DPAs: p.DPAs, Total: p.Total, From: first + 1, To: first + len(p.DPAs), Filter: f, Statuses: privacy.DPAStatuses}
 	link := func(n int) string {
 		q := c.QueryParams()
 		q.Set("page", strconv.Itoa(n))
 		return "/app/privacy/dpas?" + q.Encode()
 	}
-	if p.Page > 1 {
-		v.PrevURL = link(p.Page - 1)
+	if page > 1 {
+		v.PrevURL = link(page - 1)
 	}
-	if int64(p.Page*p.PerPage) < p.Total {
-		v.NextURL = link(p.Page + 1)
+	if int64(v.To) < p.Total {
+		v.NextURL = link(page + 1)
 	}
 	return s.render(c, http.StatusOK, "dpas", "DPAs", v)
 }
