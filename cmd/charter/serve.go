@@ -75,11 +75,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
-		scheduled := []jobs.Job{{Name: "subprocessors.apply-due", Period: jobs.Daily,
-			Do: func(ctx context.Context) (string, error) {
-				n, err := privacySvc.ApplyDue(ctx, audit.System("job:subprocessors"))
-				return fmt.Sprintf("%d sub-processor change(s) applied", n), err
-			}}}
+		scheduled := []jobs.Job{privacySvc.ApplyDueJob()}
 		if sc.cfg.Reminders {
 			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
 				Do: func(ctx context.Context) (string, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
 	"github.com/charter-registry/charter/internal/store"
@@ -568,4 +569,13 @@ func (s *Service) Object(ctx context.Context, from audit.Actor, token, reason st
 		return nil, err
 	}
 	return s.objectionView(ctx, s.db.WithContext(ctx), r)
+}
+
+// ApplyDueJob is the daily job that applies the changes whose date has
+// come; its claim per day keeps several instances from racing.
+func (s *Service) ApplyDueJob() jobs.Job {
+	return jobs.Job{Name: "subprocessors.apply-due", Period: jobs.Daily, Do: func(ctx context.Context) (string, error) {
+		n, err := s.ApplyDue(ctx, audit.System("job:subprocessors"))
+		return fmt.Sprintf("%d sub-processor change(s) applied", n), err
+	}}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/server"
@@ -228,9 +229,7 @@ func TestSubprocessorChangeNoticeEndToEnd(t *testing.T) {
 
 		// On the effective date the change applies by itself.
 		e.clock.Advance(31 * 24 * time.Hour)
-		if _, err := e.privacy.ApplyDue(context.Background(), audit.System("job:subprocessors")); err != nil {
-			t.Fatal(err)
-		}
+		jobs.NewScheduler(e.st.DB, e.clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil)), e.privacy.ApplyDueJob()).Tick(context.Background())
 		code, doc := e.apiPublic("/trust/subprocessors.json")
 		if code != http.StatusOK || !strings.Contains(doc, `"name": "Cloudflare"`) || !strings.Contains(doc, `"active_since": "`+eff+`"`) || !strings.Contains(doc, `"upcoming_changes": []`) {
 			t.Fatalf("json: %d %s", code, doc)
@@ -384,4 +383,44 @@ func TestPublicFormsNeedCSRFAndAreRateLimited(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d DPA entries from one domain", n)
 	}
+}
+
+func TestSubprocessorAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.seedPrivacy()
+		code, body := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "Cloudflare", "purpose": "CDN", "countries": "US, DE", "transfer_mechanism": "eu_us_dpf"})
+		if code != http.StatusCreated || body["status"] != "proposed" || len(body["countries"].([]any)) != 2 {
+			t.Fatalf("create: %d %v", code, body)
+		}
+		id := body["id"]
+		if code, body := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "cloudflare", "purpose": "x", "countries": "Germany"}); code != http.StatusUnprocessableEntity ||
+			body["error"].(map[string]any)["fields"].(map[string]any)["countries"] == nil {
+			t.Fatalf("bad country: %d %v", code, body)
+		}
+		if code, _ := e.api("viewer", http.MethodPost, "/api/v1/subprocessor-notices", map[string]any{"change": "add", "subprocessor_id": id}); code != http.StatusForbidden {
+			t.Fatalf("viewer announced: %d", code)
+		}
+		eff := e.clock.Now().AddDate(0, 0, 45).Format(time.DateOnly)
+		code, body = e.api("editor", http.MethodPost, "/api/v1/subprocessor-notices", map[string]any{"change": "add", "subprocessor_id": id, "effective_on": eff})
+		if code != http.StatusCreated || body["state"] != "scheduled" || body["recipients"].(float64) != 2 || len(body["sent_to"].([]any)) != 2 {
+			t.Fatalf("announce: %d %v", code, body)
+		}
+		path := fmt.Sprintf("/api/v1/subprocessor-notices/%d", int64(body["id"].(float64)))
+		if code, list := e.api("auditor", http.MethodGet, "/api/v1/subprocessor-notices?state=scheduled", nil); code != http.StatusOK || len(list["items"].([]any)) != 1 {
+			t.Fatalf("list: %d %v", code, list)
+		}
+		if code, body := e.api("editor", http.MethodPost, path+"/withdraw", nil); code != http.StatusOK || body["state"] != "withdrawn" {
+			t.Fatalf("withdraw: %d %v", code, body)
+		}
+		if code, _ := e.api("editor", http.MethodPost, path+"/withdraw", nil); code != http.StatusConflict {
+			t.Fatalf("withdraw twice: %d", code)
+		}
+		if r := e.browser().get("/trust/subprocessors"); strings.Contains(r.body, "Cloudflare") {
+			t.Fatal("a withdrawn change is still listed publicly")
+		}
+		if code, list := e.api("viewer", http.MethodGet, "/api/v1/subprocessors?status=active", nil); code != http.StatusOK || len(list["items"].([]any)) != 4 {
+			t.Fatalf("active list: %d %v", code, list)
+		}
+	})
 }
