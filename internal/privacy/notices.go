@@ -579,3 +579,33 @@ func (s *Service) ApplyDueJob() jobs.Job {
 		return fmt.Sprintf("%d sub-processor change(s) applied", n), err
 	}}
 }
+
+// Overview is the privacy registers at a glance, for the dashboard.
+type Overview struct {
+	OpenRequests      int64 // customer DPAs requested or sent, not yet signed
+	SignedCustomers   int64
+	ActiveSubs        int64
+	ScheduledChanges  int64
+	PendingObjections int64 // objections to changes not yet in effect
+}
+
+// Overview counts what the operations team should see first.
+func (s *Service) Overview(ctx context.Context) (*Overview, error) {
+	db := s.db.WithContext(ctx)
+	o := &Overview{}
+	for _, q := range []struct {
+		dst   *int64
+		query *gorm.DB
+	}{
+		{&o.OpenRequests, db.Model(&DPA{}).Where("direction = ? AND status IN ?", Customer, []string{Requested, Sent})},
+		{&o.SignedCustomers, db.Model(&DPA{}).Where("direction = ? AND status = ?", Customer, Signed)},
+		{&o.ActiveSubs, db.Model(&Subprocessor{}).Where("status = ?", Active)},
+		{&o.ScheduledChanges, db.Model(&Notice{}).Where("state = ?", Scheduled)},
+		{&o.PendingObjections, db.Model(&Objection{}).Where("notice_id IN (?)", db.Model(&Notice{}).Select("id").Where("state = ?", Scheduled))},
+	} {
+		if err := q.query.Count(q.dst).Error; err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}

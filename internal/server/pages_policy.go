@@ -8,6 +8,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -23,6 +24,7 @@ func (s *Server) renderMarkdown(src string) (template.HTML, error) {
 type overviewPage struct {
 	Overview *policy.Overview
 	People   *people.Overview
+	Privacy  *privacy.Overview
 	Counts   map[string]int // employees by state
 	States   []stateBar
 	Overdue  []bar // policies with the most overdue employees
@@ -75,7 +77,11 @@ func (s *Server) overviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := overviewPage{Overview: o, People: po, Counts: map[string]int{}}
+	pr, err := s.privacy.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	p := overviewPage{Overview: o, People: po, Privacy: pr, Counts: map[string]int{}}
 	total := 0
 	for _, st := range people.States {
 		total += po.ByState[st]
