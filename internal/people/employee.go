@@ -4,12 +4,12 @@
 package people
 
 import (
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/notify"
 )
 
 // EmploymentType distinguishes staff from contractors.
@@ -70,15 +70,9 @@ func InputOf(e *Employee) Input {
 var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // NormalizeEmail is the form in which emails are stored and compared.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func NormalizeEmail(s string) string { return notify.NormalizeAddress(s) }
 
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
-}
+func validEmail(s string) bool { return notify.ValidAddress(s) }
 
 // parseDate reads YYYY-MM-DD as a UTC calendar date.
 func parseDate(s string) (time.Time, bool) {

@@ -3,7 +3,6 @@ package people
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,12 +26,7 @@ var (
 )
 
 // mailDomain is the domain of Message-IDs, from the base URL.
-func (s *Service) mailDomain() string {
-	if u, err := url.Parse(s.settings.BaseURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return "charter.invalid"
-}
+func (s *Service) mailDomain() string { return notify.MessageDomain(s.settings.BaseURL) }
 
 // newAckLink makes a new link for e (revoking the old one) in tx and
 // returns its URL; via says which email will carry it, for the audit trail.

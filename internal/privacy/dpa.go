@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,7 +113,7 @@ func (d *DPA) Next() []string { return nextStatuses[d.Status] }
 // MarshalJSON adds the lists kept as text.
 func (d DPA) MarshalJSON() ([]byte, error) {
 	type plain DPA
-	return jsonMarshal(struct {
+	return json.Marshal(struct {
 		plain
 		TransferMechanisms []string `json:"transfer_mechanisms"`
 		SCCModules         []string `json:"scc_modules"`

@@ -6,8 +6,6 @@ package privacy
 
 import (
 	"context"
-	"encoding/json"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"gorm.io/gorm"
 )
@@ -64,24 +63,12 @@ func (s *Service) today() time.Time {
 func (s *Service) link(path string) string { return strings.TrimRight(s.settings.BaseURL, "/") + path }
 
 // mailDomain is the domain of Message-IDs, from the base URL.
-func (s *Service) mailDomain() string {
-	if u, err := url.Parse(s.settings.BaseURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return "charter.invalid"
-}
+func (s *Service) mailDomain() string { return notify.MessageDomain(s.settings.BaseURL) }
 
 // NormalizeEmail is the form in which emails are stored and compared.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func NormalizeEmail(s string) string { return notify.NormalizeAddress(s) }
 
-// validEmail accepts a bare address such as a@b.example.
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
-}
+func validEmail(s string) bool { return notify.ValidAddress(s) }
 
 var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
@@ -148,8 +135,6 @@ func webURL(errs map[string]string, field, v string) string {
 	}
 	return v
 }
-
-var jsonMarshal = json.Marshal
 
 // nonNil makes an empty list encode as [] rather than null.
 func nonNil(l []string) []string {

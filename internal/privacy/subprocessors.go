@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -39,19 +40,19 @@ type Subprocessor struct {
 }
 
 // Categories returns the categories of personal data processed.
-func (p *Subprocessor) Categories() []string { return splitList(p.DataCategories) }
+func (p *Subprocessor) Categories() []string { return nonNil(splitList(p.DataCategories)) }
 
 // CountryCodes returns where the data is processed (ISO 3166 codes).
-func (p *Subprocessor) CountryCodes() []string { return splitList(p.Countries) }
+func (p *Subprocessor) CountryCodes() []string { return nonNil(splitList(p.Countries)) }
 
 // MarshalJSON adds the lists kept as text.
 func (p Subprocessor) MarshalJSON() ([]byte, error) {
 	type plain Subprocessor
-	return jsonMarshal(struct {
+	return json.Marshal(struct {
 		plain
 		DataCategories []string `json:"data_categories"`
 		Countries      []string `json:"countries"`
-	}{plain(p), nonNil(p.Categories()), nonNil(p.CountryCodes())})
+	}{plain(p), p.Categories(), p.CountryCodes()})
 }
 
 // SubprocessorInput is a sub-processor as typed in a form or sent as JSON.

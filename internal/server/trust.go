@@ -235,7 +235,7 @@ type publicChange struct {
 }
 
 func toPublic(p privacy.Subprocessor) publicSubprocessor {
-	out := publicSubprocessor{Name: p.Name, Purpose: p.Purpose, DataCategories: nonNil(p.Categories()), Countries: nonNil(p.CountryCodes()),
+	out := publicSubprocessor{Name: p.Name, Purpose: p.Purpose, DataCategories: p.Categories(), Countries: p.CountryCodes(),
 		TransferMechanism: p.TransferMechanism, TransferMechanismLabel: privacy.MechanismLabel(p.TransferMechanism), Website: p.Website}
 	if p.ActiveSince != nil {
 		out.ActiveSince = p.ActiveSince.Format(time.DateOnly)
@@ -250,13 +250,6 @@ func toPublicChange(n privacy.NoticeView) publicChange {
 		out.Replaces = n.Replaces.Name
 	}
 	return out
-}
-
-func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }
 
 func (s *Server) trustSubprocessorsJSON(c echo.Context) error {
