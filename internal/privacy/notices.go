@@ -142,7 +142,9 @@ func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) 
 			return err
 		}
 		today := s.today()
-		if earliest := today.AddDate(0, 0, period); eff.Before(earliest) {
+		// Even with no notice period, a change is announced before the day
+		// it applies, so that the objection links live at least a day.
+		if earliest := today.AddDate(0, 0, max(period, 1)); eff.Before(earliest) {
 			return apperr.Field("effective_on", fmt.Sprintf("must be at least the notice period (%d days) ahead: %s or later", period, earliest.Format(time.DateOnly)))
 		}
 		if eff.After(today.AddDate(0, 0, MaxNoticeAhead)) {

@@ -297,7 +297,7 @@ func (s *Server) showSubprocessorForm(c echo.Context, status int, f subprocessor
 		if f.NoticeDays, err = s.privacy.NoticePeriod(ctx); err != nil {
 			return err
 		}
-		f.Earliest = s.timeNow().AddDate(0, 0, f.NoticeDays).Format("2006-01-02")
+		f.Earliest = s.timeNow().AddDate(0, 0, max(f.NoticeDays, 1)).Format("2006-01-02")
 		if f.Notice.EffectiveOn == "" {
 			f.Notice.EffectiveOn = f.Earliest
 		}
