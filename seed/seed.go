@@ -7,5 +7,5 @@ import "embed"
 
 // Files holds the seed data files.
 //
-//go:embed *.yaml
+//go:embed *.yaml *.md
 var Files embed.FS

@@ -84,8 +84,9 @@ func Revoke(tx *gorm.DB, now time.Time, purpose string, subjectID int64) error {
 		Update("revoked_at", now).Error
 }
 
-// Resolve finds the live link for token. Errors: ErrUnknown, ErrDead.
-func Resolve(db *gorm.DB, now time.Time, purpose, token string) (*Link, error) {
+// Find returns the link for token, live or not, so that a refused access
+// can still be logged against its subject. Errors: ErrUnknown.
+func Find(db *gorm.DB, purpose, token string) (*Link, error) {
 	if !wellFormed(token) {
 		return nil, ErrUnknown
 	}
@@ -93,13 +94,23 @@ func Resolve(db *gorm.DB, now time.Time, purpose, token string) (*Link, error) {
 	err := db.Where("token_hash = ? AND purpose = ?", Hash(token), purpose).Take(&l).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknown
-	} else if err != nil {
+	}
+	return &l, err
+}
+
+// Live reports whether the link works at now.
+func (l *Link) Live(now time.Time) bool { return l.RevokedAt == nil && now.Before(l.ExpiresAt) }
+
+// Resolve finds the live link for token. Errors: ErrUnknown, ErrDead.
+func Resolve(db *gorm.DB, now time.Time, purpose, token string) (*Link, error) {
+	l, err := Find(db, purpose, token)
+	if err != nil {
 		return nil, err
 	}
-	if l.RevokedAt != nil || !now.Before(l.ExpiresAt) {
+	if !l.Live(now) {
 		return nil, ErrDead
 	}
-	return &l, nil
+	return l, nil
 }
 
 // Touch records that a link was used.

@@ -1,0 +1,360 @@
+package packet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"gorm.io/gorm"
+)
+
+// Access is one view or download of a packet, or a refused attempt.
+type Access struct {
+	ID        int64     `json:"-"`
+	PacketID  int64     `json:"-"`
+	At        time.Time `json:"at"`
+	IP        string    `json:"ip" gorm:"column:ip"`
+	UserAgent string    `json:"user_agent"`
+	File      string    `json:"file"`
+	Outcome   string    `json:"outcome"`
+}
+
+// TableName is the access log.
+func (Access) TableName() string { return "packet_access" }
+
+// ErrNDANeeded refuses a download before the NDA is accepted on the link.
+var ErrNDANeeded = apperr.New(apperr.Forbidden, "accept the non-disclosure agreement on the packet's page before downloading")
+
+// ErrExhausted answers a download past the packet's limit.
+var ErrExhausted = apperr.New(apperr.Gone, "this packet's download limit is reached; ask for a new one")
+
+// View is what the packet's landing page shows.
+type View struct {
+	Packet   Packet
+	Policies []PacketPolicy
+	Files    []File
+	NDA      *NDAVersion // the NDA to accept first, or nil
+	Company  string
+}
+
+// open resolves a packet link. A dead link's refusal is logged against
+// its packet before the error is returned.
+func (s *Service) open(ctx context.Context, from audit.Actor, token, file string) (*Packet, error) {
+	db := s.db.WithContext(ctx)
+	l, err := sharelink.Find(db, LinkPurpose, token)
+	if err != nil {
+		return nil, err
+	}
+	var p Packet
+	if err := db.Take(&p, l.SubjectID).Error; err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	if state := p.State(now); !l.Live(now) || state != "active" {
+		if state == "active" {
+			state = "expired"
+		}
+		if err := s.logAccess(db, from, &p, file, "refused: "+state); err != nil {
+			return nil, err
+		}
+		return nil, sharelink.ErrDead
+	}
+	return &p, nil
+}
+
+func (s *Service) logAccess(db *gorm.DB, from audit.Actor, p *Packet, file, outcome string) error {
+	now := s.clock()
+	return db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&Access{PacketID: p.ID, At: now, IP: from.IP, UserAgent: truncate(from.UserAgent, 500), File: file, Outcome: outcome}).Error; err != nil {
+			return err
+		}
+		by := from
+		by.Label = "recipient:" + p.RecipientEmail
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.accessed", ObjectType: "packet", ObjectID: p.PublicID,
+			After: map[string]any{"file": file, "outcome": outcome}})
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Open returns the landing page of a packet link and logs the view.
+func (s *Service) Open(ctx context.Context, from audit.Actor, token string) (*View, error) {
+	p, err := s.open(ctx, from, token, "page")
+	if err != nil {
+		return nil, err
+	}
+	db := s.db.WithContext(ctx)
+	v := &View{Packet: *p}
+	if err := db.Where("packet_id = ?", p.ID).Order("position").Find(&v.Policies).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("packet_id = ?", p.ID).Order("name").Find(&v.Files).Error; err != nil {
+		return nil, err
+	}
+	if v.NDA, err = s.ndaOwed(db, p); err != nil {
+		return nil, err
+	}
+	if v.Company, err = s.company(ctx); err != nil {
+		return nil, err
+	}
+	return v, s.logAccess(db, from, p, "page", "viewed")
+}
+
+// ndaOwed returns the NDA in force when the recipient has not accepted it
+// on a packet link yet, else nil.
+func (s *Service) ndaOwed(db *gorm.DB, p *Packet) (*NDAVersion, error) {
+	nda, err := currentNDA(db)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	err = db.Model(&NDAAcceptance{}).Where("email = ? AND nda_version_id = ? AND packet_id IS NOT NULL", p.RecipientEmail, nda.ID).Count(&n).Error
+	if err != nil || n > 0 {
+		return nil, err
+	}
+	return nda, nil
+}
+
+// AcceptNDA records the recipient's acceptance of the NDA in force, on
+// the packet's link.
+func (s *Service) AcceptNDA(ctx context.Context, from audit.Actor, token string, version int, agreed bool) error {
+	p, err := s.open(ctx, from, token, "nda")
+	if err != nil {
+		return err
+	}
+	if !agreed {
+		return apperr.Field("accept_nda", "tick the box to accept the agreement")
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		nda, err := currentNDA(tx)
+		if err != nil {
+			return err
+		}
+		if nda.Version != version {
+			return apperr.Field("accept_nda", "the agreement changed while you were reading; please read it again")
+		}
+		now := s.clock()
+		acc := NDAAcceptance{Email: p.RecipientEmail, NDAVersionID: nda.ID, SHA256: nda.SHA256, AcceptedAt: now, IP: from.IP, UserAgent: truncate(from.UserAgent, 500)}
+		if err := tx.Create(&acc).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&acc).Update("packet_id", p.ID).Error; err != nil {
+			return err
+		}
+		by := from
+		by.Label = "recipient:" + p.RecipientEmail
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "nda.accepted", ObjectType: "packet", ObjectID: p.PublicID,
+			After: map[string]any{"nda_version": nda.Version, "sha256": nda.SHA256, "email": p.RecipientEmail}})
+	})
+}
+
+// Download returns one file of a packet. Each PDF counts against the
+// download limit, exactly: the count moves in one conditional UPDATE.
+func (s *Service) Download(ctx context.Context, from audit.Actor, token, name string) ([]byte, *Packet, error) {
+	p, err := s.open(ctx, from, token, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.db.WithContext(ctx)
+	var f File
+	if err := db.Where("packet_id = ? AND name = ?", p.ID, name).Take(&f).Error; isNotFound(err) {
+		return nil, nil, notFound("file in this packet")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	nda, err := s.ndaOwed(db, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nda != nil {
+		return nil, nil, s.refuse(db, from, p, name, "refused: NDA not accepted", ErrNDANeeded)
+	}
+	now := s.clock()
+	res := db.Model(&Packet{}).Where("id = ? AND revoked_at IS NULL AND expires_at > ? AND (download_limit IS NULL OR downloads < download_limit)", p.ID, now).
+		Update("downloads", gorm.Expr("downloads + 1"))
+	if res.Error != nil {
+		return nil, nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil, s.refuse(db, from, p, name, "refused: limit reached", ErrExhausted)
+	}
+	data, err := s.file(ctx, p, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sha(data) != f.SHA256 {
+		return nil, nil, fmt.Errorf("packet %s: %s no longer renders to the manifest's SHA-256", p.PublicID, name)
+	}
+	return data, p, s.logAccess(db, from, p, name, "downloaded")
+}
+
+func (s *Service) refuse(db *gorm.DB, from audit.Actor, p *Packet, file, outcome string, err error) error {
+	if lerr := s.logAccess(db, from, p, file, outcome); lerr != nil {
+		return lerr
+	}
+	return err
+}
+
+// file returns a packet file from the cache, or renders it again: the
+// same packet always renders to the same bytes.
+func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, error) {
+	key := p.ManifestSHA256 + "/" + name
+	if b, ok := s.rendered.get(key); ok {
+		return b, nil
+	}
+	var m Manifest
+	if err := json.Unmarshal([]byte(p.Manifest), &m); err != nil {
+		return nil, err
+	}
+	doc := documentOf(p, m.Company, nil)
+	var ids []int64
+	for _, pol := range m.Policies {
+		ids = append(ids, pol.PolicyVersionID)
+	}
+	bodies := map[int64]string{}
+	var rows []struct {
+		ID   int64
+		Body string
+	}
+	if err := s.db.WithContext(ctx).Table("policy_versions").Select("id, body").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		bodies[r.ID] = r.Body
+	}
+	for _, pol := range m.Policies {
+		dp := DocumentPolicy{Slug: pol.Slug, Title: pol.Title, Version: pol.Version, EffectiveOn: pol.EffectiveOn, SHA256: pol.SHA256, Body: bodies[pol.PolicyVersionID]}
+		if name == PacketFileName || name == policyFileName(pol.Slug) {
+			doc.Policies = append(doc.Policies, dp)
+		}
+	}
+	if len(doc.Policies) == 0 {
+		return nil, notFound("file in this packet")
+	}
+	b, err := RenderPDF(doc)
+	if err != nil {
+		return nil, err
+	}
+	s.rendered.put(key, b)
+	return b, nil
+}
+
+// SignedManifest is manifest.json: the manifest and its signature.
+type SignedManifest struct {
+	Manifest  json.RawMessage `json:"manifest"`
+	Signature Signature       `json:"signature"`
+}
+
+// Signature is an Ed25519 signature over the manifest's bytes as served.
+type Signature struct {
+	Algorithm string `json:"algorithm"`
+	PublicKey string `json:"public_key"` // base64
+	Value     string `json:"value"`      // base64
+}
+
+// ManifestFile returns manifest.json for a packet link; viewing it is
+// logged but not counted as a download.
+func (s *Service) ManifestFile(ctx context.Context, from audit.Actor, token string) ([]byte, error) {
+	p, err := s.open(ctx, from, token, "manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.MarshalIndent(SignedManifest{Manifest: json.RawMessage(p.Manifest),
+		Signature: Signature{Algorithm: "Ed25519", PublicKey: s.PublicKeyBase64(), Value: p.Signature}}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return out, s.logAccess(s.db.WithContext(ctx), from, p, "manifest.json", "viewed")
+}
+
+// Packets returns packets, newest first.
+func (s *Service) Packets(ctx context.Context, limit int) ([]Packet, error) {
+	var out []Packet
+	return out, s.db.WithContext(ctx).Order("issued_at DESC, id DESC").Limit(limit).Find(&out).Error
+}
+
+// PacketDetail is a packet with its contents and access log.
+type PacketDetail struct {
+	Packet   Packet
+	Policies []PacketPolicy
+	Files    []File
+	Accesses []Access
+}
+
+// PacketByID returns a packet by its public ID.
+func (s *Service) PacketByID(ctx context.Context, publicID string) (*PacketDetail, error) {
+	db := s.db.WithContext(ctx)
+	d := &PacketDetail{}
+	if err := db.Where("public_id = ?", publicID).Take(&d.Packet).Error; isNotFound(err) {
+		return nil, notFound("packet")
+	} else if err != nil {
+		return nil, err
+	}
+	id := d.Packet.ID
+	if err := db.Where("packet_id = ?", id).Order("position").Find(&d.Policies).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("packet_id = ?", id).Order("name").Find(&d.Files).Error; err != nil {
+		return nil, err
+	}
+	return d, db.Where("packet_id = ?", id).Order("at DESC, id DESC").Limit(500).Find(&d.Accesses).Error
+}
+
+// Verification says whether the company issued a file.
+type Verification struct {
+	Issued    bool
+	PacketID  string
+	File      string
+	Recipient string
+	Company   string
+	IssuedAt  time.Time
+	SHA256    string
+}
+
+// VerifyFile looks a file's SHA-256 up among every packet's files.
+func (s *Service) VerifyFile(ctx context.Context, data []byte) (*Verification, error) {
+	return s.VerifyHash(ctx, "", sha(data))
+}
+
+// VerifyHash checks a SHA-256, optionally within one packet.
+func (s *Service) VerifyHash(ctx context.Context, packetID, sum string) (*Verification, error) {
+	if len(sum) != 64 {
+		return nil, apperr.Field("sha256", "must be 64 hexadecimal characters")
+	}
+	var row struct {
+		PublicID         string
+		Name             string
+		RecipientName    string
+		RecipientEmail   string
+		RecipientCompany string
+		IssuedAt         time.Time
+	}
+	q := s.db.WithContext(ctx).Table("packet_files").Select("packets.public_id, packet_files.name, packets.recipient_name, packets.recipient_email, packets.recipient_company, packets.issued_at").
+		Joins("JOIN packets ON packets.id = packet_files.packet_id").Where("packet_files.sha256 = ?", sum).Order("packets.issued_at")
+	if packetID != "" {
+		q = q.Where("packets.public_id = ?", packetID)
+	}
+	err := q.Take(&row).Error
+	if isNotFound(err) {
+		return &Verification{SHA256: sum}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &Verification{Issued: true, PacketID: row.PublicID, File: row.Name, Recipient: row.RecipientName + " <" + row.RecipientEmail + ">",
+		Company: row.RecipientCompany, IssuedAt: row.IssuedAt, SHA256: sum}, nil
+}
+
+// PendingCount is the length of the team's queue.
+func (s *Service) PendingCount(ctx context.Context) (int64, error) {
+	var n int64
+	return n, s.db.WithContext(ctx).Model(&Request{}).Where("status = ?", Pending).Count(&n).Error
+}

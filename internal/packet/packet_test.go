@@ -1,0 +1,276 @@
+package packet_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+	"github.com/charter-registry/charter/policies"
+	"github.com/charter-registry/charter/seed"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	ctx   context.Context
+	st    *store.Store
+	svc   *packet.Service
+	clock *clock
+}
+
+func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	by := audit.System("seed")
+	templates, err := policy.LoadTemplates(policies.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policy.NewService(st.DB, c.now).Seed(ctx, by, templates); err != nil {
+		t.Fatal(err)
+	}
+	orgs := org.NewService(st.DB, c.now)
+	data, _ := seed.Files.ReadFile("organization.yaml")
+	profile, _ := org.ParseProfile(data)
+	if _, err := orgs.Seed(ctx, by, profile); err != nil {
+		t.Fatal(err)
+	}
+	key, err := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.BaseURL = "https://charter.test"
+	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
+	svc := packet.NewService(st.DB, c.now, orgs, key, settings)
+	nda, _ := seed.Files.ReadFile("nda.md")
+	if _, err := svc.SeedNDA(ctx, by, string(nda)); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{ctx: ctx, st: st, svc: svc, clock: c}
+}
+
+var confirmLink = regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`)
+var packetLink = regexp.MustCompile(`/p/([A-Za-z0-9_-]{43})`)
+
+func lastMail(t *testing.T, st *store.Store, to string) string {
+	t.Helper()
+	var m notify.Message
+	if err := st.DB.Where("to_addr = ?", to).Order("id DESC").Take(&m).Error; err != nil {
+		t.Fatalf("no email to %s", to)
+	}
+	return m.Body
+}
+
+// request submits and confirms a request and returns it.
+func (f *fixture) request(t *testing.T, email string, slugs ...string) *packet.Request {
+	t.Helper()
+	nda, err := f.svc.CurrentNDA(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := audit.Actor{Label: "anonymous", IP: "203.0.113.5", UserAgent: "Firefox"}
+	r, err := f.svc.Submit(f.ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: email, Company: "Customer Ltd", Role: "Security analyst",
+		Policies: slugs, Reason: "Vendor review", NDAVersion: nda.Version, AcceptNDA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := confirmLink.FindStringSubmatch(lastMail(t, f.st, email))[1]
+	got, _, err := f.svc.Confirm(f.ctx, from, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != r.ID {
+		t.Fatal("confirmed another request")
+	}
+	return got
+}
+
+func TestRequestValidation(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), packet.Settings{})
+	nda, _ := f.svc.CurrentNDA(f.ctx)
+	ok := packet.RequestInput{Name: "Dana", Email: "dana@customer.example", Company: "Customer", NDAVersion: nda.Version, AcceptNDA: true}
+	cases := []struct {
+		edit  func(*packet.RequestInput)
+		field string
+	}{
+		{func(in *packet.RequestInput) { in.Name = "" }, "name"},
+		{func(in *packet.RequestInput) { in.Email = "dana" }, "email"},
+		{func(in *packet.RequestInput) { in.Company = "" }, "company"},
+		{func(in *packet.RequestInput) { in.AcceptNDA = false }, "accept_nda"},
+		{func(in *packet.RequestInput) { in.NDAVersion = 99 }, "accept_nda"},
+		{func(in *packet.RequestInput) { in.Policies = []string{"no-such-policy"} }, "policies"},
+	}
+	for _, c := range cases {
+		in := ok
+		c.edit(&in)
+		_, err := f.svc.Submit(f.ctx, audit.Actor{}, in)
+		if e, isApp := apperr.As(err); !isApp || e.Fields[c.field] == "" {
+			t.Errorf("want an error on %s, got %v", c.field, err)
+		}
+	}
+	var n int64
+	f.st.DB.Model(&packet.Request{}).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d requests stored from refused input", n)
+	}
+}
+
+func TestPacketLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, packet.Settings{})
+		r := f.request(t, "dana@customer.example", "backup", "encryption")
+		if r.Status != packet.Pending {
+			t.Fatalf("status %s", r.Status)
+		}
+		if !strings.Contains(lastMail(t, st, "ops@posthog.example"), "/app/packets/requests/") {
+			t.Fatal("the team was not told")
+		}
+		editor := audit.System("editor@example.com")
+		if _, err := f.svc.Approve(f.ctx, editor, r.ID, packet.Decision{Policies: []string{"password"}}); err == nil {
+			t.Fatal("approved a policy that was not requested")
+		}
+		limit := 5
+		p, err := f.svc.Approve(f.ctx, editor, r.ID, packet.Decision{ExpiryDays: 14, DownloadLimit: &limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Approve(f.ctx, editor, r.ID, packet.Decision{}); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("approved twice: %v", err)
+		}
+		token := packetLink.FindStringSubmatch(lastMail(t, st, "dana@customer.example"))[1]
+		from := audit.Actor{IP: "198.51.100.20", UserAgent: "Safari"}
+		v, err := f.svc.Open(f.ctx, from, token)
+		if err != nil || len(v.Policies) != 2 || len(v.Files) != 3 || v.NDA == nil {
+			t.Fatalf("open: %+v %v", v, err)
+		}
+		if _, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("download before the NDA: %v", err)
+		}
+		if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
+			t.Fatal(err)
+		}
+		// 20 concurrent downloads, a limit of 5: exactly 5 succeed.
+		var ok, gone atomic.Int64
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				data, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName)
+				switch {
+				case err == nil && strings.HasPrefix(string(data), "%PDF-"):
+					ok.Add(1)
+				case apperr.Is(err, apperr.Gone):
+					gone.Add(1)
+				default:
+					t.Errorf("download: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 5 || gone.Load() != 15 {
+			t.Fatalf("%d downloads succeeded and %d were refused, want 5 and 15", ok.Load(), gone.Load())
+		}
+		d, err := f.svc.PacketByID(f.ctx, p.PublicID)
+		if err != nil || d.Packet.Downloads != 5 || len(d.Accesses) < 22 {
+			t.Fatalf("detail: downloads %d, %d accesses, %v", d.Packet.Downloads, len(d.Accesses), err)
+		}
+		// The issued PDF verifies; a copy with one byte changed does not.
+		data, err := f.svc.VerifyHash(f.ctx, p.PublicID, d.Files[0].SHA256)
+		if err != nil || !data.Issued || !strings.Contains(data.Recipient, "dana@customer.example") {
+			t.Fatalf("verify: %+v %v", data, err)
+		}
+		if _, err := f.svc.Revoke(f.ctx, editor, p.PublicID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Open(f.ctx, from, token); !apperr.Is(err, apperr.Gone) {
+			t.Fatalf("revoked link: %v", err)
+		}
+	})
+}
+
+func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), packet.Settings{AutoApproveDomains: []string{"trusted.example"}})
+	r := f.request(t, "lee@trusted.example")
+	if r.Status != packet.Approved {
+		t.Fatalf("an allow-listed domain was not approved at once: %s", r.Status)
+	}
+	token := packetLink.FindStringSubmatch(lastMail(t, f.st, "lee@trusted.example"))[1]
+	from := audit.Actor{IP: "198.51.100.20"}
+	v, err := f.svc.Open(f.ctx, from, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := f.svc.VerifyFile(f.ctx, a)
+	if err != nil || !ver.Issued || ver.File != packet.PacketFileName {
+		t.Fatalf("verify: %+v %v", ver, err)
+	}
+	changed := append([]byte(nil), a...)
+	changed[len(changed)/2] ^= 1
+	if ver, _ := f.svc.VerifyFile(f.ctx, changed); ver.Issued {
+		t.Fatal("a modified file verified")
+	}
+	raw, err := f.svc.ManifestFile(f.ctx, from, token)
+	if err != nil || !strings.Contains(string(raw), `"algorithm": "Ed25519"`) {
+		t.Fatalf("manifest: %s %v", raw, err)
+	}
+	// The signature covers the manifest's compact JSON.
+	var signed packet.SignedManifest
+	if err := json.Unmarshal(raw, &signed); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, signed.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	if !f.svc.VerifyManifest(compact.Bytes(), signed.Signature.Value) || signed.Signature.PublicKey != f.svc.PublicKeyBase64() {
+		t.Fatal("the manifest's signature does not verify")
+	}
+	if f.svc.VerifyManifest(bytes.Replace(compact.Bytes(), []byte("lee@"), []byte("eve@"), 1), signed.Signature.Value) {
+		t.Fatal("a changed manifest verified")
+	}
+	if !strings.Contains(compact.String(), sha256Hex(a)) {
+		t.Fatal("the manifest does not list the downloaded file's SHA-256")
+	}
+	f.clock.advance(31 * 24 * time.Hour)
+	if _, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName); !apperr.Is(err, apperr.Gone) {
+		t.Fatalf("expired link: %v", err)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,373 @@
+package packet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"gorm.io/gorm"
+)
+
+// NDAVersion is one version of the clickwrap NDA.
+type NDAVersion struct {
+	ID        int64
+	Version   int
+	Body      string
+	SHA256    string `gorm:"column:sha256"`
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// TableName is the NDA versions table.
+func (NDAVersion) TableName() string { return "nda_versions" }
+
+// NDAAcceptance records that someone accepted an NDA version.
+type NDAAcceptance struct {
+	ID           int64
+	Email        string
+	NDAVersionID int64  `gorm:"column:nda_version_id"`
+	SHA256       string `gorm:"column:sha256"`
+	AcceptedAt   time.Time
+	IP           string `gorm:"column:ip"`
+	UserAgent    string
+}
+
+// TableName is the acceptances table.
+func (NDAAcceptance) TableName() string { return "nda_acceptances" }
+
+// Request statuses.
+const (
+	Unconfirmed = "unconfirmed" // the email address is not confirmed yet
+	Pending     = "pending"     // waiting for the team
+	Approved    = "approved"
+	Denied      = "denied"
+)
+
+// Request is a customer's request for policies.
+type Request struct {
+	ID              int64      `json:"id"`
+	Name            string     `json:"name"`
+	Email           string     `json:"email"`
+	Company         string     `json:"company"`
+	Role            string     `json:"role"`
+	Reason          string     `json:"reason"`
+	Policies        string     `json:"-"` // slugs, comma-separated; empty means all
+	NDAAcceptanceID *int64     `json:"-" gorm:"column:nda_acceptance_id"`
+	Status          string     `json:"status"`
+	ConfirmedAt     *time.Time `json:"confirmed_at"`
+	DecidedAt       *time.Time `json:"decided_at"`
+	DecidedBy       string     `json:"decided_by"`
+	DenyReason      string     `json:"deny_reason"`
+	AutoApproved    bool       `json:"auto_approved"`
+	CreatedAt       time.Time  `json:"created_at"`
+}
+
+// TableName is the requests table.
+func (Request) TableName() string { return "packet_requests" }
+
+// Slugs returns the requested policies; nil means all of them.
+func (r *Request) Slugs() []string {
+	if r.Policies == "" {
+		return nil
+	}
+	return strings.Split(r.Policies, ",")
+}
+
+// CurrentNDA returns the NDA in force.
+func (s *Service) CurrentNDA(ctx context.Context) (*NDAVersion, error) {
+	return currentNDA(s.db.WithContext(ctx))
+}
+
+func currentNDA(db *gorm.DB) (*NDAVersion, error) {
+	var v NDAVersion
+	err := db.Order("version DESC").Take(&v).Error
+	if isNotFound(err) {
+		return nil, apperr.New(apperr.Conflict, "no NDA is set: an admin must set one before policies can be requested")
+	}
+	return &v, err
+}
+
+// PublishNDA makes body the NDA in force, as a new version.
+func (s *Service) PublishNDA(ctx context.Context, by audit.Actor, body string) (*NDAVersion, error) {
+	body = strings.TrimSpace(body)
+	if len(body) < 50 || len(body) > 50000 {
+		return nil, apperr.Field("body", "the NDA text must be between 50 and 50,000 characters")
+	}
+	var v NDAVersion
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var last int
+		if err := tx.Model(&NDAVersion{}).Select("COALESCE(MAX(version), 0)").Scan(&last).Error; err != nil {
+			return err
+		}
+		now := s.clock()
+		v = NDAVersion{Version: last + 1, Body: body, SHA256: sha([]byte(body)), CreatedAt: now, CreatedBy: by.Label}
+		if err := tx.Create(&v).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "nda.published", ObjectType: "nda", ObjectID: strconv.Itoa(v.Version),
+			After: map[string]any{"version": v.Version, "sha256": v.SHA256}})
+	})
+	return &v, err
+}
+
+// SeedNDA sets the first NDA when there is none.
+func (s *Service) SeedNDA(ctx context.Context, by audit.Actor, body string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&NDAVersion{}).Count(&n).Error; err != nil || n > 0 {
+		return false, err
+	}
+	_, err := s.PublishNDA(ctx, by, body)
+	return err == nil, err
+}
+
+// RequestInput is the public request form.
+type RequestInput struct {
+	Name     string   `form:"name" json:"name"`
+	Email    string   `form:"email" json:"email"`
+	Company  string   `form:"company" json:"company"`
+	Role     string   `form:"role" json:"role"`
+	Policies []string `form:"policies" json:"policies"` // empty: all
+	Reason   string   `form:"reason" json:"reason"`
+	// NDAVersion is the version shown with the form; AcceptNDA the box.
+	NDAVersion int  `form:"nda_version" json:"nda_version"`
+	AcceptNDA  bool `form:"accept_nda" json:"accept_nda"`
+}
+
+func field(errs map[string]string, field, v string, required bool, max int) string {
+	v = strings.TrimSpace(v)
+	if v == "" && required {
+		errs[field] = "is required"
+	} else if len(v) > max {
+		errs[field] = fmt.Sprintf("must be at most %d characters", max)
+	}
+	return v
+}
+
+// publishedSlugs returns the slugs of the policies with a published
+// version, in title order.
+func publishedSlugs(db *gorm.DB) ([]string, error) {
+	var slugs []string
+	err := db.Model(&policy.Policy{}).Where("id IN (?)", db.Model(&policy.Version{}).Select("policy_id").Where("status = ?", policy.StatusPublished)).
+		Order("title").Pluck("slug", &slugs).Error
+	return slugs, err
+}
+
+// Submit records a request and emails a confirmation link; the team sees
+// it only once the address is confirmed.
+func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput) (*Request, error) {
+	errs := map[string]string{}
+	r := Request{Name: field(errs, "name", in.Name, true, 200), Company: field(errs, "company", in.Company, true, 200),
+		Role: field(errs, "role", in.Role, false, 200), Reason: field(errs, "reason", in.Reason, false, 2000),
+		Email: notify.NormalizeAddress(in.Email), Status: Unconfirmed}
+	if !notify.ValidAddress(r.Email) {
+		errs["email"] = "must be your work email address"
+	}
+	if !in.AcceptNDA {
+		errs["accept_nda"] = "accept the non-disclosure agreement to receive the policies"
+	}
+	company, err := s.company(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		nda, err := currentNDA(tx)
+		if err != nil {
+			return err
+		}
+		if in.AcceptNDA && in.NDAVersion != nda.Version {
+			errs["accept_nda"] = "the agreement changed while you were reading; please read it again"
+		}
+		published, err := publishedSlugs(tx)
+		if err != nil {
+			return err
+		}
+		var chosen []string
+		for _, slug := range in.Policies {
+			if slug == "" || slug == "all" {
+				continue
+			}
+			if !slices.Contains(published, slug) {
+				errs["policies"] = fmt.Sprintf("%q is not a published policy", slug)
+			} else if !slices.Contains(chosen, slug) {
+				chosen = append(chosen, slug)
+			}
+		}
+		if len(chosen) == len(published) {
+			chosen = nil
+		}
+		r.Policies = strings.Join(chosen, ",")
+		if len(errs) > 0 {
+			return apperr.Fields(errs)
+		}
+		now := s.clock()
+		acc := NDAAcceptance{Email: r.Email, NDAVersionID: nda.ID, SHA256: nda.SHA256, AcceptedAt: now, IP: from.IP, UserAgent: from.UserAgent}
+		if err := tx.Create(&acc).Error; err != nil {
+			return err
+		}
+		r.NDAAcceptanceID, r.CreatedAt = &acc.ID, now
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		token, _, err := sharelink.Issue(tx, now, ConfirmationLinkPurpose, r.ID, ConfirmationTTL)
+		if err != nil {
+			return err
+		}
+		body := fmt.Sprintf("Hello %s,\n\nYou asked %s for its security policies. To confirm that this address is yours, open this link within 7 days and press Confirm:\n\n  %s\n\n"+
+			"If it was not you, ignore this email.\n", r.Name, company, s.link("/trust/request/confirm/"+token))
+		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_request_confirmation", To: r.Email,
+			Subject: "Confirm your request for " + company + "'s policies", Body: body}); err != nil {
+			return err
+		}
+		by := from
+		by.Label = "requester:" + r.Email
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "nda.accepted", ObjectType: "nda", ObjectID: strconv.Itoa(nda.Version),
+			After: acc}); err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet_request.submitted", ObjectType: "packet_request", ObjectID: strconv.FormatInt(r.ID, 10), After: r})
+	})
+	return &r, err
+}
+
+// CheckConfirmation reports whether a confirmation link is live.
+func (s *Service) CheckConfirmation(ctx context.Context, token string) error {
+	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), ConfirmationLinkPurpose, token)
+	return err
+}
+
+// Confirm marks the request's email as confirmed and puts it before the
+// team, or approves it at once when an auto-approval rule matches. It
+// returns the packet when one was issued.
+func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (*Request, *Packet, error) {
+	var r Request
+	team, err := s.settings.TeamAddresses(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	auto := false
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		l, err := sharelink.Resolve(tx, now, ConfirmationLinkPurpose, token)
+		if err != nil {
+			return err
+		}
+		if err := tx.Take(&r, l.SubjectID).Error; err != nil {
+			return err
+		}
+		if err := sharelink.Revoke(tx, now, ConfirmationLinkPurpose, r.ID); err != nil {
+			return err
+		}
+		res := tx.Model(&Request{}).Where("id = ? AND status = ?", r.ID, Unconfirmed).Updates(map[string]any{"status": Pending, "confirmed_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		r.Status, r.ConfirmedAt = Pending, &now
+		by := from
+		by.Label = "requester:" + r.Email
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "packet_request.confirmed", ObjectType: "packet_request", ObjectID: strconv.FormatInt(r.ID, 10)}); err != nil {
+			return err
+		}
+		if auto, err = s.autoApproves(tx, r.Email); err != nil || auto {
+			return err
+		}
+		body := fmt.Sprintf("%s (%s, %s) asks for policies.\n\nReason: %s\n\nDecide here: %s\n", r.Name, r.Email, r.Company, orNone(r.Reason),
+			s.link(fmt.Sprintf("/app/packets/requests/%d", r.ID)))
+		for _, to := range team {
+			if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_request", To: to, Subject: "Policy request from " + r.Company, Body: body}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !auto {
+		return &r, nil, err
+	}
+	p, err := s.Approve(ctx, audit.System("system:auto-approval"), r.ID, Decision{ExpiryDays: DefaultExpiryDays, auto: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	r.Status = Approved
+	return &r, p, nil
+}
+
+// autoApproves reports whether an auto-approval rule covers email.
+func (s *Service) autoApproves(tx *gorm.DB, email string) (bool, error) {
+	domain := email[strings.LastIndexByte(email, '@')+1:]
+	if slices.Contains(s.settings.AutoApproveDomains, domain) {
+		return true, nil
+	}
+	if !s.settings.AutoApproveDPACustomers {
+		return false, nil
+	}
+	var n int64
+	err := tx.Table("dpas").Where("direction = 'customer' AND status = 'signed' AND domain = ?", domain).Count(&n).Error
+	return n > 0, err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none given)"
+	}
+	return s
+}
+
+// RequestFilter selects requests.
+type RequestFilter struct {
+	Status string
+	Limit  int
+}
+
+// Requests returns requests, newest first.
+func (s *Service) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	q := s.db.WithContext(ctx).Order("created_at DESC, id DESC")
+	if f.Status != "" {
+		if !slices.Contains([]string{Unconfirmed, Pending, Approved, Denied}, f.Status) {
+			return nil, apperr.Field("status", "must be unconfirmed, pending, approved or denied")
+		}
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	var out []Request
+	return out, q.Limit(f.Limit).Find(&out).Error
+}
+
+// RequestDetail is a request with its NDA acceptance and packet, if any.
+type RequestDetail struct {
+	Request
+	NDA    *NDAAcceptance
+	Packet *Packet
+}
+
+// RequestByID returns one request.
+func (s *Service) RequestByID(ctx context.Context, id int64) (*RequestDetail, error) {
+	db := s.db.WithContext(ctx)
+	d := &RequestDetail{}
+	if err := db.Take(&d.Request, id).Error; isNotFound(err) {
+		return nil, notFound("request")
+	} else if err != nil {
+		return nil, err
+	}
+	if d.NDAAcceptanceID != nil {
+		var a NDAAcceptance
+		if err := db.Take(&a, *d.NDAAcceptanceID).Error; err == nil {
+			d.NDA = &a
+		}
+	}
+	var p Packet
+	if err := db.Where("request_id = ?", id).Take(&p).Error; err == nil {
+		d.Packet = &p
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	return d, nil
+}

@@ -1,0 +1,64 @@
+package packet
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// KeyFile is the signing key's file in the data directory.
+const KeyFile = "packet-signing.key"
+
+// LoadOrCreateKey reads the Ed25519 signing key at path (its 32-byte
+// seed), creating it with mode 0600 on first start. A key file readable
+// by others is refused.
+func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
+	seed, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		seed = make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("creating the signing key: %w", err)
+		}
+		if _, err := f.Write(seed); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the signing key: %w", err)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the signing key %s is readable by other users (mode %v); chmod 600 it", path, info.Mode().Perm())
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("the signing key %s is not a %d-byte Ed25519 seed", path, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// PublicKeyBase64 is the verifying key as shown on /trust/verify.
+func (s *Service) PublicKeyBase64() string { return base64.StdEncoding.EncodeToString(s.PublicKey()) }
+
+// VerifyManifest checks a manifest's signature with the company's key.
+func (s *Service) VerifyManifest(manifest []byte, signature string) bool {
+	sig, err := base64.StdEncoding.DecodeString(signature)
+	return err == nil && ed25519.Verify(s.PublicKey(), manifest, sig)
+}
