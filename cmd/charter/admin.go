@@ -52,6 +52,19 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func
 	if created > 0 {
 		fmt.Fprintf(out, "Loaded %d policies, each published as version 1.0.\n", created)
 	}
+	nda, err := seed.Files.ReadFile("nda.md")
+	if err != nil {
+		return err
+	}
+	packets, err := packetService(st, cfg, now, org.NewService(st.DB, now), auth.NewService(st.DB, now))
+	if err != nil {
+		return err
+	}
+	if ndaSeeded, err := packets.SeedNDA(ctx, by, string(nda)); err != nil {
+		return fmt.Errorf("setting the NDA: %w", err)
+	} else if ndaSeeded {
+		fmt.Fprintln(out, "Set the NDA for policy requests (seed/nda.md; admins change it at /app/packets/nda).")
+	}
 	if cfg.Demo {
 		team, err := seed.Files.ReadFile("demo-team.yaml")
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
@@ -14,6 +15,7 @@ import (
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/store"
@@ -119,6 +121,18 @@ func peopleSettings(c config.Config) people.Settings {
 func privacyService(st *store.Store, c config.Config, now func() time.Time, fs *files.Store, orgs *org.Service, users *auth.Service) *privacy.Service {
 	return privacy.NewService(st.DB, now, fs, orgs, privacy.Settings{BaseURL: c.BaseURL,
 		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
+}
+
+// packetService builds the policy packets, with the signing key from the
+// data directory (created on first start).
+func packetService(st *store.Store, c config.Config, now func() time.Time, orgs *org.Service, users *auth.Service) (*packet.Service, error) {
+	key, err := packet.LoadOrCreateKey(filepath.Join(c.DataDir, packet.KeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return packet.NewService(st.DB, now, orgs, key, packet.Settings{BaseURL: c.BaseURL,
+		AutoApproveDPACustomers: c.PacketAutoApproveDPA, AutoApproveDomains: c.PacketAutoApproveDomains,
+		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }}), nil
 }
 
 // cliActor is the audit actor of changes made from the command line.

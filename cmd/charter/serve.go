@@ -56,10 +56,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		}
 		orgs := org.NewService(st.DB, now)
 		privacySvc := privacyService(st, sc.cfg, now, store, orgs, users)
+		packets, err := packetService(st, sc.cfg, now, orgs, users)
+		if err != nil {
+			return err
+		}
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Files: store,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {

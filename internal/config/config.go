@@ -56,6 +56,11 @@ type Config struct {
 	FreeMailDomains []string
 	// PublicFormsPerHour bounds the submissions of public forms per IP.
 	PublicFormsPerHour int
+	// PacketAutoApproveDPA approves policy requests at once from the
+	// domain of a customer with a signed DPA.
+	PacketAutoApproveDPA bool
+	// PacketAutoApproveDomains are further domains approved at once.
+	PacketAutoApproveDomains []string
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -71,6 +76,7 @@ func Defaults() Config {
 		AdminEmail:           "admin@example.com",
 		ShutdownTimeout:      30 * time.Second,
 		PublicFormsPerHour:   20,
+		PacketAutoApproveDPA: true,
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
@@ -134,6 +140,10 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
 	b.fs.IntVar(&c.PublicFormsPerHour, "public-forms-per-hour", c.PublicFormsPerHour, usage("submissions of the public forms (DPA requests, subscriptions, objections) allowed per IP address per hour", "CHARTER_PUBLIC_FORMS_PER_HOUR"))
 	b.note("public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR")
+	b.fs.BoolVar(&c.PacketAutoApproveDPA, "packet-auto-approve-dpa", c.PacketAutoApproveDPA, usage("approve a confirmed policy request at once when the email's domain is that of a customer with a signed DPA", "CHARTER_PACKET_AUTO_APPROVE_DPA"))
+	b.note("packet-auto-approve-dpa", "CHARTER_PACKET_AUTO_APPROVE_DPA")
+	b.fs.StringSliceVar(&c.PacketAutoApproveDomains, "packet-auto-approve-domains", c.PacketAutoApproveDomains, usage("comma-separated email domains whose confirmed policy requests are approved at once", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS"))
+	b.note("packet-auto-approve-domains", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }
@@ -219,6 +229,12 @@ func (c *Config) Finish() error {
 	}
 	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
 		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
+	}
+	for i, d := range c.PacketAutoApproveDomains {
+		c.PacketAutoApproveDomains[i] = strings.ToLower(strings.TrimSpace(d))
+		if !strings.Contains(d, ".") || strings.ContainsAny(d, "@ /") {
+			return fmt.Errorf("packet-auto-approve-domains: %q is not a domain such as example.com", d)
+		}
 	}
 	for _, d := range c.FreeMailDomains {
 		if !strings.Contains(d, ".") || strings.ContainsAny(d, "@ /") {

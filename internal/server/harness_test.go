@@ -21,6 +21,7 @@ import (
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
@@ -56,6 +57,7 @@ type env struct {
 	// privacy is the server's privacy service, for tests that seed demo
 	// registers or run the scheduled job.
 	privacy *privacy.Service
+	packets *packet.Service
 	// filesDir is where uploads are stored.
 	filesDir string
 	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
@@ -100,10 +102,23 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	}
 	privacySvc := privacy.NewService(st.DB, c.Now, store, orgs, privacy.Settings{BaseURL: cfg.BaseURL,
 		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
+	key, err := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packets := packet.NewService(st.DB, c.Now, orgs, key, packet.Settings{BaseURL: cfg.BaseURL,
+		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
+	nda, err := seed.Files.ReadFile("nda.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := packets.SeedNDA(ctx, audit.System("system:seed"), string(nda)); err != nil {
+		t.Fatal(err)
+	}
 	opts := server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
-		Privacy: privacySvc, Files: store,
+		Privacy: privacySvc, Packets: packets, Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",
@@ -115,7 +130,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {

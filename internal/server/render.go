@@ -31,7 +31,7 @@ var navigation = []navItem{
 	{"training", "Training", "/app/training", auth.Viewer},
 	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
-	{"packets", "Policy packets", "", auth.Viewer},
+	{"packets", "Policy packets", "/app/packets", auth.Viewer},
 	{"exports", "Evidence exports", "", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
 	{"outbox", "Outbox", "/app/outbox", auth.Editor},
@@ -105,8 +105,9 @@ func formatTime(t any, layout string) string {
 	return fmt.Sprint(t)
 }
 
-// parseTemplates parses each page together with the layout, once.
-func parseTemplates() (map[string]*template.Template, error) {
+// parseTemplates parses each page together with the layout, once; funcs
+// adds the functions that need the server (Markdown rendering).
+func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, error) {
 	fsys := web.Templates()
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
@@ -123,7 +124,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		if strings.HasPrefix(n, "trust") {
 			layout = "public.html"
 		}
-		t, err := template.New(layout).Funcs(templateFuncs).ParseFS(fsys, layout, n)
+		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, n)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", n, err)
 		}
@@ -168,6 +169,8 @@ func areaOf(page string) string {
 		return "training"
 	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice":
 		return "privacy"
+	case strings.HasPrefix(page, "packet"), page == "nda":
+		return "packets"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "organization", page == "outbox":

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/web"
 	"github.com/labstack/echo/v4"
 )
@@ -81,6 +82,18 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(root, pageRoute, http.MethodPost, "/trust/unsubscribe/:token", s.unsubscribe, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/objections/:token", s.objectionForm, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/objections/:token", s.object, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/request", s.requestForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/request", s.submitRequest, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/request/confirm/:token", s.confirmRequestPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/request/confirm/:token", s.confirmRequest, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", s.verifyForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", s.verify, public)
+	// Policy packets: the link is the credential (SECURITY.md, share links).
+	s.add(root, pageRoute, http.MethodGet, "/p/:token", s.packetLinkPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/p/:token/nda", s.acceptPacketNDA, public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/packet.pdf", s.packetDownload(packet.PacketFileName), public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/policies/:file", s.packetDownload(""), public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", s.packetManifest, public)
 
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
@@ -119,6 +132,14 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/privacy/notices", s.announceChange, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/notices/:id", s.noticePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/notices/:id/withdraw", s.withdrawNotice, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/packets", s.packetsPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/packets/nda", s.ndaPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/nda", s.publishNDA, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/packets/requests/:id", s.packetRequestPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/approve", s.approveRequest, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", s.denyRequest, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", s.packetPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", s.revokePacket, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/people", s.peoplePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/new", s.newEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people", s.saveEmployee, need(auth.Editor))
@@ -184,6 +205,13 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(api, apiRoute, http.MethodPost, "/subprocessor-notices", s.apiAnnounce, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/subprocessor-notices/:id", s.apiGetNotice, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/subprocessor-notices/:id/withdraw", s.apiWithdrawNotice, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/packet-requests", s.apiListPacketRequests, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/packet-requests/:id", s.apiGetPacketRequest, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/approve", s.apiApproveRequest, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/deny", s.apiDenyRequest, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/packets", s.apiListPackets, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.apiGetPacket, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.apiRevokePacket, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
@@ -42,6 +43,7 @@ type Options struct {
 	Org      *org.Service
 	People   *people.Service
 	Privacy  *privacy.Service
+	Packets  *packet.Service
 	Files    *files.Store
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
@@ -63,6 +65,7 @@ type Server struct {
 	org      *org.Service
 	people   *people.Service
 	privacy  *privacy.Service
+	packets  *packet.Service
 	files    *files.Store
 	sessions *scs.SessionManager
 	pages    map[string]*template.Template
@@ -84,7 +87,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
@@ -95,7 +98,7 @@ func New(o Options) (*Server, error) {
 		workEmail: publicform.NewWorkEmail(o.Config.FreeMailDomains),
 		public:    &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
 	}
-	pages, err := parseTemplates()
+	pages, err := parseTemplates(template.FuncMap{"markdown": s.renderMarkdown})
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +152,9 @@ func New(o Options) (*Server, error) {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
 	}))
 	e.Use(s.securityHeaders)
-	// Bodies are small except uploads (signed DPAs up to 20 MB), which their
-	// kinds bound again.
-	e.Use(middleware.BodyLimit("21M"))
+	// Bodies are small except uploads (signed DPAs up to 20 MB, packets
+	// to verify), which their handlers bound again.
+	e.Use(middleware.BodyLimit("51M"))
 	e.Use(s.crossOrigin)
 
 	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))

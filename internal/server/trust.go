@@ -124,15 +124,13 @@ func companyName(o *org.Organization) string {
 }
 
 type trustPage struct {
-	Org            *org.Organization
-	Entities       []org.LegalEntity
-	Policies       []policy.Summary
-	Subprocessors  []privacy.Subprocessor
-	Upcoming       []privacy.NoticeView
-	Mechanisms     map[string]string
-	RequestPolicy  string // mailto: until packet requests exist
-	RequestReport  string
-	HasPublicEntry bool
+	Org           *org.Organization
+	Entities      []org.LegalEntity
+	Policies      []policy.Summary
+	Subprocessors []privacy.Subprocessor
+	Upcoming      []privacy.NoticeView
+	Mechanisms    map[string]string
+	RequestReport string // mailto: a report on request
 }
 
 func (s *Server) trustHome(c echo.Context) error {
@@ -160,7 +158,6 @@ func (s *Server) trustHome(c echo.Context) error {
 				contact = o.SecurityEmail
 			}
 			if contact != "" {
-				p.RequestPolicy = "mailto:" + contact + "?subject=" + url.PathEscape("Request for "+o.Name+" policies")
 				p.RequestReport = "mailto:" + contact + "?subject=" + url.PathEscape("Request for the "+o.Name+" audit report")
 			}
 		}
