@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/store/storetest"
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	cdp "github.com/chromedp/chromedp"
 )
 
@@ -195,5 +197,102 @@ func TestBrowserTrustPageSubscribeAndConfirm(t *testing.T) {
 	e.st.DB.Table("subscribers").Where("email = ? AND confirmed_at IS NOT NULL", "reviewer@customer.example").Count(&confirmed)
 	if confirmed != 1 {
 		t.Fatal("the subscription is not confirmed in the database")
+	}
+}
+
+func TestBrowserPolicyPacketFromRequestToDownload(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+	mb, smtp := notifytest.Start(t)
+
+	// The customer asks for the policies.
+	err := cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+"/trust"),
+		cdp.Click(`#policies a[href="/trust/request"]`),
+		cdp.WaitVisible(`#name`),
+		cdp.SendKeys(`#name`, "Dana Reviewer"),
+		cdp.SendKeys(`#email`, "dana@customer.example"),
+		cdp.SendKeys(`#company`, "Customer Ltd"),
+		cdp.SendKeys(`#reason`, "Annual vendor review"),
+		cdp.Click(`input[name="accept_nda"]`),
+		cdp.Submit(`#name`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("requesting: %v", err)
+	}
+	e.deliver(smtp)
+	_, body := parseMail(t, mb.For("dana@customer.example")[0])
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+linkOf(t, body, "/trust/request/confirm/")),
+		cdp.WaitVisible(`main form button`),
+		cdp.Click(`main form button`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("confirming: %v", err)
+	}
+
+	// An editor approves it in the dashboard.
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+"/app/packets"),
+		cdp.WaitVisible(`input[name="email"]`),
+		cdp.SendKeys(`input[name="email"]`, "editor@example.com"),
+		cdp.SendKeys(`input[name="password"]`, testPassword),
+		cdp.Submit(`input[name="password"]`),
+		cdp.WaitVisible(`a[href^="/app/packets/requests/"]`),
+		cdp.Click(`a[href^="/app/packets/requests/"]`),
+		cdp.WaitVisible(`#approve`),
+		cdp.Click(`#approve`),
+		cdp.WaitVisible(`#revoke`),
+	)
+	if err != nil {
+		t.Fatalf("approving: %v", err)
+	}
+	e.deliver(smtp)
+	mails := mb.For("dana@customer.example")
+	_, body = parseMail(t, mails[len(mails)-1])
+	link := packetPath(t, body)
+
+	// The customer opens the link, accepts the NDA and downloads the PDF.
+	dir := t.TempDir()
+	progress := cdp.Events(ctx, cdpbrowser.DownloadProgress)
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+link),
+		cdp.WaitVisible(`#accept-nda`),
+		cdp.Click(`input[name="accept_nda"]`),
+		cdp.Click(`#accept-nda`),
+		cdp.WaitVisible(`#download-packet`),
+		cdp.Func(func(ctx context.Context, _ *cdp.Target) error {
+			_, err := cdp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &[]bool{true}[0]})
+			return err
+		}),
+		cdp.Click(`#download-packet`),
+	)
+	if err != nil {
+		t.Fatalf("downloading: %v", err)
+	}
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
+			t.Fatal("the download was cancelled")
+		}
+	}
+	pdf, err := os.ReadFile(file)
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
+		t.Fatalf("downloaded %d bytes: %v", len(pdf), err)
+	}
+	checkPDFText(t, pdf, "dana@customer.example")
+	manifest := e.browser().get(link + "/manifest.json")
+	if !strings.Contains(manifest.body, sha256Hex(pdf)) {
+		t.Fatal("the manifest does not list the downloaded file's SHA-256")
 	}
 }
