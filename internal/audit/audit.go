@@ -73,6 +73,22 @@ type Entry struct {
 // Append writes e as the next event of the chain inside tx, which must be
 // the transaction making the change.
 func Append(tx *gorm.DB, by Actor, e Entry) error {
+	return AppendAll(tx, []Record{{By: by, Entry: e}})
+}
+
+// Record is one event of a batch: who did what.
+type Record struct {
+	By    Actor
+	Entry Entry
+}
+
+// AppendAll writes several events in tx with one read of the chain's head
+// and one insert, chaining them in order. Busy paths (packet downloads)
+// use it to keep a shared transaction short.
+func AppendAll(tx *gorm.DB, records []Record) error {
+	if len(records) == 0 {
+		return nil
+	}
 	if tx.Dialector.Name() == "postgres" {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", pgChainLock).Error; err != nil {
 			return fmt.Errorf("audit: locking chain: %w", err)
@@ -86,39 +102,44 @@ func Append(tx *gorm.DB, by Actor, e Entry) error {
 	case err != nil:
 		return fmt.Errorf("audit: reading chain head: %w", err)
 	}
-	before, err := encodeState(e.Before)
-	if err != nil {
-		return err
+	events := make([]Event, len(records))
+	for i, r := range records {
+		by, e := r.By, r.Entry
+		before, err := encodeState(e.Before)
+		if err != nil {
+			return err
+		}
+		after, err := encodeState(e.After)
+		if err != nil {
+			return err
+		}
+		at := e.At
+		if at.IsZero() {
+			at = time.Now()
+		}
+		ev := Event{
+			Seq:        head.Seq + 1,
+			OccurredAt: at.UTC().Truncate(time.Microsecond),
+			Actor:      by.Label,
+			Action:     e.Action,
+			ObjectType: e.ObjectType,
+			ObjectID:   e.ObjectID,
+			BeforeJSON: before,
+			AfterJSON:  after,
+			ClientIP:   by.IP,
+			UserAgent:  truncate(by.UserAgent, 512),
+			RequestID:  by.RequestID,
+			PrevHash:   head.Hash,
+		}
+		if by.UserID != 0 {
+			id := by.UserID
+			ev.ActorID = &id
+		}
+		ev.Hash = ev.ComputeHash()
+		events[i], head = ev, ev
 	}
-	after, err := encodeState(e.After)
-	if err != nil {
-		return err
-	}
-	at := e.At
-	if at.IsZero() {
-		at = time.Now()
-	}
-	ev := Event{
-		Seq:        head.Seq + 1,
-		OccurredAt: at.UTC().Truncate(time.Microsecond),
-		Actor:      by.Label,
-		Action:     e.Action,
-		ObjectType: e.ObjectType,
-		ObjectID:   e.ObjectID,
-		BeforeJSON: before,
-		AfterJSON:  after,
-		ClientIP:   by.IP,
-		UserAgent:  truncate(by.UserAgent, 512),
-		RequestID:  by.RequestID,
-		PrevHash:   head.Hash,
-	}
-	if by.UserID != 0 {
-		id := by.UserID
-		ev.ActorID = &id
-	}
-	ev.Hash = ev.ComputeHash()
-	if err := tx.Create(&ev).Error; err != nil {
-		return fmt.Errorf("audit: appending %s: %w", e.Action, err)
+	if err := tx.Create(&events).Error; err != nil {
+		return fmt.Errorf("audit: appending %s: %w", records[0].Entry.Action, err)
 	}
 	return nil
 }

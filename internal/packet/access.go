@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -44,21 +45,32 @@ type View struct {
 // open resolves a packet link. A dead link's refusal is logged against
 // its packet before the error is returned.
 func (s *Service) open(ctx context.Context, from audit.Actor, token, file string) (*Packet, error) {
-	db := s.db.WithContext(ctx)
-	l, err := sharelink.Find(db, LinkPurpose, token)
-	if err != nil {
+	if !sharelink.WellFormed(token) {
+		return nil, sharelink.ErrUnknown
+	}
+	// The link and its packet in one query: this runs on every download.
+	var row struct {
+		Packet
+		LinkRevokedAt *time.Time
+		LinkExpiresAt time.Time
+	}
+	err := s.db.WithContext(ctx).Table("share_links").
+		Select("packets.*, share_links.revoked_at AS link_revoked_at, share_links.expires_at AS link_expires_at").
+		Joins("JOIN packets ON packets.id = share_links.subject_id").
+		Where("share_links.token_hash = ? AND share_links.purpose = ?", sharelink.Hash(token), LinkPurpose).Take(&row).Error
+	if isNotFound(err) {
+		return nil, sharelink.ErrUnknown
+	} else if err != nil {
 		return nil, err
 	}
-	var p Packet
-	if err := db.Take(&p, l.SubjectID).Error; err != nil {
-		return nil, err
-	}
+	p := row.Packet
 	now := s.clock()
-	if state := p.State(now); !l.Live(now) || state != "active" {
+	live := row.LinkRevokedAt == nil && now.Before(row.LinkExpiresAt)
+	if state := p.State(now); !live || state != "active" {
 		if state == "active" {
 			state = "expired"
 		}
-		if err := s.logAccess(db, from, &p, file, "refused: "+state); err != nil {
+		if err := s.logAccess(ctx, from, &p, file, "refused: "+state); err != nil {
 			return nil, err
 		}
 		return nil, sharelink.ErrDead
@@ -66,17 +78,10 @@ func (s *Service) open(ctx context.Context, from audit.Actor, token, file string
 	return &p, nil
 }
 
-func (s *Service) logAccess(db *gorm.DB, from audit.Actor, p *Packet, file, outcome string) error {
-	now := s.clock()
-	return db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&Access{PacketID: p.ID, At: now, IP: from.IP, UserAgent: truncate(from.UserAgent, 500), File: file, Outcome: outcome}).Error; err != nil {
-			return err
-		}
-		by := from
-		by.Label = "recipient:" + p.RecipientEmail
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.accessed", ObjectType: "packet", ObjectID: p.PublicID,
-			After: map[string]any{"file": file, "outcome": outcome}})
-	})
+// logAccess records a view or a refusal and its audit event, durably,
+// before the response.
+func (s *Service) logAccess(ctx context.Context, from audit.Actor, p *Packet, file, outcome string) error {
+	return s.commits.record(ctx, &accessJob{from: from, packet: p, file: file, outcome: outcome})
 }
 
 func truncate(s string, n int) string {
@@ -106,7 +111,7 @@ func (s *Service) Open(ctx context.Context, from audit.Actor, token string) (*Vi
 	if v.Company, err = s.company(ctx); err != nil {
 		return nil, err
 	}
-	return v, s.logAccess(db, from, p, "page", "viewed")
+	return v, s.logAccess(ctx, from, p, "page", "viewed")
 }
 
 // ndaOwed returns the NDA in force when the recipient has not accepted it
@@ -116,10 +121,20 @@ func (s *Service) ndaOwed(db *gorm.DB, p *Packet) (*NDAVersion, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An acceptance is never withdrawn, so one seen is remembered; a new
+	// NDA version has another key.
+	key := p.RecipientEmail + "\x00" + strconv.FormatInt(nda.ID, 10)
+	if s.accepted.has(key) {
+		return nil, nil
+	}
 	var n int64
 	err = db.Model(&NDAAcceptance{}).Where("email = ? AND nda_version_id = ? AND packet_id IS NOT NULL", p.RecipientEmail, nda.ID).Count(&n).Error
-	if err != nil || n > 0 {
+	if err != nil {
 		return nil, err
+	}
+	if n > 0 {
+		s.accepted.add(key)
+		return nil, nil
 	}
 	return nda, nil
 }
@@ -165,51 +180,50 @@ func (s *Service) Download(ctx context.Context, from audit.Actor, token, name st
 		return nil, nil, err
 	}
 	db := s.db.WithContext(ctx)
-	var f File
-	if err := db.Where("packet_id = ? AND name = ?", p.ID, name).Take(&f).Error; isNotFound(err) {
-		return nil, nil, notFound("file in this packet")
-	} else if err != nil {
-		return nil, nil, err
-	}
 	nda, err := s.ndaOwed(db, p)
 	if err != nil {
 		return nil, nil, err
 	}
 	if nda != nil {
-		return nil, nil, s.refuse(db, from, p, name, "refused: NDA not accepted", ErrNDANeeded)
-	}
-	now := s.clock()
-	res := db.Model(&Packet{}).Where("id = ? AND revoked_at IS NULL AND expires_at > ? AND (download_limit IS NULL OR downloads < download_limit)", p.ID, now).
-		Update("downloads", gorm.Expr("downloads + 1"))
-	if res.Error != nil {
-		return nil, nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return nil, nil, s.refuse(db, from, p, name, "refused: limit reached", ErrExhausted)
+		return nil, nil, s.refuse(ctx, from, p, name, "refused: NDA not accepted", ErrNDANeeded)
 	}
 	data, err := s.file(ctx, p, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if sha(data) != f.SHA256 {
-		return nil, nil, fmt.Errorf("packet %s: %s no longer renders to the manifest's SHA-256", p.PublicID, name)
+	// The count, the access log and the audit event commit together, in
+	// a transaction shared with concurrent downloads.
+	j := &accessJob{from: from, packet: p, file: name, download: true}
+	if err := s.commits.record(ctx, j); err != nil {
+		return nil, nil, err
 	}
-	return data, p, s.logAccess(db, from, p, name, "downloaded")
+	if j.refusal != nil {
+		return nil, nil, j.refusal
+	}
+	return data, p, nil
 }
 
-func (s *Service) refuse(db *gorm.DB, from audit.Actor, p *Packet, file, outcome string, err error) error {
-	if lerr := s.logAccess(db, from, p, file, outcome); lerr != nil {
+func (s *Service) refuse(ctx context.Context, from audit.Actor, p *Packet, file, outcome string, err error) error {
+	if lerr := s.logAccess(ctx, from, p, file, outcome); lerr != nil {
 		return lerr
 	}
 	return err
 }
 
 // file returns a packet file from the cache, or renders it again: the
-// same packet always renders to the same bytes.
+// same packet always renders to the same bytes, which is checked against
+// the manifest before they are cached or served. A packet's files never
+// change, so a cached file needs no query.
 func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, error) {
 	key := p.ManifestSHA256 + "/" + name
 	if b, ok := s.rendered.get(key); ok {
 		return b, nil
+	}
+	var f File
+	if err := s.db.WithContext(ctx).Where("packet_id = ? AND name = ?", p.ID, name).Take(&f).Error; isNotFound(err) {
+		return nil, notFound("file in this packet")
+	} else if err != nil {
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal([]byte(p.Manifest), &m); err != nil {
@@ -244,6 +258,9 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	if sha(b) != f.SHA256 {
+		return nil, fmt.Errorf("packet %s: %s no longer renders to the manifest's SHA-256", p.PublicID, name)
+	}
 	s.rendered.put(key, b)
 	return b, nil
 }
@@ -273,7 +290,7 @@ func (s *Service) ManifestFile(ctx context.Context, from audit.Actor, token stri
 	if err != nil {
 		return nil, err
 	}
-	return out, s.logAccess(s.db.WithContext(ctx), from, p, "manifest.json", "viewed")
+	return out, s.logAccess(ctx, from, p, "manifest.json", "viewed")
 }
 
 // Packets returns packets, newest first.

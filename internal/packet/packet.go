@@ -59,11 +59,17 @@ type Service struct {
 	// a packet's files never change, so a repeated download costs no
 	// rendering.
 	rendered *fileCache
+	commits  *committer
+	// accepted remembers NDA acceptances seen, by email and NDA version.
+	accepted *keySet
 }
 
 // NewService returns a Service; key signs manifests.
 func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed25519.PrivateKey, settings Settings) *Service {
-	return &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
+	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
+	s.commits = &committer{s: s}
+	s.accepted = &keySet{keys: map[string]bool{}}
+	return s
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -141,3 +147,21 @@ func (c *fileCache) put(key string, b []byte) {
 func notFound(what string) error { return apperr.New(apperr.NotFound, "no such "+what) }
 
 func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+// keySet is a set of strings safe for concurrent use.
+type keySet struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+func (k *keySet) has(key string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[key]
+}
+
+func (k *keySet) add(key string) {
+	k.mu.Lock()
+	k.keys[key] = true
+	k.mu.Unlock()
+}

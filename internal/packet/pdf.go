@@ -64,6 +64,14 @@ const (
 // where each policy starts, the second writes the contents with those
 // numbers. The output depends only on the document, byte for byte.
 func RenderPDF(d Document) ([]byte, error) {
+	if len(d.Policies) < 2 {
+		// No contents page, so nothing to number: one pass.
+		r, err := render(d, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		return r.out, nil
+	}
 	first, err := render(d, nil, false)
 	if err != nil {
 		return nil, err

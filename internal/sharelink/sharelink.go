@@ -49,9 +49,9 @@ func Hash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// wellFormed reports whether token could have been issued here, so that
+// WellFormed reports whether token could have been issued here, so that
 // junk is refused without a query.
-func wellFormed(token string) bool {
+func WellFormed(token string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	return err == nil && len(b) == 32
 }
@@ -87,7 +87,7 @@ func Revoke(tx *gorm.DB, now time.Time, purpose string, subjectID int64) error {
 // Find returns the link for token, live or not, so that a refused access
 // can still be logged against its subject. Errors: ErrUnknown.
 func Find(db *gorm.DB, purpose, token string) (*Link, error) {
-	if !wellFormed(token) {
+	if !WellFormed(token) {
 		return nil, ErrUnknown
 	}
 	var l Link

@@ -1,0 +1,128 @@
+package packet
+
+import (
+	"context"
+	"sync"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
+	"gorm.io/gorm"
+)
+
+// accessJob is one access to record: a view (no count) or a download
+// (counted against the packet's limit).
+type accessJob struct {
+	from     audit.Actor
+	packet   *Packet
+	file     string
+	outcome  string // for views and refusals
+	download bool
+	// Set by the committer: why a download was refused, if it was.
+	refusal error
+	done    chan error
+}
+
+// committer records accesses with group commit: concurrent requests
+// share one transaction, so that a burst of downloads costs a few fsyncs
+// rather than one each. A request returns only after the transaction that
+// holds its record has committed, and the limit check stays exact because
+// the jobs of a batch run one after the other inside it.
+//
+// The first request to arrive while no batch is running commits the
+// queue (its own job included) and keeps committing until the queue is
+// empty; the others wait for their job's result.
+type committer struct {
+	s       *Service
+	mu      sync.Mutex
+	queue   []*accessJob
+	running bool
+}
+
+// maxBatch bounds a transaction, so that a long queue does not hold the
+// write lock for long.
+const maxBatch = 256
+
+func (c *committer) record(ctx context.Context, j *accessJob) error {
+	j.done = make(chan error, 1)
+	c.mu.Lock()
+	c.queue = append(c.queue, j)
+	if c.running {
+		c.mu.Unlock()
+		return <-j.done
+	}
+	c.running = true
+	for len(c.queue) > 0 {
+		n := min(len(c.queue), maxBatch)
+		batch := c.queue[:n:n]
+		c.queue = c.queue[n:]
+		c.mu.Unlock()
+		err := c.commit(ctx, batch)
+		for _, b := range batch {
+			b.done <- err
+		}
+		c.mu.Lock()
+	}
+	c.running = false
+	c.mu.Unlock()
+	return <-j.done
+}
+
+func (c *committer) commit(ctx context.Context, batch []*accessJob) error {
+	// The leader's context must not cancel the others' records.
+	return c.s.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		now := c.s.clock()
+		// Downloads are counted per packet: one locked read and one update
+		// each, whatever the number of downloads in the batch.
+		var order []int64
+		byPacket := map[int64][]*accessJob{}
+		for _, j := range batch {
+			if j.download {
+				if _, ok := byPacket[j.packet.ID]; !ok {
+					order = append(order, j.packet.ID)
+				}
+				byPacket[j.packet.ID] = append(byPacket[j.packet.ID], j)
+			}
+		}
+		for _, id := range order {
+			jobs := byPacket[id]
+			var row Packet
+			if err := store.ForUpdate(tx).Select("id", "downloads", "download_limit", "revoked_at", "expires_at").Take(&row, id).Error; err != nil {
+				return err
+			}
+			allowed, refusal, outcome := len(jobs), ErrExhausted, "refused: limit reached"
+			switch {
+			case row.RevokedAt != nil:
+				allowed, refusal, outcome = 0, sharelink.ErrDead, "refused: revoked"
+			case !now.Before(row.ExpiresAt):
+				allowed, refusal, outcome = 0, sharelink.ErrDead, "refused: expired"
+			case row.DownloadLimit != nil:
+				allowed = max(0, min(allowed, *row.DownloadLimit-row.Downloads))
+			}
+			for i, j := range jobs {
+				j.outcome = "downloaded"
+				if i >= allowed {
+					j.refusal, j.outcome = refusal, outcome
+				}
+			}
+			if allowed > 0 {
+				if err := tx.Model(&Packet{}).Where("id = ?", id).Update("downloads", gorm.Expr("downloads + ?", allowed)).Error; err != nil {
+					return err
+				}
+			}
+		}
+		accesses := make([]Access, len(batch))
+		records := make([]audit.Record, len(batch))
+		for i, j := range batch {
+			accesses[i] = Access{PacketID: j.packet.ID, At: now, IP: j.from.IP, UserAgent: truncate(j.from.UserAgent, 500), File: j.file, Outcome: j.outcome}
+			by := j.from
+			by.Label = "recipient:" + j.packet.RecipientEmail
+			records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "packet.accessed", ObjectType: "packet", ObjectID: j.packet.PublicID,
+				After: map[string]any{"file": j.file, "outcome": j.outcome}}}
+		}
+		if err := tx.Create(&accesses).Error; err != nil {
+			return err
+		}
+		return audit.AppendAll(tx, records)
+	})
+}
