@@ -55,7 +55,11 @@ func (s *Service) open(ctx context.Context, from audit.Actor, token, file string
 		LinkExpiresAt time.Time
 	}
 	err := s.db.WithContext(ctx).Table("share_links").
-		Select("packets.*, share_links.revoked_at AS link_revoked_at, share_links.expires_at AS link_expires_at").
+		// Not the manifest: it is large, and only a re-render or
+		// manifest.json needs it (loadManifest).
+		Select("packets.id, packets.public_id, packets.request_id, packets.recipient_name, packets.recipient_email, packets.recipient_company, "+
+			"packets.issued_at, packets.expires_at, packets.download_limit, packets.downloads, packets.revoked_at, packets.revoked_by, "+
+			"packets.issued_by, packets.manifest_sha256, share_links.revoked_at AS link_revoked_at, share_links.expires_at AS link_expires_at").
 		Joins("JOIN packets ON packets.id = share_links.subject_id").
 		Where("share_links.token_hash = ? AND share_links.purpose = ?", sharelink.Hash(token), LinkPurpose).Take(&row).Error
 	if isNotFound(err) {
@@ -117,7 +121,7 @@ func (s *Service) Open(ctx context.Context, from audit.Actor, token string) (*Vi
 // ndaOwed returns the NDA in force when the recipient has not accepted it
 // on a packet link yet, else nil.
 func (s *Service) ndaOwed(db *gorm.DB, p *Packet) (*NDAVersion, error) {
-	nda, err := currentNDA(db)
+	nda, err := s.ndaInForce(db)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +141,26 @@ func (s *Service) ndaOwed(db *gorm.DB, p *Packet) (*NDAVersion, error) {
 		return nil, nil
 	}
 	return nda, nil
+}
+
+// ndaInForce is the current NDA, read at most once a second: downloads
+// ask for it every time, and a new version is rare. Publishing one here
+// takes effect at once; on other instances within the second.
+func (s *Service) ndaInForce(db *gorm.DB) (*NDAVersion, error) {
+	s.nda.mu.Lock()
+	v, fresh := s.nda.version, time.Since(s.nda.read) < time.Second
+	s.nda.mu.Unlock()
+	if v != nil && fresh {
+		return v, nil
+	}
+	v, err := currentNDA(db)
+	if err != nil {
+		return nil, err
+	}
+	s.nda.mu.Lock()
+	s.nda.version, s.nda.read = v, time.Now()
+	s.nda.mu.Unlock()
+	return v, nil
 }
 
 // AcceptNDA records the recipient's acceptance of the NDA in force, on
@@ -225,6 +249,9 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 	} else if err != nil {
 		return nil, err
 	}
+	if err := s.loadManifest(ctx, p); err != nil {
+		return nil, err
+	}
 	var m Manifest
 	if err := json.Unmarshal([]byte(p.Manifest), &m); err != nil {
 		return nil, err
@@ -265,6 +292,11 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 	return b, nil
 }
 
+// loadManifest reads the packet's manifest and signature.
+func (s *Service) loadManifest(ctx context.Context, p *Packet) error {
+	return s.db.WithContext(ctx).Model(&Packet{}).Select("manifest", "signature").Where("id = ?", p.ID).Take(p).Error
+}
+
 // SignedManifest is manifest.json: the manifest and its signature.
 type SignedManifest struct {
 	Manifest  json.RawMessage `json:"manifest"`
@@ -283,6 +315,9 @@ type Signature struct {
 func (s *Service) ManifestFile(ctx context.Context, from audit.Actor, token string) ([]byte, error) {
 	p, err := s.open(ctx, from, token, "manifest.json")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.loadManifest(ctx, p); err != nil {
 		return nil, err
 	}
 	out, err := json.MarshalIndent(SignedManifest{Manifest: json.RawMessage(p.Manifest),

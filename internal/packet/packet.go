@@ -62,6 +62,14 @@ type Service struct {
 	commits  *committer
 	// accepted remembers NDA acceptances seen, by email and NDA version.
 	accepted *keySet
+	nda      *ndaCache
+}
+
+// ndaCache keeps the NDA in force for a moment.
+type ndaCache struct {
+	mu      sync.Mutex
+	version *NDAVersion
+	read    time.Time
 }
 
 // NewService returns a Service; key signs manifests.
@@ -69,6 +77,7 @@ func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed2551
 	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
 	s.commits = &committer{s: s}
 	s.accepted = &keySet{keys: map[string]bool{}}
+	s.nda = &ndaCache{}
 	return s
 }
 

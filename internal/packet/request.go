@@ -115,6 +115,12 @@ func (s *Service) PublishNDA(ctx context.Context, by audit.Actor, body string) (
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "nda.published", ObjectType: "nda", ObjectID: strconv.Itoa(v.Version),
 			After: map[string]any{"version": v.Version, "sha256": v.SHA256}})
 	})
+	if err == nil {
+		// Downloads here ask for the new version at once.
+		s.nda.mu.Lock()
+		s.nda.version = nil
+		s.nda.mu.Unlock()
+	}
 	return &v, err
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -52,9 +53,32 @@ func BenchmarkPacketDownloads(b *testing.B) {
 	e := newEnv(b, storetest.SQLite(b))
 	link := issuedPacket(b, e)
 	const clients = 50
-	const perClient = 20
+	const perClient = 40
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
+	get := func() (time.Duration, error) {
+		start := time.Now()
+		resp, err := client.Get(e.ts.URL + link + "/packet.pdf")
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return time.Since(start), nil
+	}
+	// Warm up: open the 50 connections and fill the cache, unmeasured.
+	var warm sync.WaitGroup
+	for range clients {
+		warm.Go(func() {
+			if _, err := get(); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	warm.Wait()
 	var all []time.Duration
 	for b.Loop() {
 		var mu sync.Mutex
@@ -63,19 +87,12 @@ func BenchmarkPacketDownloads(b *testing.B) {
 			wg.Go(func() {
 				var mine []time.Duration
 				for range perClient {
-					start := time.Now()
-					resp, err := client.Get(e.ts.URL + link + "/packet.pdf")
+					d, err := get()
 					if err != nil {
 						b.Error(err)
 						return
 					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						b.Errorf("status %d", resp.StatusCode)
-						return
-					}
-					mine = append(mine, time.Since(start))
+					mine = append(mine, d)
 				}
 				mu.Lock()
 				all = append(all, mine...)
