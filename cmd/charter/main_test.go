@@ -367,3 +367,24 @@ func TestDemoRegistersAndApplyDue(t *testing.T) {
 		t.Fatalf("second seed --demo: %d %s", code, out)
 	}
 }
+
+func TestKeysShowCreatesTheKeyOnce(t *testing.T) {
+	dir := dataDir(t)
+	code, first := charter(t, "keys", "show")
+	if code != 0 || !strings.HasPrefix(first, "ed25519 ") {
+		t.Fatalf("keys show: %d %s", code, first)
+	}
+	info, err := os.Stat(filepath.Join(dir, "packet-signing.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", info, err)
+	}
+	if _, again := charter(t, "keys", "show"); again != first {
+		t.Fatalf("the key changed: %s then %s", first, again)
+	}
+	if err := os.Chmod(filepath.Join(dir, "packet-signing.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := charter(t, "keys", "show"); code == 0 || !strings.Contains(out, "readable by other users") {
+		t.Fatalf("a world-readable key was accepted: %d %s", code, out)
+	}
+}

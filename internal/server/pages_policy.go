@@ -25,10 +25,12 @@ type overviewPage struct {
 	Overview *policy.Overview
 	People   *people.Overview
 	Privacy  *privacy.Overview
-	Counts   map[string]int // employees by state
-	States   []stateBar
-	Overdue  []bar // policies with the most overdue employees
-	Courses  []bar // courses with overdue employees
+	// PacketRequests is the number of policy requests awaiting a decision.
+	PacketRequests int64
+	Counts         map[string]int // employees by state
+	States         []stateBar
+	Overdue        []bar // policies with the most overdue employees
+	Courses        []bar // courses with overdue employees
 }
 
 // stateBar is one segment of the stacked bar of employee states.
@@ -81,7 +83,11 @@ func (s *Server) overviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := overviewPage{Overview: o, People: po, Privacy: pr, Counts: map[string]int{}}
+	waiting, err := s.packets.PendingCount(ctx)
+	if err != nil {
+		return err
+	}
+	p := overviewPage{Overview: o, People: po, Privacy: pr, PacketRequests: waiting, Counts: map[string]int{}}
 	total := 0
 	for _, st := range people.States {
 		total += po.ByState[st]
