@@ -28,6 +28,7 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/server/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/people/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./internal/packet/
 
 clean:
 	rm -rf bin
