@@ -43,6 +43,10 @@ type Store struct {
 	SQL     *sql.DB
 	// Path is the SQLite file; empty for PostgreSQL.
 	Path string
+	// reader is SQLite's pool for snapshots: its transactions begin
+	// DEFERRED (the main pool's begin IMMEDIATE, which would take the
+	// write lock for a whole export) and may not write.
+	reader *gorm.DB
 }
 
 // sqliteDefaults are the connection settings SECURITY.md requires. A URL may
@@ -129,7 +133,27 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	readDSN := strings.Replace(dsn, "_txlock=immediate", "_txlock=deferred", 1) + "&_query_only=true"
+	if s.reader, err = gorm.Open(sqlite.Open(readDSN), gormConfig()); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
+	}
+	if readSQL, err := s.reader.DB(); err == nil {
+		readSQL.SetMaxOpenConns(4)
+		readSQL.SetMaxIdleConns(2)
+	}
 	return s, nil
+}
+
+// Snapshot runs fn in a read-only transaction that sees one consistent
+// state of the database however long it runs (exports stream from it),
+// without blocking writers: a deferred WAL read transaction on SQLite,
+// REPEATABLE READ READ ONLY on PostgreSQL.
+func (s *Store) Snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.Dialect == Postgres {
+		return s.DB.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	return s.reader.WithContext(ctx).Transaction(fn)
 }
 
 // checkSQLite reads the settings back from the open database and fails,
@@ -248,4 +272,11 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.SQL.Close() }
+func (s *Store) Close() error {
+	if s.reader != nil {
+		if r, err := s.reader.DB(); err == nil {
+			_ = r.Close()
+		}
+	}
+	return s.SQL.Close()
+}

@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
+	"gorm.io/gorm"
 )
 
 func TestMigrationsApplyOnBothDatabases(t *testing.T) {
@@ -122,4 +124,50 @@ func TestSQLiteDSNKeepsRequiredSettings(t *testing.T) {
 	if _, _, err := store.SQLiteDSN("sqlite://"); err == nil {
 		t.Error("empty path accepted")
 	}
+}
+
+func TestSnapshotSeesOneStateAndDoesNotBlockWriters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.DB.Exec("CREATE TABLE snap (n INTEGER)").Error; err != nil {
+			t.Fatal(err)
+		}
+		st.DB.Exec("INSERT INTO snap (n) VALUES (1)")
+		err := st.Snapshot(ctx, func(tx *gorm.DB) error {
+			var before int64
+			if err := tx.Table("snap").Count(&before).Error; err != nil {
+				return err
+			}
+			// A writer commits while the snapshot is open, without waiting.
+			done := make(chan error, 1)
+			go func() { done <- st.DB.Exec("INSERT INTO snap (n) VALUES (2)").Error }()
+			select {
+			case err := <-done:
+				if err != nil {
+					return err
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("a writer was blocked by the snapshot")
+			}
+			var after int64
+			if err := tx.Table("snap").Count(&after).Error; err != nil {
+				return err
+			}
+			if before != 1 || after != 1 {
+				t.Fatalf("the snapshot saw %d then %d rows", before, after)
+			}
+			if err := tx.Exec("INSERT INTO snap (n) VALUES (3)").Error; err == nil {
+				t.Fatal("the snapshot could write")
+			}
+			return nil
+		})
+		if err != nil && !strings.Contains(err.Error(), "read") && !strings.Contains(err.Error(), "rollback") {
+			t.Fatal(err)
+		}
+		var n int64
+		st.DB.Table("snap").Count(&n)
+		if n != 2 {
+			t.Fatalf("%d rows after the snapshot", n)
+		}
+	})
 }
