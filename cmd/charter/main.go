@@ -67,6 +67,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPeopleCmd(stdout),
 		newSubprocessorsCmd(stdout),
 		newKeysCmd(stdout),
+		newExportCmd(stdout, stderr),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)

@@ -388,3 +388,24 @@ func TestKeysShowCreatesTheKeyOnce(t *testing.T) {
 		t.Fatalf("a world-readable key was accepted: %d %s", code, out)
 	}
 }
+
+func TestExportDataset(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	year := time.Now().UTC().Year()
+	file := filepath.Join(dir, "policies.csv")
+	code, out := charter(t, "export", "policies", "--from", fmt.Sprintf("%d-01-01", year), "--to", fmt.Sprintf("%d-12-31", year), "-o", file)
+	if code != 0 || !strings.Contains(out, "policies: 20 rows, sha256 ") {
+		t.Fatalf("export: %d %s", code, out)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || !strings.HasPrefix(string(data), "slug,title,owner_role") || strings.Count(string(data), "\n") != 21 {
+		t.Fatalf("file: %v %q", err, data)
+	}
+	if code, out := charter(t, "export", "salaries", "--from", "2026-01-01", "--to", "2026-12-31"); code == 0 || !strings.Contains(out, "no dataset") {
+		t.Fatalf("unknown dataset: %d %s", code, out)
+	}
+	if code, out := charter(t, "export", "policies", "--from", "2026-12-31", "--to", "2026-01-01"); code == 0 || !strings.Contains(out, "to") {
+		t.Fatalf("reversed period: %d %s", code, out)
+	}
+}

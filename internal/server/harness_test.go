@@ -19,6 +19,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -118,7 +119,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	opts := server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
-		Privacy: privacySvc, Packets: packets, Files: store,
+		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now), Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",

@@ -32,7 +32,7 @@ var navigation = []navItem{
 	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
 	{"advisories", "Advisories", "", auth.Viewer},
 	{"packets", "Policy packets", "/app/packets", auth.Viewer},
-	{"exports", "Evidence exports", "", auth.Auditor},
+	{"exports", "Evidence exports", "/app/exports", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
 	{"outbox", "Outbox", "/app/outbox", auth.Editor},
 	{"users", "Users", "/app/users", auth.Admin},
@@ -173,7 +173,7 @@ func areaOf(page string) string {
 		return "packets"
 	case page == "audit":
 		return "audit"
-	case page == "overview", page == "organization", page == "outbox":
+	case page == "overview", page == "organization", page == "outbox", page == "exports":
 		return page
 	case page == "users", page == "secret":
 		return "users"

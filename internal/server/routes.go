@@ -140,6 +140,8 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", s.denyRequest, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", s.packetPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", s.revokePacket, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/exports", s.exportsPage, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/exports/:file", s.exportCSV, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/people", s.peoplePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/new", s.newEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people", s.saveEmployee, need(auth.Editor))
@@ -212,6 +214,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(api, apiRoute, http.MethodGet, "/packets", s.apiListPackets, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.apiGetPacket, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.apiRevokePacket, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/exports/:file", s.exportCSV, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
 }

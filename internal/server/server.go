@@ -14,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -44,6 +45,7 @@ type Options struct {
 	People   *people.Service
 	Privacy  *privacy.Service
 	Packets  *packet.Service
+	Evidence *evidence.Service
 	Files    *files.Store
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
@@ -66,6 +68,7 @@ type Server struct {
 	people   *people.Service
 	privacy  *privacy.Service
 	packets  *packet.Service
+	evidence *evidence.Service
 	files    *files.Store
 	sessions *scs.SessionManager
 	pages    map[string]*template.Template
@@ -87,7 +90,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, evidence: o.Evidence, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},

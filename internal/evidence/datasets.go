@@ -1,0 +1,125 @@
+package evidence
+
+// datasets is the fixed list of exports, in the order the dashboard and
+// the bundle list them. Each query selects exactly Columns, in order, with
+// a total order (so that two exports of the same data are identical);
+// booleans are spelled yes/no in SQL so both databases agree.
+var datasets = []Dataset{
+	{
+		Name: "policies", Description: "The policies with their owner, review interval and SOC 2 criteria.",
+		FiltersOn: "created_at: policies that existed by the end of the period",
+		Columns:   []string{"slug", "title", "owner_role", "review_interval_months", "tsc_refs", "last_reviewed_at", "next_review_at", "created_at"},
+		query: `SELECT slug, title, owner_role, review_interval_months, tsc_refs, last_reviewed_at, next_review_at, created_at
+			FROM policies WHERE created_at < ? ORDER BY slug`,
+		args: func(p Period) []any { return []any{p.end()} },
+	},
+	{
+		Name: "policy_versions", Description: "Every version: author, approver, approval and publication times, SHA-256 of the text.",
+		FiltersOn: "created_at and superseded_at: versions that existed during the period and were not superseded before it began",
+		Columns: []string{"policy", "version", "major", "minor", "status", "material", "change_summary", "author", "approved_by", "approved_at",
+			"published_by", "published_at", "superseded_at", "sha256", "created_at"},
+		query: `SELECT p.slug, ` + versionLabel + `, v.major, v.minor, v.status, CASE WHEN v.material THEN 'yes' ELSE 'no' END, v.change_summary,
+			v.author, v.approved_by, v.approved_at, v.published_by, v.published_at, v.superseded_at, v.sha256, v.created_at
+			FROM policy_versions v JOIN policies p ON p.id = v.policy_id
+			WHERE (v.superseded_at IS NULL OR v.superseded_at >= ?) AND v.created_at < ?
+			ORDER BY p.slug, v.major, v.minor`,
+		args: bounds(1),
+	},
+	{
+		Name: "policy_reviews", Description: "Reviews recorded without a change, with who reviewed and the next review date.",
+		FiltersOn: "reviewed_at", Columns: []string{"policy", "reviewed_by", "reviewed_at", "note", "next_review_at"},
+		query: `SELECT p.slug, r.reviewed_by, r.reviewed_at, r.note, r.next_review_at FROM policy_reviews r JOIN policies p ON p.id = r.policy_id
+			WHERE r.reviewed_at >= ? AND r.reviewed_at < ? ORDER BY r.reviewed_at, r.id`,
+		args: bounds(1),
+	},
+	{
+		Name: "employees", Description: "The roster: everyone employed at some time in the period, with start and end dates.",
+		FiltersOn: "start_date and end_date: on the roster at some time in the period",
+		Columns:   []string{"email", "name", "title", "department", "manager_email", "country", "employment_type", "start_date", "end_date"},
+		query: `SELECT email, name, title, department, manager_email, country, employment_type, start_date, end_date FROM employees
+			WHERE (end_date IS NULL OR end_date >= ?) AND start_date < ? ORDER BY email`,
+		args: bounds(1),
+	},
+	{
+		Name: "training", Description: "Training completions, one row per completed cycle, with its expiry.",
+		FiltersOn: "completed_on", Columns: []string{"email", "course", "completed_on", "expires_on", "source", "recorded_at"},
+		query: `SELECT e.email, c.name, t.completed_on, t.expires_on, t.source, t.created_at FROM training_records t
+			JOIN employees e ON e.id = t.employee_id JOIN courses c ON c.id = t.course_id
+			WHERE t.completed_on >= ? AND t.completed_on < ? ORDER BY t.completed_on, e.email, c.name`,
+		args: bounds(1),
+	},
+	{
+		Name: "background_checks", Description: "Background-check status and dates (never the report's contents) of the employees on the roster in the period.",
+		FiltersOn: "the employee's start_date and end_date", Columns: []string{"email", "status", "provider", "initiated_on", "completed_on", "exemption_reason", "updated_at"},
+		query: `SELECT e.email, b.status, b.provider, b.initiated_on, b.completed_on, b.exemption_reason, b.updated_at FROM background_checks b
+			JOIN employees e ON e.id = b.employee_id WHERE (e.end_date IS NULL OR e.end_date >= ?) AND e.start_date < ? ORDER BY e.email`,
+		args: bounds(1),
+	},
+	{
+		Name: "dpas", Description: "Data processing agreements with customers and vendors: status, dates, transfer mechanisms, signed file hash.",
+		FiltersOn: "created_at and terminated_on: agreements that existed and were not terminated before the period",
+		Columns: []string{"id", "direction", "counterparty", "contact_email", "domain", "status", "template_version", "signed_on", "effective_on", "terminated_on",
+			"our_signatory", "their_signatory", "data_region", "transfer_mechanisms", "scc_modules", "subprocessor_authorization", "notice_days", "file_sha256", "created_at"},
+		query: `SELECT id, direction, counterparty, contact_email, domain, status, template_version, signed_on, effective_on, terminated_on,
+			our_signatory, their_signatory, data_region, transfer_mechanisms, scc_modules, subprocessor_authorization, notice_days, file_sha256, created_at
+			FROM dpas WHERE (terminated_on IS NULL OR terminated_on >= ?) AND created_at < ? ORDER BY id`,
+		args: bounds(1),
+	},
+	{
+		Name: "subprocessors", Description: "Sub-processors with purpose, data, countries, transfer mechanism and status.",
+		FiltersOn: "created_at and removed_on: on the list at some time in the period",
+		Columns:   []string{"name", "purpose", "data_categories", "countries", "transfer_mechanism", "website", "status", "active_since", "removed_on"},
+		query: `SELECT name, purpose, data_categories, countries, transfer_mechanism, website, status, active_since, removed_on FROM subprocessors
+			WHERE (removed_on IS NULL OR removed_on >= ?) AND created_at < ? ORDER BY name`,
+		args: bounds(1),
+	},
+	{
+		Name: "subprocessor_changes", Description: "Change notices: what changed, when announced and effective, how many were notified and objected.",
+		FiltersOn: "announced_at",
+		Columns:   []string{"notice", "change", "subprocessor", "replaces", "summary", "announced_at", "announced_by", "effective_on", "state", "applied_at", "notices_sent", "objections"},
+		query: `SELECT n.id, n.change, s.name, COALESCE(r.name, ''), n.summary, n.announced_at, n.announced_by, n.effective_on, n.state, n.applied_at,
+			(SELECT COUNT(*) FROM notice_recipients x WHERE x.notice_id = n.id), (SELECT COUNT(*) FROM subprocessor_objections o WHERE o.notice_id = n.id)
+			FROM subprocessor_notices n JOIN subprocessors s ON s.id = n.subprocessor_id LEFT JOIN subprocessors r ON r.id = n.replaces_id
+			WHERE n.announced_at >= ? AND n.announced_at < ? ORDER BY n.id`,
+		args: bounds(1),
+	},
+	{
+		Name: "packet_requests", Description: "Requests for policies: requester, NDA acceptance, decision and the packet issued.",
+		FiltersOn: "created_at",
+		Columns: []string{"request", "name", "email", "company", "policies", "status", "nda_sha256", "nda_accepted_at", "created_at", "confirmed_at", "decided_at",
+			"decided_by", "deny_reason", "auto_approved", "packet_id"},
+		query: `SELECT r.id, r.name, r.email, r.company, r.policies, r.status, COALESCE(a.sha256, ''), a.accepted_at, r.created_at, r.confirmed_at, r.decided_at,
+			r.decided_by, r.deny_reason, CASE WHEN r.auto_approved THEN 'yes' ELSE 'no' END, COALESCE(p.public_id, '')
+			FROM packet_requests r LEFT JOIN nda_acceptances a ON a.id = r.nda_acceptance_id LEFT JOIN packets p ON p.request_id = r.id
+			WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.id`,
+		args: bounds(1),
+	},
+	{
+		Name: "packet_access_log", Description: "Every view, download and refusal of a packet link.",
+		FiltersOn: "at", Columns: []string{"packet_id", "recipient", "at", "file", "outcome", "ip", "user_agent"},
+		query: `SELECT p.public_id, p.recipient_email, a.at, a.file, a.outcome, a.ip, a.user_agent FROM packet_access a JOIN packets p ON p.id = a.packet_id
+			WHERE a.at >= ? AND a.at < ? ORDER BY a.at, a.id`,
+		args: bounds(1),
+	},
+	{
+		Name: "access_review", Description: "Who can sign in: users with role, state, creation, disabling and last sign-in, and their API tokens.",
+		FiltersOn: "created_at and disabled_at: accounts that existed and were not disabled before the period",
+		Columns:   []string{"email", "name", "role", "state", "created_at", "disabled_at", "last_sign_in_at", "api_tokens_live", "api_tokens_last_used_at"},
+		query: `SELECT u.email, u.name, u.role, CASE WHEN u.disabled_at IS NULL THEN 'active' ELSE 'disabled' END, u.created_at, u.disabled_at, u.last_login_at,
+			(SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > ?),
+			(SELECT MAX(t.last_used_at) FROM api_tokens t WHERE t.user_id = u.id)
+			FROM users u WHERE (u.disabled_at IS NULL OR u.disabled_at >= ?) AND u.created_at < ? ORDER BY u.email`,
+		args: func(p Period) []any { return []any{p.end(), p.From, p.end()} },
+	},
+	{
+		Name: "audit_log", Description: "The audit trail: every change, sign-in, export and share-link access, with its hash chain.",
+		FiltersOn: "occurred_at",
+		Columns:   []string{"seq", "occurred_at", "actor", "action", "object_type", "object_id", "client_ip", "request_id", "before_json", "after_json", "prev_hash", "hash"},
+		query: `SELECT seq, occurred_at, actor, action, object_type, object_id, client_ip, request_id, before_json, after_json, prev_hash, hash FROM audit_events
+			WHERE occurred_at >= ? AND occurred_at < ? ORDER BY seq`,
+		args: bounds(1),
+	},
+}
+
+// versionLabel is "major.minor" in SQL that both databases accept.
+const versionLabel = `CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)`
