@@ -20,6 +20,7 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 	}
 	sc := newStoreCommand(cmd)
+	sc.binder.PeopleFlags(&sc.cfg)
 	var from, to, out string
 	var bom bool
 	cmd.Flags().StringVar(&from, "from", "", "first day of the audit period (YYYY-MM-DD)")
@@ -47,7 +48,7 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			w = f
 		}
-		res, err := evidence.NewService(st, time.Now).Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom}, w)
+		res, err := evidence.NewService(st, time.Now, evidenceRules(sc.cfg)).Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom}, w)
 		if f != nil {
 			if err == nil {
 				err = f.Sync()

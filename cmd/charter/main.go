@@ -13,6 +13,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -135,6 +136,11 @@ func packetService(st *store.Store, c config.Config, now func() time.Time, orgs 
 	return packet.NewService(st.DB, now, orgs, key, packet.Settings{BaseURL: c.BaseURL,
 		AutoApproveDPACustomers: c.PacketAutoApproveDPA, AutoApproveDomains: c.PacketAutoApproveDomains,
 		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }}), nil
+}
+
+// evidenceRules are the people settings that exports compute due dates by.
+func evidenceRules(c config.Config) evidence.Rules {
+	return evidence.Rules{NewHireDays: c.AckDueNewHireDays, NewVersionDays: c.AckDueNewVersionDays}
 }
 
 // cliActor is the audit actor of changes made from the command line.

@@ -64,7 +64,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, now), Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, now, evidenceRules(sc.cfg)), Files: store,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {

@@ -1,5 +1,7 @@
 package evidence
 
+import "time"
+
 // datasets is the fixed list of exports, in the order the dashboard and
 // the bundle list them. Each query selects exactly Columns, in order, with
 // a total order (so that two exports of the same data are identical);
@@ -39,6 +41,25 @@ var datasets = []Dataset{
 		query: `SELECT email, name, title, department, manager_email, country, employment_type, start_date, end_date FROM employees
 			WHERE (end_date IS NULL OR end_date >= ?) AND start_date < ? ORDER BY email`,
 		args: bounds(1),
+	},
+	{
+		Name: "acknowledgements", Description: "The population: one row per employee on the roster in the period and policy major version in force, with the due date, the first acknowledgement and whether it was on time.",
+		FiltersOn: "the employee's start and end dates, and versions published before the period's end and not replaced by a newer major version before its start",
+		Columns:   []string{"email", "policy", "version", "published_at", "due_on", "acknowledged_at", "on_time"},
+		query: `SELECT e.email, e.start_date, p.slug, v.major, v.published_at, MIN(a.acknowledged_at)
+			FROM employees e
+			CROSS JOIN policy_versions v
+			JOIN policies p ON p.id = v.policy_id
+			LEFT JOIN acknowledgements a ON a.employee_id = e.id AND a.policy_id = v.policy_id AND a.major = v.major
+			WHERE (e.end_date IS NULL OR e.end_date >= ?) AND e.start_date < ?
+			AND v.minor = 0 AND v.status IN ('published', 'superseded') AND v.published_at < ?
+			AND (e.end_date IS NULL OR e.end_date > v.published_at)
+			AND NOT EXISTS (SELECT 1 FROM policy_versions w WHERE w.policy_id = v.policy_id AND w.minor = 0 AND w.major > v.major
+				AND w.status IN ('published', 'superseded') AND w.published_at < ?)
+			GROUP BY e.email, e.start_date, p.slug, v.major, v.published_at
+			ORDER BY e.email, p.slug, v.major`,
+		args:      func(p Period) []any { return []any{p.From, p.end(), p.end(), p.From} },
+		transform: acknowledgementRow,
 	},
 	{
 		Name: "training", Description: "Training completions, one row per completed cycle, with its expiry.",
@@ -123,3 +144,31 @@ var datasets = []Dataset{
 
 // versionLabel is "major.minor" in SQL that both databases accept.
 const versionLabel = `CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)`
+
+// acknowledgementRow computes the due date and whether the first
+// acknowledgement came by it. on_time is empty while an unacknowledged
+// version was not yet due at the end of the period.
+func acknowledgementRow(v []any, p Period, rules Rules) []string {
+	start, _ := asTime(v[1])
+	published, _ := asTime(v[4])
+	due := start.AddDate(0, 0, rules.NewHireDays)
+	if byVersion := published.AddDate(0, 0, rules.NewVersionDays); byVersion.After(due) {
+		due = byVersion
+	}
+	due = time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC)
+	deadline := due.AddDate(0, 0, 1) // the whole due day counts
+	ackAt, acked := asTime(v[5])
+	onTime := ""
+	switch {
+	case acked && ackAt.Before(deadline):
+		onTime = "yes"
+	case acked, deadline.Before(p.end()):
+		onTime = "no"
+	}
+	ack := ""
+	if acked {
+		ack = ackAt.Format(time.RFC3339)
+	}
+	return []string{format("email", v[0]), format("policy", v[2]), format("major", v[3]) + ".0", published.Format(time.RFC3339),
+		due.Format(time.DateOnly), ack, onTime}
+}

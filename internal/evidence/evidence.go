@@ -62,6 +62,17 @@ type Dataset struct {
 	// parameters (see args), in a stable order.
 	query string
 	args  func(p Period) []any
+	// transform, when set, turns the query's values into the record
+	// (computed columns); otherwise each value is one column.
+	transform func(vals []any, p Period, rules Rules) []string
+}
+
+// Rules are the settings that computed columns depend on.
+type Rules struct {
+	// NewHireDays and NewVersionDays: when an acknowledgement falls due
+	// (the later of start date + NewHireDays and publication +
+	// NewVersionDays), as in the people area.
+	NewHireDays, NewVersionDays int
 }
 
 // bounds passes the period's start and end (exclusive) as many times as
@@ -118,6 +129,26 @@ func format(column string, v any) string {
 	return fmt.Sprint(v)
 }
 
+// asTime reads a time that SQLite may return as text (from an aggregate,
+// which loses the column's type).
+func asTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC(), true
+	case string, []byte:
+		text := fmt.Sprint(v)
+		if b, ok := v.([]byte); ok {
+			text = string(b)
+		}
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", time.DateOnly} {
+			if t, err := time.Parse(layout, text); err == nil {
+				return t.UTC(), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
 // Result describes a finished export.
 type Result struct {
 	Dataset string
@@ -134,12 +165,15 @@ type Options struct {
 
 // Service runs exports.
 type Service struct {
-	st  *store.Store
-	now func() time.Time
+	st    *store.Store
+	now   func() time.Time
+	rules Rules
 }
 
 // NewService returns a Service on st.
-func NewService(st *store.Store, now func() time.Time) *Service { return &Service{st: st, now: now} }
+func NewService(st *store.Store, now func() time.Time, rules Rules) *Service {
+	return &Service{st: st, now: now, rules: rules}
+}
 
 // Find returns the dataset called name.
 func Find(name string) (*Dataset, error) {
@@ -180,7 +214,7 @@ func (s *Service) Export(ctx context.Context, by audit.Actor, name string, p Per
 	}
 	var res *Result
 	err = s.st.Snapshot(ctx, func(tx *gorm.DB) error {
-		res, err = d.write(tx, p, opts, w)
+		res, err = d.write(tx, p, s.rules, opts, w)
 		return err
 	})
 	if err != nil {
@@ -223,7 +257,7 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 }
 
 // write streams the rows: one row in memory at a time.
-func (d *Dataset) write(tx *gorm.DB, p Period, opts Options, w io.Writer) (*Result, error) {
+func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.Writer) (*Result, error) {
 	cw := &countingWriter{w: w, h: sha256.New()}
 	buf := bufio.NewWriterSize(cw, 64<<10)
 	if opts.BOM {
@@ -240,8 +274,12 @@ func (d *Dataset) write(tx *gorm.DB, p Period, opts Options, w io.Writer) (*Resu
 		return nil, fmt.Errorf("exporting %s: %w", d.Name, err)
 	}
 	defer rows.Close()
-	values := make([]any, len(d.Columns))
-	ptrs := make([]any, len(d.Columns))
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	values := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
@@ -251,8 +289,15 @@ func (d *Dataset) write(tx *gorm.DB, p Period, opts Options, w io.Writer) (*Resu
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		for i, v := range values {
-			record[i] = EscapeCell(format(d.Columns[i], v))
+		if d.transform != nil {
+			copy(record, d.transform(values, p, rules))
+		} else {
+			for i, v := range values {
+				record[i] = format(d.Columns[i], v)
+			}
+		}
+		for i := range record {
+			record[i] = EscapeCell(record[i])
 		}
 		if err := out.Write(record); err != nil {
 			return nil, err

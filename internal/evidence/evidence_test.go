@@ -65,7 +65,7 @@ func TestExportsAreEscapedAndRepeatable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc := evidence.NewService(st, clock)
+		svc := evidence.NewService(st, clock, evidence.Rules{NewHireDays: 30, NewVersionDays: 30})
 		period, err := evidence.ParsePeriod("2026-01-01", "2026-12-31")
 		if err != nil {
 			t.Fatal(err)
@@ -132,7 +132,7 @@ func TestExportsAreEscapedAndRepeatable(t *testing.T) {
 }
 
 func TestExportErrors(t *testing.T) {
-	svc := evidence.NewService(storetest.SQLite(t), time.Now)
+	svc := evidence.NewService(storetest.SQLite(t), time.Now, evidence.Rules{})
 	if _, err := evidence.ParsePeriod("2026-13-01", "x"); err == nil {
 		t.Fatal("bad period accepted")
 	}
@@ -143,5 +143,70 @@ func TestExportErrors(t *testing.T) {
 	var buf bytes.Buffer
 	if _, err := svc.Export(context.Background(), audit.System("x"), "salaries", p, evidence.Options{}, &buf); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("unknown dataset: %v", err)
+	}
+}
+
+// movable is a clock the fixture moves between acknowledgements.
+type movable struct{ t time.Time }
+
+func (m *movable) now() time.Time { return m.t }
+
+func TestAcknowledgementPopulation(t *testing.T) {
+	outputs := map[string]string{}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c := &movable{t: time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)}
+		templates, _ := policy.LoadTemplates(policies.Files)
+		if _, err := policy.NewService(st.DB, c.now).Seed(ctx, audit.System("seed"), templates); err != nil {
+			t.Fatal(err)
+		}
+		ppl := people.NewService(st.DB, c.now, people.Settings{NewHireDays: 30, NewVersionDays: 30, AckLinkTTL: time.Hour})
+		for _, e := range []people.Input{
+			{Email: "ana@example.com", Name: "Ana", StartDate: "2025-06-01"},
+			{Email: "ben@example.com", Name: "Ben", StartDate: "2025-06-01"},
+			{Email: "cy@example.com", Name: "Cy", StartDate: "2026-03-20"},
+			{Email: "dee@example.com", Name: "Dee", StartDate: "2025-01-01"},
+			{Email: "eve@example.com", Name: "Eve", StartDate: "2024-01-01", EndDate: "2025-12-01"},
+		} {
+			if _, err := ppl.Create(ctx, audit.System("hr"), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ack := func(at time.Time, email string) {
+			c.t = at
+			if _, err := ppl.Acknowledge(ctx, audit.System("hr"), email, "backup", "import"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ack(time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC), "ana@example.com")
+		ack(time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC), "ben@example.com")
+		svc := evidence.NewService(st, c.now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30})
+		period, _ := evidence.ParsePeriod("2026-01-01", "2026-03-31")
+		var buf bytes.Buffer
+		res, err := svc.Export(ctx, audit.System("auditor"), "acknowledgements", period, evidence.Options{}, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows != 80 {
+			t.Fatalf("%d rows, want 4 employees × 20 policies", res.Rows)
+		}
+		want := []string{
+			"ana@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-01-20T09:00:00Z,yes",
+			"ben@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-02-10T09:00:00Z,no",
+			"cy@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-04-19,,",
+			"dee@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,,no",
+		}
+		for _, line := range want {
+			if !strings.Contains(buf.String(), line+"\n") {
+				t.Errorf("missing %q", line)
+			}
+		}
+		if strings.Contains(buf.String(), "eve@example.com") {
+			t.Error("someone who left before the period is in the population")
+		}
+		outputs[string(st.Dialect)] = buf.String()
+	})
+	if len(outputs) == 2 && outputs["sqlite"] != outputs["postgres"] {
+		t.Fatal("SQLite and PostgreSQL export different bytes")
 	}
 }
