@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,15 +11,18 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/evidence"
+	"github.com/charter-registry/charter/internal/org"
 	"github.com/spf13/cobra"
 )
 
 func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "export DATASET --from YYYY-MM-DD --to YYYY-MM-DD [-o FILE]",
-		Short: "Export one evidence dataset for an audit period as CSV",
-		Long: "Export one evidence dataset as CSV, from one consistent snapshot, every cell escaped against spreadsheet formulas.\n" +
-			"The export is recorded in the audit trail. Datasets: " + strings.Join(evidence.Names(), ", ") + ".",
+		Use:   "export DATASET|bundle --from YYYY-MM-DD --to YYYY-MM-DD [-o FILE]",
+		Short: "Export an evidence dataset as CSV, or the signed evidence bundle, for an audit period",
+		Long: "Export one evidence dataset as CSV, from one consistent snapshot, every cell escaped against spreadsheet formulas;\n" +
+			"or, with \"bundle\", a zip of every dataset, the policy PDFs in force, a signed manifest, SHA256SUMS and a README\n" +
+			"(check it with charter verify-bundle). Every export is recorded in the audit trail.\n" +
+			"Datasets: " + strings.Join(evidence.Names(), ", ") + ".",
 		Args: cobra.ExactArgs(1),
 	}
 	sc := newStoreCommand(cmd)
@@ -28,8 +34,11 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	cmd.Flags().BoolVar(&bom, "bom", false, "start with a UTF-8 byte-order mark, for Excel")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if _, err := evidence.Find(args[0]); err != nil {
-			return err
+		bundle := args[0] == "bundle"
+		if !bundle {
+			if _, err := evidence.Find(args[0]); err != nil {
+				return err
+			}
 		}
 		period, err := evidence.ParsePeriod(from, to)
 		if err != nil {
@@ -48,7 +57,29 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			w = f
 		}
-		res, err := evidence.NewService(st, time.Now, evidenceRules(sc.cfg)).Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom}, w)
+		svc, err := evidenceService(st, sc.cfg, time.Now)
+		if err != nil {
+			return err
+		}
+		var summary string
+		if bundle {
+			o, oerr := org.NewService(st.DB, time.Now).Get(cmd.Context())
+			company := "The company"
+			if oerr == nil && o != nil {
+				company = o.Name
+			}
+			var m *evidence.BundleManifest
+			m, err = svc.Bundle(cmd.Context(), cliActor(), period, company, w)
+			if err == nil {
+				summary = fmt.Sprintf("evidence bundle: %d files, audit head %d", len(m.Files), m.AuditHead.Seq)
+			}
+		} else {
+			var res *evidence.Result
+			res, err = svc.Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom}, w)
+			if err == nil {
+				summary = fmt.Sprintf("%s: %d rows, sha256 %s", res.Dataset, res.Rows, res.SHA256)
+			}
+		}
 		if f != nil {
 			if err == nil {
 				err = f.Sync()
@@ -60,7 +91,60 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "%s: %d rows, sha256 %s\n", res.Dataset, res.Rows, res.SHA256)
+		fmt.Fprintln(stderr, summary)
+		return nil
+	}
+	return cmd
+}
+
+func newVerifyBundleCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify-bundle FILE.zip",
+		Short: "Check an evidence bundle offline: every file's SHA-256 and the manifest's signature",
+		Long: "Check an evidence bundle offline and print a line per file. The signature is checked against --public-key\n" +
+			"(base64, as on /trust/verify), or else this installation's key (charter keys show). Exits 1 if anything fails.",
+		Args: cobra.ExactArgs(1),
+	}
+	sc := newStoreCommand(cmd)
+	var publicKey string
+	cmd.Flags().StringVar(&publicKey, "public-key", "", "the company's published Ed25519 public key, base64")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		data, err := os.ReadFile(args[0])
+		if err != nil {
+			return err
+		}
+		var pub ed25519.PublicKey
+		if publicKey != "" {
+			raw, err := base64.StdEncoding.DecodeString(publicKey)
+			if err != nil || len(raw) != ed25519.PublicKeySize {
+				return fmt.Errorf("public-key: not a base64 Ed25519 public key")
+			}
+			pub = raw
+		} else {
+			if err := sc.settings(); err != nil {
+				return err
+			}
+			key, err := signingKey(sc.cfg)
+			if err != nil {
+				return err
+			}
+			pub = key.Public().(ed25519.PublicKey)
+		}
+		checks, ok, err := evidence.VerifyBundle(data, pub)
+		if err != nil {
+			return err
+		}
+		for _, c := range checks {
+			if c.OK {
+				fmt.Fprintf(stdout, "ok      %s\n", c.Name)
+			} else {
+				fmt.Fprintf(stdout, "FAILED  %s: %s\n", c.Name, c.Problem)
+			}
+		}
+		if !ok {
+			return errors.New("the bundle does not verify")
+		}
+		fmt.Fprintf(stdout, "verified: %d files\n", len(checks))
 		return nil
 	}
 	return cmd

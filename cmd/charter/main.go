@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -69,6 +70,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSubprocessorsCmd(stdout),
 		newKeysCmd(stdout),
 		newExportCmd(stdout, stderr),
+		newVerifyBundleCmd(stdout),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)
@@ -129,13 +131,28 @@ func privacyService(st *store.Store, c config.Config, now func() time.Time, fs *
 // packetService builds the policy packets, with the signing key from the
 // data directory (created on first start).
 func packetService(st *store.Store, c config.Config, now func() time.Time, orgs *org.Service, users *auth.Service) (*packet.Service, error) {
-	key, err := packet.LoadOrCreateKey(filepath.Join(c.DataDir, packet.KeyFile))
+	key, err := signingKey(c)
 	if err != nil {
 		return nil, err
 	}
 	return packet.NewService(st.DB, now, orgs, key, packet.Settings{BaseURL: c.BaseURL,
 		AutoApproveDPACustomers: c.PacketAutoApproveDPA, AutoApproveDomains: c.PacketAutoApproveDomains,
 		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }}), nil
+}
+
+// signingKey is the Ed25519 key that signs packet manifests and evidence
+// bundles, kept in the data directory and created on first use.
+func signingKey(c config.Config) (ed25519.PrivateKey, error) {
+	return packet.LoadOrCreateKey(filepath.Join(c.DataDir, packet.KeyFile))
+}
+
+// evidenceService builds the exports.
+func evidenceService(st *store.Store, c config.Config, now func() time.Time) (*evidence.Service, error) {
+	key, err := signingKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return evidence.NewService(st, now, evidenceRules(c), key), nil
 }
 
 // evidenceRules are the people settings that exports compute due dates by.

@@ -409,3 +409,30 @@ func TestExportDataset(t *testing.T) {
 		t.Fatalf("reversed period: %d %s", code, out)
 	}
 }
+
+func TestExportBundleAndVerify(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	year := time.Now().UTC().Year()
+	zipFile := filepath.Join(dir, "evidence.zip")
+	code, out := charter(t, "export", "bundle", "--from", fmt.Sprintf("%d-01-01", year), "--to", fmt.Sprintf("%d-12-31", year), "-o", zipFile)
+	if code != 0 || !strings.Contains(out, "evidence bundle: ") {
+		t.Fatalf("export bundle: %d %s", code, out)
+	}
+	code, out = charter(t, "verify-bundle", zipFile)
+	if code != 0 || !strings.Contains(out, "ok      datasets/acknowledgements.csv") || !strings.Contains(out, "verified: ") {
+		t.Fatalf("verify-bundle: %d %s", code, out)
+	}
+	_, keyLine := charter(t, "keys", "show")
+	pub := strings.Fields(keyLine)[1]
+	if code, _ := charter(t, "verify-bundle", "--public-key", pub, zipFile); code != 0 {
+		t.Fatal("the published key does not verify the bundle")
+	}
+	data, _ := os.ReadFile(zipFile)
+	data[len(data)/2] ^= 0xff
+	bad := filepath.Join(dir, "bad.zip")
+	os.WriteFile(bad, data, 0o600)
+	if code, out := charter(t, "verify-bundle", bad); code == 0 || !strings.Contains(out, "FAILED") {
+		t.Fatalf("a corrupted bundle verified: %d %s", code, out)
+	}
+}

@@ -7,6 +7,7 @@ package evidence
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -168,11 +169,12 @@ type Service struct {
 	st    *store.Store
 	now   func() time.Time
 	rules Rules
+	key   ed25519.PrivateKey // signs bundle manifests (the packets' key)
 }
 
-// NewService returns a Service on st.
-func NewService(st *store.Store, now func() time.Time, rules Rules) *Service {
-	return &Service{st: st, now: now, rules: rules}
+// NewService returns a Service on st; key signs bundles.
+func NewService(st *store.Store, now func() time.Time, rules Rules, key ed25519.PrivateKey) *Service {
+	return &Service{st: st, now: now, rules: rules, key: key}
 }
 
 // Find returns the dataset called name.

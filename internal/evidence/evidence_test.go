@@ -1,9 +1,12 @@
 package evidence_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/csv"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +68,7 @@ func TestExportsAreEscapedAndRepeatable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc := evidence.NewService(st, clock, evidence.Rules{NewHireDays: 30, NewVersionDays: 30})
+		svc := evidence.NewService(st, clock, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, nil)
 		period, err := evidence.ParsePeriod("2026-01-01", "2026-12-31")
 		if err != nil {
 			t.Fatal(err)
@@ -132,7 +135,7 @@ func TestExportsAreEscapedAndRepeatable(t *testing.T) {
 }
 
 func TestExportErrors(t *testing.T) {
-	svc := evidence.NewService(storetest.SQLite(t), time.Now, evidence.Rules{})
+	svc := evidence.NewService(storetest.SQLite(t), time.Now, evidence.Rules{}, nil)
 	if _, err := evidence.ParsePeriod("2026-13-01", "x"); err == nil {
 		t.Fatal("bad period accepted")
 	}
@@ -180,7 +183,7 @@ func TestAcknowledgementPopulation(t *testing.T) {
 		}
 		ack(time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC), "ana@example.com")
 		ack(time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC), "ben@example.com")
-		svc := evidence.NewService(st, c.now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30})
+		svc := evidence.NewService(st, c.now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, nil)
 		period, _ := evidence.ParsePeriod("2026-01-01", "2026-03-31")
 		var buf bytes.Buffer
 		res, err := svc.Export(ctx, audit.System("auditor"), "acknowledgements", period, evidence.Options{}, &buf)
@@ -209,4 +212,85 @@ func TestAcknowledgementPopulation(t *testing.T) {
 	if len(outputs) == 2 && outputs["sqlite"] != outputs["postgres"] {
 		t.Fatal("SQLite and PostgreSQL export different bytes")
 	}
+}
+
+func TestBundleVerifiesAndNamesAChangedFile(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	templates, _ := policy.LoadTemplates(policies.Files)
+	if _, err := policy.NewService(st.DB, clock).Seed(ctx, audit.System("seed"), templates); err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	svc := evidence.NewService(st, clock, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key)
+	period, _ := evidence.ParsePeriod("2026-01-01", "2026-12-31")
+	var zipped bytes.Buffer
+	m, err := svc.Bundle(ctx, audit.System("auditor@example.com"), period, "PostHog", &zipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != len(evidence.Names())+20+1 || m.AuditHead.Seq == 0 {
+		t.Fatalf("manifest: %d files, head %+v", len(m.Files), m.AuditHead)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	checks, ok, err := evidence.VerifyBundle(zipped.Bytes(), pub)
+	if err != nil || !ok {
+		t.Fatalf("a fresh bundle does not verify: %v %+v", err, checks)
+	}
+	// Rewrite the zip with one byte of one file changed: the check names it.
+	for _, victim := range []string{"datasets/policies.csv", "policies/backup-1.0.pdf", "README.txt"} {
+		changed := rewrite(t, zipped.Bytes(), victim)
+		checks, ok, err := evidence.VerifyBundle(changed, pub)
+		if err != nil || ok {
+			t.Fatalf("%s changed, yet verified: %v", victim, err)
+		}
+		var failed []string
+		for _, c := range checks {
+			if !c.OK {
+				failed = append(failed, c.Name)
+			}
+		}
+		if len(failed) != 1 || failed[0] != victim {
+			t.Fatalf("%s changed; failures named %v", victim, failed)
+		}
+	}
+	// Another key, or a changed manifest, fails the signature.
+	_, other, _ := ed25519.GenerateKey(nil)
+	if _, ok, _ := evidence.VerifyBundle(zipped.Bytes(), other.Public().(ed25519.PublicKey)); ok {
+		t.Fatal("verified with another key")
+	}
+	if checks, ok, _ := evidence.VerifyBundle(rewrite(t, zipped.Bytes(), "manifest.json"), pub); ok || checks[0].OK {
+		t.Fatal("a changed manifest verified")
+	}
+	// A byte flipped in the zip itself is caught by its checksum.
+	raw := append([]byte(nil), zipped.Bytes()...)
+	raw[200] ^= 0xff
+	if _, ok, _ := evidence.VerifyBundle(raw, pub); ok {
+		t.Fatal("a corrupted zip verified")
+	}
+}
+
+// rewrite copies a zip, changing one byte of the named file.
+func rewrite(t *testing.T, data []byte, victim string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == victim {
+			b[len(b)/2] ^= 0x01
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(b)
+	}
+	zw.Close()
+	return out.Bytes()
 }

@@ -16,6 +16,9 @@ import (
 // The dataset and period are checked before the first byte, so that a bad
 // request gets a clear 4xx; rows then stream from one snapshot.
 func (s *Server) exportCSV(c echo.Context) error {
+	if c.Param("file") == "evidence.zip" {
+		return s.exportBundle(c)
+	}
 	name, ok := strings.CutSuffix(c.Param("file"), ".csv")
 	if !ok {
 		return apperr.New(apperr.NotFound, "exports are served as DATASET.csv")
@@ -74,4 +77,29 @@ func (s *Server) exportsPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "exports", "Evidence exports", p)
+}
+
+// exportBundle streams the signed evidence bundle for the period.
+func (s *Server) exportBundle(c echo.Context) error {
+	period, err := evidence.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"))
+	if err != nil {
+		return err
+	}
+	o, err := s.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/zip")
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{
+		"filename": fmt.Sprintf("evidence_%s_%s.zip", period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	m, err := s.evidence.Bundle(c.Request().Context(), actor(c), period, companyName(o), c.Response())
+	if err != nil {
+		s.log.Error("evidence bundle failed mid-stream", "request_id", requestID(c), "error", err)
+		return nil
+	}
+	s.log.Info("evidence bundle", "files", len(m.Files), "audit_head", m.AuditHead.Seq, "request_id", requestID(c))
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
@@ -56,6 +57,16 @@ func TestExportsOverHTTP(t *testing.T) {
 		}
 		if ev := e.lastEvent(); ev.Action != "export.completed" || ev.ObjectID != "dpas" || !strings.Contains(ev.AfterJSON, "sha256") {
 			t.Fatalf("audit: %+v", ev)
+		}
+		code, h, zipped := get("auditor", "/api/v1/exports/evidence.zip"+query)
+		if code != http.StatusOK || h.Get("Content-Type") != "application/zip" {
+			t.Fatalf("bundle: %d %v", code, h)
+		}
+		if checks, ok, err := evidence.VerifyBundle([]byte(zipped), e.packets.PublicKey()); err != nil || !ok {
+			t.Fatalf("the bundle does not verify with the published key: %v %+v", err, checks)
+		}
+		if ev := e.lastEvent(); ev.Action != "export.completed" || ev.ObjectType != "bundle" {
+			t.Fatalf("bundle audit: %+v", ev)
 		}
 		auditor := e.browser().login("auditor")
 		if r := auditor.get("/app/exports" + query); r.status != http.StatusOK || !strings.Contains(r.body, "subprocessor_changes") || !strings.Contains(r.body, "<td>4</td>") {
