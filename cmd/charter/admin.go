@@ -154,6 +154,8 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 	add.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	add.Flags().StringVar(&role, "role", "", "admin, editor, auditor or viewer (required)")
 	add.Flags().StringVar(&name, "name", "", "the user's name")
+	var until string
+	add.Flags().StringVar(&until, "until", "", "last day the account works, YYYY-MM-DD (an auditor's defaults to 90 days ahead)")
 	_ = add.MarkFlagRequired("email")
 	_ = add.MarkFlagRequired("role")
 	add.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -162,13 +164,24 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		var last *time.Time
+		if until != "" {
+			t, err := time.Parse(time.DateOnly, until)
+			if err != nil {
+				return fmt.Errorf("until: %q is not a date as YYYY-MM-DD", until)
+			}
+			last = &t
+		}
 		pw := auth.GeneratePassword()
 		u, err := auth.NewService(st.DB, time.Now).Create(cmd.Context(), cliActor(),
-			auth.NewUser{Email: email, Name: name, Role: auth.Role(role), Password: pw})
+			auth.NewUser{Email: email, Name: name, Role: auth.Role(role), Password: pw, AccessUntil: last})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s added with role %s\npassword (shown once): %s\n", u.Email, u.Role, pw)
+		if u.AccessUntil != nil {
+			fmt.Fprintf(stdout, "access until %s (inclusive)\n", u.AccessUntil.Format(time.DateOnly))
+		}
 		return nil
 	}
 

@@ -117,3 +117,49 @@ func TestAccountManagement(t *testing.T) {
 		}
 	})
 }
+
+func TestAuditorAccessEnds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		svc := auth.NewService(st.DB, clock)
+		by := audit.System("test")
+		aud, err := svc.Create(ctx, by, auth.NewUser{Email: "aud@firm.example", Role: auth.Auditor, Password: "a long unusual passphrase"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aud.AccessUntil == nil || aud.AccessUntil.Format(time.DateOnly) != "2026-05-30" {
+			t.Fatalf("default end: %v", aud.AccessUntil)
+		}
+		last := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+		if _, err := svc.SetAccessUntil(ctx, by, aud.ID, &last); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetAccessUntil(ctx, by, aud.ID, nil); err == nil {
+			t.Fatal("an auditor's end date was removed")
+		}
+		secret, _, err := svc.CreateToken(ctx, by, "aud@firm.example", "export", 90*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			at time.Time
+			ok bool
+		}{
+			{time.Date(2026, 3, 15, 23, 59, 0, 0, time.UTC), true}, // the last day counts
+			{time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC), false},
+		} {
+			now = c.at
+			_, err := svc.Authenticate(ctx, "aud@firm.example", "a long unusual passphrase", by)
+			_, _, terr := svc.AuthenticateToken(ctx, secret)
+			if (err == nil) != c.ok || (terr == nil) != c.ok {
+				t.Fatalf("at %v: sign-in %v, token %v; want ok=%v", c.at, err, terr, c.ok)
+			}
+		}
+		past := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := svc.Create(ctx, by, auth.NewUser{Email: "late@firm.example", Role: auth.Viewer, Password: "a long unusual passphrase", AccessUntil: &past}); err == nil {
+			t.Fatal("created an account whose access already ended")
+		}
+	})
+}

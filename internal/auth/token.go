@@ -109,7 +109,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*User, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.Active() {
+	if !u.CanSignIn(now) {
 		return nil, nil, ErrTokenInvalid
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedGranularity {

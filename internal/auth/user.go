@@ -23,13 +23,28 @@ type User struct {
 	Role         Role
 	PasswordHash string `json:"-"`
 	DisabledAt   *time.Time
-	LastLoginAt  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// AccessUntil is the last day the account works (auditors: the end
+	// of their engagement); nil for no end.
+	AccessUntil *time.Time
+	LastLoginAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
-// Active reports whether the user may sign in.
+// Active reports whether the user is not disabled.
 func (u *User) Active() bool { return u.DisabledAt == nil }
+
+// Expired reports whether the account's access end date has passed at now.
+func (u *User) Expired(now time.Time) bool {
+	return u.AccessUntil != nil && !now.Before(u.AccessUntil.AddDate(0, 0, 1))
+}
+
+// CanSignIn reports whether the user may sign in or use a token at now.
+func (u *User) CanSignIn(now time.Time) bool { return u.Active() && !u.Expired(now) }
+
+// DefaultAuditorAccess is how long an auditor account works when no end
+// date is given.
+const DefaultAuditorAccess = 90 * 24 * time.Hour
 
 // Actor returns the audit actor for u, with the request's details.
 func (u *User) Actor(ip, userAgent, requestID string) audit.Actor {
@@ -38,14 +53,19 @@ func (u *User) Actor(ip, userAgent, requestID string) audit.Actor {
 
 // userState is what the audit trail records of a user (never the hash).
 type userState struct {
-	Email    string `json:"email"`
-	Name     string `json:"name"`
-	Role     Role   `json:"role"`
-	Disabled bool   `json:"disabled"`
+	Email       string `json:"email"`
+	Name        string `json:"name"`
+	Role        Role   `json:"role"`
+	Disabled    bool   `json:"disabled"`
+	AccessUntil string `json:"access_until,omitempty"`
 }
 
 func (u *User) state() userState {
-	return userState{Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.DisabledAt != nil}
+	st := userState{Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.DisabledAt != nil}
+	if u.AccessUntil != nil {
+		st.AccessUntil = u.AccessUntil.Format(time.DateOnly)
+	}
+	return st
 }
 
 // Errors of the user service.
@@ -85,6 +105,9 @@ type NewUser struct {
 	Name     string `validate:"max=200"`
 	Role     Role   `validate:"required"`
 	Password string
+	// AccessUntil is the last day the account works; for an auditor
+	// without one, DefaultAuditorAccess from today.
+	AccessUntil *time.Time
 }
 
 // Create adds a user. Errors: Invalid (naming the field), ErrUserExists.
@@ -100,6 +123,9 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User
 	if msg := s.passwords.Check(in.Password, in.Email); msg != "" {
 		fields["password"] = msg
 	}
+	if in.AccessUntil != nil && in.AccessUntil.Before(s.now().UTC().Truncate(24*time.Hour)) {
+		fields["access_until"] = "cannot be in the past"
+	}
 	if len(fields) > 0 {
 		return nil, apperr.Fields(fields)
 	}
@@ -108,7 +134,10 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	u := User{Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	u := User{Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role, PasswordHash: hash, AccessUntil: dayOf(in.AccessUntil), CreatedAt: now, UpdatedAt: now}
+	if u.AccessUntil == nil && u.Role == Auditor {
+		u.AccessUntil = dayOf(ptr(now.Add(DefaultAuditorAccess)))
+	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&u).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -123,6 +152,47 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User
 		return nil, err
 	}
 	return &u, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// dayOf keeps the date of t (UTC midnight).
+func dayOf(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	d := t.UTC().Truncate(24 * time.Hour)
+	return &d
+}
+
+// SetAccessUntil sets (or, with nil, removes) the last day a user's
+// account works, and ends their sessions when it is already past.
+func (s *Service) SetAccessUntil(ctx context.Context, by audit.Actor, id int64, until *time.Time) (*User, error) {
+	var u User
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.ForUpdate(tx).First(&u, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrUserNotFound
+		} else if err != nil {
+			return err
+		}
+		if until == nil && u.Role == Auditor {
+			return apperr.Field("access_until", "an auditor's access needs an end date")
+		}
+		before := u.state()
+		u.AccessUntil, u.UpdatedAt = dayOf(until), now
+		if err := tx.Model(&u).Updates(map[string]any{"access_until": u.AccessUntil, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if u.Expired(now) {
+			if err := endSessions(tx, u.ID); err != nil {
+				return err
+			}
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.access_until_set", ObjectType: "user",
+			ObjectID: strconv.FormatInt(u.ID, 10), Before: before, After: u.state()})
+	})
+	return &u, err
 }
 
 // Count returns the number of users.
@@ -198,6 +268,8 @@ func (s *Service) Authenticate(ctx context.Context, email, password string, from
 		reason = "wrong password"
 	case !u.Active():
 		ok, reason = false, "user disabled"
+	case u.Expired(s.now().UTC()):
+		ok, reason = false, "access ended "+u.AccessUntil.Format(time.DateOnly)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -338,7 +410,12 @@ func (s *Service) SetRole(ctx context.Context, by audit.Actor, id int64, role Ro
 		}
 		before := u.state()
 		u.Role, u.UpdatedAt = role, now
-		if err := tx.Model(&u).Updates(map[string]any{"role": role, "updated_at": now}).Error; err != nil {
+		changes := map[string]any{"role": role, "updated_at": now}
+		if role == Auditor && u.AccessUntil == nil {
+			u.AccessUntil = dayOf(ptr(now.Add(DefaultAuditorAccess)))
+			changes["access_until"] = u.AccessUntil
+		}
+		if err := tx.Model(&u).Updates(changes).Error; err != nil {
 			return err
 		}
 		if err := endSessions(tx, u.ID); err != nil {

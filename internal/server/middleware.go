@@ -138,7 +138,7 @@ func (s *Server) requireSession(need auth.Role) echo.MiddlewareFunc {
 				return s.toLogin(c)
 			}
 			u, err := s.users.Get(ctx, id)
-			if apperr.Is(err, apperr.NotFound) || (err == nil && !u.Active()) {
+			if apperr.Is(err, apperr.NotFound) || (err == nil && !u.CanSignIn(s.timeNow())) {
 				_ = s.sessions.Destroy(ctx)
 				return s.toLogin(c)
 			} else if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -22,9 +23,22 @@ type usersPage struct {
 }
 
 type newUserForm struct {
-	Email string `form:"email"`
-	Name  string `form:"name"`
-	Role  string `form:"role"`
+	Email       string `form:"email"`
+	Name        string `form:"name"`
+	Role        string `form:"role"`
+	AccessUntil string `form:"access_until"`
+}
+
+// parseDay reads an optional YYYY-MM-DD into a date, naming field.
+func parseDay(field, v string) (*time.Time, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(v))
+	if err != nil {
+		return nil, apperr.Field(field, "must be a date as YYYY-MM-DD")
+	}
+	return &t, nil
 }
 
 type newTokenForm struct {
@@ -74,7 +88,11 @@ func (s *Server) createUser(c echo.Context) error {
 		return apperr.Field("form", "could not be read")
 	}
 	pw := auth.GeneratePassword()
-	u, err := s.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw})
+	until, err := parseDay("access_until", in.AccessUntil)
+	var u *auth.User
+	if err == nil {
+		u, err = s.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw, AccessUntil: until})
+	}
 	if err != nil {
 		return s.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
 	}
@@ -88,6 +106,27 @@ func userID(c echo.Context) (int64, error) {
 		return 0, apperr.New(apperr.NotFound, "no such user")
 	}
 	return id, nil
+}
+
+func (s *Server) setAccessUntil(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	until, err := parseDay("access_until", c.FormValue("access_until"))
+	var u *auth.User
+	if err == nil {
+		u, err = s.users.SetAccessUntil(c.Request().Context(), actor(c), id, until)
+	}
+	if err != nil {
+		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+	}
+	if u.AccessUntil != nil {
+		s.flash(c, u.Email+" has access until "+u.AccessUntil.Format(time.DateOnly)+" (inclusive).")
+	} else {
+		s.flash(c, u.Email+" has access with no end date.")
+	}
+	return seeOther(c, "/app/users")
 }
 
 func (s *Server) changeRole(c echo.Context) error {

@@ -168,6 +168,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/users", s.createUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/role", s.changeRole, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/disable", s.disableUser, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.setAccessUntil, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens", s.createToken, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
 

@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
@@ -116,4 +119,41 @@ func TestChangeOwnPassword(t *testing.T) {
 			t.Fatalf("new password: %d", r.status)
 		}
 	})
+}
+
+func TestAuditorAccessEndDateStopsSessionsAndTokens(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	aud := e.browser().login("auditor")
+	var u auth.User
+	e.st.DB.Where("email = ?", e.emails["auditor"]).Take(&u)
+	admin := e.browser().login("admin")
+	setUntil := func(day time.Time) {
+		t.Helper()
+		if r := admin.post(fmt.Sprintf("/app/users/%d/access-until", u.ID), url.Values{"access_until": {day.Format("2006-01-02")}}); r.status != http.StatusSeeOther {
+			t.Fatalf("set: %d %s", r.status, r.body)
+		}
+	}
+	// Today is the last day: everything still works.
+	setUntil(e.clock.Now())
+	if r := aud.get("/app/exports"); r.status != http.StatusOK {
+		t.Fatalf("on the last day: %d", r.status)
+	}
+	if code, _ := e.api("auditor", http.MethodGet, "/api/v1/policies", nil); code != http.StatusOK {
+		t.Fatalf("token on the last day: %d", code)
+	}
+	// Ended yesterday: the session, the token and signing in stop at once.
+	setUntil(e.clock.Now().AddDate(0, 0, -1))
+	if r := aud.get("/app/exports"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+		t.Fatalf("session after the end: %d", r.status)
+	}
+	if code, _ := e.api("auditor", http.MethodGet, "/api/v1/policies", nil); code != http.StatusUnauthorized {
+		t.Fatalf("token after the end: %d", code)
+	}
+	r := e.browser().post("/login", url.Values{"email": {e.emails["auditor"]}, "password": {testPassword}})
+	if r.status == http.StatusSeeOther {
+		t.Fatal("signed in after the access ended")
+	}
+	if ev := e.lastEvent(); ev.Action != "auth.login.failed" || !strings.Contains(ev.AfterJSON, "access ended") {
+		t.Fatalf("last event: %s %s", ev.Action, ev.AfterJSON)
+	}
 }
