@@ -29,6 +29,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/server/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/people/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./internal/packet/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/evidence/
 
 clean:
 	rm -rf bin

@@ -103,13 +103,13 @@ func EscapeCell(s string) string {
 }
 
 // format writes a database value as CSV text: times in ISO 8601 UTC,
-// dates (columns named *_on or *_date) as YYYY-MM-DD.
+// dates (columns named *_on, *_date or *_until) as YYYY-MM-DD.
 func format(column string, v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case time.Time:
-		if strings.HasSuffix(column, "_on") || strings.HasSuffix(column, "_date") {
+		if strings.HasSuffix(column, "_on") || strings.HasSuffix(column, "_date") || strings.HasSuffix(column, "_until") {
 			return v.UTC().Format(time.DateOnly)
 		}
 		return v.UTC().Format(time.RFC3339)
@@ -242,6 +242,25 @@ func (s *Service) Count(ctx context.Context, p Period) (map[string]int64, error)
 		return nil
 	})
 	return out, err
+}
+
+// Markdown documents every dataset (docs/exports.md is this text).
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("# Evidence exports\n\n")
+	b.WriteString("Generated from `internal/evidence` (a test keeps this file current: `CHARTER_UPDATE_DOCS=1 go test ./internal/evidence/`).\n\n")
+	b.WriteString("Each dataset is a CSV (RFC 4180, UTF-8, `?bom=1` adds a byte-order mark for Excel) with the header below, one row per\n")
+	b.WriteString("record, times in ISO 8601 UTC (`2026-03-10T09:00:00Z`), dates as `YYYY-MM-DD`, booleans as `yes`/`no`, and a\n")
+	b.WriteString("stable order, read from one consistent snapshot. A cell that would start with `=`, `+`, `-`, `@`, tab, CR or NUL is\n")
+	b.WriteString("prefixed with `'`. `from` and `to` (both inclusive, `YYYY-MM-DD`) choose the records in the audit period; each\n")
+	b.WriteString("dataset says by which dates.\n\n")
+	b.WriteString("Get them at `GET /api/v1/exports/{dataset}.csv?from=&to=`, on `/app/exports`, or with\n")
+	b.WriteString("`charter export DATASET --from --to [-o FILE]`; the signed bundle of all of them is\n")
+	b.WriteString("`GET /api/v1/exports/evidence.zip?from=&to=` or `charter export bundle`, checked by `charter verify-bundle`.\n")
+	for _, d := range datasets {
+		fmt.Fprintf(&b, "\n## `%s`\n\n%s\n\n- In the period by: %s.\n- Columns: `%s`\n", d.Name, d.Description, d.FiltersOn, strings.Join(d.Columns, "`, `"))
+	}
+	return b.String()
 }
 
 // countingWriter counts and hashes what passes through.

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"encoding/csv"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -293,4 +294,17 @@ func rewrite(t *testing.T, data []byte, victim string) []byte {
 	}
 	zw.Close()
 	return out.Bytes()
+}
+
+func TestExportsDocIsCurrent(t *testing.T) {
+	const path = "../../docs/exports.md"
+	if os.Getenv("CHARTER_UPDATE_DOCS") != "" {
+		if err := os.WriteFile(path, []byte(evidence.Markdown()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != evidence.Markdown() {
+		t.Fatalf("docs/exports.md is not current (%v): run CHARTER_UPDATE_DOCS=1 go test ./internal/evidence/", err)
+	}
 }
