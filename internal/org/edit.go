@@ -26,6 +26,7 @@ import (
 type ProfileInput struct {
 	Name               string             `json:"name"`
 	Website            string             `json:"website"`
+	StatusPageURL      string             `json:"status_page_url"`
 	PrivacyEmail       string             `json:"privacy_email"`
 	SecurityEmail      string             `json:"security_email"`
 	DPOName            string             `json:"dpo_name"`
@@ -63,7 +64,7 @@ type CertificationRow struct {
 
 // InputOf returns the input describing o, for the settings form.
 func InputOf(o *Organization) ProfileInput {
-	in := ProfileInput{Name: o.Name, Website: o.Website, PrivacyEmail: o.PrivacyEmail, SecurityEmail: o.SecurityEmail,
+	in := ProfileInput{Name: o.Name, Website: o.Website, StatusPageURL: o.StatusPageURL, PrivacyEmail: o.PrivacyEmail, SecurityEmail: o.SecurityEmail,
 		DPOName: o.DPOName, DPOTitle: o.DPOTitle, DPOEmail: o.DPOEmail, DPOPublic: o.DPOPublic,
 		EURepresentative: o.EURepresentative, UKRepresentative: o.UKRepresentative,
 		HostingRegions: o.Regions(), TransferMechanisms: o.Mechanisms()}
@@ -144,6 +145,12 @@ func (in ProfileInput) apply(o *Organization) error {
 	if o.Website != "" {
 		if u, err := url.Parse(o.Website); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs["website"] = "must be a web address starting with https://"
+		}
+	}
+	o.StatusPageURL = strings.TrimSpace(in.StatusPageURL)
+	if o.StatusPageURL != "" {
+		if u, err := url.Parse(o.StatusPageURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs["status_page_url"] = "must be a web address starting with https://"
 		}
 	}
 	o.PrivacyEmail = checkEmail(errs, "privacy_email", in.PrivacyEmail)

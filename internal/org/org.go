@@ -28,12 +28,14 @@ type Organization struct {
 	HostingRegions string // one region per line
 	// TransferMechanisms says how data leaves the EEA/UK, one per line.
 	TransferMechanisms string
-	EURepresentative   string `gorm:"column:eu_representative"`
-	UKRepresentative   string `gorm:"column:uk_representative"`
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	LegalEntities      []LegalEntity   `gorm:"foreignKey:OrganizationID"`
-	Certifications     []Certification `gorm:"foreignKey:OrganizationID"`
+	// StatusPageURL is where non-security incidents are reported.
+	StatusPageURL    string
+	EURepresentative string `gorm:"column:eu_representative"`
+	UKRepresentative string `gorm:"column:uk_representative"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	LegalEntities    []LegalEntity   `gorm:"foreignKey:OrganizationID"`
+	Certifications   []Certification `gorm:"foreignKey:OrganizationID"`
 }
 
 // Regions returns the hosting regions offered.
@@ -92,6 +94,7 @@ type profileFile struct {
 	} `yaml:"dpo"`
 	HostingRegions     []string        `yaml:"hosting_regions"`
 	TransferMechanisms []string        `yaml:"transfer_mechanisms"`
+	StatusPage         string          `yaml:"status_page"`
 	EURepresentative   string          `yaml:"eu_representative"`
 	UKRepresentative   string          `yaml:"uk_representative"`
 	LegalEntities      []LegalEntity   `yaml:"legal_entities"`
@@ -112,7 +115,7 @@ func ParseProfile(data []byte) (*Organization, error) {
 	return &Organization{Name: f.Name, Website: f.Website, SecurityEmail: f.SecurityEmail, PrivacyEmail: f.PrivacyEmail,
 		DPOName: f.DPO.Name, DPOTitle: f.DPO.Title, DPOEmail: f.DPO.Email, DPOPublic: f.DPO.Public,
 		HostingRegions: strings.Join(f.HostingRegions, "\n"), TransferMechanisms: strings.Join(f.TransferMechanisms, "\n"),
-		EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative, LegalEntities: f.LegalEntities,
+		StatusPageURL: f.StatusPage, EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative, LegalEntities: f.LegalEntities,
 		Certifications: f.Certifications}, nil
 }
 

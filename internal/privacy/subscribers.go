@@ -101,9 +101,58 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) e
 	})
 }
 
+// SubscriberLinkPurpose is the purpose of the unsubscribe links in notices
+// other than sub-processor changes (security advisories): their subject is
+// the subscriber.
+const SubscriberLinkPurpose = "subscriber_unsubscribe_direct"
+
+// MailSubscribers queues, in tx, one email to every confirmed subscriber,
+// each with its own one-click unsubscribe link; body receives that link.
+// Other areas (advisories) announce through it.
+func (s *Service) MailSubscribers(tx *gorm.DB, kind, subject string, body func(unsubscribe string) string) (int, error) {
+	var subs []Subscriber
+	if err := tx.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Order("id").Find(&subs).Error; err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	for _, sub := range subs {
+		token, err := sharelink.IssueAnother(tx, now, SubscriberLinkPurpose, sub.ID, sharelink.MaxTTL)
+		if err != nil {
+			return 0, err
+		}
+		link := s.link("/trust/unsubscribe/" + token)
+		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: kind, To: sub.Email, Subject: subject, Body: body(link), ListUnsubscribe: link}); err != nil {
+			return 0, err
+		}
+	}
+	return len(subs), nil
+}
+
+// resolveUnsubscribe finds the subscriber behind an unsubscribe link of
+// either kind.
+func resolveUnsubscribe(tx *gorm.DB, now time.Time, token string) (int64, error) {
+	if l, err := sharelink.Resolve(tx, now, SubscriberLinkPurpose, token); err == nil {
+		return l.SubjectID, nil
+	} else if !errors.Is(err, sharelink.ErrUnknown) {
+		return 0, err
+	}
+	l, err := sharelink.Resolve(tx, now, UnsubscribeLinkPurpose, token)
+	if err != nil {
+		return 0, err
+	}
+	var r Recipient
+	if err := tx.Take(&r, l.SubjectID).Error; err != nil {
+		return 0, err
+	}
+	if r.SubscriberID == nil {
+		return 0, sharelink.ErrUnknown
+	}
+	return *r.SubscriberID, nil
+}
+
 // CheckUnsubscribe reports whether an unsubscribe link is live.
 func (s *Service) CheckUnsubscribe(ctx context.Context, token string) error {
-	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), UnsubscribeLinkPurpose, token)
+	_, err := resolveUnsubscribe(s.db.WithContext(ctx), s.clock(), token)
 	return err
 }
 
@@ -112,24 +161,17 @@ func (s *Service) CheckUnsubscribe(ctx context.Context, token string) error {
 func (s *Service) Unsubscribe(ctx context.Context, from audit.Actor, token string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.clock()
-		l, err := sharelink.Resolve(tx, now, UnsubscribeLinkPurpose, token)
+		id, err := resolveUnsubscribe(tx, now, token)
 		if err != nil {
 			return err
 		}
-		var r Recipient
-		if err := tx.Take(&r, l.SubjectID).Error; err != nil {
-			return err
-		}
-		if r.SubscriberID == nil {
-			return sharelink.ErrUnknown
-		}
-		res := tx.Model(&Subscriber{}).Where("id = ? AND unsubscribed_at IS NULL", *r.SubscriberID).Update("unsubscribed_at", now)
+		res := tx.Model(&Subscriber{}).Where("id = ? AND unsubscribed_at IS NULL", id).Update("unsubscribed_at", now)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
 		by := from
 		by.Label = "subscriber"
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "subscriber.unsubscribed", ObjectType: "subscriber", ObjectID: strconv.FormatInt(*r.SubscriberID, 10)})
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "subscriber.unsubscribed", ObjectType: "subscriber", ObjectID: strconv.FormatInt(id, 10)})
 	})
 }
 

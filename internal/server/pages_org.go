@@ -53,7 +53,7 @@ func profileFromForm(c echo.Context) (org.ProfileInput, error) {
 	if err != nil {
 		return org.ProfileInput{}, apperr.Field("form", "could not be read")
 	}
-	in := org.ProfileInput{Name: form.Get("name"), Website: form.Get("website"), PrivacyEmail: form.Get("privacy_email"),
+	in := org.ProfileInput{Name: form.Get("name"), Website: form.Get("website"), StatusPageURL: form.Get("status_page_url"), PrivacyEmail: form.Get("privacy_email"),
 		SecurityEmail: form.Get("security_email"), DPOName: form.Get("dpo_name"), DPOTitle: form.Get("dpo_title"),
 		DPOEmail: form.Get("dpo_email"), DPOPublic: form.Get("dpo_public") == "yes",
 		EURepresentative: form.Get("eu_representative"), UKRepresentative: form.Get("uk_representative"),

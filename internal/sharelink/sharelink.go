@@ -78,6 +78,20 @@ func Issue(tx *gorm.DB, now time.Time, purpose string, subjectID int64, ttl time
 	return token, &l, nil
 }
 
+// IssueAnother makes a new link without revoking the subject's others:
+// for links that several emails carry at once, such as unsubscribe links.
+func IssueAnother(tx *gorm.DB, now time.Time, purpose string, subjectID int64, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > MaxTTL {
+		return "", apperr.Field("ttl", "a link lives between a second and 90 days")
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	return token, tx.Create(&Link{Purpose: purpose, SubjectID: subjectID, TokenHash: Hash(token), CreatedAt: now, ExpiresAt: now.Add(ttl)}).Error
+}
+
 // Revoke ends every live link of the subject for this purpose.
 func Revoke(tx *gorm.DB, now time.Time, purpose string, subjectID int64) error {
 	return tx.Model(&Link{}).Where("purpose = ? AND subject_id = ? AND revoked_at IS NULL", purpose, subjectID).

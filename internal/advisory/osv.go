@@ -1,0 +1,66 @@
+package advisory
+
+import (
+	"strings"
+	"time"
+)
+
+// OSV is an advisory in the Open Source Vulnerability format
+// (https://ossf.github.io/osv-schema/, version 1.6). OSV's severity holds
+// only scored vectors such as CVSS, so the seed's severity, the status,
+// the affected products and regions and the timeline go in
+// database_specific.
+type OSV struct {
+	SchemaVersion    string         `json:"schema_version"`
+	ID               string         `json:"id"`
+	Modified         string         `json:"modified"`
+	Published        string         `json:"published"`
+	Aliases          []string       `json:"aliases,omitempty"`
+	Summary          string         `json:"summary"`
+	Details          string         `json:"details"`
+	References       []OSVReference `json:"references,omitempty"`
+	DatabaseSpecific map[string]any `json:"database_specific"`
+}
+
+// OSVReference is a link with its OSV type.
+type OSVReference struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// OSVSchemaVersion is the OSV schema this output follows.
+const OSVSchemaVersion = "1.6.0"
+
+func osvTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// ToOSV converts a published advisory; page is its public URL.
+func (a *Advisory) ToOSV(page string) OSV {
+	o := OSV{SchemaVersion: OSVSchemaVersion, ID: a.PublicID, Modified: osvTime(a.UpdatedAt), Summary: a.Title,
+		Details: strings.TrimSpace(a.Description + "\n\n" + a.Resolution)}
+	if a.PublishedAt != nil {
+		o.Published = osvTime(*a.PublishedAt)
+	}
+	if a.CVE != nil {
+		o.Aliases = []string{*a.CVE}
+	}
+	o.References = append(o.References, OSVReference{Type: "ADVISORY", URL: page})
+	for _, l := range a.Links() {
+		o.References = append(o.References, OSVReference{Type: "FIX", URL: l})
+	}
+	timeline := map[string]string{}
+	for name, t := range map[string]*time.Time{"discovered": a.DiscoveredOn, "reported": a.ReportedOn, "fixed": a.FixedOn, "disclosed": a.DisclosedOn} {
+		if t != nil {
+			timeline[name] = t.Format(time.DateOnly)
+		}
+	}
+	o.DatabaseSpecific = map[string]any{"severity": strings.ToUpper(a.Severity[:1]) + a.Severity[1:], "status": a.Status,
+		"date": a.AdvisoryDate.Format(time.DateOnly), "affected_products": nonNil(a.Products()), "affected_regions": a.AffectedRegions, "timeline": timeline}
+	return o
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
