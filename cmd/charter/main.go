@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
@@ -158,6 +160,28 @@ func evidenceService(st *store.Store, c config.Config, now func() time.Time) (*e
 // evidenceRules are the people settings that exports compute due dates by.
 func evidenceRules(c config.Config) evidence.Rules {
 	return evidence.Rules{NewHireDays: c.AckDueNewHireDays, NewVersionDays: c.AckDueNewVersionDays}
+}
+
+// advisoryService builds the advisories; their IDs start with the
+// company's name, e.g. POSTHOG-SA-2026-0001.
+func advisoryService(ctx context.Context, st *store.Store, c config.Config, now func() time.Time, orgs *org.Service, priv *privacy.Service) (*advisory.Service, error) {
+	prefix := "CHARTER"
+	if o, err := orgs.Get(ctx); err != nil {
+		return nil, err
+	} else if o != nil {
+		if p := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' {
+				return r - 'a' + 'A'
+			}
+			if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+				return r
+			}
+			return -1
+		}, o.Name); p != "" {
+			prefix = p
+		}
+	}
+	return advisory.NewService(st.DB, now, orgs, priv, advisory.Settings{BaseURL: c.BaseURL, IDPrefix: prefix + "-SA"}), nil
 }
 
 // cliActor is the audit actor of changes made from the command line.

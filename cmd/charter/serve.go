@@ -64,10 +64,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		advisories, err := advisoryService(ctx, st, sc.cfg, now, orgs, privacySvc)
+		if err != nil {
+			return err
+		}
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, Files: store,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {

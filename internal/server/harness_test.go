@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/charter-registry/charter/internal/advisory"
 	"io"
 	"log/slog"
 	"net/http"
@@ -119,7 +120,8 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	opts := server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
-		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key), Files: store,
+		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key),
+		Advisories: advisory.NewService(st.DB, c.Now, orgs, privacySvc, advisory.Settings{BaseURL: cfg.BaseURL, IDPrefix: "POSTHOG-SA"}), Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
 		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",

@@ -30,7 +30,7 @@ var navigation = []navItem{
 	{"people", "People", "/app/people", auth.Viewer},
 	{"training", "Training", "/app/training", auth.Viewer},
 	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
-	{"advisories", "Advisories", "", auth.Viewer},
+	{"advisories", "Advisories", "/app/advisories", auth.Viewer},
 	{"packets", "Policy packets", "/app/packets", auth.Viewer},
 	{"exports", "Evidence exports", "/app/exports", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
@@ -169,6 +169,8 @@ func areaOf(page string) string {
 		return "training"
 	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice":
 		return "privacy"
+	case strings.HasPrefix(page, "advisor"):
+		return "advisories"
 	case strings.HasPrefix(page, "packet"), page == "nda":
 		return "packets"
 	case page == "audit":

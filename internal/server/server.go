@@ -4,6 +4,7 @@
 package server
 
 import (
+	"github.com/charter-registry/charter/internal/advisory"
 	"html/template"
 	"log/slog"
 	"net"
@@ -35,18 +36,19 @@ import (
 
 // Options are what New needs.
 type Options struct {
-	Config   config.Config
-	Store    *store.Store
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Users    *auth.Service
-	Policies *policy.Service
-	Org      *org.Service
-	People   *people.Service
-	Privacy  *privacy.Service
-	Packets  *packet.Service
-	Evidence *evidence.Service
-	Files    *files.Store
+	Config     config.Config
+	Store      *store.Store
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Users      *auth.Service
+	Policies   *policy.Service
+	Org        *org.Service
+	People     *people.Service
+	Privacy    *privacy.Service
+	Packets    *packet.Service
+	Evidence   *evidence.Service
+	Advisories *advisory.Service
+	Files      *files.Store
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
 	PublicCacheTTL time.Duration
@@ -57,24 +59,25 @@ type Options struct {
 
 // Server is Charter's HTTP interface.
 type Server struct {
-	e        *echo.Echo
-	cfg      config.Config
-	store    *store.Store
-	log      *slog.Logger
-	now      func() time.Time
-	users    *auth.Service
-	policies *policy.Service
-	org      *org.Service
-	people   *people.Service
-	privacy  *privacy.Service
-	packets  *packet.Service
-	evidence *evidence.Service
-	files    *files.Store
-	sessions *scs.SessionManager
-	pages    map[string]*template.Template
-	markdown goldmark.Markdown
-	origin   *http.CrossOriginProtection
-	version  string
+	e          *echo.Echo
+	cfg        config.Config
+	store      *store.Store
+	log        *slog.Logger
+	now        func() time.Time
+	users      *auth.Service
+	policies   *policy.Service
+	org        *org.Service
+	people     *people.Service
+	privacy    *privacy.Service
+	packets    *packet.Service
+	evidence   *evidence.Service
+	advisories *advisory.Service
+	files      *files.Store
+	sessions   *scs.SessionManager
+	pages      map[string]*template.Template
+	markdown   goldmark.Markdown
+	origin     *http.CrossOriginProtection
+	version    string
 	// rules records the access rule each route declared, by "METHOD path".
 	rules map[string]Rule
 	// linkMisses limits, per IP, lookups of share-link tokens that match
@@ -90,7 +93,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, evidence: o.Evidence, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, evidence: o.Evidence, advisories: o.Advisories, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/charter-registry/charter/internal/advisory"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -125,12 +126,11 @@ func companyName(o *org.Organization) string {
 
 type trustPage struct {
 	Org           *org.Organization
-	Entities      []org.LegalEntity
 	Policies      []policy.Summary
 	Subprocessors []privacy.Subprocessor
 	Upcoming      []privacy.NoticeView
-	Mechanisms    map[string]string
-	RequestReport string // mailto: a report on request
+	Advisories    []advisory.Advisory // published and not resolved
+	RequestReport string              // mailto: a report on request
 }
 
 func (s *Server) trustHome(c echo.Context) error {
@@ -151,7 +151,11 @@ func (s *Server) trustHome(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		p := trustPage{Org: o, Policies: pols, Subprocessors: subs, Upcoming: upcoming}
+		adv, err := s.publicAdvisories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := trustPage{Org: o, Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current}
 		if o != nil {
 			contact := o.PrivacyEmail
 			if contact == "" {
@@ -336,9 +340,14 @@ func (s *Server) trustSubprocessorsAtom(c echo.Context) error {
 			newest = o.UpdatedAt
 		}
 		feed.Updated = newest.UTC().Format(time.RFC3339)
-		out, err := xml.MarshalIndent(feed, "", "  ")
-		return append([]byte(xml.Header), out...), err
+		return xmlDocument(feed)
 	})
+}
+
+// xmlDocument encodes v as an XML document with its declaration.
+func xmlDocument(v any) ([]byte, error) {
+	out, err := xml.MarshalIndent(v, "", "  ")
+	return append([]byte(xml.Header), out...), err
 }
 
 func later(a, b time.Time) time.Time {
