@@ -263,7 +263,7 @@ type Input struct {
 	DisclosedOn      string `json:"disclosed_on" form:"disclosed_on"`
 	// DeclareIncident, when IncidentID is 0, declares the incident in the
 	// same step.
-	DeclareIncident *IncidentInput `json:"declare_incident"`
+	DeclareIncident *IncidentInput `json:"declare_incident" form:"-"`
 }
 
 // InputOf returns the input describing a, for the edit form.

@@ -208,10 +208,14 @@ func (s *Server) advisoryPage(c echo.Context) error {
 // the incident_* fields in the same step.
 func advisoryInput(c echo.Context) (advisory.Input, error) {
 	var in advisory.Input
+	declare := c.FormValue("incident_id") == "new"
+	if declare {
+		c.Request().Form.Set("incident_id", "0")
+	}
 	if err := c.Bind(&in); err != nil {
 		return in, apperr.Field("form", "could not be read")
 	}
-	if c.FormValue("incident_id") == "new" {
+	if declare {
 		in.IncidentID = 0
 		var inc advisory.IncidentInput
 		if err := c.Bind(&inc); err != nil {
