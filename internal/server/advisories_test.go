@@ -128,3 +128,49 @@ func TestAdvisoriesFromDraftToPublic(t *testing.T) {
 		}
 	})
 }
+
+func TestVulnerabilityReports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		researcher := e.browser()
+		researcher.get("/trust/security")
+		if r := researcher.post("/trust/security", url.Values{"email": {"finder@gmail.com"}, "summary": {""}, "details": {"x"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Summary is required") {
+			t.Fatalf("empty summary: %d", r.status)
+		}
+		r := researcher.post("/trust/security", url.Values{"email": {"finder@gmail.com"}, "summary": {"IDOR on /api/projects"}, "details": {"Any user can read any project."},
+			"steps": {"1. Sign in\n2. Change the id"}, "product": {"Product analytics"}})
+		if r.status != http.StatusOK || !strings.Contains(r.body, `<strong id="reference">VR-`) {
+			t.Fatalf("report: %d %s", r.status, r.body)
+		}
+		var acks int64
+		st.DB.Table("outbox").Where("kind = ? AND to_addr = ?", "vulnerability_report_ack", "finder@gmail.com").Count(&acks)
+		var team int64
+		st.DB.Table("outbox").Where("kind = ? AND to_addr = ?", "vulnerability_report", "security@posthog.com").Count(&team)
+		if acks != 1 || team != 1 {
+			t.Fatalf("emails: %d acknowledgements, %d to the security contact", acks, team)
+		}
+		code, list := e.api("editor", http.MethodGet, "/api/v1/vulnerability-reports?status=new", nil)
+		items, _ := list["items"].([]any)
+		if code != http.StatusOK || len(items) != 1 {
+			t.Fatalf("queue: %d %v", code, list)
+		}
+		ref := items[0].(map[string]any)["reference"].(string)
+		if code, _ := e.api("viewer", http.MethodGet, "/api/v1/vulnerability-reports", nil); code != http.StatusForbidden {
+			t.Fatalf("a viewer read the reports: %d", code)
+		}
+		code, a := e.api("editor", http.MethodPost, "/api/v1/advisories", fullAdvisory())
+		if code != http.StatusCreated {
+			t.Fatal(a)
+		}
+		code, got := e.api("editor", http.MethodPut, "/api/v1/vulnerability-reports/"+ref, map[string]any{"status": "valid", "advisory": a["id"], "reward_note": "Swag pack sent", "notes": "Confirmed by the API team."})
+		if code != http.StatusOK || got["status"] != "valid" || got["advisory"] != a["id"] || got["reward_note"] != "Swag pack sent" {
+			t.Fatalf("triage: %d %v", code, got)
+		}
+		if code, body := e.api("editor", http.MethodPut, "/api/v1/vulnerability-reports/"+ref, map[string]any{"status": "pwned"}); code != http.StatusUnprocessableEntity || body["error"].(map[string]any)["fields"].(map[string]any)["status"] == nil {
+			t.Fatalf("bad status: %d", code)
+		}
+		if r := e.browser().login("editor").get("/app/reports/" + ref); r.status != http.StatusOK || !strings.Contains(r.body, "Confirmed by the API team.") {
+			t.Fatalf("report page: %d", r.status)
+		}
+	})
+}

@@ -169,7 +169,7 @@ func areaOf(page string) string {
 		return "training"
 	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice":
 		return "privacy"
-	case strings.HasPrefix(page, "advisor"):
+	case strings.HasPrefix(page, "advisor"), strings.HasPrefix(page, "report"):
 		return "advisories"
 	case strings.HasPrefix(page, "packet"), page == "nda":
 		return "packets"

@@ -25,10 +25,11 @@ func (s *Server) securityTxt(c echo.Context) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Security contact of %s. Please report vulnerabilities here.\n", o.Name)
 	fmt.Fprintf(&b, "Contact: mailto:%s\n", o.SecurityEmail)
+	fmt.Fprintf(&b, "Contact: %s/trust/security\n", s.cfg.BaseURL)
 	expires := s.timeNow().AddDate(0, 0, 364).Truncate(24 * time.Hour)
 	fmt.Fprintf(&b, "Expires: %s\n", expires.Format(time.RFC3339))
-	// The disclosure policy is the security section of the public page.
-	fmt.Fprintf(&b, "Policy: %s/trust#security\n", s.cfg.BaseURL)
+	// The disclosure policy is the advisories page's reporting section.
+	fmt.Fprintf(&b, "Policy: %s/trust/advisories#reporting\n", s.cfg.BaseURL)
 	b.WriteString("Preferred-Languages: en\n")
 	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", s.cfg.BaseURL)
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")

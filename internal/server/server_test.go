@@ -290,13 +290,17 @@ func TestSecurityTxt(t *testing.T) {
 		t.Fatalf("security.txt: %d %s", r.status, r.header.Get("Content-Type"))
 	}
 	fields := map[string]string{}
+	var contacts []string
 	for _, line := range strings.Split(r.body, "\n") {
 		if k, v, ok := strings.Cut(line, ": "); ok && !strings.HasPrefix(line, "#") {
 			fields[k] = v
+			if k == "Contact" {
+				contacts = append(contacts, v)
+			}
 		}
 	}
-	if fields["Contact"] != "mailto:security@posthog.com" || fields["Canonical"] != "http://charter.test/.well-known/security.txt" || fields["Preferred-Languages"] != "en" ||
-		fields["Policy"] != "http://charter.test/trust#security" {
+	if strings.Join(contacts, " ") != "mailto:security@posthog.com http://charter.test/trust/security" || fields["Canonical"] != "http://charter.test/.well-known/security.txt" || fields["Preferred-Languages"] != "en" ||
+		fields["Policy"] != "http://charter.test/trust/advisories#reporting" {
 		t.Fatalf("fields: %v", fields)
 	}
 	exp, err := time.Parse(time.RFC3339, fields["Expires"])
