@@ -572,14 +572,3 @@ func (s *Service) Revisions(ctx context.Context, id int64) ([]Revision, error) {
 	var out []Revision
 	return out, s.db.WithContext(ctx).Where("advisory_id = ?", id).Order("revision DESC").Find(&out).Error
 }
-
-// Incident returns one incident.
-func (s *Service) Incident(ctx context.Context, id int64) (*Incident, error) {
-	var i Incident
-	if err := s.db.WithContext(ctx).Take(&i, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, apperr.New(apperr.NotFound, "no such incident")
-	} else if err != nil {
-		return nil, err
-	}
-	return &i, nil
-}

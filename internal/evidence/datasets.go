@@ -133,6 +133,17 @@ var datasets = []Dataset{
 		args: func(p Period) []any { return []any{p.end(), p.From, p.end()} },
 	},
 	{
+		Name: "advisories", Description: "Security advisories with their incident, CVE, severity, status, timeline and publication (drafts included, marked).",
+		FiltersOn: "date: the advisory's date",
+		Columns: []string{"id", "title", "date", "cve", "severity", "status", "affected_regions", "incident", "incident_declared_at", "discovered_on", "reported_on",
+			"fixed_on", "disclosed_on", "published_at", "updated_at"},
+		query: `SELECT a.public_id, a.title, a.advisory_date, COALESCE(a.cve, ''), a.severity, a.status, a.affected_regions, i.title, i.declared_at,
+			a.discovered_on, a.reported_on, a.fixed_on, a.disclosed_on, a.published_at, a.updated_at
+			FROM advisories a JOIN incidents i ON i.id = a.incident_id
+			WHERE a.advisory_date >= ? AND a.advisory_date < ? ORDER BY a.advisory_date, a.public_id`,
+		args: bounds(1),
+	},
+	{
 		Name: "audit_log", Description: "The audit trail: every change, sign-in, export and share-link access, with its hash chain.",
 		FiltersOn: "occurred_at",
 		Columns:   []string{"seq", "occurred_at", "actor", "action", "object_type", "object_id", "client_ip", "request_id", "before_json", "after_json", "prev_hash", "hash"},

@@ -103,13 +103,13 @@ func EscapeCell(s string) string {
 }
 
 // format writes a database value as CSV text: times in ISO 8601 UTC,
-// dates (columns named *_on, *_date or *_until) as YYYY-MM-DD.
+// dates (columns named date, *_on, *_date or *_until) as YYYY-MM-DD.
 func format(column string, v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case time.Time:
-		if strings.HasSuffix(column, "_on") || strings.HasSuffix(column, "_date") || strings.HasSuffix(column, "_until") {
+		if column == "date" || strings.HasSuffix(column, "_on") || strings.HasSuffix(column, "_date") || strings.HasSuffix(column, "_until") {
 			return v.UTC().Format(time.DateOnly)
 		}
 		return v.UTC().Format(time.RFC3339)

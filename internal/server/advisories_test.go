@@ -113,6 +113,10 @@ func TestAdvisoriesFromDraftToPublic(t *testing.T) {
 		if r := visitor.get("/trust"); !strings.Contains(r.body, "Stored XSS in dashboard names") {
 			t.Fatal("/trust lacks the advisory summary")
 		}
+		auditor := e.browser().login("auditor")
+		if r := auditor.get("/app/exports/advisories.csv?from=2026-01-01&to=2026-12-31"); !strings.Contains(r.body, "POSTHOG-SA-2026-0001,Stored XSS in dashboard names,2026-03-08,CVE-2026-12345,critical,fixed,EU,Dashboard XSS") {
+			t.Fatalf("advisories export: %s", r.body)
+		}
 		// The dashboard form declares an incident in the same step.
 		ed := e.browser().login("editor")
 		form := url.Values{"incident_id": {"new"}, "incident_title": {"Leaked token"}, "incident_severity": {"high"}, "title": {"Token exposure"},
