@@ -87,7 +87,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
-		scheduled := []jobs.Job{privacySvc.ApplyDueJob()}
+		scheduled := []jobs.Job{privacySvc.ApplyDueJob(), {Name: "auth.prune-login-failures", Period: jobs.Daily,
+			Do: func(ctx context.Context) (string, error) {
+				n, err := users.PruneLoginFailures(ctx)
+				return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
+			}}}
 		if sc.cfg.Reminders {
 			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
 				Do: func(ctx context.Context) (string, error) {

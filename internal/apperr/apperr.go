@@ -21,6 +21,8 @@ const (
 	Forbidden
 	Unauthorized
 	Gone
+	// TooMany is a request refused by a rate limit.
+	TooMany
 )
 
 // Error is a domain error with a user-facing message and, for Invalid, the

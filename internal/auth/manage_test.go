@@ -163,3 +163,16 @@ func TestAuditorAccessEnds(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneLoginFailuresKeepsTheWindow(t *testing.T) {
+	st := storetest.SQLite(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	svc := auth.NewService(st.DB, func() time.Time { return now })
+	st.DB.Exec("INSERT INTO login_failures (email, ip, at) VALUES ('a@x.example', '1.2.3.4', ?), ('a@x.example', '1.2.3.4', ?)", now.Add(-2*time.Hour), now.Add(-time.Minute))
+	n, err := svc.PruneLoginFailures(context.Background())
+	var left int64
+	st.DB.Table("login_failures").Count(&left)
+	if err != nil || n != 1 || left != 1 {
+		t.Fatalf("pruned %d, %d left: %v", n, left, err)
+	}
+}

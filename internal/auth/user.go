@@ -249,6 +249,9 @@ func (s *Service) Emails(ctx context.Context, need Role) ([]string, error) {
 // enumerated).
 func (s *Service) Authenticate(ctx context.Context, email, password string, from audit.Actor) (*User, error) {
 	email = NormalizeEmail(email)
+	if err := s.throttle(ctx, email, from); err != nil {
+		return nil, err
+	}
 	var u User
 	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -286,6 +289,9 @@ func (s *Service) Authenticate(ctx context.Context, email, password string, from
 		if !ok {
 			entry.Action = "auth.login.failed"
 			entry.After = map[string]string{"factor": "password", "reason": reason}
+			if err := tx.Create(&loginFailure{Email: email, IP: from.IP, At: now}).Error; err != nil {
+				return err
+			}
 			return audit.Append(tx, by, entry)
 		}
 		entry.Action = "auth.login.succeeded"

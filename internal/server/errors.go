@@ -31,6 +31,7 @@ var kindStatus = map[apperr.Kind]struct {
 	apperr.Forbidden:    {http.StatusForbidden, "forbidden"},
 	apperr.Unauthorized: {http.StatusUnauthorized, "unauthorized"},
 	apperr.Gone:         {http.StatusGone, "gone"},
+	apperr.TooMany:      {http.StatusTooManyRequests, "rate_limited"},
 }
 
 var statusCode = map[int]string{

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
@@ -35,6 +37,12 @@ func (s *Server) login(c echo.Context) error {
 		return apperr.Field("form", "could not be read")
 	}
 	u, err := s.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
+	var throttled *auth.ThrottledError
+	if errors.As(err, &throttled) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.999)))
+		return s.render(c, http.StatusTooManyRequests, "login", "Sign in",
+			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
+	}
 	if apperr.Is(err, apperr.Unauthorized) {
 		return s.render(c, http.StatusUnauthorized, "login", "Sign in",
 			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
