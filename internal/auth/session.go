@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -10,8 +11,16 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// SessionUserKey is the session key holding the signed-in user's ID.
-const SessionUserKey = "user_id"
+// Session data keys: the signed-in user, when they signed in and were
+// last seen (Unix nanoseconds, on the server's clock), and the address and
+// browser they signed in from, which their sessions page shows.
+const (
+	SessionUserKey     = "user_id"
+	SessionSignedInKey = "signed_in_at"
+	SessionSeenKey     = "seen_at"
+	SessionIPKey       = "ip"
+	SessionAgentKey    = "user_agent"
+)
 
 // sessionRow is a dashboard session. The token is stored only as its
 // SHA-256; user_id is copied out of the data so that all of a user's
@@ -91,4 +100,42 @@ func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 func (s *SessionStore) DeleteExpired(ctx context.Context) (int64, error) {
 	res := s.db.WithContext(ctx).Where("expiry <= ?", s.now().UTC()).Delete(&sessionRow{})
 	return res.RowsAffected, res.Error
+}
+
+// SessionInfo describes one of a user's dashboard sessions.
+type SessionInfo struct {
+	ID         string // the SHA-256 of the token: names the session, cannot be used as it
+	SignedInAt time.Time
+	SeenAt     time.Time
+	IP         string
+	UserAgent  string
+	Expiry     time.Time
+	Current    bool
+}
+
+// UserSessions lists a user's live sessions, most recently seen first;
+// currentToken marks the caller's own.
+func (s *SessionStore) UserSessions(ctx context.Context, userID int64, currentToken string) ([]SessionInfo, error) {
+	var rows []sessionRow
+	if err := s.db.WithContext(ctx).Where("user_id = ? AND expiry > ?", userID, s.now().UTC()).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	current := HashToken(currentToken)
+	out := make([]SessionInfo, 0, len(rows))
+	for _, r := range rows {
+		info := SessionInfo{ID: r.TokenHash, Expiry: r.Expiry, Current: r.TokenHash == current}
+		if _, values, err := s.codec.Decode(r.Data); err == nil {
+			if v, ok := values[SessionSignedInKey].(int64); ok {
+				info.SignedInAt = time.Unix(0, v).UTC()
+			}
+			if v, ok := values[SessionSeenKey].(int64); ok {
+				info.SeenAt = time.Unix(0, v).UTC()
+			}
+			info.IP, _ = values[SessionIPKey].(string)
+			info.UserAgent, _ = values[SessionAgentKey].(string)
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SeenAt.After(out[j].SeenAt) })
+	return out, nil
 }

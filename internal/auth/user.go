@@ -195,6 +195,42 @@ func (s *Service) SetAccessUntil(ctx context.Context, by audit.Actor, id int64, 
 	return &u, err
 }
 
+// EndSession ends one of a user's sessions, named by its ID (the token's
+// SHA-256). Errors: NotFound when the user has no such session.
+func (s *Service) EndSession(ctx context.Context, by audit.Actor, userID int64, sessionID string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("token_hash = ? AND user_id = ?", sessionID, userID).Delete(&sessionRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.New(apperr.NotFound, "no such session")
+		}
+		return audit.Append(tx, by, audit.Entry{At: s.now(), Action: "session.ended", ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10),
+			After: map[string]string{"session": sessionID[:min(12, len(sessionID))]}})
+	})
+}
+
+// EndAllSessions ends every session of a user (an admin's action).
+func (s *Service) EndAllSessions(ctx context.Context, by audit.Actor, userID int64) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Take(&User{}, userID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrUserNotFound
+		} else if err != nil {
+			return err
+		}
+		res := tx.Where("user_id = ?", userID).Delete(&sessionRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		return audit.Append(tx, by, audit.Entry{At: s.now(), Action: "session.ended_all", ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10),
+			After: map[string]int64{"sessions": n}})
+	})
+	return n, err
+}
+
 // Count returns the number of users.
 func (s *Service) Count(ctx context.Context) (int64, error) {
 	var n int64

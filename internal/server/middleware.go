@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	sessionSignedInKey = "signed_in_at"
-	sessionSeenKey     = "seen_at"
+	sessionSignedInKey = auth.SessionSignedInKey
+	sessionSeenKey     = auth.SessionSeenKey
 	userKey            = "charter.user"
 	csrfKey            = "csrf"
 	flashKey           = "flash"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
@@ -65,6 +66,8 @@ func (s *Server) completeLogin(c echo.Context, u *auth.User, next string) error 
 	now := s.timeNow().UnixNano()
 	s.sessions.Put(ctx, sessionSignedInKey, now)
 	s.sessions.Put(ctx, sessionSeenKey, now)
+	s.sessions.Put(ctx, auth.SessionIPKey, c.RealIP())
+	s.sessions.Put(ctx, auth.SessionAgentKey, truncateRunes(c.Request().UserAgent(), 300))
 	return seeOther(c, localPath(next, "/app/"))
 }
 
@@ -82,4 +85,15 @@ func (s *Server) logout(c echo.Context) error {
 		return err
 	}
 	return seeOther(c, "/login")
+}
+
+// truncateRunes keeps at most n bytes of s without splitting a character.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -200,10 +200,11 @@ func (s *Server) revokeToken(c echo.Context) error {
 }
 
 type accountPage struct {
-	Tokens  []auth.TokenInfo
-	Now     time.Time
-	Errors  map[string]string
-	Message string
+	Tokens   []auth.TokenInfo
+	Sessions []auth.SessionInfo
+	Now      time.Time
+	Errors   map[string]string
+	Message  string
 }
 
 func (s *Server) accountPage(c echo.Context) error {
@@ -212,11 +213,38 @@ func (s *Server) accountPage(c echo.Context) error {
 
 func (s *Server) showAccount(c echo.Context, status int, p accountPage) error {
 	var err error
-	if p.Tokens, err = s.users.ListTokens(c.Request().Context(), currentUser(c).ID); err != nil {
+	ctx := c.Request().Context()
+	if p.Tokens, err = s.users.ListTokens(ctx, currentUser(c).ID); err != nil {
+		return err
+	}
+	if p.Sessions, err = s.sessionStore.UserSessions(ctx, currentUser(c).ID, s.sessions.Token(ctx)); err != nil {
 		return err
 	}
 	p.Now = s.timeNow()
 	return s.render(c, status, "account", "Your account", p)
+}
+
+// endSession ends one of the user's own sessions.
+func (s *Server) endSession(c echo.Context) error {
+	if err := s.users.EndSession(c.Request().Context(), actor(c), currentUser(c).ID, c.Param("id")); err != nil {
+		return err
+	}
+	s.flash(c, "That session is ended.")
+	return seeOther(c, "/app/account")
+}
+
+// endUserSessions ends every session of a user (admins).
+func (s *Server) endUserSessions(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.users.EndAllSessions(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	s.flash(c, strconv.FormatInt(n, 10)+" session(s) ended.")
+	return seeOther(c, "/app/users")
 }
 
 // changePassword checks the current password, sets the new one, ends every

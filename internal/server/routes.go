@@ -182,11 +182,13 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.endSession, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users", s.createUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/role", s.changeRole, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/disable", s.disableUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.setAccessUntil, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/end-sessions", s.endUserSessions, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens", s.createToken, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
 

@@ -74,10 +74,12 @@ type Server struct {
 	advisories *advisory.Service
 	files      *files.Store
 	sessions   *scs.SessionManager
-	pages      map[string]*template.Template
-	markdown   goldmark.Markdown
-	origin     *http.CrossOriginProtection
-	version    string
+	// sessionStore lists and ends users\' sessions.
+	sessionStore *auth.SessionStore
+	pages        map[string]*template.Template
+	markdown     goldmark.Markdown
+	origin       *http.CrossOriginProtection
+	version      string
 	// rules records the access rule each route declared, by "METHOD path".
 	rules map[string]Rule
 	// linkMisses limits, per IP, lookups of share-link tokens that match
@@ -112,6 +114,7 @@ func New(o Options) (*Server, error) {
 
 	s.sessions = scs.New()
 	s.sessions.Store = o.Sessions
+	s.sessionStore = o.Sessions
 	s.sessions.IdleTimeout = o.Config.SessionIdleTimeout
 	s.sessions.Lifetime = o.Config.SessionLifetime
 	s.sessions.Cookie.Name = s.cookieName("charter_session")

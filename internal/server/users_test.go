@@ -205,3 +205,54 @@ func TestSignInThrottling(t *testing.T) {
 		}
 	})
 }
+
+var sessionEnd = regexp.MustCompile(`/app/account/sessions/([0-9a-f]{64})/end`)
+
+func TestUsersSeeAndEndTheirSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		laptop := e.browser().login("viewer")
+		phone := e.browser().login("viewer")
+		page := laptop.get("/app/account")
+		if strings.Count(page.body, "127.0.0.1") != 2 || !strings.Contains(page.body, "this browser") || !strings.Contains(page.body, "Go-http-client") {
+			t.Fatalf("sessions listed: %s", page.body)
+		}
+		m := sessionEnd.FindStringSubmatch(page.body)
+		if m == nil {
+			t.Fatal("no End button for the other session")
+		}
+		if r := laptop.post(m[0], nil); r.status != http.StatusSeeOther {
+			t.Fatalf("end: %d", r.status)
+		}
+		if r := phone.get("/app/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+			t.Fatalf("the ended session still works: %d", r.status)
+		}
+		if r := laptop.get("/app/"); r.status != http.StatusOK {
+			t.Fatalf("this browser was signed out: %d", r.status)
+		}
+		// Another user's session cannot be ended through one's own page.
+		ed := e.browser().login("editor")
+		edPage := ed.get("/app/account")
+		theirs := sessionEnd.FindAllStringSubmatch(edPage.body, -1)
+		if len(theirs) != 0 {
+			t.Fatal("the editor's page offers to end its only (current) session")
+		}
+		var edSession string
+		st.DB.Table("sessions").Joins("JOIN users ON users.id = sessions.user_id").Where("users.email = ?", e.emails["editor"]).Select("token_hash").Scan(&edSession)
+		if r := laptop.post("/app/account/sessions/"+edSession+"/end", nil); r.status != http.StatusNotFound {
+			t.Fatalf("ended another user's session: %d", r.status)
+		}
+		// An admin ends all of a user's sessions.
+		var u auth.User
+		st.DB.Where("email = ?", e.emails["editor"]).Take(&u)
+		if r := e.browser().login("admin").post(fmt.Sprintf("/app/users/%d/end-sessions", u.ID), nil); r.status != http.StatusSeeOther {
+			t.Fatalf("admin end: %d", r.status)
+		}
+		if r := ed.get("/app/"); r.status != http.StatusSeeOther {
+			t.Fatalf("the editor is still signed in: %d", r.status)
+		}
+		if ev := e.lastEvent(); ev.Action != "session.ended_all" {
+			t.Fatalf("audit: %+v", ev)
+		}
+	})
+}
