@@ -144,6 +144,13 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
+		Name: "access_reviews", Description: "Recorded access reviews: who reviewed, when, how many accounts and tokens were live, and their note.",
+		FiltersOn: "reviewed_at", Columns: []string{"reviewed_at", "reviewed_by", "users_active", "tokens_live", "note"},
+		query: `SELECT reviewed_at, reviewed_by, users_active, tokens_live, note FROM access_reviews
+			WHERE reviewed_at >= ? AND reviewed_at < ? ORDER BY reviewed_at, id`,
+		args: bounds(1),
+	},
+	{
 		Name: "audit_log", Description: "The audit trail: every change, sign-in, export and share-link access, with its hash chain.",
 		FiltersOn: "occurred_at",
 		Columns:   []string{"seq", "occurred_at", "actor", "action", "object_type", "object_id", "client_ip", "request_id", "before_json", "after_json", "prev_hash", "hash"},

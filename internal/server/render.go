@@ -35,6 +35,7 @@ var navigation = []navItem{
 	{"exports", "Evidence exports", "/app/exports", auth.Auditor},
 	{"audit", "Audit trail", "/app/audit", auth.Viewer},
 	{"outbox", "Outbox", "/app/outbox", auth.Editor},
+	{"access", "Access review", "/app/access-review", auth.Auditor},
 	{"users", "Users", "/app/users", auth.Admin},
 }
 
@@ -177,6 +178,8 @@ func areaOf(page string) string {
 		return "audit"
 	case page == "overview", page == "organization", page == "outbox", page == "exports":
 		return page
+	case page == "access_review":
+		return "access"
 	case page == "users", page == "secret":
 		return "users"
 	}

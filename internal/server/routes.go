@@ -183,6 +183,8 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.endSession, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/access-review", s.accessReviewPage, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodPost, "/access-review", s.recordAccessReview, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users", s.createUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/role", s.changeRole, need(auth.Admin))

@@ -256,3 +256,34 @@ func TestUsersSeeAndEndTheirSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestAccessReview(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		aud := e.browser().login("auditor")
+		page := aud.get("/app/access-review")
+		if page.status != http.StatusOK || !strings.Contains(page.body, e.emails["editor"]) || !strings.Contains(page.body, "live until") || strings.Contains(page.body, `action="/app/access-review"`) {
+			t.Fatalf("auditor's view: %d", page.status)
+		}
+		if r := aud.post("/app/access-review", url.Values{"note": {"looked"}}); r.status != http.StatusForbidden {
+			t.Fatalf("an auditor recorded a review: %d", r.status)
+		}
+		admin := e.browser().login("admin")
+		if r := admin.post("/app/access-review", url.Values{"note": {""}}); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("empty note: %d", r.status)
+		}
+		if r := admin.post("/app/access-review", url.Values{"note": {"Q3: disabled two leavers, revoked one unused token."}}); r.status != http.StatusSeeOther {
+			t.Fatalf("record: %d %s", r.status, r.body)
+		}
+		if r := aud.get("/app/access-review"); !strings.Contains(r.body, "Q3: disabled two leavers") || !strings.Contains(r.body, "<td>5</td><td>5</td>") {
+			t.Fatalf("the review is not listed: %s", r.body)
+		}
+		year := e.clock.Now().Format("2006")
+		if r := aud.get("/app/exports/access_reviews.csv?from=" + year + "-01-01&to=" + year + "-12-31"); !strings.Contains(r.body, "Q3: disabled two leavers") {
+			t.Fatalf("access_reviews export: %s", r.body)
+		}
+		if r := e.browser().login("viewer").get("/app/access-review"); r.status != http.StatusForbidden {
+			t.Fatalf("a viewer saw the access review: %d", r.status)
+		}
+	})
+}
