@@ -2,6 +2,8 @@ package auth_test
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
+	"github.com/pquerna/otp/totp"
 )
 
 func TestAccountManagement(t *testing.T) {
@@ -175,4 +178,67 @@ func TestPruneLoginFailuresKeepsTheWindow(t *testing.T) {
 	if err != nil || n != 1 || left != 1 {
 		t.Fatalf("pruned %d, %d left: %v", n, left, err)
 	}
+}
+
+func TestTOTPEnrolmentReplayAndRecovery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		svc := auth.NewService(st.DB, func() time.Time { return now })
+		key, err := auth.LoadOrCreateMFAKey(filepath.Join(t.TempDir(), auth.MFAKeyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.SetMFAKey(key)
+		by := audit.System("test")
+		u, _ := svc.Create(ctx, by, auth.NewUser{Email: "ed@example.com", Role: auth.Editor, Password: "a long unusual passphrase"})
+		en, err := svc.BeginEnrolment(u, "Charter")
+		if err != nil || !strings.HasPrefix(en.QRCode, "data:image/png;base64,") || !strings.HasPrefix(en.URL, "otpauth://totp/") {
+			t.Fatalf("begin: %+v %v", en, err)
+		}
+		code, _ := totp.GenerateCode(en.Secret, now)
+		if _, err := svc.ConfirmEnrolment(ctx, by, u.ID, "wrong password", en.Sealed, code); err == nil {
+			t.Fatal("enrolled without the current password")
+		}
+		codes, err := svc.ConfirmEnrolment(ctx, by, u.ID, "a long unusual passphrase", en.Sealed, code)
+		if err != nil || len(codes) != auth.RecoveryCodes {
+			t.Fatalf("confirm: %v %v", codes, err)
+		}
+		var stored auth.User
+		st.DB.Take(&stored, u.ID)
+		if strings.Contains(stored.MFASecret, en.Secret) || stored.MFASecret == "" {
+			t.Fatal("the secret is stored in clear")
+		}
+		// The enrolment's code was used: the same step is refused.
+		if _, err := svc.VerifySecondFactor(ctx, by, u.ID, code); err == nil {
+			t.Fatal("the enrolment code was accepted again")
+		}
+		now = now.Add(30 * time.Second)
+		next, _ := totp.GenerateCode(en.Secret, now)
+		if f, err := svc.VerifySecondFactor(ctx, by, u.ID, next); err != nil || f != "totp" {
+			t.Fatalf("next code: %v %v", f, err)
+		}
+		if _, err := svc.VerifySecondFactor(ctx, by, u.ID, next); err == nil {
+			t.Fatal("a replayed code was accepted")
+		}
+		if f, err := svc.VerifySecondFactor(ctx, by, u.ID, strings.ToUpper(codes[0])); err != nil || f != "recovery code" {
+			t.Fatalf("recovery code: %v %v", f, err)
+		}
+		if _, err := svc.VerifySecondFactor(ctx, by, u.ID, codes[0]); err == nil {
+			t.Fatal("a recovery code worked twice")
+		}
+		if n, _ := svc.RecoveryCodesLeft(ctx, u.ID); n != auth.RecoveryCodes-1 {
+			t.Fatalf("%d recovery codes left", n)
+		}
+		if err := svc.DisableMFA(ctx, by, u.ID, "nope"); err == nil {
+			t.Fatal("disabled without the password")
+		}
+		if err := svc.DisableMFA(ctx, by, u.ID, "a long unusual passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := svc.Get(ctx, u.ID)
+		if got.HasMFA() {
+			t.Fatal("still enrolled")
+		}
+	})
 }

@@ -27,8 +27,13 @@ type User struct {
 	// of their engagement); nil for no end.
 	AccessUntil *time.Time
 	LastLoginAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// MFASecret is the TOTP secret, sealed with the MFA key; MFAEnabledAt
+	// is set once enrolment is confirmed.
+	MFASecret    string `json:"-" gorm:"column:mfa_secret"`
+	MFAEnabledAt *time.Time
+	MFALastStep  int64 `json:"-" gorm:"column:mfa_last_step"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Active reports whether the user is not disabled.
@@ -85,6 +90,8 @@ type Service struct {
 	// dummyHash is verified against when the email is unknown, so that a
 	// miss costs as much time as a wrong password.
 	dummyHash string
+	// mfaKey seals TOTP secrets (SetMFAKey).
+	mfaKey []byte
 }
 
 // NewService returns a Service on db with the given clock.
