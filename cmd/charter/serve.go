@@ -48,6 +48,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return err
 		}
 		users := auth.NewService(st.DB, now)
+		mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(sc.cfg.DataDir, auth.MFAKeyFile))
+		if err != nil {
+			return err
+		}
+		users.SetMFAKey(mfaKey)
 		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
 		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
 		store, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))

@@ -263,6 +263,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, from audit.Actor, user
 	if !u.HasMFA() {
 		return "", apperr.New(apperr.Conflict, "no second factor is set up")
 	}
+	if err := s.throttle(ctx, u.Email, from); err != nil {
+		return "", err
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	factor, ok := "totp", false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -290,6 +293,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, from audit.Actor, user
 		action, after := "auth.mfa.succeeded", map[string]string{"factor": factor}
 		if !ok {
 			action, after["reason"] = "auth.mfa.failed", "wrong, expired or reused code"
+			if err := tx.Create(&loginFailure{Email: u.Email, IP: from.IP, At: now}).Error; err != nil {
+				return err
+			}
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10), After: after})
 	})

@@ -56,6 +56,9 @@ type Config struct {
 	FreeMailDomains []string
 	// PublicFormsPerHour bounds the submissions of public forms per IP.
 	PublicFormsPerHour int
+	// MFARequiredRoles must set up a second factor before using the
+	// dashboard; "all" means every role.
+	MFARequiredRoles []string
 	// PacketAutoApproveDPA approves policy requests at once from the
 	// domain of a customer with a signed DPA.
 	PacketAutoApproveDPA bool
@@ -77,6 +80,7 @@ func Defaults() Config {
 		ShutdownTimeout:      30 * time.Second,
 		PublicFormsPerHour:   20,
 		PacketAutoApproveDPA: true,
+		MFARequiredRoles:     []string{"admin", "editor"},
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
@@ -140,6 +144,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
 	b.fs.IntVar(&c.PublicFormsPerHour, "public-forms-per-hour", c.PublicFormsPerHour, usage("submissions of the public forms (DPA requests, subscriptions, objections) allowed per IP address per hour", "CHARTER_PUBLIC_FORMS_PER_HOUR"))
 	b.note("public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR")
+	b.fs.StringSliceVar(&c.MFARequiredRoles, "mfa-required-roles", c.MFARequiredRoles, usage("roles that must set up two-factor sign-in before using the dashboard: a comma-separated list of admin, editor, auditor, viewer, or all, or none", "CHARTER_MFA_REQUIRED_ROLES"))
+	b.note("mfa-required-roles", "CHARTER_MFA_REQUIRED_ROLES")
 	b.fs.BoolVar(&c.PacketAutoApproveDPA, "packet-auto-approve-dpa", c.PacketAutoApproveDPA, usage("approve a confirmed policy request at once when the email's domain is that of a customer with a signed DPA", "CHARTER_PACKET_AUTO_APPROVE_DPA"))
 	b.note("packet-auto-approve-dpa", "CHARTER_PACKET_AUTO_APPROVE_DPA")
 	b.fs.StringSliceVar(&c.PacketAutoApproveDomains, "packet-auto-approve-domains", c.PacketAutoApproveDomains, usage("comma-separated email domains whose confirmed policy requests are approved at once", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS"))
@@ -230,6 +236,13 @@ func (c *Config) Finish() error {
 	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
 		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
 	}
+	for _, r := range c.MFARequiredRoles {
+		switch r {
+		case "admin", "editor", "auditor", "viewer", "all", "none":
+		default:
+			return fmt.Errorf("mfa-required-roles: %q is not admin, editor, auditor, viewer, all or none", r)
+		}
+	}
 	for i, d := range c.PacketAutoApproveDomains {
 		c.PacketAutoApproveDomains[i] = strings.ToLower(strings.TrimSpace(d))
 		if !strings.Contains(d, ".") || strings.ContainsAny(d, "@ /") {
@@ -304,4 +317,14 @@ func (c *Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// MFARequired reports whether role must use a second factor.
+func (c Config) MFARequired(role string) bool {
+	for _, r := range c.MFARequiredRoles {
+		if r == "all" || r == role {
+			return true
+		}
+	}
+	return false
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/charter-registry/charter/internal/store/storetest"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	cdp "github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 )
 
 // chromium returns Debian's chromium, or skips: .ci/run installs it and
@@ -294,5 +295,60 @@ func TestBrowserPolicyPacketFromRequestToDownload(t *testing.T) {
 	manifest := e.browser().get(link + "/manifest.json")
 	if !strings.Contains(manifest.body, sha256Hex(pdf)) {
 		t.Fatal("the manifest does not list the downloaded file's SHA-256")
+	}
+}
+
+func TestBrowserSignInWithTOTP(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t), requireMFA)
+	secret, codes := enrolForTest(t, e, e.users, "editor@example.com")
+	e.clock.Advance(30 * time.Second)
+
+	signIn := func(code string) string {
+		t.Helper()
+		err := cdp.Do(ctx,
+			cdp.Navigate(e.ts.URL+"/login"),
+			cdp.WaitVisible(`input[name="email"]`),
+			cdp.SendKeys(`input[name="email"]`, "editor@example.com"),
+			cdp.SendKeys(`input[name="password"]`, testPassword),
+			cdp.Submit(`input[name="password"]`),
+			cdp.WaitVisible(`#code`),
+			cdp.SendKeys(`#code`, code),
+			cdp.Submit(`#code`),
+			// The dashboard's header, or the code page's error.
+			cdp.WaitVisible(cdp.CSS(`.who, .error-message`)),
+		)
+		if err != nil {
+			t.Fatalf("signing in: %v", err)
+		}
+		loc, err := cdp.Run(ctx, cdp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loc
+	}
+	signOut := func() {
+		t.Helper()
+		if err := cdp.Do(ctx, cdp.Click(`.who form button`), cdp.WaitVisible(`input[name="email"]`)); err != nil {
+			t.Fatalf("signing out: %v", err)
+		}
+	}
+	code, _ := totp.GenerateCode(secret, e.clock.Now())
+	if loc := signIn(code); !strings.HasSuffix(loc, "/app/") {
+		t.Fatalf("with a fresh code the browser is at %s", loc)
+	}
+	signOut()
+	if loc := signIn(code); !strings.HasSuffix(loc, "/login/mfa") {
+		t.Fatalf("a replayed code led to %s", loc)
+	}
+	if msg, _ := cdp.Run(ctx, cdp.Text(`.error-message`)); !strings.Contains(msg, "already used") {
+		t.Fatalf("replay message %q", msg)
+	}
+	if loc := signIn(codes[3]); !strings.HasSuffix(loc, "/app/") {
+		t.Fatalf("a recovery code led to %s", loc)
+	}
+	signOut()
+	if loc := signIn(codes[3]); !strings.HasSuffix(loc, "/login/mfa") {
+		t.Fatalf("a used recovery code led to %s", loc)
 	}
 }

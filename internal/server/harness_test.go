@@ -60,6 +60,7 @@ type env struct {
 	// registers or run the scheduled job.
 	privacy *privacy.Service
 	packets *packet.Service
+	users   *auth.Service
 	// filesDir is where uploads are stored.
 	filesDir string
 	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
@@ -73,10 +74,17 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	c := &clock{t: time.Now().UTC()}
 	cfg := config.Defaults()
 	cfg.BaseURL = "http://charter.test"
+	// Most tests sign in with a password only; the MFA tests turn it on.
+	cfg.MFARequiredRoles = nil
 	if err := cfg.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	users := auth.NewService(st.DB, c.Now)
+	mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(t.TempDir(), auth.MFAKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users.SetMFAKey(mfaKey)
 	pol := policy.NewService(st.DB, c.Now)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
@@ -133,7 +141,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {

@@ -159,6 +159,13 @@ func (s *Server) requireSession(need auth.Role) echo.MiddlewareFunc {
 			}
 			s.sessions.Put(ctx, sessionSeenKey, now.UnixNano())
 			c.Set(userKey, u)
+			// A role that must use a second factor sets it up first.
+			if !u.HasMFA() && s.cfg.MFARequired(string(u.Role)) && !mfaExempt(c.Request().URL.Path) {
+				if c.Request().Method != http.MethodGet {
+					return apperr.New(apperr.Forbidden, "set up two-factor sign-in first, on your account page")
+				}
+				return seeOther(c, "/app/account/mfa")
+			}
 			if !u.Role.Allows(need) {
 				return apperr.New(apperr.Forbidden, "your role ("+string(u.Role)+") may not do this; it needs "+string(need)+" or above")
 			}

@@ -30,8 +30,8 @@ func (s *Server) loginForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, "login", "Sign in", loginPage{Next: localPath(c.QueryParam("next"), "")})
 }
 
-// login checks the password and starts a session. The second factor of a
-// later issue slots in between the password check and completeLogin.
+// login checks the password, then asks for the second factor when the
+// user has one, and starts the session.
 func (s *Server) login(c echo.Context) error {
 	var in loginInput
 	if err := c.Bind(&in); err != nil {
@@ -49,6 +49,9 @@ func (s *Server) login(c echo.Context) error {
 			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
 	} else if err != nil {
 		return err
+	}
+	if u.HasMFA() {
+		return s.startSecondFactor(c, u, in.Next)
 	}
 	return s.completeLogin(c, u, in.Next)
 }

@@ -200,11 +200,12 @@ func (s *Server) revokeToken(c echo.Context) error {
 }
 
 type accountPage struct {
-	Tokens   []auth.TokenInfo
-	Sessions []auth.SessionInfo
-	Now      time.Time
-	Errors   map[string]string
-	Message  string
+	RecoveryLeft int64
+	Tokens       []auth.TokenInfo
+	Sessions     []auth.SessionInfo
+	Now          time.Time
+	Errors       map[string]string
+	Message      string
 }
 
 func (s *Server) accountPage(c echo.Context) error {
@@ -218,6 +219,9 @@ func (s *Server) showAccount(c echo.Context, status int, p accountPage) error {
 		return err
 	}
 	if p.Sessions, err = s.sessionStore.UserSessions(ctx, currentUser(c).ID, s.sessions.Token(ctx)); err != nil {
+		return err
+	}
+	if p.RecoveryLeft, err = s.users.RecoveryCodesLeft(ctx, currentUser(c).ID); err != nil {
 		return err
 	}
 	p.Now = s.timeNow()

@@ -58,6 +58,8 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(web, pageRoute, http.MethodGet, "/login", s.loginForm, public)
 	s.add(web, pageRoute, http.MethodPost, "/login", s.login, public)
 	s.add(web, pageRoute, http.MethodPost, "/logout", s.logout, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/mfa", s.mfaLoginForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/mfa", s.mfaLogin, public)
 
 	// Share links: the token in the path is the credential, so these need
 	// neither a session nor a CSRF token (a forger would need the token).
@@ -183,6 +185,9 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.endSession, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/account/mfa", s.mfaSetupForm, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/mfa", s.mfaSetup, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/mfa/disable", s.mfaDisable, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/access-review", s.accessReviewPage, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodPost, "/access-review", s.recordAccessReview, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))
