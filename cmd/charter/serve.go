@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +54,16 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return err
 		}
 		users.SetMFAKey(mfaKey)
+		users.NoPasswords = !sc.cfg.PasswordSignIn
+		var sso *auth.SSO
+		ssoConfig := auth.SSOConfig{Issuer: sc.cfg.OIDCIssuer, ClientID: sc.cfg.OIDCClientID, ClientSecret: sc.cfg.OIDCClientSecret,
+			RedirectURL: strings.TrimRight(sc.cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: sc.cfg.OIDCAllowedDomains,
+			CreateUsers: sc.cfg.OIDCCreateUsers, DefaultRole: auth.Role(sc.cfg.OIDCDefaultRole)}
+		if sc.cfg.OIDCIssuer != "" {
+			if sso, err = auth.NewSSO(ctx, ssoConfig); err != nil {
+				return err
+			}
+		}
 		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
 		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
 		store, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))
@@ -76,7 +87,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, SSO: sso, SSOConfig: ssoConfig, Files: store,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {

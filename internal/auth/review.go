@@ -29,8 +29,10 @@ func (AccessReview) TableName() string { return "access_reviews" }
 type AccessRow struct {
 	User
 	Tokens []TokenInfo
-	// SignIn says how the account signs in ("password" until SSO lands).
+	// SignIn says how the account signs in.
 	SignIn string
+	// MFA is the second factor's state.
+	MFA string
 }
 
 // AccessReviewData is what a reviewer looks at.
@@ -56,7 +58,15 @@ func (s *Service) AccessReviewPage(ctx context.Context) (*AccessReviewData, erro
 	}
 	d := &AccessReviewData{}
 	for _, u := range users {
-		d.Rows = append(d.Rows, AccessRow{User: u, Tokens: byUser[u.Email], SignIn: "password"})
+		row := AccessRow{User: u, Tokens: byUser[u.Email], SignIn: "password or SSO", MFA: "off"}
+		switch {
+		case u.SSOOnly || s.NoPasswords:
+			row.SignIn = "SSO only"
+		}
+		if u.HasMFA() {
+			row.MFA = "TOTP since " + u.MFAEnabledAt.Format(time.DateOnly)
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	return d, s.db.WithContext(ctx).Order("reviewed_at DESC, id DESC").Limit(50).Find(&d.Reviews).Error
 }

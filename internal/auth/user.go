@@ -32,8 +32,10 @@ type User struct {
 	MFASecret    string `json:"-" gorm:"column:mfa_secret"`
 	MFAEnabledAt *time.Time
 	MFALastStep  int64 `json:"-" gorm:"column:mfa_last_step"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// SSOOnly accounts may not sign in with a password.
+	SSOOnly   bool `gorm:"column:sso_only"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Active reports whether the user is not disabled.
@@ -92,6 +94,8 @@ type Service struct {
 	dummyHash string
 	// mfaKey seals TOTP secrets (SetMFAKey).
 	mfaKey []byte
+	// NoPasswords turns password sign-in off for everyone (SSO only).
+	NoPasswords bool
 }
 
 // NewService returns a Service on db with the given clock.
@@ -316,6 +320,8 @@ func (s *Service) Authenticate(ctx context.Context, email, password string, from
 		ok, reason = false, "user disabled"
 	case u.Expired(s.now().UTC()):
 		ok, reason = false, "access ended "+u.AccessUntil.Format(time.DateOnly)
+	case s.NoPasswords || u.SSOOnly:
+		ok, reason = false, "password sign-in is off for this account"
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -56,6 +56,15 @@ type Config struct {
 	FreeMailDomains []string
 	// PublicFormsPerHour bounds the submissions of public forms per IP.
 	PublicFormsPerHour int
+	// OpenID Connect single sign-on; off without an issuer.
+	OIDCIssuer         string
+	OIDCClientID       string
+	OIDCClientSecret   string
+	OIDCAllowedDomains []string
+	OIDCCreateUsers    bool
+	OIDCDefaultRole    string
+	// PasswordSignIn off leaves SSO as the only way in.
+	PasswordSignIn bool
 	// MFARequiredRoles must set up a second factor before using the
 	// dashboard; "all" means every role.
 	MFARequiredRoles []string
@@ -81,6 +90,8 @@ func Defaults() Config {
 		PublicFormsPerHour:   20,
 		PacketAutoApproveDPA: true,
 		MFARequiredRoles:     []string{"admin", "editor"},
+		OIDCDefaultRole:      "viewer",
+		PasswordSignIn:       true,
 		AckDueNewHireDays:    30,
 		AckDueNewVersionDays: 30,
 		AckLinkTTL:           30 * 24 * time.Hour,
@@ -144,6 +155,25 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
 	b.fs.IntVar(&c.PublicFormsPerHour, "public-forms-per-hour", c.PublicFormsPerHour, usage("submissions of the public forms (DPA requests, subscriptions, objections) allowed per IP address per hour", "CHARTER_PUBLIC_FORMS_PER_HOUR"))
 	b.note("public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR")
+	for _, f := range []struct {
+		dst       *string
+		name, env string
+		help      string
+	}{
+		{&c.OIDCIssuer, "oidc-issuer", "CHARTER_OIDC_ISSUER", "OpenID Connect issuer URL for single sign-on (empty: SSO off)"},
+		{&c.OIDCClientID, "oidc-client-id", "CHARTER_OIDC_CLIENT_ID", "OpenID Connect client ID"},
+		{&c.OIDCClientSecret, "oidc-client-secret", "CHARTER_OIDC_CLIENT_SECRET", "OpenID Connect client secret"},
+		{&c.OIDCDefaultRole, "oidc-default-role", "CHARTER_OIDC_DEFAULT_ROLE", "role of users created on their first SSO sign-in"},
+	} {
+		b.fs.StringVar(f.dst, f.name, *f.dst, usage(f.help, f.env))
+		b.note(f.name, f.env)
+	}
+	b.fs.StringSliceVar(&c.OIDCAllowedDomains, "oidc-allowed-domains", c.OIDCAllowedDomains, usage("comma-separated email domains allowed to sign in with SSO (empty: any the provider verifies)", "CHARTER_OIDC_ALLOWED_DOMAINS"))
+	b.note("oidc-allowed-domains", "CHARTER_OIDC_ALLOWED_DOMAINS")
+	b.fs.BoolVar(&c.OIDCCreateUsers, "oidc-create-users", c.OIDCCreateUsers, usage("create an unknown user of an allowed domain on their first SSO sign-in, with --oidc-default-role", "CHARTER_OIDC_CREATE_USERS"))
+	b.note("oidc-create-users", "CHARTER_OIDC_CREATE_USERS")
+	b.fs.BoolVar(&c.PasswordSignIn, "password-signin", c.PasswordSignIn, usage("allow signing in with a password (false: SSO only)", "CHARTER_PASSWORD_SIGNIN"))
+	b.note("password-signin", "CHARTER_PASSWORD_SIGNIN")
 	b.fs.StringSliceVar(&c.MFARequiredRoles, "mfa-required-roles", c.MFARequiredRoles, usage("roles that must set up two-factor sign-in before using the dashboard: a comma-separated list of admin, editor, auditor, viewer, or all, or none", "CHARTER_MFA_REQUIRED_ROLES"))
 	b.note("mfa-required-roles", "CHARTER_MFA_REQUIRED_ROLES")
 	b.fs.BoolVar(&c.PacketAutoApproveDPA, "packet-auto-approve-dpa", c.PacketAutoApproveDPA, usage("approve a confirmed policy request at once when the email's domain is that of a customer with a signed DPA", "CHARTER_PACKET_AUTO_APPROVE_DPA"))
@@ -235,6 +265,17 @@ func (c *Config) Finish() error {
 	}
 	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
 		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
+	}
+	switch c.OIDCDefaultRole {
+	case "admin", "editor", "auditor", "viewer":
+	default:
+		return fmt.Errorf("oidc-default-role: %q is not admin, editor, auditor or viewer", c.OIDCDefaultRole)
+	}
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCClientSecret == "") {
+		return fmt.Errorf("oidc-client-id and oidc-client-secret are required with oidc-issuer")
+	}
+	if !c.PasswordSignIn && c.OIDCIssuer == "" {
+		return fmt.Errorf("password-signin: cannot be off without oidc-issuer: nobody could sign in")
 	}
 	for _, r := range c.MFARequiredRoles {
 		switch r {

@@ -123,10 +123,13 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
-		Name: "access_review", Description: "Who can sign in: users with role, state, creation, disabling, end of access and last sign-in, and their API tokens.",
+		Name: "access_review", Description: "Who can sign in: users with role, state, second factor, SSO-only, creation, disabling, end of access and last sign-in, and their API tokens.",
 		FiltersOn: "created_at and disabled_at: accounts that existed and were not disabled before the period",
-		Columns:   []string{"email", "name", "role", "state", "created_at", "disabled_at", "access_until", "last_sign_in_at", "api_tokens_live", "api_tokens_last_used_at"},
-		query: `SELECT u.email, u.name, u.role, CASE WHEN u.disabled_at IS NULL THEN 'active' ELSE 'disabled' END, u.created_at, u.disabled_at, u.access_until, u.last_login_at,
+		Columns: []string{"email", "name", "role", "state", "mfa", "sso_only", "created_at", "disabled_at", "access_until", "last_sign_in_at",
+			"api_tokens_live", "api_tokens_last_used_at"},
+		query: `SELECT u.email, u.name, u.role, CASE WHEN u.disabled_at IS NULL THEN 'active' ELSE 'disabled' END,
+			CASE WHEN u.mfa_enabled_at IS NULL THEN 'no' ELSE 'yes' END, CASE WHEN u.sso_only THEN 'yes' ELSE 'no' END,
+			u.created_at, u.disabled_at, u.access_until, u.last_login_at,
 			(SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > ?),
 			(SELECT MAX(t.last_used_at) FROM api_tokens t WHERE t.user_id = u.id)
 			FROM users u WHERE (u.disabled_at IS NULL OR u.disabled_at >= ?) AND u.created_at < ? ORDER BY u.email`,

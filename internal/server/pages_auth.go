@@ -15,6 +15,15 @@ type loginPage struct {
 	Email string
 	Next  string
 	Error string
+	// SSO offers single sign-on; Passwords shows the password form.
+	SSO       bool
+	Passwords bool
+}
+
+// loginView fills in which ways to sign in this server offers.
+func (s *Server) loginView(p loginPage) loginPage {
+	p.SSO, p.Passwords = s.sso != nil, s.cfg.PasswordSignIn
+	return p
 }
 
 type loginInput struct {
@@ -27,7 +36,7 @@ func (s *Server) loginForm(c echo.Context) error {
 	if s.sessions.GetInt64(c.Request().Context(), auth.SessionUserKey) != 0 {
 		return seeOther(c, localPath(c.QueryParam("next"), "/app/"))
 	}
-	return s.render(c, http.StatusOK, "login", "Sign in", loginPage{Next: localPath(c.QueryParam("next"), "")})
+	return s.render(c, http.StatusOK, "login", "Sign in", s.loginView(loginPage{Next: localPath(c.QueryParam("next"), "")}))
 }
 
 // login checks the password, then asks for the second factor when the
@@ -42,11 +51,11 @@ func (s *Server) login(c echo.Context) error {
 	if errors.As(err, &throttled) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.999)))
 		return s.render(c, http.StatusTooManyRequests, "login", "Sign in",
-			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
+			s.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
 	}
 	if apperr.Is(err, apperr.Unauthorized) {
 		return s.render(c, http.StatusUnauthorized, "login", "Sign in",
-			loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()})
+			s.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
 	} else if err != nil {
 		return err
 	}

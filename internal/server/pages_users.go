@@ -237,6 +237,24 @@ func (s *Server) endSession(c echo.Context) error {
 	return seeOther(c, "/app/account")
 }
 
+// setSSOOnly turns password sign-in off or on for one user (admins).
+func (s *Server) setSSOOnly(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("sso_only") == "yes"
+	if err := s.users.SetSSOOnly(c.Request().Context(), actor(c), id, on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "That user now signs in only through single sign-on.")
+	} else {
+		s.flash(c, "That user may sign in with a password again.")
+	}
+	return seeOther(c, "/app/users")
+}
+
 // endUserSessions ends every session of a user (admins).
 func (s *Server) endUserSessions(c echo.Context) error {
 	id, err := userID(c)

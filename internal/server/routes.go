@@ -58,6 +58,8 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(web, pageRoute, http.MethodGet, "/login", s.loginForm, public)
 	s.add(web, pageRoute, http.MethodPost, "/login", s.login, public)
 	s.add(web, pageRoute, http.MethodPost, "/logout", s.logout, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/sso", s.ssoStart, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/sso/callback", s.ssoCallback, public)
 	s.add(web, pageRoute, http.MethodGet, "/login/mfa", s.mfaLoginForm, public)
 	s.add(web, pageRoute, http.MethodPost, "/login/mfa", s.mfaLogin, public)
 
@@ -196,6 +198,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/disable", s.disableUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.setAccessUntil, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/end-sessions", s.endUserSessions, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/sso-only", s.setSSOOnly, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens", s.createToken, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
 

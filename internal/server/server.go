@@ -52,6 +52,10 @@ type Options struct {
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
 	PublicCacheTTL time.Duration
+	// SSO, when set, signs users in through an OpenID Connect provider
+	// configured by SSOConfig.
+	SSO       *auth.SSO
+	SSOConfig auth.SSOConfig
 	// Sessions is the session store; tests pass one with a movable clock.
 	Sessions *auth.SessionStore
 	Version  string
@@ -74,7 +78,9 @@ type Server struct {
 	advisories *advisory.Service
 	files      *files.Store
 	sessions   *scs.SessionManager
-	// sessionStore lists and ends users\' sessions.
+	sso        *auth.SSO
+	ssoConfig  auth.SSOConfig
+	// sessionStore lists and ends users' sessions.
 	sessionStore *auth.SessionStore
 	pages        map[string]*template.Template
 	markdown     goldmark.Markdown
@@ -95,7 +101,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, evidence: o.Evidence, advisories: o.Advisories, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, sso: o.SSO, ssoConfig: o.SSOConfig, evidence: o.Evidence, advisories: o.Advisories, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
