@@ -74,8 +74,12 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.Secure() {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		p := c.Request().URL.Path
-		if !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/.well-known/") {
+		// Everything is private unless said otherwise: static assets may be
+		// cached an hour (their names carry no version), and the public
+		// pages set their own policy.
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "public, max-age=3600")
+		} else {
 			h.Set("Cache-Control", "no-store")
 		}
 		return next(c)

@@ -308,3 +308,92 @@ func TestSecurityTxt(t *testing.T) {
 		t.Fatalf("Expires %q (%v) must be in the future and less than a year ahead", fields["Expires"], err)
 	}
 }
+
+// TestHeadersOnEveryRoute requests every registered route (and an unknown
+// one, and a static file) and checks the security headers on whatever
+// comes back, errors included.
+func TestHeadersOnEveryRoute(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	admin := e.browser().login("admin")
+	anon := e.browser()
+	check := func(what string, h http.Header) {
+		t.Helper()
+		for k, want := range map[string]string{
+			"Content-Security-Policy": "frame-ancestors 'none'",
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "",
+			"X-Request-Id":            "",
+			"Cache-Control":           "",
+		} {
+			if got := h.Get(k); got == "" || !strings.Contains(got, want) {
+				t.Errorf("%s: %s = %q", what, k, got)
+			}
+		}
+	}
+	n := 0
+	for key, rule := range e.srv.Rules() {
+		method, path, _ := strings.Cut(key, " ")
+		p := fillPath(path)
+		var h http.Header
+		switch {
+		case strings.HasPrefix(path, "/api/"):
+			req, _ := http.NewRequest(method, e.ts.URL+p, strings.NewReader("{}"))
+			req.Header.Set("Authorization", "Bearer "+e.tokens["admin"])
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			h = resp.Header
+		case method == http.MethodGet && rule.Public:
+			h = anon.get(p).header
+		case method == http.MethodGet:
+			h = admin.get(p).header
+		case path == "/logout":
+			continue // would end the admin's session for the routes after it
+		default:
+			h = admin.post(p, nil).header
+		}
+		check(key, h)
+		n++
+	}
+	check("unknown route", anon.get("/no/such/page").header)
+	check("static file", anon.get("/static/charter.css").header)
+	if n < 100 {
+		t.Fatalf("only %d routes checked", n)
+	}
+}
+
+// TestStaticFilesCannotBeEscaped tries encoded path tricks on /static/.
+func TestStaticFilesCannotBeEscaped(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	for _, p := range []string{"/static/..%2f..%2fgo.mod", "/static/%2e%2e/%2e%2e/go.mod", "/static/..%5c..%5cgo.mod",
+		"/static/%2e%2e%2ftemplates%2flayout.html", "/static/../templates/layout.html", "/static/.%2e/web.go", "/static//etc/passwd"} {
+		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/", nil)
+		req.URL.Opaque = p // sent as written, not cleaned by the client
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := make([]byte, 512)
+		n, _ := resp.Body.Read(body)
+		resp.Body.Close()
+		text := string(body[:n])
+		if resp.StatusCode == http.StatusOK && (strings.Contains(text, "module ") || strings.Contains(text, "{{define") || strings.Contains(text, "root:") || strings.Contains(text, "package web")) {
+			t.Errorf("%s served a file outside /static/: %q", p, text[:min(60, len(text))])
+		}
+	}
+}
+
+// TestForgedForwardedForIsNotTheAuditIP: without trusted proxies the audit
+// trail records the connection's address.
+func TestForgedForwardedForIsNotTheAuditIP(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	b := e.browser()
+	form := url.Values{"email": {e.emails["viewer"]}, "password": {testPassword}, "csrf": {b.csrf()}}
+	b.postRaw("/login", form, http.Header{"X-Forwarded-For": {"203.0.113.99"}, "X-Real-Ip": {"203.0.113.98"}})
+	if ev := e.lastEvent(); ev.Action != "auth.login.succeeded" || ev.ClientIP != "127.0.0.1" {
+		t.Fatalf("audit IP %q for %s", ev.ClientIP, ev.Action)
+	}
+}
