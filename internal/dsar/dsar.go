@@ -1,0 +1,517 @@
+package dsar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
+	"gorm.io/gorm"
+)
+
+// Vocabularies of a request.
+var (
+	Channels = []string{"email", "form", "customer"}
+	Laws     = []string{GDPR, UKGDPR, CCPA}
+	Types    = []string{"access", "deletion", "correction", "portability", "objection", "restriction"}
+	Statuses = []string{"unconfirmed", "received", "verifying", "in_progress", "completed", "refused", "extended"}
+)
+
+// LawLabel names a law for people.
+func LawLabel(law string) string {
+	switch law {
+	case GDPR:
+		return "GDPR"
+	case UKGDPR:
+		return "UK GDPR"
+	case CCPA:
+		return "CCPA/CPRA"
+	}
+	return law
+}
+
+// Request is one data subject request.
+type Request struct {
+	ID                 int64      `json:"-"`
+	Reference          string     `json:"reference"`
+	ReceivedAt         time.Time  `json:"received_at"`
+	Channel            string     `json:"channel"`
+	Law                string     `json:"law"`
+	RequestType        string     `json:"type"`
+	RequesterName      string     `json:"requester_name"`
+	RequesterEmail     string     `json:"requester_email"`
+	Details            string     `json:"details"`
+	CustomerDPAID      *int64     `json:"customer_dpa_id" gorm:"column:customer_dpa_id"`
+	Status             string     `json:"status"`
+	VerificationMethod string     `json:"verification_method"`
+	VerifiedAt         *time.Time `json:"verified_at"`
+	VerifiedBy         string     `json:"verified_by"`
+	AcknowledgedAt     *time.Time `json:"acknowledged_at"`
+	ExtendedAt         *time.Time `json:"extended_at"`
+	ExtensionReason    string     `json:"extension_reason"`
+	SystemsSearched    string     `json:"systems_searched"`
+	Outcome            string     `json:"outcome"`
+	RefusalReason      string     `json:"refusal_reason"`
+	ClosedAt           *time.Time `json:"closed_at"`
+	ResponseSHA256     string     `json:"response_sha256" gorm:"column:response_sha256"`
+	ResponseName       string     `json:"response_name"`
+	RedactedAt         *time.Time `json:"redacted_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+}
+
+// TableName is the requests table.
+func (Request) TableName() string { return "privacy_requests" }
+
+// Open reports whether the request still needs an answer.
+func (r *Request) Open() bool {
+	return r.Status != "completed" && r.Status != "refused" && r.Status != "unconfirmed"
+}
+
+// Deadline is the request's current deadline.
+func (r *Request) Deadline() time.Time { return Deadline(r.Law, r.ReceivedAt, r.ExtendedAt != nil) }
+
+// AckDeadline is when a CCPA request's receipt must be confirmed.
+func (r *Request) AckDeadline() (time.Time, bool) { return AckDeadline(r.Law, r.ReceivedAt) }
+
+// Settings of the register.
+type Settings struct {
+	BaseURL string
+	// Retention: how long after closing a request its requester's details
+	// are kept before redaction.
+	Retention time.Duration
+}
+
+// Service keeps the register.
+type Service struct {
+	db       *gorm.DB
+	now      func() time.Time
+	files    *files.Store
+	settings Settings
+}
+
+// NewService returns a Service.
+func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, settings Settings) *Service {
+	return &Service{db: db, now: now, files: fs, settings: settings}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func field(errs map[string]string, name, v string, required bool, max int) string {
+	v = strings.TrimSpace(v)
+	if v == "" && required {
+		errs[name] = "is required"
+	} else if len(v) > max {
+		errs[name] = fmt.Sprintf("must be at most %d characters", max)
+	}
+	return v
+}
+
+func oneOf(errs map[string]string, name, v string, allowed []string) string {
+	v = strings.TrimSpace(v)
+	if !slices.Contains(allowed, v) {
+		errs[name] = "must be one of " + strings.Join(allowed, ", ")
+	}
+	return v
+}
+
+// Input is a request entered by the team or sent through the API.
+type Input struct {
+	ReceivedOn     string `json:"received_on" form:"received_on"` // YYYY-MM-DD; today when empty
+	Channel        string `json:"channel" form:"channel"`
+	Law            string `json:"law" form:"law"`
+	Type           string `json:"type" form:"type"`
+	RequesterName  string `json:"requester_name" form:"requester_name"`
+	RequesterEmail string `json:"requester_email" form:"requester_email"`
+	Details        string `json:"details" form:"details"`
+	CustomerDPAID  int64  `json:"customer_dpa_id" form:"customer_dpa_id"`
+}
+
+func (s *Service) check(in Input, public bool) (*Request, error) {
+	errs := map[string]string{}
+	r := &Request{Channel: oneOf(errs, "channel", in.Channel, Channels), Law: oneOf(errs, "law", in.Law, Laws),
+		RequestType: oneOf(errs, "type", in.Type, Types), RequesterName: field(errs, "requester_name", in.RequesterName, public, 200),
+		RequesterEmail: notify.NormalizeAddress(in.RequesterEmail), Details: field(errs, "details", in.Details, false, 4000)}
+	if !notify.ValidAddress(r.RequesterEmail) {
+		errs["requester_email"] = "must be an email address we can answer"
+	}
+	r.ReceivedAt = s.clock()
+	if v := strings.TrimSpace(in.ReceivedOn); v != "" && !public {
+		t, err := time.Parse(time.DateOnly, v)
+		switch {
+		case err != nil:
+			errs["received_on"] = "must be a date as YYYY-MM-DD"
+		case t.After(r.ReceivedAt):
+			errs["received_on"] = "cannot be in the future"
+		default:
+			r.ReceivedAt = t
+		}
+	}
+	if in.CustomerDPAID != 0 {
+		var n int64
+		if err := s.db.Table("dpas").Where("id = ? AND direction = 'customer'", in.CustomerDPAID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			errs["customer_dpa_id"] = "is not a customer DPA in the register"
+		}
+		r.CustomerDPAID = &in.CustomerDPAID
+	}
+	if len(errs) > 0 {
+		return nil, apperr.Fields(errs)
+	}
+	return r, nil
+}
+
+func (s *Service) insert(tx *gorm.DB, by audit.Actor, r *Request) error {
+	now := s.clock()
+	var n int64
+	if err := tx.Model(&Request{}).Where("reference LIKE ?", "PR-"+now.Format("2006")+"-%").Count(&n).Error; err != nil {
+		return err
+	}
+	r.Reference = fmt.Sprintf("PR-%s-%04d", now.Format("2006"), n+1)
+	r.CreatedAt, r.UpdatedAt = now, now
+	if err := tx.Create(r).Error; err != nil {
+		return err
+	}
+	return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.created", ObjectType: "privacy_request", ObjectID: r.Reference,
+		After: map[string]any{"law": r.Law, "type": r.RequestType, "channel": r.Channel, "received_at": r.ReceivedAt, "status": r.Status}})
+}
+
+// Create records a request received by the team (email, a customer on
+// behalf of its user) or through the API.
+func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Request, error) {
+	r, err := s.check(in, false)
+	if err != nil {
+		return nil, err
+	}
+	r.Status = "received"
+	return r, s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.insert(tx, by, r) })
+}
+
+// ConfirmationLinkPurpose names the links of the public form.
+const ConfirmationLinkPurpose = "privacy_request_confirmation"
+
+// Submit records a request from the public form, unconfirmed, and emails
+// a confirmation link; the request counts as received when confirmed.
+func (s *Service) Submit(ctx context.Context, from audit.Actor, in Input, company string) (*Request, error) {
+	in.Channel = "form"
+	r, err := s.check(in, true)
+	if err != nil {
+		return nil, err
+	}
+	r.Status = "unconfirmed"
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		by := from
+		by.Label = "requester"
+		if err := s.insert(tx, by, r); err != nil {
+			return err
+		}
+		token, _, err := sharelink.Issue(tx, s.clock(), ConfirmationLinkPurpose, r.ID, 7*24*time.Hour)
+		if err != nil {
+			return err
+		}
+		body := fmt.Sprintf("Hello %s,\n\nYou asked %s to handle a privacy request (%s, %s). To confirm that this address is yours, open this link within 7 days and press Confirm:\n\n  %s\n\n"+
+			"If it was not you, ignore this email.\n", r.RequesterName, company, r.RequestType, LawLabel(r.Law), strings.TrimRight(s.settings.BaseURL, "/")+"/trust/privacy-request/confirm/"+token)
+		_, err = notify.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), notify.Email{Kind: "privacy_request_confirmation", To: r.RequesterEmail,
+			Subject: "Confirm your privacy request to " + company, Body: body})
+		return err
+	})
+	return r, err
+}
+
+// CheckConfirmation reports whether a confirmation link is live.
+func (s *Service) CheckConfirmation(ctx context.Context, token string) error {
+	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), ConfirmationLinkPurpose, token)
+	return err
+}
+
+// Confirm marks a public request received (its deadlines run from now)
+// and acknowledges it by email with its reference and deadline.
+func (s *Service) Confirm(ctx context.Context, from audit.Actor, token, company string, team []string) (*Request, error) {
+	var r Request
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		l, err := sharelink.Resolve(tx, now, ConfirmationLinkPurpose, token)
+		if err != nil {
+			return err
+		}
+		if err := store.ForUpdate(tx).Take(&r, l.SubjectID).Error; err != nil {
+			return err
+		}
+		if err := sharelink.Revoke(tx, now, ConfirmationLinkPurpose, r.ID); err != nil {
+			return err
+		}
+		if r.Status != "unconfirmed" {
+			return nil
+		}
+		r.Status, r.ReceivedAt, r.AcknowledgedAt, r.UpdatedAt = "received", now, &now, now
+		if err := tx.Save(&r).Error; err != nil {
+			return err
+		}
+		domain := notify.MessageDomain(s.settings.BaseURL)
+		ack := fmt.Sprintf("Hello %s,\n\n%s received your privacy request on %s. Its reference is %s. We will answer by %s, as %s requires.\n",
+			r.RequesterName, company, now.Format("2 January 2006"), r.Reference, r.Deadline().Format("2 January 2006"), LawLabel(r.Law))
+		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "privacy_request_ack", To: r.RequesterEmail, Subject: "Your privacy request " + r.Reference, Body: ack}); err != nil {
+			return err
+		}
+		for _, to := range team {
+			body := fmt.Sprintf("Privacy request %s (%s, %s) received through the public form. Deadline: %s.\n\n%s\n", r.Reference, r.RequestType, LawLabel(r.Law),
+				r.Deadline().Format(time.DateOnly), strings.TrimRight(s.settings.BaseURL, "/")+"/app/privacy-requests/"+r.Reference)
+			if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "privacy_request", To: to, Subject: "Privacy request " + r.Reference, Body: body}); err != nil {
+				return err
+			}
+		}
+		by := from
+		by.Label = "requester"
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.confirmed", ObjectType: "privacy_request", ObjectID: r.Reference})
+	})
+	return &r, err
+}
+
+// Action is a step of the team on a request.
+type Action struct {
+	Action          string `json:"action" form:"action"` // verify, acknowledge, start, extend, complete, refuse
+	Method          string `json:"verification_method" form:"verification_method"`
+	Reason          string `json:"reason" form:"reason"`
+	Outcome         string `json:"outcome" form:"outcome"` // complied or partly, to complete
+	SystemsSearched string `json:"systems_searched" form:"systems_searched"`
+}
+
+// Act applies a step, checking that it fits the request's state.
+func (s *Service) Act(ctx context.Context, by audit.Actor, reference string, a Action) (*Request, error) {
+	var r Request
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.ForUpdate(tx).Where("reference = ?", reference).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return apperr.New(apperr.NotFound, "no such request")
+		} else if err != nil {
+			return err
+		}
+		if !r.Open() {
+			return apperr.New(apperr.Conflict, "this request is "+r.Status+"; nothing more can be done to it")
+		}
+		before := r
+		now := s.clock()
+		errs := map[string]string{}
+		switch a.Action {
+		case "verify":
+			r.VerificationMethod = field(errs, "verification_method", a.Method, true, 500)
+			r.VerifiedAt, r.VerifiedBy = &now, by.Label
+			if r.Status == "received" {
+				r.Status = "in_progress"
+			}
+		case "start-verifying":
+			r.Status = "verifying"
+		case "acknowledge":
+			if r.AcknowledgedAt != nil {
+				return apperr.New(apperr.Conflict, "already acknowledged")
+			}
+			r.AcknowledgedAt = &now
+		case "extend":
+			if r.ExtendedAt != nil {
+				return apperr.New(apperr.Conflict, "a request can be extended only once")
+			}
+			r.ExtensionReason = field(errs, "reason", a.Reason, true, 2000)
+			r.ExtendedAt, r.Status = &now, "extended"
+		case "complete":
+			r.Outcome = oneOf(errs, "outcome", a.Outcome, []string{"complied", "partly"})
+			r.SystemsSearched = field(errs, "systems_searched", a.SystemsSearched, true, 4000)
+			if r.VerifiedAt == nil && r.RequestType != "objection" {
+				errs["action"] = "verify the requester's identity before answering"
+			}
+			r.Status, r.ClosedAt = "completed", &now
+		case "refuse":
+			r.RefusalReason = field(errs, "reason", a.Reason, true, 2000)
+			r.Outcome, r.Status, r.ClosedAt = "denied", "refused", &now
+		default:
+			errs["action"] = "must be verify, start-verifying, acknowledge, extend, complete or refuse"
+		}
+		if len(errs) > 0 {
+			return apperr.Fields(errs)
+		}
+		r.UpdatedAt = now
+		if err := tx.Save(&r).Error; err != nil {
+			return err
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request." + a.Action, ObjectType: "privacy_request", ObjectID: r.Reference,
+			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": r.Status, "outcome": r.Outcome, "deadline": r.Deadline().Format(time.DateOnly)}})
+	})
+	return &r, err
+}
+
+// ResponseFile is the kind of a response sent to a requester.
+var ResponseFile = files.Kind{Name: "privacy request response", MaxBytes: 10 << 20, Types: map[string][]string{
+	"application/pdf": {".pdf"}, "application/zip": {".zip"}, "text/plain": {".txt"},
+}}
+
+// AttachResponse stores the response sent (at most 10 MB).
+func (s *Service) AttachResponse(ctx context.Context, by audit.Actor, reference, name string, body io.Reader) (*Request, error) {
+	var r Request
+	if err := s.db.WithContext(ctx).Where("reference = ?", reference).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no such request")
+	} else if err != nil {
+		return nil, err
+	}
+	f, err := s.files.Put(ResponseFile, name, body)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.clock()
+		if err := tx.Model(&r).Updates(map[string]any{"response_sha256": f.SHA256, "response_name": f.Name, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		r.ResponseSHA256, r.ResponseName = f.SHA256, f.Name
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.response_attached", ObjectType: "privacy_request", ObjectID: r.Reference,
+			After: map[string]any{"sha256": f.SHA256, "size": f.Size}})
+	})
+	return &r, err
+}
+
+// Get returns a request by reference.
+func (s *Service) Get(ctx context.Context, reference string) (*Request, error) {
+	var r Request
+	if err := s.db.WithContext(ctx).Where("reference = ?", reference).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no such request")
+	} else if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// List returns requests, newest first; open only when asked.
+func (s *Service) List(ctx context.Context, openOnly bool) ([]Request, error) {
+	q := s.db.WithContext(ctx).Where("status <> 'unconfirmed'").Order("received_at DESC, id DESC").Limit(500)
+	if openOnly {
+		q = q.Where("status NOT IN ('completed', 'refused')")
+	}
+	var out []Request
+	return out, q.Find(&out).Error
+}
+
+// Attention lists the open requests due within DueSoonDays or overdue,
+// soonest first.
+func (s *Service) Attention(ctx context.Context) ([]Request, error) {
+	open, err := s.List(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	today := s.now()
+	var out []Request
+	for _, r := range open {
+		if Timing(r.Deadline(), today) != "on time" {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Deadline().Before(out[j].Deadline()) })
+	return out, nil
+}
+
+// TypeFigures are one request type's figures for a year.
+type TypeFigures struct {
+	Type     string `json:"type"`
+	Received int    `json:"received"`
+	Complied int    `json:"complied_in_whole_or_part"`
+	Denied   int    `json:"denied"`
+	// MedianDays to respond, over the requests of the type closed.
+	MedianDays *float64 `json:"median_days_to_respond"`
+}
+
+// Metrics are the figures of one calendar year (CCPA regulations § 7102).
+type Metrics struct {
+	Year  int           `json:"year"`
+	Types []TypeFigures `json:"types"`
+}
+
+// YearMetrics counts the requests received in year by type: received,
+// complied with in whole or part, denied, and the median days to respond.
+func (s *Service) YearMetrics(ctx context.Context, year int) (*Metrics, error) {
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
+	var rows []Request
+	if err := s.db.WithContext(ctx).Where("status <> 'unconfirmed' AND received_at >= ? AND received_at < ?", from, from.AddDate(1, 0, 0)).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	m := &Metrics{Year: year}
+	for _, t := range Types {
+		f := TypeFigures{Type: t}
+		var days []float64
+		for _, r := range rows {
+			if r.RequestType != t {
+				continue
+			}
+			f.Received++
+			switch r.Outcome {
+			case "complied", "partly":
+				f.Complied++
+			case "denied":
+				f.Denied++
+			}
+			if r.ClosedAt != nil {
+				days = append(days, float64(day(*r.ClosedAt).Sub(day(r.ReceivedAt))/(24*time.Hour)))
+			}
+		}
+		if len(days) > 0 {
+			sort.Float64s(days)
+			med := days[len(days)/2]
+			if len(days)%2 == 0 {
+				med = (days[len(days)/2-1] + days[len(days)/2]) / 2
+			}
+			f.MedianDays = &med
+		}
+		m.Types = append(m.Types, f)
+	}
+	return m, nil
+}
+
+// Redact blanks the requester's details of requests closed longer than
+// the retention period ago; the dates and outcome stay. It returns how
+// many it redacted.
+func (s *Service) Redact(ctx context.Context, by audit.Actor) (int, error) {
+	if s.settings.Retention <= 0 {
+		return 0, nil
+	}
+	cutoff := s.clock().Add(-s.settings.Retention)
+	var refs []string
+	if err := s.db.WithContext(ctx).Model(&Request{}).Where("closed_at < ? AND redacted_at IS NULL", cutoff).Pluck("reference", &refs).Error; err != nil {
+		return 0, err
+	}
+	for _, ref := range refs {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.clock()
+			if err := tx.Model(&Request{}).Where("reference = ? AND redacted_at IS NULL", ref).Updates(map[string]any{
+				"requester_name": "", "requester_email": "", "details": "", "redacted_at": now, "updated_at": now}).Error; err != nil {
+				return err
+			}
+			return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.redacted", ObjectType: "privacy_request", ObjectID: ref})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(refs), nil
+}
+
+// RequestCount is used by the overview: open requests and those needing
+// attention.
+func (s *Service) RequestCount(ctx context.Context) (open, attention int, err error) {
+	list, err := s.List(ctx, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range list {
+		if Timing(r.Deadline(), s.now()) != "on time" {
+			attention++
+		}
+	}
+	return len(list), attention, nil
+}
