@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
@@ -84,10 +85,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		requests := dsar.NewService(st.DB, now, store, dsar.Settings{BaseURL: sc.cfg.BaseURL, Retention: sc.cfg.PrivacyRequestRetention})
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, SSO: sso, SSOConfig: ssoConfig, Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, DSAR: requests, SSO: sso, SSOConfig: ssoConfig, Files: store,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {
@@ -103,11 +105,12 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			MaxHeaderBytes:    64 << 10,
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
-		scheduled := []jobs.Job{privacySvc.ApplyDueJob(), {Name: "auth.prune-login-failures", Period: jobs.Daily,
-			Do: func(ctx context.Context) (string, error) {
-				n, err := users.PruneLoginFailures(ctx)
-				return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
-			}}}
+		scheduled := []jobs.Job{privacySvc.ApplyDueJob(), requests.RedactJob(),
+			requests.ReminderJob(func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }), {Name: "auth.prune-login-failures", Period: jobs.Daily,
+				Do: func(ctx context.Context) (string, error) {
+					n, err := users.PruneLoginFailures(ctx)
+					return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
+				}}}
 		if sc.cfg.Reminders {
 			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
 				Do: func(ctx context.Context) (string, error) {

@@ -56,6 +56,9 @@ type Config struct {
 	FreeMailDomains []string
 	// PublicFormsPerHour bounds the submissions of public forms per IP.
 	PublicFormsPerHour int
+	// PrivacyRequestRetention: how long after closing a privacy request
+	// its requester's details are kept.
+	PrivacyRequestRetention time.Duration
 	// OpenID Connect single sign-on; off without an issuer.
 	OIDCIssuer         string
 	OIDCClientID       string
@@ -78,26 +81,27 @@ type Config struct {
 // Defaults returns the settings used when nothing is given.
 func Defaults() Config {
 	return Config{
-		Addr:                 ":8080",
-		DataDir:              "./data",
-		BaseURL:              "http://localhost:8080",
-		LogLevel:             "info",
-		LogFormat:            "json",
-		SessionIdleTimeout:   30 * time.Minute,
-		SessionLifetime:      12 * time.Hour,
-		AdminEmail:           "admin@example.com",
-		ShutdownTimeout:      30 * time.Second,
-		PublicFormsPerHour:   20,
-		PacketAutoApproveDPA: true,
-		MFARequiredRoles:     []string{"admin", "editor"},
-		OIDCDefaultRole:      "viewer",
-		PasswordSignIn:       true,
-		AckDueNewHireDays:    30,
-		AckDueNewVersionDays: 30,
-		AckLinkTTL:           30 * 24 * time.Hour,
-		Reminders:            true,
-		SMTPPort:             587,
-		SMTPTLS:              "starttls",
+		Addr:                    ":8080",
+		DataDir:                 "./data",
+		BaseURL:                 "http://localhost:8080",
+		LogLevel:                "info",
+		LogFormat:               "json",
+		SessionIdleTimeout:      30 * time.Minute,
+		SessionLifetime:         12 * time.Hour,
+		AdminEmail:              "admin@example.com",
+		ShutdownTimeout:         30 * time.Second,
+		PublicFormsPerHour:      20,
+		PacketAutoApproveDPA:    true,
+		MFARequiredRoles:        []string{"admin", "editor"},
+		OIDCDefaultRole:         "viewer",
+		PasswordSignIn:          true,
+		PrivacyRequestRetention: 2 * 365 * 24 * time.Hour,
+		AckDueNewHireDays:       30,
+		AckDueNewVersionDays:    30,
+		AckLinkTTL:              30 * 24 * time.Hour,
+		Reminders:               true,
+		SMTPPort:                587,
+		SMTPTLS:                 "starttls",
 	}
 }
 
@@ -172,6 +176,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("oidc-allowed-domains", "CHARTER_OIDC_ALLOWED_DOMAINS")
 	b.fs.BoolVar(&c.OIDCCreateUsers, "oidc-create-users", c.OIDCCreateUsers, usage("create an unknown user of an allowed domain on their first SSO sign-in, with --oidc-default-role", "CHARTER_OIDC_CREATE_USERS"))
 	b.note("oidc-create-users", "CHARTER_OIDC_CREATE_USERS")
+	b.fs.DurationVar(&c.PrivacyRequestRetention, "privacy-request-retention", c.PrivacyRequestRetention, usage("how long after a privacy request is closed its requester's name, email and details are kept before redaction (dates and outcome stay)", "CHARTER_PRIVACY_REQUEST_RETENTION"))
+	b.note("privacy-request-retention", "CHARTER_PRIVACY_REQUEST_RETENTION")
 	b.fs.BoolVar(&c.PasswordSignIn, "password-signin", c.PasswordSignIn, usage("allow signing in with a password (false: SSO only)", "CHARTER_PASSWORD_SIGNIN"))
 	b.note("password-signin", "CHARTER_PASSWORD_SIGNIN")
 	b.fs.StringSliceVar(&c.MFARequiredRoles, "mfa-required-roles", c.MFARequiredRoles, usage("roles that must set up two-factor sign-in before using the dashboard: a comma-separated list of admin, editor, auditor, viewer, or all, or none", "CHARTER_MFA_REQUIRED_ROLES"))

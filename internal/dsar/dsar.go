@@ -13,6 +13,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
 	"github.com/charter-registry/charter/internal/store"
@@ -83,6 +84,14 @@ func (r *Request) Deadline() time.Time { return Deadline(r.Law, r.ReceivedAt, r.
 
 // AckDeadline is when a CCPA request's receipt must be confirmed.
 func (r *Request) AckDeadline() (time.Time, bool) { return AckDeadline(r.Law, r.ReceivedAt) }
+
+// AckDue is AckDeadline for templates: nil when the law sets none.
+func (r *Request) AckDue() *time.Time {
+	if d, ok := r.AckDeadline(); ok {
+		return &d
+	}
+	return nil
+}
 
 // Settings of the register.
 type Settings struct {
@@ -499,6 +508,45 @@ func (s *Service) Redact(ctx context.Context, by audit.Actor) (int, error) {
 		}
 	}
 	return len(refs), nil
+}
+
+// RedactJob is the daily job that redacts requests past retention.
+func (s *Service) RedactJob() jobs.Job {
+	return jobs.Job{Name: "privacy-requests.redact", Period: jobs.Daily, Do: func(ctx context.Context) (string, error) {
+		n, err := s.Redact(ctx, audit.System("job:privacy-requests"))
+		return fmt.Sprintf("%d closed request(s) redacted", n), err
+	}}
+}
+
+// ReminderJob is the daily job that emails the team the requests due
+// within a week or overdue.
+func (s *Service) ReminderJob(team func(ctx context.Context) ([]string, error)) jobs.Job {
+	return jobs.Job{Name: "privacy-requests.remind", Period: jobs.Daily, Do: func(ctx context.Context) (string, error) {
+		due, err := s.Attention(ctx)
+		if err != nil || len(due) == 0 {
+			return "nothing due", err
+		}
+		to, err := team(ctx)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		b.WriteString("Privacy requests that need an answer soon:\n\n")
+		for _, r := range due {
+			fmt.Fprintf(&b, "  %s  %s (%s) answer by %s: %s\n", r.Reference, r.RequestType, LawLabel(r.Law), r.Deadline().Format(time.DateOnly), Timing(r.Deadline(), s.now()))
+		}
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(s.settings.BaseURL, "/")+"/app/privacy-requests")
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, addr := range to {
+				if _, err := notify.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), notify.Email{Kind: "privacy_request_reminder", To: addr,
+					Subject: fmt.Sprintf("%d privacy request(s) due soon or overdue", len(due)), Body: b.String()}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return fmt.Sprintf("%d request(s) in the reminder to %d address(es)", len(due), len(to)), err
+	}}
 }
 
 // RequestCount is used by the overview: open requests and those needing

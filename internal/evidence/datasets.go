@@ -147,6 +147,16 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
+		Name: "dsar_requests", Description: "Data subject requests: law, type, channel, received, verified, extended, closed, outcome (requester details are not exported).",
+		FiltersOn: "received_at",
+		Columns: []string{"reference", "law", "type", "channel", "received_at", "status", "verified_at", "verification_method", "acknowledged_at",
+			"extended_at", "extension_reason", "closed_at", "outcome", "refusal_reason", "systems_searched", "response_sha256"},
+		query: `SELECT reference, law, request_type, channel, received_at, status, verified_at, verification_method, acknowledged_at,
+			extended_at, extension_reason, closed_at, outcome, refusal_reason, systems_searched, response_sha256
+			FROM privacy_requests WHERE status <> 'unconfirmed' AND received_at >= ? AND received_at < ? ORDER BY received_at, reference`,
+		args: bounds(1),
+	},
+	{
 		Name: "access_reviews", Description: "Recorded access reviews: who reviewed, when, how many accounts and tokens were live, and their note.",
 		FiltersOn: "reviewed_at", Columns: []string{"reviewed_at", "reviewed_by", "users_active", "tokens_live", "note"},
 		query: `SELECT reviewed_at, reviewed_by, users_active, tokens_live, note FROM access_reviews

@@ -20,6 +20,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
@@ -129,6 +130,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
 		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key),
+		DSAR:       dsar.NewService(st.DB, c.Now, store, dsar.Settings{BaseURL: cfg.BaseURL, Retention: 365 * 24 * time.Hour}),
 		Advisories: advisory.NewService(st.DB, c.Now, orgs, privacySvc, advisory.Settings{BaseURL: cfg.BaseURL, IDPrefix: "POSTHOG-SA"}), Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.

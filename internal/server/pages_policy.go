@@ -27,10 +27,12 @@ type overviewPage struct {
 	Privacy  *privacy.Overview
 	// PacketRequests is the number of policy requests awaiting a decision.
 	PacketRequests int64
-	Counts         map[string]int // employees by state
-	States         []stateBar
-	Overdue        []bar // policies with the most overdue employees
-	Courses        []bar // courses with overdue employees
+	// OpenDSAR privacy requests are open, DueDSAR of them due soon or late.
+	OpenDSAR, DueDSAR int
+	Counts            map[string]int // employees by state
+	States            []stateBar
+	Overdue           []bar // policies with the most overdue employees
+	Courses           []bar // courses with overdue employees
 }
 
 // stateBar is one segment of the stacked bar of employee states.
@@ -87,7 +89,11 @@ func (s *Server) overviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := overviewPage{Overview: o, People: po, Privacy: pr, PacketRequests: waiting, Counts: map[string]int{}}
+	openDSAR, dueDSAR, err := s.dsar.RequestCount(ctx)
+	if err != nil {
+		return err
+	}
+	p := overviewPage{Overview: o, People: po, Privacy: pr, PacketRequests: waiting, OpenDSAR: openDSAR, DueDSAR: dueDSAR, Counts: map[string]int{}}
 	total := 0
 	for _, st := range people.States {
 		total += po.ByState[st]

@@ -73,7 +73,7 @@ func parseMail(t *testing.T, raw string) (mail.Header, string) {
 	return m.Header, string(body)
 }
 
-var linkIn = regexp.MustCompile(`http://charter\.test(/trust/[a-z/]+/[A-Za-z0-9_-]{43})`)
+var linkIn = regexp.MustCompile(`http://charter\.test(/trust/[a-z/-]+/[A-Za-z0-9_-]{43})`)
 
 func linkOf(t *testing.T, body, prefix string) string {
 	t.Helper()

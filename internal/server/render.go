@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/web"
 	"github.com/labstack/echo/v4"
@@ -72,6 +73,8 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":       func(a, b int) int { return a + b },
 	"mechanism": privacy.MechanismLabel,
+	"lawLabel":  dsar.LawLabel,
+	"timing":    dsar.Timing,
 	"has":       slices.Contains[[]string],
 	"roleName":  func(r auth.Role) string { return string(r) },
 	"list":      func(items ...string) []string { return items },
@@ -168,7 +171,7 @@ func areaOf(page string) string {
 		return "people"
 	case page == "courses":
 		return "training"
-	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice":
+	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice", strings.HasPrefix(page, "privacy_"):
 		return "privacy"
 	case strings.HasPrefix(page, "advisor"), strings.HasPrefix(page, "report"):
 		return "advisories"

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
@@ -48,6 +49,7 @@ type Options struct {
 	Packets    *packet.Service
 	Evidence   *evidence.Service
 	Advisories *advisory.Service
+	DSAR       *dsar.Service
 	Files      *files.Store
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
@@ -76,6 +78,7 @@ type Server struct {
 	packets    *packet.Service
 	evidence   *evidence.Service
 	advisories *advisory.Service
+	dsar       *dsar.Service
 	files      *files.Store
 	sessions   *scs.SessionManager
 	sso        *auth.SSO
@@ -101,7 +104,7 @@ type Server struct {
 func New(o Options) (*Server, error) {
 	s := &Server{
 		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, sso: o.SSO, ssoConfig: o.SSOConfig, evidence: o.Evidence, advisories: o.Advisories, files: o.Files, version: o.Version,
+		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, sso: o.SSO, ssoConfig: o.SSOConfig, evidence: o.Evidence, advisories: o.Advisories, dsar: o.DSAR, files: o.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
