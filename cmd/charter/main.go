@@ -73,6 +73,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newKeysCmd(stdout),
 		newExportCmd(stdout, stderr),
 		newVerifyBundleCmd(stdout),
+		newBackupCmd(stdout),
+		newRestoreCmd(stdout),
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(stdout, "charter", version) }},
 	)

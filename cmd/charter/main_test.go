@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/store"
 	_ "github.com/mattn/go-sqlite3"
 )
 
@@ -434,5 +436,82 @@ func TestExportBundleAndVerify(t *testing.T) {
 	os.WriteFile(bad, data, 0o600)
 	if code, out := charter(t, "verify-bundle", bad); code == 0 || !strings.Contains(out, "FAILED") {
 		t.Fatalf("a corrupted bundle verified: %d %s", code, out)
+	}
+}
+
+func TestBackupAndRestoreRoundTrip(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	backup := filepath.Join(t.TempDir(), "nightly.db")
+	if code, out := charter(t, "backup", backup); code != 0 || !strings.Contains(out, "integrity ok") {
+		t.Fatalf("backup: %d %s", code, out)
+	}
+	if code, out := charter(t, "backup", backup); code == 0 || !strings.Contains(out, "exists") {
+		t.Fatalf("backup over a file: %d %s", code, out)
+	}
+	// A change after the backup is undone by the restore.
+	charter(t, "user", "add", "--email", "later@example.com", "--role", "viewer")
+	if _, out := charter(t, "user", "list"); !strings.Contains(out, "later@example.com") {
+		t.Fatal("the user was not added")
+	}
+	// Not while a server holds the data directory.
+	lock, err := store.AcquireLock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := charter(t, "restore", backup); code == 0 || !strings.Contains(out, "running charter server") {
+		t.Fatalf("restore under a server: %d %s", code, out)
+	}
+	lock.Release()
+	// A damaged backup is refused and changes nothing.
+	data, _ := os.ReadFile(backup)
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	damaged := append([]byte(nil), data...)
+	for i := 8192; i < 8192+4096 && i < len(damaged); i++ {
+		damaged[i] ^= 0x5a
+	}
+	os.WriteFile(bad, damaged, 0o600)
+	if code, out := charter(t, "restore", bad); code == 0 {
+		t.Fatalf("a damaged backup was restored: %s", out)
+	}
+	if _, out := charter(t, "user", "list"); !strings.Contains(out, "later@example.com") {
+		t.Fatal("a refused restore changed the database")
+	}
+	code, out := charter(t, "restore", backup)
+	if code != 0 || !strings.Contains(out, "audit trail ok") || !strings.Contains(out, "before-restore") {
+		t.Fatalf("restore: %d %s", code, out)
+	}
+	if _, out := charter(t, "user", "list"); strings.Contains(out, "later@example.com") {
+		t.Fatal("the restore did not take the database back")
+	}
+	if code, out := charter(t, "audit", "verify"); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Fatalf("audit after restore: %d %s", code, out)
+	}
+}
+
+func TestScheduledBackupsKeepTheNewest(t *testing.T) {
+	dir := dataDir(t)
+	charter(t, "seed")
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.BackupInterval, cfg.BackupKeep = dir, time.Hour, 2
+	if err := cfg.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
+	job := backupJob(st, cfg, func() time.Time { return at })
+	for i := range 3 {
+		at = at.Add(time.Duration(i+1) * time.Hour)
+		if out, err := job.Do(context.Background()); err != nil {
+			t.Fatalf("backup %d: %v %s", i, err, out)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "backups", "charter-*.db"))
+	if len(left) != 2 || !strings.HasSuffix(left[1], "20260301T070000Z.db") {
+		t.Fatalf("backups kept: %v", left)
 	}
 }

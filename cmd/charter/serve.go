@@ -23,6 +23,7 @@ import (
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -44,6 +45,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		// One server per SQLite file, and no restore under it.
+		if st.Dialect == store.SQLite {
+			lock, err := store.AcquireLock(sc.cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
+		}
 		logger := sc.cfg.Logger(stderr)
 		now := time.Now
 		if err := bootstrap(ctx, st, sc.cfg, now, stdout); err != nil {
@@ -67,12 +76,12 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		}
 		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
 		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
-		store, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))
+		uploads, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))
 		if err != nil {
 			return err
 		}
 		orgs := org.NewService(st.DB, now)
-		privacySvc := privacyService(st, sc.cfg, now, store, orgs, users)
+		privacySvc := privacyService(st, sc.cfg, now, uploads, orgs, users)
 		packets, err := packetService(st, sc.cfg, now, orgs, users)
 		if err != nil {
 			return err
@@ -85,11 +94,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		requests := dsar.NewService(st.DB, now, store, dsar.Settings{BaseURL: sc.cfg.BaseURL, Retention: sc.cfg.PrivacyRequestRetention})
+		requests := dsar.NewService(st.DB, now, uploads, dsar.Settings{BaseURL: sc.cfg.BaseURL, Retention: sc.cfg.PrivacyRequestRetention})
 		srv, err := server.New(server.Options{
 			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
 			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, DSAR: requests, SSO: sso, SSOConfig: ssoConfig, Files: store,
+			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, DSAR: requests, SSO: sso, SSOConfig: ssoConfig, Files: uploads,
 			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
 		})
 		if err != nil {
@@ -111,6 +120,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 					n, err := users.PruneLoginFailures(ctx)
 					return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
 				}}}
+		if sc.cfg.BackupInterval > 0 && st.Dialect == store.SQLite {
+			scheduled = append(scheduled, backupJob(st, sc.cfg, now))
+		}
 		if sc.cfg.Reminders {
 			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
 				Do: func(ctx context.Context) (string, error) {

@@ -56,6 +56,11 @@ type Config struct {
 	FreeMailDomains []string
 	// PublicFormsPerHour bounds the submissions of public forms per IP.
 	PublicFormsPerHour int
+	// Scheduled SQLite backups: every BackupInterval (0: off) into
+	// BackupDir, keeping the newest BackupKeep.
+	BackupInterval time.Duration
+	BackupDir      string
+	BackupKeep     int
 	// PrivacyRequestRetention: how long after closing a privacy request
 	// its requester's details are kept.
 	PrivacyRequestRetention time.Duration
@@ -96,6 +101,7 @@ func Defaults() Config {
 		OIDCDefaultRole:         "viewer",
 		PasswordSignIn:          true,
 		PrivacyRequestRetention: 2 * 365 * 24 * time.Hour,
+		BackupKeep:              7,
 		AckDueNewHireDays:       30,
 		AckDueNewVersionDays:    30,
 		AckLinkTTL:              30 * 24 * time.Hour,
@@ -176,6 +182,12 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("oidc-allowed-domains", "CHARTER_OIDC_ALLOWED_DOMAINS")
 	b.fs.BoolVar(&c.OIDCCreateUsers, "oidc-create-users", c.OIDCCreateUsers, usage("create an unknown user of an allowed domain on their first SSO sign-in, with --oidc-default-role", "CHARTER_OIDC_CREATE_USERS"))
 	b.note("oidc-create-users", "CHARTER_OIDC_CREATE_USERS")
+	b.fs.DurationVar(&c.BackupInterval, "backup-interval", c.BackupInterval, usage("make a SQLite backup this often (e.g. 24h; 0: no scheduled backups)", "CHARTER_BACKUP_INTERVAL"))
+	b.note("backup-interval", "CHARTER_BACKUP_INTERVAL")
+	b.fs.StringVar(&c.BackupDir, "backup-dir", c.BackupDir, usage("directory of the scheduled backups (default <data-dir>/backups)", "CHARTER_BACKUP_DIR"))
+	b.note("backup-dir", "CHARTER_BACKUP_DIR")
+	b.fs.IntVar(&c.BackupKeep, "backup-keep", c.BackupKeep, usage("how many scheduled backups to keep", "CHARTER_BACKUP_KEEP"))
+	b.note("backup-keep", "CHARTER_BACKUP_KEEP")
 	b.fs.DurationVar(&c.PrivacyRequestRetention, "privacy-request-retention", c.PrivacyRequestRetention, usage("how long after a privacy request is closed its requester's name, email and details are kept before redaction (dates and outcome stay)", "CHARTER_PRIVACY_REQUEST_RETENTION"))
 	b.note("privacy-request-retention", "CHARTER_PRIVACY_REQUEST_RETENTION")
 	b.fs.BoolVar(&c.PasswordSignIn, "password-signin", c.PasswordSignIn, usage("allow signing in with a password (false: SSO only)", "CHARTER_PASSWORD_SIGNIN"))
@@ -268,6 +280,15 @@ func splitList(v string) []string {
 func (c *Config) Finish() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "charter.db")
+	}
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(c.DataDir, "backups")
+	}
+	if c.BackupInterval != 0 && c.BackupInterval < time.Hour {
+		return fmt.Errorf("backup-interval: %s is shorter than an hour", c.BackupInterval)
+	}
+	if c.BackupKeep < 1 {
+		return fmt.Errorf("backup-keep: keep at least one backup")
 	}
 	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
 		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
