@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench clean
+.PHONY: run build test lint bench fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
@@ -30,6 +30,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/people/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./internal/packet/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/evidence/
+
+# Each fuzz target for FUZZTIME; the seeds in testdata/fuzz (among them the
+# inputs that once crashed) run in every `make test`.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./internal/...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 clean:
 	rm -rf bin

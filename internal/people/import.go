@@ -97,7 +97,6 @@ func readCSV(r io.Reader, columns, required []string, row func(line int, get fun
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			errs = append(errs, RowError{Line: pe.Line, Reason: "not valid CSV: " + pe.Err.Error()})
@@ -106,8 +105,11 @@ func readCSV(r io.Reader, columns, required []string, row func(line int, get fun
 			}
 			continue
 		} else if err != nil {
-			return append(errs, RowError{Line: line, Reason: err.Error()})
+			return append(errs, RowError{Reason: err.Error()})
 		}
+		// Only a record that was read has field positions (found by
+		// FuzzParseEmployeesCSV: a bad quote used to panic here).
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
