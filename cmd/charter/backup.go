@@ -27,6 +27,13 @@ func newBackupCmd(stdout io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := sc.settings(); err != nil {
+			return err
+		}
+		// Said before connecting: the answer does not depend on the server.
+		if strings.HasPrefix(sc.cfg.DatabaseURL, "postgres") {
+			return store.ErrPostgresBackup
+		}
 		st, err := sc.open(cmd.Context(), false)
 		if err != nil {
 			return err

@@ -515,3 +515,15 @@ func TestScheduledBackupsKeepTheNewest(t *testing.T) {
 		t.Fatalf("backups kept: %v", left)
 	}
 }
+
+// On PostgreSQL both commands point to pg_dump and pg_restore without
+// touching the server (none listens on this port).
+func TestBackupOnPostgresPointsToPgDump(t *testing.T) {
+	dataDir(t)
+	t.Setenv("CHARTER_DATABASE_URL", "postgres://charter@127.0.0.1:1/charter")
+	for _, args := range [][]string{{"backup", "x.db"}, {"restore", "x.db"}} {
+		if code, out := charter(t, args...); code == 0 || !strings.Contains(out, "pg_dump") {
+			t.Errorf("%v: %d %s", args, code, out)
+		}
+	}
+}

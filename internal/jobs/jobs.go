@@ -1,5 +1,5 @@
-// Package jobs runs Charter's scheduled work (reminders now; link expiry,
-// backups and retention later) in-process, safely when several instances
+// Package jobs runs Charter's scheduled work (reminders, sub-processor
+// changes, backups, retention and the rest) in-process, safely when several instances
 // share one PostgreSQL database: a run is claimed by inserting a row keyed
 // by (job, period) under a primary key, so no job runs twice for the same
 // period. Every job also has a CLI command that does the same work once.
@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -108,3 +109,23 @@ func (s *Scheduler) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// LastRuns returns the latest run of each job.
+func LastRuns(ctx context.Context, db *gorm.DB) ([]Run, error) {
+	var runs []Run
+	latest := db.Model(&Run{}).Select("job, MAX(started_at) AS started_at").Group("job")
+	err := db.WithContext(ctx).Model(&Run{}).
+		Joins("JOIN (?) AS latest ON latest.job = job_runs.job AND latest.started_at = job_runs.started_at", latest).
+		Order("job_runs.job, job_runs.period DESC").Find(&runs).Error
+	// Two periods claimed in the same instant: keep one run per job.
+	out := runs[:0]
+	for _, r := range runs {
+		if len(out) == 0 || out[len(out)-1].Job != r.Job {
+			out = append(out, r)
+		}
+	}
+	return out, err
+}
+
+// Failed reports whether the run ended in an error.
+func (r Run) Failed() bool { return strings.HasPrefix(r.Outcome, "failed: ") }

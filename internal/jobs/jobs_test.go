@@ -55,3 +55,33 @@ func TestAJobRunsOncePerPeriodAcrossInstances(t *testing.T) {
 		}
 	})
 }
+
+func TestLastRunsIsTheLatestOfEachJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		day := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+		for _, r := range []struct {
+			job, period, outcome string
+			at                   time.Time
+		}{
+			{"backup", "2026-03-01", "failed: disk full", day},
+			{"backup", "2026-03-02", "written", day.Add(24 * time.Hour)},
+			{"reminders", "2026-03-01", "failed: smtp", day},
+		} {
+			if _, err := jobs.Claim(ctx, st.DB, r.job, r.period, r.at); err != nil {
+				t.Fatal(err)
+			}
+			if err := jobs.Finish(ctx, st.DB, r.job, r.period, r.at, r.outcome); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs, err := jobs.LastRuns(ctx, st.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 2 || runs[0].Job != "backup" || runs[0].Period != "2026-03-02" || runs[0].Failed() ||
+			runs[1].Job != "reminders" || !runs[1].Failed() {
+			t.Fatalf("last runs: %+v", runs)
+		}
+	})
+}

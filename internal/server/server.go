@@ -143,7 +143,7 @@ func New(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(o.Store.SQL, "charter"))
+		collectors.NewDBStatsCollector(o.Store.SQL, "charter"), newRegistryCollector(s))
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from

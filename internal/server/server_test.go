@@ -1,14 +1,19 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/jobs"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/labstack/echo/v4"
@@ -271,8 +276,24 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Fatalf("readyz %d %s", r.status, r.body)
 	}
 	b.get("/app/")
+	// One job that worked and one that failed; one email waiting.
+	at := e.clock.Now()
+	for _, run := range []struct{ job, outcome string }{{"reminders", "3 queued"}, {"backup", "failed: disk full"}} {
+		if _, err := jobs.Claim(context.Background(), e.st.DB, run.job, "2026-03-01", at); err != nil {
+			t.Fatal(err)
+		}
+		if err := jobs.Finish(context.Background(), e.st.DB, run.job, "2026-03-01", at, run.outcome); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := notify.Enqueue(e.st.DB, at, "example.com", notify.Email{Kind: "test", To: "a@example.com", Subject: "s", Body: "t"}); err != nil {
+		t.Fatal(err)
+	}
 	r := b.get("/metrics")
-	for _, want := range []string{"charter_http_requests_total", "charter_http_request_duration_seconds_bucket", "go_sql_open_connections"} {
+	for _, want := range []string{"charter_http_requests_total", "charter_http_request_duration_seconds_bucket", "go_sql_open_connections",
+		`charter_outbox_messages{state="pending"} 1`, `charter_outbox_messages{state="failed"} 0`,
+		`charter_job_last_run_failed{job="backup"} 1`, `charter_job_last_run_failed{job="reminders"} 0`,
+		fmt.Sprintf(`charter_job_last_run_timestamp_seconds{job="reminders"} %s`, strconv.FormatFloat(float64(at.Unix()), 'g', -1, 64)), "charter_metrics_query_errors 0"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("metrics lack %s", want)
 		}

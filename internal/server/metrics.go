@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/charter-registry/charter/internal/jobs"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// registryCollector reads, at each scrape, what an operator alerts on
+// beyond HTTP: mail stuck in the outbox and scheduled jobs that failed or
+// stopped running.
+type registryCollector struct {
+	s *Server
+
+	outbox, jobFinished, jobFailed, scrapeErrors *prometheus.Desc
+}
+
+func newRegistryCollector(s *Server) *registryCollector {
+	return &registryCollector{
+		s:            s,
+		outbox:       prometheus.NewDesc("charter_outbox_messages", "Emails in the outbox by state (pending, sent, failed).", []string{"state"}, nil),
+		jobFinished:  prometheus.NewDesc("charter_job_last_run_timestamp_seconds", "When the latest run of each scheduled job started.", []string{"job"}, nil),
+		jobFailed:    prometheus.NewDesc("charter_job_last_run_failed", "1 when the latest run of the job ended in an error.", []string{"job"}, nil),
+		scrapeErrors: prometheus.NewDesc("charter_metrics_query_errors", "Queries for these metrics that failed in this scrape.", nil, nil),
+	}
+}
+
+func (rc *registryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- rc.outbox
+	ch <- rc.jobFinished
+	ch <- rc.jobFailed
+	ch <- rc.scrapeErrors
+}
+
+func (rc *registryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	failures := 0
+	counts, err := notify.NewOutbox(rc.s.store.DB).Counts(ctx)
+	if err != nil {
+		failures++
+	}
+	for _, state := range []string{notify.Pending, notify.Sent, notify.Failed} {
+		ch <- prometheus.MustNewConstMetric(rc.outbox, prometheus.GaugeValue, float64(counts[state]), state)
+	}
+	runs, err := jobs.LastRuns(ctx, rc.s.store.DB)
+	if err != nil {
+		failures++
+	}
+	for _, r := range runs {
+		ch <- prometheus.MustNewConstMetric(rc.jobFinished, prometheus.GaugeValue, float64(r.StartedAt.Unix()), r.Job)
+		failed := 0.0
+		if r.Failed() {
+			failed = 1
+		}
+		ch <- prometheus.MustNewConstMetric(rc.jobFailed, prometheus.GaugeValue, failed, r.Job)
+	}
+	ch <- prometheus.MustNewConstMetric(rc.scrapeErrors, prometheus.GaugeValue, float64(failures))
+}
