@@ -86,7 +86,12 @@ func TestAcknowledgementLinkLifecycle(t *testing.T) {
 			t.Fatalf("replaced link: %v", err)
 		}
 		token2 := tokenIn(t, m2)
-		if _, err := f.people.AckPage(f.ctx, "x"+token2[1:]); !apperr.Is(err, apperr.NotFound) {
+		// Another first character (a token that starts with "x" made "x"+rest the same token).
+		other := "x"
+		if token2[0] == 'x' {
+			other = "y"
+		}
+		if _, err := f.people.AckPage(f.ctx, other+token2[1:]); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("unknown token: %v", err)
 		}
 		if _, err := f.people.AckPage(f.ctx, "junk"); !apperr.Is(err, apperr.NotFound) {
