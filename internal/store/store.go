@@ -116,7 +116,7 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating database directory: %w", err)
 	}
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sql.OpenDB(newTurnConnector(dsn))}), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -124,7 +124,7 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Writers queue on SQLite's lock; a few connections serve readers in WAL.
+	// Writers take turns (writeturn.go); a few connections serve readers in WAL.
 	sqlDB.SetMaxOpenConns(8)
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
