@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench fuzz clean
+.PHONY: run build test lint bench fuzz crashtest clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
@@ -30,6 +30,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/people/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./internal/packet/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/evidence/
+
+# The crash test at length (make test runs 20 iterations).
+CRASH_ITERATIONS ?= 200
+crashtest:
+	CHARTER_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 30m -run '^TestCrashRecovery$$' ./cmd/charter
 
 # Each fuzz target for FUZZTIME; the seeds in testdata/fuzz (among them the
 # inputs that once crashed) run in every `make test`.
