@@ -257,9 +257,20 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 		return nil, err
 	}
 	doc := documentOf(p, m.Company, nil)
+	// The manifest does not carry the version IDs (they are internal); the
+	// frozen rows do. Without them the bodies came back empty and every
+	// re-render after a restart failed its check.
+	var frozen []PacketPolicy
+	if err := s.db.WithContext(ctx).Where("packet_id = ?", p.ID).Order("position").Find(&frozen).Error; err != nil {
+		return nil, err
+	}
+	if len(frozen) != len(m.Policies) {
+		return nil, fmt.Errorf("packet %s: %d frozen policies, %d in the manifest", p.PublicID, len(frozen), len(m.Policies))
+	}
 	var ids []int64
-	for _, pol := range m.Policies {
-		ids = append(ids, pol.PolicyVersionID)
+	for i := range frozen {
+		m.Policies[i].PolicyVersionID = frozen[i].PolicyVersionID
+		ids = append(ids, frozen[i].PolicyVersionID)
 	}
 	bodies := map[int64]string{}
 	var rows []struct {

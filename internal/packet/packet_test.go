@@ -47,7 +47,8 @@ type fixture struct {
 
 func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	// Not a whole second: real clocks are not.
+	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 123456789, time.UTC)}
 	by := audit.System("seed")
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
@@ -232,6 +233,14 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 	a, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Another instance, or this one after a restart, renders the file again
+	// from the database, and must get the same bytes.
+	key, _ := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
+	restarted := packet.NewService(f.st.DB, f.clock.now, org.NewService(f.st.DB, f.clock.now), key, packet.Settings{BaseURL: "https://charter.test"})
+	again, _, err := restarted.Download(f.ctx, from, token, packet.PacketFileName)
+	if err != nil || !bytes.Equal(again, a) {
+		t.Fatalf("rendered again after a restart: %v", err)
 	}
 	ver, err := f.svc.VerifyFile(f.ctx, a)
 	if err != nil || !ver.Issued || ver.File != packet.PacketFileName {
