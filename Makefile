@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench fuzz crashtest clean
+.PHONY: run build test lint bench fuzz crashtest load soak clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
@@ -35,6 +35,15 @@ bench:
 CRASH_ITERATIONS ?= 200
 crashtest:
 	CHARTER_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout 30m -run '^TestCrashRecovery$$' ./cmd/charter
+
+# vegeta at a constant rate against the real binary over a realistic mix
+# (LOAD_RATE requests/s); soak runs it for 10 minutes and checks memory,
+# goroutines and open files stay flat.
+LOAD_RATE ?= 100
+load:
+	CHARTER_LOAD=1 CHARTER_LOAD_RATE=$(LOAD_RATE) CHARTER_LOAD_DURATION=60s $(GO) test -count=1 -v -timeout 10m -run '^TestLoad$$' ./cmd/charter
+soak:
+	CHARTER_LOAD=1 CHARTER_LOAD_SOAK=1 CHARTER_LOAD_RATE=$(LOAD_RATE) CHARTER_LOAD_DURATION=10m $(GO) test -count=1 -v -timeout 20m -run '^TestLoad$$' ./cmd/charter
 
 # Each fuzz target for FUZZTIME; the seeds in testdata/fuzz (among them the
 # inputs that once crashed) run in every `make test`.
