@@ -5,7 +5,9 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/evidence"
 )
 
@@ -35,6 +37,27 @@ func FuzzEscapeCell(f *testing.F) {
 		// encoding/csv reads \r\n inside a quoted field as \n.
 		if err != nil || len(rec) != 2 || rec[0] != strings.ReplaceAll(got, "\r\n", "\n") {
 			t.Fatalf("round trip of %q: %q %v", got, rec, err)
+		}
+	})
+}
+
+// FuzzParsePeriod: from and to of any text give a period whose days are
+// exactly the ones given, in order, or a field error; never a panic.
+func FuzzParsePeriod(f *testing.F) {
+	f.Add("2026-01-01", "2026-12-31")
+	f.Add("2026-12-31", "2026-01-01")
+	f.Add(" 2026-02-29", "2026-02-30")
+	f.Add("", "yesterday")
+	f.Fuzz(func(t *testing.T, from, to string) {
+		p, err := evidence.ParsePeriod(from, to)
+		if err != nil {
+			if !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("%q..%q: not a field error: %v", from, to, err)
+			}
+			return
+		}
+		if p.To.Before(p.From) || p.From.Format(time.DateOnly) != strings.TrimSpace(from) || p.To.Format(time.DateOnly) != strings.TrimSpace(to) {
+			t.Fatalf("%q..%q parsed to %v..%v", from, to, p.From, p.To)
 		}
 	})
 }

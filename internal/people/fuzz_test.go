@@ -51,3 +51,24 @@ func FuzzParseAcknowledgementsCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTrainingCSV: no panic, every accepted row has an email and a
+// course, and every refusal says why.
+func FuzzParseTrainingCSV(f *testing.F) {
+	f.Add("email,course,completed_on,source\nana@example.com,Security awareness,2025-11-02,KnowBe4\n")
+	f.Add("email,course,completed_on\nana@example.com,,2099-01-01\nnot-an-email,X,2025-13-40\n")
+	today := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data string) {
+		rows, errs := people.ParseTrainingCSV(strings.NewReader(data), today)
+		for _, r := range rows {
+			if r.Email == "" || strings.TrimSpace(r.Input.Course) == "" {
+				t.Fatalf("accepted an incomplete row: %+v", r)
+			}
+		}
+		for _, e := range errs {
+			if e.Reason == "" {
+				t.Fatalf("an error without a reason: %+v", e)
+			}
+		}
+	})
+}
