@@ -112,13 +112,29 @@ func stopServer(t *testing.T, srv *charterProcess, sig syscall.Signal) {
 	_ = srv.cmd.Wait()
 }
 
+// errorLines returns up to max of the lines the server logged at ERROR.
+func (p *charterProcess) errorLines(max int) []string {
+	var lines []string
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") && len(lines) < max {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// jsonRequest is an API request with a bearer token and a JSON body.
+func jsonRequest(method, url, token, body string) *http.Request {
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
 // putEmployee upserts an employee through the API and returns the status.
 func putEmployee(client *http.Client, addr, token, email, name string) (int, error) {
 	body := fmt.Sprintf(`{"name":%q,"start_date":"2026-01-05","department":"Proof"}`, name)
-	req, _ := http.NewRequest(http.MethodPut, "http://"+addr+"/api/v1/employees/"+email, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	resp, err := client.Do(jsonRequest(http.MethodPut, "http://"+addr+"/api/v1/employees/"+email, token, body))
 	if err != nil {
 		return 0, err
 	}

@@ -109,11 +109,8 @@ func (l *crashLedger) write(client *http.Client, addr, token, email, policy stri
 	l.mu.Lock()
 	l.employees[email] = name
 	l.mu.Unlock()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/employees/"+email+"/acknowledgements",
-		strings.NewReader(`{"policy":"`+policy+`"}`))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	resp, err := client.Do(jsonRequest(http.MethodPost, "http://"+addr+"/api/v1/employees/"+email+"/acknowledgements", token,
+		`{"policy":"`+policy+`"}`))
 	if err != nil {
 		return false
 	}

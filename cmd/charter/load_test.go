@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,12 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
-	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/packet/packettest"
 	"github.com/charter-registry/charter/internal/store"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -161,12 +158,8 @@ func TestLoad(t *testing.T) {
 	}
 	if all.Success < 1 {
 		t.Errorf("success %.4f; status codes %v; errors %v", all.Success, all.StatusCodes, all.Errors)
-		logged := 0
-		for _, line := range strings.Split(srv.logs.String(), "\n") {
-			if strings.Contains(line, "level=ERROR") && logged < 5 {
-				t.Log(line)
-				logged++
-			}
+		for _, line := range srv.errorLines(5) {
+			t.Log(line)
 		}
 	}
 	if len(samples) >= 4 {
@@ -232,9 +225,8 @@ func sampleServer(base string) (serverSample, error) {
 	return s, sc.Err()
 }
 
-// issueLoadPacket requests, confirms and approves a full packet through the
-// services, the way the public form and the team would, and accepts its
-// NDA; it returns the link path and the published policies' slugs.
+// issueLoadPacket issues a full packet through the services (as the public
+// form and the team would) and returns its link path and the policies' slugs.
 func issueLoadPacket(t *testing.T, dir string) (string, []string) {
 	ctx := context.Background()
 	cfg := config.Defaults()
@@ -253,30 +245,7 @@ func issueLoadPacket(t *testing.T, dir string) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
-	if _, err := packets.Submit(ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: "dana@customer.example",
-		Company: "Customer Ltd", NDAVersion: 1, AcceptNDA: true}); err != nil {
-		t.Fatal(err)
-	}
-	var m notify.Message
-	st.DB.Where("to_addr = ?", "dana@customer.example").Order("id DESC").Take(&m)
-	confirm := regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`).FindStringSubmatch(m.Body)
-	if confirm == nil {
-		t.Fatalf("no confirmation link in %q", m.Body)
-	}
-	r, _, err := packets.Confirm(ctx, from, confirm[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := packets.Approve(ctx, audit.System("load test"), r.ID, packet.Decision{ExpiryDays: 30}); err != nil {
-		t.Fatal(err)
-	}
-	var approved notify.Message
-	st.DB.Where("to_addr = ? AND kind = ?", "dana@customer.example", "packet_approved").Order("id DESC").Take(&approved)
-	link := regexp.MustCompile(`/p/[A-Za-z0-9_-]{43}`).FindString(approved.Body)
-	if err := packets.AcceptNDA(ctx, from, link[3:], 1, true); err != nil {
-		t.Fatal(err)
-	}
+	link := packettest.Issue(t, packets, st.DB, "dana@customer.example")
 	var slugs []string
 	if err := st.DB.Raw("SELECT slug FROM policies ORDER BY slug").Scan(&slugs).Error; err != nil || len(slugs) == 0 {
 		t.Fatalf("policies: %v %v", slugs, err)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -85,7 +86,7 @@ func (s *Store) Put(kind Kind, name string, r io.Reader) (*File, error) {
 		return nil, apperr.Field("file", "must be one of: "+acceptedNames(kind))
 	}
 	ext := strings.ToLower(filepath.Ext(name))
-	if !contains(exts, ext) {
+	if !slices.Contains(exts, ext) {
 		return nil, apperr.Field("file", fmt.Sprintf("content is %s but the name ends in %q", ctype, ext))
 	}
 	if err := tmp.Sync(); err != nil {
@@ -147,15 +148,6 @@ func acceptedNames(k Kind) string {
 		out = append(out, strings.TrimPrefix(strings.ToUpper(exts[0]), "."))
 	}
 	return strings.Join(out, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // limitedBuffer keeps the first n bytes written to it.

@@ -173,9 +173,10 @@ func (r *versionRequest) draft() policy.Draft {
 	return policy.Draft{Body: r.Body, ChangeSummary: r.ChangeSummary, Material: *r.Material}
 }
 
+// bindJSON is bindBody followed by the struct's validate tags.
 func bindJSON(c echo.Context, dst any) error {
-	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	if err := bindBody(c, dst); err != nil {
+		return err
 	}
 	return c.Validate(dst)
 }

@@ -1,48 +1,21 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/charter-registry/charter/internal/audit"
-	"github.com/charter-registry/charter/internal/notify"
-	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/packet/packettest"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
-// issuedPacket requests, confirms and approves a full packet through the
-// services and accepts its NDA; it returns the packet's link path.
+// issuedPacket issues a full packet for a reviewer and returns its link path.
 func issuedPacket(b *testing.B, e *env) string {
-	ctx := context.Background()
-	from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
-	if _, err := e.packets.Submit(ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: "dana@customer.example", Company: "Customer Ltd",
-		NDAVersion: 1, AcceptNDA: true}); err != nil {
-		b.Fatal(err)
-	}
-	var m notify.Message
-	e.st.DB.Where("to_addr = ?", "dana@customer.example").Order("id DESC").Take(&m)
-	token := regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`).FindStringSubmatch(m.Body)[1]
-	r, _, err := e.packets.Confirm(ctx, from, token)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := e.packets.Approve(ctx, audit.System("bench"), r.ID, packet.Decision{ExpiryDays: 30}); err != nil {
-		b.Fatal(err)
-	}
-	var approved notify.Message
-	e.st.DB.Where("to_addr = ? AND kind = ?", "dana@customer.example", "packet_approved").Order("id DESC").Take(&approved)
-	link := regexp.MustCompile(`/p/[A-Za-z0-9_-]{43}`).FindString(approved.Body)
-	if err := e.packets.AcceptNDA(ctx, from, link[3:], 1, true); err != nil {
-		b.Fatal(err)
-	}
-	return link
+	return packettest.Issue(b, e.packets, e.st.DB, "dana@customer.example")
 }
 
 // BenchmarkPacketDownloads measures repeated downloads of the full

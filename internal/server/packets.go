@@ -4,6 +4,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -257,21 +258,13 @@ func (s *Server) showPacketRequest(c echo.Context, status int, errs map[string]s
 		return err
 	}
 	var offered []policy.Summary
+	asked := d.Slugs()
 	for _, p := range all {
-		if p.Current != nil && (len(d.Slugs()) == 0 || contains(d.Slugs(), p.Slug)) {
+		if p.Current != nil && (len(asked) == 0 || slices.Contains(asked, p.Slug)) {
 			offered = append(offered, p)
 		}
 	}
 	return s.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Errors: errs, Message: msg})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // decisionFromForm reads the approval form: days, an optional limit and
