@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench fuzz crashtest load soak clean
+.PHONY: run build test lint bench fuzz fuzz-ci crashtest load soak clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/charter ./cmd/charter
@@ -54,6 +54,23 @@ fuzz:
 	    echo "== $$pkg $$t"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
+	done
+
+# Every fuzz target by execution count, as .ci/run does: .ci/fuzz-counts
+# lists each target with its count, and a target in the code but not in
+# the list fails, so none is skipped by accident.
+FUZZ_COUNTS ?= .ci/fuzz-counts
+fuzz-ci:
+	@set -e; listed=$$(grep -v '^#' $(FUZZ_COUNTS) | awk 'NF {print $$1" "$$2}'); \
+	for pkg in $$($(GO) list ./internal/...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "$$listed" | grep -qx "./$${pkg#*/charter/} $$t" || { echo "$$pkg $$t has no count in $(FUZZ_COUNTS)" >&2; exit 1; }; \
+	  done; \
+	done; \
+	grep -v '^#' $(FUZZ_COUNTS) | while read -r pkg t n; do \
+	  [ -n "$$pkg" ] || continue; \
+	  echo "== $$pkg $$t $${n}x"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime "$${n}x" $$pkg; \
 	done
 
 clean:
