@@ -113,14 +113,6 @@ func versionNumber(major, minor int) string {
 	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
 
-// bindBody reads a JSON request body into dst, a per-endpoint struct.
-func bindBody(c echo.Context, dst any) error {
-	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
-	}
-	return nil
-}
-
 func (s *Server) apiCreateEmployee(c echo.Context) error {
 	var in people.Input
 	if err := bindBody(c, &in); err != nil {

@@ -173,14 +173,6 @@ func (r *versionRequest) draft() policy.Draft {
 	return policy.Draft{Body: r.Body, ChangeSummary: r.ChangeSummary, Material: *r.Material}
 }
 
-// bindJSON is bindBody followed by the struct's validate tags.
-func bindJSON(c echo.Context, dst any) error {
-	if err := bindBody(c, dst); err != nil {
-		return err
-	}
-	return c.Validate(dst)
-}
-
 func (s *Server) apiCreateVersion(c echo.Context) error {
 	var req versionRequest
 	if err := bindJSON(c, &req); err != nil {

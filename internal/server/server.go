@@ -148,6 +148,7 @@ func New(o Options) (*Server, error) {
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from
 	// net/http, so the body is dropped here instead.
+	e.Pre(rejectBadPaths)
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if c.Request().Method == http.MethodHead {
@@ -174,6 +175,7 @@ func New(o Options) (*Server, error) {
 	// to verify), which their handlers bound again.
 	e.Use(middleware.BodyLimit("51M"))
 	e.Use(s.crossOrigin)
+	e.Use(textRules)
 
 	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
 	return s, nil
