@@ -88,8 +88,7 @@ func startServer(t *testing.T, bin, dataDir, addr string, wrapper ...string) *ch
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := testDeadline(t); time.Now().Before(deadline); {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
@@ -190,8 +189,7 @@ func waitForJobRuns(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := testDeadline(t); time.Now().Before(deadline); {
 		var running, total int
 		db.QueryRow("SELECT COUNT(*) FILTER (WHERE finished_at IS NULL), COUNT(*) FROM job_runs").Scan(&running, &total)
 		if total > 0 && running == 0 {

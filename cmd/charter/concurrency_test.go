@@ -47,7 +47,8 @@ func TestConcurrentWritersNeverSeeLockErrors(t *testing.T) {
 			firstProblem = s
 		}
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: writers}}
+	// No client timeout: a slow answer on a loaded machine is not a failure.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: writers}}
 	deadline := time.Now().Add(duration)
 	var wg sync.WaitGroup
 	for w := range writers {
