@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/labstack/echo/v4"
@@ -87,12 +88,31 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg, Fields: fields, RequestID: rid}})
 		return
 	}
-	_ = s.render(c, status, "error", "Error", errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields})
+	back, label := backLink(c.Request())
+	_ = s.render(c, status, "error", "Error", errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields, Back: back, BackLabel: label})
 }
 
 type errorPage struct {
-	Status  int
-	Title   string
-	Message string
-	Fields  map[string]string
+	Status    int
+	Title     string
+	Message   string
+	Fields    map[string]string
+	Back      string
+	BackLabel string
+}
+
+// backLink is where an error page leads: a refused public form back to
+// itself (its GET shows it again), other public pages to /trust, and the
+// dashboard to its overview.
+func backLink(r *http.Request) (string, string) {
+	public := strings.HasPrefix(r.URL.Path, "/trust/") || strings.HasPrefix(r.URL.Path, "/login")
+	switch {
+	case public && r.Method == http.MethodPost && !strings.Contains(strings.TrimPrefix(r.URL.Path, "/trust/"), "/"):
+		return r.URL.Path, "Back to the form"
+	case strings.HasPrefix(r.URL.Path, "/login"):
+		return "/login", "Back to sign-in"
+	case strings.HasPrefix(r.URL.Path, "/trust"):
+		return "/trust", "Back to Security & Privacy"
+	}
+	return "/app/", "Back to the overview"
 }
