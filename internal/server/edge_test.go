@@ -119,3 +119,17 @@ func TestTextRulesAtTheEdge(t *testing.T) {
 		})
 	})
 }
+
+// What the API hands out it takes back: the organization profile, seeded
+// with multi-line lists and free text, survives a GET → PUT round trip
+// through the text rules and the strict binder.
+func TestOrganizationRoundTripPassesTheEdge(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	status, doc := e.api("admin", http.MethodGet, "/api/v1/organization", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET: %d %v", status, doc)
+	}
+	if status, body := e.api("admin", http.MethodPut, "/api/v1/organization", doc); status != http.StatusOK {
+		t.Fatalf("PUT of what GET returned: %d %v", status, body)
+	}
+}
