@@ -224,6 +224,9 @@ func (v View) DataWithheld() bool { return v.withheld(FieldBefore) || v.withheld
 // IdentityWithheld reports whether the actor or object ID was withheld.
 func (v View) IdentityWithheld() bool { return v.withheld(FieldActor) || v.withheld(FieldObjectID) }
 
+// IsWithheld reports whether field (one of the Field constants) was withheld.
+func (v View) IsWithheld(field string) bool { return v.withheld(field) }
+
 func (v View) withheld(field string) bool {
 	for _, f := range v.Withheld {
 		if f == field {
