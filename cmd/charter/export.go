@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/spf13/cobra"
@@ -27,13 +28,20 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(cmd)
 	sc.binder.PeopleFlags(&sc.cfg)
-	var from, to, out string
+	var from, to, out, role string
 	var bom bool
 	cmd.Flags().StringVar(&from, "from", "", "first day of the audit period (YYYY-MM-DD)")
 	cmd.Flags().StringVar(&to, "to", "", "last day of the audit period (YYYY-MM-DD)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	cmd.Flags().BoolVar(&bom, "bom", false, "start with a UTF-8 byte-order mark, for Excel")
+	// The operator holds the database, so the CLI exports for admins unless
+	// told whom the file is for.
+	cmd.Flags().StringVar(&role, "role", string(auth.Admin), "the role the export is for: the audit_log withholds what it may not see (admin, editor, auditor, viewer)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		forRole := auth.Role(role)
+		if !forRole.Valid() {
+			return fmt.Errorf("--role must be admin, editor, auditor or viewer, not %q", role)
+		}
 		bundle := args[0] == "bundle"
 		if !bundle {
 			if _, err := evidence.Find(args[0]); err != nil {
@@ -69,13 +77,13 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 				company = o.Name
 			}
 			var m *evidence.BundleManifest
-			m, err = svc.Bundle(cmd.Context(), cliActor(), period, company, w)
+			m, err = svc.Bundle(cmd.Context(), cliActor(), forRole, period, company, w)
 			if err == nil {
 				summary = fmt.Sprintf("evidence bundle: %d files, audit head %d", len(m.Files), m.AuditHead.Seq)
 			}
 		} else {
 			var res *evidence.Result
-			res, err = svc.Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom}, w)
+			res, err = svc.Export(cmd.Context(), cliActor(), args[0], period, evidence.Options{BOM: bom, Role: forRole}, w)
 			if err == nil {
 				summary = fmt.Sprintf("%s: %d rows, sha256 %s", res.Dataset, res.Rows, res.SHA256)
 			}

@@ -416,6 +416,31 @@ func TestExportDataset(t *testing.T) {
 	if code, out := charter(t, "export", "policies", "--from", "2026-12-31", "--to", "2026-01-01"); code == 0 || !strings.Contains(out, "to") {
 		t.Fatalf("reversed period: %d %s", code, out)
 	}
+	// The audit log as the operator sees it, and as a viewer would: the
+	// seed's user.created carries the admin account, which is admin data.
+	period := []string{"--from", fmt.Sprintf("%d-01-01", year), "--to", fmt.Sprintf("%d-12-31", year)}
+	for _, c := range []struct{ role, withheld string }{{"", ""}, {"admin", ""}, {"viewer", "after_json"}} {
+		args := append([]string{"export", "audit_log", "-o", file}, period...)
+		if c.role != "" {
+			args = append(args, "--role", c.role)
+		}
+		if code, out := charter(t, args...); code != 0 {
+			t.Fatalf("export audit_log as %q: %d %s", c.role, code, out)
+		}
+		data, _ := os.ReadFile(file)
+		var created string
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, ",user.created,user,") {
+				created = line
+			}
+		}
+		if !strings.HasSuffix(created, ","+c.withheld) || strings.Contains(created, "@") == (c.withheld != "") {
+			t.Errorf("audit_log as %q: user.created is %q, want withheld %q", c.role, created, c.withheld)
+		}
+	}
+	if code, out := charter(t, append([]string{"export", "audit_log", "--role", "superuser"}, period...)...); code == 0 || !strings.Contains(out, "--role") {
+		t.Fatalf("unknown role: %d %s", code, out)
+	}
 }
 
 func TestExportBundleAndVerify(t *testing.T) {

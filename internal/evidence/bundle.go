@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/packet"
 	"gorm.io/gorm"
 )
@@ -60,10 +61,13 @@ const (
 // the policy versions in force during the period as PDFs, the manifest,
 // its signature, SHA256SUMS and a README. Everything comes from one
 // snapshot, the audit trail's head included.
-func (s *Service) Bundle(ctx context.Context, by audit.Actor, p Period, company string, w io.Writer) (*BundleManifest, error) {
+//
+// role is whom the bundle is for: its audit_log withholds what that role may
+// not see (Options.Role), and the manifest records it.
+func (s *Service) Bundle(ctx context.Context, by audit.Actor, role auth.Role, p Period, company string, w io.Writer) (*BundleManifest, error) {
 	key := s.key
 	now := s.now().UTC().Truncate(time.Second)
-	params := map[string]any{"from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly)}
+	params := map[string]any{"from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly), "role": string(role)}
 	if err := s.st.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "export.started", ObjectType: "bundle", ObjectID: "evidence.zip", After: params})
 	}); err != nil {
@@ -89,7 +93,7 @@ func (s *Service) Bundle(ctx context.Context, by audit.Actor, p Period, company 
 			if err != nil {
 				return err
 			}
-			res, err := d.write(tx, p, s.rules, Options{}, ew)
+			res, err := d.write(tx, p, s.rules, Options{Role: role}, ew)
 			if err != nil {
 				return err
 			}
@@ -215,6 +219,13 @@ How to verify
      publishes at /trust/verify or prints with "charter keys show".
   3. The audit head (seq, hash) lets you check a later copy of the audit
      trail against this one: "charter audit verify" recomputes the chain.
+  4. datasets/audit_log.csv was made for the role in manifest.json
+     (parameters.role). An event's data is there only for a role that may
+     read its register, the client IP and request ID only for admins; the
+     "withheld" column names what was blanked. Every seq, prev_hash and hash
+     is kept: each row's prev_hash must be the hash of the row before it in
+     seq, and no hash may appear twice. Recomputing a hash needs all of the
+     row's fields; ask the operator to run "charter audit verify".
 `)
 	return b.String()
 }

@@ -1,6 +1,13 @@
 package evidence
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditview"
+	"github.com/charter-registry/charter/internal/auth"
+)
 
 // datasets is the fixed list of exports, in the order the dashboard and
 // the bundle list them. Each query selects exactly Columns, in order, with
@@ -164,12 +171,16 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
-		Name: "audit_log", Description: "The audit trail: every change, sign-in, export and share-link access, with its hash chain.",
+		Name: "audit_log", Description: "The audit trail: every change, sign-in, export and share-link access, with its hash chain. " +
+			"Each event's data is there only for a role that may read the register it belongs to, the client IP and request ID only for admins; " +
+			"`withheld` names the columns blanked for the role the export was made for (see \"What the audit_log lets you verify\").",
 		FiltersOn: "occurred_at",
-		Columns:   []string{"seq", "occurred_at", "actor", "action", "object_type", "object_id", "client_ip", "request_id", "before_json", "after_json", "prev_hash", "hash"},
+		Columns: []string{"seq", "occurred_at", "actor", "action", "object_type", "object_id", "client_ip", "request_id", "before_json", "after_json",
+			"prev_hash", "hash", "withheld"},
 		query: `SELECT seq, occurred_at, actor, action, object_type, object_id, client_ip, request_id, before_json, after_json, prev_hash, hash FROM audit_events
 			WHERE occurred_at >= ? AND occurred_at < ? ORDER BY seq`,
-		args: bounds(1),
+		args:   bounds(1),
+		redact: redactAuditRow,
 	},
 }
 
@@ -202,4 +213,27 @@ func acknowledgementRow(v []any, p Period, rules Rules) []string {
 	}
 	return []string{format("email", v[0]), format("policy", v[2]), format("major", v[3]) + ".0", published.Format(time.RFC3339),
 		due.Format(time.DateOnly), ack, onTime}
+}
+
+// auditColumnOf names the audit_log column of each field auditview may
+// withhold (the user agent is not exported).
+var auditColumnOf = map[string]string{auditview.FieldActor: "actor", auditview.FieldObjectID: "object_id", auditview.FieldClientIP: "client_ip",
+	auditview.FieldRequestID: "request_id", auditview.FieldBefore: "before_json", auditview.FieldAfter: "after_json"}
+
+// redactAuditRow applies auditview's rule to one audit_log row: withheld
+// cells are blanked and the last cell names their columns, so that a cell
+// empty in the trail is told apart from one withheld. seq, prev_hash and
+// hash are always kept: an auditor can check that the rows link up into
+// one unbroken chain ending at the bundle's audit head, while recomputing
+// a row's hash needs every field, which is for a role that may read them
+// all ("charter audit verify", run by the operator).
+func redactAuditRow(rec []string, role auth.Role) {
+	v := auditview.For(role, audit.Event{Actor: rec[2], Action: rec[3], ObjectType: rec[4], ObjectID: rec[5], ClientIP: rec[6],
+		RequestID: rec[7], BeforeJSON: rec[8], AfterJSON: rec[9]})
+	rec[2], rec[5], rec[6], rec[7], rec[8], rec[9] = v.Actor, v.ObjectID, v.ClientIP, v.RequestID, v.BeforeJSON, v.AfterJSON
+	names := make([]string, len(v.Withheld))
+	for i, field := range v.Withheld {
+		names[i] = auditColumnOf[field]
+	}
+	rec[len(rec)-1] = strings.Join(names, " ")
 }

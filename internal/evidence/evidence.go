@@ -20,6 +20,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -66,6 +67,9 @@ type Dataset struct {
 	// transform, when set, turns the query's values into the record
 	// (computed columns); otherwise each value is one column.
 	transform func(vals []any, p Period, rules Rules) []string
+	// redact, when set, blanks in the formatted record what role may not
+	// see, and fills the record's last column with what it blanked.
+	redact func(record []string, role auth.Role)
 }
 
 // Rules are the settings that computed columns depend on.
@@ -162,6 +166,10 @@ type Result struct {
 type Options struct {
 	// BOM starts the file with a UTF-8 byte-order mark, for Excel.
 	BOM bool
+	// Role is whom the export is for: the audit_log dataset withholds
+	// what that role may not see of each event (internal/auditview). The
+	// zero role sees the least.
+	Role auth.Role
 }
 
 // Service runs exports.
@@ -208,7 +216,8 @@ func (s *Service) Export(ctx context.Context, by audit.Actor, name string, p Per
 	if err != nil {
 		return nil, err
 	}
-	params := map[string]any{"dataset": d.Name, "from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly), "bom": opts.BOM}
+	params := map[string]any{"dataset": d.Name, "from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly), "bom": opts.BOM,
+		"role": string(opts.Role)}
 	if err := s.st.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return audit.Append(tx, by, audit.Entry{At: s.now(), Action: "export.started", ObjectType: "dataset", ObjectID: d.Name, After: params})
 	}); err != nil {
@@ -260,8 +269,30 @@ func Markdown() string {
 	for _, d := range datasets {
 		fmt.Fprintf(&b, "\n## `%s`\n\n%s\n\n- In the period by: %s.\n- Columns: `%s`\n", d.Name, d.Description, d.FiltersOn, strings.Join(d.Columns, "`, `"))
 	}
+	b.WriteString(auditLogVerification)
 	return b.String()
 }
+
+// auditLogVerification says what the audit_log lets its reader check when
+// fields are withheld (docs/exports.md).
+const auditLogVerification = `
+## What the audit_log lets you verify
+
+The audit_log shows each role what the audit page shows it (` + "`internal/auditview`" + `): every event's seq, time, action, object
+type and hashes; its ` + "`before_json`/`after_json`" + ` only to a role that may read the register the event belongs to (vulnerability
+reports, privacy requests and background-check results: editors and admins; users, tokens and sign-ins: admins); the
+actor and object ID except where they hold what the register hides (a vulnerability reporter's address, the email typed
+in a failed sign-in); ` + "`client_ip`" + ` and ` + "`request_id`" + ` to admins only. A withheld cell is empty and its column is named in
+` + "`withheld`" + `; an empty cell not named there was empty in the trail. The export's role is in its audit event and, for the
+bundle, in ` + "`manifest.json`" + ` (` + "`parameters.role`" + `); ` + "`charter export --role`" + ` chooses it (admin by default).
+
+Withholding happens on output: the stored trail and its hashes are unchanged. With fields withheld an auditor can still
+check that the rows form one chain (each ` + "`prev_hash`" + ` is the ` + "`hash`" + ` of the row with the seq before it), that
+the bundle is signed and that a later trail extends the bundle's audit head. Recomputing a row's ` + "`hash`" + ` needs all of its
+fields, and the user agent is never exported: that check is ` + "`charter audit verify`" + `, run by the operator on the database.
+The request ID, a random value, is withheld whenever anything else is, so that the published hash cannot be used to
+confirm a guess of a withheld value; events Charter makes itself (jobs, the CLI) carry no request ID.
+`
 
 // countingWriter counts and hashes what passes through.
 type countingWriter struct {
@@ -316,6 +347,9 @@ func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.W
 			for i, v := range values {
 				record[i] = format(d.Columns[i], v)
 			}
+		}
+		if d.redact != nil {
+			d.redact(record, opts.Role)
 		}
 		for i := range record {
 			record[i] = EscapeCell(record[i])

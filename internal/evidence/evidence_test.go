@@ -14,12 +14,14 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/policies"
+	"gorm.io/gorm"
 )
 
 func TestEscapeCell(t *testing.T) {
@@ -238,7 +240,7 @@ func TestBundleVerifiesAndNamesAChangedFile(t *testing.T) {
 	svc := evidence.NewService(st, clock, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key)
 	period, _ := evidence.ParsePeriod("2026-01-01", "2026-12-31")
 	var zipped bytes.Buffer
-	m, err := svc.Bundle(ctx, audit.System("auditor@example.com"), period, "PostHog", &zipped)
+	m, err := svc.Bundle(ctx, audit.System("auditor@example.com"), auth.Auditor, period, "PostHog", &zipped)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,4 +320,83 @@ func TestExportsDocIsCurrent(t *testing.T) {
 	if err != nil || string(got) != evidence.Markdown() {
 		t.Fatalf("docs/exports.md is not current (%v): run CHARTER_UPDATE_DOCS=1 go test ./internal/evidence/", err)
 	}
+}
+
+func TestAuditLogWithholdsWhatTheRoleMayNotSee(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+		hr := audit.Actor{UserID: 1, Label: "hr@example.com", IP: "198.51.100.61", UserAgent: "HRIS-sync/4.2", RequestID: "9f3c2a7d1e5b"}
+		for _, e := range []audit.Entry{
+			{At: now, Action: "employee.created", ObjectType: "employee", ObjectID: "ana@example.com", After: map[string]string{"name": "Ana"}},
+			{At: now, Action: "background_check.updated", ObjectType: "employee", ObjectID: "ana@example.com",
+				Before: map[string]string{"status": "in_progress"}, After: map[string]string{"status": "adverse"}},
+		} {
+			if err := st.DB.Transaction(func(tx *gorm.DB) error { return audit.Append(tx, hr, e) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc := evidence.NewService(st, func() time.Time { return now }, evidence.Rules{}, nil)
+		period, _ := evidence.ParsePeriod("2026-06-01", "2026-06-01")
+		export := func(role auth.Role) []map[string]string {
+			var buf bytes.Buffer
+			if _, err := svc.Export(ctx, audit.System("cli:test"), "audit_log", period, evidence.Options{Role: role}, &buf); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&buf).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []map[string]string
+			for _, r := range rows[1:] {
+				m := map[string]string{}
+				for i, h := range rows[0] {
+					m[h] = r[i]
+				}
+				out = append(out, m)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			role                 auth.Role
+			employee, background string // withheld columns
+			adverse, client      bool   // present in the file
+		}{
+			{auth.Admin, "", "", true, true},
+			{auth.Editor, "client_ip request_id", "client_ip request_id", true, false},
+			{auth.Auditor, "client_ip request_id", "before_json after_json client_ip request_id", false, false},
+			{auth.Viewer, "client_ip request_id", "before_json after_json client_ip request_id", false, false},
+		} {
+			t.Run(string(tc.role), func(t *testing.T) {
+				rows := export(tc.role)
+				var all strings.Builder
+				for _, r := range rows {
+					for _, v := range r {
+						all.WriteString(v + "\n")
+					}
+				}
+				if strings.Contains(all.String(), "adverse") != tc.adverse {
+					t.Errorf("adverse in the file: %v, want %v", !tc.adverse, tc.adverse)
+				}
+				for _, s := range []string{hr.IP, hr.RequestID} {
+					if strings.Contains(all.String(), s) != tc.client {
+						t.Errorf("%s in the file: %v, want %v", s, !tc.client, tc.client)
+					}
+				}
+				// The first two rows; the exports' own events follow.
+				if len(rows) < 3 || rows[0]["withheld"] != tc.employee || rows[1]["withheld"] != tc.background {
+					t.Fatalf("withheld %q and %q, want %q and %q", rows[0]["withheld"], rows[1]["withheld"], tc.employee, tc.background)
+				}
+				// The event is always there, and the rows still link up.
+				if rows[1]["action"] != "background_check.updated" || rows[1]["object_id"] != "ana@example.com" || rows[1]["actor"] != hr.Label ||
+					rows[1]["prev_hash"] != rows[0]["hash"] || len(rows[1]["hash"]) != 64 {
+					t.Fatalf("row %v after %v", rows[1], rows[0])
+				}
+			})
+		}
+		// Output only: the stored chain is whole.
+		if res, err := audit.Verify(ctx, st.DB); err != nil || res.Break != nil {
+			t.Fatalf("verify: %+v %v", res, err)
+		}
+	})
 }

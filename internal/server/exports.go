@@ -37,7 +37,7 @@ func (s *Server) exportCSV(c echo.Context) error {
 		"filename": fmt.Sprintf("%s_%s_%s.csv", name, period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	res, err := s.evidence.Export(c.Request().Context(), actor(c), name, period, evidence.Options{BOM: bom}, c.Response())
+	res, err := s.evidence.Export(c.Request().Context(), actor(c), name, period, evidence.Options{BOM: bom, Role: currentUser(c).Role}, c.Response())
 	if err != nil {
 		// The status is sent; the cut-off body and this log line say why.
 		s.log.Error("export failed mid-stream", "dataset", name, "request_id", requestID(c), "error", err)
@@ -95,7 +95,7 @@ func (s *Server) exportBundle(c echo.Context) error {
 		"filename": fmt.Sprintf("evidence_%s_%s.zip", period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	m, err := s.evidence.Bundle(c.Request().Context(), actor(c), period, companyName(o), c.Response())
+	m, err := s.evidence.Bundle(c.Request().Context(), actor(c), currentUser(c).Role, period, companyName(o), c.Response())
 	if err != nil {
 		s.log.Error("evidence bundle failed mid-stream", "request_id", requestID(c), "error", err)
 		return nil

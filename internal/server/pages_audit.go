@@ -7,6 +7,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditview"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/labstack/echo/v4"
 )
 
@@ -66,7 +68,7 @@ func (q auditQuery) filter() (audit.Filter, error) {
 
 type auditPage struct {
 	Query       auditQuery
-	Events      []audit.Event
+	Events      []auditview.View
 	Actions     []string
 	ObjectTypes []string
 	NextURL     string
@@ -89,11 +91,11 @@ func (s *Server) auditPage(c echo.Context) error {
 		p.Errors = e.Fields
 		return s.render(c, http.StatusUnprocessableEntity, "audit", "Audit trail", p)
 	}
-	page, err := audit.List(ctx, s.store.DB, f)
+	page, err := s.auditEvents(c, f)
 	if err != nil {
 		return err
 	}
-	p.Events = page.Events
+	p.Events = page.views
 	if page.NextBefore > 0 {
 		v := c.QueryParams()
 		v.Set("before", strconv.FormatInt(page.NextBefore, 10))
@@ -102,20 +104,55 @@ func (s *Server) auditPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "audit", "Audit trail", p)
 }
 
+// auditViews is a page of events as the current user's role may see them.
+type auditViews struct {
+	views      []auditview.View
+	NextBefore int64
+}
+
+// auditEvents lists the events of f as the signed-in role may see them
+// (auditview). A filter on actor or object ID keeps only events whose actor
+// and object the role sees, or the filter would tell whether a withheld
+// address is there; such a page may hold fewer events than the limit, and
+// its cursor still leads on.
+func (s *Server) auditEvents(c echo.Context, f audit.Filter) (auditViews, error) {
+	page, err := audit.List(c.Request().Context(), s.store.DB, f)
+	if err != nil {
+		return auditViews{}, err
+	}
+	var role auth.Role
+	if u := currentUser(c); u != nil {
+		role = u.Role
+	}
+	out := auditViews{views: make([]auditview.View, 0, len(page.Events)), NextBefore: page.NextBefore}
+	for _, e := range page.Events {
+		if (f.Actor != "" || f.ObjectID != "") && !auditview.IdentityVisible(role, e) {
+			continue
+		}
+		out.views = append(out.views, auditview.For(role, e))
+	}
+	return out, nil
+}
+
+// auditEventJSON is an event on the API. Withheld names the fields the
+// token's role may not see (they are then empty); data_withheld says the
+// same of before and after at a glance.
 type auditEventJSON struct {
-	Seq        int64     `json:"seq"`
-	OccurredAt time.Time `json:"occurred_at"`
-	Actor      string    `json:"actor"`
-	Action     string    `json:"action"`
-	ObjectType string    `json:"object_type"`
-	ObjectID   string    `json:"object_id"`
-	Before     string    `json:"before,omitempty"`
-	After      string    `json:"after,omitempty"`
-	ClientIP   string    `json:"client_ip,omitempty"`
-	UserAgent  string    `json:"user_agent,omitempty"`
-	RequestID  string    `json:"request_id,omitempty"`
-	PrevHash   string    `json:"prev_hash"`
-	Hash       string    `json:"hash"`
+	Seq          int64     `json:"seq"`
+	OccurredAt   time.Time `json:"occurred_at"`
+	Actor        string    `json:"actor"`
+	Action       string    `json:"action"`
+	ObjectType   string    `json:"object_type"`
+	ObjectID     string    `json:"object_id"`
+	Before       string    `json:"before,omitempty"`
+	After        string    `json:"after,omitempty"`
+	DataWithheld bool      `json:"data_withheld"`
+	Withheld     []string  `json:"withheld,omitempty"`
+	ClientIP     string    `json:"client_ip,omitempty"`
+	UserAgent    string    `json:"user_agent,omitempty"`
+	RequestID    string    `json:"request_id,omitempty"`
+	PrevHash     string    `json:"prev_hash"`
+	Hash         string    `json:"hash"`
 }
 
 func (s *Server) apiListAudit(c echo.Context) error {
@@ -127,15 +164,16 @@ func (s *Server) apiListAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := audit.List(c.Request().Context(), s.store.DB, f)
+	page, err := s.auditEvents(c, f)
 	if err != nil {
 		return err
 	}
-	items := make([]auditEventJSON, len(page.Events))
-	for i, e := range page.Events {
-		items[i] = auditEventJSON{Seq: e.Seq, OccurredAt: e.OccurredAt.UTC(), Actor: e.Actor, Action: e.Action,
-			ObjectType: e.ObjectType, ObjectID: e.ObjectID, Before: e.BeforeJSON, After: e.AfterJSON,
-			ClientIP: e.ClientIP, UserAgent: e.UserAgent, RequestID: e.RequestID, PrevHash: e.PrevHash, Hash: e.Hash}
+	items := make([]auditEventJSON, len(page.views))
+	for i, v := range page.views {
+		items[i] = auditEventJSON{Seq: v.Seq, OccurredAt: v.OccurredAt.UTC(), Actor: v.Actor, Action: v.Action,
+			ObjectType: v.ObjectType, ObjectID: v.ObjectID, Before: v.BeforeJSON, After: v.AfterJSON,
+			DataWithheld: v.DataWithheld(), Withheld: v.Withheld,
+			ClientIP: v.ClientIP, UserAgent: v.UserAgent, RequestID: v.RequestID, PrevHash: v.PrevHash, Hash: v.Hash}
 	}
 	next := ""
 	if page.NextBefore > 0 {
