@@ -254,6 +254,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 	})
 }
 
+// ResetLinkLifetime says in words how long a reset link works.
+func (s *Service) ResetLinkLifetime() string { return humanDuration(s.recovery.LinkTTL) }
+
 // ResetLinkURL is the address of the page a reset link opens.
 func ResetLinkURL(baseURL, token string) string {
 	return strings.TrimRight(baseURL, "/") + "/login/reset/" + token
