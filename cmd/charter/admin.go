@@ -229,7 +229,61 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 		}
 		return nil
 	}
-	cmd.AddCommand(add, disable, list)
+	cmd.AddCommand(add, disable, list, newUserRecoveryCmd(stdout, "reset-password",
+		"Give a user a new one-time password, printed once; they must replace it at their next sign-in, and their sessions end",
+		func(ctx context.Context, users *auth.Service, u *auth.User) (string, error) {
+			pw, _, err := users.ResetPassword(ctx, cliActor(), u.ID)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("password of %s reset; their sessions were ended\none-time password (shown once): %s\nthey must choose a new password at their next sign-in\n", u.Email, pw), nil
+		}),
+		newUserRecoveryCmd(stdout, "reset-mfa",
+			"Remove a user's two-factor sign-in and recovery codes so they set it up again (a lost phone); their sessions end",
+			func(ctx context.Context, users *auth.Service, u *auth.User) (string, error) {
+				if _, err := users.ResetMFA(ctx, cliActor(), u.ID); err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("two-factor sign-in of %s removed; their sessions were ended, and they set it up again at their next sign-in\n", u.Email), nil
+			}),
+		newUserRecoveryCmd(stdout, "unlock",
+			"Forget the failed sign-ins counted against a user's account, so that a throttled account signs in again at once",
+			func(ctx context.Context, users *auth.Service, u *auth.User) (string, error) {
+				n, err := users.Unlock(ctx, cliActor(), u.ID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%d counted failed sign-in(s) of %s cleared\n", n, u.Email), nil
+			}))
+	return cmd
+}
+
+// newUserRecoveryCmd is a command acting on one user named by --email:
+// do makes the change (audited as the CLI's actor) and says what it did.
+func newUserRecoveryCmd(stdout io.Writer, use, short string, do func(context.Context, *auth.Service, *auth.User) (string, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	sc := newStoreCommand(cmd)
+	var email string
+	cmd.Flags().StringVar(&email, "email", "", "the user's email (required)")
+	_ = cmd.MarkFlagRequired("email")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := sc.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		users := auth.NewService(st.DB, time.Now)
+		u, err := users.ByEmail(cmd.Context(), email)
+		if err != nil {
+			return err
+		}
+		out, err := do(cmd.Context(), users, u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, out)
+		return nil
+	}
 	return cmd
 }
 

@@ -65,6 +65,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		}
 		users.SetMFAKey(mfaKey)
 		users.NoPasswords = !sc.cfg.PasswordSignIn
+		users.SetRecovery(auth.RecoverySettings{BaseURL: sc.cfg.BaseURL, LinkTTL: sc.cfg.PasswordResetTTL})
 		var sso *auth.SSO
 		ssoConfig := auth.SSOConfig{Issuer: sc.cfg.OIDCIssuer, ClientID: sc.cfg.OIDCClientID, ClientSecret: sc.cfg.OIDCClientSecret,
 			RedirectURL: strings.TrimRight(sc.cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: sc.cfg.OIDCAllowedDomains,

@@ -33,9 +33,12 @@ type User struct {
 	MFAEnabledAt *time.Time
 	MFALastStep  int64 `json:"-" gorm:"column:mfa_last_step"`
 	// SSOOnly accounts may not sign in with a password.
-	SSOOnly   bool `gorm:"column:sso_only"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	SSOOnly bool `gorm:"column:sso_only"`
+	// MustChangePassword is set when an admin reset the password: the
+	// one-time password works only to choose a new one.
+	MustChangePassword bool `gorm:"column:must_change_password"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Active reports whether the user is not disabled.
@@ -94,6 +97,8 @@ type Service struct {
 	dummyHash string
 	// mfaKey seals TOTP secrets (SetMFAKey).
 	mfaKey []byte
+	// recovery makes the links of forgotten-password emails (SetRecovery).
+	recovery RecoverySettings
 	// NoPasswords turns password sign-in off for everyone (SSO only).
 	NoPasswords bool
 }
@@ -104,7 +109,7 @@ func NewService(db *gorm.DB, now func() time.Time) *Service {
 	if err != nil {
 		panic(err)
 	}
-	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h}
+	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}}
 }
 
 // NormalizeEmail is the form in which emails are stored and compared.
@@ -485,9 +490,9 @@ func (s *Service) SetRole(ctx context.Context, by audit.Actor, id int64, role Ro
 	return &u, nil
 }
 
-// ChangePassword sets a new password after checking the current one, and
-// ends all of the user's sessions (the caller starts a fresh one for the
-// browser that made the change). Errors: ErrUserNotFound, Invalid naming
+// ChangePassword sets a new password after checking the current one,
+// clears a pending forced change, and ends all of the user's sessions (the
+// caller starts a fresh one for the browser that made the change). Errors: ErrUserNotFound, Invalid naming
 // current_password or new_password.
 func (s *Service) ChangePassword(ctx context.Context, by audit.Actor, id int64, current, next string) error {
 	u, err := s.Get(ctx, id)
@@ -509,7 +514,7 @@ func (s *Service) ChangePassword(ctx context.Context, by audit.Actor, id int64, 
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error; err != nil {
+		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": hash, "must_change_password": false, "updated_at": now}).Error; err != nil {
 			return err
 		}
 		if err := endSessions(tx, u.ID); err != nil {

@@ -73,6 +73,8 @@ type Config struct {
 	OIDCDefaultRole    string
 	// PasswordSignIn off leaves SSO as the only way in.
 	PasswordSignIn bool
+	// PasswordResetTTL is how long a forgotten-password link works.
+	PasswordResetTTL time.Duration
 	// MFARequiredRoles must set up a second factor before using the
 	// dashboard; "all" means every role.
 	MFARequiredRoles []string
@@ -100,6 +102,7 @@ func Defaults() Config {
 		MFARequiredRoles:        []string{"admin", "editor"},
 		OIDCDefaultRole:         "viewer",
 		PasswordSignIn:          true,
+		PasswordResetTTL:        30 * time.Minute,
 		PrivacyRequestRetention: 2 * 365 * 24 * time.Hour,
 		BackupKeep:              7,
 		AckDueNewHireDays:       30,
@@ -192,6 +195,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("privacy-request-retention", "CHARTER_PRIVACY_REQUEST_RETENTION")
 	b.fs.BoolVar(&c.PasswordSignIn, "password-signin", c.PasswordSignIn, usage("allow signing in with a password (false: SSO only)", "CHARTER_PASSWORD_SIGNIN"))
 	b.note("password-signin", "CHARTER_PASSWORD_SIGNIN")
+	b.fs.DurationVar(&c.PasswordResetTTL, "password-reset-ttl", c.PasswordResetTTL, usage("how long the link of a forgotten-password email works (1m to 24h)", "CHARTER_PASSWORD_RESET_TTL"))
+	b.note("password-reset-ttl", "CHARTER_PASSWORD_RESET_TTL")
 	b.fs.StringSliceVar(&c.MFARequiredRoles, "mfa-required-roles", c.MFARequiredRoles, usage("roles that must set up two-factor sign-in before using the dashboard: a comma-separated list of admin, editor, auditor, viewer, or all, or none", "CHARTER_MFA_REQUIRED_ROLES"))
 	b.note("mfa-required-roles", "CHARTER_MFA_REQUIRED_ROLES")
 	b.fs.BoolVar(&c.PacketAutoApproveDPA, "packet-auto-approve-dpa", c.PacketAutoApproveDPA, usage("approve a confirmed policy request at once when the email's domain is that of a customer with a signed DPA", "CHARTER_PACKET_AUTO_APPROVE_DPA"))
@@ -356,6 +361,9 @@ func (c *Config) Finish() error {
 	}
 	if c.AckLinkTTL <= 0 || c.AckLinkTTL > 90*24*time.Hour {
 		return fmt.Errorf("ack-link-ttl: %s is not between 1s and 2160h (90 days)", c.AckLinkTTL)
+	}
+	if c.PasswordResetTTL < time.Minute || c.PasswordResetTTL > 24*time.Hour {
+		return fmt.Errorf("password-reset-ttl: %s is not between 1m and 24h", c.PasswordResetTTL)
 	}
 	if c.SMTPHost != "" {
 		switch {

@@ -59,6 +59,8 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{map[string]string{"CHARTER_SMTP_HOST": "smtp.example.com"}, "smtp-from"},
 		{map[string]string{"CHARTER_SMTP_HOST": "smtp.example.com", "CHARTER_SMTP_FROM": "a@example.com", "CHARTER_SMTP_TLS": "ssl3"}, "smtp-tls"},
 		{map[string]string{"CHARTER_SESSION_LIFETIME": "soon"}, "CHARTER_SESSION_LIFETIME"},
+		{map[string]string{"CHARTER_PASSWORD_RESET_TTL": "30s"}, "password-reset-ttl"},
+		{map[string]string{"CHARTER_PASSWORD_RESET_TTL": "48h"}, "password-reset-ttl"},
 	}
 	for _, c := range cases {
 		if _, err := parse(t, nil, c.env); err == nil || !strings.Contains(err.Error(), c.want) {

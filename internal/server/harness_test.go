@@ -86,6 +86,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 		t.Fatal(err)
 	}
 	users.SetMFAKey(mfaKey)
+	users.SetRecovery(auth.RecoverySettings{BaseURL: cfg.BaseURL, LinkTTL: cfg.PasswordResetTTL})
 	pol := policy.NewService(st.DB, c.Now)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {

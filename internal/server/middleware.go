@@ -163,6 +163,14 @@ func (s *Server) requireSession(need auth.Role) echo.MiddlewareFunc {
 			}
 			s.sessions.Put(ctx, sessionSeenKey, now.UnixNano())
 			c.Set(userKey, u)
+			// After an admin's reset, the one-time password is replaced
+			// before anything else (the second factor's setup included).
+			if u.MustChangePassword && !mustChangeExempt(c.Request().URL.Path) {
+				if c.Request().Method != http.MethodGet {
+					return apperr.New(apperr.Forbidden, "choose a new password first, at "+changePasswordPath)
+				}
+				return seeOther(c, changePasswordPath)
+			}
 			// A role that must use a second factor sets it up first.
 			if !u.HasMFA() && s.cfg.MFARequired(string(u.Role)) && !mfaExempt(c.Request().URL.Path) {
 				if c.Request().Method != http.MethodGet {

@@ -271,18 +271,29 @@ func (s *Server) endUserSessions(c echo.Context) error {
 
 // changePassword checks the current password, sets the new one, ends every
 // other session of the user and keeps this browser signed in on a new token.
+// A user who must change their password stays on the focused page, and
+// goes on to the dashboard once it is done.
 func (s *Server) changePassword(c echo.Context) error {
 	u := currentUser(c)
+	refuse := func(fields map[string]string) error {
+		if u.MustChangePassword {
+			return s.render(c, http.StatusUnprocessableEntity, "password_change", "Choose a new password", passwordChangePage{Required: true, Errors: fields})
+		}
+		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: fields})
+	}
 	next := c.FormValue("new_password")
 	if next != c.FormValue("confirm_password") {
-		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: map[string]string{"confirm_password": "does not match the new password"}})
+		return refuse(map[string]string{"confirm_password": "does not match the new password"})
 	}
 	err := s.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: e.Fields})
+		return refuse(e.Fields)
 	} else if err != nil {
 		return err
 	}
 	s.flash(c, "Password changed. Your other sessions have been signed out.")
+	if u.MustChangePassword {
+		return s.completeLogin(c, u, "/app/")
+	}
 	return s.completeLogin(c, u, "/app/account")
 }

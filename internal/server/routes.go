@@ -62,6 +62,12 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(web, pageRoute, http.MethodGet, "/login/sso/callback", s.ssoCallback, public)
 	s.add(web, pageRoute, http.MethodGet, "/login/mfa", s.mfaLoginForm, public)
 	s.add(web, pageRoute, http.MethodPost, "/login/mfa", s.mfaLogin, public)
+	// Forgotten passwords: the form is a public form (CSRF, rate limit);
+	// the emailed link carries its credential, and its form a CSRF token.
+	s.add(web, pageRoute, http.MethodGet, "/login/forgot", s.forgotPasswordForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/forgot", s.forgotPassword, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/reset/:token", s.resetPasswordForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/reset/:token", s.resetPassword, public)
 
 	// Share links: the token in the path is the credential, so these need
 	// neither a session nor a CSRF token (a forger would need the token).
@@ -199,6 +205,7 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/account/password", s.changePasswordForm, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.endSession, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/account/mfa", s.mfaSetupForm, need(auth.Viewer))
@@ -213,6 +220,9 @@ func (s *Server) routes(metrics echo.HandlerFunc) {
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.setAccessUntil, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/end-sessions", s.endUserSessions, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/sso-only", s.setSSOOnly, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-password", s.resetUserPassword, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-mfa", s.resetUserMFA, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/unlock", s.unlockUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens", s.createToken, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
 
