@@ -64,6 +64,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return err
 		}
 		users.SetMFAKey(mfaKey)
+		users.SetBaseURL(sc.cfg.BaseURL)
 		users.NoPasswords = !sc.cfg.PasswordSignIn
 		var sso *auth.SSO
 		ssoConfig := auth.SSOConfig{Issuer: sc.cfg.OIDCIssuer, ClientID: sc.cfg.OIDCClientID, ClientSecret: sc.cfg.OIDCClientSecret,
