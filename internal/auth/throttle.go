@@ -114,14 +114,16 @@ func (s *Service) SetSleep(sleep func(context.Context, time.Duration) error) { s
 // Message-IDs of the emails it sends.
 func (s *Service) SetBaseURL(baseURL string) { s.baseURL = strings.TrimRight(baseURL, "/") }
 
-// recentFailures returns the times of the newest failures matching the
-// conditions within the window, at most max of them, newest first.
-func recentFailures(db *gorm.DB, since time.Time, max int, conds map[string]string) ([]time.Time, error) {
+// recentFailures returns the times of the newest failures within the
+// window for email and from network ("" for any), at most max of them,
+// newest first.
+func recentFailures(db *gorm.DB, since time.Time, max int, email, network string) ([]time.Time, error) {
 	q := db.Model(&loginFailure{}).Where("at > ?", since)
-	for _, col := range []string{"email", "network"} {
-		if v, ok := conds[col]; ok {
-			q = q.Where(col+" = ?", v)
-		}
+	if email != "" {
+		q = q.Where("email = ?", email)
+	}
+	if network != "" {
+		q = q.Where("network = ?", network)
 	}
 	var at []time.Time
 	return at, q.Order("at DESC").Limit(max).Pluck("at", &at).Error
@@ -145,20 +147,20 @@ func (s *Service) throttle(ctx context.Context, email, factor string, from audit
 	db := s.db.WithContext(ctx)
 	network := netaddr.Network(from.IP)
 
-	account, err := recentFailures(db, since, AccountUnderAttackFailures, map[string]string{"email": email})
+	account, err := recentFailures(db, since, AccountUnderAttackFailures, email, "")
 	if err != nil {
 		return err
 	}
 	underAttack, attackWait := over(account, AccountUnderAttackFailures, now)
 	if network != "" {
-		fromNetwork, err := recentFailures(db, since, MaxNetworkFailures, map[string]string{"network": network})
+		fromNetwork, err := recentFailures(db, since, MaxNetworkFailures, "", network)
 		if err != nil {
 			return err
 		}
 		if ok, wait := over(fromNetwork, MaxNetworkFailures, now); ok {
 			return s.refuse(ctx, email, factor, from, now, wait, "network", "from your network")
 		}
-		pair, err := recentFailures(db, since, MaxAccountNetworkFailures, map[string]string{"email": email, "network": network})
+		pair, err := recentFailures(db, since, MaxAccountNetworkFailures, email, network)
 		if err != nil {
 			return err
 		}
@@ -204,7 +206,7 @@ func (s *Service) recordFailure(tx *gorm.DB, email string, u *User, from audit.A
 		return nil
 	}
 	since := now.Add(-ThrottleWindow)
-	recent, err := recentFailures(tx, since, AccountUnderAttackFailures, map[string]string{"email": email})
+	recent, err := recentFailures(tx, since, AccountUnderAttackFailures, email, "")
 	if err != nil || len(recent) < AccountUnderAttackFailures {
 		return err
 	}
