@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/signal"
 	"path/filepath"
@@ -64,8 +65,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return err
 		}
 		users.SetMFAKey(mfaKey)
+		users.SetBaseURL(sc.cfg.BaseURL)
 		users.NoPasswords = !sc.cfg.PasswordSignIn
-		users.SetRecovery(auth.RecoverySettings{BaseURL: sc.cfg.BaseURL, LinkTTL: sc.cfg.PasswordResetTTL})
+		users.SetRecovery(auth.RecoverySettings{LinkTTL: sc.cfg.PasswordResetTTL})
 		var sso *auth.SSO
 		ssoConfig := auth.SSOConfig{Issuer: sc.cfg.OIDCIssuer, ClientID: sc.cfg.OIDCClientID, ClientSecret: sc.cfg.OIDCClientSecret,
 			RedirectURL: strings.TrimRight(sc.cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: sc.cfg.OIDCAllowedDomains,
@@ -105,14 +107,22 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		httpSrv := &http.Server{
-			Addr:              sc.cfg.Addr,
-			Handler:           srv.Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
+		servers := []*http.Server{newHTTPServer(sc.cfg.Addr, srv.Handler())}
+		if sc.cfg.MetricsAddr != "" {
+			servers = append(servers, newHTTPServer(sc.cfg.MetricsAddr, srv.MetricsHandler()))
+		}
+		// Bind every address before serving any, so that a taken port
+		// fails the start instead of leaving half a server running.
+		listeners := make([]net.Listener, 0, len(servers))
+		for _, hs := range servers {
+			ln, err := net.Listen("tcp", hs.Addr)
+			if err != nil {
+				for _, l := range listeners {
+					l.Close()
+				}
+				return fmt.Errorf("listening on %s: %w", hs.Addr, err)
+			}
+			listeners = append(listeners, ln)
 		}
 		go sweepSessions(ctx, sessions, logger.Error)
 		scheduled := []jobs.Job{privacySvc.ApplyDueJob(), requests.RedactJob(),
@@ -140,25 +150,74 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		} else {
 			logger.Info("no SMTP server configured: emails wait in the outbox at /app/outbox")
 		}
-		errc := make(chan error, 1)
-		go func() { errc <- httpSrv.ListenAndServe() }()
+		errc := make(chan error, len(servers))
+		for i, hs := range servers {
+			go func() {
+				if err := hs.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+					errc <- fmt.Errorf("serving %s: %w", hs.Addr, err)
+				}
+			}()
+		}
+		if warning := baseURLWarning(sc.cfg.BaseURL); warning != "" {
+			logger.Warn(warning, "base_url", sc.cfg.BaseURL)
+		}
 		logger.Info("charter listening", "addr", sc.cfg.Addr, "base_url", sc.cfg.BaseURL, "database", string(st.Dialect), "version", version)
+		if sc.cfg.MetricsAddr != "" {
+			logger.Info("serving /metrics on its own address", "metrics_addr", sc.cfg.MetricsAddr, "token", sc.cfg.MetricsToken != "")
+		}
 		fmt.Fprintf(stdout, "Charter %s is serving %s (listening on %s, %s database)\n", version, sc.cfg.BaseURL, sc.cfg.Addr, st.Dialect)
+		var serveErr error
 		select {
-		case err := <-errc:
-			return fmt.Errorf("listening on %s: %w", sc.cfg.Addr, err)
+		case serveErr = <-errc:
 		case <-ctx.Done():
 		}
 		logger.Info("shutting down: draining requests", "timeout", sc.cfg.ShutdownTimeout.String())
 		shutCtx, cancel := context.WithTimeout(context.Background(), sc.cfg.ShutdownTimeout)
 		defer cancel()
-		if err := httpSrv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("shutting down: %w", err)
+		// Both servers drain at once, within the one timeout.
+		shutErrs := make(chan error, len(servers))
+		for _, hs := range servers {
+			go func() { shutErrs <- hs.Shutdown(shutCtx) }()
+		}
+		for range servers {
+			if err := <-shutErrs; err != nil && serveErr == nil {
+				serveErr = fmt.Errorf("shutting down: %w", err)
+			}
+		}
+		if serveErr != nil {
+			return serveErr
 		}
 		logger.Info("stopped")
 		return nil
 	}
 	return cmd
+}
+
+// newHTTPServer is an HTTP server on addr with the timeouts and header
+// limit every listener of Charter has.
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// baseURLWarning is the warning serve logs for a base URL that is not
+// https, or "" for one that is: security.txt then carries http URIs,
+// which RFC 9116 forbids, and links in emails and cookies are not
+// protected in transit.
+func baseURLWarning(baseURL string) string {
+	if strings.HasPrefix(strings.ToLower(baseURL), "https://") {
+		return ""
+	}
+	return "the base URL is not https: security.txt lists http URIs, which RFC 9116 forbids, and emailed links and " +
+		"session cookies travel unencrypted; this is fine for a local trial, but serve Charter behind TLS and set " +
+		"--base-url (CHARTER_BASE_URL) to its https:// address for real use"
 }
 
 // sweepSessions deletes expired sessions every ten minutes until ctx ends.

@@ -263,7 +263,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, from audit.Actor, user
 	if !u.HasMFA() {
 		return "", apperr.New(apperr.Conflict, "no second factor is set up")
 	}
-	if err := s.throttle(ctx, u.Email, from); err != nil {
+	if err := s.throttle(ctx, u.Email, "totp", from); err != nil {
 		return "", err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -293,11 +293,14 @@ func (s *Service) VerifySecondFactor(ctx context.Context, from audit.Actor, user
 		action, after := "auth.mfa.succeeded", map[string]string{"factor": factor}
 		if !ok {
 			action, after["reason"] = "auth.mfa.failed", "wrong, expired or reused code"
-			if err := tx.Create(&loginFailure{Email: u.Email, IP: from.IP, At: now}).Error; err != nil {
-				return err
-			}
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10), After: after})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10), After: after}); err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		return s.recordFailure(tx, u.Email, &u, from, now)
 	})
 	if err != nil {
 		return "", err

@@ -32,9 +32,8 @@ const PasswordResetPurpose = "password_reset"
 const DefaultResetLinkTTL = 30 * time.Minute
 
 // RecoverySettings are what the forgotten-password emails need.
+// Their links start with the base URL of SetBaseURL.
 type RecoverySettings struct {
-	// BaseURL is the public URL the reset links start with.
-	BaseURL string
 	// LinkTTL is how long a reset link works.
 	LinkTTL time.Duration
 }
@@ -45,7 +44,6 @@ func (s *Service) SetRecovery(r RecoverySettings) {
 	if r.LinkTTL <= 0 {
 		r.LinkTTL = DefaultResetLinkTTL
 	}
-	r.BaseURL = strings.TrimRight(r.BaseURL, "/")
 	s.recovery = r
 }
 
@@ -166,6 +164,10 @@ func (s *Service) Unlock(ctx context.Context, by audit.Actor, id int64) (int64, 
 			return res.Error
 		}
 		cleared = res.RowsAffected
+		// A new attack after the unlock is reported again at once.
+		if err := tx.Where("email = ?", u.Email).Delete(&loginAlert{}).Error; err != nil {
+			return err
+		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "user.sign_in_unlocked", ObjectType: "user", ObjectID: strconv.FormatInt(u.ID, 10),
 			After: map[string]int64{"failures_cleared": cleared}})
 	})
@@ -207,7 +209,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 		return err
 	}
 	email = NormalizeEmail(email)
-	if s.recovery.BaseURL == "" {
+	if s.baseURL == "" {
 		return errors.New("auth: no base URL for reset links (SetRecovery)")
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -221,7 +223,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 	if !u.CanSignIn(now) {
 		return nil
 	}
-	domain := notify.MessageDomain(s.recovery.BaseURL)
+	domain := notify.MessageDomain(s.baseURL)
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		by := from
 		by.Label = "anonymous"
@@ -230,7 +232,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 			entry.After = map[string]string{"sent": "single sign-on notice"}
 			body := fmt.Sprintf("Hello,\n\nSomeone (probably you) asked to reset the password of the Charter account %s at %s.\n\n"+
 				"This account has no password: sign in with single sign-on at\n\n  %s/login\n\n"+
-				"If it was not you, ignore this email; nothing has changed.\n", u.Email, s.recovery.BaseURL, s.recovery.BaseURL)
+				"If it was not you, ignore this email; nothing has changed.\n", u.Email, s.baseURL, s.baseURL)
 			if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "password_reset_sso", To: u.Email,
 				Subject: "Your Charter account signs in with single sign-on", Body: body}); err != nil {
 				return err
@@ -245,7 +247,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 		body := fmt.Sprintf("Hello,\n\nSomeone (probably you) asked to reset the password of the Charter account %s at %s.\n\n"+
 			"To choose a new password, open this link within %s:\n\n  %s\n\n"+
 			"The link works once, and signs you out everywhere. If it was not you, ignore this email: your password has not changed.\n",
-			u.Email, s.recovery.BaseURL, humanDuration(s.recovery.LinkTTL), ResetLinkURL(s.recovery.BaseURL, token))
+			u.Email, s.baseURL, humanDuration(s.recovery.LinkTTL), ResetLinkURL(s.baseURL, token))
 		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "password_reset", To: u.Email,
 			Subject: "Reset your Charter password", Body: body}); err != nil {
 			return err

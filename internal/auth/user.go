@@ -101,6 +101,10 @@ type Service struct {
 	recovery RecoverySettings
 	// NoPasswords turns password sign-in off for everyone (SSO only).
 	NoPasswords bool
+	// sleep waits before an attempt on an account under attack is
+	// checked (SetSleep); baseURL is for links in emails (SetBaseURL).
+	sleep   func(context.Context, time.Duration) error
+	baseURL string
 }
 
 // NewService returns a Service on db with the given clock.
@@ -109,7 +113,7 @@ func NewService(db *gorm.DB, now func() time.Time) *Service {
 	if err != nil {
 		panic(err)
 	}
-	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}}
+	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}, sleep: sleepContext}
 }
 
 // NormalizeEmail is the form in which emails are stored and compared.
@@ -301,7 +305,7 @@ func (s *Service) Emails(ctx context.Context, need Role) ([]string, error) {
 // enumerated).
 func (s *Service) Authenticate(ctx context.Context, email, password string, from audit.Actor) (*User, error) {
 	email = NormalizeEmail(email)
-	if err := s.throttle(ctx, email, from); err != nil {
+	if err := s.throttle(ctx, email, "password", from); err != nil {
 		return nil, err
 	}
 	var u User
@@ -343,10 +347,14 @@ func (s *Service) Authenticate(ctx context.Context, email, password string, from
 		if !ok {
 			entry.Action = "auth.login.failed"
 			entry.After = map[string]string{"factor": "password", "reason": reason}
-			if err := tx.Create(&loginFailure{Email: email, IP: from.IP, At: now}).Error; err != nil {
+			if err := audit.Append(tx, by, entry); err != nil {
 				return err
 			}
-			return audit.Append(tx, by, entry)
+			var owner *User
+			if found {
+				owner = &u
+			}
+			return s.recordFailure(tx, email, owner, from, now)
 		}
 		entry.Action = "auth.login.succeeded"
 		if err := tx.Model(&u).Update("last_login_at", now).Error; err != nil {

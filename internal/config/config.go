@@ -83,7 +83,15 @@ type Config struct {
 	PacketAutoApproveDPA bool
 	// PacketAutoApproveDomains are further domains approved at once.
 	PacketAutoApproveDomains []string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// MetricsAddr, when set, is the only address that serves /metrics;
+	// the main address then answers 404 for it.
+	MetricsAddr string
 }
+
+// MinMetricsTokenLength keeps the /metrics token out of guessing range.
+const MinMetricsTokenLength = 16
 
 // Defaults returns the settings used when nothing is given.
 func Defaults() Config {
@@ -203,6 +211,10 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("packet-auto-approve-dpa", "CHARTER_PACKET_AUTO_APPROVE_DPA")
 	b.fs.StringSliceVar(&c.PacketAutoApproveDomains, "packet-auto-approve-domains", c.PacketAutoApproveDomains, usage("comma-separated email domains whose confirmed policy requests are approved at once", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS"))
 	b.note("packet-auto-approve-domains", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS")
+	b.fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, usage("bearer token that GET /metrics requires (Authorization: Bearer <token>); empty: /metrics is open", "CHARTER_METRICS_TOKEN"))
+	b.note("metrics-token", "CHARTER_METRICS_TOKEN")
+	b.fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, usage("serve /metrics on this separate address (e.g. 127.0.0.1:9090) and not on --addr; empty: on --addr", "CHARTER_METRICS_ADDR"))
+	b.note("metrics-addr", "CHARTER_METRICS_ADDR")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }
@@ -373,6 +385,22 @@ func (c *Config) Finish() error {
 			return fmt.Errorf("smtp-port: %d is not a port number", c.SMTPPort)
 		case c.SMTPTLS != "starttls" && c.SMTPTLS != "tls" && c.SMTPTLS != "none":
 			return fmt.Errorf("smtp-tls: %q is not starttls, tls or none", c.SMTPTLS)
+		}
+	}
+	if c.MetricsToken != "" {
+		if len(c.MetricsToken) < MinMetricsTokenLength {
+			return fmt.Errorf("metrics-token: use at least %d characters (e.g. openssl rand -hex 32)", MinMetricsTokenLength)
+		}
+		if strings.IndexFunc(c.MetricsToken, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return fmt.Errorf("metrics-token: must not contain spaces or control characters")
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics-addr: %q is not a listen address such as 127.0.0.1:9090", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.Addr {
+			return fmt.Errorf("metrics-addr: %q is also addr; give /metrics another address, or leave metrics-addr empty", c.MetricsAddr)
 		}
 	}
 	if c.SessionIdleTimeout > c.SessionLifetime {

@@ -61,10 +61,27 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{map[string]string{"CHARTER_SESSION_LIFETIME": "soon"}, "CHARTER_SESSION_LIFETIME"},
 		{map[string]string{"CHARTER_PASSWORD_RESET_TTL": "30s"}, "password-reset-ttl"},
 		{map[string]string{"CHARTER_PASSWORD_RESET_TTL": "48h"}, "password-reset-ttl"},
+		{map[string]string{"CHARTER_METRICS_TOKEN": "short"}, "metrics-token"},
+		{map[string]string{"CHARTER_METRICS_TOKEN": "a token with spaces in it"}, "metrics-token"},
+		{map[string]string{"CHARTER_METRICS_ADDR": "9090"}, "metrics-addr"},
+		{map[string]string{"CHARTER_ADDR": ":9090", "CHARTER_METRICS_ADDR": ":9090"}, "metrics-addr"},
 	}
 	for _, c := range cases {
 		if _, err := parse(t, nil, c.env); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want mention of %s", c.env, err, c.want)
 		}
+	}
+}
+
+func TestMetricsSettings(t *testing.T) {
+	c, err := parse(t, []string{"--metrics-token", "0123456789abcdef0123"}, map[string]string{"CHARTER_METRICS_ADDR": "127.0.0.1:9090"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsToken != "0123456789abcdef0123" || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("metrics settings: %q %q", c.MetricsToken, c.MetricsAddr)
+	}
+	if c, err := parse(t, nil, nil); err != nil || c.MetricsToken != "" || c.MetricsAddr != "" {
+		t.Fatalf("defaults: %q %q %v", c.MetricsToken, c.MetricsAddr, err)
 	}
 }

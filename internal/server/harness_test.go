@@ -66,7 +66,26 @@ type env struct {
 	filesDir string
 	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
 	tokens   map[string]string
+	// waits records the sign-in slowdowns the users service asked for,
+	// instead of sleeping through them.
+	waits *waitLog
 }
+
+// waitLog records waits.
+type waitLog struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waitLog) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.d = append(w.d, d)
+	w.mu.Unlock()
+	return nil
+}
+
+// count returns how many waits were asked for.
+func (w *waitLog) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.d) }
 
 // newEnv starts the server; adjust changes its options before it starts.
 func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env {
@@ -86,7 +105,10 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 		t.Fatal(err)
 	}
 	users.SetMFAKey(mfaKey)
-	users.SetRecovery(auth.RecoverySettings{BaseURL: cfg.BaseURL, LinkTTL: cfg.PasswordResetTTL})
+	users.SetRecovery(auth.RecoverySettings{LinkTTL: cfg.PasswordResetTTL})
+	users.SetBaseURL(cfg.BaseURL)
+	waits := &waitLog{}
+	users.SetSleep(waits.sleep)
 	pol := policy.NewService(st.DB, c.Now)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
@@ -144,7 +166,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}, waits: waits}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {
@@ -170,6 +192,31 @@ type browser struct {
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// browserFrom is a browser whose requests come from the client address
+// addr ("198.51.100.7:4000", "[2001:db8::1]:4000"): they are served in
+// process, with that RemoteAddr, which the direct IP extractor reads.
+func (e *env) browserFrom(addr string) *browser {
+	b := e.browser()
+	b.c.Transport = handlerTransport{h: e.srv.Handler(), remoteAddr: addr}
+	return b
+}
+
+// handlerTransport serves requests with a handler, as if from remoteAddr.
+type handlerTransport struct {
+	h          http.Handler
+	remoteAddr string
+}
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.RemoteAddr, r.RequestURI = t.remoteAddr, req.URL.RequestURI()
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
 }
 
 type response struct {

@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/jobs"
@@ -59,4 +63,33 @@ func (rc *registryCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(rc.jobFailed, prometheus.GaugeValue, failed, r.Job)
 	}
 	ch <- prometheus.MustNewConstMetric(rc.scrapeErrors, prometheus.GaugeValue, float64(failures))
+}
+
+// MetricsHandler serves GET /metrics alone (404 for anything else), for
+// the separate listen address of --metrics-addr.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics)
+	return mux
+}
+
+// requireMetricsToken lets through only requests with Authorization:
+// Bearer token; with no token, every request. The comparison is of
+// SHA-256 digests in constant time, so neither the token's bytes nor its
+// length show in the timing.
+func requireMetricsToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need Authorization: Bearer <the metrics token>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -332,8 +332,8 @@ func TestAdminUnlocksSignIn(t *testing.T) {
 		e := newEnv(t, st)
 		viewer := e.userByName("viewer")
 		now := e.clock.Now().UTC()
-		for i := range auth.MaxAccountFailures {
-			st.DB.Exec("INSERT INTO login_failures (email, ip, at) VALUES (?, ?, ?)", e.emails["viewer"], "127.0.0.1", now.Add(-time.Duration(i)*time.Second))
+		for i := range auth.MaxAccountNetworkFailures {
+			st.DB.Exec("INSERT INTO login_failures (email, ip, network, at) VALUES (?, ?, ?, ?)", e.emails["viewer"], "127.0.0.1", "127.0.0.1", now.Add(-time.Duration(i)*time.Second))
 		}
 		if _, r := e.signInWith("viewer", testPassword); r.status != http.StatusTooManyRequests {
 			t.Fatalf("before unlock: %d, want 429", r.status)
@@ -343,7 +343,7 @@ func TestAdminUnlocksSignIn(t *testing.T) {
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/app/users" {
 			t.Fatalf("unlock: %d %s", r.status, r.header.Get("Location"))
 		}
-		if page := admin.get("/app/users"); !strings.Contains(page.body, fmt.Sprintf("%d counted failed sign-in(s) cleared", auth.MaxAccountFailures)) {
+		if page := admin.get("/app/users"); !strings.Contains(page.body, fmt.Sprintf("%d counted failed sign-in(s) cleared", auth.MaxAccountNetworkFailures)) {
 			t.Fatal("no confirmation of the unlock")
 		}
 		if _, r := e.signInWith("viewer", testPassword); r.status != http.StatusSeeOther {

@@ -43,12 +43,16 @@ const (
 )
 
 // routes lists every route with the role it needs (DESIGN.md, roles).
-func (s *Server) routes(metrics echo.HandlerFunc) {
+func (s *Server) routes() {
 	e := s.e
 	root := e.Group("")
 	s.add(root, pageRoute, http.MethodGet, "/healthz", s.healthz, public)
 	s.add(root, pageRoute, http.MethodGet, "/readyz", s.readyz, public)
-	s.add(root, pageRoute, http.MethodGet, "/metrics", metrics, public)
+	if s.cfg.MetricsAddr == "" {
+		// Public to the router; the bearer token, when set, is checked by
+		// the handler itself, which also serves the separate address.
+		s.add(root, pageRoute, http.MethodGet, "/metrics", echo.WrapHandler(s.metrics), public)
+	}
 	s.add(root, pageRoute, http.MethodGet, "/.well-known/security.txt", s.securityTxt, public)
 	s.add(root, pageRoute, http.MethodGet, "/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Static()))), public)
 	s.add(root, pageRoute, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/app/") }, public)

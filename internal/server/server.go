@@ -30,6 +30,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"golang.org/x/time/rate"
@@ -98,6 +99,9 @@ type Server struct {
 	formLimiter *middleware.RateLimiterMemoryStore
 	workEmail   *publicform.WorkEmail
 	public      *publicCache
+	// metrics serves the Prometheus metrics, behind the bearer token when
+	// one is set.
+	metrics http.Handler
 }
 
 // New builds the server and registers every route.
@@ -177,7 +181,9 @@ func New(o Options) (*Server, error) {
 	e.Use(s.crossOrigin)
 	e.Use(textRules)
 
-	s.routes(echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: reg}))
+	s.metrics = requireMetricsToken(o.Config.MetricsToken,
+		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
+	s.routes()
 	return s, nil
 }
 
