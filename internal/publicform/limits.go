@@ -35,7 +35,7 @@ const (
 )
 
 // Limits are the most submissions admitted per sliding window; each is at
-// least 1 (internal/config checks the settings).
+// least 1 (internal/config checks the settings; a lower value counts as 1).
 type Limits struct {
 	// PerNetworkPerHour counts every form from one client network (an IPv4
 	// address or an IPv6 /64).
@@ -124,10 +124,10 @@ func (l *Limiter) Admit(ctx context.Context, s Submission) (Admission, error) {
 			window time.Duration
 			max    int
 		}{
-			{LimitNetwork, "network", row.Network, Hour, l.limits.PerNetworkPerHour},
-			{LimitRecipientHour, "recipient_hash", row.RecipientHash, Hour, l.limits.PerRecipientPerHour},
-			{LimitRecipientDay, "recipient_hash", row.RecipientHash, Day, l.limits.PerRecipientPerDay},
-			{LimitForm, "form", row.Form, Hour, l.limits.PerFormPerHour},
+			{LimitNetwork, "network", row.Network, Hour, max(l.limits.PerNetworkPerHour, 1)},
+			{LimitRecipientHour, "recipient_hash", row.RecipientHash, Hour, max(l.limits.PerRecipientPerHour, 1)},
+			{LimitRecipientDay, "recipient_hash", row.RecipientHash, Day, max(l.limits.PerRecipientPerDay, 1)},
+			{LimitForm, "form", row.Form, Hour, max(l.limits.PerFormPerHour, 1)},
 		} {
 			if c.value == "" {
 				continue
