@@ -183,6 +183,9 @@ func (s *Service) check(in Input, public bool) (*Request, error) {
 }
 
 func (s *Service) insert(tx *gorm.DB, by audit.Actor, r *Request) error {
+	if err := store.TakeTurn(tx, "privacy_requests.reference"); err != nil {
+		return err
+	}
 	now := s.clock()
 	// The year's highest number, not its count: unconfirmed requests are
 	// deleted after a while (DeleteUnconfirmed), and a count would then

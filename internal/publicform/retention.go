@@ -15,7 +15,7 @@ import (
 // address was never confirmed) made before a time, with an audit event for
 // each in the same transaction, and returns how many it deleted.
 type Expirer struct {
-	What   string // plural, for the job's outcome: "packet requests"
+	What   string // for the job's outcome: "policy request(s)"
 	Delete func(ctx context.Context, by audit.Actor, before time.Time) (int, error)
 }
 
