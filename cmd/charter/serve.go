@@ -23,6 +23,7 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
@@ -131,6 +132,10 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 					n, err := users.PruneLoginFailures(ctx)
 					return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
 				}}}
+		scheduled = append(scheduled, publicform.RetentionJob(st.DB, now, sc.cfg.UnconfirmedRetention,
+			publicform.Expirer{What: "policy request(s)", Delete: packets.DeleteUnconfirmed},
+			publicform.Expirer{What: "privacy request(s)", Delete: requests.DeleteUnconfirmed},
+			publicform.Expirer{What: "subscription(s)", Delete: privacySvc.DeleteUnconfirmed}))
 		if sc.cfg.BackupInterval > 0 && st.Dialect == store.SQLite {
 			scheduled = append(scheduled, backupJob(st, sc.cfg, now))
 		}

@@ -66,6 +66,9 @@ func (s *Service) SubmitReport(ctx context.Context, from audit.Actor, in ReportI
 		return nil, err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.TakeTurn(tx, "vulnerability_reports.reference"); err != nil {
+			return err
+		}
 		now := s.clock()
 		var n int64
 		if err := tx.Model(&Report{}).Where("reference LIKE ?", "VR-"+now.Format("2006")+"-%").Count(&n).Error; err != nil {

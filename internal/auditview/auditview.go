@@ -107,6 +107,7 @@ var rules = map[Kind]Rule{
 	{"packet_request.submitted", "packet_request"}: open("packets"),
 	{"packet_request.confirmed", "packet_request"}: open("packets"),
 	{"packet_request.denied", "packet_request"}:    open("packets"),
+	{"packet_request.expired", "packet_request"}:   open("packets"),
 	// The acceptance row it records holds the requester's IP and user agent.
 	{"nda.accepted", "nda"}:                  {Register: "packets (NDA acceptances with client IP and user agent)", Data: ClientRole, Identity: auth.Viewer},
 	{"subprocessor.created", "subprocessor"}: open("sub-processors"),
@@ -155,6 +156,7 @@ var rules = map[Kind]Rule{
 	{"privacy_request.refuse", "privacy_request"}:            editors("privacy requests"),
 	{"privacy_request.response_attached", "privacy_request"}: editors("privacy requests"),
 	{"privacy_request.redacted", "privacy_request"}:          editors("privacy requests"),
+	{"privacy_request.expired", "privacy_request"}:           editors("privacy requests"),
 	// Background-check results are criminal-record data (GDPR Art. 10):
 	// their history is for the people who run checks. (Auditors see the
 	// current status on the employee record and in the background_checks
@@ -168,6 +170,7 @@ var rules = map[Kind]Rule{
 	{"subscriber.requested", "subscriber"}:    editors("subscribers"),
 	{"subscriber.confirmed", "subscriber"}:    editors("subscribers"),
 	{"subscriber.unsubscribed", "subscriber"}: editors("subscribers"),
+	{"subscriber.expired", "subscriber"}:      editors("subscribers"),
 }
 
 func account(identity auth.Role) Rule {

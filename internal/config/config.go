@@ -54,8 +54,18 @@ type Config struct {
 	// FreeMailDomains are refused by public forms that ask for a work
 	// email; empty means the built-in list.
 	FreeMailDomains []string
-	// PublicFormsPerHour bounds the submissions of public forms per IP.
+	// PublicFormsPerHour bounds the submissions of every public form from
+	// one client network (an IPv4 address or an IPv6 /64) per hour.
 	PublicFormsPerHour int
+	// PublicFormsPerAddressPerHour and PublicFormsPerAddressPerDay bound
+	// the submissions naming one email address, from any source.
+	PublicFormsPerAddressPerHour int
+	PublicFormsPerAddressPerDay  int
+	// PublicFormsPerFormPerHour bounds one form's submissions from everyone.
+	PublicFormsPerFormPerHour int
+	// UnconfirmedRetention: how long a public-form submission whose email
+	// address was never confirmed is kept before it is deleted.
+	UnconfirmedRetention time.Duration
 	// Scheduled SQLite backups: every BackupInterval (0: off) into
 	// BackupDir, keeping the newest BackupKeep.
 	BackupInterval time.Duration
@@ -96,29 +106,35 @@ const MinMetricsTokenLength = 16
 // Defaults returns the settings used when nothing is given.
 func Defaults() Config {
 	return Config{
-		Addr:                    ":8080",
-		DataDir:                 "./data",
-		BaseURL:                 "http://localhost:8080",
-		LogLevel:                "info",
-		LogFormat:               "json",
-		SessionIdleTimeout:      30 * time.Minute,
-		SessionLifetime:         12 * time.Hour,
-		AdminEmail:              "admin@example.com",
-		ShutdownTimeout:         30 * time.Second,
-		PublicFormsPerHour:      20,
-		PacketAutoApproveDPA:    true,
-		MFARequiredRoles:        []string{"admin", "editor"},
-		OIDCDefaultRole:         "viewer",
-		PasswordSignIn:          true,
-		PasswordResetTTL:        30 * time.Minute,
-		PrivacyRequestRetention: 2 * 365 * 24 * time.Hour,
-		BackupKeep:              7,
-		AckDueNewHireDays:       30,
-		AckDueNewVersionDays:    30,
-		AckLinkTTL:              30 * 24 * time.Hour,
-		Reminders:               true,
-		SMTPPort:                587,
-		SMTPTLS:                 "starttls",
+		Addr:               ":8080",
+		DataDir:            "./data",
+		BaseURL:            "http://localhost:8080",
+		LogLevel:           "info",
+		LogFormat:          "json",
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionLifetime:    12 * time.Hour,
+		AdminEmail:         "admin@example.com",
+		ShutdownTimeout:    30 * time.Second,
+		PublicFormsPerHour: 20,
+		// A few confirmation emails to one address: enough for someone
+		// asking for policies, a DPA and a privacy request in one go.
+		PublicFormsPerAddressPerHour: 3,
+		PublicFormsPerAddressPerDay:  10,
+		PublicFormsPerFormPerHour:    300,
+		UnconfirmedRetention:         7 * 24 * time.Hour,
+		PacketAutoApproveDPA:         true,
+		MFARequiredRoles:             []string{"admin", "editor"},
+		OIDCDefaultRole:              "viewer",
+		PasswordSignIn:               true,
+		PasswordResetTTL:             30 * time.Minute,
+		PrivacyRequestRetention:      2 * 365 * 24 * time.Hour,
+		BackupKeep:                   7,
+		AckDueNewHireDays:            30,
+		AckDueNewVersionDays:         30,
+		AckLinkTTL:                   30 * 24 * time.Hour,
+		Reminders:                    true,
+		SMTPPort:                     587,
+		SMTPTLS:                      "starttls",
 	}
 }
 
@@ -174,8 +190,25 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("reminders", "CHARTER_REMINDERS")
 	b.fs.StringSliceVar(&c.FreeMailDomains, "free-mail-domains", c.FreeMailDomains, usage("comma-separated email domains that public forms refuse as not a work address (default: a built-in list of free-mail providers)", "CHARTER_FREE_MAIL_DOMAINS"))
 	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
-	b.fs.IntVar(&c.PublicFormsPerHour, "public-forms-per-hour", c.PublicFormsPerHour, usage("submissions of the public forms (DPA requests, subscriptions, objections) allowed per IP address per hour", "CHARTER_PUBLIC_FORMS_PER_HOUR"))
-	b.note("public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR")
+	for _, f := range []struct {
+		dst       *int
+		name, env string
+		help      string
+	}{
+		{&c.PublicFormsPerHour, "public-forms-per-hour", "CHARTER_PUBLIC_FORMS_PER_HOUR",
+			"submissions of all public forms (requests, subscriptions, reports, confirmations, objections) allowed per client network per hour: per IPv4 address, per IPv6 /64; more get 429"},
+		{&c.PublicFormsPerAddressPerHour, "public-forms-per-address-per-hour", "CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_HOUR",
+			"public-form submissions naming one email address allowed per hour, whatever the source: bounds the confirmation emails a stranger can send to anyone"},
+		{&c.PublicFormsPerAddressPerDay, "public-forms-per-address-per-day", "CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_DAY",
+			"public-form submissions naming one email address allowed per 24 hours, whatever the source"},
+		{&c.PublicFormsPerFormPerHour, "public-forms-per-form-per-hour", "CHARTER_PUBLIC_FORMS_PER_FORM_PER_HOUR",
+			"submissions of one public form allowed per hour from everyone together; refusals are counted in charter_public_form_refusals_total and logged"},
+	} {
+		b.fs.IntVar(f.dst, f.name, *f.dst, usage(f.help, f.env))
+		b.note(f.name, f.env)
+	}
+	b.fs.DurationVar(&c.UnconfirmedRetention, "unconfirmed-retention", c.UnconfirmedRetention, usage("how long a public-form submission whose email address was never confirmed (policy request, privacy request, subscription) is kept before a daily job deletes it; at least 168h, the life of a confirmation link", "CHARTER_UNCONFIRMED_RETENTION"))
+	b.note("unconfirmed-retention", "CHARTER_UNCONFIRMED_RETENTION")
 	for _, f := range []struct {
 		dst       *string
 		name, env string
@@ -307,8 +340,24 @@ func (c *Config) Finish() error {
 	if c.BackupKeep < 1 {
 		return fmt.Errorf("backup-keep: keep at least one backup")
 	}
-	if c.PublicFormsPerHour < 1 || c.PublicFormsPerHour > 10000 {
-		return fmt.Errorf("public-forms-per-hour: %d is not between 1 and 10000", c.PublicFormsPerHour)
+	for _, l := range []struct {
+		name  string
+		value int
+	}{
+		{"public-forms-per-hour", c.PublicFormsPerHour},
+		{"public-forms-per-address-per-hour", c.PublicFormsPerAddressPerHour},
+		{"public-forms-per-address-per-day", c.PublicFormsPerAddressPerDay},
+		{"public-forms-per-form-per-hour", c.PublicFormsPerFormPerHour},
+	} {
+		if l.value < 1 || l.value > 10000 {
+			return fmt.Errorf("%s: %d is not between 1 and 10000", l.name, l.value)
+		}
+	}
+	if c.PublicFormsPerAddressPerDay < c.PublicFormsPerAddressPerHour {
+		return fmt.Errorf("public-forms-per-address-per-day (%d) must not be below public-forms-per-address-per-hour (%d)", c.PublicFormsPerAddressPerDay, c.PublicFormsPerAddressPerHour)
+	}
+	if c.UnconfirmedRetention < minUnconfirmedRetention {
+		return fmt.Errorf("unconfirmed-retention: %s is shorter than 168h, the life of a confirmation link", c.UnconfirmedRetention)
 	}
 	switch c.OIDCDefaultRole {
 	case "admin", "editor", "auditor", "viewer":
@@ -408,6 +457,10 @@ func (c *Config) Finish() error {
 	}
 	return nil
 }
+
+// minUnconfirmedRetention is the life of the confirmation links: an
+// unconfirmed submission deleted sooner would leave a live link to nothing.
+const minUnconfirmedRetention = 7 * 24 * time.Hour
 
 // Secure reports whether Charter is served over HTTPS.
 func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }

@@ -44,6 +44,25 @@ func TestFlagsWinOverVariablesWhichWinOverDefaults(t *testing.T) {
 	}
 }
 
+func TestPublicFormLimitsFromVariables(t *testing.T) {
+	c, err := parse(t, nil, map[string]string{
+		"CHARTER_PUBLIC_FORMS_PER_HOUR": "40", "CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_HOUR": "5", "CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_DAY": "12",
+		"CHARTER_PUBLIC_FORMS_PER_FORM_PER_HOUR": "500", "CHARTER_UNCONFIRMED_RETENTION": "336h",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicFormsPerHour != 40 || c.PublicFormsPerAddressPerHour != 5 || c.PublicFormsPerAddressPerDay != 12 ||
+		c.PublicFormsPerFormPerHour != 500 || c.UnconfirmedRetention != 14*24*time.Hour {
+		t.Fatalf("config: %+v", c)
+	}
+	d := config.Defaults()
+	if d.PublicFormsPerHour != 20 || d.PublicFormsPerAddressPerHour != 3 || d.PublicFormsPerAddressPerDay != 10 ||
+		d.PublicFormsPerFormPerHour != 300 || d.UnconfirmedRetention != 7*24*time.Hour {
+		t.Fatalf("defaults: %+v", d)
+	}
+}
+
 func TestBadSettingsNameTheSetting(t *testing.T) {
 	cases := []struct {
 		env  map[string]string
@@ -65,6 +84,11 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{map[string]string{"CHARTER_METRICS_TOKEN": "a token with spaces in it"}, "metrics-token"},
 		{map[string]string{"CHARTER_METRICS_ADDR": "9090"}, "metrics-addr"},
 		{map[string]string{"CHARTER_ADDR": ":9090", "CHARTER_METRICS_ADDR": ":9090"}, "metrics-addr"},
+		{map[string]string{"CHARTER_PUBLIC_FORMS_PER_HOUR": "0"}, "public-forms-per-hour"},
+		{map[string]string{"CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_HOUR": "0"}, "public-forms-per-address-per-hour"},
+		{map[string]string{"CHARTER_PUBLIC_FORMS_PER_ADDRESS_PER_DAY": "2"}, "public-forms-per-address-per-day"},
+		{map[string]string{"CHARTER_PUBLIC_FORMS_PER_FORM_PER_HOUR": "10001"}, "public-forms-per-form-per-hour"},
+		{map[string]string{"CHARTER_UNCONFIRMED_RETENTION": "24h"}, "unconfirmed-retention"},
 	}
 	for _, c := range cases {
 		if _, err := parse(t, nil, c.env); err == nil || !strings.Contains(err.Error(), c.want) {

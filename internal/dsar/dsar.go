@@ -183,9 +183,16 @@ func (s *Service) check(in Input, public bool) (*Request, error) {
 }
 
 func (s *Service) insert(tx *gorm.DB, by audit.Actor, r *Request) error {
+	if err := store.TakeTurn(tx, "privacy_requests.reference"); err != nil {
+		return err
+	}
 	now := s.clock()
+	// The year's highest number, not its count: unconfirmed requests are
+	// deleted after a while (DeleteUnconfirmed), and a count would then
+	// hand out a reference again. "PR-YYYY-" is 8 characters.
 	var n int64
-	if err := tx.Model(&Request{}).Where("reference LIKE ?", "PR-"+now.Format("2006")+"-%").Count(&n).Error; err != nil {
+	if err := tx.Model(&Request{}).Where("reference LIKE ?", "PR-"+now.Format("2006")+"-%").
+		Select("COALESCE(MAX(CAST(SUBSTR(reference, 9) AS INTEGER)), 0)").Scan(&n).Error; err != nil {
 		return err
 	}
 	r.Reference = fmt.Sprintf("PR-%s-%04d", now.Format("2006"), n+1)
@@ -286,6 +293,48 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token, company 
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.confirmed", ObjectType: "privacy_request", ObjectID: r.Reference})
 	})
 	return &r, err
+}
+
+// expiryBatch bounds the rows one expiry transaction deletes.
+const expiryBatch = 500
+
+// DeleteUnconfirmed deletes the public-form requests submitted before
+// before whose address was never confirmed (they were never received, so
+// no deadline runs), with their confirmation links, and audits each
+// deletion in the same transaction. Their links (7 days) are dead by then.
+// It returns how many it deleted.
+func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before time.Time) (int, error) {
+	total := 0
+	for {
+		var stale []Request
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Where("status = 'unconfirmed' AND created_at < ?", before.UTC()).Order("id").Limit(expiryBatch).Find(&stale).Error; err != nil || len(stale) == 0 {
+				return err
+			}
+			ids := make([]int64, len(stale))
+			records := make([]audit.Record, len(stale))
+			now := s.clock()
+			for i, r := range stale {
+				ids[i] = r.ID
+				records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "privacy_request.expired", ObjectType: "privacy_request",
+					ObjectID: r.Reference, Before: map[string]any{"status": r.Status, "created_at": r.CreatedAt}}}
+			}
+			if err := tx.Where("id IN ?", ids).Delete(&Request{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
+				return err
+			}
+			return audit.AppendAll(tx, records)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(stale)
+		if len(stale) < expiryBatch {
+			return total, nil
+		}
+	}
 }
 
 // Action is a step of the team on a request.

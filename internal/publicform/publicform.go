@@ -1,6 +1,8 @@
-// Package publicform holds what every public form shares beyond CSRF and
-// rate limits (which the server applies): the work-email check against a
-// list of free-mail domains.
+// Package publicform holds what every public form shares beyond CSRF
+// (which the server applies): the limits per client network, per
+// recipient address and per form, counted in the database; the expiry of
+// submissions whose address was never confirmed; and the work-email check
+// against a list of free-mail domains.
 package publicform
 
 import (

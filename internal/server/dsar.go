@@ -28,12 +28,12 @@ func (s *Server) dsarForm(c echo.Context) error {
 }
 
 func (s *Server) submitDSAR(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
-		return err
-	}
 	var in dsar.Input
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
+	}
+	if err := s.admitPublic(c, formPrivacyRequest, in.RequesterEmail); err != nil {
+		return err
 	}
 	o, err := s.org.Get(c.Request().Context())
 	if err != nil {
@@ -63,6 +63,11 @@ func (s *Server) dsarConfirmPage(c echo.Context) error {
 
 func (s *Server) dsarConfirm(c echo.Context) error {
 	shareHeaders(c)
+	// The acknowledgement goes to the address the link was sent to, once:
+	// network and form limits only.
+	if err := s.admitPublic(c, formPrivacyConfirm, ""); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	o, err := s.org.Get(ctx)
 	if err != nil {

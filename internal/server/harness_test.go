@@ -61,6 +61,7 @@ type env struct {
 	// registers or run the scheduled job.
 	privacy *privacy.Service
 	packets *packet.Service
+	dsar    *dsar.Service
 	users   *auth.Service
 	// filesDir is where uploads are stored.
 	filesDir string
@@ -96,6 +97,10 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	cfg.BaseURL = "http://charter.test"
 	// Most tests sign in with a password only; the MFA tests turn it on.
 	cfg.MFARequiredRoles = nil
+	// Tests submit the public forms many times from one loopback address
+	// and for a few addresses; the tests of the limits set their own.
+	cfg.PublicFormsPerHour, cfg.PublicFormsPerFormPerHour = 10000, 10000
+	cfg.PublicFormsPerAddressPerHour, cfg.PublicFormsPerAddressPerDay = 10000, 10000
 	if err := cfg.Finish(); err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +154,12 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	if _, err := packets.SeedNDA(ctx, audit.System("system:seed"), string(nda)); err != nil {
 		t.Fatal(err)
 	}
+	requests := dsar.NewService(st.DB, c.Now, store, dsar.Settings{BaseURL: cfg.BaseURL, Retention: 365 * 24 * time.Hour})
 	opts := server.Options{
 		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
 		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
 		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key),
-		DSAR:       dsar.NewService(st.DB, c.Now, store, dsar.Settings{BaseURL: cfg.BaseURL, Retention: 365 * 24 * time.Hour}),
+		DSAR:       requests,
 		Advisories: advisory.NewService(st.DB, c.Now, orgs, privacySvc, advisory.Settings{BaseURL: cfg.BaseURL, IDPrefix: "POSTHOG-SA"}), Files: store,
 		// scs computes stored expiries on the wall clock, so its store
 		// must compare on it too; the server's own timeouts use c.
@@ -166,7 +172,7 @@ func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}, waits: waits}
+	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, dsar: requests, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}, waits: waits}
 	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
 		email := name + "@example.com"
 		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {

@@ -44,12 +44,12 @@ func (s *Server) requestForm(c echo.Context) error {
 }
 
 func (s *Server) submitRequest(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
-		return err
-	}
 	var in packet.RequestInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
+	}
+	if err := s.admitPublic(c, formPacketRequest, in.Email); err != nil {
+		return err
 	}
 	err := s.workEmail.Check("email", privacy.NormalizeEmail(in.Email))
 	if err == nil {
@@ -80,6 +80,11 @@ func (s *Server) confirmRequestPage(c echo.Context) error {
 
 func (s *Server) confirmRequest(c echo.Context) error {
 	shareHeaders(c)
+	// Confirming can email the packet, but only to the address the link
+	// was sent to, once: network and form limits only.
+	if err := s.admitPublic(c, formPacketConfirm, ""); err != nil {
+		return err
+	}
 	r, p, err := s.packets.Confirm(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
 		return s.shareLinkError(c, err)
@@ -108,6 +113,10 @@ func (s *Server) showPacket(c echo.Context, status int, msg string) error {
 
 func (s *Server) acceptPacketNDA(c echo.Context) error {
 	shareHeaders(c)
+	// Each acceptance stores a row; the link's holder emails nobody.
+	if err := s.admitPublic(c, formPacketNDA, ""); err != nil {
+		return err
+	}
 	version, _ := strconv.Atoi(c.FormValue("nda_version"))
 	err := s.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, c.FormValue("accept_nda") == "yes")
 	if ok, status, _, fields := formFailure(err); ok {
@@ -168,7 +177,8 @@ func (s *Server) verifyForm(c echo.Context) error {
 const maxVerifyBytes = 50 << 20
 
 func (s *Server) verify(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
+	// Verifying stores nothing, but reads an upload of up to 50 MB.
+	if err := s.admitPublic(c, formPacketVerify, ""); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -1,26 +1,96 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Public forms (DESIGN.md, shared mechanisms): CSRF by the double-submit
-// cookie where a page carries the form, a per-IP submission limit, and the
+// cookie where a page carries the form, the limits of admitPublic, and the
 // work-email check. Links from emails (confirm, unsubscribe, object) carry
 // their credential in the path, like /ack, and need no CSRF token: one-click
 // unsubscribe (RFC 8058) is a bare POST from the mail client.
 
-// formAllowed counts a public form submission against the client's IP.
-func (s *Server) formAllowed(c echo.Context) error {
-	if ok, _ := s.formLimiter.Allow(c.RealIP()); !ok {
-		s.log.Warn("public form submissions rate-limited", "ip", c.RealIP(), "route", c.Path(), "request_id", requestID(c))
-		c.Response().Header().Set("Retry-After", "600")
-		return echo.NewHTTPError(http.StatusTooManyRequests, "too many submissions from your address; please try again later")
+// The public forms and anonymous actions, as named in the limits and in
+// charter_public_form_refusals_total.
+const (
+	formSubscribe        = "subscribe"
+	formSubscribeConfirm = "subscribe_confirm"
+	formDPARequest       = "dpa_request"
+	formObjection        = "objection"
+	formPacketRequest    = "packet_request"
+	formPacketConfirm    = "packet_request_confirm"
+	formPacketNDA        = "packet_nda"
+	formPacketVerify     = "packet_verify"
+	formSecurityReport   = "security_report"
+	formPrivacyRequest   = "privacy_request"
+	formPrivacyConfirm   = "privacy_request_confirm"
+	formPasswordReset    = "password_reset"
+)
+
+// newFormRefusals is the counter an operator alerts on when the forms are
+// being abused (or the limits are too tight).
+func newFormRefusals() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "charter_public_form_refusals_total",
+		Help: "Public form submissions refused with 429, by form and by the limit that refused them (network_hour, recipient_hour, recipient_day, form_hour).",
+	}, []string{"form", "limit"})
+	// A series for each form from the start, so that alerts see a rise
+	// from zero.
+	for _, form := range []string{formSubscribe, formSubscribeConfirm, formDPARequest, formObjection, formPacketRequest, formPacketConfirm,
+		formPacketNDA, formPacketVerify, formSecurityReport, formPrivacyRequest, formPrivacyConfirm, formPasswordReset} {
+		for _, limit := range []publicform.Limit{publicform.LimitNetwork, publicform.LimitRecipientHour, publicform.LimitRecipientDay, publicform.LimitForm} {
+			c.WithLabelValues(form, string(limit))
+		}
+	}
+	return c
+}
+
+// admitPublic counts a submission of a public form, or an anonymous
+// action that sends email or stores a row, against the limits per client
+// network, per recipient address and per form; call it before the service
+// call. recipient is the email address the submission makes Charter write
+// to ("" when there is none). Over a limit it returns a 429 with
+// Retry-After and a message, so that nothing is stored or queued. When the
+// handler then answers with an error status (invalid input, a dead link),
+// the submission stops counting against the recipient: nothing was sent.
+func (s *Server) admitPublic(c echo.Context, form, recipient string) error {
+	ctx := c.Request().Context()
+	admitted, err := s.formLimits.Admit(ctx, publicform.Submission{Form: form, ClientIP: c.RealIP(), Recipient: recipient})
+	var limited *publicform.LimitError
+	if errors.As(err, &limited) {
+		wait := int(math.Ceil(limited.RetryAfter.Seconds()))
+		s.formRefusals.WithLabelValues(form, string(limited.Limit)).Inc()
+		s.log.Warn("public form submission refused by a limit", "form", form, "limit", string(limited.Limit),
+			"ip", c.RealIP(), "retry_after_seconds", wait, "request_id", requestID(c))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+		return limited
+	} else if err != nil {
+		return err
+	}
+	if recipient != "" {
+		var once sync.Once
+		c.Response().After(func() {
+			once.Do(func() {
+				if c.Response().Status < http.StatusBadRequest {
+					return
+				}
+				if err := s.formLimits.Withdraw(context.WithoutCancel(ctx), admitted); err != nil {
+					s.log.Error("withdrawing a refused public form submission from its recipient's count", "form", form, "request_id", requestID(c), "error", err)
+				}
+			})
+		})
 	}
 	return nil
 }
@@ -47,10 +117,10 @@ func (s *Server) subscribeForm(c echo.Context) error {
 
 func (s *Server) subscribe(c echo.Context) error {
 	shareHeaders(c)
-	if err := s.formAllowed(c); err != nil {
+	email := strings.TrimSpace(c.FormValue("email"))
+	if err := s.admitPublic(c, formSubscribe, email); err != nil {
 		return err
 	}
-	email := strings.TrimSpace(c.FormValue("email"))
 	err := s.workEmail.Check("email", privacy.NormalizeEmail(email))
 	if err == nil {
 		err = s.privacy.Subscribe(c.Request().Context(), actor(c), email)
@@ -80,6 +150,11 @@ func (s *Server) confirmSubscriptionPage(c echo.Context) error {
 
 func (s *Server) confirmSubscription(c echo.Context) error {
 	shareHeaders(c)
+	// A confirmation link is single-use and its address was counted when
+	// it was sent: network and form limits only.
+	if err := s.admitPublic(c, formSubscribeConfirm, ""); err != nil {
+		return err
+	}
 	if err := s.privacy.Confirm(c.Request().Context(), actor(c), c.Param("token")); err != nil {
 		return s.shareLinkError(c, err)
 	}
@@ -119,14 +194,14 @@ func (s *Server) dpaRequestForm(c echo.Context) error {
 }
 
 func (s *Server) requestDPA(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
+	r := privacy.DPARequest{Company: c.FormValue("company"), Email: c.FormValue("email"), Region: c.FormValue("region")}
+	if err := s.admitPublic(c, formDPARequest, r.Email); err != nil {
 		return err
 	}
 	regions, err := s.hostingRegions(c)
 	if err != nil {
 		return err
 	}
-	r := privacy.DPARequest{Company: c.FormValue("company"), Email: c.FormValue("email"), Region: c.FormValue("region")}
 	err = s.workEmail.Check("email", privacy.NormalizeEmail(r.Email))
 	if err == nil {
 		_, err = s.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
@@ -159,7 +234,10 @@ func (s *Server) objectionForm(c echo.Context) error {
 
 func (s *Server) object(c echo.Context) error {
 	shareHeaders(c)
-	if err := s.formAllowed(c); err != nil {
+	// The link's own recipient is the team's customer, not an address the
+	// visitor chooses, and the objection emails nobody: network and form
+	// limits only.
+	if err := s.admitPublic(c, formObjection, ""); err != nil {
 		return err
 	}
 	token, reason := c.Param("token"), c.FormValue("reason")

@@ -93,27 +93,17 @@ func (s *Server) forgotPasswordForm(c echo.Context) error {
 // forgotPassword emails a reset link. The page that follows is the same
 // whether or not the address has an account.
 func (s *Server) forgotPassword(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
+	email := strings.TrimSpace(c.FormValue("email"))
+	if err := s.admitPublic(c, formPasswordReset, email); err != nil {
 		return err
 	}
-	email := strings.TrimSpace(c.FormValue("email"))
 	err := s.users.RequestPasswordReset(c.Request().Context(), actor(c), email)
 	if fields, _, ok := formErrors(err); ok {
-		return s.render(c, http.StatusUnprocessableEntity, "login_forgot", "Forgot your password?", forgotPage{Email: safeEcho(email), Errors: fields})
+		return s.render(c, http.StatusUnprocessableEntity, "login_forgot", "Forgot your password?", forgotPage{Email: email, Errors: fields})
 	} else if err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, "login_forgot", "Check your email", forgotPage{Sent: true, LinkTTL: s.users.ResetLinkLifetime()})
-}
-
-// safeEcho keeps what a refused form shows back printable.
-func safeEcho(v string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(v, ""))
 }
 
 type resetPage struct {

@@ -22,11 +22,11 @@ func (s *Server) reportForm(c echo.Context) error {
 }
 
 func (s *Server) submitReport(c echo.Context) error {
-	if err := s.formAllowed(c); err != nil {
-		return err
-	}
 	var in advisory.ReportInput
 	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	if err := s.admitPublic(c, formSecurityReport, in.Email); err != nil {
 		return err
 	}
 	o, err := s.org.Get(c.Request().Context())

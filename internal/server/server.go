@@ -95,10 +95,12 @@ type Server struct {
 	// linkMisses limits, per IP, lookups of share-link tokens that match
 	// nothing.
 	linkMisses *middleware.RateLimiterMemoryStore
-	// formLimiter limits, per IP, submissions of the public forms.
-	formLimiter *middleware.RateLimiterMemoryStore
-	workEmail   *publicform.WorkEmail
-	public      *publicCache
+	// formLimits bounds the public forms per client network, recipient
+	// and form (admitPublic); formRefusals counts what it refused.
+	formLimits   *publicform.Limiter
+	formRefusals *prometheus.CounterVec
+	workEmail    *publicform.WorkEmail
+	public       *publicCache
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
@@ -114,10 +116,12 @@ func New(o Options) (*Server, error) {
 		rules:    map[string]Rule{},
 		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
-		formLimiter: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Every(time.Hour / time.Duration(max(o.Config.PublicFormsPerHour, 1))), Burst: max(o.Config.PublicFormsPerHour, 1), ExpiresIn: time.Hour}),
-		workEmail: publicform.NewWorkEmail(o.Config.FreeMailDomains),
-		public:    &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
+		formLimits: publicform.NewLimiter(o.Store.DB, o.Now, publicform.Limits{
+			PerNetworkPerHour: o.Config.PublicFormsPerHour, PerRecipientPerHour: o.Config.PublicFormsPerAddressPerHour,
+			PerRecipientPerDay: o.Config.PublicFormsPerAddressPerDay, PerFormPerHour: o.Config.PublicFormsPerFormPerHour}),
+		formRefusals: newFormRefusals(),
+		workEmail:    publicform.NewWorkEmail(o.Config.FreeMailDomains),
+		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
 	}
 	pages, err := parseTemplates(template.FuncMap{"markdown": s.renderMarkdown})
 	if err != nil {
@@ -147,7 +151,7 @@ func New(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(o.Store.SQL, "charter"), newRegistryCollector(s))
+		collectors.NewDBStatsCollector(o.Store.SQL, "charter"), newRegistryCollector(s), s.formRefusals)
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from

@@ -13,6 +13,18 @@ import (
 // IMMEDIATE transactions already run one at a time.
 func ForUpdate(tx *gorm.DB) *gorm.DB { return tx.Clauses(clause.Locking{Strength: "UPDATE"}) }
 
+// TakeTurn makes the write transactions that call it with the same name
+// run one at a time until each commits: on PostgreSQL with a transaction
+// advisory lock, as SQLite's BEGIN IMMEDIATE transactions already do. For
+// numbering that reads the last number and writes the next, where two
+// concurrent transactions would otherwise pick the same one.
+func TakeTurn(tx *gorm.DB, name string) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", name).Error
+}
+
 // EscapeLike escapes LIKE wildcards in user input; use with ESCAPE '\'.
 func EscapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
