@@ -5,12 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/netaddr"
 	"github.com/charter-registry/charter/internal/notify"
 	"gorm.io/gorm"
 )
@@ -109,7 +108,7 @@ func NewLimiter(db *gorm.DB, now func() time.Time, limits Limits) *Limiter {
 // slip past a limit together. A refused submission is not counted, so the
 // windows keep sliding. Errors: *LimitError (apperr.TooMany).
 func (l *Limiter) Admit(ctx context.Context, s Submission) (Admission, error) {
-	row := submission{Form: s.Form, Network: NetworkKey(s.ClientIP), RecipientHash: recipientHash(s.Recipient)}
+	row := submission{Form: s.Form, Network: netaddr.Network(s.ClientIP), RecipientHash: recipientHash(s.Recipient)}
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", pgLimitLock).Error; err != nil {
@@ -192,27 +191,6 @@ func roundUp(d time.Duration) string {
 		return "a minute"
 	}
 	return strconv.Itoa(m) + " minutes"
-}
-
-// NetworkKey maps a client IP to the network its limit is counted for: an
-// IPv4 address as itself, an IPv6 address as its /64 (one subscriber's
-// prefix, inside which a client can take any address), an IPv4-mapped IPv6
-// address as the IPv4 address. Anything that is not an IP is its own key.
-func NetworkKey(ip string) string {
-	ip = strings.TrimSpace(ip)
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.WithZone("").Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
 }
 
 // recipientHash is what the table keeps of an address: the SHA-256 of its

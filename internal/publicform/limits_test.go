@@ -27,26 +27,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func TestNetworkKey(t *testing.T) {
-	cases := []struct{ ip, want string }{
-		{"192.0.2.1", "192.0.2.1"},
-		{" 192.0.2.1 ", "192.0.2.1"},
-		{"::ffff:192.0.2.1", "192.0.2.1"}, // IPv4-mapped IPv6 is the IPv4 client
-		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2::9", "2001:db8:1:2::/64"},
-		{"2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
-		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
-		{"fe80::1%eth0", "fe80::/64"},
-		{"::1", "::/64"},
-		{"not-an-ip", "not-an-ip"},
-	}
-	for _, c := range cases {
-		if got := publicform.NetworkKey(c.ip); got != c.want {
-			t.Errorf("NetworkKey(%q) = %q, want %q", c.ip, got, c.want)
-		}
-	}
-}
-
 // generous leaves every limit out of the way but the one a test sets.
 var generous = publicform.Limits{PerNetworkPerHour: 1000, PerRecipientPerHour: 1000, PerRecipientPerDay: 1000, PerFormPerHour: 1000}
 

@@ -39,6 +39,7 @@ func TestTextRulesAtTheEdge(t *testing.T) {
 			"/trust/dpa":       {"company": {"Customer Inc"}, "email": {"legal@customer.example"}, "region": {"EU"}},
 			"/trust/subscribe": {"email": {"news@customer.example"}},
 			"/login":           {"email": {"admin@example.com"}, "password": {testPassword}},
+			"/login/forgot":    {"email": {"viewer@example.com"}},
 		}
 		cases := []struct {
 			name, path, field, value string
@@ -57,6 +58,7 @@ func TestTextRulesAtTheEdge(t *testing.T) {
 			{"NUL in the sign-in email", "/login", "email", "admin@example.com\x00"},
 			{"NUL in the password", "/login", "password", "x\x00"},
 			{"invalid UTF-8 in a name", "/trust/request", "name", "Dana \xff"},
+			{"CRLF in a forgotten-password address", "/login/forgot", "email", "viewer@example.com\r\nBcc: x@evil.example"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
