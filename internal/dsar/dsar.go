@@ -295,46 +295,33 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token, company 
 	return &r, err
 }
 
-// expiryBatch bounds the rows one expiry transaction deletes.
-const expiryBatch = 500
-
 // DeleteUnconfirmed deletes the public-form requests submitted before
 // before whose address was never confirmed (they were never received, so
 // no deadline runs), with their confirmation links, and audits each
 // deletion in the same transaction. Their links (7 days) are dead by then.
 // It returns how many it deleted.
 func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before time.Time) (int, error) {
-	total := 0
-	for {
+	return store.InBatches(ctx, s.db, func(tx *gorm.DB, limit int) (int, error) {
 		var stale []Request
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Where("status = 'unconfirmed' AND created_at < ?", before.UTC()).Order("id").Limit(expiryBatch).Find(&stale).Error; err != nil || len(stale) == 0 {
-				return err
-			}
-			ids := make([]int64, len(stale))
-			records := make([]audit.Record, len(stale))
-			now := s.clock()
-			for i, r := range stale {
-				ids[i] = r.ID
-				records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "privacy_request.expired", ObjectType: "privacy_request",
-					ObjectID: r.Reference, Before: map[string]any{"status": r.Status, "created_at": r.CreatedAt}}}
-			}
-			if err := tx.Where("id IN ?", ids).Delete(&Request{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
-				return err
-			}
-			return audit.AppendAll(tx, records)
-		})
-		if err != nil {
-			return total, err
+		if err := tx.Where("status = 'unconfirmed' AND created_at < ?", before.UTC()).Order("id").Limit(limit).Find(&stale).Error; err != nil || len(stale) == 0 {
+			return 0, err
 		}
-		total += len(stale)
-		if len(stale) < expiryBatch {
-			return total, nil
+		ids := make([]int64, len(stale))
+		records := make([]audit.Record, len(stale))
+		now := s.clock()
+		for i, r := range stale {
+			ids[i] = r.ID
+			records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "privacy_request.expired", ObjectType: "privacy_request",
+				ObjectID: r.Reference, Before: map[string]any{"status": r.Status, "created_at": r.CreatedAt}}}
 		}
-	}
+		if err := tx.Where("id IN ?", ids).Delete(&Request{}).Error; err != nil {
+			return 0, err
+		}
+		if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
+			return 0, err
+		}
+		return len(stale), audit.AppendAll(tx, records)
+	})
 }
 
 // Action is a step of the team on a request.

@@ -13,6 +13,7 @@ import (
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -304,55 +305,41 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (
 	return &r, p, nil
 }
 
-// expiryBatch bounds the rows one expiry transaction deletes, keeping each
-// transaction short and its IN lists small.
-const expiryBatch = 500
-
 // DeleteUnconfirmed deletes the requests submitted before before whose
 // address was never confirmed, with their NDA acceptance and confirmation
 // links, and audits each deletion in the same transaction. Their
 // confirmation links (7 days) are dead by then. It returns how many it
 // deleted.
 func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before time.Time) (int, error) {
-	total := 0
-	for {
+	return store.InBatches(ctx, s.db, func(tx *gorm.DB, limit int) (int, error) {
 		var stale []Request
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Where("status = ? AND created_at < ?", Unconfirmed, before.UTC()).Order("id").Limit(expiryBatch).Find(&stale).Error; err != nil || len(stale) == 0 {
-				return err
-			}
-			ids, acceptances := make([]int64, len(stale)), []int64{}
-			records := make([]audit.Record, len(stale))
-			now := s.clock()
-			for i, r := range stale {
-				ids[i] = r.ID
-				if r.NDAAcceptanceID != nil {
-					acceptances = append(acceptances, *r.NDAAcceptanceID)
-				}
-				records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "packet_request.expired", ObjectType: "packet_request",
-					ObjectID: strconv.FormatInt(r.ID, 10), Before: map[string]any{"status": r.Status, "created_at": r.CreatedAt}}}
-			}
-			if err := tx.Where("id IN ?", ids).Delete(&Request{}).Error; err != nil {
-				return err
-			}
-			if len(acceptances) > 0 {
-				if err := tx.Where("id IN ? AND packet_id IS NULL", acceptances).Delete(&NDAAcceptance{}).Error; err != nil {
-					return err
-				}
-			}
-			if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
-				return err
-			}
-			return audit.AppendAll(tx, records)
-		})
-		if err != nil {
-			return total, err
+		if err := tx.Where("status = ? AND created_at < ?", Unconfirmed, before.UTC()).Order("id").Limit(limit).Find(&stale).Error; err != nil || len(stale) == 0 {
+			return 0, err
 		}
-		total += len(stale)
-		if len(stale) < expiryBatch {
-			return total, nil
+		ids, acceptances := make([]int64, len(stale)), []int64{}
+		records := make([]audit.Record, len(stale))
+		now := s.clock()
+		for i, r := range stale {
+			ids[i] = r.ID
+			if r.NDAAcceptanceID != nil {
+				acceptances = append(acceptances, *r.NDAAcceptanceID)
+			}
+			records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "packet_request.expired", ObjectType: "packet_request",
+				ObjectID: strconv.FormatInt(r.ID, 10), Before: map[string]any{"status": r.Status, "created_at": r.CreatedAt}}}
 		}
-	}
+		if err := tx.Where("id IN ?", ids).Delete(&Request{}).Error; err != nil {
+			return 0, err
+		}
+		if len(acceptances) > 0 {
+			if err := tx.Where("id IN ? AND packet_id IS NULL", acceptances).Delete(&NDAAcceptance{}).Error; err != nil {
+				return 0, err
+			}
+		}
+		if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
+			return 0, err
+		}
+		return len(stale), audit.AppendAll(tx, records)
+	})
 }
 
 // autoApproves reports whether an auto-approval rule covers email.

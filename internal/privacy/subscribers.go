@@ -11,6 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
+	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
@@ -101,49 +102,36 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) e
 	})
 }
 
-// expiryBatch bounds the rows one expiry transaction deletes.
-const expiryBatch = 500
-
 // DeleteUnconfirmed deletes the subscriptions asked for before before that
 // were never confirmed and got no confirmation link since (asking again
 // sends a new link for the same row), with their links, and audits each
 // deletion in the same transaction. It returns how many it deleted.
 func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before time.Time) (int, error) {
 	before = before.UTC()
-	total := 0
-	for {
+	return store.InBatches(ctx, s.db, func(tx *gorm.DB, limit int) (int, error) {
 		var stale []Subscriber
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			recentLink := tx.Model(&sharelink.Link{}).Select("1").
-				Where("share_links.purpose = ? AND share_links.subject_id = subscribers.id AND share_links.created_at >= ?", ConfirmationLinkPurpose, before)
-			if err := tx.Where("confirmed_at IS NULL AND created_at < ? AND NOT EXISTS (?)", before, recentLink).
-				Order("id").Limit(expiryBatch).Find(&stale).Error; err != nil || len(stale) == 0 {
-				return err
-			}
-			ids := make([]int64, len(stale))
-			records := make([]audit.Record, len(stale))
-			now := s.clock()
-			for i, sub := range stale {
-				ids[i] = sub.ID
-				records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "subscriber.expired", ObjectType: "subscriber",
-					ObjectID: strconv.FormatInt(sub.ID, 10), Before: map[string]any{"requested_at": sub.CreatedAt}}}
-			}
-			if err := tx.Where("id IN ?", ids).Delete(&Subscriber{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
-				return err
-			}
-			return audit.AppendAll(tx, records)
-		})
-		if err != nil {
-			return total, err
+		recentLink := tx.Model(&sharelink.Link{}).Select("1").
+			Where("share_links.purpose = ? AND share_links.subject_id = subscribers.id AND share_links.created_at >= ?", ConfirmationLinkPurpose, before)
+		if err := tx.Where("confirmed_at IS NULL AND created_at < ? AND NOT EXISTS (?)", before, recentLink).
+			Order("id").Limit(limit).Find(&stale).Error; err != nil || len(stale) == 0 {
+			return 0, err
 		}
-		total += len(stale)
-		if len(stale) < expiryBatch {
-			return total, nil
+		ids := make([]int64, len(stale))
+		records := make([]audit.Record, len(stale))
+		now := s.clock()
+		for i, sub := range stale {
+			ids[i] = sub.ID
+			records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "subscriber.expired", ObjectType: "subscriber",
+				ObjectID: strconv.FormatInt(sub.ID, 10), Before: map[string]any{"requested_at": sub.CreatedAt}}}
 		}
-	}
+		if err := tx.Where("id IN ?", ids).Delete(&Subscriber{}).Error; err != nil {
+			return 0, err
+		}
+		if err := tx.Where("purpose = ? AND subject_id IN ?", ConfirmationLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
+			return 0, err
+		}
+		return len(stale), audit.AppendAll(tx, records)
+	})
 }
 
 // SubscriberLinkPurpose is the purpose of the unsubscribe links in notices

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strings"
 
 	"gorm.io/gorm"
@@ -23,6 +24,33 @@ func TakeTurn(tx *gorm.DB, name string) error {
 		return nil
 	}
 	return tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", name).Error
+}
+
+// BatchSize bounds the rows one transaction of InBatches handles, keeping
+// each transaction (and SQLite's write lock) short.
+const BatchSize = 500
+
+// InBatches runs batch in its own transaction again and again until it
+// handles fewer than BatchSize rows, and returns how many it handled in
+// all. For retention jobs that delete old rows and audit each deletion in
+// the same transaction, however many have piled up.
+func InBatches(ctx context.Context, db *gorm.DB, batch func(tx *gorm.DB, limit int) (int, error)) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			n, err = batch(tx, BatchSize)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < BatchSize {
+			return total, nil
+		}
+	}
 }
 
 // EscapeLike escapes LIKE wildcards in user input; use with ESCAPE '\'.

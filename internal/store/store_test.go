@@ -167,3 +167,23 @@ func TestSnapshotSeesOneStateAndDoesNotBlockWriters(t *testing.T) {
 		}
 	})
 }
+
+func TestInBatchesRunsUntilABatchIsShort(t *testing.T) {
+	st := storetest.SQLite(t)
+	left := 2*store.BatchSize + 3
+	calls := 0
+	total, err := store.InBatches(context.Background(), st.DB, func(tx *gorm.DB, limit int) (int, error) {
+		calls++
+		n := min(limit, left)
+		left -= n
+		return n, nil
+	})
+	if err != nil || total != 2*store.BatchSize+3 || calls != 3 {
+		t.Fatalf("total %d in %d calls (%v), want %d in 3", total, calls, err, 2*store.BatchSize+3)
+	}
+	boom := fmt.Errorf("boom")
+	total, err = store.InBatches(context.Background(), st.DB, func(tx *gorm.DB, limit int) (int, error) { return limit, boom })
+	if err != boom || total != 0 {
+		t.Fatalf("a failing batch: total %d, err %v", total, err)
+	}
+}
