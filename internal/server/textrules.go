@@ -136,7 +136,9 @@ func textRules(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if len(fields) > 0 {
-			return apperr.Fields(fields)
+			refused := apperr.Fields(fields)
+			refused.Message = "Some fields hold characters they may not contain; nothing was saved."
+			return refused
 		}
 		return next(c)
 	}
