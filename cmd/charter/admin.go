@@ -10,104 +10,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
-	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/org"
-	"github.com/charter-registry/charter/internal/people"
-	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/store"
-	"github.com/charter-registry/charter/policies"
-	"github.com/charter-registry/charter/seed"
 	"github.com/spf13/cobra"
 )
-
-// bootstrap loads the seed (policies and organization profile) and, on a
-// database without users, creates the first admin and prints its password
-// once. Running it again changes nothing.
-func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, now func() time.Time, out io.Writer) error {
-	by := audit.System("system:seed")
-	templates, err := policy.LoadTemplates(policies.Files)
-	if err != nil {
-		return err
-	}
-	created, err := policy.NewService(st.DB, now).Seed(ctx, by, templates)
-	if err != nil {
-		return fmt.Errorf("seeding policies: %w", err)
-	}
-	data, err := seed.Files.ReadFile("organization.yaml")
-	if err != nil {
-		return err
-	}
-	profile, err := org.ParseProfile(data)
-	if err != nil {
-		return err
-	}
-	orgCreated, err := org.NewService(st.DB, now).Seed(ctx, by, profile)
-	if err != nil {
-		return fmt.Errorf("seeding the organization profile: %w", err)
-	}
-	courseSeeded, err := people.NewService(st.DB, now, people.DefaultSettings).SeedCourses(ctx, by)
-	if err != nil {
-		return fmt.Errorf("seeding courses: %w", err)
-	}
-	if created > 0 {
-		fmt.Fprintf(out, "Loaded %d policies, each published as version 1.0.\n", created)
-	}
-	nda, err := seed.Files.ReadFile("nda.md")
-	if err != nil {
-		return err
-	}
-	packets, err := packetService(st, cfg, now, org.NewService(st.DB, now), auth.NewService(st.DB, now))
-	if err != nil {
-		return err
-	}
-	if ndaSeeded, err := packets.SeedNDA(ctx, by, string(nda)); err != nil {
-		return fmt.Errorf("setting the NDA: %w", err)
-	} else if ndaSeeded {
-		fmt.Fprintln(out, "Set the NDA for policy requests (seed/nda.md; admins change it at /app/packets/nda).")
-	}
-	if cfg.Demo {
-		team, err := seed.Files.ReadFile("demo-team.yaml")
-		if err != nil {
-			return err
-		}
-		loaded, err := people.NewService(st.DB, now, peopleSettings(cfg)).SeedDemoTeam(ctx, by, team)
-		if err != nil {
-			return fmt.Errorf("loading the demo team: %w", err)
-		}
-		if loaded {
-			fmt.Fprintln(out, "Loaded the fictional demo team (25 people at example.com).")
-		}
-		registers, err := seed.Files.ReadFile("privacy-demo.yaml")
-		if err != nil {
-			return err
-		}
-		orgs := org.NewService(st.DB, now)
-		loaded, err = privacyService(st, cfg, now, nil, orgs, auth.NewService(st.DB, now)).SeedDemo(ctx, by, registers)
-		if err != nil {
-			return fmt.Errorf("loading the demo privacy registers: %w", err)
-		}
-		if loaded {
-			fmt.Fprintln(out, "Loaded demo sub-processors and DPAs.")
-		}
-	}
-	if courseSeeded {
-		fmt.Fprintf(out, "Added the %q training course (every %d months).\n", people.DefaultCourse.Name, people.DefaultCourse.RecurrenceMonths)
-	}
-	if orgCreated {
-		fmt.Fprintf(out, "Loaded the organization profile of %s.\n", profile.Name)
-	}
-	users := auth.NewService(st.DB, now)
-	n, err := users.Count(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	pw := auth.GeneratePassword()
-	if _, err := users.Create(ctx, by, auth.NewUser{Email: cfg.AdminEmail, Name: "Administrator", Role: auth.Admin, Password: pw}); err != nil {
-		return fmt.Errorf("creating the first admin: %w", err)
-	}
-	fmt.Fprintf(out, "\n  First admin created. This password is shown only once:\n\n    email:    %s\n    password: %s\n\n", cfg.AdminEmail, pw)
-	return nil
-}
 
 func newMigrateCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Apply pending database migrations", Args: cobra.NoArgs}
@@ -132,12 +36,12 @@ func newSeedCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "seed", Short: "Load the policies and organization profile; create the first admin on an empty database", Args: cobra.NoArgs}
 	sc := newStoreCommand(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		if err := bootstrap(cmd.Context(), st, sc.cfg, time.Now, stdout); err != nil {
+		defer a.Store.Close()
+		if err := a.Bootstrap(cmd.Context(), stdout); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "seed loaded")
@@ -159,11 +63,11 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 	_ = add.MarkFlagRequired("email")
 	_ = add.MarkFlagRequired("role")
 	add.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer a.Store.Close()
 		var last *time.Time
 		if until != "" {
 			t, err := time.Parse(time.DateOnly, until)
@@ -173,7 +77,7 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 			last = &t
 		}
 		pw := auth.GeneratePassword()
-		u, err := auth.NewService(st.DB, time.Now).Create(cmd.Context(), cliActor(),
+		u, err := a.Users.Create(cmd.Context(), cliActor(),
 			auth.NewUser{Email: email, Name: name, Role: auth.Role(role), Password: pw, AccessUntil: last})
 		if err != nil {
 			return err
@@ -191,12 +95,12 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 	disable.Flags().StringVar(&demail, "email", "", "the user's email (required)")
 	_ = disable.MarkFlagRequired("email")
 	disable.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := dsc.open(cmd.Context(), true)
+		a, err := dsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		users := auth.NewService(st.DB, time.Now)
+		defer a.Store.Close()
+		users := a.Users
 		u, err := users.ByEmail(cmd.Context(), demail)
 		if err != nil {
 			return err
@@ -211,12 +115,12 @@ func newUserCmd(stdout io.Writer) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List users", Args: cobra.NoArgs}
 	lsc := newStoreCommand(list)
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := lsc.open(cmd.Context(), true)
+		a, err := lsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		us, err := auth.NewService(st.DB, time.Now).List(cmd.Context())
+		defer a.Store.Close()
+		us, err := a.Users.List(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -267,12 +171,12 @@ func newUserRecoveryCmd(stdout io.Writer, use, short string, do func(context.Con
 	cmd.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	_ = cmd.MarkFlagRequired("email")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		users := auth.NewService(st.DB, time.Now)
+		defer a.Store.Close()
+		users := a.Users
 		u, err := users.ByEmail(cmd.Context(), email)
 		if err != nil {
 			return err
@@ -324,12 +228,12 @@ func newTokenCmd(stdout io.Writer) *cobra.Command {
 		if ttl > maxTokenLifetime {
 			return fmt.Errorf("--expires %q: at most 366d", expires)
 		}
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		secret, t, err := auth.NewService(st.DB, time.Now).CreateToken(cmd.Context(), cliActor(), email, name, ttl)
+		defer a.Store.Close()
+		secret, t, err := a.Users.CreateToken(cmd.Context(), cliActor(), email, name, ttl)
 		if err != nil {
 			return err
 		}
@@ -343,12 +247,12 @@ func newTokenCmd(stdout io.Writer) *cobra.Command {
 	var listEmail string
 	list.Flags().StringVar(&listEmail, "email", "", "only this user's tokens")
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := lsc.open(cmd.Context(), true)
+		a, err := lsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		users := auth.NewService(st.DB, time.Now)
+		defer a.Store.Close()
+		users := a.Users
 		var userID int64
 		if listEmail != "" {
 			u, err := users.ByEmail(cmd.Context(), listEmail)
@@ -382,12 +286,12 @@ func newTokenCmd(stdout io.Writer) *cobra.Command {
 		if err != nil || id <= 0 {
 			return fmt.Errorf("token ID %q: use the number shown by charter token list", args[0])
 		}
-		st, err := rsc.open(cmd.Context(), true)
+		a, err := rsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		t, err := auth.NewService(st.DB, time.Now).RevokeToken(cmd.Context(), cliActor(), id)
+		defer a.Store.Close()
+		t, err := a.Users.RevokeToken(cmd.Context(), cliActor(), id)
 		if err != nil {
 			return err
 		}

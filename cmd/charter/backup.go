@@ -6,13 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
-	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -154,35 +151,4 @@ func newRestoreCmd(stdout io.Writer) *cobra.Command {
 		return nil
 	}
 	return cmd
-}
-
-// backupJob makes a backup every interval into dir and keeps the newest
-// keep of them.
-func backupJob(st *store.Store, cfg config.Config, now func() time.Time) jobs.Job {
-	interval := cfg.BackupInterval
-	return jobs.Job{Name: "backup", Period: func(t time.Time) string { return t.UTC().Truncate(interval).Format(time.RFC3339) },
-		Do: func(ctx context.Context) (string, error) {
-			name := filepath.Join(cfg.BackupDir, "charter-"+now().UTC().Format("20060102T150405Z")+".db")
-			if err := st.Backup(ctx, name); err != nil {
-				return "", err
-			}
-			pruned, err := pruneBackups(cfg.BackupDir, cfg.BackupKeep)
-			return fmt.Sprintf("wrote %s, pruned %d", filepath.Base(name), pruned), err
-		}}
-}
-
-func pruneBackups(dir string, keep int) (int, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "charter-*.db"))
-	if err != nil {
-		return 0, err
-	}
-	sort.Strings(matches) // the names sort by time
-	pruned := 0
-	for len(matches) > keep {
-		if err := os.Remove(matches[0]); err != nil {
-			return pruned, err
-		}
-		matches, pruned = matches[1:], pruned+1
-	}
-	return pruned, nil
 }

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/evidence"
-	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/spf13/cobra"
 )
 
@@ -52,11 +52,11 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer a.Store.Close()
 		w := stdout
 		var f *os.File
 		if out != "" {
@@ -65,13 +65,10 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			w = f
 		}
-		svc, err := evidenceService(st, sc.cfg, time.Now)
-		if err != nil {
-			return err
-		}
+		svc := a.Evidence
 		var summary string
 		if bundle {
-			o, oerr := org.NewService(st.DB, time.Now).Get(cmd.Context())
+			o, oerr := a.Org.Get(cmd.Context())
 			company := "The company"
 			if oerr == nil && o != nil {
 				company = o.Name
@@ -132,7 +129,7 @@ func newVerifyBundleCmd(stdout io.Writer) *cobra.Command {
 			if err := sc.settings(); err != nil {
 				return err
 			}
-			key, err := signingKey(sc.cfg)
+			key, err := packet.LoadOrCreateKey(filepath.Join(sc.cfg.DataDir, packet.KeyFile))
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/people"
@@ -63,12 +62,12 @@ func importCommand(stdout io.Writer, use, short, long string,
 			return err
 		}
 		defer f.Close()
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		res, err := run(people.NewService(st.DB, time.Now, people.DefaultSettings), cmd.Context(), cliActor(), f)
+		defer a.Store.Close()
+		res, err := run(a.People, cmd.Context(), cliActor(), f)
 		if len(res.Errors) > 0 {
 			fmt.Fprintf(stdout, "%s: %d problem(s); nothing was imported:\n", args[0], len(res.Errors))
 			for _, e := range res.Errors {

@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet/packettest"
 	"github.com/charter-registry/charter/internal/store"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -239,13 +238,11 @@ func issueLoadPacket(t *testing.T, dir string) (string, []string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	orgs := org.NewService(st.DB, time.Now)
-	users := auth.NewService(st.DB, time.Now)
-	packets, err := packetService(st, cfg, time.Now, orgs, users)
+	a, err := app.New(cfg, st, app.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := packettest.Issue(t, packets, st.DB, "dana@customer.example")
+	link := packettest.Issue(t, a.Packets, st.DB, "dana@customer.example")
 	var slugs []string
 	if err := st.DB.Raw("SELECT slug FROM policies ORDER BY slug").Scan(&slugs).Error; err != nil || len(slugs) == 0 {
 		t.Fatalf("policies: %v %v", slugs, err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 	_ "github.com/mattn/go-sqlite3"
@@ -534,7 +535,11 @@ func TestScheduledBackupsKeepTheNewest(t *testing.T) {
 	}
 	defer st.Close()
 	at := time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
-	job := backupJob(st, cfg, func() time.Time { return at })
+	a, err := app.New(cfg, st, app.Deps{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := a.BackupJob()
 	for i := range 3 {
 		at = at.Add(time.Duration(i+1) * time.Hour)
 		if out, err := job.Do(context.Background()); err != nil {

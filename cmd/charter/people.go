@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/charter-registry/charter/internal/people"
 	"github.com/spf13/cobra"
 )
 
@@ -22,12 +20,12 @@ func newPeopleCmd(stdout io.Writer) *cobra.Command {
 	sc.binder.LinkFlags(&sc.cfg)
 	sc.binder.PeopleFlags(&sc.cfg)
 	send.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		n, err := people.NewService(st.DB, time.Now, peopleSettings(sc.cfg)).SendAckLinks(cmd.Context(), cliActor())
+		defer a.Store.Close()
+		n, err := a.People.SendAckLinks(cmd.Context(), cliActor())
 		if err != nil {
 			return err
 		}
@@ -46,12 +44,12 @@ func newPeopleCmd(stdout io.Writer) *cobra.Command {
 	rsc.binder.LinkFlags(&rsc.cfg)
 	rsc.binder.PeopleFlags(&rsc.cfg)
 	remind.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := rsc.open(cmd.Context(), true)
+		a, err := rsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		n, err := people.NewService(st.DB, time.Now, peopleSettings(rsc.cfg)).QueueReminders(cmd.Context(), cliActor())
+		defer a.Store.Close()
+		n, err := a.People.QueueReminders(cmd.Context(), cliActor())
 		if err != nil {
 			return err
 		}

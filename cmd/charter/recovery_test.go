@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/pquerna/otp/totp"
@@ -49,12 +52,20 @@ func TestUserRecoveryCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		users := auth.NewService(st.DB, time.Now)
+		cfg := config.Defaults()
+		cfg.DataDir, cfg.DatabaseURL = os.Getenv("CHARTER_DATA_DIR"), dbURL
+		if err := cfg.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(cfg, st, app.Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, sessions := a.Users, a.Sessions
 		ed, err := users.ByEmail(ctx, "ed@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
-		sessions := auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{})
 		signIn := func(token string) {
 			exp := time.Now().Add(time.Hour)
 			data, _ := scs.GobCodec{}.Encode(exp, map[string]any{auth.SessionUserKey: ed.ID})

@@ -8,22 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
-	"github.com/charter-registry/charter/internal/dsar"
-	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/jobs"
-	"github.com/charter-registry/charter/internal/notify"
-	"github.com/charter-registry/charter/internal/org"
-	"github.com/charter-registry/charter/internal/people"
-	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/spf13/cobra"
@@ -56,55 +47,17 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			defer lock.Release()
 		}
 		logger := sc.cfg.Logger(stderr)
-		now := time.Now
-		if err := bootstrap(ctx, st, sc.cfg, now, stdout); err != nil {
-			return err
-		}
-		users := auth.NewService(st.DB, now)
-		mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(sc.cfg.DataDir, auth.MFAKeyFile))
+		a, err := app.New(sc.cfg, st, app.Deps{Logger: logger})
 		if err != nil {
 			return err
 		}
-		users.SetMFAKey(mfaKey)
-		users.SetBaseURL(sc.cfg.BaseURL)
-		users.NoPasswords = !sc.cfg.PasswordSignIn
-		users.SetRecovery(auth.RecoverySettings{LinkTTL: sc.cfg.PasswordResetTTL})
-		var sso *auth.SSO
-		ssoConfig := auth.SSOConfig{Issuer: sc.cfg.OIDCIssuer, ClientID: sc.cfg.OIDCClientID, ClientSecret: sc.cfg.OIDCClientSecret,
-			RedirectURL: strings.TrimRight(sc.cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: sc.cfg.OIDCAllowedDomains,
-			CreateUsers: sc.cfg.OIDCCreateUsers, DefaultRole: auth.Role(sc.cfg.OIDCDefaultRole)}
-		if sc.cfg.OIDCIssuer != "" {
-			if sso, err = auth.NewSSO(ctx, ssoConfig); err != nil {
-				return err
-			}
-		}
-		sessions := auth.NewSessionStore(st.DB, now, scs.GobCodec{})
-		peopleSvc := people.NewService(st.DB, now, peopleSettings(sc.cfg))
-		uploads, err := files.New(filepath.Join(sc.cfg.DataDir, "files"))
-		if err != nil {
+		if err := a.Bootstrap(ctx, stdout); err != nil {
 			return err
 		}
-		orgs := org.NewService(st.DB, now)
-		privacySvc := privacyService(st, sc.cfg, now, uploads, orgs, users)
-		packets, err := packetService(st, sc.cfg, now, orgs, users)
-		if err != nil {
+		if err := a.SignOn(ctx); err != nil {
 			return err
 		}
-		exports, err := evidenceService(st, sc.cfg, now)
-		if err != nil {
-			return err
-		}
-		advisories, err := advisoryService(ctx, st, sc.cfg, now, orgs, privacySvc)
-		if err != nil {
-			return err
-		}
-		requests := dsar.NewService(st.DB, now, uploads, dsar.Settings{BaseURL: sc.cfg.BaseURL, Retention: sc.cfg.PrivacyRequestRetention})
-		srv, err := server.New(server.Options{
-			Config: sc.cfg, Store: st, Logger: logger, Now: now, Users: users,
-			Policies: policy.NewService(st.DB, now), Org: orgs,
-			People: peopleSvc, Privacy: privacySvc, Packets: packets, Evidence: exports, Advisories: advisories, DSAR: requests, SSO: sso, SSOConfig: ssoConfig, Files: uploads,
-			Sessions: sessions, Version: version, PublicCacheTTL: time.Second,
-		})
+		srv, err := server.New(server.Options{App: a, Version: version, PublicCacheTTL: time.Second})
 		if err != nil {
 			return err
 		}
@@ -125,31 +78,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			listeners = append(listeners, ln)
 		}
-		go sweepSessions(ctx, sessions, logger.Error)
-		scheduled := []jobs.Job{privacySvc.ApplyDueJob(), requests.RedactJob(),
-			requests.ReminderJob(func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }), {Name: "auth.prune-login-failures", Period: jobs.Daily,
-				Do: func(ctx context.Context) (string, error) {
-					n, err := users.PruneLoginFailures(ctx)
-					return fmt.Sprintf("%d old failed sign-in(s) pruned", n), err
-				}}}
-		scheduled = append(scheduled, publicform.RetentionJob(st.DB, now, sc.cfg.UnconfirmedRetention,
-			publicform.Expirer{What: "policy request(s)", Delete: packets.DeleteUnconfirmed},
-			publicform.Expirer{What: "privacy request(s)", Delete: requests.DeleteUnconfirmed},
-			publicform.Expirer{What: "subscription(s)", Delete: privacySvc.DeleteUnconfirmed}))
-		if sc.cfg.BackupInterval > 0 && st.Dialect == store.SQLite {
-			scheduled = append(scheduled, backupJob(st, sc.cfg, now))
-		}
-		if sc.cfg.Reminders {
-			scheduled = append(scheduled, jobs.Job{Name: "people.reminders", Period: jobs.Daily,
-				Do: func(ctx context.Context) (string, error) {
-					n, err := peopleSvc.QueueReminders(ctx, audit.System("job:reminders"))
-					return fmt.Sprintf("%d reminder(s) queued", n), err
-				}})
-		}
-		go jobs.NewScheduler(st.DB, now, logger, scheduled...).Run(ctx, 10*time.Minute)
-		if sc.cfg.SMTPHost != "" {
-			sender := notify.NewSender(st.DB, now, logger, notify.SMTP{Host: sc.cfg.SMTPHost, Port: sc.cfg.SMTPPort,
-				Username: sc.cfg.SMTPUsername, Password: sc.cfg.SMTPPassword, From: sc.cfg.SMTPFrom, TLS: sc.cfg.SMTPTLS})
+		go sweepSessions(ctx, a.Sessions, logger.Error)
+		go jobs.NewScheduler(st.DB, a.Now, logger, a.Jobs()...).Run(ctx, 10*time.Minute)
+		if sender := a.Sender(); sender != nil {
 			go sender.Run(ctx, 15*time.Second)
 			logger.Info("sending email", "smtp_host", sc.cfg.SMTPHost, "smtp_port", sc.cfg.SMTPPort)
 		} else {

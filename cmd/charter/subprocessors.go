@@ -3,10 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/charter-registry/charter/internal/auth"
-	"github.com/charter-registry/charter/internal/org"
 	"github.com/spf13/cobra"
 )
 
@@ -22,12 +19,12 @@ func newSubprocessorsCmd(stdout io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(apply)
 	apply.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), true)
+		a, err := sc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		svc := privacyService(st, sc.cfg, time.Now, nil, org.NewService(st.DB, time.Now), auth.NewService(st.DB, time.Now))
+		defer a.Store.Close()
+		svc := a.Privacy
 		n, err := svc.ApplyDue(cmd.Context(), cliActor())
 		if err != nil {
 			return err
@@ -38,12 +35,12 @@ func newSubprocessorsCmd(stdout io.Writer) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "Print the sub-processors with their status", Args: cobra.NoArgs}
 	lsc := newStoreCommand(list)
 	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := lsc.open(cmd.Context(), true)
+		a, err := lsc.services(cmd.Context(), true)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		svc := privacyService(st, lsc.cfg, time.Now, nil, org.NewService(st.DB, time.Now), auth.NewService(st.DB, time.Now))
+		defer a.Store.Close()
+		svc := a.Privacy
 		subs, err := svc.Subprocessors(cmd.Context(), "")
 		if err != nil {
 			return err

@@ -124,9 +124,43 @@ func lines(s string) []string {
 // Settings are what advisories need from the configuration.
 type Settings struct {
 	BaseURL string
-	// IDPrefix starts every advisory's ID (e.g. "POSTHOG-SA"); "CHARTER-SA"
-	// when empty.
+	// IDPrefix starts every advisory's ID (e.g. "POSTHOG-SA"); when empty
+	// it is made from the company's name in the organization profile.
 	IDPrefix string
+}
+
+// IDPrefixFor is the advisory ID prefix of a company: its name's letters
+// and digits in upper case and "-SA" ("PostHog" → "POSTHOG-SA"), or
+// "CHARTER-SA" when the name has none.
+func IDPrefixFor(company string) string {
+	p := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
+			return r
+		}
+		return -1
+	}, company)
+	if p == "" {
+		p = "CHARTER"
+	}
+	return p + "-SA"
+}
+
+// idPrefix is the configured prefix, or the company's.
+func (s *Service) idPrefix(ctx context.Context) (string, error) {
+	if s.settings.IDPrefix != "" {
+		return s.settings.IDPrefix, nil
+	}
+	o, err := s.orgs.Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	if o == nil {
+		return IDPrefixFor(""), nil
+	}
+	return IDPrefixFor(o.Name), nil
 }
 
 // Service keeps incidents and advisories.
@@ -140,9 +174,6 @@ type Service struct {
 
 // NewService returns a Service; subscribers are reached through privacy.
 func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, priv *privacy.Service, settings Settings) *Service {
-	if settings.IDPrefix == "" {
-		settings.IDPrefix = "CHARTER-SA"
-	}
 	return &Service{db: db, now: now, orgs: orgs, privacy: priv, settings: settings}
 }
 
@@ -373,6 +404,10 @@ var ErrNotFound = apperr.New(apperr.NotFound, "no such advisory")
 
 // Create records a draft advisory, declaring its incident first when asked.
 func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Advisory, error) {
+	prefix, err := s.idPrefix(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var a Advisory
 	errs := in.apply(&a)
 	var declare *Incident
@@ -389,7 +424,7 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Adviso
 	if len(errs) > 0 {
 		return nil, apperr.Fields(errs)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if declare != nil {
 			if err := s.declare(tx, by, declare); err != nil {
 				return err
@@ -401,11 +436,11 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Adviso
 			return err
 		}
 		var n int64
-		if err := tx.Model(&Advisory{}).Where("public_id LIKE ?", s.settings.IDPrefix+"-"+a.AdvisoryDate.Format("2006")+"-%").Count(&n).Error; err != nil {
+		if err := tx.Model(&Advisory{}).Where("public_id LIKE ?", prefix+"-"+a.AdvisoryDate.Format("2006")+"-%").Count(&n).Error; err != nil {
 			return err
 		}
 		now := s.clock()
-		a.PublicID = fmt.Sprintf("%s-%s-%04d", s.settings.IDPrefix, a.AdvisoryDate.Format("2006"), n+1)
+		a.PublicID = fmt.Sprintf("%s-%s-%04d", prefix, a.AdvisoryDate.Format("2006"), n+1)
 		a.IncidentID, a.CreatedAt, a.UpdatedAt = in.IncidentID, now, now
 		if err := tx.Create(&a).Error; err != nil {
 			return uniqueCVE(err)

@@ -156,3 +156,18 @@ func TestPublishTellsSubscribersAndKeepsRevisions(t *testing.T) {
 		}
 	})
 }
+
+func TestIDPrefixFor(t *testing.T) {
+	for company, want := range map[string]string{
+		"PostHog":           "POSTHOG-SA",
+		"Acme Corp. (GmbH)": "ACMECORPGMBH-SA",
+		"42 Labs":           "42LABS-SA",
+		"Zoë":               "ZO-SA",
+		"":                  "CHARTER-SA",
+		"日本":                "CHARTER-SA",
+	} {
+		if got := advisory.IDPrefixFor(company); got != want {
+			t.Errorf("IDPrefixFor(%q) = %q, want %q", company, got, want)
+		}
+	}
+}

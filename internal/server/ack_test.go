@@ -11,7 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
-var ackLink = regexp.MustCompile(`http://localhost:8080(/ack/[A-Za-z0-9_-]{43})`)
+var ackLink = regexp.MustCompile(`http://charter\.test(/ack/[A-Za-z0-9_-]{43})`)
 
 // sendLink hires someone and sends them a link from the dashboard; it
 // returns the link's path, read from the outbox page as a team would.

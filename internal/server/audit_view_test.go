@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
-	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
@@ -25,7 +25,7 @@ func TestAuditTrailShowsEachRoleOnlyItsRegisters(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		// Loopback is a trusted proxy here, so the client's address comes
 		// from X-Forwarded-For and is one no other page would show.
-		e := newEnv(t, st, func(o *server.Options) { o.Config.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} })
+		e := newEnv(t, st, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} })
 		const (
 			reporter = "secret-reporter@researcher.example"
 			clientIP = "203.0.113.77"

@@ -54,7 +54,7 @@ func loadFor(b *testing.B, url string, workers int, d time.Duration) float64 {
 // echo handler serving the same bytes in the same run. The ratio is
 // Charter's throughput over the bare handler's (goal: at least 0.5).
 func BenchmarkTrustThroughput(b *testing.B) {
-	e := newEnv(b, storetest.SQLite(b), func(o *server.Options) { o.PublicCacheTTL = time.Second })
+	e := newEnvWith(b, storetest.SQLite(b), func(o *server.Options) { o.PublicCacheTTL = time.Second })
 	e.seedPrivacy()
 	const workers = 16
 	const window = 3 * time.Second

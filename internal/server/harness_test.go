@@ -3,9 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/charter-registry/charter/internal/advisory"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,38 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/app/apptest"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/dsar"
-	"github.com/charter-registry/charter/internal/evidence"
-	"github.com/charter-registry/charter/internal/files"
-	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
-	"github.com/charter-registry/charter/internal/people"
-	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
-	"github.com/charter-registry/charter/policies"
-	"github.com/charter-registry/charter/seed"
 )
 
-// clock is a movable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-const testPassword = "a long unusual passphrase"
+const testPassword = apptest.Password
 
 // env is a running Charter on a real database with one user (and one API
 // token) per role, plus a second editor for segregation of duties.
@@ -56,7 +34,7 @@ type env struct {
 	st    *store.Store
 	srv   *server.Server
 	ts    *httptest.Server
-	clock *clock
+	clock *apptest.Clock
 	// privacy is the server's privacy service, for tests that seed demo
 	// registers or run the scheduled job.
 	privacy *privacy.Service
@@ -88,102 +66,40 @@ func (w *waitLog) sleep(_ context.Context, d time.Duration) error {
 // count returns how many waits were asked for.
 func (w *waitLog) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.d) }
 
-// newEnv starts the server; adjust changes its options before it starts.
-func newEnv(t testing.TB, st *store.Store, adjust ...func(*server.Options)) *env {
+// newEnv starts the server on the app of internal/app/apptest; settings
+// change the settings before the app is built.
+func newEnv(t testing.TB, st *store.Store, settings ...func(*config.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	c := &clock{t: time.Now().UTC()}
-	cfg := config.Defaults()
-	cfg.BaseURL = "http://charter.test"
+	return newEnvWith(t, st, func(*server.Options) {}, settings...)
+}
+
+// newEnvWith is newEnv with a change to the server's own options.
+func newEnvWith(t testing.TB, st *store.Store, options func(*server.Options), settings ...func(*config.Config)) *env {
+	t.Helper()
+	cfg := apptest.Config(t)
 	// Most tests sign in with a password only; the MFA tests turn it on.
 	cfg.MFARequiredRoles = nil
 	// Tests submit the public forms many times from one loopback address
 	// and for a few addresses; the tests of the limits set their own.
 	cfg.PublicFormsPerHour, cfg.PublicFormsPerFormPerHour = 10000, 10000
 	cfg.PublicFormsPerAddressPerHour, cfg.PublicFormsPerAddressPerDay = 10000, 10000
-	if err := cfg.Finish(); err != nil {
+	for _, f := range settings {
+		f(&cfg)
+	}
+	a := apptest.New(t, st, cfg)
+	if err := a.SignOn(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	users := auth.NewService(st.DB, c.Now)
-	mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(t.TempDir(), auth.MFAKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	users.SetMFAKey(mfaKey)
-	users.SetRecovery(auth.RecoverySettings{LinkTTL: cfg.PasswordResetTTL})
-	users.SetBaseURL(cfg.BaseURL)
 	waits := &waitLog{}
-	users.SetSleep(waits.sleep)
-	pol := policy.NewService(st.DB, c.Now)
-	templates, err := policy.LoadTemplates(policies.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pol.Seed(ctx, audit.System("system:seed"), templates); err != nil {
-		t.Fatal(err)
-	}
-	orgs := org.NewService(st.DB, c.Now)
-	data, err := seed.Files.ReadFile("organization.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, err := org.ParseProfile(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := orgs.Seed(ctx, audit.System("system:seed"), profile); err != nil {
-		t.Fatal(err)
-	}
-	filesDir := filepath.Join(t.TempDir(), "files")
-	store, err := files.New(filesDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	privacySvc := privacy.NewService(st.DB, c.Now, store, orgs, privacy.Settings{BaseURL: cfg.BaseURL,
-		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
-	key, err := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	packets := packet.NewService(st.DB, c.Now, orgs, key, packet.Settings{BaseURL: cfg.BaseURL,
-		TeamAddresses: func(ctx context.Context) ([]string, error) { return users.Emails(ctx, auth.Editor) }})
-	nda, err := seed.Files.ReadFile("nda.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := packets.SeedNDA(ctx, audit.System("system:seed"), string(nda)); err != nil {
-		t.Fatal(err)
-	}
-	requests := dsar.NewService(st.DB, c.Now, store, dsar.Settings{BaseURL: cfg.BaseURL, Retention: 365 * 24 * time.Hour})
-	opts := server.Options{
-		Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: c.Now,
-		Users: users, Policies: pol, Org: orgs, People: people.NewService(st.DB, c.Now, people.DefaultSettings),
-		Privacy: privacySvc, Packets: packets, Evidence: evidence.NewService(st, c.Now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, key),
-		DSAR:       requests,
-		Advisories: advisory.NewService(st.DB, c.Now, orgs, privacySvc, advisory.Settings{BaseURL: cfg.BaseURL, IDPrefix: "POSTHOG-SA"}), Files: store,
-		// scs computes stored expiries on the wall clock, so its store
-		// must compare on it too; the server's own timeouts use c.
-		Sessions: auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{}), Version: "test",
-	}
-	for _, f := range adjust {
-		f(&opts)
-	}
+	a.Users.SetSleep(waits.sleep)
+	opts := server.Options{App: a.App, Version: "test"}
+	options(&opts)
 	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, srv: srv, clock: c, privacy: privacySvc, packets: packets, dsar: requests, users: users, filesDir: filesDir, emails: map[string]string{}, tokens: map[string]string{}, waits: waits}
-	for name, role := range map[string]auth.Role{"admin": auth.Admin, "editor": auth.Editor, "editor2": auth.Editor, "auditor": auth.Auditor, "viewer": auth.Viewer} {
-		email := name + "@example.com"
-		if _, err := users.Create(ctx, audit.System("test"), auth.NewUser{Email: email, Role: role, Password: testPassword}); err != nil {
-			t.Fatal(err)
-		}
-		secret, _, err := users.CreateToken(ctx, audit.System("test"), email, "test", 24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.emails[name], e.tokens[name] = email, secret
-	}
+	e := &env{t: t, st: st, srv: srv, clock: a.Clock, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, users: a.Users,
+		filesDir: filepath.Join(cfg.DataDir, "files"), emails: a.Emails, tokens: a.Tokens, waits: waits}
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e

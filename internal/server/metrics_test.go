@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
@@ -24,7 +24,7 @@ func scrape(h http.Handler, path, authorization string) *httptest.ResponseRecord
 }
 
 func TestMetricsBearerToken(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *server.Options) { o.Config.MetricsToken = metricsToken })
+	e := newEnv(t, storetest.SQLite(t), func(c *config.Config) { c.MetricsToken = metricsToken })
 	cases := []struct {
 		name, authorization string
 		want                int
@@ -54,9 +54,9 @@ func TestMetricsBearerToken(t *testing.T) {
 }
 
 func TestMetricsOnASeparateAddress(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *server.Options) {
-		o.Config.MetricsAddr = "127.0.0.1:9090"
-		o.Config.MetricsToken = metricsToken
+	e := newEnv(t, storetest.SQLite(t), func(c *config.Config) {
+		c.MetricsAddr = "127.0.0.1:9090"
+		c.MetricsToken = metricsToken
 	})
 	if r := scrape(e.srv.Handler(), "/metrics", "Bearer "+metricsToken); r.Code != http.StatusNotFound {
 		t.Fatalf("the main address serves /metrics: %d", r.Code)
@@ -77,7 +77,7 @@ func TestMetricsOnASeparateAddress(t *testing.T) {
 	}
 	// Without a token the separate address is open: it is meant to be
 	// reachable only from the monitoring network.
-	open := newEnv(t, storetest.SQLite(t), func(o *server.Options) { o.Config.MetricsAddr = "127.0.0.1:9090" })
+	open := newEnv(t, storetest.SQLite(t), func(c *config.Config) { c.MetricsAddr = "127.0.0.1:9090" })
 	if r := scrape(open.srv.MetricsHandler(), "/metrics", ""); r.Code != http.StatusOK || !strings.Contains(r.Body.String(), "go_goroutines") {
 		t.Fatalf("open metrics address: %d", r.Code)
 	}

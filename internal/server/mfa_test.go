@@ -12,7 +12,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
-	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/pquerna/otp/totp"
@@ -24,7 +24,7 @@ var (
 	recoveryCodes = regexp.MustCompile(`<code class="recovery-code">([a-z2-7-]+)</code>`)
 )
 
-func requireMFA(o *server.Options) { o.Config.MFARequiredRoles = []string{"admin", "editor"} }
+func requireMFA(c *config.Config) { c.MFARequiredRoles = []string{"admin", "editor"} }
 
 func TestTwoFactorSignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {

@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/notify/notifytest"
-	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/seed"
@@ -357,7 +357,7 @@ func countUploads(t *testing.T, e *env) int {
 }
 
 func TestPublicFormsNeedCSRFAndAreRateLimited(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *server.Options) { o.Config.PublicFormsPerHour = 3 })
+	e := newEnv(t, storetest.SQLite(t), func(c *config.Config) { c.PublicFormsPerHour = 3 })
 	visitor := e.browser()
 	visitor.get("/trust/subscribe")
 	if r := visitor.postRaw("/trust/subscribe", url.Values{"email": {"a@acme.example"}}, nil); r.status != http.StatusForbidden {

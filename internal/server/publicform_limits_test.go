@@ -16,16 +16,15 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/publicform"
-	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
 // withDefaultFormLimits puts back the shipped limits the harness relaxes.
-func withDefaultFormLimits(o *server.Options) {
+func withDefaultFormLimits(c *config.Config) {
 	d := config.Defaults()
-	o.Config.PublicFormsPerHour, o.Config.PublicFormsPerFormPerHour = d.PublicFormsPerHour, d.PublicFormsPerFormPerHour
-	o.Config.PublicFormsPerAddressPerHour, o.Config.PublicFormsPerAddressPerDay = d.PublicFormsPerAddressPerHour, d.PublicFormsPerAddressPerDay
+	c.PublicFormsPerHour, c.PublicFormsPerFormPerHour = d.PublicFormsPerHour, d.PublicFormsPerFormPerHour
+	c.PublicFormsPerAddressPerHour, c.PublicFormsPerAddressPerDay = d.PublicFormsPerAddressPerHour, d.PublicFormsPerAddressPerDay
 }
 
 // submitFrom posts a public form as a client at addr, with a CSRF token
@@ -140,7 +139,7 @@ func TestPublicFormsCannotFloodOneAddress(t *testing.T) {
 
 func TestPublicFormLimitsPerNetwork(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, func(o *server.Options) { o.Config.PublicFormsPerHour = 3 })
+		e := newEnv(t, st, func(c *config.Config) { c.PublicFormsPerHour = 3 })
 		csrf := e.browser().csrf()
 		// One IPv6 client rotating its address inside its /64.
 		for i := range 3 {

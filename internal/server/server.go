@@ -4,7 +4,6 @@
 package server
 
 import (
-	"github.com/charter-registry/charter/internal/advisory"
 	"html/template"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/dsar"
@@ -38,30 +39,12 @@ import (
 
 // Options are what New needs.
 type Options struct {
-	Config     config.Config
-	Store      *store.Store
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Users      *auth.Service
-	Policies   *policy.Service
-	Org        *org.Service
-	People     *people.Service
-	Privacy    *privacy.Service
-	Packets    *packet.Service
-	Evidence   *evidence.Service
-	Advisories *advisory.Service
-	DSAR       *dsar.Service
-	Files      *files.Store
+	// App holds the services and the settings, built by internal/app.
+	App *app.App
 	// PublicCacheTTL is how often the public pages check whether the
 	// registers changed (0: on every request).
 	PublicCacheTTL time.Duration
-	// SSO, when set, signs users in through an OpenID Connect provider
-	// configured by SSOConfig.
-	SSO       *auth.SSO
-	SSOConfig auth.SSOConfig
-	// Sessions is the session store; tests pass one with a movable clock.
-	Sessions *auth.SessionStore
-	Version  string
+	Version        string
 }
 
 // Server is Charter's HTTP interface.
@@ -108,19 +91,18 @@ type Server struct {
 
 // New builds the server and registers every route.
 func New(o Options) (*Server, error) {
+	a, cfg := o.App, o.App.Config
 	s := &Server{
-		e: echo.New(), cfg: o.Config, store: o.Store, log: o.Logger, now: o.Now,
-		users: o.Users, policies: o.Policies, org: o.Org, people: o.People, privacy: o.Privacy, packets: o.Packets, sso: o.SSO, ssoConfig: o.SSOConfig, evidence: o.Evidence, advisories: o.Advisories, dsar: o.DSAR, files: o.Files, version: o.Version,
+		e: echo.New(), cfg: cfg, store: a.Store, log: a.Logger, now: a.Now,
+		users: a.Users, policies: a.Policies, org: a.Org, people: a.People, privacy: a.Privacy, packets: a.Packets, sso: a.SSO, ssoConfig: a.SSOConfig, evidence: a.Evidence, advisories: a.Advisories, dsar: a.DSAR, files: a.Files, version: o.Version,
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		origin:   http.NewCrossOriginProtection(),
 		rules:    map[string]Rule{},
 		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
-		formLimits: publicform.NewLimiter(o.Store.DB, o.Now, publicform.Limits{
-			PerNetworkPerHour: o.Config.PublicFormsPerHour, PerRecipientPerHour: o.Config.PublicFormsPerAddressPerHour,
-			PerRecipientPerDay: o.Config.PublicFormsPerAddressPerDay, PerFormPerHour: o.Config.PublicFormsPerFormPerHour}),
+		formLimits:   a.FormLimits,
 		formRefusals: newFormRefusals(),
-		workEmail:    publicform.NewWorkEmail(o.Config.FreeMailDomains),
+		workEmail:    a.WorkEmail,
 		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
 	}
 	pages, err := parseTemplates(template.FuncMap{"markdown": s.renderMarkdown})
@@ -130,28 +112,28 @@ func New(o Options) (*Server, error) {
 	s.pages = pages
 
 	s.sessions = scs.New()
-	s.sessions.Store = o.Sessions
-	s.sessionStore = o.Sessions
-	s.sessions.IdleTimeout = o.Config.SessionIdleTimeout
-	s.sessions.Lifetime = o.Config.SessionLifetime
+	s.sessions.Store = a.Sessions
+	s.sessionStore = a.Sessions
+	s.sessions.IdleTimeout = cfg.SessionIdleTimeout
+	s.sessions.Lifetime = cfg.SessionLifetime
 	s.sessions.Cookie.Name = s.cookieName("charter_session")
 	s.sessions.Cookie.HttpOnly = true
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
-	s.sessions.Cookie.Secure = o.Config.Secure()
+	s.sessions.Cookie.Secure = cfg.Secure()
 	s.sessions.Cookie.Path = "/"
 
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Validator = newValidator()
-	e.IPExtractor, err = ipExtractor(o.Config.TrustedProxies)
+	e.IPExtractor, err = ipExtractor(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(o.Store.SQL, "charter"), newRegistryCollector(s), s.formRefusals)
+		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(s), s.formRefusals)
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from
@@ -185,7 +167,7 @@ func New(o Options) (*Server, error) {
 	e.Use(s.crossOrigin)
 	e.Use(textRules)
 
-	s.metrics = requireMetricsToken(o.Config.MetricsToken,
+	s.metrics = requireMetricsToken(cfg.MetricsToken,
 		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
 	s.routes()
 	return s, nil

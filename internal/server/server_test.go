@@ -229,8 +229,7 @@ func TestDisablingAUserEndsTheirSessionAtOnce(t *testing.T) {
 		}
 		var id int64
 		st.DB.Table("users").Where("email = ?", "editor@example.com").Select("id").Scan(&id)
-		users := auth.NewService(st.DB, e.clock.Now)
-		if _, err := users.Disable(t.Context(), audit.System("test"), id); err != nil {
+		if _, err := e.users.Disable(t.Context(), audit.System("test"), id); err != nil {
 			t.Fatal(err)
 		}
 		if r := b.get("/app/"); r.status != http.StatusSeeOther {

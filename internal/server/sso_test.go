@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"strconv"
@@ -9,26 +8,20 @@ import (
 	"testing"
 
 	"github.com/charter-registry/charter/internal/auth"
-	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/oauth2-proxy/mockoidc"
 )
 
-// withSSO configures single sign-on against an in-process provider.
-func withSSO(t *testing.T, m *mockoidc.MockOIDC, create bool) func(*server.Options) {
-	return func(o *server.Options) {
-		cfg := m.Config()
-		o.SSOConfig = auth.SSOConfig{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-			RedirectURL: "", AllowedDomains: []string{"example.com"}, CreateUsers: create, DefaultRole: auth.Viewer}
-		// The redirect URL needs the test server's address, known only
-		// once it starts; the provider accepts any.
-		o.SSOConfig.RedirectURL = "http://charter.test/login/sso/callback"
-		sso, err := auth.NewSSO(context.Background(), o.SSOConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.SSO = sso
+// withSSO configures single sign-on against an in-process provider. The
+// callback is on the base URL, http://charter.test, which ssoSignIn points
+// at the test server; the provider accepts any.
+func withSSO(m *mockoidc.MockOIDC, create bool) func(*config.Config) {
+	return func(c *config.Config) {
+		p := m.Config()
+		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = p.Issuer, p.ClientID, p.ClientSecret
+		c.OIDCAllowedDomains, c.OIDCCreateUsers, c.OIDCDefaultRole = []string{"example.com"}, create, string(auth.Viewer)
 	}
 }
 
@@ -67,7 +60,7 @@ func TestSingleSignOn(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = m.Shutdown() })
-		e := newEnv(t, st, withSSO(t, m, false))
+		e := newEnv(t, st, withSSO(m, false))
 		if r := e.browser().get("/login"); !strings.Contains(r.body, `id="sso"`) {
 			t.Fatal("the sign-in page offers no SSO")
 		}
@@ -113,7 +106,7 @@ func TestSingleSignOnCreatesUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Shutdown() })
-	e := newEnv(t, storetest.SQLite(t), withSSO(t, m, true))
+	e := newEnv(t, storetest.SQLite(t), withSSO(m, true))
 	m.QueueUser(&mockoidc.MockUser{Subject: "u5", Email: "Newcomer@Example.com", EmailVerified: true})
 	if _, r := ssoSignIn(t, e); r.status != http.StatusSeeOther {
 		t.Fatalf("first sign-in: %d %s", r.status, r.body)

@@ -1,0 +1,150 @@
+// Package app is Charter's composition root: the one place where every
+// service is built, for `charter serve`, every CLI command and every test,
+// so that all of them run the same graph with the same settings.
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/dsar"
+	"github.com/charter-registry/charter/internal/evidence"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
+	"github.com/charter-registry/charter/internal/store"
+)
+
+// Deps are what the caller brings besides the settings and the store.
+type Deps struct {
+	// Now is the clock of every service (time.Now when nil); tests fix it.
+	Now func() time.Time
+	// Logger is where background work reports (discarded when nil).
+	Logger *slog.Logger
+}
+
+// App holds every service, built once.
+type App struct {
+	Config config.Config
+	Store  *store.Store
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	Users    *auth.Service
+	Sessions *auth.SessionStore
+	// SSO signs users in through OpenID Connect; nil until SignOn has
+	// reached the provider (and always when no issuer is configured).
+	SSO       *auth.SSO
+	SSOConfig auth.SSOConfig
+
+	Policies   *policy.Service
+	Org        *org.Service
+	People     *people.Service
+	Privacy    *privacy.Service
+	Packets    *packet.Service
+	Evidence   *evidence.Service
+	Advisories *advisory.Service
+	DSAR       *dsar.Service
+	Files      *files.Store
+
+	// FormLimits bounds the public forms per client network, recipient
+	// and form; WorkEmail refuses free-mail addresses where a form asks
+	// for a work address.
+	FormLimits *publicform.Limiter
+	WorkEmail  *publicform.WorkEmail
+}
+
+// New builds every service on st with the settings of cfg. The keys (MFA
+// encryption, packet and bundle signing) are read from cfg.DataDir, and
+// made there on first use.
+func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &App{Config: cfg, Store: st, Now: now, Logger: logger}
+
+	a.Users = auth.NewService(st.DB, now)
+	mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(cfg.DataDir, auth.MFAKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	a.Users.SetMFAKey(mfaKey)
+	a.Users.SetBaseURL(cfg.BaseURL)
+	a.Users.SetRecovery(auth.RecoverySettings{LinkTTL: cfg.PasswordResetTTL})
+	a.Users.NoPasswords = !cfg.PasswordSignIn
+	// scs computes the expiries it stores on the wall clock, so its store
+	// compares on it too, whatever clock the services run on.
+	a.Sessions = auth.NewSessionStore(st.DB, time.Now, scs.GobCodec{})
+	a.SSOConfig = auth.SSOConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL: strings.TrimRight(cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: cfg.OIDCAllowedDomains,
+		CreateUsers: cfg.OIDCCreateUsers, DefaultRole: auth.Role(cfg.OIDCDefaultRole)}
+
+	if a.Files, err = files.New(filepath.Join(cfg.DataDir, "files")); err != nil {
+		return nil, err
+	}
+	signing, err := packet.LoadOrCreateKey(filepath.Join(cfg.DataDir, packet.KeyFile))
+	if err != nil {
+		return nil, err
+	}
+	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
+
+	a.Policies = policy.NewService(st.DB, now)
+	a.Org = org.NewService(st.DB, now)
+	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
+		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL})
+	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team})
+	a.Packets = packet.NewService(st.DB, now, a.Org, signing, packet.Settings{BaseURL: cfg.BaseURL,
+		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team})
+	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
+	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL})
+	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention})
+	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
+		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
+		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})
+	a.WorkEmail = publicform.NewWorkEmail(cfg.FreeMailDomains)
+	return a, nil
+}
+
+// SignOn reaches the OpenID Connect provider, when one is configured, and
+// keeps the result in a.SSO. Only the server needs it: a CLI command works
+// while the provider is down.
+func (a *App) SignOn(ctx context.Context) error {
+	if a.Config.OIDCIssuer == "" {
+		return nil
+	}
+	sso, err := auth.NewSSO(ctx, a.SSOConfig)
+	if err != nil {
+		return err
+	}
+	a.SSO = sso
+	return nil
+}
+
+// Sender delivers the outbox over SMTP; nil when no SMTP server is
+// configured (emails then wait in the outbox).
+func (a *App) Sender() *notify.Sender {
+	c := a.Config
+	if c.SMTPHost == "" {
+		return nil
+	}
+	return notify.NewSender(a.Store.DB, a.Now, a.Logger, notify.SMTP{Host: c.SMTPHost, Port: c.SMTPPort,
+		Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS})
+}
