@@ -1,0 +1,266 @@
+package notify
+
+import "time"
+
+// Data is what one kind of email says: its Kind names both the template
+// (templates/<kind>.txt) and the outbox row's Kind.
+type Data interface{ Kind() string }
+
+// Kinds lists every kind of email Charter sends; each has a template and a
+// Data type below.
+func Kinds() []string {
+	return []string{
+		"signin_alert", "password_reset", "password_reset_sso",
+		"vulnerability_report_ack", "vulnerability_report", "advisory",
+		"packet_request_confirmation", "packet_request", "packet_approved", "packet_denied",
+		"privacy_request_confirmation", "privacy_request_ack", "privacy_request", "privacy_request_reminder",
+		"subscription_confirmation", "subprocessor_notice", "dpa_request",
+		"ack_link", "reminder",
+	}
+}
+
+// SignInAlert tells an account's owner, or an admin, that sign-ins to it
+// keep failing.
+type SignInAlert struct {
+	Account     string // the account's email address
+	ToOwner     bool   // the owner's version, else an admin's
+	Failures    int64
+	Networks    int64
+	First, Last time.Time
+	BaseURL     string // for the owner's account page; may be empty
+}
+
+// Kind is "signin_alert".
+func (SignInAlert) Kind() string { return "signin_alert" }
+
+// PasswordReset carries a link that sets a new password.
+type PasswordReset struct {
+	Account  string
+	BaseURL  string
+	Lifetime string // how long the link works, in words
+	Link     string
+}
+
+// Kind is "password_reset".
+func (PasswordReset) Kind() string { return "password_reset" }
+
+// PasswordResetSSO answers a reset request for an account without a
+// password.
+type PasswordResetSSO struct {
+	Account string
+	BaseURL string
+}
+
+// Kind is "password_reset_sso".
+func (PasswordResetSSO) Kind() string { return "password_reset_sso" }
+
+// VulnerabilityReportAck acknowledges a report to its reporter.
+type VulnerabilityReportAck struct {
+	Company   string
+	Reference string
+	Summary   string
+}
+
+// Kind is "vulnerability_report_ack".
+func (VulnerabilityReportAck) Kind() string { return "vulnerability_report_ack" }
+
+// VulnerabilityReport tells the security contact of a new report.
+type VulnerabilityReport struct {
+	Reference string
+	Reporter  string // the reporter's address
+	Summary   string
+	Product   string // may be empty
+	Link      string // the report in the dashboard
+}
+
+// Kind is "vulnerability_report".
+func (VulnerabilityReport) Kind() string { return "vulnerability_report" }
+
+// Advisory announces a published advisory, or a change of its status, to
+// a subscriber.
+type Advisory struct {
+	Company  string
+	PublicID string
+	Title    string
+	CVE      string // may be empty
+	Severity string
+	Status   string
+	// StatusChanged: the status of a published advisory changed; else it
+	// was just published.
+	StatusChanged bool
+	Link          string
+	Unsubscribe   string
+}
+
+// Kind is "advisory".
+func (Advisory) Kind() string { return "advisory" }
+
+// PacketRequestConfirmation asks a requester to confirm their address.
+type PacketRequestConfirmation struct {
+	Name    string
+	Company string
+	Link    string
+}
+
+// Kind is "packet_request_confirmation".
+func (PacketRequestConfirmation) Kind() string { return "packet_request_confirmation" }
+
+// PacketRequest puts a confirmed request before the team.
+type PacketRequest struct {
+	Name    string
+	Email   string
+	Company string // the requester's company
+	Reason  string // may be empty
+	Link    string
+}
+
+// Kind is "packet_request".
+func (PacketRequest) Kind() string { return "packet_request" }
+
+// PacketApproved sends the requester their packet's link.
+type PacketApproved struct {
+	Name          string
+	Company       string
+	Policies      int
+	PacketID      string
+	Link          string
+	Expires       time.Time
+	DownloadLimit *int // nil: no limit
+}
+
+// Kind is "packet_approved".
+func (PacketApproved) Kind() string { return "packet_approved" }
+
+// PacketDenied tells the requester why not.
+type PacketDenied struct {
+	Name    string
+	Company string
+	Reason  string
+}
+
+// Kind is "packet_denied".
+func (PacketDenied) Kind() string { return "packet_denied" }
+
+// PrivacyRequestConfirmation asks a data subject to confirm their address.
+type PrivacyRequestConfirmation struct {
+	Name        string
+	Company     string
+	RequestType string
+	Law         string // as shown, e.g. "UK GDPR"
+	Link        string
+}
+
+// Kind is "privacy_request_confirmation".
+func (PrivacyRequestConfirmation) Kind() string { return "privacy_request_confirmation" }
+
+// PrivacyRequestAck acknowledges a confirmed request with its deadline.
+type PrivacyRequestAck struct {
+	Name      string
+	Company   string
+	Received  time.Time
+	Reference string
+	Deadline  time.Time
+	Law       string
+}
+
+// Kind is "privacy_request_ack".
+func (PrivacyRequestAck) Kind() string { return "privacy_request_ack" }
+
+// PrivacyRequest tells the team of a confirmed request.
+type PrivacyRequest struct {
+	Reference   string
+	RequestType string
+	Law         string
+	Deadline    time.Time
+	Link        string
+}
+
+// Kind is "privacy_request".
+func (PrivacyRequest) Kind() string { return "privacy_request" }
+
+// PrivacyRequestReminder lists the team's requests due soon or overdue.
+type PrivacyRequestReminder struct {
+	Requests []DueRequest
+	Link     string
+}
+
+// DueRequest is one line of a PrivacyRequestReminder.
+type DueRequest struct {
+	Reference   string
+	RequestType string
+	Law         string
+	Deadline    time.Time
+	Timing      string // "due soon", "overdue"
+}
+
+// Kind is "privacy_request_reminder".
+func (PrivacyRequestReminder) Kind() string { return "privacy_request_reminder" }
+
+// SubscriptionConfirmation asks a subscriber to confirm their address.
+type SubscriptionConfirmation struct {
+	Company string
+	Link    string
+}
+
+// Kind is "subscription_confirmation".
+func (SubscriptionConfirmation) Kind() string { return "subscription_confirmation" }
+
+// SubprocessorNotice gives notice of a sub-processor change: to a customer
+// under its DPA, with a link to object, or to a subscriber, with a link to
+// unsubscribe.
+type SubprocessorNotice struct {
+	Company      string
+	Subprocessor string
+	Summary      string
+	EffectiveOn  time.Time
+	List         string // the public list of sub-processors
+	// Counterparty and ObjectionLink are set for a customer; Unsubscribe
+	// for a subscriber.
+	Counterparty  string
+	ObjectionLink string
+	Unsubscribe   string
+}
+
+// Kind is "subprocessor_notice".
+func (SubprocessorNotice) Kind() string { return "subprocessor_notice" }
+
+// DPARequest tells the team that a customer asked for a DPA.
+type DPARequest struct {
+	Company string // the customer
+	Email   string
+	Region  string // may be empty
+	Link    string
+}
+
+// Kind is "dpa_request".
+func (DPARequest) Kind() string { return "dpa_request" }
+
+// AckLink carries an employee's link to acknowledge policies.
+type AckLink struct {
+	FirstName string
+	Owed      int
+	Link      string
+	Expires   time.Time
+}
+
+// Kind is "ack_link".
+func (AckLink) Kind() string { return "ack_link" }
+
+// Reminder lists what an employee owes; Link, their new acknowledgement
+// link, is set when Policies is not empty.
+type Reminder struct {
+	FirstName string
+	Policies  []ReminderItem
+	Training  []ReminderItem
+	Link      string
+}
+
+// ReminderItem is one line of a Reminder.
+type ReminderItem struct {
+	What    string
+	Due     time.Time
+	Overdue bool
+}
+
+// Kind is "reminder".
+func (Reminder) Kind() string { return "reminder" }
