@@ -19,6 +19,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/store"
@@ -127,6 +128,9 @@ type Settings struct {
 	// IDPrefix starts every advisory's ID (e.g. "POSTHOG-SA"); when empty
 	// it is made from the company's name in the organization profile.
 	IDPrefix string
+	// Mail renders the emails; NewService parses its own when nil (the
+	// composition root passes the one it shares).
+	Mail *notify.Templates
 }
 
 // IDPrefixFor is the advisory ID prefix of a company: its name's letters
@@ -174,6 +178,9 @@ type Service struct {
 
 // NewService returns a Service; subscribers are reached through privacy.
 func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, priv *privacy.Service, settings Settings) *Service {
+	if settings.Mail == nil {
+		settings.Mail = notify.MustTemplates()
+	}
 	return &Service{db: db, now: now, orgs: orgs, privacy: priv, settings: settings}
 }
 
@@ -508,7 +515,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, publicID string, i
 			return err
 		}
 		if a.Published() && before.Status != a.Status {
-			if err := s.announce(tx, company, &a, "status changed to "+a.Status); err != nil {
+			if err := s.announce(tx, company, &a, true); err != nil {
 				return err
 			}
 		}
@@ -541,7 +548,7 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, publicID string) 
 		if err := s.revise(tx, by, &a); err != nil {
 			return err
 		}
-		if err := s.announce(tx, company, &a, "published"); err != nil {
+		if err := s.announce(tx, company, &a, false); err != nil {
 			return err
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "advisory.published", ObjectType: "advisory", ObjectID: a.PublicID, After: a})
@@ -557,17 +564,18 @@ func (s *Service) company(ctx context.Context) (string, error) {
 	return o.Name, nil
 }
 
-// announce emails subscribers about a published advisory.
-func (s *Service) announce(tx *gorm.DB, company string, a *Advisory, what string) error {
-	link := strings.TrimRight(s.settings.BaseURL, "/") + "/trust/advisories/" + a.PublicID
-	subject := fmt.Sprintf("%s security advisory %s %s: %s", company, a.PublicID, what, a.Title)
-	_, err := s.privacy.MailSubscribers(tx, "advisory", subject, func(unsubscribe string) string {
-		cve := ""
-		if a.CVE != nil {
-			cve = " (" + *a.CVE + ")"
-		}
-		return fmt.Sprintf("Hello,\n\n%s has %s a security advisory%s:\n\n  %s\n  Severity: %s · Status: %s\n\nRead it: %s\n\nYou receive this because you subscribed to %s's security and privacy notices. To stop: %s\n",
-			company, what, cve, a.Title, a.Severity, a.Status, link, company, unsubscribe)
+// announce emails subscribers about a published advisory, or about the
+// change of its status.
+func (s *Service) announce(tx *gorm.DB, company string, a *Advisory, statusChanged bool) error {
+	mail := notify.Advisory{Company: company, PublicID: a.PublicID, Title: a.Title, Severity: a.Severity, Status: a.Status,
+		StatusChanged: statusChanged, Link: strings.TrimRight(s.settings.BaseURL, "/") + "/trust/advisories/" + a.PublicID}
+	if a.CVE != nil {
+		mail.CVE = *a.CVE
+	}
+	_, err := s.privacy.MailSubscribers(tx, func(unsubscribe string) notify.Unsubscribable {
+		m := mail
+		m.Unsubscribe = unsubscribe
+		return m
 	})
 	return err
 }

@@ -80,15 +80,13 @@ func (s *Service) SubmitReport(ctx context.Context, from audit.Actor, in ReportI
 			return err
 		}
 		domain := notify.MessageDomain(s.settings.BaseURL)
-		ack := fmt.Sprintf("Hello,\n\nThank you for reporting a security issue to %s. Your report's reference is %s:\n\n  %s\n\n"+
-			"Our security team reviews every report and will reply to this address. Valid findings are rewarded.\n", company, r.Reference, r.Summary)
-		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "vulnerability_report_ack", To: r.Email, Subject: "We received your security report " + r.Reference, Body: ack}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, domain, r.Email,
+			notify.VulnerabilityReportAck{Company: company, Reference: r.Reference, Summary: r.Summary}); err != nil {
 			return err
 		}
 		if securityEmail != "" {
-			body := fmt.Sprintf("Vulnerability report %s from %s\n\nSummary: %s\nProduct: %s\n\nTriage it: %s\n", r.Reference, r.Email, r.Summary, orDash(r.Product),
-				strings.TrimRight(s.settings.BaseURL, "/")+"/app/reports/"+r.Reference)
-			if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "vulnerability_report", To: securityEmail, Subject: "Vulnerability report " + r.Reference + ": " + r.Summary, Body: body}); err != nil {
+			if _, err := s.settings.Mail.Enqueue(tx, now, domain, securityEmail, notify.VulnerabilityReport{Reference: r.Reference, Reporter: r.Email,
+				Summary: r.Summary, Product: r.Product, Link: strings.TrimRight(s.settings.BaseURL, "/") + "/app/reports/" + r.Reference}); err != nil {
 				return err
 			}
 		}
@@ -98,13 +96,6 @@ func (s *Service) SubmitReport(ctx context.Context, from audit.Actor, in ReportI
 			After: map[string]any{"summary": r.Summary, "product": r.Product}})
 	})
 	return &r, err
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
 }
 
 // ReportUpdate is the team's triage.

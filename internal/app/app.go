@@ -81,7 +81,13 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	}
 	a := &App{Config: cfg, Store: st, Now: now, Logger: logger}
 
+	// The email texts, parsed once and shared by every service that mails.
+	mail, err := notify.NewTemplates()
+	if err != nil {
+		return nil, err
+	}
 	a.Users = auth.NewService(st.DB, now)
+	a.Users.SetMail(mail)
 	mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(cfg.DataDir, auth.MFAKeyFile))
 	if err != nil {
 		return nil, err
@@ -109,13 +115,13 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Policies = policy.NewService(st.DB, now)
 	a.Org = org.NewService(st.DB, now)
 	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
-		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL})
-	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team})
+		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL, Mail: mail})
+	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, signing, packet.Settings{BaseURL: cfg.BaseURL,
-		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team})
+		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail})
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
-	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL})
-	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention})
+	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
+	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -230,11 +229,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 		entry := audit.Entry{At: now, Action: "user.password_reset_requested", ObjectType: "user", ObjectID: strconv.FormatInt(u.ID, 10)}
 		if !s.resettable(&u, now) {
 			entry.After = map[string]string{"sent": "single sign-on notice"}
-			body := fmt.Sprintf("Hello,\n\nSomeone (probably you) asked to reset the password of the Charter account %s at %s.\n\n"+
-				"This account has no password: sign in with single sign-on at\n\n  %s/login\n\n"+
-				"If it was not you, ignore this email; nothing has changed.\n", u.Email, s.baseURL, s.baseURL)
-			if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "password_reset_sso", To: u.Email,
-				Subject: "Your Charter account signs in with single sign-on", Body: body}); err != nil {
+			if _, err := s.mail.Enqueue(tx, now, domain, u.Email, notify.PasswordResetSSO{Account: u.Email, BaseURL: s.baseURL}); err != nil {
 				return err
 			}
 			return audit.Append(tx, by, entry)
@@ -244,12 +239,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 			return err
 		}
 		entry.After = map[string]string{"sent": "reset link", "expires_at": now.Add(s.recovery.LinkTTL).Format(time.RFC3339)}
-		body := fmt.Sprintf("Hello,\n\nSomeone (probably you) asked to reset the password of the Charter account %s at %s.\n\n"+
-			"To choose a new password, open this link within %s:\n\n  %s\n\n"+
-			"The link works once, and signs you out everywhere. If it was not you, ignore this email: your password has not changed.\n",
-			u.Email, s.baseURL, humanDuration(s.recovery.LinkTTL), ResetLinkURL(s.baseURL, token))
-		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "password_reset", To: u.Email,
-			Subject: "Reset your Charter password", Body: body}); err != nil {
+		if _, err := s.mail.Enqueue(tx, now, domain, u.Email, notify.PasswordReset{Account: u.Email, BaseURL: s.baseURL,
+			Lifetime: humanDuration(s.recovery.LinkTTL), Link: ResetLinkURL(s.baseURL, token)}); err != nil {
 			return err
 		}
 		return audit.Append(tx, by, entry)

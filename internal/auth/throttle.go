@@ -260,9 +260,9 @@ func (s *Service) alertAccount(tx *gorm.DB, u *User, from audit.Actor, now time.
 	}
 	domain := notify.MessageDomain(s.baseURL)
 	for _, addr := range to {
-		body := alertBody(u.Email, addr == u.Email, stats.N, stats.Networks, first, now, s.baseURL)
-		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "signin_alert", To: addr,
-			Subject: "Failed sign-ins to the Charter account " + u.Email, Body: body}); err != nil {
+		alert := notify.SignInAlert{Account: u.Email, ToOwner: addr == u.Email, Failures: stats.N, Networks: stats.Networks,
+			First: first, Last: now, BaseURL: s.baseURL}
+		if _, err := s.mail.Enqueue(tx, now, domain, addr, alert); err != nil {
 			return err
 		}
 	}
@@ -270,32 +270,6 @@ func (s *Service) alertAccount(tx *gorm.DB, u *User, from audit.Actor, now time.
 	by.Label = u.Email
 	return audit.Append(tx, by, audit.Entry{At: now, Action: "auth.login.under_attack", ObjectType: "user", ObjectID: strconv.FormatInt(u.ID, 10),
 		After: map[string]any{"failures": stats.N, "networks": stats.Networks, "since": first.Format(time.RFC3339), "notified": len(to)}})
-}
-
-// alertBody is the text of an alert about account, for its owner or an admin.
-func alertBody(account string, toOwner bool, failures, networks int64, first, now time.Time, baseURL string) string {
-	var b strings.Builder
-	whose := "the account " + account
-	if toOwner {
-		whose = "your account " + account
-	}
-	fmt.Fprintf(&b, "Charter counted %d failed sign-ins to %s between %s and %s UTC, from %d network(s).\n\n",
-		failures, whose, first.Format("2006-01-02 15:04"), now.Format("2006-01-02 15:04"), networks)
-	b.WriteString("The account is not locked. Until the failures stop, every sign-in to it waits a few seconds, " +
-		"and a network that keeps failing is refused for up to an hour; a network that has not failed still signs in " +
-		"with the right password and two-factor code.\n\n")
-	if toOwner {
-		b.WriteString("If these attempts were not yours, make sure your password is long and used nowhere else, " +
-			"and that two-factor sign-in is on")
-		if baseURL != "" {
-			b.WriteString(" (" + baseURL + "/app/account)")
-		}
-		b.WriteString(". An admin can see where the attempts came from.\n\n")
-	} else {
-		b.WriteString("The audit trail lists each attempt with its client address (action auth.login.failed).\n\n")
-	}
-	b.WriteString("This email is sent at most once an hour for an account.\n")
-	return b.String()
 }
 
 func roundUp(d time.Duration) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -105,6 +106,8 @@ type Service struct {
 	// checked (SetSleep); baseURL is for links in emails (SetBaseURL).
 	sleep   func(context.Context, time.Duration) error
 	baseURL string
+	// mail renders the emails (SetMail).
+	mail *notify.Templates
 }
 
 // NewService returns a Service on db with the given clock.
@@ -113,8 +116,13 @@ func NewService(db *gorm.DB, now func() time.Time) *Service {
 	if err != nil {
 		panic(err)
 	}
-	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}, sleep: sleepContext}
+	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}, sleep: sleepContext,
+		mail: notify.MustTemplates()}
 }
+
+// SetMail gives the service the email templates the other services use
+// (NewService parses its own, which a test may keep).
+func (s *Service) SetMail(t *notify.Templates) { s.mail = t }
 
 // NormalizeEmail is the form in which emails are stored and compared.
 func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }

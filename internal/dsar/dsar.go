@@ -99,6 +99,9 @@ type Settings struct {
 	// Retention: how long after closing a request its requester's details
 	// are kept before redaction.
 	Retention time.Duration
+	// Mail renders the emails; NewService parses its own when nil (the
+	// composition root passes the one it shares).
+	Mail *notify.Templates
 }
 
 // Service keeps the register.
@@ -111,10 +114,16 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, settings Settings) *Service {
+	if settings.Mail == nil {
+		settings.Mail = notify.MustTemplates()
+	}
 	return &Service{db: db, now: now, files: fs, settings: settings}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// link is the address of path, for emails.
+func (s *Service) link(path string) string { return strings.TrimRight(s.settings.BaseURL, "/") + path }
 
 func field(errs map[string]string, name, v string, required bool, max int) string {
 	v = strings.TrimSpace(v)
@@ -237,10 +246,8 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in Input, compan
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf("Hello %s,\n\nYou asked %s to handle a privacy request (%s, %s). To confirm that this address is yours, open this link within 7 days and press Confirm:\n\n  %s\n\n"+
-			"If it was not you, ignore this email.\n", r.RequesterName, company, r.RequestType, LawLabel(r.Law), strings.TrimRight(s.settings.BaseURL, "/")+"/trust/privacy-request/confirm/"+token)
-		_, err = notify.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), notify.Email{Kind: "privacy_request_confirmation", To: r.RequesterEmail,
-			Subject: "Confirm your privacy request to " + company, Body: body})
+		_, err = s.settings.Mail.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), r.RequesterEmail, notify.PrivacyRequestConfirmation{
+			Name: r.RequesterName, Company: company, RequestType: r.RequestType, Law: LawLabel(r.Law), Link: s.link("/trust/privacy-request/confirm/" + token)})
 		return err
 	})
 	return r, err
@@ -276,15 +283,14 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token, company 
 			return err
 		}
 		domain := notify.MessageDomain(s.settings.BaseURL)
-		ack := fmt.Sprintf("Hello %s,\n\n%s received your privacy request on %s. Its reference is %s. We will answer by %s, as %s requires.\n",
-			r.RequesterName, company, now.Format("2 January 2006"), r.Reference, r.Deadline().Format("2 January 2006"), LawLabel(r.Law))
-		if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "privacy_request_ack", To: r.RequesterEmail, Subject: "Your privacy request " + r.Reference, Body: ack}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, domain, r.RequesterEmail, notify.PrivacyRequestAck{Name: r.RequesterName, Company: company,
+			Received: now, Reference: r.Reference, Deadline: r.Deadline(), Law: LawLabel(r.Law)}); err != nil {
 			return err
 		}
+		toTeam := notify.PrivacyRequest{Reference: r.Reference, RequestType: r.RequestType, Law: LawLabel(r.Law), Deadline: r.Deadline(),
+			Link: s.link("/app/privacy-requests/" + r.Reference)}
 		for _, to := range team {
-			body := fmt.Sprintf("Privacy request %s (%s, %s) received through the public form. Deadline: %s.\n\n%s\n", r.Reference, r.RequestType, LawLabel(r.Law),
-				r.Deadline().Format(time.DateOnly), strings.TrimRight(s.settings.BaseURL, "/")+"/app/privacy-requests/"+r.Reference)
-			if _, err := notify.Enqueue(tx, now, domain, notify.Email{Kind: "privacy_request", To: to, Subject: "Privacy request " + r.Reference, Body: body}); err != nil {
+			if _, err := s.settings.Mail.Enqueue(tx, now, domain, to, toTeam); err != nil {
 				return err
 			}
 		}
@@ -566,16 +572,14 @@ func (s *Service) ReminderJob(team func(ctx context.Context) ([]string, error)) 
 		if err != nil {
 			return "", err
 		}
-		var b strings.Builder
-		b.WriteString("Privacy requests that need an answer soon:\n\n")
+		reminder := notify.PrivacyRequestReminder{Link: s.link("/app/privacy-requests")}
 		for _, r := range due {
-			fmt.Fprintf(&b, "  %s  %s (%s) answer by %s: %s\n", r.Reference, r.RequestType, LawLabel(r.Law), r.Deadline().Format(time.DateOnly), Timing(r.Deadline(), s.now()))
+			reminder.Requests = append(reminder.Requests, notify.DueRequest{Reference: r.Reference, RequestType: r.RequestType, Law: LawLabel(r.Law),
+				Deadline: r.Deadline(), Timing: Timing(r.Deadline(), s.now())})
 		}
-		fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(s.settings.BaseURL, "/")+"/app/privacy-requests")
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			for _, addr := range to {
-				if _, err := notify.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), notify.Email{Kind: "privacy_request_reminder", To: addr,
-					Subject: fmt.Sprintf("%d privacy request(s) due soon or overdue", len(due)), Body: b.String()}); err != nil {
+				if _, err := s.settings.Mail.Enqueue(tx, s.clock(), notify.MessageDomain(s.settings.BaseURL), addr, reminder); err != nil {
 					return err
 				}
 			}

@@ -95,6 +95,9 @@ type Advisory struct {
 // Kind is "advisory".
 func (Advisory) Kind() string { return "advisory" }
 
+// ListUnsubscribe is the subscriber's link.
+func (a Advisory) ListUnsubscribe() string { return a.Unsubscribe }
+
 // PacketRequestConfirmation asks a requester to confirm their address.
 type PacketRequestConfirmation struct {
 	Name    string
@@ -223,6 +226,10 @@ type SubprocessorNotice struct {
 
 // Kind is "subprocessor_notice".
 func (SubprocessorNotice) Kind() string { return "subprocessor_notice" }
+
+// ListUnsubscribe is a subscriber's link; a customer, notified under its
+// DPA, has none.
+func (n SubprocessorNotice) ListUnsubscribe() string { return n.Unsubscribe }
 
 // DPARequest tells the team that a customer asked for a DPA.
 type DPARequest struct {

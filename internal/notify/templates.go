@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // templateFiles holds one text/template per kind of email,
@@ -98,12 +100,33 @@ func (t *Templates) Render(data Data) (subject, body string, err error) {
 	return s.String(), b.String(), nil
 }
 
-// Email is the email that data describes, to to, ready for Enqueue; its
-// Kind is data's.
+// Email is the email that data describes, to to, ready for Enqueue: its
+// Kind is data's, and its List-Unsubscribe the link of data that has one.
 func (t *Templates) Email(to string, data Data) (Email, error) {
 	subject, body, err := t.Render(data)
 	if err != nil {
 		return Email{}, err
 	}
-	return Email{Kind: data.Kind(), To: to, Subject: subject, Body: body}, nil
+	e := Email{Kind: data.Kind(), To: to, Subject: subject, Body: body}
+	if u, ok := data.(Unsubscribable); ok {
+		e.ListUnsubscribe = u.ListUnsubscribe()
+	}
+	return e, nil
+}
+
+// Unsubscribable is Data whose email the recipient can stop with one
+// click: ListUnsubscribe is that link, or "" for a recipient who cannot.
+type Unsubscribable interface {
+	Data
+	ListUnsubscribe() string
+}
+
+// Enqueue renders the email that data describes and writes it to to in
+// tx, the caller's transaction (see the function Enqueue).
+func (t *Templates) Enqueue(tx *gorm.DB, now time.Time, domain, to string, data Data) (*Message, error) {
+	e, err := t.Email(to, data)
+	if err != nil {
+		return nil, err
+	}
+	return Enqueue(tx, now, domain, e)
 }

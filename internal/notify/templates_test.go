@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
+	"gorm.io/gorm"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -164,7 +167,7 @@ Decide here: https://charter.example/app/packets/requests/7
 			"Policy request from Initech",
 			`Bo Chen (bo@initech.example, Initech) asks for policies.
 
-Reason: (not given)
+Reason: (none given)
 
 Decide here: https://charter.example/app/packets/requests/7
 `},
@@ -346,6 +349,15 @@ The link works until 1 April 2026 and is for you alone; do not forward it.
 			if e.Kind != c.data.Kind() || e.To != "to@example.com" {
 				t.Errorf("kind %q to %q", e.Kind, e.To)
 			}
+			// Only a subscriber's email has the one-click header, with
+			// the link its body shows.
+			wantUnsubscribe := ""
+			if i := strings.Index(c.body, "To stop: "); i >= 0 {
+				wantUnsubscribe = strings.TrimSpace(c.body[i+len("To stop: "):])
+			}
+			if e.ListUnsubscribe != wantUnsubscribe {
+				t.Errorf("List-Unsubscribe %q, want %q", e.ListUnsubscribe, wantUnsubscribe)
+			}
 			if e.Subject != c.subject {
 				t.Errorf("subject:\n got %q\nwant %q", e.Subject, c.subject)
 			}
@@ -412,4 +424,34 @@ func TestRenderFailsLoudly(t *testing.T) {
 			t.Errorf("%T rendered: %q %q", d, e.Subject, e.Body)
 		}
 	}
+}
+
+// TestEnqueueWritesTheRenderedEmail: the outbox row carries the rendered
+// text, the data's kind and, for a subscriber, the one-click header.
+func TestEnqueueWritesTheRenderedEmail(t *testing.T) {
+	tpl, err := notify.NewTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		now := time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
+		notice := notify.SubprocessorNotice{Company: "Acme", Subprocessor: "Mailgun", Summary: "We will add Mailgun.", EffectiveOn: day(2026, 4, 15),
+			List: "https://charter.example/trust/subprocessors", Unsubscribe: "https://charter.example/trust/unsubscribe/TOKEN"}
+		var m *notify.Message
+		if err := st.DB.Transaction(func(tx *gorm.DB) error {
+			m, err = tpl.Enqueue(tx, now, "charter.example", "sub@example.com", notice)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got notify.Message
+		if err := st.DB.Take(&got, m.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		subject, body, _ := tpl.Render(notice)
+		if got.Kind != "subprocessor_notice" || got.ToAddr != "sub@example.com" || got.Subject != subject || got.Body != body ||
+			got.ListUnsubscribe != notice.Unsubscribe || got.State != notify.Pending || !strings.HasSuffix(got.MessageID, "@charter.example>") {
+			t.Fatalf("outbox row %+v", got)
+		}
+	})
 }

@@ -259,15 +259,8 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 			"decided_by": by.Label, "auto_approved": d.auto}).Error; err != nil {
 			return err
 		}
-		limit := "no download limit"
-		if p.DownloadLimit != nil {
-			limit = fmt.Sprintf("at most %d downloads", *p.DownloadLimit)
-		}
-		body := fmt.Sprintf("Hello %s,\n\n%s has approved your request. Your policy packet (%d policies, packet ID %s) is here:\n\n  %s\n\n"+
-			"The link works until %s (%s) and is for you alone: every file is watermarked with your name and email address.\n",
-			r.Name, company, len(m.Policies), p.PublicID, s.link("/p/"+token), p.ExpiresAt.Format("2 January 2006"), limit)
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_approved", To: r.Email,
-			Subject: "Your " + company + " policy packet", Body: body}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), r.Email, notify.PacketApproved{Name: r.Name, Company: company,
+			Policies: len(m.Policies), PacketID: p.PublicID, Link: s.link("/p/" + token), Expires: p.ExpiresAt, DownloadLimit: p.DownloadLimit}); err != nil {
 			return err
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.issued", ObjectType: "packet", ObjectID: p.PublicID,
@@ -337,8 +330,7 @@ func (s *Service) Deny(ctx context.Context, by audit.Actor, requestID int64, rea
 		if err := tx.Save(&r).Error; err != nil {
 			return err
 		}
-		body := fmt.Sprintf("Hello %s,\n\n%s cannot share its policies with you at this time:\n\n  %s\n\nYou may reply to your contact at %s.\n", r.Name, company, reason, company)
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_denied", To: r.Email, Subject: "Your request for " + company + "'s policies", Body: body}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), r.Email, notify.PacketDenied{Name: r.Name, Company: company, Reason: reason}); err != nil {
 			return err
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet_request.denied", ObjectType: "packet_request", ObjectID: strconv.FormatInt(r.ID, 10),

@@ -33,6 +33,9 @@ type Settings struct {
 	AutoApproveDomains []string
 	// TeamAddresses returns who hears of new requests.
 	TeamAddresses func(ctx context.Context) ([]string, error)
+	// Mail renders the emails; NewService parses its own when nil (the
+	// composition root passes the one it shares).
+	Mail *notify.Templates
 }
 
 // Limits of a packet (SECURITY.md: links live at most 90 days).
@@ -74,6 +77,9 @@ type ndaCache struct {
 
 // NewService returns a Service; key signs manifests.
 func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed25519.PrivateKey, settings Settings) *Service {
+	if settings.Mail == nil {
+		settings.Mail = notify.MustTemplates()
+	}
 	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
 	s.commits = &committer{s: s}
 	s.accepted = &keySet{keys: map[string]bool{}}

@@ -227,10 +227,8 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf("Hello %s,\n\nYou asked %s for its security policies. To confirm that this address is yours, open this link within 7 days and press Confirm:\n\n  %s\n\n"+
-			"If it was not you, ignore this email.\n", r.Name, company, s.link("/trust/request/confirm/"+token))
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_request_confirmation", To: r.Email,
-			Subject: "Confirm your request for " + company + "'s policies", Body: body}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), r.Email,
+			notify.PacketRequestConfirmation{Name: r.Name, Company: company, Link: s.link("/trust/request/confirm/" + token)}); err != nil {
 			return err
 		}
 		by := from
@@ -285,10 +283,10 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (
 		if auto, err = s.autoApproves(tx, r.Email); err != nil || auto {
 			return err
 		}
-		body := fmt.Sprintf("%s (%s, %s) asks for policies.\n\nReason: %s\n\nDecide here: %s\n", r.Name, r.Email, r.Company, orNone(r.Reason),
-			s.link(fmt.Sprintf("/app/packets/requests/%d", r.ID)))
+		mail := notify.PacketRequest{Name: r.Name, Email: r.Email, Company: r.Company, Reason: r.Reason,
+			Link: s.link(fmt.Sprintf("/app/packets/requests/%d", r.ID))}
 		for _, to := range team {
-			if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "packet_request", To: to, Subject: "Policy request from " + r.Company, Body: body}); err != nil {
+			if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), to, mail); err != nil {
 				return err
 			}
 		}
@@ -354,13 +352,6 @@ func (s *Service) autoApproves(tx *gorm.DB, email string) (bool, error) {
 	var n int64
 	err := tx.Table("dpas").Where("direction = 'customer' AND status = 'signed' AND domain = ?", domain).Count(&n).Error
 	return n > 0, err
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none given)"
-	}
-	return s
 }
 
 // RequestFilter selects requests.

@@ -2,7 +2,6 @@ package people
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -47,11 +46,8 @@ func (s *Service) issueAckLink(tx *gorm.DB, by audit.Actor, e *Employee, owed in
 	if err != nil {
 		return nil, err
 	}
-	body := fmt.Sprintf("Hello %s,\n\nPlease read and acknowledge the company's policies (%d to go). Your personal link:\n\n  %s\n\n"+
-		"The link works until %s and is for you alone; do not forward it.\n", firstName(e.Name), owed, url,
-		expires.UTC().Format("2 January 2006"))
-	return notify.Enqueue(tx, s.clock(), s.mailDomain(), notify.Email{Kind: "ack_link", To: e.Email,
-		Subject: "Please acknowledge the company policies", Body: body})
+	return s.settings.Mail.Enqueue(tx, s.clock(), s.mailDomain(), e.Email,
+		notify.AckLink{FirstName: firstName(e.Name), Owed: owed, Link: url, Expires: expires.UTC()})
 }
 
 func firstName(name string) string {

@@ -2,8 +2,6 @@ package people
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
@@ -22,13 +20,6 @@ type reminderSent struct {
 }
 
 func (reminderSent) TableName() string { return "reminders_sent" }
-
-// reminderItem is one line of a reminder.
-type reminderItem struct {
-	what    string
-	due     time.Time
-	overdue bool
-}
 
 // QueueReminders queues, in the outbox, one email to each active employee
 // who has something overdue or due within seven days: policies to
@@ -76,16 +67,16 @@ func (s *Service) QueueReminders(ctx context.Context, by audit.Actor) (int, erro
 			if sent[e.ID] {
 				continue
 			}
-			var acks, training []reminderItem
+			var acks, training []notify.ReminderItem
 			for _, r := range f.reqs {
 				if due := s.dueFor(e.StartDate, r); !satisfied[[2]int64{e.ID, r.PolicyID}] && !due.After(horizon) {
-					acks = append(acks, reminderItem{what: r.Title, due: due, overdue: due.Before(today)})
+					acks = append(acks, notify.ReminderItem{What: r.Title, Due: due, Overdue: due.Before(today)})
 				}
 			}
 			for _, c := range f.courses {
 				st := s.standing(e, c, f.latest[[2]int64{e.ID, c.ID}], today)
 				if !st.Due.IsZero() && (st.Overdue || !st.Due.After(horizon)) {
-					training = append(training, reminderItem{what: c.Name, due: st.Due, overdue: st.Overdue})
+					training = append(training, notify.ReminderItem{What: c.Name, Due: st.Due, Overdue: st.Overdue})
 				}
 			}
 			if len(acks)+len(training) == 0 {
@@ -101,43 +92,22 @@ func (s *Service) QueueReminders(ctx context.Context, by audit.Actor) (int, erro
 	return queued, err
 }
 
-func (s *Service) queueReminder(tx *gorm.DB, by audit.Actor, e *Employee, today time.Time, acks, training []reminderItem) error {
+func (s *Service) queueReminder(tx *gorm.DB, by audit.Actor, e *Employee, today time.Time, acks, training []notify.ReminderItem) error {
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&reminderSent{EmployeeID: e.ID, Day: today})
 	if res.Error != nil || res.RowsAffected == 0 {
 		return res.Error
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\nA reminder of what the company's security programme needs from you:\n", firstName(e.Name))
-	line := func(it reminderItem) {
-		state := "due " + it.due.Format("2 January 2006")
-		if it.overdue {
-			state = "OVERDUE since " + it.due.Format("2 January 2006")
-		}
-		fmt.Fprintf(&b, "  - %s (%s)\n", it.what, state)
-	}
-	if len(acks) > 0 {
-		b.WriteString("\nPolicies to read and acknowledge:\n")
-		for _, it := range acks {
-			line(it)
-		}
-	}
-	if len(training) > 0 {
-		b.WriteString("\nTraining to complete:\n")
-		for _, it := range training {
-			line(it)
-		}
-	}
+	reminder := notify.Reminder{FirstName: firstName(e.Name), Policies: acks, Training: training}
 	if len(acks) > 0 {
 		// A fresh link: earlier tokens cannot be recovered (only hashes are kept).
 		url, _, err := s.newAckLink(tx, by, e, "reminder")
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, "\nYour personal link to the policies (earlier links no longer work):\n\n  %s\n", url)
+		reminder.Link = url
 	}
-	b.WriteString("\nThank you.\n")
 	now := s.clock()
-	m, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "reminder", To: e.Email, Subject: "Reminder: security and compliance tasks", Body: b.String()})
+	m, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), e.Email, reminder)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -30,6 +31,9 @@ type Settings struct {
 	AckLinkTTL time.Duration
 	// BaseURL prefixes the links in emails.
 	BaseURL string
+	// Mail renders the emails; NewService parses its own when nil (the
+	// composition root passes the one it shares).
+	Mail *notify.Templates
 }
 
 // DefaultSettings are the defaults of the settings.
@@ -44,6 +48,9 @@ type Service struct {
 
 // NewService returns a Service on db with the given clock and settings.
 func NewService(db *gorm.DB, now func() time.Time, settings Settings) *Service {
+	if settings.Mail == nil {
+		settings.Mail = notify.MustTemplates()
+	}
 	return &Service{db: db, now: now, settings: settings}
 }
 

@@ -563,22 +563,13 @@ func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, 
 		if err := s.insertDPA(tx, by, &d, "requested through /trust"); err != nil {
 			return err
 		}
-		body := fmt.Sprintf("%s (%s) asked for a DPA through the Security & Privacy page.\n\nRegion: %s\n\nThe request is in the register:\n\n  %s\n",
-			company, email, orNone(region), s.link(fmt.Sprintf("/app/privacy/dpas/%d", d.ID)))
+		mail := notify.DPARequest{Company: company, Email: email, Region: region, Link: s.link(fmt.Sprintf("/app/privacy/dpas/%d", d.ID))}
 		for _, to := range team {
-			if _, err := notify.Enqueue(tx, s.clock(), s.mailDomain(), notify.Email{Kind: "dpa_request", To: to,
-				Subject: "DPA requested by " + company, Body: body}); err != nil {
+			if _, err := s.settings.Mail.Enqueue(tx, s.clock(), s.mailDomain(), to, mail); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return &d, err
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(not given)"
-	}
-	return s
 }

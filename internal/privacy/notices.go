@@ -227,8 +227,8 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 	now := s.clock()
 	// The objection window closes when the change takes effect.
 	objectionTTL := n.EffectiveOn.Sub(now)
-	eff := n.EffectiveOn.Format("2 January 2006")
-	subject := "Sub-processor change effective " + n.EffectiveOn.Format(time.DateOnly) + ": " + p.Name
+	notice := notify.SubprocessorNotice{Company: company, Subprocessor: p.Name, Summary: n.Summary, EffectiveOn: n.EffectiveOn,
+		List: s.link("/trust/subprocessors")}
 	seen := map[string]bool{}
 	sent := 0
 	for _, d := range dpas {
@@ -244,10 +244,9 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 		if err != nil {
 			return 0, err
 		}
-		body := fmt.Sprintf("Hello,\n\nAs set out in the Data Processing Agreement between %s and %s, we give notice of a change to our sub-processors:\n\n  %s\n\nThe change takes effect on %s.\n\n"+
-			"If you object to this change, tell us before that date through your personal link:\n\n  %s\n\nThe current list of sub-processors: %s\n\n— %s\n",
-			d.Counterparty, company, n.Summary, eff, s.link("/trust/objections/"+token), s.link("/trust/subprocessors"), company)
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subprocessor_notice", To: d.ContactEmail, Subject: subject, Body: body}); err != nil {
+		toCustomer := notice
+		toCustomer.Counterparty, toCustomer.ObjectionLink = d.Counterparty, s.link("/trust/objections/"+token)
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), d.ContactEmail, toCustomer); err != nil {
 			return 0, err
 		}
 		sent++
@@ -265,12 +264,9 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 		if err != nil {
 			return 0, err
 		}
-		unsubscribe := s.link("/trust/unsubscribe/" + token)
-		body := fmt.Sprintf("Hello,\n\n%s gives notice of a change to its sub-processors:\n\n  %s\n\nThe change takes effect on %s.\n\nThe current list: %s\n\n"+
-			"You receive this because you subscribed to sub-processor changes. To stop: %s\n",
-			company, n.Summary, eff, s.link("/trust/subprocessors"), unsubscribe)
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subprocessor_notice", To: sub.Email, Subject: subject,
-			Body: body, ListUnsubscribe: unsubscribe}); err != nil {
+		toSubscriber := notice
+		toSubscriber.Unsubscribe = s.link("/trust/unsubscribe/" + token)
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), sub.Email, toSubscriber); err != nil {
 			return 0, err
 		}
 		sent++

@@ -26,6 +26,9 @@ type Settings struct {
 	// TeamAddresses returns who hears of public DPA requests (the
 	// operations team).
 	TeamAddresses func(ctx context.Context) ([]string, error)
+	// Mail renders the emails; NewService parses its own when nil (the
+	// composition root passes the one it shares).
+	Mail *notify.Templates
 }
 
 // Service keeps the privacy registers.
@@ -40,6 +43,9 @@ type Service struct {
 // NewService returns a Service on db with the given clock, file store and
 // settings.
 func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, orgs *org.Service, settings Settings) *Service {
+	if settings.Mail == nil {
+		settings.Mail = notify.MustTemplates()
+	}
 	return &Service{db: db, now: now, files: fs, orgs: orgs, settings: settings}
 }
 

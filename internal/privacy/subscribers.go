@@ -3,7 +3,6 @@ package privacy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -62,11 +61,8 @@ func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string)
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf("Hello,\n\nSomeone, probably you, asked to receive %s's sub-processor change notices at this address.\n\n"+
-			"To confirm, open this link within 7 days and press Confirm:\n\n  %s\n\nIf it was not you, ignore this email: nothing will be sent.\n",
-			company, s.link("/trust/subscribe/confirm/"+token))
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: "subscription_confirmation", To: email,
-			Subject: "Confirm your subscription to " + company + " sub-processor changes", Body: body}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), email,
+			notify.SubscriptionConfirmation{Company: company, Link: s.link("/trust/subscribe/confirm/" + token)}); err != nil {
 			return err
 		}
 		by := from
@@ -140,9 +136,10 @@ func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before 
 const SubscriberLinkPurpose = "subscriber_unsubscribe_direct"
 
 // MailSubscribers queues, in tx, one email to every confirmed subscriber,
-// each with its own one-click unsubscribe link; body receives that link.
-// Other areas (advisories) announce through it.
-func (s *Service) MailSubscribers(tx *gorm.DB, kind, subject string, body func(unsubscribe string) string) (int, error) {
+// each with its own one-click unsubscribe link: mail receives that link
+// and returns what the email says, the link included (it is also sent as
+// List-Unsubscribe). Other areas (advisories) announce through it.
+func (s *Service) MailSubscribers(tx *gorm.DB, mail func(unsubscribe string) notify.Unsubscribable) (int, error) {
 	var subs []Subscriber
 	if err := tx.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Order("id").Find(&subs).Error; err != nil {
 		return 0, err
@@ -154,7 +151,7 @@ func (s *Service) MailSubscribers(tx *gorm.DB, kind, subject string, body func(u
 			return 0, err
 		}
 		link := s.link("/trust/unsubscribe/" + token)
-		if _, err := notify.Enqueue(tx, now, s.mailDomain(), notify.Email{Kind: kind, To: sub.Email, Subject: subject, Body: body(link), ListUnsubscribe: link}); err != nil {
+		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), sub.Email, mail(link)); err != nil {
 			return 0, err
 		}
 	}
