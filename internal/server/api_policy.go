@@ -1,21 +1,13 @@
 package server
 
 import (
-	"encoding/base64"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
-
-// listResponse is the shape of every API list.
-type listResponse[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor"`
-}
 
 type versionJSON struct {
 	Version       string     `json:"version"`
@@ -73,37 +65,6 @@ func toPolicyJSON(s *policy.Summary, withBody bool) policyJSON {
 		TSC: s.Criteria(), Status: s.StatusLabel(), ReviewState: string(s.Review), NextReviewAt: utc(s.NextReviewAt),
 		LastReviewedAt: utc(s.LastReviewedAt), CurrentVersion: toVersionJSON(s.Current, withBody),
 		PendingVersion: toVersionJSON(s.Pending, false)}
-}
-
-// offsetCursor is an opaque cursor over a sorted list.
-func encodeCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
-}
-
-func decodeCursor(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	n, err := strconv.Atoi(string(b[2:]))
-	if err != nil || n < 0 {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	return n, nil
-}
-
-func parseLimit(s string, def, maxLimit int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
-	}
-	return n, nil
 }
 
 func (s *Server) apiListPolicies(c echo.Context) error {

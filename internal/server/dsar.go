@@ -194,7 +194,7 @@ func (s *Server) dsarResponse(c echo.Context) error {
 	if r.ResponseSHA256 == "" {
 		return apperr.New(apperr.NotFound, "no response stored")
 	}
-	return s.sendFile(c, r.ResponseSHA256, r.ResponseName, "application/octet-stream")
+	return sendFile(c, s.files, r.ResponseSHA256, r.ResponseName, "application/octet-stream")
 }
 
 func yearParam(c echo.Context, now time.Time) (int, error) {

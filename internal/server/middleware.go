@@ -246,6 +246,3 @@ func localPath(next, fallback string) string {
 	}
 	return next
 }
-
-// timeNow is the server's clock, UTC.
-func (s *Server) timeNow() time.Time { return s.now().UTC() }

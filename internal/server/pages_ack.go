@@ -11,31 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// shareHeaders are sent on every share-link page (SECURITY.md).
-func shareHeaders(c echo.Context) {
-	h := c.Response().Header()
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Robots-Tag", "noindex, nofollow")
-	h.Set("Cache-Control", "no-store")
-}
-
-// shareLinkError answers a dead link with 410 and a miss with 404, after
-// counting the miss against the client's IP: guessing shows up as 429s.
-func (s *Server) shareLinkError(c echo.Context, err error) error {
-	switch apperr.KindOf(err) {
-	case apperr.Gone:
-		return s.render(c, http.StatusGone, "link_dead", "Link expired", nil)
-	case apperr.NotFound:
-		if ok, _ := s.linkMisses.Allow(c.RealIP()); !ok {
-			s.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
-			c.Response().Header().Set("Retry-After", "60")
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
-		}
-		return s.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
-	}
-	return err
-}
-
 type ackPolicy struct {
 	people.OwedPolicy
 	Text template.HTML
@@ -90,11 +65,6 @@ func (s *Server) acknowledgeByLink(c echo.Context) error {
 		return s.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
 	}
 	return s.shareLinkError(c, err)
-}
-
-func statusOf(err error) int {
-	status, _, _, _ := classify(err)
-	return status
 }
 
 func (s *Server) sendAckLink(c echo.Context) error {

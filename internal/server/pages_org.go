@@ -140,5 +140,5 @@ func (s *Server) certificationReport(c echo.Context) error {
 	if cert.ReportSHA256 == "" {
 		return apperr.New(apperr.NotFound, "no report has been uploaded for this certification")
 	}
-	return s.sendFile(c, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	return sendFile(c, s.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/people"
@@ -11,15 +10,6 @@ import (
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
-
-func (s *Server) renderMarkdown(src string) (template.HTML, error) {
-	var b strings.Builder
-	if err := s.markdown.Convert([]byte(src), &b); err != nil {
-		return "", err
-	}
-	// goldmark's default renderer drops raw HTML and unsafe link schemes.
-	return template.HTML(b.String()), nil //nolint:gosec // see above
-}
 
 type overviewPage struct {
 	Overview *policy.Overview

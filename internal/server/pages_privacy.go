@@ -9,24 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func pathID(c echo.Context, name string, notFound error) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id < 1 {
-		return 0, notFound
-	}
-	return id, nil
-}
-
-// formFailure reports whether err is one a form shows inline (invalid
-// input or a conflict), with its status, message and field errors.
-func formFailure(err error) (bool, int, string, map[string]string) {
-	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
-		status, _, msg, fields := classify(ae)
-		return true, status, msg, fields
-	}
-	return false, 0, "", nil
-}
-
 type dpasPage struct {
 	DPAs     []privacy.DPA
 	Total    int64
@@ -215,7 +197,7 @@ func (s *Server) dpaFile(c echo.Context) error {
 	if d.FileSHA256 == "" {
 		return apperr.New(apperr.NotFound, "no signed file has been uploaded for this DPA")
 	}
-	return s.sendFile(c, d.FileSHA256, d.FileName, "application/pdf")
+	return sendFile(c, s.files, d.FileSHA256, d.FileName, "application/pdf")
 }
 
 type subprocessorsAdminPage struct {

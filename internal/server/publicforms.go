@@ -1,99 +1,13 @@
 package server
 
 import (
-	"context"
-	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/privacy"
-	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Public forms (DESIGN.md, shared mechanisms): CSRF by the double-submit
-// cookie where a page carries the form, the limits of admitPublic, and the
-// work-email check. Links from emails (confirm, unsubscribe, object) carry
-// their credential in the path, like /ack, and need no CSRF token: one-click
-// unsubscribe (RFC 8058) is a bare POST from the mail client.
-
-// The public forms and anonymous actions, as named in the limits and in
-// charter_public_form_refusals_total.
-const (
-	formSubscribe        = "subscribe"
-	formSubscribeConfirm = "subscribe_confirm"
-	formDPARequest       = "dpa_request"
-	formObjection        = "objection"
-	formPacketRequest    = "packet_request"
-	formPacketConfirm    = "packet_request_confirm"
-	formPacketNDA        = "packet_nda"
-	formPacketVerify     = "packet_verify"
-	formSecurityReport   = "security_report"
-	formPrivacyRequest   = "privacy_request"
-	formPrivacyConfirm   = "privacy_request_confirm"
-	formPasswordReset    = "password_reset"
-)
-
-// newFormRefusals is the counter an operator alerts on when the forms are
-// being abused (or the limits are too tight).
-func newFormRefusals() *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "charter_public_form_refusals_total",
-		Help: "Public form submissions refused with 429, by form and by the limit that refused them (network_hour, recipient_hour, recipient_day, form_hour).",
-	}, []string{"form", "limit"})
-	// A series for each form from the start, so that alerts see a rise
-	// from zero.
-	for _, form := range []string{formSubscribe, formSubscribeConfirm, formDPARequest, formObjection, formPacketRequest, formPacketConfirm,
-		formPacketNDA, formPacketVerify, formSecurityReport, formPrivacyRequest, formPrivacyConfirm, formPasswordReset} {
-		for _, limit := range []publicform.Limit{publicform.LimitNetwork, publicform.LimitRecipientHour, publicform.LimitRecipientDay, publicform.LimitForm} {
-			c.WithLabelValues(form, string(limit))
-		}
-	}
-	return c
-}
-
-// admitPublic counts a submission of a public form, or an anonymous
-// action that sends email or stores a row, against the limits per client
-// network, per recipient address and per form; call it before the service
-// call. recipient is the email address the submission makes Charter write
-// to ("" when there is none). Over a limit it returns a 429 with
-// Retry-After and a message, so that nothing is stored or queued. When the
-// handler then answers with an error status (invalid input, a dead link),
-// the submission stops counting against the recipient: nothing was sent.
-func (s *Server) admitPublic(c echo.Context, form, recipient string) error {
-	ctx := c.Request().Context()
-	admitted, err := s.formLimits.Admit(ctx, publicform.Submission{Form: form, ClientIP: c.RealIP(), Recipient: recipient})
-	var limited *publicform.LimitError
-	if errors.As(err, &limited) {
-		wait := int(math.Ceil(limited.RetryAfter.Seconds()))
-		s.formRefusals.WithLabelValues(form, string(limited.Limit)).Inc()
-		s.log.Warn("public form submission refused by a limit", "form", form, "limit", string(limited.Limit),
-			"ip", c.RealIP(), "retry_after_seconds", wait, "request_id", requestID(c))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
-		return limited
-	} else if err != nil {
-		return err
-	}
-	if recipient != "" {
-		var once sync.Once
-		c.Response().After(func() {
-			once.Do(func() {
-				if c.Response().Status < http.StatusBadRequest {
-					return
-				}
-				if err := s.formLimits.Withdraw(context.WithoutCancel(ctx), admitted); err != nil {
-					s.log.Error("withdrawing a refused public form submission from its recipient's count", "form", form, "request_id", requestID(c), "error", err)
-				}
-			})
-		})
-	}
-	return nil
-}
 
 type formPage struct {
 	Values  map[string]string
@@ -101,14 +15,6 @@ type formPage struct {
 	Message string
 	Done    bool
 	Regions []string
-}
-
-func formErrors(err error) (map[string]string, string, bool) {
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		return nil, "", false
-	}
-	return e.Fields, e.Message, true
 }
 
 func (s *Server) subscribeForm(c echo.Context) error {

@@ -4,14 +4,11 @@
 package server
 
 import (
-	"html/template"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
@@ -32,9 +29,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	"golang.org/x/time/rate"
 )
 
 // Options are what New needs.
@@ -52,8 +46,6 @@ type Server struct {
 	e          *echo.Echo
 	cfg        config.Config
 	store      *store.Store
-	log        *slog.Logger
-	now        func() time.Time
 	users      *auth.Service
 	policies   *policy.Service
 	org        *org.Service
@@ -64,26 +56,16 @@ type Server struct {
 	advisories *advisory.Service
 	dsar       *dsar.Service
 	files      *files.Store
-	sessions   *scs.SessionManager
 	sso        *auth.SSO
 	ssoConfig  auth.SSOConfig
 	// sessionStore lists and ends users' sessions.
 	sessionStore *auth.SessionStore
-	pages        map[string]*template.Template
-	markdown     goldmark.Markdown
 	origin       *http.CrossOriginProtection
-	version      string
 	// rules records the access rule each route declared, by "METHOD path".
-	rules map[string]Rule
-	// linkMisses limits, per IP, lookups of share-link tokens that match
-	// nothing.
-	linkMisses *middleware.RateLimiterMemoryStore
-	// formLimits bounds the public forms per client network, recipient
-	// and form (admitPublic); formRefusals counts what it refused.
-	formLimits   *publicform.Limiter
-	formRefusals *prometheus.CounterVec
-	workEmail    *publicform.WorkEmail
-	public       *publicCache
+	rules     map[string]Rule
+	workEmail *publicform.WorkEmail
+	*kit
+	public *publicCache
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
@@ -92,35 +74,19 @@ type Server struct {
 // New builds the server and registers every route.
 func New(o Options) (*Server, error) {
 	a, cfg := o.App, o.App.Config
-	s := &Server{
-		e: echo.New(), cfg: cfg, store: a.Store, log: a.Logger, now: a.Now,
-		users: a.Users, policies: a.Policies, org: a.Org, people: a.People, privacy: a.Privacy, packets: a.Packets, sso: a.SSO, ssoConfig: a.SSOConfig, evidence: a.Evidence, advisories: a.Advisories, dsar: a.DSAR, files: a.Files, version: o.Version,
-		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
-		origin:   http.NewCrossOriginProtection(),
-		rules:    map[string]Rule{},
-		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
-		formLimits:   a.FormLimits,
-		formRefusals: newFormRefusals(),
-		workEmail:    a.WorkEmail,
-		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
-	}
-	pages, err := parseTemplates(template.FuncMap{"markdown": s.renderMarkdown})
+	k, err := newKit(a, o.Version)
 	if err != nil {
 		return nil, err
 	}
-	s.pages = pages
-
-	s.sessions = scs.New()
-	s.sessions.Store = a.Sessions
-	s.sessionStore = a.Sessions
-	s.sessions.IdleTimeout = cfg.SessionIdleTimeout
-	s.sessions.Lifetime = cfg.SessionLifetime
-	s.sessions.Cookie.Name = s.cookieName("charter_session")
-	s.sessions.Cookie.HttpOnly = true
-	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
-	s.sessions.Cookie.Secure = cfg.Secure()
-	s.sessions.Cookie.Path = "/"
+	s := &Server{
+		e: echo.New(), cfg: cfg, store: a.Store, kit: k,
+		users: a.Users, policies: a.Policies, org: a.Org, people: a.People, privacy: a.Privacy, packets: a.Packets, sso: a.SSO, ssoConfig: a.SSOConfig, evidence: a.Evidence, advisories: a.Advisories, dsar: a.DSAR, files: a.Files,
+		sessionStore: a.Sessions,
+		origin:       http.NewCrossOriginProtection(),
+		rules:        map[string]Rule{},
+		workEmail:    a.WorkEmail,
+		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
+	}
 
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -184,8 +150,10 @@ func (s *Server) Rules() map[string]Rule { return s.rules }
 
 // cookieName uses the __Host- prefix over HTTPS, which pins the cookie to
 // this host and path / and requires Secure.
-func (s *Server) cookieName(name string) string {
-	if s.cfg.Secure() {
+func (s *Server) cookieName(name string) string { return cookieName(s.cfg, name) }
+
+func cookieName(cfg config.Config, name string) string {
+	if cfg.Secure() {
 		return "__Host-" + name
 	}
 	return name

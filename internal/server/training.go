@@ -1,7 +1,6 @@
 package server
 
 import (
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -169,18 +168,5 @@ func (s *Server) trainingCertificate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.sendFile(c, r.CertificateSHA256, r.CertificateName, r.CertificateType)
-}
-
-// sendFile serves a stored upload as an attachment (SECURITY.md, uploads).
-func (s *Server) sendFile(c echo.Context, sum, name, contentType string) error {
-	f, err := s.files.Open(sum)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, contentType, f)
+	return sendFile(c, s.files, r.CertificateSHA256, r.CertificateName, r.CertificateType)
 }

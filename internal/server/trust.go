@@ -1,18 +1,18 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/charter-registry/charter/internal/advisory"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/charter-registry/charter/internal/advisory"
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/org"
@@ -81,47 +81,6 @@ func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx 
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, contentType, page.body)
-}
-
-// publicView is the envelope of the public pages' layout.
-type publicView struct {
-	Title   string
-	Company string
-	Area    string
-	CSRF    string
-	Data    any
-}
-
-// renderPublic renders a page in the public layout into bytes.
-func (s *Server) renderPublicBytes(name, title, company, csrf string, data any) ([]byte, error) {
-	t, ok := s.pages[name]
-	if !ok {
-		return nil, fmt.Errorf("no template %q", name)
-	}
-	var buf bytes.Buffer
-	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: company, Area: name, CSRF: csrf, Data: data})
-	return buf.Bytes(), err
-}
-
-// renderPublic answers with a public page that is not cached (forms).
-func (s *Server) renderPublic(c echo.Context, status int, name, title string, data any) error {
-	o, err := s.org.Get(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	csrf, _ := c.Get(csrfKey).(string)
-	body, err := s.renderPublicBytes(name, title, companyName(o), csrf, data)
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, body)
-}
-
-func companyName(o *org.Organization) string {
-	if o == nil {
-		return "Security & Privacy"
-	}
-	return o.Name
 }
 
 type trustPage struct {
@@ -393,5 +352,5 @@ func (s *Server) trustReport(c echo.Context) error {
 	if !cert.Public || cert.ReportSHA256 == "" {
 		return echo.ErrNotFound
 	}
-	return s.sendFile(c, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	return sendFile(c, s.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
 }
