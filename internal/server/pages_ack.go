@@ -88,13 +88,13 @@ type outboxPage struct {
 	To       string
 }
 
-func (s *Server) outboxPage(c echo.Context) error {
+func (h *opsHandlers) outboxPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	state := c.QueryParam("state")
 	if state != "" && state != notify.Pending && state != notify.Sent && state != notify.Failed {
 		return apperr.Field("state", "must be pending, sent or failed")
 	}
-	ob := notify.NewOutbox(s.store.DB)
+	ob := notify.NewOutbox(h.store.DB)
 	msgs, err := ob.List(ctx, notify.Filter{State: state, To: c.QueryParam("to")})
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (s *Server) outboxPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{SMTPHost: s.cfg.SMTPHost, Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
+	return h.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{SMTPHost: h.cfg.SMTPHost, Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
 }
 
 // sendAllAckLinks queues a link for everyone who owes an acknowledgement.

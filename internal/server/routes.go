@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/web"
@@ -46,8 +47,8 @@ const (
 func (s *Server) routes() {
 	e := s.e
 	root := e.Group("")
-	s.add(root, pageRoute, http.MethodGet, "/healthz", s.healthz, public)
-	s.add(root, pageRoute, http.MethodGet, "/readyz", s.readyz, public)
+	s.add(root, pageRoute, http.MethodGet, "/healthz", s.h.ops.healthz, public)
+	s.add(root, pageRoute, http.MethodGet, "/readyz", s.h.ops.readyz, public)
 	if s.cfg.MetricsAddr == "" {
 		// Public to the router; the bearer token, when set, is checked by
 		// the handler itself, which also serves the separate address.
@@ -207,7 +208,7 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/training/:id/certificate", s.trainingCertificate, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
-	s.add(app, pageRoute, http.MethodGet, "/outbox", s.outboxPage, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/outbox", s.h.ops.outboxPage, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/account/password", s.changePasswordForm, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
@@ -293,3 +294,18 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
 }
+
+// BEGIN handlers
+// handlers are the areas' handler values; each holds the kit and only the
+// services of its area.
+type handlers struct {
+	ops *opsHandlers
+}
+
+func newHandlers(k *kit, a *app.App, o Options) handlers {
+	return handlers{
+		ops: &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
+	}
+}
+
+// END handlers

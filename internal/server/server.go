@@ -65,6 +65,7 @@ type Server struct {
 	rules     map[string]Rule
 	workEmail *publicform.WorkEmail
 	*kit
+	h      handlers
 	public *publicCache
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
@@ -135,6 +136,7 @@ func New(o Options) (*Server, error) {
 
 	s.metrics = requireMetricsToken(cfg.MetricsToken,
 		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
+	s.h = newHandlers(k, a, o)
 	s.routes()
 	return s, nil
 }
