@@ -102,9 +102,9 @@ func (s *Server) apiGetEmployee(c echo.Context) error {
 		}
 		j.Obligations = append(j.Obligations, oj)
 	}
-	for _, h := range d.History {
-		j.History = append(j.History, ackJSON{Policy: h.Slug, Version: versionNumber(h.Major, h.Minor), SHA256: h.SHA256,
-			AcknowledgedAt: h.AcknowledgedAt.UTC(), Method: h.Method})
+	for _, past := range d.History {
+		j.History = append(j.History, ackJSON{Policy: past.Slug, Version: versionNumber(past.Major, past.Minor), SHA256: past.SHA256,
+			AcknowledgedAt: past.AcknowledgedAt.UTC(), Method: past.Method})
 	}
 	return c.JSON(http.StatusOK, j)
 }

@@ -48,7 +48,7 @@ func (s *Server) respondDPA(c echo.Context, status int, id int64) error {
 	if err != nil {
 		return err
 	}
-	h, err := s.privacy.DPAHistory(c.Request().Context(), id)
+	history, err := s.privacy.DPAHistory(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -62,10 +62,10 @@ func (s *Server) respondDPA(c echo.Context, status int, id int64) error {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return err
 	}
-	if h == nil {
-		h = []privacy.StatusChange{}
+	if history == nil {
+		history = []privacy.StatusChange{}
 	}
-	doc["history"] = h
+	doc["history"] = history
 	return c.JSON(status, doc)
 }
 

@@ -231,9 +231,9 @@ func (s *Server) dsarMetricsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="privacy-requests-%d.csv"`, year))
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	hdr.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="privacy-requests-%d.csv"`, year))
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"year", "type", "received", "complied_in_whole_or_part", "denied", "median_days_to_respond"})

@@ -31,11 +31,11 @@ func (s *Server) exportCSV(c echo.Context) error {
 		return err
 	}
 	bom := c.QueryParam("bom") == "1" || c.QueryParam("bom") == "true"
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	hdr.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{
 		"filename": fmt.Sprintf("%s_%s_%s.csv", name, period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
-	h.Set("Cache-Control", "no-store")
+	hdr.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	res, err := s.evidence.Export(c.Request().Context(), actor(c), name, period, evidence.Options{BOM: bom, Role: currentUser(c).Role}, c.Response())
 	if err != nil {
@@ -89,11 +89,11 @@ func (s *Server) exportBundle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "application/zip")
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, "application/zip")
+	hdr.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{
 		"filename": fmt.Sprintf("evidence_%s_%s.zip", period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
-	h.Set("Cache-Control", "no-store")
+	hdr.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	m, err := s.evidence.Bundle(c.Request().Context(), actor(c), currentUser(c).Role, period, companyName(o), c.Response())
 	if err != nil {

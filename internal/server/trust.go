@@ -55,13 +55,13 @@ func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx 
 	page, ok := pc.pages[key]
 	pc.mu.Unlock()
 	if !fresh {
-		h, err := s.auditHead(ctx)
+		latest, err := s.auditHead(ctx)
 		if err != nil {
 			return err
 		}
-		head = h
+		head = latest
 		pc.mu.Lock()
-		pc.head, pc.checked = h, time.Now()
+		pc.head, pc.checked = latest, time.Now()
 		pc.mu.Unlock()
 	}
 	if !ok || page.head != head {
@@ -74,9 +74,9 @@ func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx 
 		pc.pages[key] = page
 		pc.mu.Unlock()
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "public, max-age=60")
-	h.Set("ETag", page.etag)
+	hdr := c.Response().Header()
+	hdr.Set("Cache-Control", "public, max-age=60")
+	hdr.Set("ETag", page.etag)
 	if c.Request().Header.Get("If-None-Match") == page.etag {
 		return c.NoContent(http.StatusNotModified)
 	}
