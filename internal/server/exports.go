@@ -9,15 +9,25 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/evidence"
+	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo/v4"
 )
+
+// exportHandlers serve evidence exports and the audit trail.
+type exportHandlers struct {
+	*kit
+	evidence *evidence.Service
+	org      *org.Service
+	store    *store.Store
+}
 
 // exportCSV streams one dataset as CSV: GET …/exports/{dataset}.csv?from=&to=[&bom=1].
 // The dataset and period are checked before the first byte, so that a bad
 // request gets a clear 4xx; rows then stream from one snapshot.
-func (s *Server) exportCSV(c echo.Context) error {
+func (h *exportHandlers) exportCSV(c echo.Context) error {
 	if c.Param("file") == "evidence.zip" {
-		return s.exportBundle(c)
+		return h.exportBundle(c)
 	}
 	name, ok := strings.CutSuffix(c.Param("file"), ".csv")
 	if !ok {
@@ -37,13 +47,13 @@ func (s *Server) exportCSV(c echo.Context) error {
 		"filename": fmt.Sprintf("%s_%s_%s.csv", name, period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
 	hdr.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	res, err := s.evidence.Export(c.Request().Context(), actor(c), name, period, evidence.Options{BOM: bom, Role: currentUser(c).Role}, c.Response())
+	res, err := h.evidence.Export(c.Request().Context(), actor(c), name, period, evidence.Options{BOM: bom, Role: currentUser(c).Role}, c.Response())
 	if err != nil {
 		// The status is sent; the cut-off body and this log line say why.
-		s.log.Error("export failed mid-stream", "dataset", name, "request_id", requestID(c), "error", err)
+		h.log.Error("export failed mid-stream", "dataset", name, "request_id", requestID(c), "error", err)
 		return nil
 	}
-	s.log.Info("export", "dataset", name, "rows", res.Rows, "sha256", res.SHA256, "request_id", requestID(c))
+	h.log.Info("export", "dataset", name, "rows", res.Rows, "sha256", res.SHA256, "request_id", requestID(c))
 	return nil
 }
 
@@ -55,8 +65,8 @@ type exportsPage struct {
 }
 
 // exportsPage lists every dataset with its row count for the period.
-func (s *Server) exportsPage(c echo.Context) error {
-	now := s.timeNow()
+func (h *exportHandlers) exportsPage(c echo.Context) error {
+	now := h.timeNow()
 	from, to := c.QueryParam("from"), c.QueryParam("to")
 	if from == "" && to == "" {
 		// The last full calendar year is the usual audit period.
@@ -71,21 +81,21 @@ func (s *Server) exportsPage(c echo.Context) error {
 		for k, v := range fields {
 			p.Error = k + " " + v
 		}
-		return s.render(c, http.StatusUnprocessableEntity, "exports", "Evidence exports", p)
+		return h.render(c, http.StatusUnprocessableEntity, "exports", "Evidence exports", p)
 	}
-	if p.Counts, err = s.evidence.Count(c.Request().Context(), period); err != nil {
+	if p.Counts, err = h.evidence.Count(c.Request().Context(), period); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "exports", "Evidence exports", p)
+	return h.render(c, http.StatusOK, "exports", "Evidence exports", p)
 }
 
 // exportBundle streams the signed evidence bundle for the period.
-func (s *Server) exportBundle(c echo.Context) error {
+func (h *exportHandlers) exportBundle(c echo.Context) error {
 	period, err := evidence.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return err
 	}
-	o, err := s.org.Get(c.Request().Context())
+	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -95,11 +105,11 @@ func (s *Server) exportBundle(c echo.Context) error {
 		"filename": fmt.Sprintf("evidence_%s_%s.zip", period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))}))
 	hdr.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	m, err := s.evidence.Bundle(c.Request().Context(), actor(c), currentUser(c).Role, period, companyName(o), c.Response())
+	m, err := h.evidence.Bundle(c.Request().Context(), actor(c), currentUser(c).Role, period, companyName(o), c.Response())
 	if err != nil {
-		s.log.Error("evidence bundle failed mid-stream", "request_id", requestID(c), "error", err)
+		h.log.Error("evidence bundle failed mid-stream", "request_id", requestID(c), "error", err)
 		return nil
 	}
-	s.log.Info("evidence bundle", "files", len(m.Files), "audit_head", m.AuditHead.Seq, "request_id", requestID(c))
+	h.log.Info("evidence bundle", "files", len(m.Files), "audit_head", m.AuditHead.Seq, "request_id", requestID(c))
 	return nil
 }

@@ -75,7 +75,7 @@ type auditPage struct {
 	Errors      map[string]string
 }
 
-func (s *Server) auditPage(c echo.Context) error {
+func (h *exportHandlers) auditPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	var q auditQuery
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &q); err != nil {
@@ -83,15 +83,15 @@ func (s *Server) auditPage(c echo.Context) error {
 	}
 	p := auditPage{Query: q}
 	var err error
-	if p.Actions, p.ObjectTypes, err = audit.Facets(ctx, s.store.DB); err != nil {
+	if p.Actions, p.ObjectTypes, err = audit.Facets(ctx, h.store.DB); err != nil {
 		return err
 	}
 	f, err := q.filter()
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		p.Errors = e.Fields
-		return s.render(c, http.StatusUnprocessableEntity, "audit", "Audit trail", p)
+		return h.render(c, http.StatusUnprocessableEntity, "audit", "Audit trail", p)
 	}
-	page, err := s.auditEvents(c, f)
+	page, err := h.auditEvents(c, f)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) auditPage(c echo.Context) error {
 		v.Set("before", strconv.FormatInt(page.NextBefore, 10))
 		p.NextURL = "/app/audit?" + v.Encode()
 	}
-	return s.render(c, http.StatusOK, "audit", "Audit trail", p)
+	return h.render(c, http.StatusOK, "audit", "Audit trail", p)
 }
 
 // auditViews is a page of events as the current user's role may see them.
@@ -115,8 +115,8 @@ type auditViews struct {
 // and object the role sees, or the filter would tell whether a withheld
 // address is there; such a page may hold fewer events than the limit, and
 // its cursor still leads on.
-func (s *Server) auditEvents(c echo.Context, f audit.Filter) (auditViews, error) {
-	page, err := audit.List(c.Request().Context(), s.store.DB, f)
+func (h *exportHandlers) auditEvents(c echo.Context, f audit.Filter) (auditViews, error) {
+	page, err := audit.List(c.Request().Context(), h.store.DB, f)
 	if err != nil {
 		return auditViews{}, err
 	}
@@ -155,7 +155,7 @@ type auditEventJSON struct {
 	Hash         string    `json:"hash"`
 }
 
-func (s *Server) apiListAudit(c echo.Context) error {
+func (h *exportHandlers) apiListAudit(c echo.Context) error {
 	var q auditQuery
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &q); err != nil {
 		return apperr.Field("query", "could not be read")
@@ -164,7 +164,7 @@ func (s *Server) apiListAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.auditEvents(c, f)
+	page, err := h.auditEvents(c, f)
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.approveVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.publishVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.recordReview, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/audit", s.auditPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/audit", s.h.exports.auditPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization", s.organizationPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization/edit", s.editOrganizationForm, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/organization/edit", s.saveOrganization, need(auth.Admin))
@@ -187,8 +187,8 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref", s.actOnDSAR, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref/response", s.dsarResponseUpload, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref/response", s.dsarResponse, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/exports", s.exportsPage, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodGet, "/exports/:file", s.exportCSV, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/exports", s.h.exports.exportsPage, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/people", s.peoplePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/people/new", s.newEmployeeForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people", s.saveEmployee, need(auth.Editor))
@@ -241,7 +241,7 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.apiApproveVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.apiPublishVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", s.apiRecordReview, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/audit-events", s.apiListAudit, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/audit-events", s.h.exports.apiListAudit, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/employees", s.apiListEmployees, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/employees", s.apiCreateEmployee, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/employees/:email", s.apiGetEmployee, need(auth.Viewer))
@@ -274,7 +274,7 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodGet, "/packets", s.apiListPackets, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.apiGetPacket, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.apiRevokePacket, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/exports/:file", s.exportCSV, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/advisories", s.apiListAdvisories, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/advisories", s.apiCreateAdvisory, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/advisories/:id", s.apiGetAdvisory, need(auth.Viewer))
@@ -299,12 +299,14 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
-	ops *opsHandlers
+	exports *exportHandlers
+	ops     *opsHandlers
 }
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
-		ops: &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
+		exports: &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
+		ops:     &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
 	}
 }
 
