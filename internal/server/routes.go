@@ -107,10 +107,10 @@ func (s *Server) routes() {
 	s.add(root, pageRoute, http.MethodPost, "/trust/request/confirm/:token", s.confirmRequest, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/security", s.reportForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/security", s.submitReport, public)
-	s.add(forms, pageRoute, http.MethodGet, "/trust/privacy-request", s.dsarForm, public)
-	s.add(forms, pageRoute, http.MethodPost, "/trust/privacy-request", s.submitDSAR, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/privacy-request/confirm/:token", s.dsarConfirmPage, public)
-	s.add(root, pageRoute, http.MethodPost, "/trust/privacy-request/confirm/:token", s.dsarConfirm, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/privacy-request", s.h.dsar.dsarForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/privacy-request", s.h.dsar.submitDSAR, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/privacy-request/confirm/:token", s.h.dsar.dsarConfirmPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/privacy-request/confirm/:token", s.h.dsar.dsarConfirm, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", s.verifyForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", s.verify, public)
 	// Policy packets: the link is the credential (SECURITY.md, share links).
@@ -179,14 +179,14 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/incidents/:id", s.updateIncident, need(auth.Editor))
 	// Privacy requests hold personal data: editors and admins handle them;
 	// the yearly figures are for auditors too.
-	s.add(app, pageRoute, http.MethodGet, "/privacy-requests", s.dsarList, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/privacy-requests", s.createDSAR, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/metrics", s.dsarMetrics, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/metrics.csv", s.dsarMetricsCSV, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref", s.dsarPage, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref", s.actOnDSAR, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref/response", s.dsarResponseUpload, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref/response", s.dsarResponse, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy-requests", s.h.dsar.dsarList, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy-requests", s.h.dsar.createDSAR, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/metrics", s.h.dsar.dsarMetrics, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/metrics.csv", s.h.dsar.dsarMetricsCSV, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref", s.h.dsar.dsarPage, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref", s.h.dsar.actOnDSAR, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy-requests/:ref/response", s.h.dsar.dsarResponseUpload, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref/response", s.h.dsar.dsarResponse, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/exports", s.h.exports.exportsPage, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/people", s.peoplePage, need(auth.Viewer))
@@ -283,11 +283,11 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports", s.apiListReports, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports/:ref", s.apiGetReport, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/vulnerability-reports/:ref", s.apiUpdateReport, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/privacy-requests", s.apiListDSAR, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/privacy-requests", s.apiCreateDSAR, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/metrics", s.apiDSARMetrics, need(auth.Auditor))
-	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/:ref", s.apiGetDSAR, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/privacy-requests/:ref/actions", s.apiActOnDSAR, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/privacy-requests", s.h.dsar.apiListDSAR, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/privacy-requests", s.h.dsar.apiCreateDSAR, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/metrics", s.h.dsar.apiDSARMetrics, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/:ref", s.h.dsar.apiGetDSAR, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/privacy-requests/:ref/actions", s.h.dsar.apiActOnDSAR, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/incidents", s.apiListIncidents, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/incidents", s.apiDeclareIncident, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/incidents/:id", s.apiUpdateIncident, need(auth.Editor))
@@ -299,12 +299,14 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	dsar    *dsarHandlers
 	exports *exportHandlers
 	ops     *opsHandlers
 }
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		dsar:    &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
 		exports: &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
 		ops:     &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
 	}
