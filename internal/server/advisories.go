@@ -15,6 +15,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// advisoryHandlers serve security advisories, vulnerability reports (the public form included) and incidents.
+type advisoryHandlers struct {
+	*kit
+	advisories *advisory.Service
+	org        *org.Service
+}
+
 // Public pages: the seed's advisories page, one page per advisory in the
 // seed's template, OSV JSON and Atom. Drafts never appear.
 
@@ -146,21 +153,21 @@ type advisoriesAdminPage struct {
 	Errors     map[string]string
 }
 
-func (s *Server) advisoriesPage(c echo.Context) error {
-	return s.showAdvisories(c, http.StatusOK, nil)
+func (h *advisoryHandlers) advisoriesPage(c echo.Context) error {
+	return h.showAdvisories(c, http.StatusOK, nil)
 }
 
-func (s *Server) showAdvisories(c echo.Context, status int, errs map[string]string) error {
+func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[string]string) error {
 	ctx := c.Request().Context()
-	list, err := s.advisories.List(ctx, advisory.Filter{})
+	list, err := h.advisories.List(ctx, advisory.Filter{})
 	if err != nil {
 		return err
 	}
-	incidents, err := s.advisories.Incidents(ctx)
+	incidents, err := h.advisories.Incidents(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
+	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
 }
 
 type advisoryForm struct {
@@ -173,14 +180,14 @@ type advisoryForm struct {
 	Severities, Statuses, Regions []string
 }
 
-func (s *Server) showAdvisoryForm(c echo.Context, status int, f advisoryForm) error {
+func (h *advisoryHandlers) showAdvisoryForm(c echo.Context, status int, f advisoryForm) error {
 	ctx := c.Request().Context()
 	var err error
-	if f.Incidents, err = s.advisories.Incidents(ctx); err != nil {
+	if f.Incidents, err = h.advisories.Incidents(ctx); err != nil {
 		return err
 	}
 	if f.Advisory != nil {
-		if f.Revisions, err = s.advisories.Revisions(ctx, f.Advisory.ID); err != nil {
+		if f.Revisions, err = h.advisories.Revisions(ctx, f.Advisory.ID); err != nil {
 			return err
 		}
 	}
@@ -189,19 +196,19 @@ func (s *Server) showAdvisoryForm(c echo.Context, status int, f advisoryForm) er
 	if f.Advisory != nil {
 		title = f.Advisory.PublicID
 	}
-	return s.render(c, status, "advisory_form", title, f)
+	return h.render(c, status, "advisory_form", title, f)
 }
 
-func (s *Server) newAdvisoryForm(c echo.Context) error {
-	return s.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisory.Input{Date: s.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
+func (h *advisoryHandlers) newAdvisoryForm(c echo.Context) error {
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisory.Input{Date: h.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
 }
 
-func (s *Server) advisoryPage(c echo.Context) error {
-	a, err := s.advisories.Get(c.Request().Context(), c.Param("id"), false)
+func (h *advisoryHandlers) advisoryPage(c echo.Context) error {
+	a, err := h.advisories.Get(c.Request().Context(), c.Param("id"), false)
 	if err != nil {
 		return err
 	}
-	return s.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisory.InputOf(a)})
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisory.InputOf(a)})
 }
 
 // advisoryInput reads the form; "new" as the incident declares one from
@@ -226,7 +233,7 @@ func advisoryInput(c echo.Context) (advisory.Input, error) {
 	return in, nil
 }
 
-func (s *Server) saveAdvisory(c echo.Context) error {
+func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
 	in, err := advisoryInput(c)
 	if err != nil {
 		return err
@@ -234,50 +241,50 @@ func (s *Server) saveAdvisory(c echo.Context) error {
 	var a *advisory.Advisory
 	var current *advisory.Advisory
 	if id := c.Param("id"); id != "" {
-		if current, err = s.advisories.Get(c.Request().Context(), id, false); err != nil {
+		if current, err = h.advisories.Get(c.Request().Context(), id, false); err != nil {
 			return err
 		}
-		a, err = s.advisories.Update(c.Request().Context(), actor(c), id, in)
+		a, err = h.advisories.Update(c.Request().Context(), actor(c), id, in)
 	} else {
-		a, err = s.advisories.Create(c.Request().Context(), actor(c), in)
+		a, err = h.advisories.Create(c.Request().Context(), actor(c), in)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showAdvisoryForm(c, status, advisoryForm{Advisory: current, Input: in, Errors: fields, Message: msg})
+		return h.showAdvisoryForm(c, status, advisoryForm{Advisory: current, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved "+a.PublicID+".")
+	h.flash(c, "Saved "+a.PublicID+".")
 	return seeOther(c, "/app/advisories/"+a.PublicID)
 }
 
-func (s *Server) publishAdvisory(c echo.Context) error {
-	a, err := s.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
+func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
+	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if apperr.Is(err, apperr.Conflict) {
-		s.flash(c, err.Error())
+		h.flash(c, err.Error())
 		return seeOther(c, "/app/advisories/"+c.Param("id"))
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, a.PublicID+" is published; subscribers are emailed.")
+	h.flash(c, a.PublicID+" is published; subscribers are emailed.")
 	return seeOther(c, "/app/advisories/"+a.PublicID)
 }
 
-func (s *Server) declareIncident(c echo.Context) error {
+func (h *advisoryHandlers) declareIncident(c echo.Context) error {
 	var in advisory.IncidentInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	_, err := s.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
+	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showAdvisories(c, status, fields)
+		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Incident declared.")
+	h.flash(c, "Incident declared.")
 	return seeOther(c, "/app/advisories")
 }
 
-func (s *Server) updateIncident(c echo.Context) error {
+func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such incident")
@@ -286,20 +293,20 @@ func (s *Server) updateIncident(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	_, err = s.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
+	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showAdvisories(c, status, fields)
+		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Incident updated.")
+	h.flash(c, "Incident updated.")
 	return seeOther(c, "/app/advisories")
 }
 
 // API.
 
-func (s *Server) apiListAdvisories(c echo.Context) error {
-	list, err := s.advisories.List(c.Request().Context(), advisory.Filter{})
+func (h *advisoryHandlers) apiListAdvisories(c echo.Context) error {
+	list, err := h.advisories.List(c.Request().Context(), advisory.Filter{})
 	if err != nil {
 		return err
 	}
@@ -327,20 +334,20 @@ func toAdvisoryJSON(a *advisory.Advisory) advisoryJSON {
 	return j
 }
 
-func (s *Server) apiGetAdvisory(c echo.Context) error {
-	a, err := s.advisories.Get(c.Request().Context(), c.Param("id"), false)
+func (h *advisoryHandlers) apiGetAdvisory(c echo.Context) error {
+	a, err := h.advisories.Get(c.Request().Context(), c.Param("id"), false)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
 }
 
-func (s *Server) apiCreateAdvisory(c echo.Context) error {
+func (h *advisoryHandlers) apiCreateAdvisory(c echo.Context) error {
 	var in advisory.Input
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	a, err := s.advisories.Create(c.Request().Context(), actor(c), in)
+	a, err := h.advisories.Create(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -348,28 +355,28 @@ func (s *Server) apiCreateAdvisory(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toAdvisoryJSON(a))
 }
 
-func (s *Server) apiUpdateAdvisory(c echo.Context) error {
+func (h *advisoryHandlers) apiUpdateAdvisory(c echo.Context) error {
 	var in advisory.Input
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	a, err := s.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in)
+	a, err := h.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
 }
 
-func (s *Server) apiPublishAdvisory(c echo.Context) error {
-	a, err := s.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
+func (h *advisoryHandlers) apiPublishAdvisory(c echo.Context) error {
+	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
 }
 
-func (s *Server) apiListIncidents(c echo.Context) error {
-	list, err := s.advisories.Incidents(c.Request().Context())
+func (h *advisoryHandlers) apiListIncidents(c echo.Context) error {
+	list, err := h.advisories.Incidents(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -379,19 +386,19 @@ func (s *Server) apiListIncidents(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[advisory.Incident]{Items: list})
 }
 
-func (s *Server) apiDeclareIncident(c echo.Context) error {
+func (h *advisoryHandlers) apiDeclareIncident(c echo.Context) error {
 	var in advisory.IncidentInput
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	i, err := s.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
+	i, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, i)
 }
 
-func (s *Server) apiUpdateIncident(c echo.Context) error {
+func (h *advisoryHandlers) apiUpdateIncident(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such incident")
@@ -400,7 +407,7 @@ func (s *Server) apiUpdateIncident(c echo.Context) error {
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	i, err := s.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
+	i, err := h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
 	if err != nil {
 		return err
 	}

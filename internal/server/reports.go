@@ -17,19 +17,19 @@ type reportFormPage struct {
 	Done    *advisory.Report
 }
 
-func (s *Server) reportForm(c echo.Context) error {
-	return s.renderPublic(c, http.StatusOK, "trust_security", "Report a security issue", reportFormPage{})
+func (h *advisoryHandlers) reportForm(c echo.Context) error {
+	return h.renderPublic(c, http.StatusOK, "trust_security", "Report a security issue", reportFormPage{})
 }
 
-func (s *Server) submitReport(c echo.Context) error {
+func (h *advisoryHandlers) submitReport(c echo.Context) error {
 	var in advisory.ReportInput
 	if err := c.Bind(&in); err != nil {
 		return err
 	}
-	if err := s.admitPublic(c, formSecurityReport, in.Email); err != nil {
+	if err := h.admitPublic(c, formSecurityReport, in.Email); err != nil {
 		return err
 	}
-	o, err := s.org.Get(c.Request().Context())
+	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -37,13 +37,13 @@ func (s *Server) submitReport(c echo.Context) error {
 	if o != nil {
 		securityEmail = o.SecurityEmail
 	}
-	r, err := s.advisories.SubmitReport(c.Request().Context(), actor(c), in, securityEmail)
+	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), in, securityEmail)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg})
+		return h.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	return s.renderPublic(c, http.StatusOK, "trust_security", "Report received", reportFormPage{Done: r})
+	return h.renderPublic(c, http.StatusOK, "trust_security", "Report received", reportFormPage{Done: r})
 }
 
 type reportsPage struct {
@@ -52,13 +52,13 @@ type reportsPage struct {
 	Statuses []string
 }
 
-func (s *Server) reportsPage(c echo.Context) error {
+func (h *advisoryHandlers) reportsPage(c echo.Context) error {
 	status := c.QueryParam("status")
-	list, err := s.advisories.Reports(c.Request().Context(), status)
+	list, err := h.advisories.Reports(c.Request().Context(), status)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "reports", "Vulnerability reports", reportsPage{Reports: list, Status: status, Statuses: advisory.ReportStatuses})
+	return h.render(c, http.StatusOK, "reports", "Vulnerability reports", reportsPage{Reports: list, Status: status, Statuses: advisory.ReportStatuses})
 }
 
 type reportPage struct {
@@ -68,35 +68,35 @@ type reportPage struct {
 	Message  string
 }
 
-func (s *Server) reportPage(c echo.Context) error {
-	d, err := s.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
+func (h *advisoryHandlers) reportPage(c echo.Context) error {
+	d, err := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
+	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
 }
 
-func (s *Server) updateReport(c echo.Context) error {
+func (h *advisoryHandlers) updateReport(c echo.Context) error {
 	var in advisory.ReportUpdate
 	if err := c.Bind(&in); err != nil {
 		return err
 	}
-	_, err := s.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in)
+	_, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in)
 	if ok, status, msg, fields := formFailure(err); ok {
-		d, derr := s.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
+		d, derr := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 		if derr != nil {
 			return derr
 		}
-		return s.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
+		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved.")
+	h.flash(c, "Saved.")
 	return seeOther(c, "/app/reports/"+c.Param("ref"))
 }
 
-func (s *Server) apiListReports(c echo.Context) error {
-	list, err := s.advisories.Reports(c.Request().Context(), c.QueryParam("status"))
+func (h *advisoryHandlers) apiListReports(c echo.Context) error {
+	list, err := h.advisories.Reports(c.Request().Context(), c.QueryParam("status"))
 	if err != nil {
 		return err
 	}
@@ -111,21 +111,21 @@ type reportJSON struct {
 	Advisory string `json:"advisory"`
 }
 
-func (s *Server) apiGetReport(c echo.Context) error {
-	d, err := s.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
+func (h *advisoryHandlers) apiGetReport(c echo.Context) error {
+	d, err := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, reportJSON{Report: d.Report, Advisory: d.Advisory})
 }
 
-func (s *Server) apiUpdateReport(c echo.Context) error {
+func (h *advisoryHandlers) apiUpdateReport(c echo.Context) error {
 	var in advisory.ReportUpdate
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	if _, err := s.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in); err != nil {
+	if _, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in); err != nil {
 		return err
 	}
-	return s.apiGetReport(c)
+	return h.apiGetReport(c)
 }

@@ -105,8 +105,8 @@ func (s *Server) routes() {
 	s.add(forms, pageRoute, http.MethodPost, "/trust/request", s.submitRequest, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/request/confirm/:token", s.confirmRequestPage, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/request/confirm/:token", s.confirmRequest, public)
-	s.add(forms, pageRoute, http.MethodGet, "/trust/security", s.reportForm, public)
-	s.add(forms, pageRoute, http.MethodPost, "/trust/security", s.submitReport, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/security", s.h.advisories.reportForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/security", s.h.advisories.submitReport, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/privacy-request", s.h.dsar.dsarForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/privacy-request", s.h.dsar.submitDSAR, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/privacy-request/confirm/:token", s.h.dsar.dsarConfirmPage, public)
@@ -165,18 +165,18 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", s.denyRequest, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", s.packetPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", s.revokePacket, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/advisories", s.advisoriesPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/advisories/new", s.newAdvisoryForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/advisories", s.saveAdvisory, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/advisories/:id", s.advisoryPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/advisories/:id", s.saveAdvisory, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/advisories/:id/publish", s.publishAdvisory, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/advisories", s.h.advisories.advisoriesPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/advisories/new", s.h.advisories.newAdvisoryForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/advisories", s.h.advisories.saveAdvisory, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/advisories/:id", s.h.advisories.advisoryPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/advisories/:id", s.h.advisories.saveAdvisory, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/advisories/:id/publish", s.h.advisories.publishAdvisory, need(auth.Editor))
 	// Reports hold unpublished vulnerabilities: editors and admins only.
-	s.add(app, pageRoute, http.MethodGet, "/reports", s.reportsPage, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/reports/:ref", s.reportPage, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/reports/:ref", s.updateReport, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/incidents", s.declareIncident, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/incidents/:id", s.updateIncident, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/reports", s.h.advisories.reportsPage, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/reports/:ref", s.h.advisories.reportPage, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/reports/:ref", s.h.advisories.updateReport, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/incidents", s.h.advisories.declareIncident, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/incidents/:id", s.h.advisories.updateIncident, need(auth.Editor))
 	// Privacy requests hold personal data: editors and admins handle them;
 	// the yearly figures are for auditors too.
 	s.add(app, pageRoute, http.MethodGet, "/privacy-requests", s.h.dsar.dsarList, need(auth.Editor))
@@ -275,22 +275,22 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.apiGetPacket, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.apiRevokePacket, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
-	s.add(api, apiRoute, http.MethodGet, "/advisories", s.apiListAdvisories, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/advisories", s.apiCreateAdvisory, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/advisories/:id", s.apiGetAdvisory, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPut, "/advisories/:id", s.apiUpdateAdvisory, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/advisories/:id/publish", s.apiPublishAdvisory, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports", s.apiListReports, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports/:ref", s.apiGetReport, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPut, "/vulnerability-reports/:ref", s.apiUpdateReport, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/advisories", s.h.advisories.apiListAdvisories, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/advisories", s.h.advisories.apiCreateAdvisory, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/advisories/:id", s.h.advisories.apiGetAdvisory, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/advisories/:id", s.h.advisories.apiUpdateAdvisory, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/advisories/:id/publish", s.h.advisories.apiPublishAdvisory, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports", s.h.advisories.apiListReports, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/vulnerability-reports/:ref", s.h.advisories.apiGetReport, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPut, "/vulnerability-reports/:ref", s.h.advisories.apiUpdateReport, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/privacy-requests", s.h.dsar.apiListDSAR, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/privacy-requests", s.h.dsar.apiCreateDSAR, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/metrics", s.h.dsar.apiDSARMetrics, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/privacy-requests/:ref", s.h.dsar.apiGetDSAR, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/privacy-requests/:ref/actions", s.h.dsar.apiActOnDSAR, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/incidents", s.apiListIncidents, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/incidents", s.apiDeclareIncident, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPut, "/incidents/:id", s.apiUpdateIncident, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/incidents", s.h.advisories.apiListIncidents, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/incidents", s.h.advisories.apiDeclareIncident, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPut, "/incidents/:id", s.h.advisories.apiUpdateIncident, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
 }
@@ -299,16 +299,18 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
-	dsar    *dsarHandlers
-	exports *exportHandlers
-	ops     *opsHandlers
+	advisories *advisoryHandlers
+	dsar       *dsarHandlers
+	exports    *exportHandlers
+	ops        *opsHandlers
 }
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
-		dsar:    &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
-		exports: &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
-		ops:     &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
+		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
+		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
+		exports:    &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
+		ops:        &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
 	}
 }
 
