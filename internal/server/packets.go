@@ -12,8 +12,17 @@ import (
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
 )
+
+// packetHandlers serve policy packets: the public request, the share link, verification, and their approval.
+type packetHandlers struct {
+	*kit
+	packets   *packet.Service
+	policies  *policy.Service
+	workEmail *publicform.WorkEmail
+}
 
 // Public side: the request form, its confirmation, the packet link and
 // verification.
@@ -27,40 +36,40 @@ type requestPage struct {
 	Done     bool
 }
 
-func (s *Server) showRequestForm(c echo.Context, status int, p requestPage) error {
+func (h *packetHandlers) showRequestForm(c echo.Context, status int, p requestPage) error {
 	ctx := c.Request().Context()
 	var err error
-	if p.NDA, err = s.packets.CurrentNDA(ctx); err != nil {
+	if p.NDA, err = h.packets.CurrentNDA(ctx); err != nil {
 		return err
 	}
-	if p.Policies, err = s.policies.List(ctx, policy.ListOptions{}); err != nil {
+	if p.Policies, err = h.policies.List(ctx, policy.ListOptions{}); err != nil {
 		return err
 	}
-	return s.renderPublic(c, status, "trust_request", "Request our policies", p)
+	return h.renderPublic(c, status, "trust_request", "Request our policies", p)
 }
 
-func (s *Server) requestForm(c echo.Context) error {
-	return s.showRequestForm(c, http.StatusOK, requestPage{})
+func (h *packetHandlers) requestForm(c echo.Context) error {
+	return h.showRequestForm(c, http.StatusOK, requestPage{})
 }
 
-func (s *Server) submitRequest(c echo.Context) error {
+func (h *packetHandlers) submitRequest(c echo.Context) error {
 	var in packet.RequestInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	if err := s.admitPublic(c, formPacketRequest, in.Email); err != nil {
+	if err := h.admitPublic(c, formPacketRequest, in.Email); err != nil {
 		return err
 	}
-	err := s.workEmail.Check("email", privacy.NormalizeEmail(in.Email))
+	err := h.workEmail.Check("email", privacy.NormalizeEmail(in.Email))
 	if err == nil {
-		_, err = s.packets.Submit(c.Request().Context(), actor(c), in)
+		_, err = h.packets.Submit(c.Request().Context(), actor(c), in)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showRequestForm(c, status, requestPage{Input: in, Errors: fields, Message: msg})
+		return h.showRequestForm(c, status, requestPage{Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	return s.renderPublic(c, http.StatusOK, "trust_request", "Check your email", requestPage{Input: in, Done: true})
+	return h.renderPublic(c, http.StatusOK, "trust_request", "Check your email", requestPage{Input: in, Done: true})
 }
 
 type requestConfirmPage struct {
@@ -70,26 +79,26 @@ type requestConfirmPage struct {
 	Packet  *packet.Packet
 }
 
-func (s *Server) confirmRequestPage(c echo.Context) error {
+func (h *packetHandlers) confirmRequestPage(c echo.Context) error {
 	shareHeaders(c)
-	if err := s.packets.CheckConfirmation(c.Request().Context(), c.Param("token")); err != nil {
-		return s.shareLinkError(c, err)
+	if err := h.packets.CheckConfirmation(c.Request().Context(), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
 	}
-	return s.renderPublic(c, http.StatusOK, "trust_request_confirm", "Confirm your request", requestConfirmPage{Token: c.Param("token")})
+	return h.renderPublic(c, http.StatusOK, "trust_request_confirm", "Confirm your request", requestConfirmPage{Token: c.Param("token")})
 }
 
-func (s *Server) confirmRequest(c echo.Context) error {
+func (h *packetHandlers) confirmRequest(c echo.Context) error {
 	shareHeaders(c)
 	// Confirming can email the packet, but only to the address the link
 	// was sent to, once: network and form limits only.
-	if err := s.admitPublic(c, formPacketConfirm, ""); err != nil {
+	if err := h.admitPublic(c, formPacketConfirm, ""); err != nil {
 		return err
 	}
-	r, p, err := s.packets.Confirm(c.Request().Context(), actor(c), c.Param("token"))
+	r, p, err := h.packets.Confirm(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
-	return s.renderPublic(c, http.StatusOK, "trust_request_confirm", "Request confirmed", requestConfirmPage{Done: true, Request: r, Packet: p})
+	return h.renderPublic(c, http.StatusOK, "trust_request_confirm", "Request confirmed", requestConfirmPage{Done: true, Request: r, Packet: p})
 }
 
 type packetPage struct {
@@ -98,36 +107,36 @@ type packetPage struct {
 	Error string
 }
 
-func (s *Server) packetLinkPage(c echo.Context) error {
-	return s.showPacket(c, http.StatusOK, "")
+func (h *packetHandlers) packetLinkPage(c echo.Context) error {
+	return h.showPacket(c, http.StatusOK, "")
 }
 
-func (s *Server) showPacket(c echo.Context, status int, msg string) error {
+func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) error {
 	shareHeaders(c)
-	v, err := s.packets.Open(c.Request().Context(), actor(c), c.Param("token"))
+	v, err := h.packets.Open(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
-	return s.renderPublic(c, status, "trust_packet", "Policy packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
+	return h.renderPublic(c, status, "trust_packet", "Policy packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
 }
 
-func (s *Server) acceptPacketNDA(c echo.Context) error {
+func (h *packetHandlers) acceptPacketNDA(c echo.Context) error {
 	shareHeaders(c)
 	// Each acceptance stores a row; the link's holder emails nobody.
-	if err := s.admitPublic(c, formPacketNDA, ""); err != nil {
+	if err := h.admitPublic(c, formPacketNDA, ""); err != nil {
 		return err
 	}
 	version, _ := strconv.Atoi(c.FormValue("nda_version"))
-	err := s.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, c.FormValue("accept_nda") == "yes")
+	err := h.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, c.FormValue("accept_nda") == "yes")
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showPacket(c, status, "Please "+fields["accept_nda"]+".")
+		return h.showPacket(c, status, "Please "+fields["accept_nda"]+".")
 	} else if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/p/"+c.Param("token"))
 }
 
-func (s *Server) packetDownload(name string) echo.HandlerFunc {
+func (h *packetHandlers) packetDownload(name string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		shareHeaders(c)
 		file := name
@@ -138,12 +147,12 @@ func (s *Server) packetDownload(name string) echo.HandlerFunc {
 			}
 			file = "policies/" + slug + ".pdf"
 		}
-		data, p, err := s.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
+		data, p, err := h.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
 		switch {
 		case apperr.Is(err, apperr.Forbidden):
-			return s.showPacket(c, http.StatusForbidden, err.Error())
+			return h.showPacket(c, http.StatusForbidden, err.Error())
 		case err != nil:
-			return s.shareLinkError(c, err)
+			return h.shareLinkError(c, err)
 		}
 		download := p.PublicID + "-" + strings.ReplaceAll(file, "/", "-")
 		c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
@@ -151,11 +160,11 @@ func (s *Server) packetDownload(name string) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) packetManifest(c echo.Context) error {
+func (h *packetHandlers) packetManifest(c echo.Context) error {
 	shareHeaders(c)
-	data, err := s.packets.ManifestFile(c.Request().Context(), actor(c), c.Param("token"))
+	data, err := h.packets.ManifestFile(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, data)
 }
@@ -168,21 +177,21 @@ type verifyPage struct {
 	Error     string
 }
 
-func (s *Server) verifyForm(c echo.Context) error {
-	return s.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", verifyPage{PublicKey: s.packets.PublicKeyBase64()})
+func (h *packetHandlers) verifyForm(c echo.Context) error {
+	return h.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", verifyPage{PublicKey: h.packets.PublicKeyBase64()})
 }
 
 // maxVerifyBytes bounds an uploaded packet: the largest packet PDFs are a
 // few megabytes.
 const maxVerifyBytes = 50 << 20
 
-func (s *Server) verify(c echo.Context) error {
+func (h *packetHandlers) verify(c echo.Context) error {
 	// Verifying stores nothing, but reads an upload of up to 50 MB.
-	if err := s.admitPublic(c, formPacketVerify, ""); err != nil {
+	if err := h.admitPublic(c, formPacketVerify, ""); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p := verifyPage{PublicKey: s.packets.PublicKeyBase64(), PacketID: strings.TrimSpace(c.FormValue("packet_id")),
+	p := verifyPage{PublicKey: h.packets.PublicKeyBase64(), PacketID: strings.TrimSpace(c.FormValue("packet_id")),
 		SHA256: strings.ToLower(strings.TrimSpace(c.FormValue("sha256")))}
 	var err error
 	if fh, ferr := c.FormFile("file"); ferr == nil {
@@ -195,9 +204,9 @@ func (s *Server) verify(c echo.Context) error {
 		if rerr != nil {
 			return rerr
 		}
-		p.Result, err = s.packets.VerifyFile(ctx, data)
+		p.Result, err = h.packets.VerifyFile(ctx, data)
 	} else if p.SHA256 != "" {
-		p.Result, err = s.packets.VerifyHash(ctx, p.PacketID, p.SHA256)
+		p.Result, err = h.packets.VerifyHash(ctx, p.PacketID, p.SHA256)
 	} else {
 		err = apperr.Field("file", "choose a packet file, or give a packet ID and a SHA-256")
 	}
@@ -205,11 +214,11 @@ func (s *Server) verify(c echo.Context) error {
 		for k, v := range fields {
 			p.Error = k + " " + v
 		}
-		return s.renderPublic(c, status, "trust_verify", "Verify a policy packet", p)
+		return h.renderPublic(c, status, "trust_verify", "Verify a policy packet", p)
 	} else if err != nil {
 		return err
 	}
-	return s.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", p)
+	return h.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", p)
 }
 
 // Dashboard side: the queue, decisions, packets and the NDA.
@@ -221,25 +230,25 @@ type packetsPage struct {
 	States  map[string]string // by packet ID
 }
 
-func (s *Server) packetsPage(c echo.Context) error {
+func (h *packetHandlers) packetsPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	pending, err := s.packets.Requests(ctx, packet.RequestFilter{Status: packet.Pending})
+	pending, err := h.packets.Requests(ctx, packet.RequestFilter{Status: packet.Pending})
 	if err != nil {
 		return err
 	}
-	recent, err := s.packets.Requests(ctx, packet.RequestFilter{Limit: 50})
+	recent, err := h.packets.Requests(ctx, packet.RequestFilter{Limit: 50})
 	if err != nil {
 		return err
 	}
-	packets, err := s.packets.Packets(ctx, 100)
+	packets, err := h.packets.Packets(ctx, 100)
 	if err != nil {
 		return err
 	}
 	states := map[string]string{}
 	for _, p := range packets {
-		states[p.PublicID] = p.State(s.timeNow())
+		states[p.PublicID] = p.State(h.timeNow())
 	}
-	return s.render(c, http.StatusOK, "packets", "Policy packets", packetsPage{Pending: pending, Recent: recent, Packets: packets, States: states})
+	return h.render(c, http.StatusOK, "packets", "Policy packets", packetsPage{Pending: pending, Recent: recent, Packets: packets, States: states})
 }
 
 type packetRequestPage struct {
@@ -249,21 +258,21 @@ type packetRequestPage struct {
 	Message  string
 }
 
-func (s *Server) packetRequestPage(c echo.Context) error {
-	return s.showPacketRequest(c, http.StatusOK, nil, "")
+func (h *packetHandlers) packetRequestPage(c echo.Context) error {
+	return h.showPacketRequest(c, http.StatusOK, nil, "")
 }
 
-func (s *Server) showPacketRequest(c echo.Context, status int, errs map[string]string, msg string) error {
+func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[string]string, msg string) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	d, err := s.packets.RequestByID(ctx, id)
+	d, err := h.packets.RequestByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	all, err := s.policies.List(ctx, policy.ListOptions{})
+	all, err := h.policies.List(ctx, policy.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -274,7 +283,7 @@ func (s *Server) showPacketRequest(c echo.Context, status int, errs map[string]s
 			offered = append(offered, p)
 		}
 	}
-	return s.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Errors: errs, Message: msg})
+	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Errors: errs, Message: msg})
 }
 
 // decisionFromForm reads the approval form: days, an optional limit and
@@ -304,7 +313,7 @@ func decisionFromForm(c echo.Context) (packet.Decision, error) {
 	return d, nil
 }
 
-func (s *Server) approveRequest(c echo.Context) error {
+func (h *packetHandlers) approveRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
@@ -312,29 +321,29 @@ func (s *Server) approveRequest(c echo.Context) error {
 	d, err := decisionFromForm(c)
 	var p *packet.Packet
 	if err == nil {
-		p, err = s.packets.Approve(c.Request().Context(), actor(c), id, d)
+		p, err = h.packets.Approve(c.Request().Context(), actor(c), id, d)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, fields, msg)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Approved: packet "+p.PublicID+" is issued and its link is in the outbox.")
+	h.flash(c, "Approved: packet "+p.PublicID+" is issued and its link is in the outbox.")
 	return seeOther(c, "/app/packets/"+p.PublicID)
 }
 
-func (s *Server) denyRequest(c echo.Context) error {
+func (h *packetHandlers) denyRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
 	}
-	_, err = s.packets.Deny(c.Request().Context(), actor(c), id, c.FormValue("reason"))
+	_, err = h.packets.Deny(c.Request().Context(), actor(c), id, c.FormValue("reason"))
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, fields, msg)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Denied; the requester is told why.")
+	h.flash(c, "Denied; the requester is told why.")
 	return seeOther(c, "/app/packets/requests/"+c.Param("id"))
 }
 
@@ -343,22 +352,22 @@ type packetAdminPage struct {
 	State  string
 }
 
-func (s *Server) packetPage(c echo.Context) error {
-	d, err := s.packets.PacketByID(c.Request().Context(), c.Param("pid"))
+func (h *packetHandlers) packetPage(c echo.Context) error {
+	d, err := h.packets.PacketByID(c.Request().Context(), c.Param("pid"))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(s.timeNow())})
+	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow())})
 }
 
-func (s *Server) revokePacket(c echo.Context) error {
-	p, err := s.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid"))
+func (h *packetHandlers) revokePacket(c echo.Context) error {
+	p, err := h.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid"))
 	if apperr.Is(err, apperr.Conflict) {
-		s.flash(c, err.Error())
+		h.flash(c, err.Error())
 	} else if err != nil {
 		return err
 	} else {
-		s.flash(c, "Revoked: the link of "+p.PublicID+" stops working on its next request.")
+		h.flash(c, "Revoked: the link of "+p.PublicID+" stops working on its next request.")
 	}
 	return seeOther(c, "/app/packets/"+c.Param("pid"))
 }
@@ -370,8 +379,8 @@ type ndaPage struct {
 	Message string
 }
 
-func (s *Server) ndaPage(c echo.Context) error {
-	nda, err := s.packets.CurrentNDA(c.Request().Context())
+func (h *packetHandlers) ndaPage(c echo.Context) error {
+	nda, err := h.packets.CurrentNDA(c.Request().Context())
 	if err != nil && !apperr.Is(err, apperr.Conflict) {
 		return err
 	}
@@ -379,26 +388,26 @@ func (s *Server) ndaPage(c echo.Context) error {
 	if nda != nil {
 		p.Body = nda.Body
 	}
-	return s.render(c, http.StatusOK, "nda", "NDA", p)
+	return h.render(c, http.StatusOK, "nda", "NDA", p)
 }
 
-func (s *Server) publishNDA(c echo.Context) error {
+func (h *packetHandlers) publishNDA(c echo.Context) error {
 	body := c.FormValue("body")
-	v, err := s.packets.PublishNDA(c.Request().Context(), actor(c), body)
+	v, err := h.packets.PublishNDA(c.Request().Context(), actor(c), body)
 	if ok, status, msg, fields := formFailure(err); ok {
-		nda, _ := s.packets.CurrentNDA(c.Request().Context())
-		return s.render(c, status, "nda", "NDA", ndaPage{NDA: nda, Body: body, Errors: fields, Message: msg})
+		nda, _ := h.packets.CurrentNDA(c.Request().Context())
+		return h.render(c, status, "nda", "NDA", ndaPage{NDA: nda, Body: body, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "NDA version "+strconv.Itoa(v.Version)+" is now in force; recipients accept it again before their next download.")
+	h.flash(c, "NDA version "+strconv.Itoa(v.Version)+" is now in force; recipients accept it again before their next download.")
 	return seeOther(c, "/app/packets/nda")
 }
 
 // API equivalents.
 
-func (s *Server) apiListPacketRequests(c echo.Context) error {
-	rs, err := s.packets.Requests(c.Request().Context(), packet.RequestFilter{Status: c.QueryParam("status")})
+func (h *packetHandlers) apiListPacketRequests(c echo.Context) error {
+	rs, err := h.packets.Requests(c.Request().Context(), packet.RequestFilter{Status: c.QueryParam("status")})
 	if err != nil {
 		return err
 	}
@@ -414,8 +423,8 @@ type requestJSON struct {
 	Packet   *packet.Packet `json:"packet,omitempty"`
 }
 
-func (s *Server) respondRequest(c echo.Context, status int, id int64) error {
-	d, err := s.packets.RequestByID(c.Request().Context(), id)
+func (h *packetHandlers) respondRequest(c echo.Context, status int, id int64) error {
+	d, err := h.packets.RequestByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -426,15 +435,15 @@ func (s *Server) respondRequest(c echo.Context, status int, id int64) error {
 	return c.JSON(status, j)
 }
 
-func (s *Server) apiGetPacketRequest(c echo.Context) error {
+func (h *packetHandlers) apiGetPacketRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
 	}
-	return s.respondRequest(c, http.StatusOK, id)
+	return h.respondRequest(c, http.StatusOK, id)
 }
 
-func (s *Server) apiApproveRequest(c echo.Context) error {
+func (h *packetHandlers) apiApproveRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
@@ -443,13 +452,13 @@ func (s *Server) apiApproveRequest(c echo.Context) error {
 	if err := bindBody(c, &d); err != nil {
 		return err
 	}
-	if _, err := s.packets.Approve(c.Request().Context(), actor(c), id, d); err != nil {
+	if _, err := h.packets.Approve(c.Request().Context(), actor(c), id, d); err != nil {
 		return err
 	}
-	return s.respondRequest(c, http.StatusOK, id)
+	return h.respondRequest(c, http.StatusOK, id)
 }
 
-func (s *Server) apiDenyRequest(c echo.Context) error {
+func (h *packetHandlers) apiDenyRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
@@ -460,14 +469,14 @@ func (s *Server) apiDenyRequest(c echo.Context) error {
 	if err := bindBody(c, &body); err != nil {
 		return err
 	}
-	if _, err := s.packets.Deny(c.Request().Context(), actor(c), id, body.Reason); err != nil {
+	if _, err := h.packets.Deny(c.Request().Context(), actor(c), id, body.Reason); err != nil {
 		return err
 	}
-	return s.respondRequest(c, http.StatusOK, id)
+	return h.respondRequest(c, http.StatusOK, id)
 }
 
-func (s *Server) apiListPackets(c echo.Context) error {
-	ps, err := s.packets.Packets(c.Request().Context(), 500)
+func (h *packetHandlers) apiListPackets(c echo.Context) error {
+	ps, err := h.packets.Packets(c.Request().Context(), 500)
 	if err != nil {
 		return err
 	}
@@ -477,17 +486,17 @@ func (s *Server) apiListPackets(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[packet.Packet]{Items: ps})
 }
 
-func (s *Server) apiGetPacket(c echo.Context) error {
-	d, err := s.packets.PacketByID(c.Request().Context(), c.Param("pid"))
+func (h *packetHandlers) apiGetPacket(c echo.Context) error {
+	d, err := h.packets.PacketByID(c.Request().Context(), c.Param("pid"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"packet": d.Packet, "state": d.Packet.State(s.timeNow()), "policies": d.Policies, "files": d.Files, "accesses": d.Accesses})
+	return c.JSON(http.StatusOK, map[string]any{"packet": d.Packet, "state": d.Packet.State(h.timeNow()), "policies": d.Policies, "files": d.Files, "accesses": d.Accesses})
 }
 
-func (s *Server) apiRevokePacket(c echo.Context) error {
-	if _, err := s.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid")); err != nil {
+func (h *packetHandlers) apiRevokePacket(c echo.Context) error {
+	if _, err := h.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid")); err != nil {
 		return err
 	}
-	return s.apiGetPacket(c)
+	return h.apiGetPacket(c)
 }

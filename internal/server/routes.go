@@ -101,24 +101,24 @@ func (s *Server) routes() {
 	s.add(root, pageRoute, http.MethodPost, "/trust/unsubscribe/:token", s.unsubscribe, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/objections/:token", s.objectionForm, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/objections/:token", s.object, public)
-	s.add(forms, pageRoute, http.MethodGet, "/trust/request", s.requestForm, public)
-	s.add(forms, pageRoute, http.MethodPost, "/trust/request", s.submitRequest, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/request/confirm/:token", s.confirmRequestPage, public)
-	s.add(root, pageRoute, http.MethodPost, "/trust/request/confirm/:token", s.confirmRequest, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/request", s.h.packets.requestForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/request", s.h.packets.submitRequest, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/request/confirm/:token", s.h.packets.confirmRequestPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/request/confirm/:token", s.h.packets.confirmRequest, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/security", s.h.advisories.reportForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/security", s.h.advisories.submitReport, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/privacy-request", s.h.dsar.dsarForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/privacy-request", s.h.dsar.submitDSAR, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/privacy-request/confirm/:token", s.h.dsar.dsarConfirmPage, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/privacy-request/confirm/:token", s.h.dsar.dsarConfirm, public)
-	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", s.verifyForm, public)
-	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", s.verify, public)
+	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", s.h.packets.verifyForm, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", s.h.packets.verify, public)
 	// Policy packets: the link is the credential (SECURITY.md, share links).
-	s.add(root, pageRoute, http.MethodGet, "/p/:token", s.packetLinkPage, public)
-	s.add(root, pageRoute, http.MethodPost, "/p/:token/nda", s.acceptPacketNDA, public)
-	s.add(root, pageRoute, http.MethodGet, "/p/:token/packet.pdf", s.packetDownload(packet.PacketFileName), public)
-	s.add(root, pageRoute, http.MethodGet, "/p/:token/policies/:file", s.packetDownload(""), public)
-	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", s.packetManifest, public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token", s.h.packets.packetLinkPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/p/:token/nda", s.h.packets.acceptPacketNDA, public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/packet.pdf", s.h.packets.packetDownload(packet.PacketFileName), public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/policies/:file", s.h.packets.packetDownload(""), public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", s.h.packets.packetManifest, public)
 
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
@@ -157,14 +157,14 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/privacy/notices", s.announceChange, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/notices/:id", s.noticePage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/notices/:id/withdraw", s.withdrawNotice, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/packets", s.packetsPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/packets/nda", s.ndaPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/packets/nda", s.publishNDA, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodGet, "/packets/requests/:id", s.packetRequestPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/approve", s.approveRequest, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", s.denyRequest, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", s.packetPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", s.revokePacket, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/packets", s.h.packets.packetsPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/packets/nda", s.h.packets.ndaPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/nda", s.h.packets.publishNDA, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/packets/requests/:id", s.h.packets.packetRequestPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/approve", s.h.packets.approveRequest, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", s.h.packets.denyRequest, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", s.h.packets.packetPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", s.h.packets.revokePacket, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/advisories", s.h.advisories.advisoriesPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/advisories/new", s.h.advisories.newAdvisoryForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/advisories", s.h.advisories.saveAdvisory, need(auth.Editor))
@@ -267,13 +267,13 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodPost, "/subprocessor-notices", s.apiAnnounce, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/subprocessor-notices/:id", s.apiGetNotice, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/subprocessor-notices/:id/withdraw", s.apiWithdrawNotice, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/packet-requests", s.apiListPacketRequests, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodGet, "/packet-requests/:id", s.apiGetPacketRequest, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/approve", s.apiApproveRequest, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/deny", s.apiDenyRequest, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/packets", s.apiListPackets, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.apiGetPacket, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.apiRevokePacket, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/packet-requests", s.h.packets.apiListPacketRequests, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/packet-requests/:id", s.h.packets.apiGetPacketRequest, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/approve", s.h.packets.apiApproveRequest, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/packet-requests/:id/deny", s.h.packets.apiDenyRequest, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/packets", s.h.packets.apiListPackets, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", s.h.packets.apiGetPacket, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", s.h.packets.apiRevokePacket, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/advisories", s.h.advisories.apiListAdvisories, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/advisories", s.h.advisories.apiCreateAdvisory, need(auth.Editor))
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	packets    *packetHandlers
 	advisories *advisoryHandlers
 	dsar       *dsarHandlers
 	exports    *exportHandlers
@@ -307,6 +308,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, workEmail: a.WorkEmail},
 		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
 		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
 		exports:    &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
