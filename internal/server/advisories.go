@@ -31,12 +31,12 @@ type advisoriesPublicPage struct {
 	Past    []advisory.Advisory
 }
 
-func (s *Server) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
-	o, err := s.org.Get(ctx)
+func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
+	o, err := h.org.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+	list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +51,13 @@ func (s *Server) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, e
 	return p, nil
 }
 
-func (s *Server) trustAdvisories(c echo.Context) error {
-	return s.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		p, err := s.publicAdvisories(ctx)
+func (h *trustHandlers) trustAdvisories(c echo.Context) error {
+	return h.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		p, err := h.publicAdvisories(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return s.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
+		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
 	})
 }
 
@@ -67,55 +67,55 @@ type advisoryPublicPage struct {
 	Resolution  template.HTML
 }
 
-func (s *Server) trustAdvisory(c echo.Context) error {
+func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 	id := c.Param("id")
-	return s.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		a, err := s.advisories.Get(ctx, id, true)
+	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		a, err := h.advisories.Get(ctx, id, true)
 		if err != nil {
 			return nil, err
 		}
-		o, err := s.org.Get(ctx)
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
 		p := advisoryPublicPage{Advisory: a}
-		if p.Description, err = s.renderMarkdown(a.Description); err != nil {
+		if p.Description, err = h.renderMarkdown(a.Description); err != nil {
 			return nil, err
 		}
-		if p.Resolution, err = s.renderMarkdown(a.Resolution); err != nil {
+		if p.Resolution, err = h.renderMarkdown(a.Resolution); err != nil {
 			return nil, err
 		}
-		return s.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
+		return h.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
 	})
 }
 
-func (s *Server) trustAdvisoriesJSON(c echo.Context) error {
-	return s.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
+	return h.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
 		if err != nil {
 			return nil, err
 		}
 		out := []advisory.OSV{}
 		for i := range list {
-			out = append(out, list[i].ToOSV(s.absolute("/trust/advisories/"+list[i].PublicID)))
+			out = append(out, list[i].ToOSV(h.absolute("/trust/advisories/"+list[i].PublicID)))
 		}
 		return json.MarshalIndent(out, "", "  ")
 	})
 }
 
-func (s *Server) trustAdvisoriesAtom(c echo.Context) error {
-	return s.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
+	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
 		if err != nil {
 			return nil, err
 		}
-		page := s.absolute("/trust/advisories")
-		feed := atomFeed{ID: s.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
-			Links:  []atomLink{{Href: s.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+		page := h.absolute("/trust/advisories")
+		feed := atomFeed{ID: h.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
+			Links:  []atomLink{{Href: h.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
 			Author: atomAuthor{Name: companyName(o)}}
 		var newest time.Time
 		for _, a := range list {
@@ -123,9 +123,9 @@ func (s *Server) trustAdvisoriesAtom(c echo.Context) error {
 			if a.CVE != nil {
 				cve = " (" + *a.CVE + ")"
 			}
-			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", s.hostTag(), a.PublicID),
+			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", h.hostTag(), a.PublicID),
 				Title: a.Title + cve + " — " + a.Severity + ", " + a.Status, Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
-				Link: atomLink{Href: s.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
+				Link: atomLink{Href: h.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
 			newest = later(newest, a.UpdatedAt)
 		}
 		if newest.IsZero() && o != nil {

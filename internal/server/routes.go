@@ -54,7 +54,7 @@ func (s *Server) routes() {
 		// the handler itself, which also serves the separate address.
 		s.add(root, pageRoute, http.MethodGet, "/metrics", echo.WrapHandler(s.metrics), public)
 	}
-	s.add(root, pageRoute, http.MethodGet, "/.well-known/security.txt", s.securityTxt, public)
+	s.add(root, pageRoute, http.MethodGet, "/.well-known/security.txt", s.h.trust.securityTxt, public)
 	s.add(root, pageRoute, http.MethodGet, "/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Static()))), public)
 	s.add(root, pageRoute, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/app/") }, public)
 
@@ -81,15 +81,15 @@ func (s *Server) routes() {
 
 	// The public Security & Privacy pages. Forms that a page carries use
 	// the CSRF cookie; links from emails carry their credential.
-	s.add(root, pageRoute, http.MethodGet, "/trust", s.trustHome, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors", s.trustSubprocessors, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.json", s.trustSubprocessorsJSON, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.atom", s.trustSubprocessorsAtom, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", s.trustReport, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/advisories", s.trustAdvisories, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", s.trustAdvisoriesJSON, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", s.trustAdvisoriesAtom, public)
-	s.add(root, pageRoute, http.MethodGet, "/trust/advisories/:id", s.trustAdvisory, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust", s.h.trust.trustHome, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors", s.h.trust.trustSubprocessors, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.json", s.h.trust.trustSubprocessorsJSON, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.atom", s.h.trust.trustSubprocessorsAtom, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", s.h.trust.trustReport, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/advisories", s.h.trust.trustAdvisories, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", s.h.trust.trustAdvisoriesJSON, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", s.h.trust.trustAdvisoriesAtom, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/advisories/:id", s.h.trust.trustAdvisory, public)
 	forms := e.Group("", s.csrfMiddleware())
 	s.add(forms, pageRoute, http.MethodGet, "/trust/subscribe", s.subscribeForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/subscribe", s.subscribe, public)
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	trust      *trustHandlers
 	packets    *packetHandlers
 	advisories *advisoryHandlers
 	dsar       *dsarHandlers
@@ -308,6 +309,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},
 		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, workEmail: a.WorkEmail},
 		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
 		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/store"
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/org"
@@ -20,6 +23,19 @@ import (
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
+
+// trustHandlers serve the public Security & Privacy pages, their feeds and security.txt.
+type trustHandlers struct {
+	*kit
+	cfg        config.Config
+	store      *store.Store
+	public     *publicCache
+	org        *org.Service
+	policies   *policy.Service
+	privacy    *privacy.Service
+	advisories *advisory.Service
+	files      *files.Store
+}
 
 // publicCache keeps the rendered public pages. Every register change
 // appends an audit event, so the audit trail's head identifies the data a
@@ -41,21 +57,21 @@ type cachedPage struct {
 }
 
 // auditHead returns the newest audit sequence number.
-func (s *Server) auditHead(ctx context.Context) (int64, error) {
-	return audit.Head(ctx, s.store.DB)
+func (h *trustHandlers) auditHead(ctx context.Context) (int64, error) {
+	return audit.Head(ctx, h.store.DB)
 }
 
 // cached serves the page key, building it with build when the registers
 // changed since it was last built.
-func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
+func (h *trustHandlers) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
 	ctx := c.Request().Context()
-	pc := s.public
+	pc := h.public
 	pc.mu.Lock()
 	head, fresh := pc.head, time.Since(pc.checked) < pc.ttl
 	page, ok := pc.pages[key]
 	pc.mu.Unlock()
 	if !fresh {
-		latest, err := s.auditHead(ctx)
+		latest, err := h.auditHead(ctx)
 		if err != nil {
 			return err
 		}
@@ -92,25 +108,25 @@ type trustPage struct {
 	RequestReport string              // mailto: a report on request
 }
 
-func (s *Server) trustHome(c echo.Context) error {
-	return s.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustHome(c echo.Context) error {
+	return h.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		pols, err := s.policies.List(ctx, policy.ListOptions{})
+		pols, err := h.policies.List(ctx, policy.ListOptions{})
 		if err != nil {
 			return nil, err
 		}
-		subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+		subs, err := h.privacy.Subprocessors(ctx, privacy.Active)
 		if err != nil {
 			return nil, err
 		}
-		upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+		upcoming, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
 		if err != nil {
 			return nil, err
 		}
-		adv, err := s.publicAdvisories(ctx)
+		adv, err := h.publicAdvisories(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +140,7 @@ func (s *Server) trustHome(c echo.Context) error {
 				p.RequestReport = "mailto:" + contact + "?subject=" + url.PathEscape("Request for the "+o.Name+" audit report")
 			}
 		}
-		return s.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
+		return h.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
 	})
 }
 
@@ -134,30 +150,30 @@ type subprocessorsPage struct {
 	Recent        []privacy.NoticeView
 }
 
-func (s *Server) trustSubprocessors(c echo.Context) error {
-	return s.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessors(c echo.Context) error {
+	return h.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.subprocessorLists(ctx)
+		p, err := h.subprocessorLists(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return s.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
+		return h.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
 	})
 }
 
-func (s *Server) subprocessorLists(ctx context.Context) (*subprocessorsPage, error) {
-	subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+func (h *trustHandlers) subprocessorLists(ctx context.Context) (*subprocessorsPage, error) {
+	subs, err := h.privacy.Subprocessors(ctx, privacy.Active)
 	if err != nil {
 		return nil, err
 	}
-	upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+	upcoming, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
 	if err != nil {
 		return nil, err
 	}
-	recent, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Applied}, NewestFirst: true, Limit: 50})
+	recent, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Applied}, NewestFirst: true, Limit: 50})
 	return &subprocessorsPage{Subprocessors: subs, Upcoming: upcoming, Recent: recent}, err
 }
 
@@ -212,17 +228,17 @@ func toPublicChange(n privacy.NoticeView) publicChange {
 	return out
 }
 
-func (s *Server) trustSubprocessorsJSON(c echo.Context) error {
-	return s.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessorsJSON(c echo.Context) error {
+	return h.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.subprocessorLists(ctx)
+		p, err := h.subprocessorLists(ctx)
 		if err != nil {
 			return nil, err
 		}
-		doc := subprocessorsDoc{SchemaVersion: 1, Organization: companyName(o), ListURL: s.absolute("/trust/subprocessors"),
+		doc := subprocessorsDoc{SchemaVersion: 1, Organization: companyName(o), ListURL: h.absolute("/trust/subprocessors"),
 			Subprocessors: []publicSubprocessor{}, Upcoming: []publicChange{}, Recent: []publicChange{}}
 		for _, sp := range p.Subprocessors {
 			doc.Subprocessors = append(doc.Subprocessors, toPublic(sp))
@@ -267,20 +283,20 @@ type atomEntry struct {
 	Summary string   `xml:"summary"`
 }
 
-func (s *Server) trustSubprocessorsAtom(c echo.Context) error {
-	return s.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessorsAtom(c echo.Context) error {
+	return h.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		notices, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied}, NewestFirst: true, Limit: 100})
+		notices, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied}, NewestFirst: true, Limit: 100})
 		if err != nil {
 			return nil, err
 		}
-		host := s.hostTag()
-		page := s.absolute("/trust/subprocessors")
-		feed := atomFeed{ID: s.absolute("/trust/subprocessors.atom"), Title: companyName(o) + " sub-processor changes",
-			Links:  []atomLink{{Href: s.absolute("/trust/subprocessors.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+		host := h.hostTag()
+		page := h.absolute("/trust/subprocessors")
+		feed := atomFeed{ID: h.absolute("/trust/subprocessors.atom"), Title: companyName(o) + " sub-processor changes",
+			Links:  []atomLink{{Href: h.absolute("/trust/subprocessors.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
 			Author: atomAuthor{Name: companyName(o)}}
 		var newest time.Time
 		for _, n := range notices {
@@ -329,28 +345,30 @@ func changeTitle(n privacy.NoticeView) string {
 }
 
 // absolute makes a link on the public base URL.
-func (s *Server) absolute(path string) string { return strings.TrimRight(s.cfg.BaseURL, "/") + path }
+func (h *trustHandlers) absolute(path string) string {
+	return strings.TrimRight(h.cfg.BaseURL, "/") + path
+}
 
 // hostTag is the authority of tag: URIs (RFC 4151) in feeds.
-func (s *Server) hostTag() string {
-	host := strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(s.cfg.BaseURL, "/"), "https://"), "http://")
+func (h *trustHandlers) hostTag() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(h.cfg.BaseURL, "/"), "https://"), "http://")
 	host, _, _ = strings.Cut(host, "/")
 	host, _, _ = strings.Cut(host, ":")
 	return host + ",2026"
 }
 
 // trustReport serves a public certification's report.
-func (s *Server) trustReport(c echo.Context) error {
+func (h *trustHandlers) trustReport(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	cert, err := s.org.Certification(c.Request().Context(), id)
+	cert, err := h.org.Certification(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if !cert.Public || cert.ReportSHA256 == "" {
 		return echo.ErrNotFound
 	}
-	return sendFile(c, s.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
 }
