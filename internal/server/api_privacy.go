@@ -256,8 +256,8 @@ func (h *privacyHandlers) apiWithdrawNotice(c echo.Context) error {
 	return h.respondNotice(c, http.StatusOK, id)
 }
 
-func (s *Server) apiGetOrganization(c echo.Context) error {
-	o, err := s.org.Get(c.Request().Context())
+func (h *orgHandlers) apiGetOrganization(c echo.Context) error {
+	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -267,12 +267,12 @@ func (s *Server) apiGetOrganization(c echo.Context) error {
 	return c.JSON(http.StatusOK, org.InputOf(o))
 }
 
-func (s *Server) apiUpdateOrganization(c echo.Context) error {
+func (h *orgHandlers) apiUpdateOrganization(c echo.Context) error {
 	var in org.ProfileInput
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	o, err := s.org.Update(c.Request().Context(), actor(c), in)
+	o, err := h.org.Update(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}

@@ -134,11 +134,11 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.publishVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.recordReview, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/audit", s.h.exports.auditPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/organization", s.organizationPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/organization/edit", s.editOrganizationForm, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/organization/edit", s.saveOrganization, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/organization/certifications/:id/report", s.uploadCertificationReport, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodGet, "/organization/certifications/:id/report", s.certificationReport, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/organization", s.h.org.organizationPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/organization/edit", s.h.org.editOrganizationForm, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/organization/edit", s.h.org.saveOrganization, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/organization/certifications/:id/report", s.h.org.uploadCertificationReport, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/organization/certifications/:id/report", s.h.org.certificationReport, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas", s.h.privacy.dpasPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas/new", s.h.privacy.newDPAForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/dpas", s.h.privacy.saveDPA, need(auth.Editor))
@@ -250,8 +250,8 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodPost, "/employees/:email/acknowledgements", s.apiAcknowledge, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/employees/:email/background-check", s.apiSetBackgroundCheck, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/employees/:email/training", s.apiRecordTraining, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/organization", s.apiGetOrganization, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPut, "/organization", s.apiUpdateOrganization, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodGet, "/organization", s.h.org.apiGetOrganization, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/organization", s.h.org.apiUpdateOrganization, need(auth.Admin))
 	s.add(api, apiRoute, http.MethodGet, "/dpas", s.h.privacy.apiListDPAs, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/dpas", s.h.privacy.apiCreateDPA, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas/:id", s.h.privacy.apiGetDPA, need(auth.Viewer))
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	org        *orgHandlers
 	privacy    *privacyHandlers
 	trust      *trustHandlers
 	packets    *packetHandlers
@@ -310,6 +311,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
 		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
 		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},
 		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, workEmail: a.WorkEmail},
