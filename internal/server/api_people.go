@@ -59,7 +59,7 @@ func toEmployeeJSON(e *people.Employee, sum *people.Summary) employeeJSON {
 	return j
 }
 
-func (s *Server) apiListEmployees(c echo.Context) error {
+func (h *peopleHandlers) apiListEmployees(c echo.Context) error {
 	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.people.ListPage(c.Request().Context(), people.ListFilter{Query: c.QueryParam("q"),
+	page, err := h.people.ListPage(c.Request().Context(), people.ListFilter{Query: c.QueryParam("q"),
 		Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}, offset, limit)
 	if err != nil {
 		return err
@@ -83,8 +83,8 @@ func (s *Server) apiListEmployees(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (s *Server) apiGetEmployee(c echo.Context) error {
-	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
+func (h *peopleHandlers) apiGetEmployee(c echo.Context) error {
+	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
 	}
@@ -113,12 +113,12 @@ func versionNumber(major, minor int) string {
 	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
 
-func (s *Server) apiCreateEmployee(c echo.Context) error {
+func (h *peopleHandlers) apiCreateEmployee(c echo.Context) error {
 	var in people.Input
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	e, err := s.people.Create(c.Request().Context(), actor(c), in)
+	e, err := h.people.Create(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -126,12 +126,12 @@ func (s *Server) apiCreateEmployee(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toEmployeeJSON(e, nil))
 }
 
-func (s *Server) apiUpdateEmployee(c echo.Context) error {
+func (h *peopleHandlers) apiUpdateEmployee(c echo.Context) error {
 	var p people.Patch
 	if err := bindBody(c, &p); err != nil {
 		return err
 	}
-	e, err := s.people.Update(c.Request().Context(), actor(c), c.Param("email"), p)
+	e, err := h.people.Update(c.Request().Context(), actor(c), c.Param("email"), p)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) apiUpdateEmployee(c echo.Context) error {
 
 // apiUpsertEmployee is the idempotent PUT that HR-system syncs call: 201
 // when it created the employee, 200 otherwise (with "changed").
-func (s *Server) apiUpsertEmployee(c echo.Context) error {
+func (h *peopleHandlers) apiUpsertEmployee(c echo.Context) error {
 	var in people.Input
 	if err := bindBody(c, &in); err != nil {
 		return err
@@ -148,7 +148,7 @@ func (s *Server) apiUpsertEmployee(c echo.Context) error {
 	if in.Email != "" && people.NormalizeEmail(in.Email) != people.NormalizeEmail(c.Param("email")) {
 		return apperr.Field("email", "must match the email in the URL (or be left out)")
 	}
-	e, out, err := s.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), in)
+	e, out, err := h.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), in)
 	if err != nil {
 		return err
 	}
@@ -171,12 +171,12 @@ type ackRequest struct {
 	Policy string `json:"policy" validate:"required"`
 }
 
-func (s *Server) apiAcknowledge(c echo.Context) error {
+func (h *peopleHandlers) apiAcknowledge(c echo.Context) error {
 	var req ackRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.people.Acknowledge(c.Request().Context(), actor(c), c.Param("email"), req.Policy, people.MethodAPI)
+	a, err := h.people.Acknowledge(c.Request().Context(), actor(c), c.Param("email"), req.Policy, people.MethodAPI)
 	if err != nil {
 		return err
 	}

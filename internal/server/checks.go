@@ -48,16 +48,16 @@ func toCheckJSON(u *auth.User, c *people.BackgroundCheck, due time.Time) checkJS
 	return j
 }
 
-func (s *Server) apiSetBackgroundCheck(c echo.Context) error {
+func (h *peopleHandlers) apiSetBackgroundCheck(c echo.Context) error {
 	var in people.CheckInput
 	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
 	}
-	bc, err := s.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	bc, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
 	if err != nil {
 		return err
 	}
-	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
+	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
 	}
@@ -65,17 +65,17 @@ func (s *Server) apiSetBackgroundCheck(c echo.Context) error {
 }
 
 // setBackgroundCheck is the employee page's check form.
-func (s *Server) setBackgroundCheck(c echo.Context) error {
+func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {
 	var in people.CheckInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	_, err := s.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		return s.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
+		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Background check updated.")
+	h.flash(c, "Background check updated.")
 	return seeOther(c, "/app/people/"+c.Param("email"))
 }

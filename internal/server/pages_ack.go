@@ -25,58 +25,58 @@ type ackPage struct {
 	Completed string // title of the policy just acknowledged
 }
 
-func (s *Server) ackPage(c echo.Context) error {
-	return s.showAck(c, http.StatusOK, ackPage{})
+func (h *peopleHandlers) ackPage(c echo.Context) error {
+	return h.showAck(c, http.StatusOK, ackPage{})
 }
 
-func (s *Server) showAck(c echo.Context, status int, p ackPage) error {
+func (h *peopleHandlers) showAck(c echo.Context, status int, p ackPage) error {
 	shareHeaders(c)
 	token := c.Param("token")
-	v, err := s.people.AckPage(c.Request().Context(), token)
+	v, err := h.people.AckPage(c.Request().Context(), token)
 	if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
 	p.Token, p.View = token, v
 	for _, o := range v.Owed {
-		html, err := s.renderMarkdown(o.Body)
+		html, err := h.renderMarkdown(o.Body)
 		if err != nil {
 			return err
 		}
 		p.Policies = append(p.Policies, ackPolicy{OwedPolicy: o, Text: html})
 	}
-	return s.render(c, status, "ack", "Policies to acknowledge", p)
+	return h.render(c, status, "ack", "Policies to acknowledge", p)
 }
 
-func (s *Server) acknowledgeByLink(c echo.Context) error {
+func (h *peopleHandlers) acknowledgeByLink(c echo.Context) error {
 	shareHeaders(c)
 	slug := c.FormValue("policy")
-	_, err := s.people.AcknowledgeByLink(c.Request().Context(), actor(c), c.Param("token"), slug, c.FormValue("version"), c.FormValue("agree") == "yes")
+	_, err := h.people.AcknowledgeByLink(c.Request().Context(), actor(c), c.Param("token"), slug, c.FormValue("version"), c.FormValue("agree") == "yes")
 	switch apperr.KindOf(err) {
 	case apperr.Internal:
 		if err != nil {
 			return err
 		}
-		return s.showAck(c, http.StatusOK, ackPage{Completed: slug})
+		return h.showAck(c, http.StatusOK, ackPage{Completed: slug})
 	case apperr.Invalid, apperr.Conflict:
 		_, _, msg, fields := classify(err)
 		if m, ok := fields["agree"]; ok {
 			msg = "Please " + m + "."
 		}
-		return s.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
+		return h.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
 	}
-	return s.shareLinkError(c, err)
+	return h.shareLinkError(c, err)
 }
 
-func (s *Server) sendAckLink(c echo.Context) error {
-	m, err := s.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
+func (h *peopleHandlers) sendAckLink(c echo.Context) error {
+	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
 	if err != nil {
 		if k := apperr.KindOf(err); k == apperr.Conflict {
-			s.flash(c, err.Error())
+			h.flash(c, err.Error())
 			return seeOther(c, "/app/people/"+c.Param("email"))
 		}
 		return err
 	}
-	s.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
+	h.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
 	return seeOther(c, "/app/people/"+c.Param("email"))
 }
 
@@ -107,11 +107,11 @@ func (h *opsHandlers) outboxPage(c echo.Context) error {
 }
 
 // sendAllAckLinks queues a link for everyone who owes an acknowledgement.
-func (s *Server) sendAllAckLinks(c echo.Context) error {
-	n, err := s.people.SendAckLinks(c.Request().Context(), actor(c))
+func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
+	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
 	}
-	s.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
+	h.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
 	return seeOther(c, "/app/outbox")
 }

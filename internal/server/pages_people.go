@@ -10,9 +10,17 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
+
+// peopleHandlers serve employees, their acknowledgements (the /ack links included), training and background checks.
+type peopleHandlers struct {
+	*kit
+	people *people.Service
+	files  *files.Store
+}
 
 type peoplePage struct {
 	Rows        []people.Row // this page's rows
@@ -26,7 +34,7 @@ type peoplePage struct {
 	Counts      map[people.State]int // matches by state, before the state filter
 }
 
-func (s *Server) peoplePage(c echo.Context) error {
+func (h *peopleHandlers) peoplePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}
 	page := 1
@@ -38,14 +46,14 @@ func (s *Server) peoplePage(c echo.Context) error {
 		page = n
 	}
 	first := (page - 1) * peoplePageSize
-	list, err := s.people.ListPage(ctx, f, first, peoplePageSize)
+	list, err := h.people.ListPage(ctx, f, first, peoplePageSize)
 	if err != nil {
 		return err
 	}
 	if first >= list.Total && list.Total > 0 {
 		return apperr.Field("page", "is past the last page")
 	}
-	deps, err := s.people.Departments(ctx)
+	deps, err := h.people.Departments(ctx)
 	if err != nil {
 		return err
 	}
@@ -62,7 +70,7 @@ func (s *Server) peoplePage(c echo.Context) error {
 	if p.To < list.Total {
 		p.NextURL = link(page + 1)
 	}
-	return s.render(c, http.StatusOK, "people", "People", p)
+	return h.render(c, http.StatusOK, "people", "People", p)
 }
 
 // peoplePageSize is how many employees the list shows at once.
@@ -78,21 +86,21 @@ type employeePage struct {
 	Statuses     []people.CheckStatus
 }
 
-func (s *Server) employeePage(c echo.Context) error {
-	return s.showEmployee(c, http.StatusOK, nil, nil)
+func (h *peopleHandlers) employeePage(c echo.Context) error {
+	return h.showEmployee(c, http.StatusOK, nil, nil)
 }
 
 // showEmployee renders the employee page; form and errs refill the
 // background-check form after a refused change.
-func (s *Server) showEmployee(c echo.Context, status int, form *people.CheckInput, errs map[string]string) error {
-	d, err := s.people.Detail(c.Request().Context(), c.Param("email"))
+func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *people.CheckInput, errs map[string]string) error {
+	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
 	}
 	q := url.Values{"object_type": {"employee"}, "object_id": {d.Employee.Email}}
 	p := employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode(), CheckDetails: seesCheckDetails(currentUser(c)),
 		CheckErrors: errs, Statuses: people.CheckStatuses}
-	if p.Courses, err = s.people.Courses(c.Request().Context()); err != nil {
+	if p.Courses, err = h.people.Courses(c.Request().Context()); err != nil {
 		return err
 	}
 	if form != nil {
@@ -101,7 +109,7 @@ func (s *Server) showEmployee(c echo.Context, status int, form *people.CheckInpu
 		p.CheckForm = people.CheckInput{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
 			CompletedOn: dateOf(d.Check.CompletedOn), ExemptionReason: d.Check.ExemptionReason}
 	}
-	return s.render(c, status, "employee", d.Employee.Name, p)
+	return h.render(c, status, "employee", d.Employee.Name, p)
 }
 
 // employeeForm creates (Email empty in Original) or edits an employee.
@@ -112,19 +120,19 @@ type employeeForm struct {
 	Message  string
 }
 
-func (s *Server) newEmployeeForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: people.Input{EmploymentType: string(people.Staff)}})
+func (h *peopleHandlers) newEmployeeForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: people.Input{EmploymentType: string(people.Staff)}})
 }
 
-func (s *Server) editEmployeeForm(c echo.Context) error {
-	e, err := s.people.Get(c.Request().Context(), c.Param("email"))
+func (h *peopleHandlers) editEmployeeForm(c echo.Context) error {
+	e, err := h.people.Get(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: people.InputOf(e)})
+	return h.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: people.InputOf(e)})
 }
 
-func (s *Server) saveEmployee(c echo.Context) error {
+func (h *peopleHandlers) saveEmployee(c echo.Context) error {
 	var in people.Input
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
@@ -133,19 +141,19 @@ func (s *Server) saveEmployee(c echo.Context) error {
 	var e *people.Employee
 	var err error
 	if original == "" {
-		e, err = s.people.Create(c.Request().Context(), actor(c), in)
+		e, err = h.people.Create(c.Request().Context(), actor(c), in)
 	} else {
-		e, err = s.people.Update(c.Request().Context(), actor(c), original, people.Patch{Email: &in.Email, Name: &in.Name,
+		e, err = h.people.Update(c.Request().Context(), actor(c), original, people.Patch{Email: &in.Email, Name: &in.Name,
 			Title: &in.Title, Department: &in.Department, ManagerEmail: &in.ManagerEmail, Country: &in.Country,
 			EmploymentType: &in.EmploymentType, StartDate: &in.StartDate, EndDate: &in.EndDate})
 	}
 	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
 		status, _, msg, fields := classify(ae)
-		return s.render(c, status, "employee_form", "Employee", employeeForm{Original: original, Input: in, Errors: fields, Message: msg})
+		return h.render(c, status, "employee_form", "Employee", employeeForm{Original: original, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved "+e.Name+".")
+	h.flash(c, "Saved "+e.Name+".")
 	return seeOther(c, "/app/people/"+url.PathEscape(e.Email))
 }
 
@@ -163,8 +171,8 @@ type importPage struct {
 	Message         string
 }
 
-func (s *Server) importForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "people_import", "Import", newImportPage(""))
+func (h *peopleHandlers) importForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "people_import", "Import", newImportPage(""))
 }
 
 // uploadedCSV opens the uploaded file, or explains what is wrong with it.
@@ -187,36 +195,36 @@ func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
 	return f, http.StatusOK
 }
 
-func (s *Server) importEmployees(c echo.Context) error {
-	return s.importCSV(c, "employees", s.people.ImportEmployeesCSV)
+func (h *peopleHandlers) importEmployees(c echo.Context) error {
+	return h.importCSV(c, "employees", h.people.ImportEmployeesCSV)
 }
 
-func (s *Server) importAcknowledgements(c echo.Context) error {
-	return s.importCSV(c, "acknowledgements", s.people.ImportAcknowledgementsCSV)
+func (h *peopleHandlers) importAcknowledgements(c echo.Context) error {
+	return h.importCSV(c, "acknowledgements", h.people.ImportAcknowledgementsCSV)
 }
 
-func (s *Server) importTraining(c echo.Context) error {
-	return s.importCSV(c, "training", s.people.ImportTrainingCSV)
+func (h *peopleHandlers) importTraining(c echo.Context) error {
+	return h.importCSV(c, "training", h.people.ImportTrainingCSV)
 }
 
 // importCSV runs one kind of import on the uploaded file and shows the
 // counts, or every problem with its line and column.
-func (s *Server) importCSV(c echo.Context, kind string, run func(context.Context, audit.Actor, io.Reader) (people.ImportResult, error)) error {
+func (h *peopleHandlers) importCSV(c echo.Context, kind string, run func(context.Context, audit.Actor, io.Reader) (people.ImportResult, error)) error {
 	p := newImportPage(kind)
 	f, status := uploadedCSV(c, &p)
 	if f == nil {
-		return s.render(c, status, "people_import", "Import", p)
+		return h.render(c, status, "people_import", "Import", p)
 	}
 	defer f.Close()
 	res, err := run(c.Request().Context(), actor(c), f)
 	if len(res.Errors) > 0 {
 		p.Errors = res.Errors
-		return s.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+		return h.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
 	} else if err != nil {
 		return err
 	}
 	p.Result = &res
-	return s.render(c, http.StatusOK, "people_import", "Import", p)
+	return h.render(c, http.StatusOK, "people_import", "Import", p)
 }
 
 // newImportPage is the import page with every kind's columns.

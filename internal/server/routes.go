@@ -76,8 +76,8 @@ func (s *Server) routes() {
 
 	// Share links: the token in the path is the credential, so these need
 	// neither a session nor a CSRF token (a forger would need the token).
-	s.add(root, pageRoute, http.MethodGet, "/ack/:token", s.ackPage, public)
-	s.add(root, pageRoute, http.MethodPost, "/ack/:token", s.acknowledgeByLink, public)
+	s.add(root, pageRoute, http.MethodGet, "/ack/:token", s.h.people.ackPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/ack/:token", s.h.people.acknowledgeByLink, public)
 
 	// The public Security & Privacy pages. Forms that a page carries use
 	// the CSRF cookie; links from emails carry their credential.
@@ -189,24 +189,24 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodGet, "/privacy-requests/:ref/response", s.h.dsar.dsarResponse, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/exports", s.h.exports.exportsPage, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/exports/:file", s.h.exports.exportCSV, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodGet, "/people", s.peoplePage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/people/new", s.newEmployeeForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people", s.saveEmployee, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/people/import", s.importForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/import", s.importEmployees, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/import/acknowledgements", s.importAcknowledgements, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/import/training", s.importTraining, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/training", s.coursesPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/training", s.createCourse, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/people/:email", s.employeePage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.editEmployeeForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.saveEmployee, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.sendAckLink, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/:email/background-check", s.setBackgroundCheck, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/people/:email/training", s.recordTraining, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/people", s.h.people.peoplePage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/people/new", s.h.people.newEmployeeForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people", s.h.people.saveEmployee, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/people/import", s.h.people.importForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/import", s.h.people.importEmployees, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/import/acknowledgements", s.h.people.importAcknowledgements, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/import/training", s.h.people.importTraining, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/training", s.h.people.coursesPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/training", s.h.people.createCourse, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/people/:email", s.h.people.employeePage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/people/:email/edit", s.h.people.editEmployeeForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/edit", s.h.people.saveEmployee, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/ack-link", s.h.people.sendAckLink, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/background-check", s.h.people.setBackgroundCheck, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/people/:email/training", s.h.people.recordTraining, need(auth.Editor))
 	// Certificates are personal records: auditors and above.
-	s.add(app, pageRoute, http.MethodGet, "/people/:email/training/:id/certificate", s.trainingCertificate, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.sendAllAckLinks, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/people/:email/training/:id/certificate", s.h.people.trainingCertificate, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.h.people.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.h.ops.outboxPage, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
@@ -242,14 +242,14 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.apiPublishVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", s.apiRecordReview, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/audit-events", s.h.exports.apiListAudit, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodGet, "/employees", s.apiListEmployees, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/employees", s.apiCreateEmployee, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/employees/:email", s.apiGetEmployee, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPatch, "/employees/:email", s.apiUpdateEmployee, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPut, "/employees/:email", s.apiUpsertEmployee, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/employees/:email/acknowledgements", s.apiAcknowledge, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPut, "/employees/:email/background-check", s.apiSetBackgroundCheck, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/employees/:email/training", s.apiRecordTraining, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/employees", s.h.people.apiListEmployees, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/employees", s.h.people.apiCreateEmployee, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/employees/:email", s.h.people.apiGetEmployee, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPatch, "/employees/:email", s.h.people.apiUpdateEmployee, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPut, "/employees/:email", s.h.people.apiUpsertEmployee, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/employees/:email/acknowledgements", s.h.people.apiAcknowledge, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPut, "/employees/:email/background-check", s.h.people.apiSetBackgroundCheck, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/employees/:email/training", s.h.people.apiRecordTraining, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/organization", s.h.org.apiGetOrganization, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPut, "/organization", s.h.org.apiUpdateOrganization, need(auth.Admin))
 	s.add(api, apiRoute, http.MethodGet, "/dpas", s.h.privacy.apiListDPAs, need(auth.Viewer))
@@ -291,14 +291,15 @@ func (s *Server) routes() {
 	s.add(api, apiRoute, http.MethodGet, "/incidents", s.h.advisories.apiListIncidents, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/incidents", s.h.advisories.apiDeclareIncident, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/incidents/:id", s.h.advisories.apiUpdateIncident, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/courses", s.apiListCourses, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/courses", s.apiCreateCourse, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/courses", s.h.people.apiListCourses, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/courses", s.h.people.apiCreateCourse, need(auth.Editor))
 }
 
 // BEGIN handlers
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	people     *peopleHandlers
 	org        *orgHandlers
 	privacy    *privacyHandlers
 	trust      *trustHandlers
@@ -311,6 +312,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
 		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
 		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
 		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},

@@ -34,8 +34,8 @@ func toStandingJSON(st people.CourseStanding) standingJSON {
 	return j
 }
 
-func (s *Server) apiListCourses(c echo.Context) error {
-	cs, err := s.people.Courses(c.Request().Context())
+func (h *peopleHandlers) apiListCourses(c echo.Context) error {
+	cs, err := h.people.Courses(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -51,12 +51,12 @@ type courseRequest struct {
 	RecurrenceMonths *int   `json:"recurrence_months" validate:"required"`
 }
 
-func (s *Server) apiCreateCourse(c echo.Context) error {
+func (h *peopleHandlers) apiCreateCourse(c echo.Context) error {
 	var req courseRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	co, err := s.people.CreateCourse(c.Request().Context(), actor(c), req.Name, *req.RecurrenceMonths)
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), req.Name, *req.RecurrenceMonths)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ type completionJSON struct {
 	Source      string `json:"source"`
 }
 
-func (s *Server) apiRecordTraining(c echo.Context) error {
+func (h *peopleHandlers) apiRecordTraining(c echo.Context) error {
 	var in people.TrainingInput
 	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
@@ -78,7 +78,7 @@ func (s *Server) apiRecordTraining(c echo.Context) error {
 	if in.Source == "" {
 		in.Source = "api"
 	}
-	r, err := s.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	r, err := h.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) apiRecordTraining(c echo.Context) error {
 
 // recordTraining is the employee page's training form, with an optional
 // certificate file.
-func (s *Server) recordTraining(c echo.Context) error {
+func (h *peopleHandlers) recordTraining(c echo.Context) error {
 	in := people.TrainingInput{Course: c.FormValue("course"), CompletedOn: c.FormValue("completed_on"), Source: c.FormValue("source")}
 	var cert *people.Certificate
 	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
@@ -96,24 +96,24 @@ func (s *Server) recordTraining(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		stored, err := s.files.Put(files.Certificate, fh.Filename, f)
+		stored, err := h.files.Put(files.Certificate, fh.Filename, f)
 		f.Close()
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-			s.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
+			h.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
 			return seeOther(c, "/app/people/"+c.Param("email"))
 		} else if err != nil {
 			return err
 		}
 		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
 	}
-	_, err := s.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
+	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		s.flash(c, "Training not recorded: "+e.Error())
+		h.flash(c, "Training not recorded: "+e.Error())
 		return seeOther(c, "/app/people/"+c.Param("email"))
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Training recorded.")
+	h.flash(c, "Training recorded.")
 	return seeOther(c, "/app/people/"+c.Param("email"))
 }
 
@@ -124,49 +124,49 @@ type coursesPage struct {
 	Errors  map[string]string
 }
 
-func (s *Server) coursesPage(c echo.Context) error {
-	return s.showCourses(c, http.StatusOK, coursesPage{Months: "12"})
+func (h *peopleHandlers) coursesPage(c echo.Context) error {
+	return h.showCourses(c, http.StatusOK, coursesPage{Months: "12"})
 }
 
-func (s *Server) showCourses(c echo.Context, status int, p coursesPage) error {
+func (h *peopleHandlers) showCourses(c echo.Context, status int, p coursesPage) error {
 	var err error
-	if p.Courses, err = s.people.Courses(c.Request().Context()); err != nil {
+	if p.Courses, err = h.people.Courses(c.Request().Context()); err != nil {
 		return err
 	}
-	return s.render(c, status, "courses", "Training courses", p)
+	return h.render(c, status, "courses", "Training courses", p)
 }
 
-func (s *Server) createCourse(c echo.Context) error {
+func (h *peopleHandlers) createCourse(c echo.Context) error {
 	p := coursesPage{Name: c.FormValue("name"), Months: c.FormValue("recurrence_months")}
 	months, err := strconv.Atoi(p.Months)
 	if err != nil {
 		p.Errors = map[string]string{"recurrence_months": "must be a number of months (0 for once)"}
-		return s.showCourses(c, http.StatusUnprocessableEntity, p)
+		return h.showCourses(c, http.StatusUnprocessableEntity, p)
 	}
-	co, err := s.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
 	if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
 		p.Errors = e.Fields
 		if e.Kind == apperr.Conflict {
 			p.Errors = map[string]string{"name": e.Message}
 		}
-		return s.showCourses(c, statusOf(err), p)
+		return h.showCourses(c, statusOf(err), p)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Course "+co.Name+" added; every active employee now owes it.")
+	h.flash(c, "Course "+co.Name+" added; every active employee now owes it.")
 	return seeOther(c, "/app/training")
 }
 
 // trainingCertificate downloads a completion's certificate, as an
 // attachment and never rendered inline.
-func (s *Server) trainingCertificate(c echo.Context) error {
+func (h *peopleHandlers) trainingCertificate(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such certificate")
 	}
-	r, err := s.people.TrainingCertificate(c.Request().Context(), c.Param("email"), id)
+	r, err := h.people.TrainingCertificate(c.Request().Context(), c.Param("email"), id)
 	if err != nil {
 		return err
 	}
-	return sendFile(c, s.files, r.CertificateSHA256, r.CertificateName, r.CertificateType)
+	return sendFile(c, h.files, r.CertificateSHA256, r.CertificateName, r.CertificateType)
 }
