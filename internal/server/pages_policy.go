@@ -5,11 +5,23 @@ import (
 	"net/http"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/dsar"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
+
+// overviewHandlers serve the dashboard's overview, which counts every register.
+type overviewHandlers struct {
+	*kit
+	policies *policy.Service
+	people   *people.Service
+	privacy  *privacy.Service
+	packets  *packet.Service
+	dsar     *dsar.Service
+}
 
 type overviewPage struct {
 	Overview *policy.Overview
@@ -61,25 +73,25 @@ var stateColours = map[people.State]string{
 	people.Compliant: "#1f7a3d", people.Due: "#c88a12", people.Overdue: "#b3261e", people.Offboarded: "#a3a9b5",
 }
 
-func (s *Server) overviewPage(c echo.Context) error {
+func (h *overviewHandlers) overviewPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	o, err := s.policies.Overview(ctx)
+	o, err := h.policies.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	po, err := s.people.Overview(ctx)
+	po, err := h.people.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	pr, err := s.privacy.Overview(ctx)
+	pr, err := h.privacy.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	waiting, err := s.packets.PendingCount(ctx)
+	waiting, err := h.packets.PendingCount(ctx)
 	if err != nil {
 		return err
 	}
-	openDSAR, dueDSAR, err := s.dsar.RequestCount(ctx)
+	openDSAR, dueDSAR, err := h.dsar.RequestCount(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,7 +120,7 @@ func (s *Server) overviewPage(c echo.Context) error {
 		labels, counts = append(labels, cc.Course), append(counts, cc.Overdue)
 	}
 	p.Courses = bars(labels, counts)
-	return s.render(c, http.StatusOK, "overview", "Overview", p)
+	return h.render(c, http.StatusOK, "overview", "Overview", p)
 }
 
 type policiesPage struct {

@@ -121,7 +121,7 @@ func (s *Server) routes() {
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", s.h.packets.packetManifest, public)
 
 	app := web.Group("/app")
-	s.add(app, pageRoute, http.MethodGet, "/", s.overviewPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/", s.h.overview.overviewPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies", s.policiesPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", s.policyPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/diff", s.diffPage, need(auth.Viewer))
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	overview   *overviewHandlers
 	people     *peopleHandlers
 	org        *orgHandlers
 	privacy    *privacyHandlers
@@ -312,6 +313,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
 		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
 		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
 		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
