@@ -13,6 +13,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// policyHandlers serve the policies, their versions and reviews, pages and API.
+type policyHandlers struct {
+	*kit
+	policies *policy.Service
+}
+
 // overviewHandlers serve the dashboard's overview, which counts every register.
 type overviewHandlers struct {
 	*kit
@@ -139,16 +145,16 @@ var policyColumns = []sortColumn{
 	{"next_review", "Next review"}, {"status", "Status"},
 }
 
-func (s *Server) policiesPage(c echo.Context) error {
+func (h *policyHandlers) policiesPage(c echo.Context) error {
 	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc"}
-	list, err := s.policies.List(c.Request().Context(), opt)
+	list, err := h.policies.List(c.Request().Context(), opt)
 	if err != nil {
 		return err
 	}
 	if opt.Sort == "" {
 		opt.Sort = "title"
 	}
-	return s.render(c, http.StatusOK, "policies", "Policies",
+	return h.render(c, http.StatusOK, "policies", "Policies",
 		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns})
 }
 
@@ -160,22 +166,22 @@ type policyPage struct {
 	ReviewError string
 }
 
-func (s *Server) policyPage(c echo.Context) error {
-	return s.showPolicy(c, http.StatusOK, "", "")
+func (h *policyHandlers) policyPage(c echo.Context) error {
+	return h.showPolicy(c, http.StatusOK, "", "")
 }
 
-func (s *Server) showPolicy(c echo.Context, status int, note, noteErr string) error {
-	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+func (h *policyHandlers) showPolicy(c echo.Context, status int, note, noteErr string) error {
+	d, err := h.policies.Get(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
 	p := policyPage{Detail: d, Pending: d.Pending(), ReviewNote: note, ReviewError: noteErr}
 	if d.Current != nil {
-		if p.Body, err = s.renderMarkdown(d.Current.Body); err != nil {
+		if p.Body, err = h.renderMarkdown(d.Current.Body); err != nil {
 			return err
 		}
 	}
-	return s.render(c, status, "policy", d.Policy.Title, p)
+	return h.render(c, status, "policy", d.Policy.Title, p)
 }
 
 type versionPage struct {
@@ -185,20 +191,20 @@ type versionPage struct {
 	Message string
 }
 
-func (s *Server) versionPage(c echo.Context) error {
-	return s.showVersion(c, http.StatusOK, "")
+func (h *policyHandlers) versionPage(c echo.Context) error {
+	return h.showVersion(c, http.StatusOK, "")
 }
 
-func (s *Server) showVersion(c echo.Context, status int, msg string) error {
-	p, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+func (h *policyHandlers) showVersion(c echo.Context, status int, msg string) error {
+	p, v, err := h.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
-	body, err := s.renderMarkdown(v.Body)
+	body, err := h.renderMarkdown(v.Body)
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg})
+	return h.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg})
 }
 
 // versionForm is the version editor: Markdown with a server-side preview.
@@ -224,8 +230,8 @@ func (in *versionInput) draft() policy.Draft {
 	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
 }
 
-func (s *Server) newVersionForm(c echo.Context) error {
-	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+func (h *policyHandlers) newVersionForm(c echo.Context) error {
+	d, err := h.policies.Get(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -236,33 +242,33 @@ func (s *Server) newVersionForm(c echo.Context) error {
 	if pend := d.Pending(); pend != nil {
 		f.Message = "Version " + pend.Number() + " is already in preparation; edit it instead of starting another."
 	}
-	return s.render(c, http.StatusOK, "version_form", "New version of "+d.Policy.Title, f)
+	return h.render(c, http.StatusOK, "version_form", "New version of "+d.Policy.Title, f)
 }
 
-func (s *Server) createVersion(c echo.Context) error {
+func (h *policyHandlers) createVersion(c echo.Context) error {
 	ctx := c.Request().Context()
 	var in versionInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	d, err := s.policies.Get(ctx, c.Param("slug"))
+	d, err := h.policies.Get(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
 	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
 	if in.Preview != "" {
-		return s.renderPreview(c, f)
+		return h.renderPreview(c, f)
 	}
-	v, err := s.policies.CreateDraft(ctx, actor(c), d.Policy.Slug, in.draft())
+	v, err := h.policies.CreateDraft(ctx, actor(c), d.Policy.Slug, in.draft())
 	if err != nil {
-		return s.formError(c, f, err)
+		return h.formError(c, f, err)
 	}
-	s.flash(c, "Draft "+v.Number()+" saved. Another editor or admin must approve it before it can be published.")
+	h.flash(c, "Draft "+v.Number()+" saved. Another editor or admin must approve it before it can be published.")
 	return seeOther(c, "/app/policies/"+d.Policy.Slug+"/versions/"+v.Number())
 }
 
-func (s *Server) editVersionForm(c echo.Context) error {
-	p, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+func (h *policyHandlers) editVersionForm(c echo.Context) error {
+	p, v, err := h.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
@@ -273,42 +279,42 @@ func (s *Server) editVersionForm(c echo.Context) error {
 	if v.Status == policy.StatusApproved {
 		f.Message = "This version is approved. Saving changes returns it to draft, and it must be approved again."
 	}
-	return s.render(c, http.StatusOK, "version_form", "Edit "+p.Title+" "+v.Number(), f)
+	return h.render(c, http.StatusOK, "version_form", "Edit "+p.Title+" "+v.Number(), f)
 }
 
-func (s *Server) updateVersion(c echo.Context) error {
+func (h *policyHandlers) updateVersion(c echo.Context) error {
 	ctx := c.Request().Context()
 	var in versionInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	p, v, err := s.policies.Version(ctx, c.Param("slug"), c.Param("version"))
+	p, v, err := h.policies.Version(ctx, c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
 	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
 	if in.Preview != "" {
-		return s.renderPreview(c, f)
+		return h.renderPreview(c, f)
 	}
-	v, err = s.policies.UpdateDraft(ctx, actor(c), p.Slug, v.Number(), in.draft())
+	v, err = h.policies.UpdateDraft(ctx, actor(c), p.Slug, v.Number(), in.draft())
 	if err != nil {
-		return s.formError(c, f, err)
+		return h.formError(c, f, err)
 	}
-	s.flash(c, "Draft "+v.Number()+" saved.")
+	h.flash(c, "Draft "+v.Number()+" saved.")
 	return seeOther(c, "/app/policies/"+p.Slug+"/versions/"+v.Number())
 }
 
-func (s *Server) renderPreview(c echo.Context, f versionForm) error {
+func (h *policyHandlers) renderPreview(c echo.Context, f versionForm) error {
 	var err error
-	if f.Preview, err = s.renderMarkdown(f.Body); err != nil {
+	if f.Preview, err = h.renderMarkdown(f.Body); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "version_form", "Preview: "+f.Policy.Title, f)
+	return h.render(c, http.StatusOK, "version_form", "Preview: "+f.Policy.Title, f)
 }
 
 // formError shows the form again with what was typed: field errors beside
 // their fields (422), a conflict as a message (409).
-func (s *Server) formError(c echo.Context, f versionForm, err error) error {
+func (h *policyHandlers) formError(c echo.Context, f versionForm, err error) error {
 	e, ok := apperr.As(err)
 	if !ok {
 		return err
@@ -318,48 +324,48 @@ func (s *Server) formError(c echo.Context, f versionForm, err error) error {
 		return err
 	}
 	f.Errors, f.Message = fields, msg
-	return s.render(c, status, "version_form", f.Policy.Title, f)
+	return h.render(c, status, "version_form", f.Policy.Title, f)
 }
 
-func (s *Server) approveVersion(c echo.Context) error {
-	v, err := s.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
-	return s.afterTransition(c, v, err, "approved")
+func (h *policyHandlers) approveVersion(c echo.Context) error {
+	v, err := h.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	return h.afterTransition(c, v, err, "approved")
 }
 
-func (s *Server) publishVersion(c echo.Context) error {
-	v, err := s.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
-	return s.afterTransition(c, v, err, "published")
+func (h *policyHandlers) publishVersion(c echo.Context) error {
+	v, err := h.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+	return h.afterTransition(c, v, err, "published")
 }
 
 // afterTransition redirects to the version with a message, or shows the
 // version again with the reason the step was refused.
-func (s *Server) afterTransition(c echo.Context, v *policy.Version, err error, verb string) error {
+func (h *policyHandlers) afterTransition(c echo.Context, v *policy.Version, err error, verb string) error {
 	if err != nil {
 		k := apperr.KindOf(err)
 		if k == apperr.Forbidden || k == apperr.Conflict {
 			status, _, msg, _ := classify(err)
-			return s.showVersion(c, status, msg)
+			return h.showVersion(c, status, msg)
 		}
 		return err
 	}
-	s.flash(c, "Version "+v.Number()+" "+verb+".")
+	h.flash(c, "Version "+v.Number()+" "+verb+".")
 	return seeOther(c, "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
 }
 
-func (s *Server) recordReview(c echo.Context) error {
+func (h *policyHandlers) recordReview(c echo.Context) error {
 	note := c.FormValue("note")
-	_, err := s.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), note)
+	_, err := h.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), note)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
 			status, _, msg, fields := classify(e)
 			if m, ok := fields["note"]; ok {
 				msg = "Note " + m
 			}
-			return s.showPolicy(c, status, note, msg)
+			return h.showPolicy(c, status, note, msg)
 		}
 		return err
 	}
-	s.flash(c, "Review recorded; the next review date has moved on.")
+	h.flash(c, "Review recorded; the next review date has moved on.")
 	return seeOther(c, "/app/policies/"+c.Param("slug"))
 }
 
@@ -368,9 +374,9 @@ type diffPage struct {
 	Versions   []policy.Version
 }
 
-func (s *Server) diffPage(c echo.Context) error {
+func (h *policyHandlers) diffPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := s.policies.Get(ctx, c.Param("slug"))
+	d, err := h.policies.Get(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -382,9 +388,9 @@ func (s *Server) diffPage(c echo.Context) error {
 		}
 		to, from = d.Versions[0].Number(), d.Versions[1].Number()
 	}
-	cmp, err := s.policies.Compare(ctx, d.Policy.Slug, from, to)
+	cmp, err := h.policies.Compare(ctx, d.Policy.Slug, from, to)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "diff", d.Policy.Title+": "+from+" → "+to, diffPage{Comparison: cmp, Versions: d.Versions})
+	return h.render(c, http.StatusOK, "diff", d.Policy.Title+": "+from+" → "+to, diffPage{Comparison: cmp, Versions: d.Versions})
 }

@@ -122,17 +122,17 @@ func (s *Server) routes() {
 
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", s.h.overview.overviewPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/policies", s.policiesPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", s.policyPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/diff", s.diffPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/new", s.newVersionForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions", s.createVersion, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version", s.versionPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version/edit", s.editVersionForm, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/edit", s.updateVersion, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.approveVersion, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.publishVersion, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.recordReview, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/policies", s.h.policies.policiesPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", s.h.policies.policyPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/diff", s.h.policies.diffPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/new", s.h.policies.newVersionForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions", s.h.policies.createVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version", s.h.policies.versionPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/versions/:version/edit", s.h.policies.editVersionForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/edit", s.h.policies.updateVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.h.policies.approveVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.h.policies.publishVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", s.h.policies.recordReview, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/audit", s.h.exports.auditPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization", s.h.org.organizationPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization/edit", s.h.org.editOrganizationForm, need(auth.Admin))
@@ -232,15 +232,15 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
 
 	api := e.Group("/api/v1")
-	s.add(api, apiRoute, http.MethodGet, "/policies", s.apiListPolicies, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodGet, "/policies/:slug", s.apiGetPolicy, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions", s.apiListVersions, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions", s.apiCreateVersion, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions/:version", s.apiGetVersion, need(auth.Viewer))
-	s.add(api, apiRoute, http.MethodPut, "/policies/:slug/versions/:version", s.apiUpdateVersion, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.apiApproveVersion, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.apiPublishVersion, need(auth.Editor))
-	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", s.apiRecordReview, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/policies", s.h.policies.apiListPolicies, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug", s.h.policies.apiGetPolicy, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions", s.h.policies.apiListVersions, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions", s.h.policies.apiCreateVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/policies/:slug/versions/:version", s.h.policies.apiGetVersion, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/policies/:slug/versions/:version", s.h.policies.apiUpdateVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", s.h.policies.apiApproveVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", s.h.policies.apiPublishVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", s.h.policies.apiRecordReview, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/audit-events", s.h.exports.apiListAudit, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/employees", s.h.people.apiListEmployees, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/employees", s.h.people.apiCreateEmployee, need(auth.Editor))
@@ -300,6 +300,7 @@ func (s *Server) routes() {
 // services of its area.
 type handlers struct {
 	overview   *overviewHandlers
+	policies   *policyHandlers
 	people     *peopleHandlers
 	org        *orgHandlers
 	privacy    *privacyHandlers
@@ -314,6 +315,7 @@ type handlers struct {
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
 		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
+		policies:   &policyHandlers{kit: k, policies: a.Policies},
 		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
 		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
 		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
