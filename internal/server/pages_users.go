@@ -11,6 +11,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// userHandlers serve the users, their API tokens, admin recovery and the access review.
+type userHandlers struct {
+	*kit
+	users *auth.Service
+}
+
 type usersPage struct {
 	Users   []auth.User
 	Tokens  []auth.TokenInfo
@@ -53,36 +59,36 @@ type secretPage struct {
 	What, For, Secret, Note string
 }
 
-func (s *Server) usersPage(c echo.Context) error {
-	return s.showUsers(c, http.StatusOK, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}})
+func (h *userHandlers) usersPage(c echo.Context) error {
+	return h.showUsers(c, http.StatusOK, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}})
 }
 
-func (s *Server) showUsers(c echo.Context, status int, p usersPage) error {
+func (h *userHandlers) showUsers(c echo.Context, status int, p usersPage) error {
 	ctx := c.Request().Context()
 	var err error
-	if p.Users, err = s.users.List(ctx); err != nil {
+	if p.Users, err = h.users.List(ctx); err != nil {
 		return err
 	}
-	if p.Tokens, err = s.users.ListTokens(ctx, 0); err != nil {
+	if p.Tokens, err = h.users.ListTokens(ctx, 0); err != nil {
 		return err
 	}
-	p.Roles, p.Now = auth.Roles, s.timeNow()
-	return s.render(c, status, "users", "Users and API tokens", p)
+	p.Roles, p.Now = auth.Roles, h.timeNow()
+	return h.render(c, status, "users", "Users and API tokens", p)
 }
 
 // usersError shows the users page again with what went wrong: field errors
 // beside their fields, conflicts as a message.
-func (s *Server) usersError(c echo.Context, p usersPage, err error) error {
+func (h *userHandlers) usersError(c echo.Context, p usersPage, err error) error {
 	e, ok := apperr.As(err)
 	if !ok || (e.Kind != apperr.Invalid && e.Kind != apperr.Conflict && e.Kind != apperr.NotFound) {
 		return err
 	}
 	status, _, msg, fields := classify(e)
 	p.Errors, p.Message = fields, msg
-	return s.showUsers(c, status, p)
+	return h.showUsers(c, status, p)
 }
 
-func (s *Server) createUser(c echo.Context) error {
+func (h *userHandlers) createUser(c echo.Context) error {
 	var in newUserForm
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
@@ -91,12 +97,12 @@ func (s *Server) createUser(c echo.Context) error {
 	until, err := parseDay("access_until", in.AccessUntil)
 	var u *auth.User
 	if err == nil {
-		u, err = s.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw, AccessUntil: until})
+		u, err = h.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw, AccessUntil: until})
 	}
 	if err != nil {
-		return s.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
 	}
-	return s.render(c, http.StatusCreated, "secret", "User added", secretPage{What: "password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
+	return h.render(c, http.StatusCreated, "secret", "User added", secretPage{What: "password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
 		Note: "Give it to them over a channel you trust; they should change it from their account page after signing in."})
 }
 
@@ -108,7 +114,7 @@ func userID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) setAccessUntil(c echo.Context) error {
+func (h *userHandlers) setAccessUntil(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
@@ -116,49 +122,49 @@ func (s *Server) setAccessUntil(c echo.Context) error {
 	until, err := parseDay("access_until", c.FormValue("access_until"))
 	var u *auth.User
 	if err == nil {
-		u, err = s.users.SetAccessUntil(c.Request().Context(), actor(c), id, until)
+		u, err = h.users.SetAccessUntil(c.Request().Context(), actor(c), id, until)
 	}
 	if err != nil {
-		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
 	}
 	if u.AccessUntil != nil {
-		s.flash(c, u.Email+" has access until "+u.AccessUntil.Format(time.DateOnly)+" (inclusive).")
+		h.flash(c, u.Email+" has access until "+u.AccessUntil.Format(time.DateOnly)+" (inclusive).")
 	} else {
-		s.flash(c, u.Email+" has access with no end date.")
+		h.flash(c, u.Email+" has access with no end date.")
 	}
 	return seeOther(c, "/app/users")
 }
 
-func (s *Server) changeRole(c echo.Context) error {
+func (h *userHandlers) changeRole(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	u, err := s.users.SetRole(c.Request().Context(), actor(c), id, auth.Role(c.FormValue("role")))
+	u, err := h.users.SetRole(c.Request().Context(), actor(c), id, auth.Role(c.FormValue("role")))
 	if err != nil {
-		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
 	}
-	s.flash(c, u.Email+" is now "+string(u.Role)+"; their sessions were ended so the new role applies at once.")
+	h.flash(c, u.Email+" is now "+string(u.Role)+"; their sessions were ended so the new role applies at once.")
 	return seeOther(c, "/app/users")
 }
 
-func (s *Server) disableUser(c echo.Context) error {
+func (h *userHandlers) disableUser(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	u, err := s.users.Disable(c.Request().Context(), actor(c), id)
+	u, err := h.users.Disable(c.Request().Context(), actor(c), id)
 	if err != nil {
-		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
 	}
-	s.flash(c, u.Email+" is disabled; their sessions and API tokens no longer work.")
+	h.flash(c, u.Email+" is disabled; their sessions and API tokens no longer work.")
 	return seeOther(c, "/app/users")
 }
 
 // maxTokenDays keeps every API token expiring (SECURITY.md).
 const maxTokenDays = 366
 
-func (s *Server) createToken(c echo.Context) error {
+func (h *userHandlers) createToken(c echo.Context) error {
 	var in newTokenForm
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
@@ -166,9 +172,9 @@ func (s *Server) createToken(c echo.Context) error {
 	page := usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: in}
 	days, err := strconv.Atoi(in.Expires)
 	if err != nil || days < 1 || days > maxTokenDays {
-		return s.usersError(c, page, apperr.Field("token_expires_days", "must be a number of days from 1 to 366"))
+		return h.usersError(c, page, apperr.Field("token_expires_days", "must be a number of days from 1 to 366"))
 	}
-	secret, t, err := s.users.CreateToken(c.Request().Context(), actor(c), in.Email, in.Name, time.Duration(days)*24*time.Hour)
+	secret, t, err := h.users.CreateToken(c.Request().Context(), actor(c), in.Email, in.Name, time.Duration(days)*24*time.Hour)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 			// The service names its fields without the form's prefix.
@@ -180,22 +186,22 @@ func (s *Server) createToken(c echo.Context) error {
 		} else if apperr.Is(err, apperr.NotFound) {
 			err = apperr.Field("token_email", "no user has this email")
 		}
-		return s.usersError(c, page, err)
+		return h.usersError(c, page, err)
 	}
-	return s.render(c, http.StatusCreated, "secret", "API token created", secretPage{What: "API token", For: t.Name + " (acts as " + auth.NormalizeEmail(in.Email) + ")",
+	return h.render(c, http.StatusCreated, "secret", "API token created", secretPage{What: "API token", For: t.Name + " (acts as " + auth.NormalizeEmail(in.Email) + ")",
 		Secret: secret, Note: "Send it as Authorization: Bearer <token>. It expires on " + t.ExpiresAt.UTC().Format("2006-01-02") + "."})
 }
 
-func (s *Server) revokeToken(c echo.Context) error {
+func (h *userHandlers) revokeToken(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return auth.ErrTokenNotFound
 	}
-	t, err := s.users.RevokeToken(c.Request().Context(), actor(c), id)
+	t, err := h.users.RevokeToken(c.Request().Context(), actor(c), id)
 	if err != nil {
-		return s.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
 	}
-	s.flash(c, "Token "+strconv.FormatInt(t.ID, 10)+" ("+t.Name+") revoked.")
+	h.flash(c, "Token "+strconv.FormatInt(t.ID, 10)+" ("+t.Name+") revoked.")
 	return seeOther(c, "/app/users")
 }
 
@@ -238,34 +244,34 @@ func (s *Server) endSession(c echo.Context) error {
 }
 
 // setSSOOnly turns password sign-in off or on for one user (admins).
-func (s *Server) setSSOOnly(c echo.Context) error {
+func (h *userHandlers) setSSOOnly(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
 	on := c.FormValue("sso_only") == "yes"
-	if err := s.users.SetSSOOnly(c.Request().Context(), actor(c), id, on); err != nil {
+	if err := h.users.SetSSOOnly(c.Request().Context(), actor(c), id, on); err != nil {
 		return err
 	}
 	if on {
-		s.flash(c, "That user now signs in only through single sign-on.")
+		h.flash(c, "That user now signs in only through single sign-on.")
 	} else {
-		s.flash(c, "That user may sign in with a password again.")
+		h.flash(c, "That user may sign in with a password again.")
 	}
 	return seeOther(c, "/app/users")
 }
 
 // endUserSessions ends every session of a user (admins).
-func (s *Server) endUserSessions(c echo.Context) error {
+func (h *userHandlers) endUserSessions(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	n, err := s.users.EndAllSessions(c.Request().Context(), actor(c), id)
+	n, err := h.users.EndAllSessions(c.Request().Context(), actor(c), id)
 	if err != nil {
 		return err
 	}
-	s.flash(c, strconv.FormatInt(n, 10)+" session(s) ended.")
+	h.flash(c, strconv.FormatInt(n, 10)+" session(s) ended.")
 	return seeOther(c, "/app/users")
 }
 

@@ -22,49 +22,49 @@ const changePasswordPath = "/app/account/password"
 // may still use.
 func mustChangeExempt(path string) bool { return path == changePasswordPath }
 
-func (s *Server) defaultUsersPage() usersPage {
+func (h *userHandlers) defaultUsersPage() usersPage {
 	return usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}
 }
 
 // resetUserPassword gives a user a new one-time password, shown once.
-func (s *Server) resetUserPassword(c echo.Context) error {
+func (h *userHandlers) resetUserPassword(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	pw, u, err := s.users.ResetPassword(c.Request().Context(), actor(c), id)
+	pw, u, err := h.users.ResetPassword(c.Request().Context(), actor(c), id)
 	if err != nil {
-		return s.usersError(c, s.defaultUsersPage(), err)
+		return h.usersError(c, h.defaultUsersPage(), err)
 	}
-	return s.render(c, http.StatusOK, "secret", "Password reset", secretPage{What: "one-time password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
+	return h.render(c, http.StatusOK, "secret", "Password reset", secretPage{What: "one-time password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
 		Note: "Give it to them over a channel you trust. It works once, to choose a new password when they sign in; their sessions were ended."})
 }
 
 // resetUserMFA removes a user's second factor so that they enrol again.
-func (s *Server) resetUserMFA(c echo.Context) error {
+func (h *userHandlers) resetUserMFA(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	u, err := s.users.ResetMFA(c.Request().Context(), actor(c), id)
+	u, err := h.users.ResetMFA(c.Request().Context(), actor(c), id)
 	if err != nil {
-		return s.usersError(c, s.defaultUsersPage(), err)
+		return h.usersError(c, h.defaultUsersPage(), err)
 	}
-	s.flash(c, "Two-factor sign-in of "+u.Email+" is removed and their sessions ended; they set it up again at their next sign-in.")
+	h.flash(c, "Two-factor sign-in of "+u.Email+" is removed and their sessions ended; they set it up again at their next sign-in.")
 	return seeOther(c, "/app/users")
 }
 
 // unlockUser forgets the failed sign-ins counted against a user's account.
-func (s *Server) unlockUser(c echo.Context) error {
+func (h *userHandlers) unlockUser(c echo.Context) error {
 	id, err := userID(c)
 	if err != nil {
 		return err
 	}
-	n, err := s.users.Unlock(c.Request().Context(), actor(c), id)
+	n, err := h.users.Unlock(c.Request().Context(), actor(c), id)
 	if err != nil {
-		return s.usersError(c, s.defaultUsersPage(), err)
+		return h.usersError(c, h.defaultUsersPage(), err)
 	}
-	s.flash(c, strconv.FormatInt(n, 10)+" counted failed sign-in(s) cleared; the account can sign in again at once.")
+	h.flash(c, strconv.FormatInt(n, 10)+" counted failed sign-in(s) cleared; the account can sign in again at once.")
 	return seeOther(c, "/app/users")
 }
 

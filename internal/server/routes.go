@@ -216,20 +216,20 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodGet, "/account/mfa", s.mfaSetupForm, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/mfa", s.mfaSetup, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/mfa/disable", s.mfaDisable, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/access-review", s.accessReviewPage, need(auth.Auditor))
-	s.add(app, pageRoute, http.MethodPost, "/access-review", s.recordAccessReview, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodGet, "/users", s.usersPage, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users", s.createUser, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/role", s.changeRole, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/disable", s.disableUser, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.setAccessUntil, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/end-sessions", s.endUserSessions, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/sso-only", s.setSSOOnly, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-password", s.resetUserPassword, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-mfa", s.resetUserMFA, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/users/:id/unlock", s.unlockUser, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/tokens", s.createToken, need(auth.Admin))
-	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.revokeToken, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/access-review", s.h.users.accessReviewPage, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodPost, "/access-review", s.h.users.recordAccessReview, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/users", s.h.users.usersPage, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users", s.h.users.createUser, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/role", s.h.users.changeRole, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/disable", s.h.users.disableUser, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/access-until", s.h.users.setAccessUntil, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/end-sessions", s.h.users.endUserSessions, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/sso-only", s.h.users.setSSOOnly, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-password", s.h.users.resetUserPassword, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/reset-mfa", s.h.users.resetUserMFA, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/users/:id/unlock", s.h.users.unlockUser, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/tokens", s.h.users.createToken, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", s.h.users.revokeToken, need(auth.Admin))
 
 	api := e.Group("/api/v1")
 	s.add(api, apiRoute, http.MethodGet, "/policies", s.h.policies.apiListPolicies, need(auth.Viewer))
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	users      *userHandlers
 	overview   *overviewHandlers
 	policies   *policyHandlers
 	people     *peopleHandlers
@@ -314,6 +315,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		users:      &userHandlers{kit: k, users: a.Users},
 		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
 		policies:   &policyHandlers{kit: k, policies: a.Policies},
 		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
