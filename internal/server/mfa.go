@@ -24,14 +24,14 @@ const (
 const mfaPendingTTL = 5 * time.Minute
 
 // startSecondFactor keeps the user half signed-in and asks for the code.
-func (s *Server) startSecondFactor(c echo.Context, u *auth.User, next string) error {
+func (h *authHandlers) startSecondFactor(c echo.Context, u *auth.User, next string) error {
 	ctx := c.Request().Context()
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, mfaPendingUserKey, u.ID)
-	s.sessions.Put(ctx, mfaPendingAtKey, s.timeNow().UnixNano())
-	s.sessions.Put(ctx, mfaPendingNextKey, localPath(next, ""))
+	h.sessions.Put(ctx, mfaPendingUserKey, u.ID)
+	h.sessions.Put(ctx, mfaPendingAtKey, h.timeNow().UnixNano())
+	h.sessions.Put(ctx, mfaPendingNextKey, localPath(next, ""))
 	return seeOther(c, "/login/mfa")
 }
 
@@ -41,57 +41,57 @@ type mfaLoginPage struct {
 
 // pendingUser returns the user waiting for a second factor, if the wait
 // has not expired.
-func (s *Server) pendingUser(c echo.Context) (*auth.User, error) {
+func (h *authHandlers) pendingUser(c echo.Context) (*auth.User, error) {
 	ctx := c.Request().Context()
-	id := s.sessions.GetInt64(ctx, mfaPendingUserKey)
-	at := time.Unix(0, s.sessions.GetInt64(ctx, mfaPendingAtKey))
-	if id == 0 || s.timeNow().Sub(at) > mfaPendingTTL {
+	id := h.sessions.GetInt64(ctx, mfaPendingUserKey)
+	at := time.Unix(0, h.sessions.GetInt64(ctx, mfaPendingAtKey))
+	if id == 0 || h.timeNow().Sub(at) > mfaPendingTTL {
 		return nil, nil
 	}
-	u, err := s.users.Get(ctx, id)
+	u, err := h.users.Get(ctx, id)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, nil
 	}
 	return u, err
 }
 
-func (s *Server) mfaLoginForm(c echo.Context) error {
-	u, err := s.pendingUser(c)
+func (h *authHandlers) mfaLoginForm(c echo.Context) error {
+	u, err := h.pendingUser(c)
 	if err != nil {
 		return err
 	}
 	if u == nil {
 		return seeOther(c, "/login")
 	}
-	return s.render(c, http.StatusOK, "login_mfa", "Two-factor sign-in", mfaLoginPage{})
+	return h.render(c, http.StatusOK, "login_mfa", "Two-factor sign-in", mfaLoginPage{})
 }
 
-func (s *Server) mfaLogin(c echo.Context) error {
+func (h *authHandlers) mfaLogin(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.pendingUser(c)
+	u, err := h.pendingUser(c)
 	if err != nil {
 		return err
 	}
 	if u == nil {
-		s.flash(c, "The sign-in took too long; please start again.")
+		h.flash(c, "The sign-in took too long; please start again.")
 		return seeOther(c, "/login")
 	}
-	_, err = s.users.VerifySecondFactor(ctx, actor(c), u.ID, c.FormValue("code"))
+	_, err = h.users.VerifySecondFactor(ctx, actor(c), u.ID, c.FormValue("code"))
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.999)))
-		return s.render(c, http.StatusTooManyRequests, "login_mfa", "Two-factor sign-in", mfaLoginPage{Error: err.Error()})
+		return h.render(c, http.StatusTooManyRequests, "login_mfa", "Two-factor sign-in", mfaLoginPage{Error: err.Error()})
 	case apperr.Is(err, apperr.Invalid):
-		return s.render(c, http.StatusUnauthorized, "login_mfa", "Two-factor sign-in", mfaLoginPage{Error: "That code is wrong, expired or already used."})
+		return h.render(c, http.StatusUnauthorized, "login_mfa", "Two-factor sign-in", mfaLoginPage{Error: "That code is wrong, expired or already used."})
 	case err != nil:
 		return err
 	}
-	next := s.sessions.GetString(ctx, mfaPendingNextKey)
+	next := h.sessions.GetString(ctx, mfaPendingNextKey)
 	for _, k := range []string{mfaPendingUserKey, mfaPendingAtKey, mfaPendingNextKey} {
-		s.sessions.Remove(ctx, k)
+		h.sessions.Remove(ctx, k)
 	}
-	return s.completeLogin(c, u, next)
+	return h.completeLogin(c, u, next)
 }
 
 // mfaExempt are the pages a user who must set up a second factor may
@@ -107,52 +107,52 @@ type mfaSetupPage struct {
 	Required  bool
 }
 
-func (s *Server) mfaSetupForm(c echo.Context) error {
-	return s.showMFASetup(c, http.StatusOK, nil)
+func (h *authHandlers) mfaSetupForm(c echo.Context) error {
+	return h.showMFASetup(c, http.StatusOK, nil)
 }
 
-func (s *Server) showMFASetup(c echo.Context, status int, errs map[string]string) error {
+func (h *authHandlers) showMFASetup(c echo.Context, status int, errs map[string]string) error {
 	u := currentUser(c)
 	if u.HasMFA() {
 		return seeOther(c, "/app/account")
 	}
 	issuer := "Charter"
-	if o, err := s.org.Get(c.Request().Context()); err == nil && o != nil {
+	if o, err := h.org.Get(c.Request().Context()); err == nil && o != nil {
 		issuer = o.Name + " Charter"
 	}
-	en, err := s.users.BeginEnrolment(u, issuer)
+	en, err := h.users.BeginEnrolment(u, issuer)
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "mfa_setup", "Set up two-factor sign-in", mfaSetupPage{Enrolment: en, QR: template.URL(en.QRCode), //nolint:gosec // a PNG we encoded
-		Errors: errs, Required: s.cfg.MFARequired(string(u.Role))})
+	return h.render(c, status, "mfa_setup", "Set up two-factor sign-in", mfaSetupPage{Enrolment: en, QR: template.URL(en.QRCode), //nolint:gosec // a PNG we encoded
+		Errors: errs, Required: h.cfg.MFARequired(string(u.Role))})
 }
 
-func (s *Server) mfaSetup(c echo.Context) error {
+func (h *authHandlers) mfaSetup(c echo.Context) error {
 	u := currentUser(c)
-	codes, err := s.users.ConfirmEnrolment(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), c.FormValue("sealed"), c.FormValue("code"))
+	codes, err := h.users.ConfirmEnrolment(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), c.FormValue("sealed"), c.FormValue("code"))
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"code": msg}
 		}
-		return s.showMFASetup(c, status, fields)
+		return h.showMFASetup(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "recovery_codes", "Your recovery codes", codes)
+	return h.render(c, http.StatusOK, "recovery_codes", "Your recovery codes", codes)
 }
 
-func (s *Server) mfaDisable(c echo.Context) error {
+func (h *authHandlers) mfaDisable(c echo.Context) error {
 	u := currentUser(c)
-	if s.cfg.MFARequired(string(u.Role)) {
+	if h.cfg.MFARequired(string(u.Role)) {
 		return apperr.New(apperr.Forbidden, "your role must use two-factor sign-in; set up a new device instead of turning it off")
 	}
-	err := s.users.DisableMFA(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"))
+	err := h.users.DisableMFA(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"))
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showAccount(c, status, accountPage{Errors: fields})
+		return h.showAccount(c, status, accountPage{Errors: fields})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Two-factor sign-in is off.")
+	h.flash(c, "Two-factor sign-in is off.")
 	return seeOther(c, "/app/account")
 }

@@ -8,8 +8,21 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/org"
 	"github.com/labstack/echo/v4"
 )
+
+// authHandlers serve sign-in and sign-out, the second factor, SSO, password recovery and the account page.
+type authHandlers struct {
+	*kit
+	cfg          config.Config
+	users        *auth.Service
+	sessionStore *auth.SessionStore
+	sso          *auth.SSO
+	ssoConfig    auth.SSOConfig
+	org          *org.Service
+}
 
 type loginPage struct {
 	Email string
@@ -21,8 +34,8 @@ type loginPage struct {
 }
 
 // loginView fills in which ways to sign in this server offers.
-func (s *Server) loginView(p loginPage) loginPage {
-	p.SSO, p.Passwords = s.sso != nil, s.cfg.PasswordSignIn
+func (h *authHandlers) loginView(p loginPage) loginPage {
+	p.SSO, p.Passwords = h.sso != nil, h.cfg.PasswordSignIn
 	return p
 }
 
@@ -32,68 +45,68 @@ type loginInput struct {
 	Next     string `form:"next"`
 }
 
-func (s *Server) loginForm(c echo.Context) error {
-	if s.sessions.GetInt64(c.Request().Context(), auth.SessionUserKey) != 0 {
+func (h *authHandlers) loginForm(c echo.Context) error {
+	if h.sessions.GetInt64(c.Request().Context(), auth.SessionUserKey) != 0 {
 		return seeOther(c, localPath(c.QueryParam("next"), "/app/"))
 	}
-	return s.render(c, http.StatusOK, "login", "Sign in", s.loginView(loginPage{Next: localPath(c.QueryParam("next"), "")}))
+	return h.render(c, http.StatusOK, "login", "Sign in", h.loginView(loginPage{Next: localPath(c.QueryParam("next"), "")}))
 }
 
 // login checks the password, then asks for the second factor when the
 // user has one, and starts the session.
-func (s *Server) login(c echo.Context) error {
+func (h *authHandlers) login(c echo.Context) error {
 	var in loginInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	u, err := s.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
+	u, err := h.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
 	var throttled *auth.ThrottledError
 	if errors.As(err, &throttled) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.999)))
-		return s.render(c, http.StatusTooManyRequests, "login", "Sign in",
-			s.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
+		return h.render(c, http.StatusTooManyRequests, "login", "Sign in",
+			h.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
 	}
 	if apperr.Is(err, apperr.Unauthorized) {
-		return s.render(c, http.StatusUnauthorized, "login", "Sign in",
-			s.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
+		return h.render(c, http.StatusUnauthorized, "login", "Sign in",
+			h.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Error: err.Error()}))
 	} else if err != nil {
 		return err
 	}
 	if u.HasMFA() {
-		return s.startSecondFactor(c, u, in.Next)
+		return h.startSecondFactor(c, u, in.Next)
 	}
-	return s.completeLogin(c, u, in.Next)
+	return h.completeLogin(c, u, in.Next)
 }
 
 // completeLogin issues a new session token (so a token planted before
 // sign-in is worthless) and records the user in it.
-func (s *Server) completeLogin(c echo.Context, u *auth.User, next string) error {
+func (h *authHandlers) completeLogin(c echo.Context, u *auth.User, next string) error {
 	ctx := c.Request().Context()
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, auth.SessionUserKey, u.ID)
+	h.sessions.Put(ctx, auth.SessionUserKey, u.ID)
 	// Unix nanoseconds: gob cannot encode a time.Time in scs's value map
 	// without a global gob.Register.
-	now := s.timeNow().UnixNano()
-	s.sessions.Put(ctx, sessionSignedInKey, now)
-	s.sessions.Put(ctx, sessionSeenKey, now)
-	s.sessions.Put(ctx, auth.SessionIPKey, c.RealIP())
-	s.sessions.Put(ctx, auth.SessionAgentKey, truncateRunes(c.Request().UserAgent(), 300))
+	now := h.timeNow().UnixNano()
+	h.sessions.Put(ctx, sessionSignedInKey, now)
+	h.sessions.Put(ctx, sessionSeenKey, now)
+	h.sessions.Put(ctx, auth.SessionIPKey, c.RealIP())
+	h.sessions.Put(ctx, auth.SessionAgentKey, truncateRunes(c.Request().UserAgent(), 300))
 	return seeOther(c, localPath(next, "/app/"))
 }
 
-func (s *Server) logout(c echo.Context) error {
+func (h *authHandlers) logout(c echo.Context) error {
 	ctx := c.Request().Context()
-	if id := s.sessions.GetInt64(ctx, auth.SessionUserKey); id != 0 {
-		if u, err := s.users.Get(ctx, id); err == nil {
+	if id := h.sessions.GetInt64(ctx, auth.SessionUserKey); id != 0 {
+		if u, err := h.users.Get(ctx, id); err == nil {
 			c.Set(userKey, u)
-			if err := s.users.RecordLogout(ctx, actor(c)); err != nil {
+			if err := h.users.RecordLogout(ctx, actor(c)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := s.sessions.Destroy(ctx); err != nil {
+	if err := h.sessions.Destroy(ctx); err != nil {
 		return err
 	}
 	return seeOther(c, "/login")

@@ -214,32 +214,32 @@ type accountPage struct {
 	Message      string
 }
 
-func (s *Server) accountPage(c echo.Context) error {
-	return s.showAccount(c, http.StatusOK, accountPage{})
+func (h *authHandlers) accountPage(c echo.Context) error {
+	return h.showAccount(c, http.StatusOK, accountPage{})
 }
 
-func (s *Server) showAccount(c echo.Context, status int, p accountPage) error {
+func (h *authHandlers) showAccount(c echo.Context, status int, p accountPage) error {
 	var err error
 	ctx := c.Request().Context()
-	if p.Tokens, err = s.users.ListTokens(ctx, currentUser(c).ID); err != nil {
+	if p.Tokens, err = h.users.ListTokens(ctx, currentUser(c).ID); err != nil {
 		return err
 	}
-	if p.Sessions, err = s.sessionStore.UserSessions(ctx, currentUser(c).ID, s.sessions.Token(ctx)); err != nil {
+	if p.Sessions, err = h.sessionStore.UserSessions(ctx, currentUser(c).ID, h.sessions.Token(ctx)); err != nil {
 		return err
 	}
-	if p.RecoveryLeft, err = s.users.RecoveryCodesLeft(ctx, currentUser(c).ID); err != nil {
+	if p.RecoveryLeft, err = h.users.RecoveryCodesLeft(ctx, currentUser(c).ID); err != nil {
 		return err
 	}
-	p.Now = s.timeNow()
-	return s.render(c, status, "account", "Your account", p)
+	p.Now = h.timeNow()
+	return h.render(c, status, "account", "Your account", p)
 }
 
 // endSession ends one of the user's own sessions.
-func (s *Server) endSession(c echo.Context) error {
-	if err := s.users.EndSession(c.Request().Context(), actor(c), currentUser(c).ID, c.Param("id")); err != nil {
+func (h *authHandlers) endSession(c echo.Context) error {
+	if err := h.users.EndSession(c.Request().Context(), actor(c), currentUser(c).ID, c.Param("id")); err != nil {
 		return err
 	}
-	s.flash(c, "That session is ended.")
+	h.flash(c, "That session is ended.")
 	return seeOther(c, "/app/account")
 }
 
@@ -279,27 +279,27 @@ func (h *userHandlers) endUserSessions(c echo.Context) error {
 // other session of the user and keeps this browser signed in on a new token.
 // A user who must change their password stays on the focused page, and
 // goes on to the dashboard once it is done.
-func (s *Server) changePassword(c echo.Context) error {
+func (h *authHandlers) changePassword(c echo.Context) error {
 	u := currentUser(c)
 	refuse := func(fields map[string]string) error {
 		if u.MustChangePassword {
-			return s.render(c, http.StatusUnprocessableEntity, "password_change", "Choose a new password", passwordChangePage{Required: true, Errors: fields})
+			return h.render(c, http.StatusUnprocessableEntity, "password_change", "Choose a new password", passwordChangePage{Required: true, Errors: fields})
 		}
-		return s.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: fields})
+		return h.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: fields})
 	}
 	next := c.FormValue("new_password")
 	if next != c.FormValue("confirm_password") {
 		return refuse(map[string]string{"confirm_password": "does not match the new password"})
 	}
-	err := s.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
+	err := h.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		return refuse(e.Fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Password changed. Your other sessions have been signed out.")
+	h.flash(c, "Password changed. Your other sessions have been signed out.")
 	if u.MustChangePassword {
-		return s.completeLogin(c, u, "/app/")
+		return h.completeLogin(c, u, "/app/")
 	}
-	return s.completeLogin(c, u, "/app/account")
+	return h.completeLogin(c, u, "/app/account")
 }

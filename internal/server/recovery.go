@@ -75,8 +75,8 @@ type passwordChangePage struct {
 
 // changePasswordForm is the page a user who must change their password is
 // held on; others may use it too.
-func (s *Server) changePasswordForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "password_change", "Choose a new password", passwordChangePage{Required: currentUser(c).MustChangePassword})
+func (h *authHandlers) changePasswordForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "password_change", "Choose a new password", passwordChangePage{Required: currentUser(c).MustChangePassword})
 }
 
 type forgotPage struct {
@@ -86,24 +86,24 @@ type forgotPage struct {
 	LinkTTL string
 }
 
-func (s *Server) forgotPasswordForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login_forgot", "Forgot your password?", forgotPage{})
+func (h *authHandlers) forgotPasswordForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "login_forgot", "Forgot your password?", forgotPage{})
 }
 
 // forgotPassword emails a reset link. The page that follows is the same
 // whether or not the address has an account.
-func (s *Server) forgotPassword(c echo.Context) error {
+func (h *authHandlers) forgotPassword(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
-	if err := s.admitPublic(c, formPasswordReset, email); err != nil {
+	if err := h.admitPublic(c, formPasswordReset, email); err != nil {
 		return err
 	}
-	err := s.users.RequestPasswordReset(c.Request().Context(), actor(c), email)
+	err := h.users.RequestPasswordReset(c.Request().Context(), actor(c), email)
 	if fields, _, ok := formErrors(err); ok {
-		return s.render(c, http.StatusUnprocessableEntity, "login_forgot", "Forgot your password?", forgotPage{Email: email, Errors: fields})
+		return h.render(c, http.StatusUnprocessableEntity, "login_forgot", "Forgot your password?", forgotPage{Email: email, Errors: fields})
 	} else if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "login_forgot", "Check your email", forgotPage{Sent: true, LinkTTL: s.users.ResetLinkLifetime()})
+	return h.render(c, http.StatusOK, "login_forgot", "Check your email", forgotPage{Sent: true, LinkTTL: h.users.ResetLinkLifetime()})
 }
 
 type resetPage struct {
@@ -111,39 +111,39 @@ type resetPage struct {
 	Errors map[string]string
 }
 
-func (s *Server) resetPasswordForm(c echo.Context) error {
+func (h *authHandlers) resetPasswordForm(c echo.Context) error {
 	shareHeaders(c)
 	token := c.Param("token")
-	if err := s.users.CheckPasswordReset(c.Request().Context(), token); err != nil {
-		return s.shareLinkError(c, err)
+	if err := h.users.CheckPasswordReset(c.Request().Context(), token); err != nil {
+		return h.shareLinkError(c, err)
 	}
-	return s.render(c, http.StatusOK, "login_reset", "Choose a new password", resetPage{Token: token})
+	return h.render(c, http.StatusOK, "login_reset", "Choose a new password", resetPage{Token: token})
 }
 
 // resetPassword sets the new password through the emailed link, which
 // then stops working, and sends the user to sign in with it.
-func (s *Server) resetPassword(c echo.Context) error {
+func (h *authHandlers) resetPassword(c echo.Context) error {
 	shareHeaders(c)
 	token := c.Param("token")
 	next := c.FormValue("new_password")
 	if next != c.FormValue("confirm_password") {
-		if err := s.users.CheckPasswordReset(c.Request().Context(), token); err != nil {
-			return s.shareLinkError(c, err)
+		if err := h.users.CheckPasswordReset(c.Request().Context(), token); err != nil {
+			return h.shareLinkError(c, err)
 		}
-		return s.render(c, http.StatusUnprocessableEntity, "login_reset", "Choose a new password",
+		return h.render(c, http.StatusUnprocessableEntity, "login_reset", "Choose a new password",
 			resetPage{Token: token, Errors: map[string]string{"confirm_password": "does not match the new password"}})
 	}
-	_, err := s.users.CompletePasswordReset(c.Request().Context(), actor(c), token, next)
+	_, err := h.users.CompletePasswordReset(c.Request().Context(), actor(c), token, next)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		return s.render(c, http.StatusUnprocessableEntity, "login_reset", "Choose a new password", resetPage{Token: token, Errors: e.Fields})
+		return h.render(c, http.StatusUnprocessableEntity, "login_reset", "Choose a new password", resetPage{Token: token, Errors: e.Fields})
 	} else if err != nil {
-		return s.shareLinkError(c, err)
+		return h.shareLinkError(c, err)
 	}
 	// This browser's session, if any, ended with all the others.
-	if err := s.sessions.RenewToken(c.Request().Context()); err != nil {
+	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
 		return err
 	}
-	s.sessions.Remove(c.Request().Context(), auth.SessionUserKey)
-	s.flash(c, "Your new password is set and you are signed out everywhere; sign in with it.")
+	h.sessions.Remove(c.Request().Context(), auth.SessionUserKey)
+	h.flash(c, "Your new password is set and you are signed out everywhere; sign in with it.")
 	return seeOther(c, "/login")
 }

@@ -60,19 +60,19 @@ func (s *Server) routes() {
 
 	// Browser routes: session cookie and CSRF token.
 	web := e.Group("", s.sessionMiddleware, s.csrfMiddleware())
-	s.add(web, pageRoute, http.MethodGet, "/login", s.loginForm, public)
-	s.add(web, pageRoute, http.MethodPost, "/login", s.login, public)
-	s.add(web, pageRoute, http.MethodPost, "/logout", s.logout, public)
-	s.add(web, pageRoute, http.MethodGet, "/login/sso", s.ssoStart, public)
-	s.add(web, pageRoute, http.MethodGet, "/login/sso/callback", s.ssoCallback, public)
-	s.add(web, pageRoute, http.MethodGet, "/login/mfa", s.mfaLoginForm, public)
-	s.add(web, pageRoute, http.MethodPost, "/login/mfa", s.mfaLogin, public)
+	s.add(web, pageRoute, http.MethodGet, "/login", s.h.auth.loginForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login", s.h.auth.login, public)
+	s.add(web, pageRoute, http.MethodPost, "/logout", s.h.auth.logout, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/sso", s.h.auth.ssoStart, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/sso/callback", s.h.auth.ssoCallback, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/mfa", s.h.auth.mfaLoginForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/mfa", s.h.auth.mfaLogin, public)
 	// Forgotten passwords: the form is a public form (CSRF, rate limit);
 	// the emailed link carries its credential, and its form a CSRF token.
-	s.add(web, pageRoute, http.MethodGet, "/login/forgot", s.forgotPasswordForm, public)
-	s.add(web, pageRoute, http.MethodPost, "/login/forgot", s.forgotPassword, public)
-	s.add(web, pageRoute, http.MethodGet, "/login/reset/:token", s.resetPasswordForm, public)
-	s.add(web, pageRoute, http.MethodPost, "/login/reset/:token", s.resetPassword, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/forgot", s.h.auth.forgotPasswordForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/forgot", s.h.auth.forgotPassword, public)
+	s.add(web, pageRoute, http.MethodGet, "/login/reset/:token", s.h.auth.resetPasswordForm, public)
+	s.add(web, pageRoute, http.MethodPost, "/login/reset/:token", s.h.auth.resetPassword, public)
 
 	// Share links: the token in the path is the credential, so these need
 	// neither a session nor a CSRF token (a forger would need the token).
@@ -209,13 +209,13 @@ func (s *Server) routes() {
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", s.h.people.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", s.h.ops.outboxPage, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/account", s.accountPage, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/account/password", s.changePasswordForm, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/account/password", s.changePassword, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.endSession, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodGet, "/account/mfa", s.mfaSetupForm, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/account/mfa", s.mfaSetup, need(auth.Viewer))
-	s.add(app, pageRoute, http.MethodPost, "/account/mfa/disable", s.mfaDisable, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/account", s.h.auth.accountPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/account/password", s.h.auth.changePasswordForm, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/password", s.h.auth.changePassword, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/sessions/:id/end", s.h.auth.endSession, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/account/mfa", s.h.auth.mfaSetupForm, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/mfa", s.h.auth.mfaSetup, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/account/mfa/disable", s.h.auth.mfaDisable, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/access-review", s.h.users.accessReviewPage, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodPost, "/access-review", s.h.users.recordAccessReview, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodGet, "/users", s.h.users.usersPage, need(auth.Admin))
@@ -299,6 +299,7 @@ func (s *Server) routes() {
 // handlers are the areas' handler values; each holds the kit and only the
 // services of its area.
 type handlers struct {
+	auth       *authHandlers
 	users      *userHandlers
 	overview   *overviewHandlers
 	policies   *policyHandlers
@@ -315,6 +316,7 @@ type handlers struct {
 
 func newHandlers(k *kit, a *app.App, o Options) handlers {
 	return handlers{
+		auth:       &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org},
 		users:      &userHandlers{kit: k, users: a.Users},
 		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
 		policies:   &policyHandlers{kit: k, policies: a.Policies},
