@@ -9,20 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/dsar"
-	"github.com/charter-registry/charter/internal/evidence"
-	"github.com/charter-registry/charter/internal/files"
-	"github.com/charter-registry/charter/internal/org"
-	"github.com/charter-registry/charter/internal/packet"
-	"github.com/charter-registry/charter/internal/people"
-	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/privacy"
-	"github.com/charter-registry/charter/internal/publicform"
-	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -41,35 +30,59 @@ type Options struct {
 	Version        string
 }
 
-// Server is Charter's HTTP interface.
+// Server is Charter's HTTP interface: the router, the access rule of
+// every route, and what the middleware needs. The handlers hang off the
+// areas' types (handlers), each holding the kit and its own services.
 type Server struct {
-	e          *echo.Echo
-	cfg        config.Config
-	store      *store.Store
-	users      *auth.Service
-	policies   *policy.Service
-	org        *org.Service
-	people     *people.Service
-	privacy    *privacy.Service
-	packets    *packet.Service
-	evidence   *evidence.Service
-	advisories *advisory.Service
-	dsar       *dsar.Service
-	files      *files.Store
-	sso        *auth.SSO
-	ssoConfig  auth.SSOConfig
-	// sessionStore lists and ends users' sessions.
-	sessionStore *auth.SessionStore
-	origin       *http.CrossOriginProtection
+	e   *echo.Echo
+	cfg config.Config
+	// users authenticates sessions and API tokens for the middleware.
+	users  *auth.Service
+	origin *http.CrossOriginProtection
 	// rules records the access rule each route declared, by "METHOD path".
-	rules     map[string]Rule
-	workEmail *publicform.WorkEmail
+	rules map[string]Rule
 	*kit
-	h      handlers
-	public *publicCache
+	h handlers
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
+}
+
+// handlers are the areas' handler values; each holds the kit and only the
+// services of its area.
+type handlers struct {
+	auth       *authHandlers
+	users      *userHandlers
+	overview   *overviewHandlers
+	policies   *policyHandlers
+	people     *peopleHandlers
+	org        *orgHandlers
+	privacy    *privacyHandlers
+	trust      *trustHandlers
+	packets    *packetHandlers
+	advisories *advisoryHandlers
+	dsar       *dsarHandlers
+	exports    *exportHandlers
+	ops        *opsHandlers
+}
+
+// newHandlers gives each area its services from the built app.
+func newHandlers(k *kit, a *app.App, o Options) handlers {
+	return handlers{
+		auth:       &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org},
+		users:      &userHandlers{kit: k, users: a.Users},
+		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
+		policies:   &policyHandlers{kit: k, policies: a.Policies},
+		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
+		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
+		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
+		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},
+		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, workEmail: a.WorkEmail},
+		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
+		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
+		exports:    &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
+		ops:        &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
+	}
 }
 
 // New builds the server and registers every route.
@@ -80,13 +93,10 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		e: echo.New(), cfg: cfg, store: a.Store, kit: k,
-		users: a.Users, policies: a.Policies, org: a.Org, people: a.People, privacy: a.Privacy, packets: a.Packets, sso: a.SSO, ssoConfig: a.SSOConfig, evidence: a.Evidence, advisories: a.Advisories, dsar: a.DSAR, files: a.Files,
-		sessionStore: a.Sessions,
-		origin:       http.NewCrossOriginProtection(),
-		rules:        map[string]Rule{},
-		workEmail:    a.WorkEmail,
-		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
+		e: echo.New(), cfg: cfg, users: a.Users, kit: k,
+		origin: http.NewCrossOriginProtection(),
+		rules:  map[string]Rule{},
+		h:      newHandlers(k, a, o),
 	}
 
 	e := s.e
@@ -100,7 +110,7 @@ func New(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(s), s.formRefusals)
+		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(a.Store.DB), s.formRefusals)
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from
@@ -136,7 +146,6 @@ func New(o Options) (*Server, error) {
 
 	s.metrics = requireMetricsToken(cfg.MetricsToken,
 		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
-	s.h = newHandlers(k, a, o)
 	s.routes()
 	return s, nil
 }
