@@ -205,44 +205,6 @@ func (h *userHandlers) revokeToken(c echo.Context) error {
 	return seeOther(c, "/app/users")
 }
 
-type accountPage struct {
-	RecoveryLeft int64
-	Tokens       []auth.TokenInfo
-	Sessions     []auth.SessionInfo
-	Now          time.Time
-	Errors       map[string]string
-	Message      string
-}
-
-func (h *authHandlers) accountPage(c echo.Context) error {
-	return h.showAccount(c, http.StatusOK, accountPage{})
-}
-
-func (h *authHandlers) showAccount(c echo.Context, status int, p accountPage) error {
-	var err error
-	ctx := c.Request().Context()
-	if p.Tokens, err = h.users.ListTokens(ctx, currentUser(c).ID); err != nil {
-		return err
-	}
-	if p.Sessions, err = h.sessionStore.UserSessions(ctx, currentUser(c).ID, h.sessions.Token(ctx)); err != nil {
-		return err
-	}
-	if p.RecoveryLeft, err = h.users.RecoveryCodesLeft(ctx, currentUser(c).ID); err != nil {
-		return err
-	}
-	p.Now = h.timeNow()
-	return h.render(c, status, "account", "Your account", p)
-}
-
-// endSession ends one of the user's own sessions.
-func (h *authHandlers) endSession(c echo.Context) error {
-	if err := h.users.EndSession(c.Request().Context(), actor(c), currentUser(c).ID, c.Param("id")); err != nil {
-		return err
-	}
-	h.flash(c, "That session is ended.")
-	return seeOther(c, "/app/account")
-}
-
 // setSSOOnly turns password sign-in off or on for one user (admins).
 func (h *userHandlers) setSSOOnly(c echo.Context) error {
 	id, err := userID(c)
@@ -275,31 +237,82 @@ func (h *userHandlers) endUserSessions(c echo.Context) error {
 	return seeOther(c, "/app/users")
 }
 
-// changePassword checks the current password, sets the new one, ends every
-// other session of the user and keeps this browser signed in on a new token.
-// A user who must change their password stays on the focused page, and
-// goes on to the dashboard once it is done.
-func (h *authHandlers) changePassword(c echo.Context) error {
-	u := currentUser(c)
-	refuse := func(fields map[string]string) error {
-		if u.MustChangePassword {
-			return h.render(c, http.StatusUnprocessableEntity, "password_change", "Choose a new password", passwordChangePage{Required: true, Errors: fields})
-		}
-		return h.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: fields})
+func (h *userHandlers) defaultUsersPage() usersPage {
+	return usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}
+}
+
+// resetUserPassword gives a user a new one-time password, shown once.
+func (h *userHandlers) resetUserPassword(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
 	}
-	next := c.FormValue("new_password")
-	if next != c.FormValue("confirm_password") {
-		return refuse(map[string]string{"confirm_password": "does not match the new password"})
+	pw, u, err := h.users.ResetPassword(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return h.usersError(c, h.defaultUsersPage(), err)
 	}
-	err := h.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		return refuse(e.Fields)
+	return h.render(c, http.StatusOK, "secret", "Password reset", secretPage{What: "one-time password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
+		Note: "Give it to them over a channel you trust. It works once, to choose a new password when they sign in; their sessions were ended."})
+}
+
+// resetUserMFA removes a user's second factor so that they enrol again.
+func (h *userHandlers) resetUserMFA(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	u, err := h.users.ResetMFA(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return h.usersError(c, h.defaultUsersPage(), err)
+	}
+	h.flash(c, "Two-factor sign-in of "+u.Email+" is removed and their sessions ended; they set it up again at their next sign-in.")
+	return seeOther(c, "/app/users")
+}
+
+// unlockUser forgets the failed sign-ins counted against a user's account.
+func (h *userHandlers) unlockUser(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.users.Unlock(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return h.usersError(c, h.defaultUsersPage(), err)
+	}
+	h.flash(c, strconv.FormatInt(n, 10)+" counted failed sign-in(s) cleared; the account can sign in again at once.")
+	return seeOther(c, "/app/users")
+}
+
+type accessReviewPage struct {
+	Data     *auth.AccessReviewData
+	Now      time.Time
+	From, To string
+	Errors   map[string]string
+}
+
+// accessReviewPage shows who can sign in and with what, and the reviews
+// recorded so far; the CSV is the access_review export.
+func (h *userHandlers) accessReviewPage(c echo.Context) error {
+	return h.showAccessReview(c, http.StatusOK, nil)
+}
+
+func (h *userHandlers) showAccessReview(c echo.Context, status int, errs map[string]string) error {
+	d, err := h.users.AccessReviewPage(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	now := h.timeNow()
+	return h.render(c, status, "access_review", "Access review", accessReviewPage{Data: d, Now: now, Errors: errs,
+		From: now.AddDate(0, -3, 0).Format(time.DateOnly), To: now.Format(time.DateOnly)})
+}
+
+func (h *userHandlers) recordAccessReview(c echo.Context) error {
+	_, err := h.users.RecordAccessReview(c.Request().Context(), actor(c), c.FormValue("note"))
+	if ok, status, _, fields := formFailure(err); ok {
+		return h.showAccessReview(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	h.flash(c, "Password changed. Your other sessions have been signed out.")
-	if u.MustChangePassword {
-		return h.completeLogin(c, u, "/app/")
-	}
-	return h.completeLogin(c, u, "/app/account")
+	h.flash(c, "Review recorded.")
+	return seeOther(c, "/app/access-review")
 }
