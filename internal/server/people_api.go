@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
@@ -182,4 +183,123 @@ func (h *peopleHandlers) apiAcknowledge(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, ackJSON{Policy: req.Policy, Version: versionNumber(a.Major, a.Minor), SHA256: a.SHA256,
 		AcknowledgedAt: a.AcknowledgedAt.UTC(), Method: a.Method})
+}
+
+type courseJSON struct {
+	Name             string `json:"name"`
+	RecurrenceMonths int    `json:"recurrence_months"`
+}
+
+type standingJSON struct {
+	Course        string `json:"course"`
+	LastCompleted string `json:"last_completed,omitempty"`
+	Expires       string `json:"expires,omitempty"`
+	Due           string `json:"due,omitempty"`
+	Current       bool   `json:"current"`
+	Overdue       bool   `json:"overdue"`
+}
+
+func toStandingJSON(st people.CourseStanding) standingJSON {
+	j := standingJSON{Course: st.Course.Name, LastCompleted: dateOf(st.LastCompleted), Expires: dateOf(st.Expires),
+		Current: st.Current, Overdue: st.Overdue}
+	if !st.Due.IsZero() {
+		j.Due = st.Due.Format(time.DateOnly)
+	}
+	return j
+}
+
+func (h *peopleHandlers) apiListCourses(c echo.Context) error {
+	cs, err := h.people.Courses(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	resp := listResponse[courseJSON]{Items: []courseJSON{}}
+	for _, co := range cs {
+		resp.Items = append(resp.Items, courseJSON{Name: co.Name, RecurrenceMonths: co.RecurrenceMonths})
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+type courseRequest struct {
+	Name             string `json:"name"`
+	RecurrenceMonths *int   `json:"recurrence_months" validate:"required"`
+}
+
+func (h *peopleHandlers) apiCreateCourse(c echo.Context) error {
+	var req courseRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), req.Name, *req.RecurrenceMonths)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, courseJSON{Name: co.Name, RecurrenceMonths: co.RecurrenceMonths})
+}
+
+type completionJSON struct {
+	Course      string `json:"course"`
+	CompletedOn string `json:"completed_on"`
+	ExpiresOn   string `json:"expires_on,omitempty"`
+	Source      string `json:"source"`
+}
+
+func (h *peopleHandlers) apiRecordTraining(c echo.Context) error {
+	var in people.TrainingInput
+	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	}
+	if in.Source == "" {
+		in.Source = "api"
+	}
+	r, err := h.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, completionJSON{Course: in.Course, CompletedOn: r.CompletedOn.Format(time.DateOnly),
+		ExpiresOn: dateOf(r.ExpiresOn), Source: r.Source})
+}
+
+// checkJSON is an employee's background check as a role may see it:
+// admins, editors and auditors see the status and dates; viewers see only
+// whether it is complete (a field-level rule).
+type checkJSON struct {
+	Complete        bool       `json:"complete"`
+	Status          string     `json:"status,omitempty"`
+	Provider        string     `json:"provider,omitempty"`
+	InitiatedOn     string     `json:"initiated_on,omitempty"`
+	CompletedOn     string     `json:"completed_on,omitempty"`
+	ExemptionReason string     `json:"exemption_reason,omitempty"`
+	Due             string     `json:"due,omitempty"`
+	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
+}
+
+func toCheckJSON(u *auth.User, c *people.BackgroundCheck, due time.Time) checkJSON {
+	j := checkJSON{Complete: c.Status.Complete()}
+	if !seesCheckDetails(u) {
+		return j
+	}
+	j.Status, j.Provider, j.ExemptionReason = string(c.Status), c.Provider, c.ExemptionReason
+	j.InitiatedOn, j.CompletedOn, j.Due = dateOf(c.InitiatedOn), dateOf(c.CompletedOn), due.Format(time.DateOnly)
+	if !c.UpdatedAt.IsZero() {
+		at := c.UpdatedAt.UTC()
+		j.UpdatedAt = &at
+	}
+	return j
+}
+
+func (h *peopleHandlers) apiSetBackgroundCheck(c echo.Context) error {
+	var in people.CheckInput
+	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	}
+	bc, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	if err != nil {
+		return err
+	}
+	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCheckJSON(currentUser(c), bc, d.CheckDue))
 }

@@ -3,10 +3,8 @@ package server
 import (
 	"html/template"
 	"net/http"
-	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
-	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
@@ -65,53 +63,4 @@ func (h *peopleHandlers) acknowledgeByLink(c echo.Context) error {
 		return h.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
 	}
 	return h.shareLinkError(c, err)
-}
-
-func (h *peopleHandlers) sendAckLink(c echo.Context) error {
-	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
-	if err != nil {
-		if k := apperr.KindOf(err); k == apperr.Conflict {
-			h.flash(c, err.Error())
-			return seeOther(c, "/app/people/"+c.Param("email"))
-		}
-		return err
-	}
-	h.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
-	return seeOther(c, "/app/people/"+c.Param("email"))
-}
-
-type outboxPage struct {
-	SMTPHost string
-	Messages []notify.Message
-	Counts   map[string]int64
-	State    string
-	To       string
-}
-
-func (h *opsHandlers) outboxPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	state := c.QueryParam("state")
-	if state != "" && state != notify.Pending && state != notify.Sent && state != notify.Failed {
-		return apperr.Field("state", "must be pending, sent or failed")
-	}
-	ob := notify.NewOutbox(h.store.DB)
-	msgs, err := ob.List(ctx, notify.Filter{State: state, To: c.QueryParam("to")})
-	if err != nil {
-		return err
-	}
-	counts, err := ob.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{SMTPHost: h.cfg.SMTPHost, Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
-}
-
-// sendAllAckLinks queues a link for everyone who owes an acknowledgement.
-func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
-	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c))
-	if err != nil {
-		return err
-	}
-	h.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
-	return seeOther(c, "/app/outbox")
 }

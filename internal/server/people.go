@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
@@ -230,4 +232,138 @@ func (h *peopleHandlers) importCSV(c echo.Context, kind string, run func(context
 // newImportPage is the import page with every kind's columns.
 func newImportPage(kind string) importPage {
 	return importPage{Kind: kind, Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
+}
+
+func (h *peopleHandlers) sendAckLink(c echo.Context) error {
+	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
+	if err != nil {
+		if k := apperr.KindOf(err); k == apperr.Conflict {
+			h.flash(c, err.Error())
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		}
+		return err
+	}
+	h.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+// sendAllAckLinks queues a link for everyone who owes an acknowledgement.
+func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
+	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	h.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
+	return seeOther(c, "/app/outbox")
+}
+
+// recordTraining is the employee page's training form, with an optional
+// certificate file.
+func (h *peopleHandlers) recordTraining(c echo.Context) error {
+	in := people.TrainingInput{Course: c.FormValue("course"), CompletedOn: c.FormValue("completed_on"), Source: c.FormValue("source")}
+	var cert *people.Certificate
+	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		stored, err := h.files.Put(files.Certificate, fh.Filename, f)
+		f.Close()
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+			h.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		} else if err != nil {
+			return err
+		}
+		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
+	}
+	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		h.flash(c, "Training not recorded: "+e.Error())
+		return seeOther(c, "/app/people/"+c.Param("email"))
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Training recorded.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+type coursesPage struct {
+	Courses []people.Course
+	Name    string
+	Months  string
+	Errors  map[string]string
+}
+
+func (h *peopleHandlers) coursesPage(c echo.Context) error {
+	return h.showCourses(c, http.StatusOK, coursesPage{Months: "12"})
+}
+
+func (h *peopleHandlers) showCourses(c echo.Context, status int, p coursesPage) error {
+	var err error
+	if p.Courses, err = h.people.Courses(c.Request().Context()); err != nil {
+		return err
+	}
+	return h.render(c, status, "courses", "Training courses", p)
+}
+
+func (h *peopleHandlers) createCourse(c echo.Context) error {
+	p := coursesPage{Name: c.FormValue("name"), Months: c.FormValue("recurrence_months")}
+	months, err := strconv.Atoi(p.Months)
+	if err != nil {
+		p.Errors = map[string]string{"recurrence_months": "must be a number of months (0 for once)"}
+		return h.showCourses(c, http.StatusUnprocessableEntity, p)
+	}
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
+		p.Errors = e.Fields
+		if e.Kind == apperr.Conflict {
+			p.Errors = map[string]string{"name": e.Message}
+		}
+		return h.showCourses(c, statusOf(err), p)
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Course "+co.Name+" added; every active employee now owes it.")
+	return seeOther(c, "/app/training")
+}
+
+// trainingCertificate downloads a completion's certificate, as an
+// attachment and never rendered inline.
+func (h *peopleHandlers) trainingCertificate(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "no such certificate")
+	}
+	r, err := h.people.TrainingCertificate(c.Request().Context(), c.Param("email"), id)
+	if err != nil {
+		return err
+	}
+	return sendFile(c, h.files, r.CertificateSHA256, r.CertificateName, r.CertificateType)
+}
+
+// seesCheckDetails is the field-level rule for background checks.
+func seesCheckDetails(u *auth.User) bool { return u != nil && u.Role.Allows(auth.Auditor) }
+
+func dateOf(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// setBackgroundCheck is the employee page's check form.
+func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {
+	var in people.CheckInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Background check updated.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
 }
