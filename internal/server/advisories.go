@@ -1,10 +1,6 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,126 +20,6 @@ type advisoryHandlers struct {
 
 // Public pages: the seed's advisories page, one page per advisory in the
 // seed's template, OSV JSON and Atom. Drafts never appear.
-
-type advisoriesPublicPage struct {
-	Org     *org.Organization
-	Current []advisory.Advisory
-	Past    []advisory.Advisory
-}
-
-func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
-	o, err := h.org.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	p := &advisoriesPublicPage{Org: o}
-	for _, a := range list {
-		if a.Current() {
-			p.Current = append(p.Current, a)
-		} else {
-			p.Past = append(p.Past, a)
-		}
-	}
-	return p, nil
-}
-
-func (h *trustHandlers) trustAdvisories(c echo.Context) error {
-	return h.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		p, err := h.publicAdvisories(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
-	})
-}
-
-type advisoryPublicPage struct {
-	Advisory    *advisory.Advisory
-	Description template.HTML
-	Resolution  template.HTML
-}
-
-func (h *trustHandlers) trustAdvisory(c echo.Context) error {
-	id := c.Param("id")
-	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		a, err := h.advisories.Get(ctx, id, true)
-		if err != nil {
-			return nil, err
-		}
-		o, err := h.org.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		p := advisoryPublicPage{Advisory: a}
-		if p.Description, err = h.renderMarkdown(a.Description); err != nil {
-			return nil, err
-		}
-		if p.Resolution, err = h.renderMarkdown(a.Resolution); err != nil {
-			return nil, err
-		}
-		return h.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
-	})
-}
-
-func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
-	return h.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		out := []advisory.OSV{}
-		for i := range list {
-			out = append(out, list[i].ToOSV(h.absolute("/trust/advisories/"+list[i].PublicID)))
-		}
-		return json.MarshalIndent(out, "", "  ")
-	})
-}
-
-func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
-	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		page := h.absolute("/trust/advisories")
-		feed := atomFeed{ID: h.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
-			Links:  []atomLink{{Href: h.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
-			Author: atomAuthor{Name: companyName(o)}}
-		var newest time.Time
-		for _, a := range list {
-			cve := ""
-			if a.CVE != nil {
-				cve = " (" + *a.CVE + ")"
-			}
-			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", h.hostTag(), a.PublicID),
-				Title: a.Title + cve + " — " + a.Severity + ", " + a.Status, Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
-				Link: atomLink{Href: h.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
-			newest = later(newest, a.UpdatedAt)
-		}
-		if newest.IsZero() && o != nil {
-			newest = o.UpdatedAt
-		}
-		feed.Updated = newest.UTC().Format(time.RFC3339)
-		return xmlDocument(feed)
-	})
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
-}
 
 // Dashboard.
 
@@ -305,111 +181,51 @@ func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 
 // API.
 
-func (h *advisoryHandlers) apiListAdvisories(c echo.Context) error {
-	list, err := h.advisories.List(c.Request().Context(), advisory.Filter{})
+type reportsPage struct {
+	Reports  []advisory.Report
+	Status   string
+	Statuses []string
+}
+
+func (h *advisoryHandlers) reportsPage(c echo.Context) error {
+	status := c.QueryParam("status")
+	list, err := h.advisories.Reports(c.Request().Context(), status)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []advisory.Advisory{}
-	}
-	return c.JSON(http.StatusOK, listResponse[advisory.Advisory]{Items: list})
+	return h.render(c, http.StatusOK, "reports", "Vulnerability reports", reportsPage{Reports: list, Status: status, Statuses: advisory.ReportStatuses})
 }
 
-type advisoryJSON struct {
-	*advisory.Advisory
-	FixLinks         []string `json:"fix_links"`
-	AffectedProducts []string `json:"affected_products"`
-	Published        bool     `json:"published"`
+type reportPage struct {
+	Report   *advisory.ReportDetail
+	Statuses []string
+	Errors   map[string]string
+	Message  string
 }
 
-func toAdvisoryJSON(a *advisory.Advisory) advisoryJSON {
-	j := advisoryJSON{Advisory: a, FixLinks: a.Links(), AffectedProducts: a.Products(), Published: a.Published()}
-	if j.FixLinks == nil {
-		j.FixLinks = []string{}
-	}
-	if j.AffectedProducts == nil {
-		j.AffectedProducts = []string{}
-	}
-	return j
-}
-
-func (h *advisoryHandlers) apiGetAdvisory(c echo.Context) error {
-	a, err := h.advisories.Get(c.Request().Context(), c.Param("id"), false)
+func (h *advisoryHandlers) reportPage(c echo.Context) error {
+	d, err := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
+	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
 }
 
-func (h *advisoryHandlers) apiCreateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
+func (h *advisoryHandlers) updateReport(c echo.Context) error {
+	var in advisory.ReportUpdate
+	if err := c.Bind(&in); err != nil {
 		return err
 	}
-	a, err := h.advisories.Create(c.Request().Context(), actor(c), in)
-	if err != nil {
+	_, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in)
+	if ok, status, msg, fields := formFailure(err); ok {
+		d, derr := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
+		if derr != nil {
+			return derr
+		}
+		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
+	} else if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", "/api/v1/advisories/"+a.PublicID)
-	return c.JSON(http.StatusCreated, toAdvisoryJSON(a))
-}
-
-func (h *advisoryHandlers) apiUpdateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	a, err := h.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
-}
-
-func (h *advisoryHandlers) apiPublishAdvisory(c echo.Context) error {
-	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
-}
-
-func (h *advisoryHandlers) apiListIncidents(c echo.Context) error {
-	list, err := h.advisories.Incidents(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	if list == nil {
-		list = []advisory.Incident{}
-	}
-	return c.JSON(http.StatusOK, listResponse[advisory.Incident]{Items: list})
-}
-
-func (h *advisoryHandlers) apiDeclareIncident(c echo.Context) error {
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	i, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, i)
-}
-
-func (h *advisoryHandlers) apiUpdateIncident(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return apperr.New(apperr.NotFound, "no such incident")
-	}
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	i, err := h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, i)
+	h.flash(c, "Saved.")
+	return seeOther(c, "/app/reports/"+c.Param("ref"))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -371,4 +372,151 @@ func (h *trustHandlers) trustReport(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
+}
+
+type advisoriesPublicPage struct {
+	Org     *org.Organization
+	Current []advisory.Advisory
+	Past    []advisory.Advisory
+}
+
+func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
+	o, err := h.org.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	p := &advisoriesPublicPage{Org: o}
+	for _, a := range list {
+		if a.Current() {
+			p.Current = append(p.Current, a)
+		} else {
+			p.Past = append(p.Past, a)
+		}
+	}
+	return p, nil
+}
+
+func (h *trustHandlers) trustAdvisories(c echo.Context) error {
+	return h.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		p, err := h.publicAdvisories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
+	})
+}
+
+type advisoryPublicPage struct {
+	Advisory    *advisory.Advisory
+	Description template.HTML
+	Resolution  template.HTML
+}
+
+func (h *trustHandlers) trustAdvisory(c echo.Context) error {
+	id := c.Param("id")
+	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		a, err := h.advisories.Get(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
+		o, err := h.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := advisoryPublicPage{Advisory: a}
+		if p.Description, err = h.renderMarkdown(a.Description); err != nil {
+			return nil, err
+		}
+		if p.Resolution, err = h.renderMarkdown(a.Resolution); err != nil {
+			return nil, err
+		}
+		return h.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
+	})
+}
+
+func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
+	return h.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		out := []advisory.OSV{}
+		for i := range list {
+			out = append(out, list[i].ToOSV(h.absolute("/trust/advisories/"+list[i].PublicID)))
+		}
+		return json.MarshalIndent(out, "", "  ")
+	})
+}
+
+func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
+	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		page := h.absolute("/trust/advisories")
+		feed := atomFeed{ID: h.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
+			Links:  []atomLink{{Href: h.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+			Author: atomAuthor{Name: companyName(o)}}
+		var newest time.Time
+		for _, a := range list {
+			cve := ""
+			if a.CVE != nil {
+				cve = " (" + *a.CVE + ")"
+			}
+			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", h.hostTag(), a.PublicID),
+				Title: a.Title + cve + " — " + a.Severity + ", " + a.Status, Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
+				Link: atomLink{Href: h.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
+			newest = later(newest, a.UpdatedAt)
+		}
+		if newest.IsZero() && o != nil {
+			newest = o.UpdatedAt
+		}
+		feed.Updated = newest.UTC().Format(time.RFC3339)
+		return xmlDocument(feed)
+	})
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// securityTxt serves /.well-known/security.txt (RFC 9116) from the
+// organization profile: where to report a vulnerability, in which
+// language, under which policy, and until when the file is valid. Expires is always a year
+// ahead (RFC 9116 recommends less than a year; it is regenerated on every
+// request, so it never lapses while the profile is kept).
+func (h *trustHandlers) securityTxt(c echo.Context) error {
+	o, err := h.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if o == nil || o.SecurityEmail == "" {
+		return echo.NewHTTPError(http.StatusNotFound, "no security contact is set in the organization profile")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Security contact of %s. Please report vulnerabilities here.\n", o.Name)
+	fmt.Fprintf(&b, "Contact: mailto:%s\n", o.SecurityEmail)
+	fmt.Fprintf(&b, "Contact: %s/trust/security\n", h.cfg.BaseURL)
+	expires := h.timeNow().AddDate(0, 0, 364).Truncate(24 * time.Hour)
+	fmt.Fprintf(&b, "Expires: %s\n", expires.Format(time.RFC3339))
+	// The disclosure policy is the advisories page's reporting section.
+	fmt.Fprintf(&b, "Policy: %s/trust/advisories#reporting\n", h.cfg.BaseURL)
+	b.WriteString("Preferred-Languages: en\n")
+	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", h.cfg.BaseURL)
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
 }
