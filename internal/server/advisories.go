@@ -11,7 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// advisoryHandlers serve security advisories, vulnerability reports (the public form included) and incidents.
+// advisoryHandlers serve security advisories, vulnerability reports (the
+// public form included) and incidents.
 type advisoryHandlers struct {
 	*kit
 	advisories *advisory.Service

@@ -3,7 +3,6 @@ package server
 import (
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -13,7 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// authHandlers serve sign-in and sign-out, the second factor, SSO, password recovery and the account page.
+// authHandlers serve sign-in and sign-out, the second factor, SSO, password
+// recovery and the account page.
 type authHandlers struct {
 	*kit
 	cfg          config.Config
@@ -22,12 +22,6 @@ type authHandlers struct {
 	sso          *auth.SSO
 	ssoConfig    auth.SSOConfig
 	org          *org.Service
-}
-
-// mfaExempt are the pages a user who must set up a second factor may
-// still use.
-func mfaExempt(path string) bool {
-	return strings.HasPrefix(path, "/app/account")
 }
 
 type mfaSetupPage struct {
@@ -86,14 +80,6 @@ func (h *authHandlers) mfaDisable(c echo.Context) error {
 	h.flash(c, "Two-factor sign-in is off.")
 	return seeOther(c, "/app/account")
 }
-
-// changePasswordPath is where a user who must change their password is
-// sent before any other page.
-const changePasswordPath = "/app/account/password"
-
-// mustChangeExempt are the pages a user who must change their password
-// may still use.
-func mustChangeExempt(path string) bool { return path == changePasswordPath }
 
 type passwordChangePage struct {
 	Required bool

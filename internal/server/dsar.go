@@ -16,7 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// dsarHandlers serve privacy requests: the public form and its confirmation, the dashboard and the API.
+// dsarHandlers serve privacy requests: the public form and its confirmation,
+// the dashboard and the API.
 type dsarHandlers struct {
 	*kit
 	dsar  *dsar.Service

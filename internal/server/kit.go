@@ -1,12 +1,5 @@
 package server
 
-// The kit is what every area's handlers share: rendering and the page
-// envelope, flashes, the clock, the public forms' limits and the share
-// links' miss counter. Each area's handler type embeds a *kit and holds
-// only the services of its area; the helpers below are the one copy of
-// each request and response step (path IDs, paging, the form round trip,
-// share-link headers, file downloads).
-
 import (
 	"context"
 	"encoding/base64"
@@ -33,6 +26,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// The kit is what every area's handlers share: rendering and the page
+// envelope, flashes, the clock, the public forms' limits and the share
+// links' miss counter. Each area's handler type embeds a *kit and holds
+// only the services of its area; the helpers below are the one copy of
+// each request and response step (path IDs, paging, the form round trip,
+// share-link headers, file downloads).
+//
 // kit holds what the shared helpers need; it has no service of any area.
 type kit struct {
 	pages    map[string]*template.Template
@@ -89,6 +89,129 @@ func newKit(a *app.App, version string) (*kit, error) {
 	return k, nil
 }
 
+// timeNow is the server's clock, UTC.
+func (k *kit) timeNow() time.Time { return k.now().UTC() }
+
+// Paths and paging.
+
+// pathID reads a positive ID from the path; anything else is notFound, so
+// that a malformed ID answers like a missing record.
+func pathID(c echo.Context, name string, notFound error) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, notFound
+	}
+	return id, nil
+}
+
+// listResponse is the shape of every API list.
+type listResponse[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// encodeCursor makes an opaque cursor over a sorted list.
+func encodeCursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+}
+
+// decodeCursor reads a cursor made by encodeCursor ("" is the start).
+func decodeCursor(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	n, err := strconv.Atoi(string(b[2:]))
+	if err != nil || n < 0 {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	return n, nil
+}
+
+// parseLimit reads a page size: def when empty, else 1 to maxLimit.
+func parseLimit(s string, def, maxLimit int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
+	}
+	return n, nil
+}
+
+// The form round trip: a form whose input is refused renders again with
+// the status, the message and each field's error, its typed values kept.
+
+// formFailure reports whether err is one a form shows inline (invalid
+// input or a conflict), with its status, message and field errors.
+func formFailure(err error) (bool, int, string, map[string]string) {
+	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
+		status, _, msg, fields := classify(ae)
+		return true, status, msg, fields
+	}
+	return false, 0, "", nil
+}
+
+// formErrors returns the field errors and message of invalid input, for
+// the public forms, which show nothing else inline.
+func formErrors(err error) (map[string]string, string, bool) {
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.Invalid {
+		return nil, "", false
+	}
+	return e.Fields, e.Message, true
+}
+
+// statusOf is the status an error answers with.
+func statusOf(err error) int {
+	status, _, _, _ := classify(err)
+	return status
+}
+
+// Share links and downloads.
+
+// shareHeaders are sent on every share-link page (SECURITY.md).
+func shareHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	h.Set("Cache-Control", "no-store")
+}
+
+// shareLinkError answers a dead link with 410 and a miss with 404, after
+// counting the miss against the client's IP: guessing shows up as 429s.
+func (k *kit) shareLinkError(c echo.Context, err error) error {
+	switch apperr.KindOf(err) {
+	case apperr.Gone:
+		return k.render(c, http.StatusGone, "link_dead", "Link expired", nil)
+	case apperr.NotFound:
+		if ok, _ := k.linkMisses.Allow(c.RealIP()); !ok {
+			k.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
+			c.Response().Header().Set("Retry-After", "60")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
+		}
+		return k.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
+	}
+	return err
+}
+
+// sendFile serves a stored upload as an attachment (SECURITY.md, uploads).
+func sendFile(c echo.Context, store *files.Store, sum, name, contentType string) error {
+	f, err := store.Open(sum)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Stream(http.StatusOK, contentType, f)
+}
+
 // Public forms (DESIGN.md, shared mechanisms): CSRF by the double-submit
 // cookie where a page carries the form, the limits of admitPublic, and the
 // work-email check. Links from emails (confirm, unsubscribe, object) carry
@@ -111,19 +234,6 @@ const (
 	formPrivacyConfirm   = "privacy_request_confirm"
 	formPasswordReset    = "password_reset"
 )
-
-// sendFile serves a stored upload as an attachment (SECURITY.md, uploads).
-func sendFile(c echo.Context, store *files.Store, sum, name, contentType string) error {
-	f, err := store.Open(sum)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, contentType, f)
-}
 
 // newFormRefusals is the counter an operator alerts on when the forms are
 // being abused (or the limits are too tight).
@@ -179,100 +289,4 @@ func (k *kit) admitPublic(c echo.Context, form, recipient string) error {
 		})
 	}
 	return nil
-}
-
-func formErrors(err error) (map[string]string, string, bool) {
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		return nil, "", false
-	}
-	return e.Fields, e.Message, true
-}
-
-func pathID(c echo.Context, name string, notFound error) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id < 1 {
-		return 0, notFound
-	}
-	return id, nil
-}
-
-// formFailure reports whether err is one a form shows inline (invalid
-// input or a conflict), with its status, message and field errors.
-func formFailure(err error) (bool, int, string, map[string]string) {
-	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
-		status, _, msg, fields := classify(ae)
-		return true, status, msg, fields
-	}
-	return false, 0, "", nil
-}
-
-// shareHeaders are sent on every share-link page (SECURITY.md).
-func shareHeaders(c echo.Context) {
-	h := c.Response().Header()
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Robots-Tag", "noindex, nofollow")
-	h.Set("Cache-Control", "no-store")
-}
-
-// shareLinkError answers a dead link with 410 and a miss with 404, after
-// counting the miss against the client's IP: guessing shows up as 429s.
-func (k *kit) shareLinkError(c echo.Context, err error) error {
-	switch apperr.KindOf(err) {
-	case apperr.Gone:
-		return k.render(c, http.StatusGone, "link_dead", "Link expired", nil)
-	case apperr.NotFound:
-		if ok, _ := k.linkMisses.Allow(c.RealIP()); !ok {
-			k.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
-			c.Response().Header().Set("Retry-After", "60")
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
-		}
-		return k.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
-	}
-	return err
-}
-
-func statusOf(err error) int {
-	status, _, _, _ := classify(err)
-	return status
-}
-
-// timeNow is the server's clock, UTC.
-func (k *kit) timeNow() time.Time { return k.now().UTC() }
-
-// listResponse is the shape of every API list.
-type listResponse[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor"`
-}
-
-// offsetCursor is an opaque cursor over a sorted list.
-func encodeCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
-}
-
-func decodeCursor(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	n, err := strconv.Atoi(string(b[2:]))
-	if err != nil || n < 0 {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	return n, nil
-}
-
-func parseLimit(s string, def, maxLimit int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
-	}
-	return n, nil
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// packetHandlers serve policy packets: the public request, the share link, verification, and their approval.
+// packetHandlers serve policy packets: the public request, the share link,
+// verification, and their approval.
 type packetHandlers struct {
 	*kit
 	packets   *packet.Service

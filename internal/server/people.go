@@ -17,7 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// peopleHandlers serve employees, their acknowledgements (the /ack links included), training and background checks.
+// peopleHandlers serve employees, their acknowledgements (the /ack links
+// included), training and background checks.
 type peopleHandlers struct {
 	*kit
 	people *people.Service

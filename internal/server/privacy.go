@@ -12,7 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// privacyHandlers serve the privacy registers (DPAs, sub-processors, change notices) and their public forms (subscriptions, DPA requests, objections).
+// privacyHandlers serve the privacy registers (DPAs, sub-processors, change
+// notices) and their public forms (subscriptions, DPA requests, objections).
 type privacyHandlers struct {
 	*kit
 	privacy   *privacy.Service

@@ -1,6 +1,12 @@
 // Package server wires Charter's HTTP interface: the dashboard, the JSON API
 // and the operational endpoints. Handlers parse, validate, call one service
 // method and respond; the rules live in the domain packages.
+//
+// Each area's handlers hang off a small type holding the kit (kit.go,
+// render.go, bind.go, errors.go, middleware.go: what every area shares)
+// and only its own services: <area>.go holds its dashboard pages,
+// <area>_api.go its JSON API and <area>_public.go its public pages.
+// routes.go is the one route table, with the role of every route.
 package server
 
 import (

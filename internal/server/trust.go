@@ -25,7 +25,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// trustHandlers serve the public Security & Privacy pages, their feeds and security.txt.
+// trustHandlers serve the public Security & Privacy pages, their feeds and
+// security.txt.
 type trustHandlers struct {
 	*kit
 	cfg        config.Config

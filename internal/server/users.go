@@ -11,7 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// userHandlers serve the users, their API tokens, admin recovery and the access review.
+// userHandlers serve the users, their API tokens, admin recovery and the
+// access review.
 type userHandlers struct {
 	*kit
 	users *auth.Service
