@@ -1,10 +1,6 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,128 +11,16 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// advisoryHandlers serve security advisories, vulnerability reports (the
+// public form included) and incidents.
+type advisoryHandlers struct {
+	*kit
+	advisories *advisory.Service
+	org        *org.Service
+}
+
 // Public pages: the seed's advisories page, one page per advisory in the
 // seed's template, OSV JSON and Atom. Drafts never appear.
-
-type advisoriesPublicPage struct {
-	Org     *org.Organization
-	Current []advisory.Advisory
-	Past    []advisory.Advisory
-}
-
-func (s *Server) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
-	o, err := s.org.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	p := &advisoriesPublicPage{Org: o}
-	for _, a := range list {
-		if a.Current() {
-			p.Current = append(p.Current, a)
-		} else {
-			p.Past = append(p.Past, a)
-		}
-	}
-	return p, nil
-}
-
-func (s *Server) trustAdvisories(c echo.Context) error {
-	return s.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		p, err := s.publicAdvisories(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
-	})
-}
-
-type advisoryPublicPage struct {
-	Advisory    *advisory.Advisory
-	Description template.HTML
-	Resolution  template.HTML
-}
-
-func (s *Server) trustAdvisory(c echo.Context) error {
-	id := c.Param("id")
-	return s.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		a, err := s.advisories.Get(ctx, id, true)
-		if err != nil {
-			return nil, err
-		}
-		o, err := s.org.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		p := advisoryPublicPage{Advisory: a}
-		if p.Description, err = s.renderMarkdown(a.Description); err != nil {
-			return nil, err
-		}
-		if p.Resolution, err = s.renderMarkdown(a.Resolution); err != nil {
-			return nil, err
-		}
-		return s.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
-	})
-}
-
-func (s *Server) trustAdvisoriesJSON(c echo.Context) error {
-	return s.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		out := []advisory.OSV{}
-		for i := range list {
-			out = append(out, list[i].ToOSV(s.absolute("/trust/advisories/"+list[i].PublicID)))
-		}
-		return json.MarshalIndent(out, "", "  ")
-	})
-}
-
-func (s *Server) trustAdvisoriesAtom(c echo.Context) error {
-	return s.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		list, err := s.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		page := s.absolute("/trust/advisories")
-		feed := atomFeed{ID: s.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
-			Links:  []atomLink{{Href: s.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
-			Author: atomAuthor{Name: companyName(o)}}
-		var newest time.Time
-		for _, a := range list {
-			cve := ""
-			if a.CVE != nil {
-				cve = " (" + *a.CVE + ")"
-			}
-			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", s.hostTag(), a.PublicID),
-				Title: a.Title + cve + " — " + a.Severity + ", " + a.Status, Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
-				Link: atomLink{Href: s.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
-			newest = later(newest, a.UpdatedAt)
-		}
-		if newest.IsZero() && o != nil {
-			newest = o.UpdatedAt
-		}
-		feed.Updated = newest.UTC().Format(time.RFC3339)
-		return xmlDocument(feed)
-	})
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
-}
 
 // Dashboard.
 
@@ -146,21 +30,21 @@ type advisoriesAdminPage struct {
 	Errors     map[string]string
 }
 
-func (s *Server) advisoriesPage(c echo.Context) error {
-	return s.showAdvisories(c, http.StatusOK, nil)
+func (h *advisoryHandlers) advisoriesPage(c echo.Context) error {
+	return h.showAdvisories(c, http.StatusOK, nil)
 }
 
-func (s *Server) showAdvisories(c echo.Context, status int, errs map[string]string) error {
+func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[string]string) error {
 	ctx := c.Request().Context()
-	list, err := s.advisories.List(ctx, advisory.Filter{})
+	list, err := h.advisories.List(ctx, advisory.Filter{})
 	if err != nil {
 		return err
 	}
-	incidents, err := s.advisories.Incidents(ctx)
+	incidents, err := h.advisories.Incidents(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
+	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
 }
 
 type advisoryForm struct {
@@ -173,14 +57,14 @@ type advisoryForm struct {
 	Severities, Statuses, Regions []string
 }
 
-func (s *Server) showAdvisoryForm(c echo.Context, status int, f advisoryForm) error {
+func (h *advisoryHandlers) showAdvisoryForm(c echo.Context, status int, f advisoryForm) error {
 	ctx := c.Request().Context()
 	var err error
-	if f.Incidents, err = s.advisories.Incidents(ctx); err != nil {
+	if f.Incidents, err = h.advisories.Incidents(ctx); err != nil {
 		return err
 	}
 	if f.Advisory != nil {
-		if f.Revisions, err = s.advisories.Revisions(ctx, f.Advisory.ID); err != nil {
+		if f.Revisions, err = h.advisories.Revisions(ctx, f.Advisory.ID); err != nil {
 			return err
 		}
 	}
@@ -189,19 +73,19 @@ func (s *Server) showAdvisoryForm(c echo.Context, status int, f advisoryForm) er
 	if f.Advisory != nil {
 		title = f.Advisory.PublicID
 	}
-	return s.render(c, status, "advisory_form", title, f)
+	return h.render(c, status, "advisory_form", title, f)
 }
 
-func (s *Server) newAdvisoryForm(c echo.Context) error {
-	return s.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisory.Input{Date: s.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
+func (h *advisoryHandlers) newAdvisoryForm(c echo.Context) error {
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisory.Input{Date: h.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
 }
 
-func (s *Server) advisoryPage(c echo.Context) error {
-	a, err := s.advisories.Get(c.Request().Context(), c.Param("id"), false)
+func (h *advisoryHandlers) advisoryPage(c echo.Context) error {
+	a, err := h.advisories.Get(c.Request().Context(), c.Param("id"), false)
 	if err != nil {
 		return err
 	}
-	return s.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisory.InputOf(a)})
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisory.InputOf(a)})
 }
 
 // advisoryInput reads the form; "new" as the incident declares one from
@@ -226,7 +110,7 @@ func advisoryInput(c echo.Context) (advisory.Input, error) {
 	return in, nil
 }
 
-func (s *Server) saveAdvisory(c echo.Context) error {
+func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
 	in, err := advisoryInput(c)
 	if err != nil {
 		return err
@@ -234,50 +118,50 @@ func (s *Server) saveAdvisory(c echo.Context) error {
 	var a *advisory.Advisory
 	var current *advisory.Advisory
 	if id := c.Param("id"); id != "" {
-		if current, err = s.advisories.Get(c.Request().Context(), id, false); err != nil {
+		if current, err = h.advisories.Get(c.Request().Context(), id, false); err != nil {
 			return err
 		}
-		a, err = s.advisories.Update(c.Request().Context(), actor(c), id, in)
+		a, err = h.advisories.Update(c.Request().Context(), actor(c), id, in)
 	} else {
-		a, err = s.advisories.Create(c.Request().Context(), actor(c), in)
+		a, err = h.advisories.Create(c.Request().Context(), actor(c), in)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showAdvisoryForm(c, status, advisoryForm{Advisory: current, Input: in, Errors: fields, Message: msg})
+		return h.showAdvisoryForm(c, status, advisoryForm{Advisory: current, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved "+a.PublicID+".")
+	h.flash(c, "Saved "+a.PublicID+".")
 	return seeOther(c, "/app/advisories/"+a.PublicID)
 }
 
-func (s *Server) publishAdvisory(c echo.Context) error {
-	a, err := s.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
+func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
+	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if apperr.Is(err, apperr.Conflict) {
-		s.flash(c, err.Error())
+		h.flash(c, err.Error())
 		return seeOther(c, "/app/advisories/"+c.Param("id"))
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, a.PublicID+" is published; subscribers are emailed.")
+	h.flash(c, a.PublicID+" is published; subscribers are emailed.")
 	return seeOther(c, "/app/advisories/"+a.PublicID)
 }
 
-func (s *Server) declareIncident(c echo.Context) error {
+func (h *advisoryHandlers) declareIncident(c echo.Context) error {
 	var in advisory.IncidentInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	_, err := s.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
+	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showAdvisories(c, status, fields)
+		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Incident declared.")
+	h.flash(c, "Incident declared.")
 	return seeOther(c, "/app/advisories")
 }
 
-func (s *Server) updateIncident(c echo.Context) error {
+func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such incident")
@@ -286,123 +170,63 @@ func (s *Server) updateIncident(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	_, err = s.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
+	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
 	if ok, status, _, fields := formFailure(err); ok {
-		return s.showAdvisories(c, status, fields)
+		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Incident updated.")
+	h.flash(c, "Incident updated.")
 	return seeOther(c, "/app/advisories")
 }
 
 // API.
 
-func (s *Server) apiListAdvisories(c echo.Context) error {
-	list, err := s.advisories.List(c.Request().Context(), advisory.Filter{})
+type reportsPage struct {
+	Reports  []advisory.Report
+	Status   string
+	Statuses []string
+}
+
+func (h *advisoryHandlers) reportsPage(c echo.Context) error {
+	status := c.QueryParam("status")
+	list, err := h.advisories.Reports(c.Request().Context(), status)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []advisory.Advisory{}
-	}
-	return c.JSON(http.StatusOK, listResponse[advisory.Advisory]{Items: list})
+	return h.render(c, http.StatusOK, "reports", "Vulnerability reports", reportsPage{Reports: list, Status: status, Statuses: advisory.ReportStatuses})
 }
 
-type advisoryJSON struct {
-	*advisory.Advisory
-	FixLinks         []string `json:"fix_links"`
-	AffectedProducts []string `json:"affected_products"`
-	Published        bool     `json:"published"`
+type reportPage struct {
+	Report   *advisory.ReportDetail
+	Statuses []string
+	Errors   map[string]string
+	Message  string
 }
 
-func toAdvisoryJSON(a *advisory.Advisory) advisoryJSON {
-	j := advisoryJSON{Advisory: a, FixLinks: a.Links(), AffectedProducts: a.Products(), Published: a.Published()}
-	if j.FixLinks == nil {
-		j.FixLinks = []string{}
-	}
-	if j.AffectedProducts == nil {
-		j.AffectedProducts = []string{}
-	}
-	return j
-}
-
-func (s *Server) apiGetAdvisory(c echo.Context) error {
-	a, err := s.advisories.Get(c.Request().Context(), c.Param("id"), false)
+func (h *advisoryHandlers) reportPage(c echo.Context) error {
+	d, err := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
+	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
 }
 
-func (s *Server) apiCreateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
+func (h *advisoryHandlers) updateReport(c echo.Context) error {
+	var in advisory.ReportUpdate
+	if err := c.Bind(&in); err != nil {
 		return err
 	}
-	a, err := s.advisories.Create(c.Request().Context(), actor(c), in)
-	if err != nil {
+	_, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in)
+	if ok, status, msg, fields := formFailure(err); ok {
+		d, derr := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
+		if derr != nil {
+			return derr
+		}
+		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
+	} else if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", "/api/v1/advisories/"+a.PublicID)
-	return c.JSON(http.StatusCreated, toAdvisoryJSON(a))
-}
-
-func (s *Server) apiUpdateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	a, err := s.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
-}
-
-func (s *Server) apiPublishAdvisory(c echo.Context) error {
-	a, err := s.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toAdvisoryJSON(a))
-}
-
-func (s *Server) apiListIncidents(c echo.Context) error {
-	list, err := s.advisories.Incidents(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	if list == nil {
-		list = []advisory.Incident{}
-	}
-	return c.JSON(http.StatusOK, listResponse[advisory.Incident]{Items: list})
-}
-
-func (s *Server) apiDeclareIncident(c echo.Context) error {
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	i, err := s.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, i)
-}
-
-func (s *Server) apiUpdateIncident(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return apperr.New(apperr.NotFound, "no such incident")
-	}
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	i, err := s.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, i)
+	h.flash(c, "Saved.")
+	return seeOther(c, "/app/reports/"+c.Param("ref"))
 }

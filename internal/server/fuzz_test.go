@@ -1,10 +1,11 @@
 package server
 
 import (
-	"golang.org/x/net/html"
 	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -65,9 +66,9 @@ func FuzzMarkdown(f *testing.F) {
 		"<img src=x onerror=alert(1)>", "| a | b |\n|---|---|\n| <b>c</b> | d |", "[x](JaVaScRiPt:alert(1))", "<a href=\"javascript:x\">y</a>"} {
 		f.Add(s)
 	}
-	s := &Server{markdown: goldmark.New(goldmark.WithExtensions(extension.GFM))}
+	k := &kit{markdown: goldmark.New(goldmark.WithExtensions(extension.GFM))}
 	f.Fuzz(func(t *testing.T, src string) {
-		out, err := s.renderMarkdown(src)
+		out, err := k.renderMarkdown(src)
 		if err != nil {
 			return
 		}

@@ -11,20 +11,21 @@ import (
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
 )
 
 // registryCollector reads, at each scrape, what an operator alerts on
 // beyond HTTP: mail stuck in the outbox and scheduled jobs that failed or
 // stopped running.
 type registryCollector struct {
-	s *Server
+	db *gorm.DB
 
 	outbox, jobFinished, jobFailed, scrapeErrors *prometheus.Desc
 }
 
-func newRegistryCollector(s *Server) *registryCollector {
+func newRegistryCollector(db *gorm.DB) *registryCollector {
 	return &registryCollector{
-		s:            s,
+		db:           db,
 		outbox:       prometheus.NewDesc("charter_outbox_messages", "Emails in the outbox by state (pending, sent, failed).", []string{"state"}, nil),
 		jobFinished:  prometheus.NewDesc("charter_job_last_run_timestamp_seconds", "When the latest run of each scheduled job started.", []string{"job"}, nil),
 		jobFailed:    prometheus.NewDesc("charter_job_last_run_failed", "1 when the latest run of the job ended in an error.", []string{"job"}, nil),
@@ -43,14 +44,14 @@ func (rc *registryCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	failures := 0
-	counts, err := notify.NewOutbox(rc.s.store.DB).Counts(ctx)
+	counts, err := notify.NewOutbox(rc.db).Counts(ctx)
 	if err != nil {
 		failures++
 	}
 	for _, state := range []string{notify.Pending, notify.Sent, notify.Failed} {
 		ch <- prometheus.MustNewConstMetric(rc.outbox, prometheus.GaugeValue, float64(counts[state]), state)
 	}
-	runs, err := jobs.LastRuns(ctx, rc.s.store.DB)
+	runs, err := jobs.LastRuns(ctx, rc.db)
 	if err != nil {
 		failures++
 	}

@@ -247,5 +247,16 @@ func localPath(next, fallback string) string {
 	return next
 }
 
-// timeNow is the server's clock, UTC.
-func (s *Server) timeNow() time.Time { return s.now().UTC() }
+// mfaExempt are the pages a user who must set up a second factor may
+// still use.
+func mfaExempt(path string) bool {
+	return strings.HasPrefix(path, "/app/account")
+}
+
+// changePasswordPath is where a user who must change their password is
+// sent before any other page.
+const changePasswordPath = "/app/account/password"
+
+// mustChangeExempt are the pages a user who must change their password
+// may still use.
+func mustChangeExempt(path string) bool { return path == changePasswordPath }

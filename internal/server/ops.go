@@ -5,20 +5,57 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo/v4"
 )
 
-func (s *Server) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": s.version})
+// opsHandlers serve the operational endpoints and the outbox.
+type opsHandlers struct {
+	*kit
+	cfg   config.Config
+	store *store.Store
+}
+
+func (h *opsHandlers) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.version})
 }
 
 // readyz answers 200 only when the database answers within two seconds.
-func (s *Server) readyz(c echo.Context) error {
+func (h *opsHandlers) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn("readiness check failed", "error", err)
+	if err := h.store.Ping(ctx); err != nil {
+		h.log.Warn("readiness check failed", "error", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(s.store.Dialect)})
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(h.store.Dialect)})
+}
+
+type outboxPage struct {
+	SMTPHost string
+	Messages []notify.Message
+	Counts   map[string]int64
+	State    string
+	To       string
+}
+
+func (h *opsHandlers) outboxPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	state := c.QueryParam("state")
+	if state != "" && state != notify.Pending && state != notify.Sent && state != notify.Failed {
+		return apperr.Field("state", "must be pending, sent or failed")
+	}
+	ob := notify.NewOutbox(h.store.DB)
+	msgs, err := ob.List(ctx, notify.Filter{State: state, To: c.QueryParam("to")})
+	if err != nil {
+		return err
+	}
+	counts, err := ob.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "outbox", "Outbox", outboxPage{SMTPHost: h.cfg.SMTPHost, Messages: msgs, Counts: counts, State: state, To: c.QueryParam("to")})
 }

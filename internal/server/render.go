@@ -12,6 +12,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/dsar"
+	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/web"
 	"github.com/labstack/echo/v4"
@@ -138,18 +139,18 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 }
 
 // render writes page name inside the layout with the common envelope.
-func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
-	t, ok := s.pages[name]
+func (k *kit) render(c echo.Context, status int, name, title string, data any) error {
+	t, ok := k.pages[name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
 	}
-	v := view{Title: title, Area: areaOf(name), User: currentUser(c), RequestID: requestID(c), Version: s.version, Data: data}
+	v := view{Title: title, Area: areaOf(name), User: currentUser(c), RequestID: requestID(c), Version: k.version, Data: data}
 	if tok, ok := c.Get(csrfKey).(string); ok {
 		v.CSRF = tok
 	}
 	// The public forms have a CSRF cookie but no session.
 	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
-		v.Flash = s.sessions.PopString(c.Request().Context(), flashKey)
+		v.Flash = k.sessions.PopString(c.Request().Context(), flashKey)
 	}
 	for _, n := range navigation {
 		if v.User != nil && v.User.Role.Allows(n.Need) {
@@ -190,9 +191,59 @@ func areaOf(page string) string {
 }
 
 // flash keeps a one-time message for the next page.
-func (s *Server) flash(c echo.Context, msg string) {
-	s.sessions.Put(c.Request().Context(), flashKey, msg)
+func (k *kit) flash(c echo.Context, msg string) {
+	k.sessions.Put(c.Request().Context(), flashKey, msg)
 }
 
 // seeOther redirects after a successful form post.
 func seeOther(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
+
+// publicView is the envelope of the public pages' layout.
+type publicView struct {
+	Title   string
+	Company string
+	Area    string
+	CSRF    string
+	Data    any
+}
+
+// renderPublic renders a page in the public layout into bytes.
+func (k *kit) renderPublicBytes(name, title, company, csrf string, data any) ([]byte, error) {
+	t, ok := k.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: company, Area: name, CSRF: csrf, Data: data})
+	return buf.Bytes(), err
+}
+
+// renderPublic answers with a public page that is not cached (forms).
+func (k *kit) renderPublic(c echo.Context, status int, name, title string, data any) error {
+	company, err := k.company(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	body, err := k.renderPublicBytes(name, title, company, csrf, data)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, body)
+}
+
+func companyName(o *org.Organization) string {
+	if o == nil {
+		return "Security & Privacy"
+	}
+	return o.Name
+}
+
+func (k *kit) renderMarkdown(src string) (template.HTML, error) {
+	var b strings.Builder
+	if err := k.markdown.Convert([]byte(src), &b); err != nil {
+		return "", err
+	}
+	// goldmark's default renderer drops raw HTML and unsafe link schemes.
+	return template.HTML(b.String()), nil //nolint:gosec // see above
+}

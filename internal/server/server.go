@@ -1,40 +1,29 @@
 // Package server wires Charter's HTTP interface: the dashboard, the JSON API
 // and the operational endpoints. Handlers parse, validate, call one service
 // method and respond; the rules live in the domain packages.
+//
+// Each area's handlers hang off a small type holding the kit (kit.go,
+// render.go, bind.go, errors.go, middleware.go: what every area shares)
+// and only its own services: <area>.go holds its dashboard pages,
+// <area>_api.go its JSON API and <area>_public.go its public pages.
+// routes.go is the one route table, with the role of every route.
 package server
 
 import (
-	"html/template"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
-	"github.com/charter-registry/charter/internal/dsar"
-	"github.com/charter-registry/charter/internal/evidence"
-	"github.com/charter-registry/charter/internal/files"
-	"github.com/charter-registry/charter/internal/org"
-	"github.com/charter-registry/charter/internal/packet"
-	"github.com/charter-registry/charter/internal/people"
-	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/privacy"
-	"github.com/charter-registry/charter/internal/publicform"
-	"github.com/charter-registry/charter/internal/store"
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	"golang.org/x/time/rate"
 )
 
 // Options are what New needs.
@@ -47,80 +36,74 @@ type Options struct {
 	Version        string
 }
 
-// Server is Charter's HTTP interface.
+// Server is Charter's HTTP interface: the router, the access rule of
+// every route, and what the middleware needs. The handlers hang off the
+// areas' types (handlers), each holding the kit and its own services.
 type Server struct {
-	e          *echo.Echo
-	cfg        config.Config
-	store      *store.Store
-	log        *slog.Logger
-	now        func() time.Time
-	users      *auth.Service
-	policies   *policy.Service
-	org        *org.Service
-	people     *people.Service
-	privacy    *privacy.Service
-	packets    *packet.Service
-	evidence   *evidence.Service
-	advisories *advisory.Service
-	dsar       *dsar.Service
-	files      *files.Store
-	sessions   *scs.SessionManager
-	sso        *auth.SSO
-	ssoConfig  auth.SSOConfig
-	// sessionStore lists and ends users' sessions.
-	sessionStore *auth.SessionStore
-	pages        map[string]*template.Template
-	markdown     goldmark.Markdown
-	origin       *http.CrossOriginProtection
-	version      string
+	e   *echo.Echo
+	cfg config.Config
+	// users authenticates sessions and API tokens for the middleware.
+	users  *auth.Service
+	origin *http.CrossOriginProtection
 	// rules records the access rule each route declared, by "METHOD path".
 	rules map[string]Rule
-	// linkMisses limits, per IP, lookups of share-link tokens that match
-	// nothing.
-	linkMisses *middleware.RateLimiterMemoryStore
-	// formLimits bounds the public forms per client network, recipient
-	// and form (admitPublic); formRefusals counts what it refused.
-	formLimits   *publicform.Limiter
-	formRefusals *prometheus.CounterVec
-	workEmail    *publicform.WorkEmail
-	public       *publicCache
+	*kit
+	h handlers
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
 }
 
+// handlers are the areas' handler values; each holds the kit and only the
+// services of its area.
+type handlers struct {
+	auth       *authHandlers
+	users      *userHandlers
+	overview   *overviewHandlers
+	policies   *policyHandlers
+	people     *peopleHandlers
+	org        *orgHandlers
+	privacy    *privacyHandlers
+	trust      *trustHandlers
+	packets    *packetHandlers
+	advisories *advisoryHandlers
+	dsar       *dsarHandlers
+	exports    *exportHandlers
+	ops        *opsHandlers
+}
+
+// newHandlers gives each area its services from the built app.
+func newHandlers(k *kit, a *app.App, o Options) handlers {
+	return handlers{
+		auth:       &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org},
+		users:      &userHandlers{kit: k, users: a.Users},
+		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
+		policies:   &policyHandlers{kit: k, policies: a.Policies},
+		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
+		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
+		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files, workEmail: a.WorkEmail},
+		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},
+		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, workEmail: a.WorkEmail},
+		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
+		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
+		exports:    &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
+		ops:        &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
+	}
+}
+
 // New builds the server and registers every route.
 func New(o Options) (*Server, error) {
 	a, cfg := o.App, o.App.Config
-	s := &Server{
-		e: echo.New(), cfg: cfg, store: a.Store, log: a.Logger, now: a.Now,
-		users: a.Users, policies: a.Policies, org: a.Org, people: a.People, privacy: a.Privacy, packets: a.Packets, sso: a.SSO, ssoConfig: a.SSOConfig, evidence: a.Evidence, advisories: a.Advisories, dsar: a.DSAR, files: a.Files, version: o.Version,
-		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
-		origin:   http.NewCrossOriginProtection(),
-		rules:    map[string]Rule{},
-		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
-		formLimits:   a.FormLimits,
-		formRefusals: newFormRefusals(),
-		workEmail:    a.WorkEmail,
-		public:       &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}},
-	}
-	pages, err := parseTemplates(template.FuncMap{"markdown": s.renderMarkdown})
+	k, err := newKit(a, o.Version)
 	if err != nil {
 		return nil, err
 	}
-	s.pages = pages
-
-	s.sessions = scs.New()
-	s.sessions.Store = a.Sessions
-	s.sessionStore = a.Sessions
-	s.sessions.IdleTimeout = cfg.SessionIdleTimeout
-	s.sessions.Lifetime = cfg.SessionLifetime
-	s.sessions.Cookie.Name = s.cookieName("charter_session")
-	s.sessions.Cookie.HttpOnly = true
-	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
-	s.sessions.Cookie.Secure = cfg.Secure()
-	s.sessions.Cookie.Path = "/"
+	s := &Server{
+		e: echo.New(), cfg: cfg, users: a.Users, kit: k,
+		origin: http.NewCrossOriginProtection(),
+		rules:  map[string]Rule{},
+		h:      newHandlers(k, a, o),
+	}
 
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -133,7 +116,7 @@ func New(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(s), s.formRefusals)
+		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(a.Store.DB), s.formRefusals)
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from
@@ -184,8 +167,10 @@ func (s *Server) Rules() map[string]Rule { return s.rules }
 
 // cookieName uses the __Host- prefix over HTTPS, which pins the cookie to
 // this host and path / and requires Secure.
-func (s *Server) cookieName(name string) string {
-	if s.cfg.Secure() {
+func (s *Server) cookieName(name string) string { return cookieName(s.cfg, name) }
+
+func cookieName(cfg config.Config, name string) string {
+	if cfg.Secure() {
 		return "__Host-" + name
 	}
 	return name

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/charter-registry/charter/internal/advisory"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,12 +13,31 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/store"
+
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
+
+// trustHandlers serve the public Security & Privacy pages, their feeds and
+// security.txt.
+type trustHandlers struct {
+	*kit
+	cfg        config.Config
+	store      *store.Store
+	public     *publicCache
+	org        *org.Service
+	policies   *policy.Service
+	privacy    *privacy.Service
+	advisories *advisory.Service
+	files      *files.Store
+}
 
 // publicCache keeps the rendered public pages. Every register change
 // appends an audit event, so the audit trail's head identifies the data a
@@ -41,27 +59,27 @@ type cachedPage struct {
 }
 
 // auditHead returns the newest audit sequence number.
-func (s *Server) auditHead(ctx context.Context) (int64, error) {
-	return audit.Head(ctx, s.store.DB)
+func (h *trustHandlers) auditHead(ctx context.Context) (int64, error) {
+	return audit.Head(ctx, h.store.DB)
 }
 
 // cached serves the page key, building it with build when the registers
 // changed since it was last built.
-func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
+func (h *trustHandlers) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
 	ctx := c.Request().Context()
-	pc := s.public
+	pc := h.public
 	pc.mu.Lock()
 	head, fresh := pc.head, time.Since(pc.checked) < pc.ttl
 	page, ok := pc.pages[key]
 	pc.mu.Unlock()
 	if !fresh {
-		h, err := s.auditHead(ctx)
+		latest, err := h.auditHead(ctx)
 		if err != nil {
 			return err
 		}
-		head = h
+		head = latest
 		pc.mu.Lock()
-		pc.head, pc.checked = h, time.Now()
+		pc.head, pc.checked = latest, time.Now()
 		pc.mu.Unlock()
 	}
 	if !ok || page.head != head {
@@ -74,54 +92,13 @@ func (s *Server) cached(c echo.Context, key, contentType string, build func(ctx 
 		pc.pages[key] = page
 		pc.mu.Unlock()
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "public, max-age=60")
-	h.Set("ETag", page.etag)
+	hdr := c.Response().Header()
+	hdr.Set("Cache-Control", "public, max-age=60")
+	hdr.Set("ETag", page.etag)
 	if c.Request().Header.Get("If-None-Match") == page.etag {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, contentType, page.body)
-}
-
-// publicView is the envelope of the public pages' layout.
-type publicView struct {
-	Title   string
-	Company string
-	Area    string
-	CSRF    string
-	Data    any
-}
-
-// renderPublic renders a page in the public layout into bytes.
-func (s *Server) renderPublicBytes(name, title, company, csrf string, data any) ([]byte, error) {
-	t, ok := s.pages[name]
-	if !ok {
-		return nil, fmt.Errorf("no template %q", name)
-	}
-	var buf bytes.Buffer
-	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: company, Area: name, CSRF: csrf, Data: data})
-	return buf.Bytes(), err
-}
-
-// renderPublic answers with a public page that is not cached (forms).
-func (s *Server) renderPublic(c echo.Context, status int, name, title string, data any) error {
-	o, err := s.org.Get(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	csrf, _ := c.Get(csrfKey).(string)
-	body, err := s.renderPublicBytes(name, title, companyName(o), csrf, data)
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, body)
-}
-
-func companyName(o *org.Organization) string {
-	if o == nil {
-		return "Security & Privacy"
-	}
-	return o.Name
 }
 
 type trustPage struct {
@@ -133,25 +110,25 @@ type trustPage struct {
 	RequestReport string              // mailto: a report on request
 }
 
-func (s *Server) trustHome(c echo.Context) error {
-	return s.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustHome(c echo.Context) error {
+	return h.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		pols, err := s.policies.List(ctx, policy.ListOptions{})
+		pols, err := h.policies.List(ctx, policy.ListOptions{})
 		if err != nil {
 			return nil, err
 		}
-		subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+		subs, err := h.privacy.Subprocessors(ctx, privacy.Active)
 		if err != nil {
 			return nil, err
 		}
-		upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+		upcoming, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
 		if err != nil {
 			return nil, err
 		}
-		adv, err := s.publicAdvisories(ctx)
+		adv, err := h.publicAdvisories(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +142,7 @@ func (s *Server) trustHome(c echo.Context) error {
 				p.RequestReport = "mailto:" + contact + "?subject=" + url.PathEscape("Request for the "+o.Name+" audit report")
 			}
 		}
-		return s.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
+		return h.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
 	})
 }
 
@@ -175,30 +152,30 @@ type subprocessorsPage struct {
 	Recent        []privacy.NoticeView
 }
 
-func (s *Server) trustSubprocessors(c echo.Context) error {
-	return s.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessors(c echo.Context) error {
+	return h.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.subprocessorLists(ctx)
+		p, err := h.subprocessorLists(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return s.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
+		return h.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
 	})
 }
 
-func (s *Server) subprocessorLists(ctx context.Context) (*subprocessorsPage, error) {
-	subs, err := s.privacy.Subprocessors(ctx, privacy.Active)
+func (h *trustHandlers) subprocessorLists(ctx context.Context) (*subprocessorsPage, error) {
+	subs, err := h.privacy.Subprocessors(ctx, privacy.Active)
 	if err != nil {
 		return nil, err
 	}
-	upcoming, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
+	upcoming, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled}})
 	if err != nil {
 		return nil, err
 	}
-	recent, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Applied}, NewestFirst: true, Limit: 50})
+	recent, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Applied}, NewestFirst: true, Limit: 50})
 	return &subprocessorsPage{Subprocessors: subs, Upcoming: upcoming, Recent: recent}, err
 }
 
@@ -253,17 +230,17 @@ func toPublicChange(n privacy.NoticeView) publicChange {
 	return out
 }
 
-func (s *Server) trustSubprocessorsJSON(c echo.Context) error {
-	return s.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessorsJSON(c echo.Context) error {
+	return h.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.subprocessorLists(ctx)
+		p, err := h.subprocessorLists(ctx)
 		if err != nil {
 			return nil, err
 		}
-		doc := subprocessorsDoc{SchemaVersion: 1, Organization: companyName(o), ListURL: s.absolute("/trust/subprocessors"),
+		doc := subprocessorsDoc{SchemaVersion: 1, Organization: companyName(o), ListURL: h.absolute("/trust/subprocessors"),
 			Subprocessors: []publicSubprocessor{}, Upcoming: []publicChange{}, Recent: []publicChange{}}
 		for _, sp := range p.Subprocessors {
 			doc.Subprocessors = append(doc.Subprocessors, toPublic(sp))
@@ -308,20 +285,20 @@ type atomEntry struct {
 	Summary string   `xml:"summary"`
 }
 
-func (s *Server) trustSubprocessorsAtom(c echo.Context) error {
-	return s.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := s.org.Get(ctx)
+func (h *trustHandlers) trustSubprocessorsAtom(c echo.Context) error {
+	return h.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		notices, err := s.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied}, NewestFirst: true, Limit: 100})
+		notices, err := h.privacy.Notices(ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied}, NewestFirst: true, Limit: 100})
 		if err != nil {
 			return nil, err
 		}
-		host := s.hostTag()
-		page := s.absolute("/trust/subprocessors")
-		feed := atomFeed{ID: s.absolute("/trust/subprocessors.atom"), Title: companyName(o) + " sub-processor changes",
-			Links:  []atomLink{{Href: s.absolute("/trust/subprocessors.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+		host := h.hostTag()
+		page := h.absolute("/trust/subprocessors")
+		feed := atomFeed{ID: h.absolute("/trust/subprocessors.atom"), Title: companyName(o) + " sub-processor changes",
+			Links:  []atomLink{{Href: h.absolute("/trust/subprocessors.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
 			Author: atomAuthor{Name: companyName(o)}}
 		var newest time.Time
 		for _, n := range notices {
@@ -370,28 +347,177 @@ func changeTitle(n privacy.NoticeView) string {
 }
 
 // absolute makes a link on the public base URL.
-func (s *Server) absolute(path string) string { return strings.TrimRight(s.cfg.BaseURL, "/") + path }
+func (h *trustHandlers) absolute(path string) string {
+	return strings.TrimRight(h.cfg.BaseURL, "/") + path
+}
 
 // hostTag is the authority of tag: URIs (RFC 4151) in feeds.
-func (s *Server) hostTag() string {
-	host := strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(s.cfg.BaseURL, "/"), "https://"), "http://")
+func (h *trustHandlers) hostTag() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(h.cfg.BaseURL, "/"), "https://"), "http://")
 	host, _, _ = strings.Cut(host, "/")
 	host, _, _ = strings.Cut(host, ":")
 	return host + ",2026"
 }
 
 // trustReport serves a public certification's report.
-func (s *Server) trustReport(c echo.Context) error {
+func (h *trustHandlers) trustReport(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	cert, err := s.org.Certification(c.Request().Context(), id)
+	cert, err := h.org.Certification(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if !cert.Public || cert.ReportSHA256 == "" {
 		return echo.ErrNotFound
 	}
-	return s.sendFile(c, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
+}
+
+type advisoriesPublicPage struct {
+	Org     *org.Organization
+	Current []advisory.Advisory
+	Past    []advisory.Advisory
+}
+
+func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
+	o, err := h.org.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	p := &advisoriesPublicPage{Org: o}
+	for _, a := range list {
+		if a.Current() {
+			p.Current = append(p.Current, a)
+		} else {
+			p.Past = append(p.Past, a)
+		}
+	}
+	return p, nil
+}
+
+func (h *trustHandlers) trustAdvisories(c echo.Context) error {
+	return h.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		p, err := h.publicAdvisories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
+	})
+}
+
+type advisoryPublicPage struct {
+	Advisory    *advisory.Advisory
+	Description template.HTML
+	Resolution  template.HTML
+}
+
+func (h *trustHandlers) trustAdvisory(c echo.Context) error {
+	id := c.Param("id")
+	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+		a, err := h.advisories.Get(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
+		o, err := h.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := advisoryPublicPage{Advisory: a}
+		if p.Description, err = h.renderMarkdown(a.Description); err != nil {
+			return nil, err
+		}
+		if p.Resolution, err = h.renderMarkdown(a.Resolution); err != nil {
+			return nil, err
+		}
+		return h.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
+	})
+}
+
+func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
+	return h.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		out := []advisory.OSV{}
+		for i := range list {
+			out = append(out, list[i].ToOSV(h.absolute("/trust/advisories/"+list[i].PublicID)))
+		}
+		return json.MarshalIndent(out, "", "  ")
+	})
+}
+
+func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
+	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+		o, err := h.org.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		page := h.absolute("/trust/advisories")
+		feed := atomFeed{ID: h.absolute("/trust/advisories.atom"), Title: companyName(o) + " security advisories",
+			Links:  []atomLink{{Href: h.absolute("/trust/advisories.atom"), Rel: "self", Type: "application/atom+xml"}, {Href: page, Rel: "alternate", Type: "text/html"}},
+			Author: atomAuthor{Name: companyName(o)}}
+		var newest time.Time
+		for _, a := range list {
+			cve := ""
+			if a.CVE != nil {
+				cve = " (" + *a.CVE + ")"
+			}
+			feed.Entries = append(feed.Entries, atomEntry{ID: fmt.Sprintf("tag:%s:advisory:%s", h.hostTag(), a.PublicID),
+				Title: a.Title + cve + " — " + a.Severity + ", " + a.Status, Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
+				Link: atomLink{Href: h.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
+			newest = later(newest, a.UpdatedAt)
+		}
+		if newest.IsZero() && o != nil {
+			newest = o.UpdatedAt
+		}
+		feed.Updated = newest.UTC().Format(time.RFC3339)
+		return xmlDocument(feed)
+	})
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// securityTxt serves /.well-known/security.txt (RFC 9116) from the
+// organization profile: where to report a vulnerability, in which
+// language, under which policy, and until when the file is valid. Expires is always a year
+// ahead (RFC 9116 recommends less than a year; it is regenerated on every
+// request, so it never lapses while the profile is kept).
+func (h *trustHandlers) securityTxt(c echo.Context) error {
+	o, err := h.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if o == nil || o.SecurityEmail == "" {
+		return echo.NewHTTPError(http.StatusNotFound, "no security contact is set in the organization profile")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Security contact of %s. Please report vulnerabilities here.\n", o.Name)
+	fmt.Fprintf(&b, "Contact: mailto:%s\n", o.SecurityEmail)
+	fmt.Fprintf(&b, "Contact: %s/trust/security\n", h.cfg.BaseURL)
+	expires := h.timeNow().AddDate(0, 0, 364).Truncate(24 * time.Hour)
+	fmt.Fprintf(&b, "Expires: %s\n", expires.Format(time.RFC3339))
+	// The disclosure policy is the advisories page's reporting section.
+	fmt.Fprintf(&b, "Policy: %s/trust/advisories#reporting\n", h.cfg.BaseURL)
+	b.WriteString("Preferred-Languages: en\n")
+	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", h.cfg.BaseURL)
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
 }

@@ -5,26 +5,21 @@ import (
 	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
 )
 
-func pathID(c echo.Context, name string, notFound error) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id < 1 {
-		return 0, notFound
-	}
-	return id, nil
-}
-
-// formFailure reports whether err is one a form shows inline (invalid
-// input or a conflict), with its status, message and field errors.
-func formFailure(err error) (bool, int, string, map[string]string) {
-	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
-		status, _, msg, fields := classify(ae)
-		return true, status, msg, fields
-	}
-	return false, 0, "", nil
+// privacyHandlers serve the privacy registers (DPAs, sub-processors, change
+// notices) and their public forms (subscriptions, DPA requests, objections).
+type privacyHandlers struct {
+	*kit
+	privacy   *privacy.Service
+	org       *org.Service
+	files     *files.Store
+	workEmail *publicform.WorkEmail
 }
 
 type dpasPage struct {
@@ -40,7 +35,7 @@ type dpasPage struct {
 // dpasPageSize is how many agreements the dashboard list shows at once.
 const dpasPageSize = 50
 
-func (s *Server) dpasPage(c echo.Context) error {
+func (h *privacyHandlers) dpasPage(c echo.Context) error {
 	var f privacy.DPAFilter
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {
 		return apperr.Field("query", "could not be read")
@@ -54,7 +49,7 @@ func (s *Server) dpasPage(c echo.Context) error {
 		page = n
 	}
 	first := (page - 1) * dpasPageSize
-	p, err := s.privacy.ListDPAs(c.Request().Context(), f, first, dpasPageSize)
+	p, err := h.privacy.ListDPAs(c.Request().Context(), f, first, dpasPageSize)
 	if err != nil {
 		return err
 	}
@@ -70,7 +65,7 @@ func (s *Server) dpasPage(c echo.Context) error {
 	if int64(v.To) < p.Total {
 		v.NextURL = link(page + 1)
 	}
-	return s.render(c, http.StatusOK, "dpas", "DPAs", v)
+	return h.render(c, http.StatusOK, "dpas", "DPAs", v)
 }
 
 type dpaForm struct {
@@ -82,24 +77,24 @@ type dpaForm struct {
 	Mechanisms any
 }
 
-func (s *Server) newDPAForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "dpa_form", "New DPA", dpaForm{Input: privacy.DPAInput{Direction: privacy.Customer, NoticeDays: "30"},
+func (h *privacyHandlers) newDPAForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "dpa_form", "New DPA", dpaForm{Input: privacy.DPAInput{Direction: privacy.Customer, NoticeDays: "30"},
 		Statuses: privacy.DPAStatuses, Mechanisms: privacy.TransferMechanisms})
 }
 
-func (s *Server) editDPAForm(c echo.Context) error {
+func (h *privacyHandlers) editDPAForm(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
 	}
-	d, err := s.privacy.DPA(c.Request().Context(), id)
+	d, err := h.privacy.DPA(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "dpa_form", "Edit DPA", dpaForm{ID: id, Input: privacy.InputOf(d), Mechanisms: privacy.TransferMechanisms})
+	return h.render(c, http.StatusOK, "dpa_form", "Edit DPA", dpaForm{ID: id, Input: privacy.InputOf(d), Mechanisms: privacy.TransferMechanisms})
 }
 
-func (s *Server) saveDPA(c echo.Context) error {
+func (h *privacyHandlers) saveDPA(c echo.Context) error {
 	var in privacy.DPAInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
@@ -113,17 +108,17 @@ func (s *Server) saveDPA(c echo.Context) error {
 	}
 	var d *privacy.DPA
 	if id == 0 {
-		d, err = s.privacy.CreateDPA(c.Request().Context(), actor(c), in)
+		d, err = h.privacy.CreateDPA(c.Request().Context(), actor(c), in)
 	} else {
-		d, err = s.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in)
+		d, err = h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.render(c, status, "dpa_form", "DPA", dpaForm{ID: id, Input: in, Errors: fields, Message: msg,
+		return h.render(c, status, "dpa_form", "DPA", dpaForm{ID: id, Input: in, Errors: fields, Message: msg,
 			Statuses: privacy.DPAStatuses, Mechanisms: privacy.TransferMechanisms})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved the DPA with "+d.Counterparty+".")
+	h.flash(c, "Saved the DPA with "+d.Counterparty+".")
 	return seeOther(c, "/app/privacy/dpas/"+strconv.FormatInt(d.ID, 10))
 }
 
@@ -136,25 +131,27 @@ type dpaPage struct {
 	AuditURL     string
 }
 
-func (s *Server) dpaPage(c echo.Context) error { return s.showDPA(c, http.StatusOK, dpaPage{}) }
+func (h *privacyHandlers) dpaPage(c echo.Context) error {
+	return h.showDPA(c, http.StatusOK, dpaPage{})
+}
 
-func (s *Server) showDPA(c echo.Context, status int, p dpaPage) error {
+func (h *privacyHandlers) showDPA(c echo.Context, status int, p dpaPage) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	if p.DPA, err = s.privacy.DPA(ctx, id); err != nil {
+	if p.DPA, err = h.privacy.DPA(ctx, id); err != nil {
 		return err
 	}
-	if p.History, err = s.privacy.DPAHistory(ctx, id); err != nil {
+	if p.History, err = h.privacy.DPAHistory(ctx, id); err != nil {
 		return err
 	}
 	p.AuditURL = "/app/audit?object_type=dpa&object_id=" + strconv.FormatInt(id, 10)
-	return s.render(c, status, "dpa", p.DPA.Counterparty, p)
+	return h.render(c, status, "dpa", p.DPA.Counterparty, p)
 }
 
-func (s *Server) setDPAStatus(c echo.Context) error {
+func (h *privacyHandlers) setDPAStatus(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
@@ -163,59 +160,59 @@ func (s *Server) setDPAStatus(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	d, err := s.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in)
+	d, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in)
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"status": msg}
 		}
-		return s.showDPA(c, status, dpaPage{StatusErrors: fields})
+		return h.showDPA(c, status, dpaPage{StatusErrors: fields})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "The DPA with "+d.Counterparty+" is now "+d.Status+".")
+	h.flash(c, "The DPA with "+d.Counterparty+" is now "+d.Status+".")
 	return seeOther(c, "/app/privacy/dpas/"+strconv.FormatInt(id, 10))
 }
 
-func (s *Server) uploadDPAFile(c echo.Context) error {
+func (h *privacyHandlers) uploadDPAFile(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return s.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileError: "choose the signed PDF to upload"})
+		return h.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileError: "choose the signed PDF to upload"})
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = s.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f)
+	_, err = h.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f)
 	if ok, status, msg, fields := formFailure(err); ok {
 		if m, ok := fields["file"]; ok {
 			msg = "The file " + m + "."
 		}
-		return s.showDPA(c, status, dpaPage{FileError: msg})
+		return h.showDPA(c, status, dpaPage{FileError: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Stored the signed DPA ("+fh.Filename+").")
+	h.flash(c, "Stored the signed DPA ("+fh.Filename+").")
 	return seeOther(c, "/app/privacy/dpas/"+strconv.FormatInt(id, 10))
 }
 
-func (s *Server) dpaFile(c echo.Context) error {
+func (h *privacyHandlers) dpaFile(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
 	}
-	d, err := s.privacy.DPA(c.Request().Context(), id)
+	d, err := h.privacy.DPA(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if d.FileSHA256 == "" {
 		return apperr.New(apperr.NotFound, "no signed file has been uploaded for this DPA")
 	}
-	return s.sendFile(c, d.FileSHA256, d.FileName, "application/pdf")
+	return sendFile(c, h.files, d.FileSHA256, d.FileName, "application/pdf")
 }
 
 type subprocessorsAdminPage struct {
@@ -226,25 +223,25 @@ type subprocessorsAdminPage struct {
 	NoticeDays    int
 }
 
-func (s *Server) subprocessorsAdminPage(c echo.Context) error {
+func (h *privacyHandlers) subprocessorsAdminPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	subs, err := s.privacy.Subprocessors(ctx, "")
+	subs, err := h.privacy.Subprocessors(ctx, "")
 	if err != nil {
 		return err
 	}
-	notices, err := s.privacy.Notices(ctx, privacy.NoticeFilter{NewestFirst: true, Limit: 100})
+	notices, err := h.privacy.Notices(ctx, privacy.NoticeFilter{NewestFirst: true, Limit: 100})
 	if err != nil {
 		return err
 	}
-	active, pending, err := s.privacy.SubscriberCounts(ctx)
+	active, pending, err := h.privacy.SubscriberCounts(ctx)
 	if err != nil {
 		return err
 	}
-	days, err := s.privacy.NoticePeriod(ctx)
+	days, err := h.privacy.NoticePeriod(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "subprocessors", "Sub-processors", subprocessorsAdminPage{Subprocessors: subs, Notices: notices,
+	return h.render(c, http.StatusOK, "subprocessors", "Sub-processors", subprocessorsAdminPage{Subprocessors: subs, Notices: notices,
 		Active: active, Pending: pending, NoticeDays: days})
 }
 
@@ -265,46 +262,46 @@ type subprocessorForm struct {
 	Notices      []privacy.NoticeView
 }
 
-func (s *Server) newSubprocessorForm(c echo.Context) error {
-	return s.showSubprocessorForm(c, http.StatusOK, subprocessorForm{Input: privacy.SubprocessorInput{TransferMechanism: "eu_scc"}})
+func (h *privacyHandlers) newSubprocessorForm(c echo.Context) error {
+	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{Input: privacy.SubprocessorInput{TransferMechanism: "eu_scc"}})
 }
 
-func (s *Server) subprocessorPage(c echo.Context) error {
+func (h *privacyHandlers) subprocessorPage(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrSubprocessorNotFound)
 	if err != nil {
 		return err
 	}
-	p, err := s.privacy.Subprocessor(c.Request().Context(), id)
+	p, err := h.privacy.Subprocessor(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return s.showSubprocessorForm(c, http.StatusOK, subprocessorForm{ID: id, Current: p, Input: privacy.SubprocessorInputOf(p)})
+	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{ID: id, Current: p, Input: privacy.SubprocessorInputOf(p)})
 }
 
-func (s *Server) showSubprocessorForm(c echo.Context, status int, f subprocessorForm) error {
+func (h *privacyHandlers) showSubprocessorForm(c echo.Context, status int, f subprocessorForm) error {
 	ctx := c.Request().Context()
 	var err error
 	f.Mechanisms = privacy.TransferMechanisms
-	if f.Vendors, err = s.privacy.VendorDPAs(ctx); err != nil {
+	if f.Vendors, err = h.privacy.VendorDPAs(ctx); err != nil {
 		return err
 	}
 	if f.ID != 0 {
 		if f.Current == nil {
-			if f.Current, err = s.privacy.Subprocessor(ctx, f.ID); err != nil {
+			if f.Current, err = h.privacy.Subprocessor(ctx, f.ID); err != nil {
 				return err
 			}
 		}
-		if f.NoticeDays, err = s.privacy.NoticePeriod(ctx); err != nil {
+		if f.NoticeDays, err = h.privacy.NoticePeriod(ctx); err != nil {
 			return err
 		}
-		f.Earliest = s.timeNow().AddDate(0, 0, max(f.NoticeDays, 1)).Format("2006-01-02")
+		f.Earliest = h.timeNow().AddDate(0, 0, max(f.NoticeDays, 1)).Format("2006-01-02")
 		if f.Notice.EffectiveOn == "" {
 			f.Notice.EffectiveOn = f.Earliest
 		}
-		if f.Active, err = s.privacy.Subprocessors(ctx, privacy.Active); err != nil {
+		if f.Active, err = h.privacy.Subprocessors(ctx, privacy.Active); err != nil {
 			return err
 		}
-		all, err := s.privacy.Notices(ctx, privacy.NoticeFilter{NewestFirst: true})
+		all, err := h.privacy.Notices(ctx, privacy.NoticeFilter{NewestFirst: true})
 		if err != nil {
 			return err
 		}
@@ -318,10 +315,10 @@ func (s *Server) showSubprocessorForm(c echo.Context, status int, f subprocessor
 	if f.Current != nil {
 		title = f.Current.Name
 	}
-	return s.render(c, status, "subprocessor", title, f)
+	return h.render(c, status, "subprocessor", title, f)
 }
 
-func (s *Server) saveSubprocessor(c echo.Context) error {
+func (h *privacyHandlers) saveSubprocessor(c echo.Context) error {
 	var in privacy.SubprocessorInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
@@ -335,64 +332,64 @@ func (s *Server) saveSubprocessor(c echo.Context) error {
 	}
 	var p *privacy.Subprocessor
 	if id == 0 {
-		p, err = s.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
+		p, err = h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
 	} else {
-		p, err = s.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
+		p, err = h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.showSubprocessorForm(c, status, subprocessorForm{ID: id, Input: in, Errors: fields, Message: msg})
+		return h.showSubprocessorForm(c, status, subprocessorForm{ID: id, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved "+p.Name+".")
+	h.flash(c, "Saved "+p.Name+".")
 	return seeOther(c, "/app/privacy/subprocessors/"+strconv.FormatInt(p.ID, 10))
 }
 
-func (s *Server) announceChange(c echo.Context) error {
+func (h *privacyHandlers) announceChange(c echo.Context) error {
 	var in privacy.NoticeInput
 	if err := c.Bind(&in); err != nil {
 		return apperr.Field("form", "could not be read")
 	}
-	n, sent, err := s.privacy.Announce(c.Request().Context(), actor(c), in)
+	n, sent, err := h.privacy.Announce(c.Request().Context(), actor(c), in)
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"change": msg}
 		}
-		p, perr := s.privacy.Subprocessor(c.Request().Context(), in.SubprocessorID)
+		p, perr := h.privacy.Subprocessor(c.Request().Context(), in.SubprocessorID)
 		if perr != nil {
 			return err
 		}
-		return s.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: privacy.SubprocessorInputOf(p), Notice: in, NoticeErrors: fields})
+		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: privacy.SubprocessorInputOf(p), Notice: in, NoticeErrors: fields})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Announced; "+strconv.Itoa(sent)+" notice email(s) queued. The change applies on "+n.EffectiveOn.Format("2006-01-02")+".")
+	h.flash(c, "Announced; "+strconv.Itoa(sent)+" notice email(s) queued. The change applies on "+n.EffectiveOn.Format("2006-01-02")+".")
 	return seeOther(c, "/app/privacy/notices/"+strconv.FormatInt(n.ID, 10))
 }
 
-func (s *Server) noticePage(c echo.Context) error {
+func (h *privacyHandlers) noticePage(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
 	if err != nil {
 		return err
 	}
-	d, err := s.privacy.NoticeByID(c.Request().Context(), id)
+	d, err := h.privacy.NoticeByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "notice", "Change notice", d)
+	return h.render(c, http.StatusOK, "notice", "Change notice", d)
 }
 
-func (s *Server) withdrawNotice(c echo.Context) error {
+func (h *privacyHandlers) withdrawNotice(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
 	if err != nil {
 		return err
 	}
-	if _, err := s.privacy.Withdraw(c.Request().Context(), actor(c), id); apperr.Is(err, apperr.Conflict) {
-		s.flash(c, err.Error())
+	if _, err := h.privacy.Withdraw(c.Request().Context(), actor(c), id); apperr.Is(err, apperr.Conflict) {
+		h.flash(c, err.Error())
 	} else if err != nil {
 		return err
 	} else {
-		s.flash(c, "The change is withdrawn and will not apply.")
+		h.flash(c, "The change is withdrawn and will not apply.")
 	}
 	return seeOther(c, "/app/privacy/notices/"+strconv.FormatInt(id, 10))
 }

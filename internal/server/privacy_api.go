@@ -6,12 +6,11 @@ import (
 	"strconv"
 
 	"github.com/charter-registry/charter/internal/apperr"
-	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
-func (s *Server) apiListDPAs(c echo.Context) error {
+func (h *privacyHandlers) apiListDPAs(c echo.Context) error {
 	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
 	if err != nil {
 		return err
@@ -21,7 +20,7 @@ func (s *Server) apiListDPAs(c echo.Context) error {
 		return err
 	}
 	f := privacy.DPAFilter{Direction: c.QueryParam("direction"), Status: c.QueryParam("status"), Q: c.QueryParam("q")}
-	p, err := s.privacy.ListDPAs(c.Request().Context(), f, offset, limit)
+	p, err := h.privacy.ListDPAs(c.Request().Context(), f, offset, limit)
 	if err != nil {
 		return err
 	}
@@ -35,20 +34,20 @@ func (s *Server) apiListDPAs(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (s *Server) apiGetDPA(c echo.Context) error {
+func (h *privacyHandlers) apiGetDPA(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
 	}
-	return s.respondDPA(c, http.StatusOK, id)
+	return h.respondDPA(c, http.StatusOK, id)
 }
 
-func (s *Server) respondDPA(c echo.Context, status int, id int64) error {
-	d, err := s.privacy.DPA(c.Request().Context(), id)
+func (h *privacyHandlers) respondDPA(c echo.Context, status int, id int64) error {
+	d, err := h.privacy.DPA(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	h, err := s.privacy.DPAHistory(c.Request().Context(), id)
+	history, err := h.privacy.DPAHistory(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -62,27 +61,27 @@ func (s *Server) respondDPA(c echo.Context, status int, id int64) error {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return err
 	}
-	if h == nil {
-		h = []privacy.StatusChange{}
+	if history == nil {
+		history = []privacy.StatusChange{}
 	}
-	doc["history"] = h
+	doc["history"] = history
 	return c.JSON(status, doc)
 }
 
-func (s *Server) apiCreateDPA(c echo.Context) error {
+func (h *privacyHandlers) apiCreateDPA(c echo.Context) error {
 	var in privacy.DPAInput
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	d, err := s.privacy.CreateDPA(c.Request().Context(), actor(c), in)
+	d, err := h.privacy.CreateDPA(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Location", "/api/v1/dpas/"+strconv.FormatInt(d.ID, 10))
-	return s.respondDPA(c, http.StatusCreated, d.ID)
+	return h.respondDPA(c, http.StatusCreated, d.ID)
 }
 
-func (s *Server) apiUpdateDPA(c echo.Context) error {
+func (h *privacyHandlers) apiUpdateDPA(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
@@ -91,13 +90,13 @@ func (s *Server) apiUpdateDPA(c echo.Context) error {
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	if _, err := s.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in); err != nil {
+	if _, err := h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in); err != nil {
 		return err
 	}
-	return s.respondDPA(c, http.StatusOK, id)
+	return h.respondDPA(c, http.StatusOK, id)
 }
 
-func (s *Server) apiSetDPAStatus(c echo.Context) error {
+func (h *privacyHandlers) apiSetDPAStatus(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
@@ -106,14 +105,14 @@ func (s *Server) apiSetDPAStatus(c echo.Context) error {
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	if _, err := s.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in); err != nil {
+	if _, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in); err != nil {
 		return err
 	}
-	return s.respondDPA(c, http.StatusOK, id)
+	return h.respondDPA(c, http.StatusOK, id)
 }
 
 // apiUploadDPAFile takes the signed PDF as a multipart field "file".
-func (s *Server) apiUploadDPAFile(c echo.Context) error {
+func (h *privacyHandlers) apiUploadDPAFile(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrDPANotFound)
 	if err != nil {
 		return err
@@ -127,14 +126,14 @@ func (s *Server) apiUploadDPAFile(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := s.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f); err != nil {
+	if _, err := h.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f); err != nil {
 		return err
 	}
-	return s.respondDPA(c, http.StatusOK, id)
+	return h.respondDPA(c, http.StatusOK, id)
 }
 
-func (s *Server) apiListSubprocessors(c echo.Context) error {
-	subs, err := s.privacy.Subprocessors(c.Request().Context(), c.QueryParam("status"))
+func (h *privacyHandlers) apiListSubprocessors(c echo.Context) error {
+	subs, err := h.privacy.Subprocessors(c.Request().Context(), c.QueryParam("status"))
 	if err != nil {
 		return err
 	}
@@ -144,24 +143,24 @@ func (s *Server) apiListSubprocessors(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[privacy.Subprocessor]{Items: subs})
 }
 
-func (s *Server) apiGetSubprocessor(c echo.Context) error {
+func (h *privacyHandlers) apiGetSubprocessor(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrSubprocessorNotFound)
 	if err != nil {
 		return err
 	}
-	p, err := s.privacy.Subprocessor(c.Request().Context(), id)
+	p, err := h.privacy.Subprocessor(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
 
-func (s *Server) apiCreateSubprocessor(c echo.Context) error {
+func (h *privacyHandlers) apiCreateSubprocessor(c echo.Context) error {
 	var in privacy.SubprocessorInput
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	p, err := s.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
+	p, err := h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -169,7 +168,7 @@ func (s *Server) apiCreateSubprocessor(c echo.Context) error {
 	return c.JSON(http.StatusCreated, p)
 }
 
-func (s *Server) apiUpdateSubprocessor(c echo.Context) error {
+func (h *privacyHandlers) apiUpdateSubprocessor(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrSubprocessorNotFound)
 	if err != nil {
 		return err
@@ -178,14 +177,14 @@ func (s *Server) apiUpdateSubprocessor(c echo.Context) error {
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	p, err := s.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
+	p, err := h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
 
-func (s *Server) apiListNotices(c echo.Context) error {
+func (h *privacyHandlers) apiListNotices(c echo.Context) error {
 	var states []string
 	if st := c.QueryParam("state"); st != "" {
 		if st != privacy.Scheduled && st != privacy.Applied && st != privacy.Withdrawn {
@@ -193,7 +192,7 @@ func (s *Server) apiListNotices(c echo.Context) error {
 		}
 		states = []string{st}
 	}
-	ns, err := s.privacy.Notices(c.Request().Context(), privacy.NoticeFilter{States: states, NewestFirst: true})
+	ns, err := h.privacy.Notices(c.Request().Context(), privacy.NoticeFilter{States: states, NewestFirst: true})
 	if err != nil {
 		return err
 	}
@@ -209,8 +208,8 @@ type noticeJSON struct {
 	SentTo     []string            `json:"sent_to"`
 }
 
-func (s *Server) respondNotice(c echo.Context, status int, id int64) error {
-	d, err := s.privacy.NoticeByID(c.Request().Context(), id)
+func (h *privacyHandlers) respondNotice(c echo.Context, status int, id int64) error {
+	d, err := h.privacy.NoticeByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -224,57 +223,34 @@ func (s *Server) respondNotice(c echo.Context, status int, id int64) error {
 	return c.JSON(status, j)
 }
 
-func (s *Server) apiGetNotice(c echo.Context) error {
+func (h *privacyHandlers) apiGetNotice(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
 	if err != nil {
 		return err
 	}
-	return s.respondNotice(c, http.StatusOK, id)
+	return h.respondNotice(c, http.StatusOK, id)
 }
 
-func (s *Server) apiAnnounce(c echo.Context) error {
+func (h *privacyHandlers) apiAnnounce(c echo.Context) error {
 	var in privacy.NoticeInput
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	n, _, err := s.privacy.Announce(c.Request().Context(), actor(c), in)
+	n, _, err := h.privacy.Announce(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Location", "/api/v1/subprocessor-notices/"+strconv.FormatInt(n.ID, 10))
-	return s.respondNotice(c, http.StatusCreated, n.ID)
+	return h.respondNotice(c, http.StatusCreated, n.ID)
 }
 
-func (s *Server) apiWithdrawNotice(c echo.Context) error {
+func (h *privacyHandlers) apiWithdrawNotice(c echo.Context) error {
 	id, err := pathID(c, "id", privacy.ErrNoticeNotFound)
 	if err != nil {
 		return err
 	}
-	if _, err := s.privacy.Withdraw(c.Request().Context(), actor(c), id); err != nil {
+	if _, err := h.privacy.Withdraw(c.Request().Context(), actor(c), id); err != nil {
 		return err
 	}
-	return s.respondNotice(c, http.StatusOK, id)
-}
-
-func (s *Server) apiGetOrganization(c echo.Context) error {
-	o, err := s.org.Get(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	if o == nil {
-		return org.ErrNoProfile
-	}
-	return c.JSON(http.StatusOK, org.InputOf(o))
-}
-
-func (s *Server) apiUpdateOrganization(c echo.Context) error {
-	var in org.ProfileInput
-	if err := bindBody(c, &in); err != nil {
-		return err
-	}
-	o, err := s.org.Update(c.Request().Context(), actor(c), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, org.InputOf(o))
+	return h.respondNotice(c, http.StatusOK, id)
 }

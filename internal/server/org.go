@@ -6,20 +6,28 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/labstack/echo/v4"
 )
+
+// orgHandlers serve the organization profile and its certifications' reports.
+type orgHandlers struct {
+	*kit
+	org   *org.Service
+	files *files.Store
+}
 
 type organizationPage struct {
 	Org *org.Organization // nil until the seed or an admin sets it
 }
 
-func (s *Server) organizationPage(c echo.Context) error {
-	o, err := s.org.Get(c.Request().Context())
+func (h *orgHandlers) organizationPage(c echo.Context) error {
+	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "organization", "Organization", organizationPage{Org: o})
+	return h.render(c, http.StatusOK, "organization", "Organization", organizationPage{Org: o})
 }
 
 type organizationForm struct {
@@ -35,15 +43,15 @@ func withBlankRows(in org.ProfileInput) org.ProfileInput {
 	return in
 }
 
-func (s *Server) editOrganizationForm(c echo.Context) error {
-	o, err := s.org.Get(c.Request().Context())
+func (h *orgHandlers) editOrganizationForm(c echo.Context) error {
+	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	if o == nil {
 		return org.ErrNoProfile
 	}
-	return s.render(c, http.StatusOK, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(org.InputOf(o))})
+	return h.render(c, http.StatusOK, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(org.InputOf(o))})
 }
 
 // profileFromForm reads the settings form: the rows of legal entities and
@@ -86,22 +94,22 @@ func profileFromForm(c echo.Context) (org.ProfileInput, error) {
 	return in, nil
 }
 
-func (s *Server) saveOrganization(c echo.Context) error {
+func (h *orgHandlers) saveOrganization(c echo.Context) error {
 	in, err := profileFromForm(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.org.Update(c.Request().Context(), actor(c), in)
+	_, err = h.org.Update(c.Request().Context(), actor(c), in)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return s.render(c, status, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(in), Errors: fields, Message: msg})
+		return h.render(c, status, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(in), Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "Saved the organization profile; the public page shows it now.")
+	h.flash(c, "Saved the organization profile; the public page shows it now.")
 	return seeOther(c, "/app/organization")
 }
 
-func (s *Server) uploadCertificationReport(c echo.Context) error {
+func (h *orgHandlers) uploadCertificationReport(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such certification"))
 	if err != nil {
 		return err
@@ -115,30 +123,30 @@ func (s *Server) uploadCertificationReport(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := s.org.AttachReport(c.Request().Context(), actor(c), s.files, id, fh.Filename, f); err != nil {
+	if _, err := h.org.AttachReport(c.Request().Context(), actor(c), h.files, id, fh.Filename, f); err != nil {
 		if ok, _, _, fields := formFailure(err); ok && fields["file"] != "" {
-			s.flash(c, "The report was not stored: the file "+fields["file"]+".")
+			h.flash(c, "The report was not stored: the file "+fields["file"]+".")
 			return seeOther(c, "/app/organization")
 		}
 		return err
 	}
-	s.flash(c, "Stored the report ("+fh.Filename+").")
+	h.flash(c, "Stored the report ("+fh.Filename+").")
 	return seeOther(c, "/app/organization")
 }
 
 // certificationReport serves any certification's report to signed-in
 // users; public ones are also at /trust/certifications/:id/report.
-func (s *Server) certificationReport(c echo.Context) error {
+func (h *orgHandlers) certificationReport(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such certification"))
 	if err != nil {
 		return err
 	}
-	cert, err := s.org.Certification(c.Request().Context(), id)
+	cert, err := h.org.Certification(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if cert.ReportSHA256 == "" {
 		return apperr.New(apperr.NotFound, "no report has been uploaded for this certification")
 	}
-	return s.sendFile(c, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
 }

@@ -1,21 +1,13 @@
 package server
 
 import (
-	"encoding/base64"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
-
-// listResponse is the shape of every API list.
-type listResponse[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor"`
-}
 
 type versionJSON struct {
 	Version       string     `json:"version"`
@@ -75,38 +67,7 @@ func toPolicyJSON(s *policy.Summary, withBody bool) policyJSON {
 		PendingVersion: toVersionJSON(s.Pending, false)}
 }
 
-// offsetCursor is an opaque cursor over a sorted list.
-func encodeCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
-}
-
-func decodeCursor(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	n, err := strconv.Atoi(string(b[2:]))
-	if err != nil || n < 0 {
-		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
-	}
-	return n, nil
-}
-
-func parseLimit(s string, def, maxLimit int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
-	}
-	return n, nil
-}
-
-func (s *Server) apiListPolicies(c echo.Context) error {
+func (h *policyHandlers) apiListPolicies(c echo.Context) error {
 	limit, err := parseLimit(c.QueryParam("limit"), 50, 200)
 	if err != nil {
 		return err
@@ -119,7 +80,7 @@ func (s *Server) apiListPolicies(c echo.Context) error {
 	if order != "" && order != "asc" && order != "desc" {
 		return apperr.Field("order", "must be asc or desc")
 	}
-	list, err := s.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc"})
+	list, err := h.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc"})
 	if err != nil {
 		return err
 	}
@@ -133,8 +94,8 @@ func (s *Server) apiListPolicies(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (s *Server) apiGetPolicy(c echo.Context) error {
-	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+func (h *policyHandlers) apiGetPolicy(c echo.Context) error {
+	d, err := h.policies.Get(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -142,8 +103,8 @@ func (s *Server) apiGetPolicy(c echo.Context) error {
 	return c.JSON(http.StatusOK, toPolicyJSON(&sum, true))
 }
 
-func (s *Server) apiListVersions(c echo.Context) error {
-	d, err := s.policies.Get(c.Request().Context(), c.Param("slug"))
+func (h *policyHandlers) apiListVersions(c echo.Context) error {
+	d, err := h.policies.Get(c.Request().Context(), c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -154,8 +115,8 @@ func (s *Server) apiListVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (s *Server) apiGetVersion(c echo.Context) error {
-	_, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+func (h *policyHandlers) apiGetVersion(c echo.Context) error {
+	_, v, err := h.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
@@ -173,12 +134,12 @@ func (r *versionRequest) draft() policy.Draft {
 	return policy.Draft{Body: r.Body, ChangeSummary: r.ChangeSummary, Material: *r.Material}
 }
 
-func (s *Server) apiCreateVersion(c echo.Context) error {
+func (h *policyHandlers) apiCreateVersion(c echo.Context) error {
 	var req versionRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	v, err := s.policies.CreateDraft(c.Request().Context(), actor(c), c.Param("slug"), req.draft())
+	v, err := h.policies.CreateDraft(c.Request().Context(), actor(c), c.Param("slug"), req.draft())
 	if err != nil {
 		return err
 	}
@@ -186,10 +147,10 @@ func (s *Server) apiCreateVersion(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toVersionJSON(v, true))
 }
 
-func (s *Server) apiUpdateVersion(c echo.Context) error {
+func (h *policyHandlers) apiUpdateVersion(c echo.Context) error {
 	// A published version is refused before the body is looked at: it is a
 	// state conflict whatever the body says.
-	_, v, err := s.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
+	_, v, err := h.policies.Version(c.Request().Context(), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
@@ -200,23 +161,23 @@ func (s *Server) apiUpdateVersion(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	v, err = s.policies.UpdateDraft(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"), req.draft())
+	v, err = h.policies.UpdateDraft(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"), req.draft())
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toVersionJSON(v, true))
 }
 
-func (s *Server) apiApproveVersion(c echo.Context) error {
-	v, err := s.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+func (h *policyHandlers) apiApproveVersion(c echo.Context) error {
+	v, err := h.policies.Approve(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toVersionJSON(v, false))
 }
 
-func (s *Server) apiPublishVersion(c echo.Context) error {
-	v, err := s.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
+func (h *policyHandlers) apiPublishVersion(c echo.Context) error {
+	v, err := h.policies.Publish(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"))
 	if err != nil {
 		return err
 	}
@@ -234,12 +195,12 @@ type reviewJSON struct {
 	NextReviewAt time.Time `json:"next_review_at"`
 }
 
-func (s *Server) apiRecordReview(c echo.Context) error {
+func (h *policyHandlers) apiRecordReview(c echo.Context) error {
 	var req reviewRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), req.Note)
+	r, err := h.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), req.Note)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/labstack/echo/v4"
+)
+
+// The public vulnerability report form. Researchers often write from
+// personal addresses, so unlike the other public forms it takes any email.
+
+type reportFormPage struct {
+	Input   advisory.ReportInput
+	Errors  map[string]string
+	Message string
+	Done    *advisory.Report
+}
+
+func (h *advisoryHandlers) reportForm(c echo.Context) error {
+	return h.renderPublic(c, http.StatusOK, "trust_security", "Report a security issue", reportFormPage{})
+}
+
+func (h *advisoryHandlers) submitReport(c echo.Context) error {
+	var in advisory.ReportInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	if err := h.admitPublic(c, formSecurityReport, in.Email); err != nil {
+		return err
+	}
+	o, err := h.org.Get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	securityEmail := ""
+	if o != nil {
+		securityEmail = o.SecurityEmail
+	}
+	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), in, securityEmail)
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg})
+	} else if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_security", "Report received", reportFormPage{Done: r})
+}

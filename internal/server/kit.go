@@ -1,0 +1,292 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/publicform"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"golang.org/x/time/rate"
+)
+
+// The kit is what every area's handlers share: rendering and the page
+// envelope, flashes, the clock, the public forms' limits and the share
+// links' miss counter. Each area's handler type embeds a *kit and holds
+// only the services of its area; the helpers below are the one copy of
+// each request and response step (path IDs, paging, the form round trip,
+// share-link headers, file downloads).
+//
+// kit holds what the shared helpers need; it has no service of any area.
+type kit struct {
+	pages    map[string]*template.Template
+	markdown goldmark.Markdown
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	now      func() time.Time
+	version  string
+	// company names the company in the public pages' layout.
+	company func(ctx context.Context) (string, error)
+	// linkMisses limits, per IP, lookups of share-link tokens that match
+	// nothing.
+	linkMisses *middleware.RateLimiterMemoryStore
+	// formLimits bounds the public forms per client network, recipient
+	// and form (admitPublic); formRefusals counts what it refused.
+	formLimits   *publicform.Limiter
+	formRefusals *prometheus.CounterVec
+}
+
+// newKit parses the templates and sets up the session manager from the
+// settings.
+func newKit(a *app.App, version string) (*kit, error) {
+	cfg := a.Config
+	k := &kit{
+		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
+		log:      a.Logger, now: a.Now, version: version,
+		company: func(ctx context.Context) (string, error) {
+			o, err := a.Org.Get(ctx)
+			if err != nil {
+				return "", err
+			}
+			return companyName(o), nil
+		},
+		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
+		formLimits:   a.FormLimits,
+		formRefusals: newFormRefusals(),
+	}
+	pages, err := parseTemplates(template.FuncMap{"markdown": k.renderMarkdown})
+	if err != nil {
+		return nil, err
+	}
+	k.pages = pages
+
+	k.sessions = scs.New()
+	k.sessions.Store = a.Sessions
+	k.sessions.IdleTimeout = cfg.SessionIdleTimeout
+	k.sessions.Lifetime = cfg.SessionLifetime
+	k.sessions.Cookie.Name = cookieName(cfg, "charter_session")
+	k.sessions.Cookie.HttpOnly = true
+	k.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	k.sessions.Cookie.Secure = cfg.Secure()
+	k.sessions.Cookie.Path = "/"
+	return k, nil
+}
+
+// timeNow is the server's clock, UTC.
+func (k *kit) timeNow() time.Time { return k.now().UTC() }
+
+// Paths and paging.
+
+// pathID reads a positive ID from the path; anything else is notFound, so
+// that a malformed ID answers like a missing record.
+func pathID(c echo.Context, name string, notFound error) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, notFound
+	}
+	return id, nil
+}
+
+// listResponse is the shape of every API list.
+type listResponse[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// encodeCursor makes an opaque cursor over a sorted list.
+func encodeCursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
+}
+
+// decodeCursor reads a cursor made by encodeCursor ("" is the start).
+func decodeCursor(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 3 || string(b[:2]) != "o:" {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	n, err := strconv.Atoi(string(b[2:]))
+	if err != nil || n < 0 {
+		return 0, apperr.Field("cursor", "is not a cursor returned by this API")
+	}
+	return n, nil
+}
+
+// parseLimit reads a page size: def when empty, else 1 to maxLimit.
+func parseLimit(s string, def, maxLimit int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, apperr.Field("limit", "must be a number from 1 to "+strconv.Itoa(maxLimit))
+	}
+	return n, nil
+}
+
+// The form round trip: a form whose input is refused renders again with
+// the status, the message and each field's error, its typed values kept.
+
+// formFailure reports whether err is one a form shows inline (invalid
+// input or a conflict), with its status, message and field errors.
+func formFailure(err error) (bool, int, string, map[string]string) {
+	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
+		status, _, msg, fields := classify(ae)
+		return true, status, msg, fields
+	}
+	return false, 0, "", nil
+}
+
+// formErrors returns the field errors and message of invalid input, for
+// the public forms, which show nothing else inline.
+func formErrors(err error) (map[string]string, string, bool) {
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.Invalid {
+		return nil, "", false
+	}
+	return e.Fields, e.Message, true
+}
+
+// statusOf is the status an error answers with.
+func statusOf(err error) int {
+	status, _, _, _ := classify(err)
+	return status
+}
+
+// Share links and downloads.
+
+// shareHeaders are sent on every share-link page (SECURITY.md).
+func shareHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex, nofollow")
+	h.Set("Cache-Control", "no-store")
+}
+
+// shareLinkError answers a dead link with 410 and a miss with 404, after
+// counting the miss against the client's IP: guessing shows up as 429s.
+func (k *kit) shareLinkError(c echo.Context, err error) error {
+	switch apperr.KindOf(err) {
+	case apperr.Gone:
+		return k.render(c, http.StatusGone, "link_dead", "Link expired", nil)
+	case apperr.NotFound:
+		if ok, _ := k.linkMisses.Allow(c.RealIP()); !ok {
+			k.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
+			c.Response().Header().Set("Retry-After", "60")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
+		}
+		return k.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
+	}
+	return err
+}
+
+// sendFile serves a stored upload as an attachment (SECURITY.md, uploads).
+func sendFile(c echo.Context, store *files.Store, sum, name, contentType string) error {
+	f, err := store.Open(sum)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Stream(http.StatusOK, contentType, f)
+}
+
+// Public forms (DESIGN.md, shared mechanisms): CSRF by the double-submit
+// cookie where a page carries the form, the limits of admitPublic, and the
+// work-email check. Links from emails (confirm, unsubscribe, object) carry
+// their credential in the path, like /ack, and need no CSRF token: one-click
+// unsubscribe (RFC 8058) is a bare POST from the mail client.
+
+// The public forms and anonymous actions, as named in the limits and in
+// charter_public_form_refusals_total.
+const (
+	formSubscribe        = "subscribe"
+	formSubscribeConfirm = "subscribe_confirm"
+	formDPARequest       = "dpa_request"
+	formObjection        = "objection"
+	formPacketRequest    = "packet_request"
+	formPacketConfirm    = "packet_request_confirm"
+	formPacketNDA        = "packet_nda"
+	formPacketVerify     = "packet_verify"
+	formSecurityReport   = "security_report"
+	formPrivacyRequest   = "privacy_request"
+	formPrivacyConfirm   = "privacy_request_confirm"
+	formPasswordReset    = "password_reset"
+)
+
+// newFormRefusals is the counter an operator alerts on when the forms are
+// being abused (or the limits are too tight).
+func newFormRefusals() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "charter_public_form_refusals_total",
+		Help: "Public form submissions refused with 429, by form and by the limit that refused them (network_hour, recipient_hour, recipient_day, form_hour).",
+	}, []string{"form", "limit"})
+	// A series for each form from the start, so that alerts see a rise
+	// from zero.
+	for _, form := range []string{formSubscribe, formSubscribeConfirm, formDPARequest, formObjection, formPacketRequest, formPacketConfirm,
+		formPacketNDA, formPacketVerify, formSecurityReport, formPrivacyRequest, formPrivacyConfirm, formPasswordReset} {
+		for _, limit := range []publicform.Limit{publicform.LimitNetwork, publicform.LimitRecipientHour, publicform.LimitRecipientDay, publicform.LimitForm} {
+			c.WithLabelValues(form, string(limit))
+		}
+	}
+	return c
+}
+
+// admitPublic counts a submission of a public form, or an anonymous
+// action that sends email or stores a row, against the limits per client
+// network, per recipient address and per form; call it before the service
+// call. recipient is the email address the submission makes Charter write
+// to ("" when there is none). Over a limit it returns a 429 with
+// Retry-After and a message, so that nothing is stored or queued. When the
+// handler then answers with an error status (invalid input, a dead link),
+// the submission stops counting against the recipient: nothing was sent.
+func (k *kit) admitPublic(c echo.Context, form, recipient string) error {
+	ctx := c.Request().Context()
+	admitted, err := k.formLimits.Admit(ctx, publicform.Submission{Form: form, ClientIP: c.RealIP(), Recipient: recipient})
+	var limited *publicform.LimitError
+	if errors.As(err, &limited) {
+		wait := int(math.Ceil(limited.RetryAfter.Seconds()))
+		k.formRefusals.WithLabelValues(form, string(limited.Limit)).Inc()
+		k.log.Warn("public form submission refused by a limit", "form", form, "limit", string(limited.Limit),
+			"ip", c.RealIP(), "retry_after_seconds", wait, "request_id", requestID(c))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+		return limited
+	} else if err != nil {
+		return err
+	}
+	if recipient != "" {
+		var once sync.Once
+		c.Response().After(func() {
+			once.Do(func() {
+				if c.Response().Status < http.StatusBadRequest {
+					return
+				}
+				if err := k.formLimits.Withdraw(context.WithoutCancel(ctx), admitted); err != nil {
+					k.log.Error("withdrawing a refused public form submission from its recipient's count", "form", form, "request_id", requestID(c), "error", err)
+				}
+			})
+		})
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package server
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/labstack/echo/v4"
+)
+
+type requestPage struct {
+	Input    packet.RequestInput
+	Errors   map[string]string
+	Message  string
+	Policies []policy.Summary
+	NDA      *packet.NDAVersion
+	Done     bool
+}
+
+func (h *packetHandlers) showRequestForm(c echo.Context, status int, p requestPage) error {
+	ctx := c.Request().Context()
+	var err error
+	if p.NDA, err = h.packets.CurrentNDA(ctx); err != nil {
+		return err
+	}
+	if p.Policies, err = h.policies.List(ctx, policy.ListOptions{}); err != nil {
+		return err
+	}
+	return h.renderPublic(c, status, "trust_request", "Request our policies", p)
+}
+
+func (h *packetHandlers) requestForm(c echo.Context) error {
+	return h.showRequestForm(c, http.StatusOK, requestPage{})
+}
+
+func (h *packetHandlers) submitRequest(c echo.Context) error {
+	var in packet.RequestInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	if err := h.admitPublic(c, formPacketRequest, in.Email); err != nil {
+		return err
+	}
+	err := h.workEmail.Check("email", privacy.NormalizeEmail(in.Email))
+	if err == nil {
+		_, err = h.packets.Submit(c.Request().Context(), actor(c), in)
+	}
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showRequestForm(c, status, requestPage{Input: in, Errors: fields, Message: msg})
+	} else if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_request", "Check your email", requestPage{Input: in, Done: true})
+}
+
+type requestConfirmPage struct {
+	Token   string
+	Done    bool
+	Request *packet.Request
+	Packet  *packet.Packet
+}
+
+func (h *packetHandlers) confirmRequestPage(c echo.Context) error {
+	shareHeaders(c)
+	if err := h.packets.CheckConfirmation(c.Request().Context(), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_request_confirm", "Confirm your request", requestConfirmPage{Token: c.Param("token")})
+}
+
+func (h *packetHandlers) confirmRequest(c echo.Context) error {
+	shareHeaders(c)
+	// Confirming can email the packet, but only to the address the link
+	// was sent to, once: network and form limits only.
+	if err := h.admitPublic(c, formPacketConfirm, ""); err != nil {
+		return err
+	}
+	r, p, err := h.packets.Confirm(c.Request().Context(), actor(c), c.Param("token"))
+	if err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_request_confirm", "Request confirmed", requestConfirmPage{Done: true, Request: r, Packet: p})
+}
+
+func (h *packetHandlers) packetLinkPage(c echo.Context) error {
+	return h.showPacket(c, http.StatusOK, "")
+}
+
+func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) error {
+	shareHeaders(c)
+	v, err := h.packets.Open(c.Request().Context(), actor(c), c.Param("token"))
+	if err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, status, "trust_packet", "Policy packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
+}
+
+func (h *packetHandlers) acceptPacketNDA(c echo.Context) error {
+	shareHeaders(c)
+	// Each acceptance stores a row; the link's holder emails nobody.
+	if err := h.admitPublic(c, formPacketNDA, ""); err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(c.FormValue("nda_version"))
+	err := h.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, c.FormValue("accept_nda") == "yes")
+	if ok, status, _, fields := formFailure(err); ok {
+		return h.showPacket(c, status, "Please "+fields["accept_nda"]+".")
+	} else if err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/p/"+c.Param("token"))
+}
+
+func (h *packetHandlers) packetDownload(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		shareHeaders(c)
+		file := name
+		if file == "" {
+			slug, ok := strings.CutSuffix(c.Param("file"), ".pdf")
+			if !ok || slug == "" {
+				return apperr.New(apperr.NotFound, "no such file in this packet")
+			}
+			file = "policies/" + slug + ".pdf"
+		}
+		data, p, err := h.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
+		switch {
+		case apperr.Is(err, apperr.Forbidden):
+			return h.showPacket(c, http.StatusForbidden, err.Error())
+		case err != nil:
+			return h.shareLinkError(c, err)
+		}
+		download := p.PublicID + "-" + strings.ReplaceAll(file, "/", "-")
+		c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
+		return c.Blob(http.StatusOK, "application/pdf", data)
+	}
+}
+
+func (h *packetHandlers) packetManifest(c echo.Context) error {
+	shareHeaders(c)
+	data, err := h.packets.ManifestFile(c.Request().Context(), actor(c), c.Param("token"))
+	if err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, data)
+}
+
+type verifyPage struct {
+	PublicKey string
+	Result    *packet.Verification
+	PacketID  string
+	SHA256    string
+	Error     string
+}
+
+func (h *packetHandlers) verifyForm(c echo.Context) error {
+	return h.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", verifyPage{PublicKey: h.packets.PublicKeyBase64()})
+}
+
+// maxVerifyBytes bounds an uploaded packet: the largest packet PDFs are a
+// few megabytes.
+const maxVerifyBytes = 50 << 20
+
+func (h *packetHandlers) verify(c echo.Context) error {
+	// Verifying stores nothing, but reads an upload of up to 50 MB.
+	if err := h.admitPublic(c, formPacketVerify, ""); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p := verifyPage{PublicKey: h.packets.PublicKeyBase64(), PacketID: strings.TrimSpace(c.FormValue("packet_id")),
+		SHA256: strings.ToLower(strings.TrimSpace(c.FormValue("sha256")))}
+	var err error
+	if fh, ferr := c.FormFile("file"); ferr == nil {
+		f, oerr := fh.Open()
+		if oerr != nil {
+			return oerr
+		}
+		data, rerr := io.ReadAll(io.LimitReader(f, maxVerifyBytes))
+		f.Close()
+		if rerr != nil {
+			return rerr
+		}
+		p.Result, err = h.packets.VerifyFile(ctx, data)
+	} else if p.SHA256 != "" {
+		p.Result, err = h.packets.VerifyHash(ctx, p.PacketID, p.SHA256)
+	} else {
+		err = apperr.Field("file", "choose a packet file, or give a packet ID and a SHA-256")
+	}
+	if ok, status, _, fields := formFailure(err); ok {
+		for k, v := range fields {
+			p.Error = k + " " + v
+		}
+		return h.renderPublic(c, status, "trust_verify", "Verify a policy packet", p)
+	} else if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", p)
+}

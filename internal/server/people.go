@@ -1,0 +1,370 @@
+package server
+
+import (
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/people"
+	"github.com/labstack/echo/v4"
+)
+
+// peopleHandlers serve employees, their acknowledgements (the /ack links
+// included), training and background checks.
+type peopleHandlers struct {
+	*kit
+	people *people.Service
+	files  *files.Store
+}
+
+type peoplePage struct {
+	Rows        []people.Row // this page's rows
+	Total       int          // rows matching the filter
+	From, To    int          // 1-based positions of this page
+	PrevURL     string
+	NextURL     string
+	Query       people.ListFilter
+	Departments []string
+	States      []people.State
+	Counts      map[people.State]int // matches by state, before the state filter
+}
+
+func (h *peopleHandlers) peoplePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}
+	page := 1
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return apperr.Field("page", "must be a page number from 1")
+		}
+		page = n
+	}
+	first := (page - 1) * peoplePageSize
+	list, err := h.people.ListPage(ctx, f, first, peoplePageSize)
+	if err != nil {
+		return err
+	}
+	if first >= list.Total && list.Total > 0 {
+		return apperr.Field("page", "is past the last page")
+	}
+	deps, err := h.people.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	p := peoplePage{Rows: list.Rows, Total: list.Total, Query: f, Departments: deps, States: people.States, Counts: list.Counts}
+	p.From, p.To = first+1, first+len(list.Rows)
+	link := func(n int) string {
+		q := c.QueryParams()
+		q.Set("page", strconv.Itoa(n))
+		return "/app/people?" + q.Encode()
+	}
+	if page > 1 {
+		p.PrevURL = link(page - 1)
+	}
+	if p.To < list.Total {
+		p.NextURL = link(page + 1)
+	}
+	return h.render(c, http.StatusOK, "people", "People", p)
+}
+
+// peoplePageSize is how many employees the list shows at once.
+const peoplePageSize = 100
+
+type employeePage struct {
+	Detail       *people.Detail
+	AuditURL     string
+	CheckDetails bool // the viewer may see the check's status and dates
+	CheckForm    people.CheckInput
+	Courses      []people.Course
+	CheckErrors  map[string]string
+	Statuses     []people.CheckStatus
+}
+
+func (h *peopleHandlers) employeePage(c echo.Context) error {
+	return h.showEmployee(c, http.StatusOK, nil, nil)
+}
+
+// showEmployee renders the employee page; form and errs refill the
+// background-check form after a refused change.
+func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *people.CheckInput, errs map[string]string) error {
+	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	q := url.Values{"object_type": {"employee"}, "object_id": {d.Employee.Email}}
+	p := employeePage{Detail: d, AuditURL: "/app/audit?" + q.Encode(), CheckDetails: seesCheckDetails(currentUser(c)),
+		CheckErrors: errs, Statuses: people.CheckStatuses}
+	if p.Courses, err = h.people.Courses(c.Request().Context()); err != nil {
+		return err
+	}
+	if form != nil {
+		p.CheckForm = *form
+	} else {
+		p.CheckForm = people.CheckInput{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
+			CompletedOn: dateOf(d.Check.CompletedOn), ExemptionReason: d.Check.ExemptionReason}
+	}
+	return h.render(c, status, "employee", d.Employee.Name, p)
+}
+
+// employeeForm creates (Email empty in Original) or edits an employee.
+type employeeForm struct {
+	Original string // the email being edited; empty for a new employee
+	Input    people.Input
+	Errors   map[string]string
+	Message  string
+}
+
+func (h *peopleHandlers) newEmployeeForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: people.Input{EmploymentType: string(people.Staff)}})
+}
+
+func (h *peopleHandlers) editEmployeeForm(c echo.Context) error {
+	e, err := h.people.Get(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: people.InputOf(e)})
+}
+
+func (h *peopleHandlers) saveEmployee(c echo.Context) error {
+	var in people.Input
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	original := c.Param("email")
+	var e *people.Employee
+	var err error
+	if original == "" {
+		e, err = h.people.Create(c.Request().Context(), actor(c), in)
+	} else {
+		e, err = h.people.Update(c.Request().Context(), actor(c), original, people.Patch{Email: &in.Email, Name: &in.Name,
+			Title: &in.Title, Department: &in.Department, ManagerEmail: &in.ManagerEmail, Country: &in.Country,
+			EmploymentType: &in.EmploymentType, StartDate: &in.StartDate, EndDate: &in.EndDate})
+	}
+	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
+		status, _, msg, fields := classify(ae)
+		return h.render(c, status, "employee_form", "Employee", employeeForm{Original: original, Input: in, Errors: fields, Message: msg})
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Saved "+e.Name+".")
+	return seeOther(c, "/app/people/"+url.PathEscape(e.Email))
+}
+
+// maxImportBytes bounds an uploaded CSV.
+const maxImportBytes = 10 << 20
+
+type importPage struct {
+	Kind            string // "employees", "acknowledgements" or "training"
+	Columns         []string
+	AckColumns      []string
+	TrainingColumns []string
+	File            string
+	Errors          []people.RowError
+	Result          *people.ImportResult
+	Message         string
+}
+
+func (h *peopleHandlers) importForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "people_import", "Import", newImportPage(""))
+}
+
+// uploadedCSV opens the uploaded file, or explains what is wrong with it.
+func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		p.Message = "Choose a CSV file to import."
+		return nil, http.StatusUnprocessableEntity
+	}
+	p.File = fh.Filename
+	if fh.Size > maxImportBytes {
+		p.Message = "The file is larger than 10 MB; split it into several imports."
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	f, err := fh.Open()
+	if err != nil {
+		p.Message = "The upload could not be read; try again."
+		return nil, http.StatusBadRequest
+	}
+	return f, http.StatusOK
+}
+
+func (h *peopleHandlers) importEmployees(c echo.Context) error {
+	return h.importCSV(c, "employees", h.people.ImportEmployeesCSV)
+}
+
+func (h *peopleHandlers) importAcknowledgements(c echo.Context) error {
+	return h.importCSV(c, "acknowledgements", h.people.ImportAcknowledgementsCSV)
+}
+
+func (h *peopleHandlers) importTraining(c echo.Context) error {
+	return h.importCSV(c, "training", h.people.ImportTrainingCSV)
+}
+
+// importCSV runs one kind of import on the uploaded file and shows the
+// counts, or every problem with its line and column.
+func (h *peopleHandlers) importCSV(c echo.Context, kind string, run func(context.Context, audit.Actor, io.Reader) (people.ImportResult, error)) error {
+	p := newImportPage(kind)
+	f, status := uploadedCSV(c, &p)
+	if f == nil {
+		return h.render(c, status, "people_import", "Import", p)
+	}
+	defer f.Close()
+	res, err := run(c.Request().Context(), actor(c), f)
+	if len(res.Errors) > 0 {
+		p.Errors = res.Errors
+		return h.render(c, http.StatusUnprocessableEntity, "people_import", "Import", p)
+	} else if err != nil {
+		return err
+	}
+	p.Result = &res
+	return h.render(c, http.StatusOK, "people_import", "Import", p)
+}
+
+// newImportPage is the import page with every kind's columns.
+func newImportPage(kind string) importPage {
+	return importPage{Kind: kind, Columns: people.EmployeeColumns, AckColumns: people.AckColumns, TrainingColumns: people.TrainingColumns}
+}
+
+func (h *peopleHandlers) sendAckLink(c echo.Context) error {
+	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
+	if err != nil {
+		if k := apperr.KindOf(err); k == apperr.Conflict {
+			h.flash(c, err.Error())
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		}
+		return err
+	}
+	h.flash(c, "A new acknowledgement link for "+m.ToAddr+" is in the outbox; any earlier link no longer works.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+// sendAllAckLinks queues a link for everyone who owes an acknowledgement.
+func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
+	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	h.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
+	return seeOther(c, "/app/outbox")
+}
+
+// recordTraining is the employee page's training form, with an optional
+// certificate file.
+func (h *peopleHandlers) recordTraining(c echo.Context) error {
+	in := people.TrainingInput{Course: c.FormValue("course"), CompletedOn: c.FormValue("completed_on"), Source: c.FormValue("source")}
+	var cert *people.Certificate
+	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		stored, err := h.files.Put(files.Certificate, fh.Filename, f)
+		f.Close()
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+			h.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
+			return seeOther(c, "/app/people/"+c.Param("email"))
+		} else if err != nil {
+			return err
+		}
+		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
+	}
+	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		h.flash(c, "Training not recorded: "+e.Error())
+		return seeOther(c, "/app/people/"+c.Param("email"))
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Training recorded.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}
+
+type coursesPage struct {
+	Courses []people.Course
+	Name    string
+	Months  string
+	Errors  map[string]string
+}
+
+func (h *peopleHandlers) coursesPage(c echo.Context) error {
+	return h.showCourses(c, http.StatusOK, coursesPage{Months: "12"})
+}
+
+func (h *peopleHandlers) showCourses(c echo.Context, status int, p coursesPage) error {
+	var err error
+	if p.Courses, err = h.people.Courses(c.Request().Context()); err != nil {
+		return err
+	}
+	return h.render(c, status, "courses", "Training courses", p)
+}
+
+func (h *peopleHandlers) createCourse(c echo.Context) error {
+	p := coursesPage{Name: c.FormValue("name"), Months: c.FormValue("recurrence_months")}
+	months, err := strconv.Atoi(p.Months)
+	if err != nil {
+		p.Errors = map[string]string{"recurrence_months": "must be a number of months (0 for once)"}
+		return h.showCourses(c, http.StatusUnprocessableEntity, p)
+	}
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
+		p.Errors = e.Fields
+		if e.Kind == apperr.Conflict {
+			p.Errors = map[string]string{"name": e.Message}
+		}
+		return h.showCourses(c, statusOf(err), p)
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Course "+co.Name+" added; every active employee now owes it.")
+	return seeOther(c, "/app/training")
+}
+
+// trainingCertificate downloads a completion's certificate, as an
+// attachment and never rendered inline.
+func (h *peopleHandlers) trainingCertificate(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "no such certificate")
+	}
+	r, err := h.people.TrainingCertificate(c.Request().Context(), c.Param("email"), id)
+	if err != nil {
+		return err
+	}
+	return sendFile(c, h.files, r.CertificateSHA256, r.CertificateName, r.CertificateType)
+}
+
+// seesCheckDetails is the field-level rule for background checks.
+func seesCheckDetails(u *auth.User) bool { return u != nil && u.Role.Allows(auth.Auditor) }
+
+func dateOf(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// setBackgroundCheck is the employee page's check form.
+func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {
+	var in people.CheckInput
+	if err := c.Bind(&in); err != nil {
+		return apperr.Field("form", "could not be read")
+	}
+	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, "Background check updated.")
+	return seeOther(c, "/app/people/"+c.Param("email"))
+}

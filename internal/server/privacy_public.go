@@ -1,0 +1,169 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/labstack/echo/v4"
+)
+
+type formPage struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string
+	Done    bool
+	Regions []string
+}
+
+func (h *privacyHandlers) subscribeForm(c echo.Context) error {
+	return h.renderPublic(c, http.StatusOK, "trust_subscribe", "Subscribe to sub-processor changes", formPage{})
+}
+
+func (h *privacyHandlers) subscribe(c echo.Context) error {
+	shareHeaders(c)
+	email := strings.TrimSpace(c.FormValue("email"))
+	if err := h.admitPublic(c, formSubscribe, email); err != nil {
+		return err
+	}
+	err := h.workEmail.Check("email", privacy.NormalizeEmail(email))
+	if err == nil {
+		err = h.privacy.Subscribe(c.Request().Context(), actor(c), email)
+	}
+	if fields, _, ok := formErrors(err); ok {
+		return h.renderPublic(c, http.StatusUnprocessableEntity, "trust_subscribe", "Subscribe to sub-processor changes",
+			formPage{Values: map[string]string{"email": email}, Errors: fields})
+	} else if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_subscribe", "Check your email", formPage{Done: true, Values: map[string]string{"email": email}})
+}
+
+type tokenPage struct {
+	Token   string
+	Done    bool
+	Message string
+}
+
+func (h *privacyHandlers) confirmSubscriptionPage(c echo.Context) error {
+	shareHeaders(c)
+	if err := h.privacy.CheckConfirmation(c.Request().Context(), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_confirm", "Confirm your subscription", tokenPage{Token: c.Param("token")})
+}
+
+func (h *privacyHandlers) confirmSubscription(c echo.Context) error {
+	shareHeaders(c)
+	// A confirmation link is single-use and its address was counted when
+	// it was sent: network and form limits only.
+	if err := h.admitPublic(c, formSubscribeConfirm, ""); err != nil {
+		return err
+	}
+	if err := h.privacy.Confirm(c.Request().Context(), actor(c), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_confirm", "Subscription confirmed", tokenPage{Done: true})
+}
+
+func (h *privacyHandlers) unsubscribePage(c echo.Context) error {
+	shareHeaders(c)
+	if err := h.privacy.CheckUnsubscribe(c.Request().Context(), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_unsubscribe", "Unsubscribe", tokenPage{Token: c.Param("token")})
+}
+
+func (h *privacyHandlers) unsubscribe(c echo.Context) error {
+	shareHeaders(c)
+	if err := h.privacy.Unsubscribe(c.Request().Context(), actor(c), c.Param("token")); err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_unsubscribe", "Unsubscribed", tokenPage{Done: true})
+}
+
+func (h *privacyHandlers) hostingRegions(c echo.Context) ([]string, error) {
+	o, err := h.org.Get(c.Request().Context())
+	if err != nil || o == nil {
+		return nil, err
+	}
+	return o.Regions(), nil
+}
+
+func (h *privacyHandlers) dpaRequestForm(c echo.Context) error {
+	regions, err := h.hostingRegions(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_dpa", "Request a DPA", formPage{Regions: regions})
+}
+
+func (h *privacyHandlers) requestDPA(c echo.Context) error {
+	r := privacy.DPARequest{Company: c.FormValue("company"), Email: c.FormValue("email"), Region: c.FormValue("region")}
+	if err := h.admitPublic(c, formDPARequest, r.Email); err != nil {
+		return err
+	}
+	regions, err := h.hostingRegions(c)
+	if err != nil {
+		return err
+	}
+	err = h.workEmail.Check("email", privacy.NormalizeEmail(r.Email))
+	if err == nil {
+		_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
+	}
+	values := map[string]string{"company": r.Company, "email": r.Email, "region": r.Region}
+	if fields, _, ok := formErrors(err); ok {
+		return h.renderPublic(c, http.StatusUnprocessableEntity, "trust_dpa", "Request a DPA", formPage{Values: values, Errors: fields, Regions: regions})
+	} else if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_dpa", "DPA requested", formPage{Done: true, Values: values})
+}
+
+type objectionPage struct {
+	Token  string
+	View   *privacy.ObjectionView
+	Reason string
+	Error  string
+	Done   bool
+}
+
+func (h *privacyHandlers) objectionForm(c echo.Context) error {
+	shareHeaders(c)
+	v, err := h.privacy.ObjectionPage(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return h.shareLinkError(c, err)
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_objection", "Sub-processor change", objectionPage{Token: c.Param("token"), View: v})
+}
+
+func (h *privacyHandlers) object(c echo.Context) error {
+	shareHeaders(c)
+	// The link's own recipient is the team's customer, not an address the
+	// visitor chooses, and the objection emails nobody: network and form
+	// limits only.
+	if err := h.admitPublic(c, formObjection, ""); err != nil {
+		return err
+	}
+	token, reason := c.Param("token"), c.FormValue("reason")
+	v, err := h.privacy.Object(c.Request().Context(), actor(c), token, reason)
+	switch apperr.KindOf(err) {
+	case apperr.Internal:
+		if err != nil {
+			return err
+		}
+		return h.renderPublic(c, http.StatusOK, "trust_objection", "Objection recorded", objectionPage{View: v, Done: true})
+	case apperr.Invalid, apperr.Conflict:
+		view, verr := h.privacy.ObjectionPage(c.Request().Context(), token)
+		if verr != nil {
+			return h.shareLinkError(c, verr)
+		}
+		msg := err.Error()
+		if fields, _, ok := formErrors(err); ok {
+			msg = "Reason " + fields["reason"] + "."
+		}
+		return h.renderPublic(c, statusOf(err), "trust_objection", "Sub-processor change", objectionPage{Token: token, View: view, Reason: reason, Error: msg})
+	}
+	return h.shareLinkError(c, err)
+}
