@@ -68,9 +68,9 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		svc := a.Evidence
 		var summary string
 		if bundle {
-			o, oerr := a.Org.Get(cmd.Context())
+			o, oerr := a.Org.Current(cmd.Context())
 			company := "The company"
-			if oerr == nil && o != nil {
+			if oerr == nil && o.ID != 0 {
 				company = o.Name
 			}
 			var m *evidence.BundleManifest

@@ -157,11 +157,11 @@ func (s *Service) idPrefix(ctx context.Context) (string, error) {
 	if s.settings.IDPrefix != "" {
 		return s.settings.IDPrefix, nil
 	}
-	o, err := s.orgs.Get(ctx)
+	o, err := s.orgs.Current(ctx)
 	if err != nil {
 		return "", err
 	}
-	if o == nil {
+	if o.ID == 0 {
 		return IDPrefixFor(""), nil
 	}
 	return IDPrefixFor(o.Name), nil
@@ -557,8 +557,8 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, publicID string) 
 }
 
 func (s *Service) company(ctx context.Context) (string, error) {
-	o, err := s.orgs.Get(ctx)
-	if err != nil || o == nil {
+	o, err := s.orgs.Current(ctx)
+	if err != nil || o.ID == 0 {
 		return "The company", err
 	}
 	return o.Name, nil

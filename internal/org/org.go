@@ -128,14 +128,24 @@ type Service struct {
 // NewService returns a Service on db with the given clock.
 func NewService(db *gorm.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
-// Get returns the profile, or nil when none has been loaded.
+// Get returns the profile. Errors: ErrNoProfile when none has been loaded.
 func (s *Service) Get(ctx context.Context) (*Organization, error) {
 	var o Organization
 	err := preloadRows(s.db.WithContext(ctx)).Order("id").Take(&o).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
+		return nil, ErrNoProfile
 	}
 	return &o, err
+}
+
+// Current returns the profile, or an empty one (ID 0) when none has been
+// loaded yet, for pages and emails that show what there is.
+func (s *Service) Current(ctx context.Context) (*Organization, error) {
+	o, err := s.Get(ctx)
+	if errors.Is(err, ErrNoProfile) {
+		return &Organization{}, nil
+	}
+	return o, err
 }
 
 // preloadRows loads the entities and certifications in the order they

@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,11 @@ func TestSeedOnceKeepsLaterEdits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		svc := org.NewService(st.DB, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
-		if o, _ := svc.Get(ctx); o != nil {
-			t.Fatal("profile before seeding")
+		if o, err := svc.Get(ctx); o != nil || !errors.Is(err, org.ErrNoProfile) {
+			t.Fatalf("before seeding: %v %v, want ErrNoProfile", o, err)
+		}
+		if o, err := svc.Current(ctx); err != nil || o.ID != 0 || o.Name != "" {
+			t.Fatalf("current before seeding: %+v %v, want an empty profile", o, err)
 		}
 		if created, err := svc.Seed(ctx, audit.System("seed"), seedProfile(t)); err != nil || !created {
 			t.Fatalf("first seed: %v %v", created, err)

@@ -97,8 +97,8 @@ func (s *Service) mailDomain() string { return notify.MessageDomain(s.settings.B
 func (s *Service) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 
 func (s *Service) company(ctx context.Context) (string, error) {
-	o, err := s.orgs.Get(ctx)
-	if err != nil || o == nil {
+	o, err := s.orgs.Current(ctx)
+	if err != nil || o.ID == 0 {
 		return "The company", err
 	}
 	return o.Name, nil

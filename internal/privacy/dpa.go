@@ -545,9 +545,9 @@ func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, 
 	if err != nil {
 		return nil, err
 	}
-	if o, err := s.orgs.Get(ctx); err != nil {
+	if o, err := s.orgs.Current(ctx); err != nil {
 		return nil, err
-	} else if o != nil && o.PrivacyEmail != "" && !slices.Contains(team, o.PrivacyEmail) {
+	} else if o.ID != 0 && o.PrivacyEmail != "" && !slices.Contains(team, o.PrivacyEmail) {
 		team = append(team, o.PrivacyEmail)
 	}
 	var d DPA

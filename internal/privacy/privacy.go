@@ -51,8 +51,8 @@ func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, orgs *org.Se
 
 // company is the name that signs emails, from the organization profile.
 func (s *Service) company(ctx context.Context) (string, error) {
-	o, err := s.orgs.Get(ctx)
-	if err != nil || o == nil {
+	o, err := s.orgs.Current(ctx)
+	if err != nil || o.ID == 0 {
 		return "The company", err
 	}
 	return o.Name, nil

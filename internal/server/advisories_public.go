@@ -29,12 +29,12 @@ func (h *advisoryHandlers) submitReport(c echo.Context) error {
 	if err := h.admitPublic(c, formSecurityReport, in.Email); err != nil {
 		return err
 	}
-	o, err := h.org.Get(c.Request().Context())
+	o, err := h.org.Current(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	securityEmail := ""
-	if o != nil {
+	if o.ID != 0 {
 		securityEmail = o.SecurityEmail
 	}
 	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), in, securityEmail)

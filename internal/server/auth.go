@@ -41,7 +41,7 @@ func (h *authHandlers) showMFASetup(c echo.Context, status int, errs map[string]
 		return seeOther(c, "/app/account")
 	}
 	issuer := "Charter"
-	if o, err := h.org.Get(c.Request().Context()); err == nil && o != nil {
+	if o, err := h.org.Current(c.Request().Context()); err == nil && o.ID != 0 {
 		issuer = o.Name + " Charter"
 	}
 	en, err := h.users.BeginEnrolment(u, issuer)

@@ -28,7 +28,7 @@ func (h *dsarHandlers) submitDSAR(c echo.Context) error {
 	if err := h.admitPublic(c, formPrivacyRequest, in.RequesterEmail); err != nil {
 		return err
 	}
-	o, err := h.org.Get(c.Request().Context())
+	o, err := h.org.Current(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (h *dsarHandlers) dsarConfirm(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	o, err := h.org.Get(ctx)
+	o, err := h.org.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (h *dsarHandlers) dsarConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if o != nil && o.PrivacyEmail != "" {
+	if o.ID != 0 && o.PrivacyEmail != "" {
 		team = append(team, o.PrivacyEmail)
 	}
 	r, err := h.dsar.Confirm(ctx, actor(c), c.Param("token"), companyName(o), team)

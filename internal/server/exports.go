@@ -99,7 +99,7 @@ func (h *exportHandlers) exportBundle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.org.Get(c.Request().Context())
+	o, err := h.org.Current(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func newKit(a *app.App, version string) (*kit, error) {
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		log:      a.Logger, now: a.Now, version: version,
 		company: func(ctx context.Context) (string, error) {
-			o, err := a.Org.Get(ctx)
+			o, err := a.Org.Current(ctx)
 			if err != nil {
 				return "", err
 			}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type organizationPage struct {
 
 func (h *orgHandlers) organizationPage(c echo.Context) error {
 	o, err := h.org.Get(c.Request().Context())
+	if errors.Is(err, org.ErrNoProfile) {
+		o, err = nil, nil // the page says there is none yet
+	}
 	if err != nil {
 		return err
 	}
@@ -47,9 +51,6 @@ func (h *orgHandlers) editOrganizationForm(c echo.Context) error {
 	o, err := h.org.Get(c.Request().Context())
 	if err != nil {
 		return err
-	}
-	if o == nil {
-		return org.ErrNoProfile
 	}
 	return h.render(c, http.StatusOK, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(org.InputOf(o))})
 }

@@ -12,9 +12,6 @@ func (h *orgHandlers) apiGetOrganization(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if o == nil {
-		return org.ErrNoProfile
-	}
 	return c.JSON(http.StatusOK, org.InputOf(o))
 }
 

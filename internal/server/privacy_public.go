@@ -84,8 +84,8 @@ func (h *privacyHandlers) unsubscribe(c echo.Context) error {
 }
 
 func (h *privacyHandlers) hostingRegions(c echo.Context) ([]string, error) {
-	o, err := h.org.Get(c.Request().Context())
-	if err != nil || o == nil {
+	o, err := h.org.Current(c.Request().Context())
+	if err != nil || o.ID == 0 {
 		return nil, err
 	}
 	return o.Regions(), nil

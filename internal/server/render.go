@@ -233,10 +233,19 @@ func (k *kit) renderPublic(c echo.Context, status int, name, title string, data 
 }
 
 func companyName(o *org.Organization) string {
-	if o == nil {
+	if o == nil || o.ID == 0 {
 		return "Security & Privacy"
 	}
 	return o.Name
+}
+
+// loaded is the profile for a page that shows its sections only when one
+// has been loaded (org.Current gives an empty one before the seed).
+func loaded(o *org.Organization) *org.Organization {
+	if o.ID == 0 {
+		return nil
+	}
+	return o
 }
 
 func (k *kit) renderMarkdown(src string) (template.HTML, error) {

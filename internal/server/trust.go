@@ -112,7 +112,7 @@ type trustPage struct {
 
 func (h *trustHandlers) trustHome(c echo.Context) error {
 	return h.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -132,8 +132,8 @@ func (h *trustHandlers) trustHome(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		p := trustPage{Org: o, Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current}
-		if o != nil {
+		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current}
+		if o.ID != 0 {
 			contact := o.PrivacyEmail
 			if contact == "" {
 				contact = o.SecurityEmail
@@ -154,7 +154,7 @@ type subprocessorsPage struct {
 
 func (h *trustHandlers) trustSubprocessors(c echo.Context) error {
 	return h.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +232,7 @@ func toPublicChange(n privacy.NoticeView) publicChange {
 
 func (h *trustHandlers) trustSubprocessorsJSON(c echo.Context) error {
 	return h.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -287,7 +287,7 @@ type atomEntry struct {
 
 func (h *trustHandlers) trustSubprocessorsAtom(c echo.Context) error {
 	return h.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +313,7 @@ func (h *trustHandlers) trustSubprocessorsAtom(c echo.Context) error {
 				Link: atomLink{Href: page}, Summary: n.Summary})
 			newest = later(newest, n.AnnouncedAt)
 		}
-		if newest.IsZero() && o != nil {
+		if newest.IsZero() && o.ID != 0 {
 			newest = o.UpdatedAt
 		}
 		feed.Updated = newest.UTC().Format(time.RFC3339)
@@ -382,7 +382,7 @@ type advisoriesPublicPage struct {
 }
 
 func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublicPage, error) {
-	o, err := h.org.Get(ctx)
+	o, err := h.org.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +390,7 @@ func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublic
 	if err != nil {
 		return nil, err
 	}
-	p := &advisoriesPublicPage{Org: o}
+	p := &advisoriesPublicPage{Org: loaded(o)}
 	for _, a := range list {
 		if a.Current() {
 			p.Current = append(p.Current, a)
@@ -424,7 +424,7 @@ func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -455,7 +455,7 @@ func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
 
 func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
 	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
-		o, err := h.org.Get(ctx)
+		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -478,7 +478,7 @@ func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
 				Link: atomLink{Href: h.absolute("/trust/advisories/" + a.PublicID)}, Summary: firstLine(a.Description)})
 			newest = later(newest, a.UpdatedAt)
 		}
-		if newest.IsZero() && o != nil {
+		if newest.IsZero() && o.ID != 0 {
 			newest = o.UpdatedAt
 		}
 		feed.Updated = newest.UTC().Format(time.RFC3339)
@@ -501,11 +501,11 @@ func firstLine(s string) string {
 // ahead (RFC 9116 recommends less than a year; it is regenerated on every
 // request, so it never lapses while the profile is kept).
 func (h *trustHandlers) securityTxt(c echo.Context) error {
-	o, err := h.org.Get(c.Request().Context())
+	o, err := h.org.Current(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	if o == nil || o.SecurityEmail == "" {
+	if o.ID == 0 || o.SecurityEmail == "" {
 		return echo.NewHTTPError(http.StatusNotFound, "no security contact is set in the organization profile")
 	}
 	var b strings.Builder
