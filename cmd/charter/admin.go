@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/spf13/cobra"
 )
 
@@ -237,7 +238,7 @@ func newTokenCmd(stdout io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "token %q created for %s, expires %s\n%s\n", t.Name, auth.NormalizeEmail(email),
+		fmt.Fprintf(stdout, "token %q created for %s, expires %s\n%s\n", t.Name, notify.NormalizeAddress(email),
 			t.ExpiresAt.UTC().Format(time.RFC3339), secret)
 		return nil
 	}

@@ -207,7 +207,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, from audit.Actor, em
 	if err := checkEmailInput(strings.TrimSpace(email)); err != nil {
 		return err
 	}
-	email = NormalizeEmail(email)
+	email = notify.NormalizeAddress(email)
 	if s.baseURL == "" {
 		return errors.New("auth: no base URL for reset links (SetRecovery)")
 	}

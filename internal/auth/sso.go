@@ -13,6 +13,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"gorm.io/gorm"
@@ -125,7 +126,7 @@ func (s *SSO) Finish(ctx context.Context, code string, start SSOStart) (*SSOIden
 	if err := idt.Claims(&claims); err != nil {
 		return nil, "claims unreadable", ErrSSORefused
 	}
-	email := NormalizeEmail(claims.Email)
+	email := notify.NormalizeAddress(claims.Email)
 	if email == "" || !claims.EmailVerified {
 		return nil, "email missing or not verified", ErrSSORefused
 	}

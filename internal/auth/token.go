@@ -13,6 +13,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -62,7 +63,7 @@ func (s *Service) CreateToken(ctx context.Context, by audit.Actor, email, name s
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var u User
-		if err := tx.Where("email = ?", NormalizeEmail(email)).Take(&u).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		if err := tx.Where("email = ?", notify.NormalizeAddress(email)).Take(&u).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrUserNotFound
 		} else if err != nil {
 			return err

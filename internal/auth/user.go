@@ -124,9 +124,6 @@ func NewService(db *gorm.DB, now func() time.Time) *Service {
 // (NewService parses its own, which a test may keep).
 func (s *Service) SetMail(t *notify.Templates) { s.mail = t }
 
-// NormalizeEmail is the form in which emails are stored and compared.
-func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
-
 // NewUser is the input of Create.
 type NewUser struct {
 	Email    string `validate:"required,email,max=254"`
@@ -140,7 +137,7 @@ type NewUser struct {
 
 // Create adds a user. Errors: Invalid (naming the field), ErrUserExists.
 func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User, error) {
-	in.Email = NormalizeEmail(in.Email)
+	in.Email = notify.NormalizeAddress(in.Email)
 	fields := map[string]string{}
 	if in.Email == "" || !strings.Contains(in.Email, "@") || len(in.Email) > 254 {
 		fields["email"] = "must be an email address"
@@ -279,7 +276,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*User, error) {
 // ByEmail returns a user by email. Errors: ErrUserNotFound.
 func (s *Service) ByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).Take(&u).Error
+	err := s.db.WithContext(ctx).Where("email = ?", notify.NormalizeAddress(email)).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUserNotFound
 	}
@@ -312,7 +309,7 @@ func (s *Service) Emails(ctx context.Context, need Role) ([]string, error) {
 // wrong password and a disabled user alike, so that accounts cannot be
 // enumerated).
 func (s *Service) Authenticate(ctx context.Context, email, password string, from audit.Actor) (*User, error) {
-	email = NormalizeEmail(email)
+	email = notify.NormalizeAddress(email)
 	if err := s.throttle(ctx, email, "password", from); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // NormalizeAddress is the form in which email addresses are stored and
-// compared: trimmed and lower-cased.
+// compared: trimmed and lower-cased. It is the one normaliser; every area
+// stores and looks up addresses through it so that they compare equal.
 func NormalizeAddress(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // ValidAddress accepts a bare address such as ana@example.com (no display

@@ -69,9 +69,6 @@ func InputOf(e *Employee) Input {
 
 var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// NormalizeEmail is the form in which emails are stored and compared.
-func NormalizeEmail(s string) string { return notify.NormalizeAddress(s) }
-
 func validEmail(s string) bool { return notify.ValidAddress(s) }
 
 // parseDate reads YYYY-MM-DD as a UTC calendar date.
@@ -85,11 +82,11 @@ func parseDate(s string) (time.Time, bool) {
 func (in Input) Parse() (Employee, map[string]string) {
 	errs := map[string]string{}
 	e := Employee{
-		Email:        NormalizeEmail(in.Email),
+		Email:        notify.NormalizeAddress(in.Email),
 		Name:         strings.TrimSpace(in.Name),
 		Title:        strings.TrimSpace(in.Title),
 		Department:   strings.TrimSpace(in.Department),
-		ManagerEmail: NormalizeEmail(in.ManagerEmail),
+		ManagerEmail: notify.NormalizeAddress(in.ManagerEmail),
 		Country:      strings.ToUpper(strings.TrimSpace(in.Country)),
 	}
 	switch {

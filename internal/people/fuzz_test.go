@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/people"
 )
 
@@ -22,7 +23,7 @@ func FuzzParseEmployeesCSV(f *testing.F) {
 			if _, fieldErrs := r.Input.Parse(); fieldErrs != nil {
 				t.Fatalf("accepted an invalid row: %+v %v", r, fieldErrs)
 			}
-			email := people.NormalizeEmail(r.Input.Email)
+			email := notify.NormalizeAddress(r.Input.Email)
 			if seen[email] {
 				t.Fatalf("accepted %s twice", email)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -162,7 +163,7 @@ func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
 		if _, fieldErrs := in.Parse(); fieldErrs != nil {
 			return sortedErrors(line, fieldErrs, EmployeeColumns)
 		}
-		email := NormalizeEmail(in.Email)
+		email := notify.NormalizeAddress(in.Email)
 		if first, dup := seen[email]; dup {
 			return []RowError{{Line: line, Column: "email", Reason: fmt.Sprintf("%s is also on line %d", email, first)}}
 		}
@@ -223,7 +224,7 @@ func loadByEmail(tx *gorm.DB, rows []ImportRow) (map[string]*Employee, error) {
 	for i := 0; i < len(rows); i += batch {
 		emails := make([]string, 0, batch)
 		for _, r := range rows[i:min(i+batch, len(rows))] {
-			emails = append(emails, NormalizeEmail(r.Input.Email))
+			emails = append(emails, notify.NormalizeAddress(r.Input.Email))
 		}
 		var found []Employee
 		if err := store.ForUpdate(tx).Where("email IN ?", emails).Find(&found).Error; err != nil {

@@ -64,7 +64,7 @@ func (s *Service) today() time.Time {
 
 func byEmail(tx *gorm.DB, email string) (*Employee, error) {
 	var e Employee
-	err := tx.Where("email = ?", NormalizeEmail(email)).Take(&e).Error
+	err := tx.Where("email = ?", notify.NormalizeAddress(email)).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrEmployeeNotFound
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/calendar"
+	"github.com/charter-registry/charter/internal/notify"
 	"gorm.io/gorm"
 )
 
@@ -235,7 +236,7 @@ type TrainingImportRow struct {
 func ParseTrainingCSV(r io.Reader, today time.Time) ([]TrainingImportRow, []RowError) {
 	var rows []TrainingImportRow
 	errs := readCSV(r, TrainingColumns, TrainingColumns[:3], func(line int, get func(string) string) []RowError {
-		row := TrainingImportRow{Line: line, Email: NormalizeEmail(get("email")),
+		row := TrainingImportRow{Line: line, Email: notify.NormalizeAddress(get("email")),
 			Input: TrainingInput{Course: get("course"), CompletedOn: get("completed_on"), Source: get("source")}}
 		_, fields := row.Input.parse(today)
 		if !validEmail(row.Email) {

@@ -178,7 +178,7 @@ func (in DPAInput) apply(d *DPA, creating bool) error {
 		errs["direction"] = "must be customer (we process for them) or vendor (they process for us)"
 	}
 	d.Counterparty = text(errs, "counterparty", in.Counterparty, true, 200)
-	d.ContactEmail = NormalizeEmail(in.ContactEmail)
+	d.ContactEmail = notify.NormalizeAddress(in.ContactEmail)
 	switch {
 	case d.ContactEmail == "" && d.Direction == Customer:
 		errs["contact_email"] = "is required for a customer: change notices go to this address"
@@ -530,7 +530,7 @@ type DPARequest struct {
 func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, regions []string) (*DPA, error) {
 	errs := map[string]string{}
 	company := text(errs, "company", r.Company, true, 200)
-	email := NormalizeEmail(r.Email)
+	email := notify.NormalizeAddress(r.Email)
 	if !validEmail(email) {
 		errs["email"] = "must be your work email address"
 	}

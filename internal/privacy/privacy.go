@@ -71,9 +71,6 @@ func (s *Service) link(path string) string { return strings.TrimRight(s.settings
 // mailDomain is the domain of Message-IDs, from the base URL.
 func (s *Service) mailDomain() string { return notify.MessageDomain(s.settings.BaseURL) }
 
-// NormalizeEmail is the form in which emails are stored and compared.
-func NormalizeEmail(s string) string { return notify.NormalizeAddress(s) }
-
 func validEmail(s string) bool { return notify.ValidAddress(s) }
 
 var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)

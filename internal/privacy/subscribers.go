@@ -34,7 +34,7 @@ const ConfirmationTTL = 7 * 24 * time.Hour
 // answer is the same whether or not the address was already subscribed,
 // so the form does not reveal who is.
 func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string) error {
-	email = NormalizeEmail(email)
+	email = notify.NormalizeAddress(email)
 	if !validEmail(email) {
 		return apperr.Field("email", "must be an email address")
 	}

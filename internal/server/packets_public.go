@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -47,7 +47,7 @@ func (h *packetHandlers) submitRequest(c echo.Context) error {
 	if err := h.admitPublic(c, formPacketRequest, in.Email); err != nil {
 		return err
 	}
-	err := h.workEmail.Check("email", privacy.NormalizeEmail(in.Email))
+	err := h.workEmail.Check("email", notify.NormalizeAddress(in.Email))
 	if err == nil {
 		_, err = h.packets.Submit(c.Request().Context(), actor(c), in)
 	}

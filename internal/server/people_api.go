@@ -7,6 +7,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/labstack/echo/v4"
 )
@@ -146,7 +147,7 @@ func (h *peopleHandlers) apiUpsertEmployee(c echo.Context) error {
 	if err := bindBody(c, &in); err != nil {
 		return err
 	}
-	if in.Email != "" && people.NormalizeEmail(in.Email) != people.NormalizeEmail(c.Param("email")) {
+	if in.Email != "" && notify.NormalizeAddress(in.Email) != notify.NormalizeAddress(c.Param("email")) {
 		return apperr.Field("email", "must match the email in the URL (or be left out)")
 	}
 	e, out, err := h.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), in)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
@@ -27,7 +28,7 @@ func (h *privacyHandlers) subscribe(c echo.Context) error {
 	if err := h.admitPublic(c, formSubscribe, email); err != nil {
 		return err
 	}
-	err := h.workEmail.Check("email", privacy.NormalizeEmail(email))
+	err := h.workEmail.Check("email", notify.NormalizeAddress(email))
 	if err == nil {
 		err = h.privacy.Subscribe(c.Request().Context(), actor(c), email)
 	}
@@ -108,7 +109,7 @@ func (h *privacyHandlers) requestDPA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.workEmail.Check("email", privacy.NormalizeEmail(r.Email))
+	err = h.workEmail.Check("email", notify.NormalizeAddress(r.Email))
 	if err == nil {
 		_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
 	}

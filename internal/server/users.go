@@ -8,6 +8,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/labstack/echo/v4"
 )
 
@@ -189,7 +190,7 @@ func (h *userHandlers) createToken(c echo.Context) error {
 		}
 		return h.usersError(c, page, err)
 	}
-	return h.render(c, http.StatusCreated, "secret", "API token created", secretPage{What: "API token", For: t.Name + " (acts as " + auth.NormalizeEmail(in.Email) + ")",
+	return h.render(c, http.StatusCreated, "secret", "API token created", secretPage{What: "API token", For: t.Name + " (acts as " + notify.NormalizeAddress(in.Email) + ")",
 		Secret: secret, Note: "Send it as Authorization: Bearer <token>. It expires on " + t.ExpiresAt.UTC().Format("2006-01-02") + "."})
 }
 
