@@ -61,10 +61,8 @@ type App struct {
 	Files      *files.Store
 
 	// FormLimits bounds the public forms per client network, recipient
-	// and form; WorkEmail refuses free-mail addresses where a form asks
-	// for a work address.
+	// and form.
 	FormLimits *publicform.Limiter
-	WorkEmail  *publicform.WorkEmail
 }
 
 // New builds every service on st with the settings of cfg. The keys (MFA
@@ -111,21 +109,23 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		return nil, err
 	}
 	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
+	// The free-mail rule of the public forms, enforced by the services
+	// that take a work address.
+	workEmail := publicform.NewWorkEmail(cfg.FreeMailDomains)
 
 	a.Policies = policy.NewService(st.DB, now)
 	a.Org = org.NewService(st.DB, now)
 	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
 		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL, Mail: mail})
-	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail})
+	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, signing, packet.Settings{BaseURL: cfg.BaseURL,
-		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail})
+		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})
-	a.WorkEmail = publicform.NewWorkEmail(cfg.FreeMailDomains)
 	return a, nil
 }
 

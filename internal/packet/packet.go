@@ -19,6 +19,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/publicform"
 	"gorm.io/gorm"
 )
 
@@ -36,6 +37,16 @@ type Settings struct {
 	// Mail renders the emails; NewService parses its own when nil (the
 	// composition root passes the one it shares).
 	Mail *notify.Templates
+	// WorkEmail refuses requests from free-mail addresses; NewService uses
+	// the built-in free-mail list when nil (the composition root passes the
+	// one built from the configured domains).
+	WorkEmail WorkEmailCheck
+}
+
+// WorkEmailCheck refuses an address that is not a work address, with an
+// Invalid error naming field; publicform.WorkEmail is the one in use.
+type WorkEmailCheck interface {
+	Check(field, email string) error
 }
 
 // Limits of a packet (SECURITY.md: links live at most 90 days).
@@ -79,6 +90,9 @@ type ndaCache struct {
 func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed25519.PrivateKey, settings Settings) *Service {
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
+	}
+	if settings.WorkEmail == nil {
+		settings.WorkEmail = publicform.NewWorkEmail(nil)
 	}
 	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
 	s.commits = &committer{s: s}

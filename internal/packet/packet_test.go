@@ -20,6 +20,7 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/policies"
@@ -282,4 +283,54 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// The free-mail rule is the service's, not only the public form's: Submit
+// called directly refuses a free-mail address with the message the form
+// shows, before the other rules, and stores and queues nothing.
+func TestSubmitRefusesFreeMail(t *testing.T) {
+	configured := packet.Settings{WorkEmail: publicform.NewWorkEmail([]string{"freemail.example"})}
+	cases := []struct {
+		name     string
+		settings packet.Settings
+		email    string
+		want     string // the message on "email"; empty when accepted
+	}{
+		{"built-in list refuses gmail", packet.Settings{}, " Dana@GMail.com ", "please use your work email address; gmail.com is a free-mail provider"},
+		{"built-in list refuses a subdomain", packet.Settings{}, "dana@mail.yahoo.com", "please use your work email address; mail.yahoo.com is a free-mail provider"},
+		{"no @ is not an address", packet.Settings{}, "dana", "must be an email address"},
+		{"configured list refuses its domain", configured, "dana@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"configured list replaces the built-in one", configured, "dana@gmail.com", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, st *store.Store) {
+				f := setup(t, st, c.settings)
+				nda, err := f.svc.CurrentNDA(f.ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := packet.RequestInput{Name: "Dana", Email: c.email, Company: "Customer Ltd", NDAVersion: nda.Version, AcceptNDA: true}
+				if c.want != "" {
+					in.Company = "" // missing too: the address is still the one error
+				}
+				_, err = f.svc.Submit(f.ctx, audit.Actor{Label: "anonymous"}, in)
+				if c.want == "" {
+					if err != nil {
+						t.Fatalf("%s refused: %v", c.email, err)
+					}
+					return
+				}
+				if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || len(e.Fields) != 1 || e.Fields["email"] != c.want {
+					t.Fatalf("%s: got %v, want Invalid on email only: %q", c.email, err, c.want)
+				}
+				for _, table := range []string{"packet_requests", "nda_acceptances", "outbox"} {
+					var n int64
+					if err := st.DB.Table(table).Count(&n).Error; err != nil || n != 0 {
+						t.Fatalf("%s: %d rows (%v) after a refusal", table, n, err)
+					}
+				}
+			})
+		})
+	}
 }

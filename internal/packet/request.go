@@ -168,8 +168,14 @@ func publishedSlugs(db *gorm.DB) ([]string, error) {
 }
 
 // Submit records a request and emails a confirmation link; the team sees
-// it only once the address is confirmed.
+// it only once the address is confirmed. Errors: Invalid (naming the
+// field; "email" alone when the address is not a work address).
 func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput) (*Request, error) {
+	// The work-address rule is checked first and reported alone: a visitor
+	// at a free-mail address is told that before anything else.
+	if err := s.settings.WorkEmail.Check("email", notify.NormalizeAddress(in.Email)); err != nil {
+		return nil, err
+	}
 	errs := map[string]string{}
 	r := Request{Name: field(errs, "name", in.Name, true, 200), Company: field(errs, "company", in.Company, true, 200),
 		Role: field(errs, "role", in.Role, false, 200), Reason: field(errs, "reason", in.Reason, false, 2000),

@@ -526,11 +526,17 @@ type DPARequest struct {
 
 // RequestDPA records a customer's request for a DPA and tells the team.
 // A second request from the same domain while one is open adds nothing,
-// so the form cannot be used to flood the register.
+// so the form cannot be used to flood the register. Errors: Invalid
+// (naming the field; "email" alone when the address is not a work address).
 func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, regions []string) (*DPA, error) {
+	email := notify.NormalizeAddress(r.Email)
+	// The work-address rule is checked first and reported alone: a visitor
+	// at a free-mail address is told that before anything else.
+	if err := s.settings.WorkEmail.Check("email", email); err != nil {
+		return nil, err
+	}
 	errs := map[string]string{}
 	company := text(errs, "company", r.Company, true, 200)
-	email := notify.NormalizeAddress(r.Email)
 	if !validEmail(email) {
 		errs["email"] = "must be your work email address"
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/publicform"
 	"gorm.io/gorm"
 )
 
@@ -29,6 +30,16 @@ type Settings struct {
 	// Mail renders the emails; NewService parses its own when nil (the
 	// composition root passes the one it shares).
 	Mail *notify.Templates
+	// WorkEmail refuses subscriptions and DPA requests from free-mail
+	// addresses; NewService uses the built-in free-mail list when nil (the
+	// composition root passes the one built from the configured domains).
+	WorkEmail WorkEmailCheck
+}
+
+// WorkEmailCheck refuses an address that is not a work address, with an
+// Invalid error naming field; publicform.WorkEmail is the one in use.
+type WorkEmailCheck interface {
+	Check(field, email string) error
 }
 
 // Service keeps the privacy registers.
@@ -45,6 +56,9 @@ type Service struct {
 func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, orgs *org.Service, settings Settings) *Service {
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
+	}
+	if settings.WorkEmail == nil {
+		settings.WorkEmail = publicform.NewWorkEmail(nil)
 	}
 	return &Service{db: db, now: now, files: fs, orgs: orgs, settings: settings}
 }

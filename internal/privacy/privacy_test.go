@@ -17,6 +17,7 @@ import (
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/seed"
@@ -43,7 +44,11 @@ type fixture struct {
 	by    audit.Actor
 }
 
-func setup(t *testing.T, st *store.Store) *fixture {
+func setup(t *testing.T, st *store.Store) *fixture { return setupWith(t, st, privacy.Settings{}) }
+
+// setupWith is setup with settings of the test's choosing; the base URL and
+// the team's addresses are always those below.
+func setupWith(t *testing.T, st *store.Store, settings privacy.Settings) *fixture {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
 	orgs := org.NewService(st.DB, c.now)
@@ -60,8 +65,9 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := privacy.NewService(st.DB, c.now, fs, orgs, privacy.Settings{BaseURL: "https://charter.test",
-		TeamAddresses: func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }})
+	settings.BaseURL = "https://charter.test"
+	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
+	svc := privacy.NewService(st.DB, c.now, fs, orgs, settings)
 	return &fixture{ctx: ctx, st: st, svc: svc, clock: c, dir: dir, by: audit.System("test:editor")}
 }
 
@@ -368,4 +374,58 @@ func TestListDPAsFiltersAndSearches(t *testing.T) {
 			t.Errorf("bad status: %v", err)
 		}
 	})
+}
+
+// The free-mail rule is the service's, not only the public form's: a
+// subscription or DPA request from a free-mail address is refused when the
+// service is called directly, with the message the form shows, and nothing
+// is stored or queued.
+func TestFreeMailAddressesAreRefused(t *testing.T) {
+	regions := []string{"EU (AWS, Germany)"}
+	subscribe := func(f *fixture, email string) error {
+		return f.svc.Subscribe(f.ctx, audit.Actor{Label: "anonymous"}, email)
+	}
+	requestDPA := func(f *fixture, email string) error {
+		_, err := f.svc.RequestDPA(f.ctx, audit.Actor{Label: "anonymous"}, privacy.DPARequest{Company: "Acme", Email: email, Region: regions[0]}, regions)
+		return err
+	}
+	configured := privacy.Settings{WorkEmail: publicform.NewWorkEmail([]string{"freemail.example"})}
+	cases := []struct {
+		name     string
+		settings privacy.Settings
+		call     func(*fixture, string) error
+		email    string
+		want     string // the message on "email"; empty when accepted
+	}{
+		{"subscribe: built-in list refuses gmail", privacy.Settings{}, subscribe, " Ana@GMail.com ", "please use your work email address; gmail.com is a free-mail provider"},
+		{"DPA request: built-in list refuses gmail", privacy.Settings{}, requestDPA, "cto@gmail.com", "please use your work email address; gmail.com is a free-mail provider"},
+		{"DPA request: no @ is not an address", privacy.Settings{}, requestDPA, "cto", "must be an email address"},
+		{"subscribe: configured list refuses its domain", configured, subscribe, "ana@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"DPA request: configured list refuses its domain", configured, requestDPA, "cto@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"subscribe: configured list replaces the built-in one", configured, subscribe, "ana@gmail.com", ""},
+		{"DPA request: configured list replaces the built-in one", configured, requestDPA, "cto@gmail.com", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, st *store.Store) {
+				f := setupWith(t, st, c.settings)
+				err := c.call(f, c.email)
+				if c.want == "" {
+					if err != nil {
+						t.Fatalf("%s refused: %v", c.email, err)
+					}
+					return
+				}
+				if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || len(e.Fields) != 1 || e.Fields["email"] != c.want {
+					t.Fatalf("%s: got %v, want Invalid on email only: %q", c.email, err, c.want)
+				}
+				for _, table := range []string{"subscribers", "dpas", "outbox", "share_links"} {
+					var n int64
+					if err := st.DB.Table(table).Count(&n).Error; err != nil || n != 0 {
+						t.Fatalf("%s: %d rows (%v) after a refusal", table, n, err)
+					}
+				}
+			})
+		})
+	}
 }

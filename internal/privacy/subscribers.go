@@ -32,9 +32,12 @@ const ConfirmationTTL = 7 * 24 * time.Hour
 
 // Subscribe starts a subscription and emails a confirmation link. The
 // answer is the same whether or not the address was already subscribed,
-// so the form does not reveal who is.
+// so the form does not reveal who is. Errors: Invalid (naming "email").
 func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string) error {
 	email = notify.NormalizeAddress(email)
+	if err := s.settings.WorkEmail.Check("email", email); err != nil {
+		return err
+	}
 	if !validEmail(email) {
 		return apperr.Field("email", "must be an email address")
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,6 +120,45 @@ func TestTextRulesAtTheEdge(t *testing.T) {
 				t.Fatalf("a refused write was stored: %v", body)
 			}
 		})
+	})
+}
+
+// The three public forms that ask for a work address re-render with the
+// free-mail message beside the email field, the typed address kept, and
+// nothing stored or queued; the rule is the services' (see
+// packet.TestSubmitRefusesFreeMail), the forms only show it.
+func TestPublicFormsRefuseFreeMail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		e.seedPrivacy()
+		tables := []string{"outbox", "packet_requests", "subscribers", "dpas"}
+		count := func() map[string]int64 {
+			n := map[string]int64{}
+			for _, table := range tables {
+				var c int64
+				if err := st.DB.Table(table).Count(&c).Error; err != nil {
+					t.Fatalf("counting %s: %v", table, err)
+				}
+				n[table] = c
+			}
+			return n
+		}
+		before := count()
+		form := url.Values{"name": {"Dana Buyer"}, "company": {"Customer Inc"}, "email": {"dana@gmail.com"}, "region": {"EU"}, "accept_nda": {"true"}}
+		for _, path := range []string{"/trust/request", "/trust/dpa", "/trust/subscribe"} {
+			t.Run(path, func(t *testing.T) {
+				visitor := e.browser()
+				visitor.get(path)
+				r := visitor.post(path, form)
+				if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "please use your work email address; gmail.com is a free-mail provider") ||
+					!strings.Contains(r.body, `value="dana@gmail.com"`) {
+					t.Fatalf("%s: %d, want 422 with the free-mail message and the address kept: %s", path, r.status, r.body)
+				}
+			})
+		}
+		if after := count(); !maps.Equal(after, before) {
+			t.Fatalf("refusals stored or queued rows: before %v, after %v", before, after)
+		}
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
-	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
 )
 
@@ -17,9 +16,8 @@ import (
 // verification, and their approval.
 type packetHandlers struct {
 	*kit
-	packets   *packet.Service
-	policies  *policy.Service
-	workEmail *publicform.WorkEmail
+	packets  *packet.Service
+	policies *policy.Service
 }
 
 // Public side: the request form, its confirmation, the packet link and

@@ -8,7 +8,6 @@ import (
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
-	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/labstack/echo/v4"
 )
 
@@ -16,10 +15,9 @@ import (
 // notices) and their public forms (subscriptions, DPA requests, objections).
 type privacyHandlers struct {
 	*kit
-	privacy   *privacy.Service
-	org       *org.Service
-	files     *files.Store
-	workEmail *publicform.WorkEmail
+	privacy *privacy.Service
+	org     *org.Service
+	files   *files.Store
 }
 
 type dpasPage struct {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
-	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
@@ -28,10 +27,7 @@ func (h *privacyHandlers) subscribe(c echo.Context) error {
 	if err := h.admitPublic(c, formSubscribe, email); err != nil {
 		return err
 	}
-	err := h.workEmail.Check("email", notify.NormalizeAddress(email))
-	if err == nil {
-		err = h.privacy.Subscribe(c.Request().Context(), actor(c), email)
-	}
+	err := h.privacy.Subscribe(c.Request().Context(), actor(c), email)
 	if fields, _, ok := formErrors(err); ok {
 		return h.renderPublic(c, http.StatusUnprocessableEntity, "trust_subscribe", "Subscribe to sub-processor changes",
 			formPage{Values: map[string]string{"email": email}, Errors: fields})
@@ -109,10 +105,7 @@ func (h *privacyHandlers) requestDPA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.workEmail.Check("email", notify.NormalizeAddress(r.Email))
-	if err == nil {
-		_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
-	}
+	_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
 	values := map[string]string{"company": r.Company, "email": r.Email, "region": r.Region}
 	if fields, _, ok := formErrors(err); ok {
 		return h.renderPublic(c, http.StatusUnprocessableEntity, "trust_dpa", "Request a DPA", formPage{Values: values, Errors: fields, Regions: regions})
