@@ -134,15 +134,6 @@ func toSubprocessorJSON(p *privacy.Subprocessor) subprocessorJSON {
 		ActiveSince: p.ActiveSince, RemovedOn: p.RemovedOn, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
-// orEmpty gives an empty list for nil, for lists the API always sends as
-// arrays.
-func orEmpty(list []string) []string {
-	if list == nil {
-		return []string{}
-	}
-	return list
-}
-
 func (h *privacyHandlers) apiCreateDPA(c echo.Context) error {
 	var in privacy.DPAInput
 	if err := bindBody(c, &in); err != nil {
