@@ -110,6 +110,15 @@ type listResponse[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// orEmpty gives an empty list for nil, for lists the API always sends as
+// arrays.
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
 // encodeCursor makes an opaque cursor over a sorted list.
 func encodeCursor(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))

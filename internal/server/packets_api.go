@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/packet"
@@ -13,16 +14,114 @@ func (h *packetHandlers) apiListPacketRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if rs == nil {
-		rs = []packet.Request{}
+	resp := listResponse[packetRequestJSON]{Items: []packetRequestJSON{}}
+	for i := range rs {
+		resp.Items = append(resp.Items, toPacketRequestJSON(&rs[i]))
 	}
-	return c.JSON(http.StatusOK, listResponse[packet.Request]{Items: rs})
+	return c.JSON(http.StatusOK, resp)
 }
 
-type requestJSON struct {
-	packet.Request
-	Policies []string       `json:"policies"`
-	Packet   *packet.Packet `json:"packet,omitempty"`
+// packetRequestJSON is a customer's request for the packet.
+type packetRequestJSON struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Email        string     `json:"email"`
+	Company      string     `json:"company"`
+	Role         string     `json:"role"`
+	Reason       string     `json:"reason"`
+	Status       string     `json:"status"`
+	ConfirmedAt  *time.Time `json:"confirmed_at"`
+	DecidedAt    *time.Time `json:"decided_at"`
+	DecidedBy    string     `json:"decided_by"`
+	DenyReason   string     `json:"deny_reason"`
+	AutoApproved bool       `json:"auto_approved"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+func toPacketRequestJSON(r *packet.Request) packetRequestJSON {
+	return packetRequestJSON{ID: r.ID, Name: r.Name, Email: r.Email, Company: r.Company, Role: r.Role, Reason: r.Reason,
+		Status: r.Status, ConfirmedAt: r.ConfirmedAt, DecidedAt: r.DecidedAt, DecidedBy: r.DecidedBy, DenyReason: r.DenyReason,
+		AutoApproved: r.AutoApproved, CreatedAt: r.CreatedAt}
+}
+
+// packetRequestDetailJSON is one request with the policies asked for
+// (empty: all) and the packet issued for it, if any.
+type packetRequestDetailJSON struct {
+	packetRequestJSON
+	Policies []string    `json:"policies"`
+	Packet   *packetJSON `json:"packet,omitempty"`
+}
+
+// packetJSON is an issued packet.
+type packetJSON struct {
+	PacketID         string     `json:"packet_id"`
+	RequestID        *int64     `json:"request_id"`
+	RecipientName    string     `json:"recipient_name"`
+	RecipientEmail   string     `json:"recipient_email"`
+	RecipientCompany string     `json:"recipient_company"`
+	IssuedAt         time.Time  `json:"issued_at"`
+	ExpiresAt        time.Time  `json:"expires_at"`
+	DownloadLimit    *int       `json:"download_limit"`
+	Downloads        int        `json:"downloads"`
+	RevokedAt        *time.Time `json:"revoked_at"`
+	RevokedBy        string     `json:"revoked_by"`
+	IssuedBy         string     `json:"issued_by"`
+	ManifestSHA256   string     `json:"manifest_sha256"`
+}
+
+func toPacketJSON(p *packet.Packet) packetJSON {
+	return packetJSON{PacketID: p.PublicID, RequestID: p.RequestID, RecipientName: p.RecipientName, RecipientEmail: p.RecipientEmail,
+		RecipientCompany: p.RecipientCompany, IssuedAt: p.IssuedAt, ExpiresAt: p.ExpiresAt, DownloadLimit: p.DownloadLimit,
+		Downloads: p.Downloads, RevokedAt: p.RevokedAt, RevokedBy: p.RevokedBy, IssuedBy: p.IssuedBy, ManifestSHA256: p.ManifestSHA256}
+}
+
+// packetDetailJSON is one packet with its state, contents and access log.
+type packetDetailJSON struct {
+	Packet   packetJSON         `json:"packet"`
+	State    string             `json:"state"`
+	Policies []packetPolicyJSON `json:"policies"`
+	Files    []packetFileJSON   `json:"files"`
+	Accesses []packetAccessJSON `json:"accesses"`
+}
+
+// packetPolicyJSON is a policy version as frozen into a packet.
+type packetPolicyJSON struct {
+	Slug        string    `json:"slug"`
+	Title       string    `json:"title"`
+	Version     string    `json:"version"`
+	EffectiveOn time.Time `json:"effective_on"`
+	SHA256      string    `json:"sha256"`
+}
+
+// packetFileJSON is one file of a packet.
+type packetFileJSON struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// packetAccessJSON is one entry of a packet's access log.
+type packetAccessJSON struct {
+	At        time.Time `json:"at"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	File      string    `json:"file"`
+	Outcome   string    `json:"outcome"`
+}
+
+func toPacketDetailJSON(d *packet.PacketDetail, now time.Time) packetDetailJSON {
+	j := packetDetailJSON{Packet: toPacketJSON(&d.Packet), State: d.Packet.State(now),
+		Policies: []packetPolicyJSON{}, Files: []packetFileJSON{}, Accesses: []packetAccessJSON{}}
+	for _, p := range d.Policies {
+		j.Policies = append(j.Policies, packetPolicyJSON{Slug: p.Slug, Title: p.Title, Version: p.Version, EffectiveOn: p.EffectiveOn, SHA256: p.SHA256})
+	}
+	for _, f := range d.Files {
+		j.Files = append(j.Files, packetFileJSON{Name: f.Name, SHA256: f.SHA256, Size: f.Size})
+	}
+	for _, a := range d.Accesses {
+		j.Accesses = append(j.Accesses, packetAccessJSON{At: a.At, IP: a.IP, UserAgent: a.UserAgent, File: a.File, Outcome: a.Outcome})
+	}
+	return j
 }
 
 func (h *packetHandlers) respondRequest(c echo.Context, status int, id int64) error {
@@ -30,9 +129,10 @@ func (h *packetHandlers) respondRequest(c echo.Context, status int, id int64) er
 	if err != nil {
 		return err
 	}
-	j := requestJSON{Request: d.Request, Policies: d.Slugs(), Packet: d.Packet}
-	if j.Policies == nil {
-		j.Policies = []string{}
+	j := packetRequestDetailJSON{packetRequestJSON: toPacketRequestJSON(&d.Request), Policies: orEmpty(d.Slugs())}
+	if d.Packet != nil {
+		p := toPacketJSON(d.Packet)
+		j.Packet = &p
 	}
 	return c.JSON(status, j)
 }
@@ -82,10 +182,11 @@ func (h *packetHandlers) apiListPackets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ps == nil {
-		ps = []packet.Packet{}
+	resp := listResponse[packetJSON]{Items: []packetJSON{}}
+	for i := range ps {
+		resp.Items = append(resp.Items, toPacketJSON(&ps[i]))
 	}
-	return c.JSON(http.StatusOK, listResponse[packet.Packet]{Items: ps})
+	return c.JSON(http.StatusOK, resp)
 }
 
 func (h *packetHandlers) apiGetPacket(c echo.Context) error {
@@ -93,7 +194,7 @@ func (h *packetHandlers) apiGetPacket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"packet": d.Packet, "state": d.Packet.State(h.timeNow()), "policies": d.Policies, "files": d.Files, "accesses": d.Accesses})
+	return c.JSON(http.StatusOK, toPacketDetailJSON(d, h.timeNow()))
 }
 
 func (h *packetHandlers) apiRevokePacket(c echo.Context) error {
