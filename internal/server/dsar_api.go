@@ -20,15 +20,46 @@ func (h *dsarHandlers) apiListDSAR(c echo.Context) error {
 	return c.JSON(http.StatusOK, listResponse[dsarJSON]{Items: out})
 }
 
+// dsarJSON is a privacy request on the wire.
 type dsarJSON struct {
-	*dsar.Request
-	Deadline    string `json:"deadline"`
-	AckDeadline string `json:"acknowledgement_deadline,omitempty"`
-	Timing      string `json:"timing,omitempty"`
+	Reference          string     `json:"reference"`
+	ReceivedAt         time.Time  `json:"received_at"`
+	Channel            string     `json:"channel"`
+	Law                string     `json:"law"`
+	RequestType        string     `json:"type"`
+	RequesterName      string     `json:"requester_name"`
+	RequesterEmail     string     `json:"requester_email"`
+	Details            string     `json:"details"`
+	CustomerDPAID      *int64     `json:"customer_dpa_id"`
+	Status             string     `json:"status"`
+	VerificationMethod string     `json:"verification_method"`
+	VerifiedAt         *time.Time `json:"verified_at"`
+	VerifiedBy         string     `json:"verified_by"`
+	AcknowledgedAt     *time.Time `json:"acknowledged_at"`
+	ExtendedAt         *time.Time `json:"extended_at"`
+	ExtensionReason    string     `json:"extension_reason"`
+	SystemsSearched    string     `json:"systems_searched"`
+	Outcome            string     `json:"outcome"`
+	RefusalReason      string     `json:"refusal_reason"`
+	ClosedAt           *time.Time `json:"closed_at"`
+	ResponseSHA256     string     `json:"response_sha256"`
+	ResponseName       string     `json:"response_name"`
+	RedactedAt         *time.Time `json:"redacted_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	Deadline           string     `json:"deadline"`
+	AckDeadline        string     `json:"acknowledgement_deadline,omitempty"`
+	Timing             string     `json:"timing,omitempty"`
 }
 
 func toDSARJSON(r *dsar.Request, now time.Time) dsarJSON {
-	j := dsarJSON{Request: r, Deadline: r.Deadline().Format(time.DateOnly)}
+	j := dsarJSON{Reference: r.Reference, ReceivedAt: r.ReceivedAt, Channel: r.Channel, Law: r.Law, RequestType: r.RequestType,
+		RequesterName: r.RequesterName, RequesterEmail: r.RequesterEmail, Details: r.Details, CustomerDPAID: r.CustomerDPAID,
+		Status: r.Status, VerificationMethod: r.VerificationMethod, VerifiedAt: r.VerifiedAt, VerifiedBy: r.VerifiedBy,
+		AcknowledgedAt: r.AcknowledgedAt, ExtendedAt: r.ExtendedAt, ExtensionReason: r.ExtensionReason,
+		SystemsSearched: r.SystemsSearched, Outcome: r.Outcome, RefusalReason: r.RefusalReason, ClosedAt: r.ClosedAt,
+		ResponseSHA256: r.ResponseSHA256, ResponseName: r.ResponseName, RedactedAt: r.RedactedAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Deadline: r.Deadline().Format(time.DateOnly)}
 	if d, ok := r.AckDeadline(); ok {
 		j.AckDeadline = d.Format(time.DateOnly)
 	}
