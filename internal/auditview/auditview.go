@@ -12,6 +12,7 @@
 package auditview
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/charter-registry/charter/internal/audit"
@@ -238,14 +239,7 @@ func (v View) IdentityWithheld() bool { return v.withheld(FieldActor) || v.withh
 // IsWithheld reports whether field (one of the Field constants) was withheld.
 func (v View) IsWithheld(field string) bool { return v.withheld(field) }
 
-func (v View) withheld(field string) bool {
-	for _, f := range v.Withheld {
-		if f == field {
-			return true
-		}
-	}
-	return false
-}
+func (v View) withheld(field string) bool { return slices.Contains(v.Withheld, field) }
 
 // For returns e as role may see it. An unknown or empty role sees what the
 // least role sees of an event, and of an unknown kind only what Deny allows.
