@@ -558,6 +558,10 @@ func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, 
 	}
 	var d DPA
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// One open request per domain, also when two arrive at once.
+		if err := store.TakeTurn(tx, "dpa-request:"+EmailDomain(email)); err != nil {
+			return err
+		}
 		err := tx.Where("direction = ? AND domain = ? AND status IN ?", Customer, EmailDomain(email), []string{Requested, Sent}).Order("id").Take(&d).Error
 		if err == nil {
 			return nil

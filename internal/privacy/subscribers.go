@@ -46,6 +46,11 @@ func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string)
 		return err
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Two requests for one address at once would both find no row
+		// and the second insert would fail (409) on PostgreSQL.
+		if err := store.TakeTurn(tx, "subscriber:"+email); err != nil {
+			return err
+		}
 		now := s.clock()
 		var sub Subscriber
 		err := tx.Where("email = ?", email).Take(&sub).Error
