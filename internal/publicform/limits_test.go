@@ -9,23 +9,11 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/clocktest"
 	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
-
-// clock is a movable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // generous leaves every limit out of the way but the one a test sets.
 var generous = publicform.Limits{PerNetworkPerHour: 1000, PerRecipientPerHour: 1000, PerRecipientPerDay: 1000, PerFormPerHour: 1000}
@@ -33,14 +21,14 @@ var generous = publicform.Limits{PerNetworkPerHour: 1000, PerRecipientPerHour: 1
 type limiterEnv struct {
 	t     *testing.T
 	st    *store.Store
-	clock *clock
+	clock *clocktest.Clock
 	start time.Time // 09:00
 	l     *publicform.Limiter
 }
 
 func newLimiter(t *testing.T, st *store.Store, limits publicform.Limits) *limiterEnv {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	c := &clock{t: start}
+	c := clocktest.New(start)
 	return &limiterEnv{t: t, st: st, clock: c, start: start, l: publicform.NewLimiter(st.DB, c.Now, limits)}
 }
 

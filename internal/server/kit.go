@@ -152,6 +152,17 @@ func parseLimit(s string, def, maxLimit int) (int, error) {
 	return n, nil
 }
 
+// pageQuery reads a list's limit and cursor query parameters.
+func pageQuery(c echo.Context, def, maxLimit int) (offset, limit int, err error) {
+	if limit, err = parseLimit(c.QueryParam("limit"), def, maxLimit); err != nil {
+		return 0, 0, err
+	}
+	if offset, err = decodeCursor(c.QueryParam("cursor")); err != nil {
+		return 0, 0, err
+	}
+	return offset, limit, nil
+}
+
 // The form round trip: a form whose input is refused renders again with
 // the status, the message and each field's error, its typed values kept.
 

@@ -62,11 +62,7 @@ func toEmployeeJSON(e *people.Employee, sum *people.Summary) employeeJSON {
 }
 
 func (h *peopleHandlers) apiListEmployees(c echo.Context) error {
-	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
-	if err != nil {
-		return err
-	}
-	offset, err := decodeCursor(c.QueryParam("cursor"))
+	offset, limit, err := pageQuery(c, 100, 1000)
 	if err != nil {
 		return err
 	}

@@ -68,11 +68,7 @@ func toPolicyJSON(s *policy.Summary, withBody bool) policyJSON {
 }
 
 func (h *policyHandlers) apiListPolicies(c echo.Context) error {
-	limit, err := parseLimit(c.QueryParam("limit"), 50, 200)
-	if err != nil {
-		return err
-	}
-	offset, err := decodeCursor(c.QueryParam("cursor"))
+	offset, limit, err := pageQuery(c, 50, 200)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,7 @@ import (
 )
 
 func (h *privacyHandlers) apiListDPAs(c echo.Context) error {
-	limit, err := parseLimit(c.QueryParam("limit"), 100, 1000)
-	if err != nil {
-		return err
-	}
-	offset, err := decodeCursor(c.QueryParam("cursor"))
+	offset, limit, err := pageQuery(c, 100, 1000)
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,13 @@ package apptest
 import (
 	"context"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/clocktest"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/store"
 )
@@ -21,21 +21,8 @@ import (
 // Password is every test user's password.
 const Password = "a long unusual passphrase"
 
-// Clock is a movable test clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// Clock is the movable clock of an Env.
+type Clock = clocktest.Clock
 
 // Roles names the test users: admin, editor, editor2 (a second editor, for
 // segregation of duties), auditor and viewer, each name@example.com.
@@ -66,7 +53,7 @@ func New(t testing.TB, st *store.Store, cfg config.Config) *Env {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	clock := &Clock{t: time.Now().UTC()}
+	clock := clocktest.New(time.Now().UTC())
 	a, err := app.New(cfg, st, app.Deps{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
