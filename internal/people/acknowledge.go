@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
@@ -38,6 +39,9 @@ type currentVersion struct {
 // the existing record and writes nothing. Errors: ErrEmployeeNotFound,
 // ErrPolicyNotPublished, ErrOffboarded.
 func (s *Service) Acknowledge(ctx context.Context, by audit.Actor, email, slug, method string) (*Acknowledgement, error) {
+	if strings.TrimSpace(slug) == "" {
+		return nil, apperr.Field("policy", "is required")
+	}
 	var ack *Acknowledgement
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		e, err := byEmail(tx, email)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -49,56 +50,43 @@ type BackgroundCheck struct {
 
 // CheckInput is a background check as typed in a form or JSON.
 type CheckInput struct {
-	Status          string `json:"status" form:"status"`
-	Provider        string `json:"provider" form:"provider"`
-	InitiatedOn     string `json:"initiated_on" form:"initiated_on"`
-	CompletedOn     string `json:"completed_on" form:"completed_on"`
-	ExemptionReason string `json:"exemption_reason" form:"exemption_reason"`
+	Status          string `validate:"oneof=not_started in_progress clear consider adverse exempt"`
+	Provider        string `validate:"max=200"`
+	InitiatedOn     string `validate:"omitempty,date"`
+	CompletedOn     string `validate:"omitempty,date"`
+	ExemptionReason string
 }
 
 // Parse checks the input and names each bad field.
-func (in CheckInput) Parse() (BackgroundCheck, map[string]string) {
-	errs := map[string]string{}
-	c := BackgroundCheck{Status: CheckStatus(strings.TrimSpace(in.Status)), Provider: strings.TrimSpace(in.Provider),
-		ExemptionReason: strings.TrimSpace(in.ExemptionReason)}
-	valid := false
-	for _, s := range CheckStatuses {
-		valid = valid || s == c.Status
-	}
-	if !valid {
-		errs["status"] = "must be one of not_started, in_progress, clear, consider, adverse, exempt"
-	}
+func (in CheckInput) Parse(v *check.Validator) (BackgroundCheck, check.Errors) {
+	in = CheckInput{Status: strings.TrimSpace(in.Status), Provider: strings.TrimSpace(in.Provider), InitiatedOn: strings.TrimSpace(in.InitiatedOn),
+		CompletedOn: strings.TrimSpace(in.CompletedOn), ExemptionReason: strings.TrimSpace(in.ExemptionReason)}
+	errs := v.Struct(in)
+	c := BackgroundCheck{Status: CheckStatus(in.Status), Provider: in.Provider, ExemptionReason: in.ExemptionReason}
 	date := func(field, v string) *time.Time {
-		if v = strings.TrimSpace(v); v == "" {
+		if v == "" || errs.Has(field) {
 			return nil
 		}
-		d, ok := parseDate(v)
-		if !ok {
-			errs[field] = "must be a date as YYYY-MM-DD"
-			return nil
-		}
+		d := check.Date(v)
 		return &d
 	}
 	c.InitiatedOn = date("initiated_on", in.InitiatedOn)
 	c.CompletedOn = date("completed_on", in.CompletedOn)
 	finished := c.Status == CheckClear || c.Status == CheckConsider || c.Status == CheckAdverse
-	switch {
-	case len(c.Provider) > 200:
-		errs["provider"] = "must be at most 200 characters"
-	case (c.Status == CheckInProgress || finished) && c.InitiatedOn == nil && errs["initiated_on"] == "":
-		errs["initiated_on"] = "is required once the check has started"
+	if (c.Status == CheckInProgress || finished) && c.InitiatedOn == nil && !errs.Has("provider") {
+		errs.Add("initiated_on", "is required once the check has started")
 	}
-	if finished && c.CompletedOn == nil && errs["completed_on"] == "" {
-		errs["completed_on"] = "is required for a finished check"
+	if finished && c.CompletedOn == nil {
+		errs.Add("completed_on", "is required for a finished check")
 	} else if !finished && c.CompletedOn != nil {
-		errs["completed_on"] = "only a finished check (clear, consider or adverse) has a completion date"
+		errs.Add("completed_on", "only a finished check (clear, consider or adverse) has a completion date")
 	} else if c.CompletedOn != nil && c.InitiatedOn != nil && c.CompletedOn.Before(*c.InitiatedOn) {
-		errs["completed_on"] = "must not be before the initiation date"
+		errs.Add("completed_on", "must not be before the initiation date")
 	}
 	if c.Status == CheckExempt && c.ExemptionReason == "" {
-		errs["exemption_reason"] = "is required for an exemption, e.g. not permitted in the employee's country"
+		errs.Add("exemption_reason", "is required for an exemption, e.g. not permitted in the employee's country")
 	} else if c.Status != CheckExempt && c.ExemptionReason != "" {
-		errs["exemption_reason"] = "applies only to the exempt status"
+		errs.Add("exemption_reason", "applies only to the exempt status")
 	}
 	if len(errs) > 0 {
 		return c, errs
@@ -125,7 +113,7 @@ func checkOf(db *gorm.DB, employeeID int64) (*BackgroundCheck, error) {
 // the previous state go to the audit trail. Errors: ErrEmployeeNotFound,
 // Invalid naming each field.
 func (s *Service) SetBackgroundCheck(ctx context.Context, by audit.Actor, email string, in CheckInput) (*BackgroundCheck, error) {
-	next, errs := in.Parse()
+	next, errs := in.Parse(s.check)
 	if errs != nil {
 		return nil, apperr.Fields(errs)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
@@ -26,11 +27,11 @@ func TestCheckInputNamesFields(t *testing.T) {
 		{people.CheckInput{Status: "not_started", InitiatedOn: "01/01/2025"}, "initiated_on"},
 	}
 	for _, c := range cases {
-		if _, errs := c.in.Parse(); errs[c.field] == "" {
+		if _, errs := c.in.Parse(check.New()); errs[c.field] == "" {
 			t.Errorf("%+v: no error for %s (%v)", c.in, c.field, errs)
 		}
 	}
-	if _, errs := (people.CheckInput{Status: "exempt", ExemptionReason: "not permitted in DE"}).Parse(); errs != nil {
+	if _, errs := (people.CheckInput{Status: "exempt", ExemptionReason: "not permitted in DE"}).Parse(check.New()); errs != nil {
 		t.Fatalf("exempt with reason: %v", errs)
 	}
 }

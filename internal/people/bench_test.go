@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
@@ -25,7 +26,7 @@ func BenchmarkImportEmployees(b *testing.B) {
 		st := storetest.SQLite(b)
 		svc := people.NewService(st.DB, func() time.Time { return day0 }, people.DefaultSettings)
 		b.StartTimer()
-		rows, errs := people.ParseEmployeesCSV(strings.NewReader(data))
+		rows, errs := people.ParseEmployeesCSV(check.New(), strings.NewReader(data))
 		if errs != nil {
 			b.Fatal(errs)
 		}

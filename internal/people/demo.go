@@ -59,7 +59,7 @@ func (s *Service) SeedDemoTeam(ctx context.Context, by audit.Actor, data []byte)
 			if p.End != nil {
 				in.EndDate = day(*p.End)
 			}
-			e, errs := in.Parse()
+			e, errs := in.Parse(s.check)
 			if errs != nil {
 				return fmt.Errorf("demo team: %s: %v", p.Email, errs)
 			}
@@ -100,7 +100,7 @@ func (s *Service) demoCheck(tx *gorm.DB, by audit.Actor, e *Employee, p demoPers
 	default:
 		in.InitiatedOn, in.CompletedOn = day(p.Start-30), day(p.Start-10)
 	}
-	c, errs := in.Parse()
+	c, errs := in.Parse(s.check)
 	if errs != nil {
 		return fmt.Errorf("demo team: %s: %v", p.Email, errs)
 	}

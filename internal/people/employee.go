@@ -4,11 +4,11 @@
 package people
 
 import (
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 )
 
@@ -46,15 +46,15 @@ func (e *Employee) ActiveOn(day time.Time) bool {
 // Input is an employee as typed in a form, a CSV row or a JSON body: all
 // text, checked by Parse. The field names are the CSV columns.
 type Input struct {
-	Email          string `json:"email" form:"email"`
-	Name           string `json:"name" form:"name"`
-	Title          string `json:"title" form:"title"`
-	Department     string `json:"department" form:"department"`
-	ManagerEmail   string `json:"manager_email" form:"manager_email"`
-	Country        string `json:"country" form:"country"`
-	EmploymentType string `json:"employment_type" form:"employment_type"`
-	StartDate      string `json:"start_date" form:"start_date"`
-	EndDate        string `json:"end_date" form:"end_date"`
+	Email          string `validate:"required,address"`
+	Name           string `validate:"required,max=200"`
+	Title          string `validate:"max=200"`
+	Department     string `validate:"max=100"`
+	ManagerEmail   string `validate:"omitempty,address"`
+	Country        string `validate:"omitempty,len=2,alpha,uppercase"`
+	EmploymentType string `validate:"omitempty,oneof=employee contractor"`
+	StartDate      string `validate:"required,date"`
+	EndDate        string `validate:"omitempty,date"`
 }
 
 // InputOf returns the input that describes e, for forms and comparisons.
@@ -67,78 +67,37 @@ func InputOf(e *Employee) Input {
 	return in
 }
 
-var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
-
-func validEmail(s string) bool { return notify.ValidAddress(s) }
-
-// parseDate reads YYYY-MM-DD as a UTC calendar date.
-func parseDate(s string) (time.Time, bool) {
-	t, err := time.Parse(time.DateOnly, s)
-	return t, err == nil
-}
-
 // Parse checks the input and returns the employee it describes, or the
 // message for each bad field keyed by its column name.
-func (in Input) Parse() (Employee, map[string]string) {
-	errs := map[string]string{}
-	e := Employee{
-		Email:        notify.NormalizeAddress(in.Email),
-		Name:         strings.TrimSpace(in.Name),
-		Title:        strings.TrimSpace(in.Title),
-		Department:   strings.TrimSpace(in.Department),
-		ManagerEmail: notify.NormalizeAddress(in.ManagerEmail),
-		Country:      strings.ToUpper(strings.TrimSpace(in.Country)),
-	}
-	switch {
-	case e.Email == "":
-		errs["email"] = "is required"
-	case !validEmail(e.Email):
+func (in Input) Parse(v *check.Validator) (Employee, check.Errors) {
+	in = Input{Email: notify.NormalizeAddress(in.Email), Name: strings.TrimSpace(in.Name), Title: strings.TrimSpace(in.Title),
+		Department: strings.TrimSpace(in.Department), ManagerEmail: notify.NormalizeAddress(in.ManagerEmail),
+		Country: strings.ToUpper(strings.TrimSpace(in.Country)), EmploymentType: strings.ToLower(strings.TrimSpace(in.EmploymentType)),
+		StartDate: strings.TrimSpace(in.StartDate), EndDate: strings.TrimSpace(in.EndDate)}
+	errs := v.Struct(in)
+	if errs.Has("email") && in.Email != "" {
 		errs["email"] = "must be an email address such as ana@example.com"
 	}
-	switch {
-	case e.Name == "":
-		errs["name"] = "is required"
-	case len(e.Name) > 200:
-		errs["name"] = "must be at most 200 characters"
-	}
-	if len(e.Title) > 200 {
-		errs["title"] = "must be at most 200 characters"
-	}
-	if len(e.Department) > 100 {
-		errs["department"] = "must be at most 100 characters"
-	}
-	if e.ManagerEmail != "" && !validEmail(e.ManagerEmail) {
-		errs["manager_email"] = "must be an email address"
-	} else if e.ManagerEmail != "" && e.ManagerEmail == e.Email {
-		errs["manager_email"] = "must not be the employee's own email"
-	}
-	if e.Country != "" && !countryPattern.MatchString(e.Country) {
+	if errs.Has("country") {
 		errs["country"] = "must be a two-letter ISO 3166 country code such as DE or US"
 	}
-	switch t := EmploymentType(strings.ToLower(strings.TrimSpace(in.EmploymentType))); t {
-	case "", Staff:
-		e.EmploymentType = Staff
-	case Contractor:
-		e.EmploymentType = Contractor
-	default:
+	if errs.Has("employment_type") {
 		errs["employment_type"] = "must be employee or contractor"
 	}
-	start := strings.TrimSpace(in.StartDate)
-	if start == "" {
-		errs["start_date"] = "is required"
-	} else if d, ok := parseDate(start); !ok {
-		errs["start_date"] = "must be a date as YYYY-MM-DD"
-	} else {
-		e.StartDate = d
+	e := Employee{Email: in.Email, Name: in.Name, Title: in.Title, Department: in.Department, ManagerEmail: in.ManagerEmail,
+		Country: in.Country, EmploymentType: Staff, StartDate: check.Date(in.StartDate)}
+	if in.EmploymentType == string(Contractor) {
+		e.EmploymentType = Contractor
 	}
-	if end := strings.TrimSpace(in.EndDate); end != "" {
-		if d, ok := parseDate(end); !ok {
-			errs["end_date"] = "must be a date as YYYY-MM-DD"
-		} else if !e.StartDate.IsZero() && d.Before(e.StartDate) {
-			errs["end_date"] = "must not be before the start date"
-		} else {
-			e.EndDate = &d
+	if e.ManagerEmail != "" && e.ManagerEmail == e.Email {
+		errs.Add("manager_email", "must not be the employee's own email")
+	}
+	if in.EndDate != "" && !errs.Has("end_date") {
+		end := check.Date(in.EndDate)
+		if !e.StartDate.IsZero() && end.Before(e.StartDate) {
+			errs.Add("end_date", "must not be before the start date")
 		}
+		e.EndDate = &end
 	}
 	if len(errs) > 0 {
 		return e, errs
@@ -151,8 +110,22 @@ func same(a, b *Employee) bool {
 	return InputOf(a) == InputOf(b)
 }
 
+// employeeState is what the audit trail records of an employee; its JSON
+// names are the register's columns, as in every earlier event.
+type employeeState struct {
+	Email          string `json:"email"`
+	Name           string `json:"name"`
+	Title          string `json:"title"`
+	Department     string `json:"department"`
+	ManagerEmail   string `json:"manager_email"`
+	Country        string `json:"country"`
+	EmploymentType string `json:"employment_type"`
+	StartDate      string `json:"start_date"`
+	EndDate        string `json:"end_date"`
+}
+
 // state is what the audit trail records of an employee.
-func state(e *Employee) Input { return InputOf(e) }
+func state(e *Employee) employeeState { return employeeState(InputOf(e)) }
 
 // ErrEmployeeNotFound is returned for an unknown email.
 var ErrEmployeeNotFound = apperr.New(apperr.NotFound, "no such employee")

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/people"
 )
@@ -17,10 +18,10 @@ func FuzzParseEmployeesCSV(f *testing.F) {
 	f.Add("\ufeffemail;name\n\"unterminated,quote\n")
 	f.Add("email,email\n=cmd,@x\n")
 	f.Fuzz(func(t *testing.T, data string) {
-		rows, errs := people.ParseEmployeesCSV(strings.NewReader(data))
+		rows, errs := people.ParseEmployeesCSV(check.New(), strings.NewReader(data))
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if _, fieldErrs := r.Input.Parse(); fieldErrs != nil {
+			if _, fieldErrs := r.Input.Parse(check.New()); fieldErrs != nil {
 				t.Fatalf("accepted an invalid row: %+v %v", r, fieldErrs)
 			}
 			email := notify.NormalizeAddress(r.Input.Email)
@@ -60,7 +61,7 @@ func FuzzParseTrainingCSV(f *testing.F) {
 	f.Add("email,course,completed_on\nana@example.com,,2099-01-01\nnot-an-email,X,2025-13-40\n")
 	today := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data string) {
-		rows, errs := people.ParseTrainingCSV(strings.NewReader(data), today)
+		rows, errs := people.ParseTrainingCSV(check.New(), strings.NewReader(data), today)
 		for _, r := range rows {
 			if r.Email == "" || strings.TrimSpace(r.Input.Course) == "" {
 				t.Fatalf("accepted an incomplete row: %+v", r)

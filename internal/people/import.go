@@ -14,6 +14,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -153,14 +154,14 @@ func sortedErrors(line int, fields map[string]string, columns []string) []RowErr
 
 // ParseEmployeesCSV reads an employee CSV and checks every row. It returns
 // the rows and every problem found, each with its line and column.
-func ParseEmployeesCSV(r io.Reader) ([]ImportRow, []RowError) {
+func ParseEmployeesCSV(v *check.Validator, r io.Reader) ([]ImportRow, []RowError) {
 	var rows []ImportRow
 	seen := map[string]int{}
 	errs := readCSV(r, EmployeeColumns, requiredColumns, func(line int, get func(string) string) []RowError {
 		in := Input{Email: get("email"), Name: get("name"), Title: get("title"), Department: get("department"),
 			ManagerEmail: get("manager_email"), Country: get("country"), EmploymentType: get("employment_type"),
 			StartDate: get("start_date"), EndDate: get("end_date")}
-		if _, fieldErrs := in.Parse(); fieldErrs != nil {
+		if _, fieldErrs := in.Parse(v); fieldErrs != nil {
 			return sortedErrors(line, fieldErrs, EmployeeColumns)
 		}
 		email := notify.NormalizeAddress(in.Email)
@@ -192,7 +193,7 @@ func (s *Service) ImportEmployees(ctx context.Context, by audit.Actor, rows []Im
 			return err
 		}
 		for _, r := range rows {
-			e, _ := r.Input.Parse()
+			e, _ := r.Input.Parse(s.check)
 			cur, ok := existing[e.Email]
 			if !ok {
 				if err := s.insert(tx, by, &e); err != nil {
@@ -241,7 +242,7 @@ func loadByEmail(tx *gorm.DB, rows []ImportRow) (map[string]*Employee, error) {
 // bad it returns ErrImportInvalid with every problem in the result's
 // Errors, and nothing is written.
 func (s *Service) ImportEmployeesCSV(ctx context.Context, by audit.Actor, r io.Reader) (ImportResult, error) {
-	rows, errs := ParseEmployeesCSV(r)
+	rows, errs := ParseEmployeesCSV(s.check, r)
 	if len(errs) > 0 {
 		return ImportResult{Errors: errs}, ErrImportInvalid
 	}
@@ -261,7 +262,7 @@ func (s *Service) ImportAcknowledgementsCSV(ctx context.Context, by audit.Actor,
 // ImportTrainingCSV parses and imports a training file, like
 // ImportEmployeesCSV.
 func (s *Service) ImportTrainingCSV(ctx context.Context, by audit.Actor, r io.Reader) (ImportResult, error) {
-	rows, errs := ParseTrainingCSV(r, s.today())
+	rows, errs := ParseTrainingCSV(s.check, r, s.today())
 	if len(errs) > 0 {
 		return ImportResult{Errors: errs}, ErrImportInvalid
 	}

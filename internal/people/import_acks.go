@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"gorm.io/gorm"
 )
@@ -35,8 +36,8 @@ func ParseAcknowledgementsCSV(r io.Reader, now time.Time) ([]AckImportRow, []Row
 	seen := map[string]int{}
 	errs := readCSV(r, AckColumns, AckColumns, func(line int, get func(string) string) []RowError {
 		row := AckImportRow{Line: line, Email: notify.NormalizeAddress(get("email")), Policy: strings.TrimSpace(get("policy"))}
-		fields := map[string]string{}
-		if !validEmail(row.Email) {
+		fields := check.Errors{}
+		if !notify.ValidAddress(row.Email) {
 			fields["email"] = "must be an employee's email address"
 		}
 		if row.Policy == "" {

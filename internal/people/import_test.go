@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
@@ -21,7 +22,7 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := setup(t, st)
 		bad := strings.Replace(goodCSV, "Cy Park,Contractor,Design,ben@example.com,KR,contractor,2025-05-05", "Cy Park,Contractor,Design,ben@example.com,Korea,contractor,2025-05-35", 1)
-		rows, errs := people.ParseEmployeesCSV(strings.NewReader(bad))
+		rows, errs := people.ParseEmployeesCSV(check.New(), strings.NewReader(bad))
 		if len(errs) != 2 || errs[0] != (people.RowError{Line: 4, Column: "country", Reason: "must be a two-letter ISO 3166 country code such as DE or US"}) || errs[1].Column != "start_date" || errs[1].Line != 4 {
 			t.Fatalf("errors: %v", errs)
 		}
@@ -34,7 +35,7 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 			t.Fatal("parsing wrote rows")
 		}
 
-		rows, errs = people.ParseEmployeesCSV(strings.NewReader(goodCSV))
+		rows, errs = people.ParseEmployeesCSV(check.New(), strings.NewReader(goodCSV))
 		if errs != nil {
 			t.Fatal(errs)
 		}
@@ -58,7 +59,7 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 			t.Fatalf("second import wrote %d audit events", after-events)
 		}
 		changed := strings.Replace(goodCSV, "Engineer,Engineering", "Senior Engineer,Engineering", 1)
-		rows, _ = people.ParseEmployeesCSV(strings.NewReader(changed))
+		rows, _ = people.ParseEmployeesCSV(check.New(), strings.NewReader(changed))
 		if res, _ := f.people.ImportEmployees(f.ctx, f.hr, rows); res.Updated != 1 || res.Unchanged != 2 {
 			t.Fatalf("changed import: %+v", res)
 		}
@@ -85,7 +86,7 @@ func TestParseEmployeesCSVReportsEachProblem(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, errs := people.ParseEmployeesCSV(strings.NewReader(c.src))
+			_, errs := people.ParseEmployeesCSV(check.New(), strings.NewReader(c.src))
 			var got []string
 			for _, e := range errs {
 				got = append(got, fmt.Sprintf("%d:%s", e.Line, e.Column))

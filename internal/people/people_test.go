@@ -9,6 +9,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/store"
@@ -133,7 +134,7 @@ func TestInputValidationNamesColumns(t *testing.T) {
 		{people.Input{Email: "a@x.io", Name: "A", StartDate: "2026-02-01", ManagerEmail: "A@x.io"}, []string{"manager_email"}},
 	}
 	for _, c := range cases {
-		_, errs := c.in.Parse()
+		_, errs := c.in.Parse(check.New())
 		if len(errs) != len(c.cols) {
 			t.Errorf("%+v: errors %v, want %v", c.in, errs, c.cols)
 		}
@@ -143,7 +144,7 @@ func TestInputValidationNamesColumns(t *testing.T) {
 			}
 		}
 	}
-	e, errs := people.Input{Email: " Ana@Example.COM ", Name: " Ana ", StartDate: "2026-02-01", Country: "de", EmploymentType: "Contractor"}.Parse()
+	e, errs := people.Input{Email: " Ana@Example.COM ", Name: " Ana ", StartDate: "2026-02-01", Country: "de", EmploymentType: "Contractor"}.Parse(check.New())
 	if errs != nil || e.Email != "ana@example.com" || e.Country != "DE" || e.EmploymentType != people.Contractor {
 		t.Fatalf("normalised: %+v %v", e, errs)
 	}

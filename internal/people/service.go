@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
 	"github.com/charter-registry/charter/internal/store"
@@ -44,6 +45,7 @@ type Service struct {
 	db       *gorm.DB
 	now      func() time.Time
 	settings Settings
+	check    *check.Validator
 }
 
 // NewService returns a Service on db with the given clock and settings.
@@ -51,7 +53,7 @@ func NewService(db *gorm.DB, now func() time.Time, settings Settings) *Service {
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
 	}
-	return &Service{db: db, now: now, settings: settings}
+	return &Service{db: db, now: now, settings: settings, check: check.New()}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -78,7 +80,7 @@ func (s *Service) Get(ctx context.Context, email string) (*Employee, error) {
 
 // Create adds an employee. Errors: Invalid naming each field, ErrEmployeeExists.
 func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Employee, error) {
-	e, errs := in.Parse()
+	e, errs := in.Parse(s.check)
 	if errs != nil {
 		return nil, apperr.Fields(errs)
 	}
@@ -167,7 +169,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, email string, p Pa
 			return err
 		}
 		var errs map[string]string
-		if next, errs = p.apply(InputOf(cur)).Parse(); errs != nil {
+		if next, errs = p.apply(InputOf(cur)).Parse(s.check); errs != nil {
 			return apperr.Fields(errs)
 		}
 		_, err = s.replace(tx, by, cur, &next)
@@ -187,7 +189,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, email string, p Pa
 // It is what HR-system syncs call. Errors: Invalid.
 func (s *Service) Upsert(ctx context.Context, by audit.Actor, email string, in Input) (*Employee, Outcome, error) {
 	in.Email = email
-	e, errs := in.Parse()
+	e, errs := in.Parse(s.check)
 	if errs != nil {
 		return nil, 0, apperr.Fields(errs)
 	}

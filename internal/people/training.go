@@ -11,6 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/calendar"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"gorm.io/gorm"
 )
@@ -69,18 +70,16 @@ func (s *Service) Courses(ctx context.Context) ([]Course, error) {
 }
 
 // CreateCourse adds a course. Errors: Invalid, ErrCourseExists.
-func (s *Service) CreateCourse(ctx context.Context, by audit.Actor, name string, recurrenceMonths int) (*Course, error) {
-	c := Course{Name: strings.TrimSpace(name), RecurrenceMonths: recurrenceMonths, CreatedAt: s.clock()}
-	fields := map[string]string{}
-	if c.Name == "" || len(c.Name) > 200 {
-		fields["name"] = "is required (at most 200 characters)"
-	}
-	if recurrenceMonths < 0 || recurrenceMonths > 60 {
+func (s *Service) CreateCourse(ctx context.Context, by audit.Actor, in CourseInput) (*Course, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	fields := s.check.Struct(in)
+	if fields.Has("recurrence_months") && in.RecurrenceMonths != nil {
 		fields["recurrence_months"] = "must be from 0 (once) to 60"
 	}
-	if len(fields) > 0 {
-		return nil, apperr.Fields(fields)
+	if err := fields.Err(); err != nil {
+		return nil, err
 	}
+	c := Course{Name: in.Name, RecurrenceMonths: *in.RecurrenceMonths, CreatedAt: s.clock()}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&c).Error; err != nil {
 			return err
@@ -101,31 +100,33 @@ func (s *Service) SeedCourses(ctx context.Context, by audit.Actor) (bool, error)
 	if err := s.db.WithContext(ctx).Model(&Course{}).Count(&n).Error; err != nil || n > 0 {
 		return false, err
 	}
-	_, err := s.CreateCourse(ctx, by, DefaultCourse.Name, DefaultCourse.RecurrenceMonths)
+	_, err := s.CreateCourse(ctx, by, CourseInput{Name: DefaultCourse.Name, RecurrenceMonths: &DefaultCourse.RecurrenceMonths})
 	return err == nil, err
+}
+
+// CourseInput is a new course: its name and how many months a completion
+// lasts (0: once).
+type CourseInput struct {
+	Name             string `validate:"required,max=200"`
+	RecurrenceMonths *int   `validate:"required,min=0,max=60"`
 }
 
 // TrainingInput is a completion as typed in a form, JSON or a CSV row.
 type TrainingInput struct {
-	Course      string `json:"course" form:"course"`
-	CompletedOn string `json:"completed_on" form:"completed_on"`
-	Source      string `json:"source" form:"source"`
+	Course      string `validate:"required"`
+	CompletedOn string `validate:"date"`
+	Source      string `validate:"max=100"`
 }
 
-func (in TrainingInput) parse(today time.Time) (time.Time, map[string]string) {
-	fields := map[string]string{}
-	if strings.TrimSpace(in.Course) == "" {
+func (in TrainingInput) parse(v *check.Validator, today time.Time) (time.Time, check.Errors) {
+	in.Course, in.CompletedOn = strings.TrimSpace(in.Course), strings.TrimSpace(in.CompletedOn)
+	fields := v.Struct(in)
+	if fields.Has("course") {
 		fields["course"] = "is required: the course's name"
 	}
-	d, ok := parseDate(strings.TrimSpace(in.CompletedOn))
-	switch {
-	case !ok:
-		fields["completed_on"] = "must be a date as YYYY-MM-DD"
-	case d.After(today):
-		fields["completed_on"] = "is in the future"
-	}
-	if len(in.Source) > 100 {
-		fields["source"] = "must be at most 100 characters"
+	d := check.Date(in.CompletedOn)
+	if !fields.Has("completed_on") && d.After(today) {
+		fields.Add("completed_on", "is in the future")
 	}
 	if len(fields) > 0 {
 		return d, fields
@@ -190,7 +191,7 @@ func (s *Service) RecordTraining(ctx context.Context, by audit.Actor, email stri
 // RecordTrainingWithCertificate is RecordTraining with the certificate
 // already placed in the file store (nil for none).
 func (s *Service) RecordTrainingWithCertificate(ctx context.Context, by audit.Actor, email string, in TrainingInput, cert *Certificate) (*TrainingRecord, error) {
-	day, fields := in.parse(s.today())
+	day, fields := in.parse(s.check, s.today())
 	if fields != nil {
 		return nil, apperr.Fields(fields)
 	}
@@ -233,17 +234,17 @@ type TrainingImportRow struct {
 }
 
 // ParseTrainingCSV reads a training file and checks each row's form.
-func ParseTrainingCSV(r io.Reader, today time.Time) ([]TrainingImportRow, []RowError) {
+func ParseTrainingCSV(v *check.Validator, r io.Reader, today time.Time) ([]TrainingImportRow, []RowError) {
 	var rows []TrainingImportRow
 	errs := readCSV(r, TrainingColumns, TrainingColumns[:3], func(line int, get func(string) string) []RowError {
 		row := TrainingImportRow{Line: line, Email: notify.NormalizeAddress(get("email")),
 			Input: TrainingInput{Course: get("course"), CompletedOn: get("completed_on"), Source: get("source")}}
-		_, fields := row.Input.parse(today)
-		if !validEmail(row.Email) {
+		_, fields := row.Input.parse(v, today)
+		if !notify.ValidAddress(row.Email) {
 			if fields == nil {
-				fields = map[string]string{}
+				fields = check.Errors{}
 			}
-			fields["email"] = "must be an employee's email address"
+			fields.Add("email", "must be an employee's email address")
 		}
 		if fields != nil {
 			return sortedErrors(line, fields, TrainingColumns)
@@ -288,7 +289,7 @@ func (s *Service) ImportTraining(ctx context.Context, by audit.Actor, rows []Tra
 			return ErrImportInvalid
 		}
 		for _, r := range rows {
-			day, _ := r.Input.parse(s.today())
+			day, _ := r.Input.parse(s.check, s.today())
 			source := strings.TrimSpace(r.Input.Source)
 			if source == "" {
 				source = "import"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
@@ -37,10 +38,10 @@ func TestTrainingCyclesAndCompliance(t *testing.T) {
 			t.Fatalf("after the new cycle: %s, %d completions", d.Summary.State, len(d.Completions))
 		}
 		// A second, once-only course is owed by the new-hire deadline.
-		if _, err := f.people.CreateCourse(f.ctx, f.hr, "Secure coding", 0); err != nil {
+		if _, err := f.people.CreateCourse(f.ctx, f.hr, people.CourseInput{Name: "Secure coding", RecurrenceMonths: ptr(0)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.people.CreateCourse(f.ctx, f.hr, "secure coding ", 0); !apperr.Is(err, apperr.Conflict) && err != nil {
+		if _, err := f.people.CreateCourse(f.ctx, f.hr, people.CourseInput{Name: "secure coding ", RecurrenceMonths: ptr(0)}); !apperr.Is(err, apperr.Conflict) && err != nil {
 			t.Fatalf("duplicate course: %v", err)
 		}
 		if got := stateOf(t, f, "ana@example.com"); got != people.Overdue {
@@ -60,7 +61,7 @@ func TestTrainingCyclesAndCompliance(t *testing.T) {
 				t.Errorf("%+v: %v, want a message for %s", c.in, err, c.field)
 			}
 		}
-		if _, err := f.people.CreateCourse(f.ctx, f.hr, "", 99); err == nil {
+		if _, err := f.people.CreateCourse(f.ctx, f.hr, people.CourseInput{Name: "", RecurrenceMonths: ptr(99)}); err == nil {
 			t.Fatal("invalid course accepted")
 		}
 	})
@@ -71,11 +72,11 @@ func TestImportTraining(t *testing.T) {
 		f := setup(t, st)
 		f.hire(t, "ana@example.com", "2024-01-01")
 		today := day0
-		_, errs := people.ParseTrainingCSV(strings.NewReader("email,course,completed_on\nana@example.com,,2025-01-01\nbad,Security awareness,2025-01-01\n"), today)
+		_, errs := people.ParseTrainingCSV(check.New(), strings.NewReader("email,course,completed_on\nana@example.com,,2025-01-01\nbad,Security awareness,2025-01-01\n"), today)
 		if len(errs) != 2 || errs[0].Column != "course" || errs[1].Column != "email" {
 			t.Fatalf("form errors: %v", errs)
 		}
-		rows, errs := people.ParseTrainingCSV(strings.NewReader("email,course,completed_on,source\nana@example.com,Security awareness,2024-11-30,LMS\nzed@example.com,Security awareness,2024-11-30,LMS\nana@example.com,Juggling,2024-11-30,\n"), today)
+		rows, errs := people.ParseTrainingCSV(check.New(), strings.NewReader("email,course,completed_on,source\nana@example.com,Security awareness,2024-11-30,LMS\nzed@example.com,Security awareness,2024-11-30,LMS\nana@example.com,Juggling,2024-11-30,\n"), today)
 		if errs != nil {
 			t.Fatal(errs)
 		}
@@ -83,7 +84,7 @@ func TestImportTraining(t *testing.T) {
 		if !apperr.Is(err, apperr.Invalid) || len(res.Errors) != 2 || res.Errors[0].Line != 3 || res.Errors[1].Column != "course" {
 			t.Fatalf("register errors: %v %v", res.Errors, err)
 		}
-		rows, _ = people.ParseTrainingCSV(strings.NewReader("email,course,completed_on\nana@example.com,Security awareness,2024-11-30\n"), today)
+		rows, _ = people.ParseTrainingCSV(check.New(), strings.NewReader("email,course,completed_on\nana@example.com,Security awareness,2024-11-30\n"), today)
 		if res, err = f.people.ImportTraining(f.ctx, f.hr, rows); err != nil || res.Created != 1 {
 			t.Fatalf("import: %+v %v", res, err)
 		}
@@ -96,3 +97,5 @@ func TestImportTraining(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -79,11 +79,40 @@ func (h *peopleHandlers) peoplePage(c echo.Context) error {
 // peoplePageSize is how many employees the list shows at once.
 const peoplePageSize = 100
 
+// employeeRequest is an employee as a form or a JSON body sends it.
+type employeeRequest struct {
+	Email          string `json:"email" form:"email"`
+	Name           string `json:"name" form:"name"`
+	Title          string `json:"title" form:"title"`
+	Department     string `json:"department" form:"department"`
+	ManagerEmail   string `json:"manager_email" form:"manager_email"`
+	Country        string `json:"country" form:"country"`
+	EmploymentType string `json:"employment_type" form:"employment_type"`
+	StartDate      string `json:"start_date" form:"start_date"`
+	EndDate        string `json:"end_date" form:"end_date"`
+}
+
+// checkRequest is a background check as a form or a JSON body sends it.
+type checkRequest struct {
+	Status          string `json:"status" form:"status"`
+	Provider        string `json:"provider" form:"provider"`
+	InitiatedOn     string `json:"initiated_on" form:"initiated_on"`
+	CompletedOn     string `json:"completed_on" form:"completed_on"`
+	ExemptionReason string `json:"exemption_reason" form:"exemption_reason"`
+}
+
+// trainingRequest is a training completion as a form or a JSON body sends it.
+type trainingRequest struct {
+	Course      string `json:"course" form:"course"`
+	CompletedOn string `json:"completed_on" form:"completed_on"`
+	Source      string `json:"source" form:"source"`
+}
+
 type employeePage struct {
 	Detail       *people.Detail
 	AuditURL     string
 	CheckDetails bool // the viewer may see the check's status and dates
-	CheckForm    people.CheckInput
+	CheckForm    checkRequest
 	Courses      []people.Course
 	CheckErrors  map[string]string
 	Statuses     []people.CheckStatus
@@ -95,7 +124,7 @@ func (h *peopleHandlers) employeePage(c echo.Context) error {
 
 // showEmployee renders the employee page; form and errs refill the
 // background-check form after a refused change.
-func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *people.CheckInput, errs map[string]string) error {
+func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *checkRequest, errs map[string]string) error {
 	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
@@ -109,7 +138,7 @@ func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *people.C
 	if form != nil {
 		p.CheckForm = *form
 	} else {
-		p.CheckForm = people.CheckInput{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
+		p.CheckForm = checkRequest{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
 			CompletedOn: dateOf(d.Check.CompletedOn), ExemptionReason: d.Check.ExemptionReason}
 	}
 	return h.render(c, status, "employee", d.Employee.Name, p)
@@ -118,13 +147,13 @@ func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *people.C
 // employeeForm creates (Email empty in Original) or edits an employee.
 type employeeForm struct {
 	Original string // the email being edited; empty for a new employee
-	Input    people.Input
+	Input    employeeRequest
 	Errors   map[string]string
 	Message  string
 }
 
 func (h *peopleHandlers) newEmployeeForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: people.Input{EmploymentType: string(people.Staff)}})
+	return h.render(c, http.StatusOK, "employee_form", "Add an employee", employeeForm{Input: employeeRequest{EmploymentType: string(people.Staff)}})
 }
 
 func (h *peopleHandlers) editEmployeeForm(c echo.Context) error {
@@ -132,19 +161,19 @@ func (h *peopleHandlers) editEmployeeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: people.InputOf(e)})
+	return h.render(c, http.StatusOK, "employee_form", "Edit "+e.Name, employeeForm{Original: e.Email, Input: employeeRequest(people.InputOf(e))})
 }
 
 func (h *peopleHandlers) saveEmployee(c echo.Context) error {
-	var in people.Input
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in employeeRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	original := c.Param("email")
 	var e *people.Employee
 	var err error
 	if original == "" {
-		e, err = h.people.Create(c.Request().Context(), actor(c), in)
+		e, err = h.people.Create(c.Request().Context(), actor(c), people.Input(in))
 	} else {
 		e, err = h.people.Update(c.Request().Context(), actor(c), original, people.Patch{Email: &in.Email, Name: &in.Name,
 			Title: &in.Title, Department: &in.Department, ManagerEmail: &in.ManagerEmail, Country: &in.Country,
@@ -261,7 +290,10 @@ func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
 // recordTraining is the employee page's training form, with an optional
 // certificate file.
 func (h *peopleHandlers) recordTraining(c echo.Context) error {
-	in := people.TrainingInput{Course: c.FormValue("course"), CompletedOn: c.FormValue("completed_on"), Source: c.FormValue("source")}
+	var in trainingRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
 	var cert *people.Certificate
 	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
 		f, err := fh.Open()
@@ -278,7 +310,7 @@ func (h *peopleHandlers) recordTraining(c echo.Context) error {
 		}
 		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
 	}
-	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), in, cert)
+	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), people.TrainingInput(in), cert)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		h.flash(c, "Training not recorded: "+e.Error())
 		return seeOther(c, "/app/people/"+c.Param("email"))
@@ -315,7 +347,7 @@ func (h *peopleHandlers) createCourse(c echo.Context) error {
 		p.Errors = map[string]string{"recurrence_months": "must be a number of months (0 for once)"}
 		return h.showCourses(c, http.StatusUnprocessableEntity, p)
 	}
-	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), p.Name, months)
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), people.CourseInput{Name: p.Name, RecurrenceMonths: &months})
 	if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {
 		p.Errors = e.Fields
 		if e.Kind == apperr.Conflict {
@@ -355,11 +387,11 @@ func dateOf(t *time.Time) string {
 
 // setBackgroundCheck is the employee page's check form.
 func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {
-	var in people.CheckInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in checkRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), people.CheckInput(in))
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
 	} else if err != nil {

@@ -112,11 +112,11 @@ func versionNumber(major, minor int) string {
 }
 
 func (h *peopleHandlers) apiCreateEmployee(c echo.Context) error {
-	var in people.Input
-	if err := bindBody(c, &in); err != nil {
+	var in employeeRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	e, err := h.people.Create(c.Request().Context(), actor(c), in)
+	e, err := h.people.Create(c.Request().Context(), actor(c), people.Input(in))
 	if err != nil {
 		return err
 	}
@@ -124,12 +124,25 @@ func (h *peopleHandlers) apiCreateEmployee(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toEmployeeJSON(e, nil))
 }
 
+// employeePatchRequest is a PATCH body: only the fields it names change.
+type employeePatchRequest struct {
+	Email          *string `json:"email"`
+	Name           *string `json:"name"`
+	Title          *string `json:"title"`
+	Department     *string `json:"department"`
+	ManagerEmail   *string `json:"manager_email"`
+	Country        *string `json:"country"`
+	EmploymentType *string `json:"employment_type"`
+	StartDate      *string `json:"start_date"`
+	EndDate        *string `json:"end_date"`
+}
+
 func (h *peopleHandlers) apiUpdateEmployee(c echo.Context) error {
-	var p people.Patch
-	if err := bindBody(c, &p); err != nil {
+	var p employeePatchRequest
+	if err := bind(c, &p); err != nil {
 		return err
 	}
-	e, err := h.people.Update(c.Request().Context(), actor(c), c.Param("email"), p)
+	e, err := h.people.Update(c.Request().Context(), actor(c), c.Param("email"), people.Patch(p))
 	if err != nil {
 		return err
 	}
@@ -139,14 +152,14 @@ func (h *peopleHandlers) apiUpdateEmployee(c echo.Context) error {
 // apiUpsertEmployee is the idempotent PUT that HR-system syncs call: 201
 // when it created the employee, 200 otherwise (with "changed").
 func (h *peopleHandlers) apiUpsertEmployee(c echo.Context) error {
-	var in people.Input
-	if err := bindBody(c, &in); err != nil {
+	var in employeeRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	if in.Email != "" && notify.NormalizeAddress(in.Email) != notify.NormalizeAddress(c.Param("email")) {
 		return apperr.Field("email", "must match the email in the URL (or be left out)")
 	}
-	e, out, err := h.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), in)
+	e, out, err := h.people.Upsert(c.Request().Context(), actor(c), c.Param("email"), people.Input(in))
 	if err != nil {
 		return err
 	}
@@ -166,12 +179,12 @@ func boolString(b bool) string {
 }
 
 type ackRequest struct {
-	Policy string `json:"policy" validate:"required"`
+	Policy string `json:"policy"`
 }
 
 func (h *peopleHandlers) apiAcknowledge(c echo.Context) error {
 	var req ackRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
 	a, err := h.people.Acknowledge(c.Request().Context(), actor(c), c.Param("email"), req.Policy, people.MethodAPI)
@@ -219,15 +232,15 @@ func (h *peopleHandlers) apiListCourses(c echo.Context) error {
 
 type courseRequest struct {
 	Name             string `json:"name"`
-	RecurrenceMonths *int   `json:"recurrence_months" validate:"required"`
+	RecurrenceMonths *int   `json:"recurrence_months"`
 }
 
 func (h *peopleHandlers) apiCreateCourse(c echo.Context) error {
 	var req courseRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
-	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), req.Name, *req.RecurrenceMonths)
+	co, err := h.people.CreateCourse(c.Request().Context(), actor(c), people.CourseInput(req))
 	if err != nil {
 		return err
 	}
@@ -242,14 +255,14 @@ type completionJSON struct {
 }
 
 func (h *peopleHandlers) apiRecordTraining(c echo.Context) error {
-	var in people.TrainingInput
-	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	var in trainingRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	if in.Source == "" {
 		in.Source = "api"
 	}
-	r, err := h.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), in)
+	r, err := h.people.RecordTraining(c.Request().Context(), actor(c), c.Param("email"), people.TrainingInput(in))
 	if err != nil {
 		return err
 	}
@@ -286,11 +299,11 @@ func toCheckJSON(u *auth.User, c *people.BackgroundCheck, due time.Time) checkJS
 }
 
 func (h *peopleHandlers) apiSetBackgroundCheck(c echo.Context) error {
-	var in people.CheckInput
-	if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid JSON for this endpoint")
+	var in checkRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	bc, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), in)
+	bc, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), people.CheckInput(in))
 	if err != nil {
 		return err
 	}
