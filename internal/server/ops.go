@@ -19,8 +19,21 @@ type opsHandlers struct {
 	store *store.Store
 }
 
+// healthJSON is the answer of /healthz.
+type healthJSON struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+}
+
+// readyJSON is the answer of /readyz; Database names the engine when it
+// answered.
+type readyJSON struct {
+	Database string `json:"database,omitempty"`
+	Status   string `json:"status"`
+}
+
 func (h *opsHandlers) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.version})
+	return c.JSON(http.StatusOK, healthJSON{Status: "ok", Version: h.version})
 }
 
 // readyz answers 200 only when the database answers within two seconds.
@@ -29,9 +42,9 @@ func (h *opsHandlers) readyz(c echo.Context) error {
 	defer cancel()
 	if err := h.store.Ping(ctx); err != nil {
 		h.log.Warn("readiness check failed", "error", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return c.JSON(http.StatusServiceUnavailable, readyJSON{Status: "database unreachable"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(h.store.Dialect)})
+	return c.JSON(http.StatusOK, readyJSON{Status: "ready", Database: string(h.store.Dialect)})
 }
 
 type outboxPage struct {

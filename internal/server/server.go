@@ -38,7 +38,7 @@ type Options struct {
 
 // Server is Charter's HTTP interface: the router, the access rule of
 // every route, and what the middleware needs. The handlers hang off the
-// areas' types (handlers), each holding the kit and its own services.
+// areas' types, each holding the kit and its own services (routes.go).
 type Server struct {
 	e   *echo.Echo
 	cfg config.Config
@@ -48,47 +48,9 @@ type Server struct {
 	// rules records the access rule each route declared, by "METHOD path".
 	rules map[string]Rule
 	*kit
-	h handlers
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
-}
-
-// handlers are the areas' handler values; each holds the kit and only the
-// services of its area.
-type handlers struct {
-	auth       *authHandlers
-	users      *userHandlers
-	overview   *overviewHandlers
-	policies   *policyHandlers
-	people     *peopleHandlers
-	org        *orgHandlers
-	privacy    *privacyHandlers
-	trust      *trustHandlers
-	packets    *packetHandlers
-	advisories *advisoryHandlers
-	dsar       *dsarHandlers
-	exports    *exportHandlers
-	ops        *opsHandlers
-}
-
-// newHandlers gives each area its services from the built app.
-func newHandlers(k *kit, a *app.App, o Options) handlers {
-	return handlers{
-		auth:       &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org},
-		users:      &userHandlers{kit: k, users: a.Users},
-		overview:   &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR},
-		policies:   &policyHandlers{kit: k, policies: a.Policies},
-		people:     &peopleHandlers{kit: k, people: a.People, files: a.Files},
-		org:        &orgHandlers{kit: k, org: a.Org, files: a.Files},
-		privacy:    &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files},
-		trust:      &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files},
-		packets:    &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies},
-		advisories: &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org},
-		dsar:       &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files},
-		exports:    &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store},
-		ops:        &opsHandlers{kit: k, cfg: a.Config, store: a.Store},
-	}
 }
 
 // New builds the server and registers every route.
@@ -102,7 +64,6 @@ func New(o Options) (*Server, error) {
 		e: echo.New(), cfg: cfg, users: a.Users, kit: k,
 		origin: http.NewCrossOriginProtection(),
 		rules:  map[string]Rule{},
-		h:      newHandlers(k, a, o),
 	}
 
 	e := s.e
@@ -152,7 +113,7 @@ func New(o Options) (*Server, error) {
 
 	s.metrics = requireMetricsToken(cfg.MetricsToken,
 		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
-	s.routes()
+	s.routes(a, o)
 	return s, nil
 }
 
