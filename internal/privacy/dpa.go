@@ -13,6 +13,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
@@ -122,36 +123,38 @@ func (d DPA) MarshalJSON() ([]byte, error) {
 
 // StatusChange is one step of an agreement's history.
 type StatusChange struct {
-	ID         int64     `json:"-"`
-	DPAID      int64     `json:"-" gorm:"column:dpa_id"`
-	FromStatus string    `json:"from"`
-	ToStatus   string    `json:"to"`
-	At         time.Time `json:"at"`
-	ByLabel    string    `json:"by"`
-	Note       string    `json:"note"`
+	ID         int64
+	DPAID      int64 `gorm:"column:dpa_id"`
+	FromStatus string
+	ToStatus   string
+	At         time.Time
+	ByLabel    string
+	Note       string
 }
 
 // TableName is the history table.
 func (StatusChange) TableName() string { return "dpa_status_changes" }
 
-// DPAInput is an agreement as typed in a form or sent as JSON.
+// DPAInput is an agreement as typed in a form or sent as JSON: all text,
+// checked by apply. Its field rules are the tags (internal/check); the
+// rules between fields are apply's.
 type DPAInput struct {
-	Direction                 string   `json:"direction" form:"direction"`
-	Counterparty              string   `json:"counterparty" form:"counterparty"`
-	ContactEmail              string   `json:"contact_email" form:"contact_email"`
-	Domain                    string   `json:"domain" form:"domain"`
-	Status                    string   `json:"status" form:"status"` // initial status, on create only
-	TemplateVersion           string   `json:"template_version" form:"template_version"`
-	SignedOn                  string   `json:"signed_on" form:"signed_on"`
-	EffectiveOn               string   `json:"effective_on" form:"effective_on"`
-	OurSignatory              string   `json:"our_signatory" form:"our_signatory"`
-	TheirSignatory            string   `json:"their_signatory" form:"their_signatory"`
-	DataRegion                string   `json:"data_region" form:"data_region"`
-	TransferMechanisms        []string `json:"transfer_mechanisms" form:"transfer_mechanisms"`
-	SCCModules                []string `json:"scc_modules" form:"scc_modules"`
-	SubprocessorAuthorization string   `json:"subprocessor_authorization" form:"subprocessor_authorization"`
-	NoticeDays                string   `json:"notice_days" form:"notice_days"`
-	Notes                     string   `json:"notes" form:"notes"`
+	Direction                 string   `validate:"oneof=customer vendor"`
+	Counterparty              string   `validate:"required,max=200"`
+	ContactEmail              string   `validate:"omitempty,address"`
+	Domain                    string   // the contact's domain when empty
+	Status                    string   `validate:"oneof=requested sent signed terminated"` // initial status, on create only; requested when empty
+	TemplateVersion           string   `validate:"max=50"`
+	SignedOn                  string   `validate:"omitempty,date"`
+	EffectiveOn               string   `validate:"omitempty,date"`
+	OurSignatory              string   `validate:"max=200"`
+	TheirSignatory            string   `validate:"max=200"`
+	DataRegion                string   `validate:"max=100"`
+	TransferMechanisms        []string // codes; one item may list several, comma-separated
+	SCCModules                []string // 1 to 4; likewise
+	SubprocessorAuthorization string   `validate:"oneof=general specific"` // general when empty
+	NoticeDays                string   // a whole number from 0 to 90; DefaultNoticeDays when empty
+	Notes                     string   `validate:"max=4000"`
 }
 
 // InputOf returns the input that describes d, for edit forms.
@@ -171,48 +174,48 @@ func InputOf(d *DPA) DPAInput {
 
 // apply checks in and copies it onto d. Every problem is reported at once,
 // by field.
-func (in DPAInput) apply(d *DPA, creating bool) error {
-	errs := map[string]string{}
-	d.Direction = strings.TrimSpace(in.Direction)
-	if d.Direction != Customer && d.Direction != Vendor {
+func (in DPAInput) apply(v *check.Validator, d *DPA, creating bool) error {
+	in.Direction, in.Counterparty = strings.TrimSpace(in.Direction), strings.TrimSpace(in.Counterparty)
+	in.ContactEmail, in.Domain = notify.NormalizeAddress(in.ContactEmail), strings.ToLower(strings.TrimSpace(in.Domain))
+	if in.Status = strings.TrimSpace(in.Status); in.Status == "" {
+		in.Status = Requested
+	}
+	in.TemplateVersion, in.SignedOn, in.EffectiveOn = strings.TrimSpace(in.TemplateVersion), strings.TrimSpace(in.SignedOn), strings.TrimSpace(in.EffectiveOn)
+	in.OurSignatory, in.TheirSignatory = strings.TrimSpace(in.OurSignatory), strings.TrimSpace(in.TheirSignatory)
+	in.DataRegion, in.NoticeDays, in.Notes = strings.TrimSpace(in.DataRegion), strings.TrimSpace(in.NoticeDays), strings.TrimSpace(in.Notes)
+	if in.SubprocessorAuthorization = strings.TrimSpace(in.SubprocessorAuthorization); in.SubprocessorAuthorization == "" {
+		in.SubprocessorAuthorization = "general"
+	}
+	errs := v.Struct(in)
+	if errs.Has("direction") {
 		errs["direction"] = "must be customer (we process for them) or vendor (they process for us)"
 	}
-	d.Counterparty = text(errs, "counterparty", in.Counterparty, true, 200)
-	d.ContactEmail = notify.NormalizeAddress(in.ContactEmail)
-	switch {
-	case d.ContactEmail == "" && d.Direction == Customer:
-		errs["contact_email"] = "is required for a customer: change notices go to this address"
-	case d.ContactEmail != "" && !validEmail(d.ContactEmail):
-		errs["contact_email"] = "must be an email address"
+	if errs.Has("subprocessor_authorization") {
+		errs["subprocessor_authorization"] = "must be general (with notice of changes) or specific"
 	}
-	d.Domain = strings.ToLower(strings.TrimSpace(in.Domain))
-	if d.Domain == "" && d.ContactEmail != "" && validEmail(d.ContactEmail) {
-		d.Domain = EmailDomain(d.ContactEmail)
+	if in.ContactEmail == "" && in.Direction == Customer {
+		errs.Add("contact_email", "is required for a customer: change notices go to this address")
 	}
-	if d.Domain != "" && !domainPattern.MatchString(d.Domain) {
-		errs["domain"] = "must be a domain name such as example.com"
+	if in.Domain == "" && in.ContactEmail != "" && !errs.Has("contact_email") {
+		in.Domain = EmailDomain(in.ContactEmail)
 	}
+	if in.Domain != "" && !domainPattern.MatchString(in.Domain) {
+		errs.Add("domain", "must be a domain name such as example.com")
+	}
+	d.Direction, d.Counterparty, d.ContactEmail, d.Domain = in.Direction, in.Counterparty, in.ContactEmail, in.Domain
 	if creating {
-		d.Status = strings.TrimSpace(in.Status)
-		if d.Status == "" {
-			d.Status = Requested
-		}
-		if !slices.Contains(DPAStatuses, d.Status) {
-			errs["status"] = "must be one of " + strings.Join(DPAStatuses, ", ")
-		}
+		d.Status = in.Status
 	}
-	d.TemplateVersion = text(errs, "template_version", in.TemplateVersion, false, 50)
-	d.SignedOn = parseDate(errs, "signed_on", in.SignedOn)
-	d.EffectiveOn = parseDate(errs, "effective_on", in.EffectiveOn)
+	d.TemplateVersion = in.TemplateVersion
+	d.SignedOn = optionalDate(errs, "signed_on", in.SignedOn)
+	d.EffectiveOn = optionalDate(errs, "effective_on", in.EffectiveOn)
 	if d.SignedOn != nil && d.EffectiveOn != nil && d.EffectiveOn.Before(*d.SignedOn) {
-		errs["effective_on"] = "cannot be before the signature date"
+		errs.Add("effective_on", "cannot be before the signature date")
 	}
-	if d.Status == Signed && d.SignedOn == nil && errs["signed_on"] == "" {
-		errs["signed_on"] = "is required for a signed agreement"
+	if in.Status == Signed && d.SignedOn == nil {
+		errs.Add("signed_on", "is required for a signed agreement")
 	}
-	d.OurSignatory = text(errs, "our_signatory", in.OurSignatory, false, 200)
-	d.TheirSignatory = text(errs, "their_signatory", in.TheirSignatory, false, 200)
-	d.DataRegion = text(errs, "data_region", in.DataRegion, false, 100)
+	d.OurSignatory, d.TheirSignatory, d.DataRegion = in.OurSignatory, in.TheirSignatory, in.DataRegion
 	var mechs []string
 	for _, m := range in.TransferMechanisms {
 		for _, code := range splitList(m) {
@@ -245,23 +248,17 @@ func (in DPAInput) apply(d *DPA, creating bool) error {
 		errs["scc_modules"] = "name the SCC module(s) used, 1 to 4 (module 2 is controller to processor)"
 	}
 	d.SCCModules = strings.Join(modules, ",")
-	d.SubprocessorAuthorization = strings.TrimSpace(in.SubprocessorAuthorization)
-	if d.SubprocessorAuthorization == "" {
-		d.SubprocessorAuthorization = "general"
-	}
-	if d.SubprocessorAuthorization != "general" && d.SubprocessorAuthorization != "specific" {
-		errs["subprocessor_authorization"] = "must be general (with notice of changes) or specific"
-	}
+	d.SubprocessorAuthorization = in.SubprocessorAuthorization
 	d.NoticeDays = DefaultNoticeDays
-	if v := strings.TrimSpace(in.NoticeDays); v != "" {
-		n, err := strconv.Atoi(v)
+	if in.NoticeDays != "" {
+		n, err := strconv.Atoi(in.NoticeDays)
 		if err != nil || n < 0 || n > 90 {
-			errs["notice_days"] = "must be a whole number of days from 0 to 90"
+			errs.Add("notice_days", "must be a whole number of days from 0 to 90")
 		}
 		d.NoticeDays = n
 	}
-	d.Notes = text(errs, "notes", in.Notes, false, 4000)
-	return validate(errs)
+	d.Notes = in.Notes
+	return errs.Err()
 }
 
 func mechanismCodes() string {
@@ -278,7 +275,7 @@ var ErrDPANotFound = apperr.New(apperr.NotFound, "no such DPA")
 // CreateDPA records an agreement.
 func (s *Service) CreateDPA(ctx context.Context, by audit.Actor, in DPAInput) (*DPA, error) {
 	var d DPA
-	if err := in.apply(&d, true); err != nil {
+	if err := in.apply(s.check, &d, true); err != nil {
 		return nil, err
 	}
 	d.Source = "team"
@@ -313,7 +310,7 @@ func (s *Service) UpdateDPA(ctx context.Context, by audit.Actor, id int64, in DP
 		}
 		before := d
 		in.Status = d.Status
-		if err := in.apply(&d, false); err != nil {
+		if err := in.apply(s.check, &d, false); err != nil {
 			return err
 		}
 		d.UpdatedAt = s.clock()
@@ -335,29 +332,29 @@ func (s *Service) lockDPA(tx *gorm.DB, id int64, d *DPA) error {
 
 // StatusInput moves an agreement on.
 type StatusInput struct {
-	Status string `json:"status" form:"status"`
+	Status string // one of the agreement's next statuses
 	// Date is the signature date (signed) or the end date (terminated);
 	// today when empty.
-	Date string `json:"date" form:"date"`
-	Note string `json:"note" form:"note"`
+	Date string `validate:"omitempty,date"`
+	Note string `validate:"max=1000"`
 }
 
 // SetDPAStatus moves an agreement to its next status and keeps the step
 // in its history.
 func (s *Service) SetDPAStatus(ctx context.Context, by audit.Actor, id int64, in StatusInput) (*DPA, error) {
-	errs := map[string]string{}
-	date := parseDate(errs, "date", in.Date)
-	note := text(errs, "note", in.Note, false, 1000)
-	if err := validate(errs); err != nil {
+	in = StatusInput{Status: strings.TrimSpace(in.Status), Date: strings.TrimSpace(in.Date), Note: strings.TrimSpace(in.Note)}
+	errs := s.check.Struct(in)
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	date, note := optionalDate(errs, "date", in.Date), in.Note
 	var d DPA
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockDPA(tx, id, &d); err != nil {
 			return err
 		}
 		before := d
-		to := strings.TrimSpace(in.Status)
+		to := in.Status
 		if !slices.Contains(d.Next(), to) {
 			if len(d.Next()) == 0 {
 				return apperr.Field("status", "a terminated agreement cannot change status")
@@ -465,9 +462,9 @@ func (s *Service) DPAHistory(ctx context.Context, id int64) ([]StatusChange, err
 
 // DPAFilter selects agreements.
 type DPAFilter struct {
-	Direction string `query:"direction"`
-	Status    string `query:"status"`
-	Q         string `query:"q"` // part of the counterparty, domain or contact email
+	Direction string `validate:"omitempty,oneof=customer vendor"`
+	Status    string `validate:"omitempty,oneof=requested sent signed terminated"`
+	Q         string `validate:"max=200"` // part of the counterparty, domain or contact email
 }
 
 // DPAPage is a slice of the matching agreements.
@@ -479,17 +476,7 @@ type DPAPage struct {
 // ListDPAs returns up to limit agreements matching f from offset, most
 // recently changed first.
 func (s *Service) ListDPAs(ctx context.Context, f DPAFilter, offset, limit int) (*DPAPage, error) {
-	errs := map[string]string{}
-	if f.Direction != "" && f.Direction != Customer && f.Direction != Vendor {
-		errs["direction"] = "must be customer or vendor"
-	}
-	if f.Status != "" && !slices.Contains(DPAStatuses, f.Status) {
-		errs["status"] = "must be one of " + strings.Join(DPAStatuses, ", ")
-	}
-	if len(f.Q) > 200 {
-		errs["q"] = "must be at most 200 characters"
-	}
-	if err := validate(errs); err != nil {
+	if err := s.check.Struct(f).Err(); err != nil {
 		return nil, err
 	}
 	q := s.db.WithContext(ctx).Model(&DPA{})
@@ -519,9 +506,9 @@ func (s *Service) VendorDPAs(ctx context.Context) ([]DPA, error) {
 
 // DPARequest is what a customer sends through the public form.
 type DPARequest struct {
-	Company string `form:"company"`
-	Email   string `form:"email"`
-	Region  string `form:"region"`
+	Company string `validate:"required,max=200"`
+	Email   string `validate:"address"`
+	Region  string // one of the hosting regions, when the organization lists any
 }
 
 // RequestDPA records a customer's request for a DPA and tells the team.
@@ -535,18 +522,18 @@ func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, 
 	if err := s.settings.WorkEmail.Check("email", email); err != nil {
 		return nil, err
 	}
-	errs := map[string]string{}
-	company := text(errs, "company", r.Company, true, 200)
-	if !validEmail(email) {
+	r = DPARequest{Company: strings.TrimSpace(r.Company), Email: email, Region: strings.TrimSpace(r.Region)}
+	errs := s.check.Struct(r)
+	if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
-	region := strings.TrimSpace(r.Region)
-	if len(regions) > 0 && !slices.Contains(regions, region) {
-		errs["region"] = "choose one of the hosting regions listed"
+	if len(regions) > 0 && !slices.Contains(regions, r.Region) {
+		errs.Add("region", "choose one of the hosting regions listed")
 	}
-	if err := validate(errs); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	company, region := r.Company, r.Region
 	team, err := s.settings.TeamAddresses(ctx)
 	if err != nil {
 		return nil, err

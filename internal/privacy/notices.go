@@ -10,6 +10,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
@@ -88,12 +89,12 @@ func (Objection) TableName() string { return "subprocessor_objections" }
 
 // NoticeInput announces a change.
 type NoticeInput struct {
-	Change         string `json:"change" form:"change"`
-	SubprocessorID int64  `json:"subprocessor_id" form:"subprocessor_id"`
+	Change         string `validate:"oneof=add replace remove"`
+	SubprocessorID int64  // the sub-processor added, replacing or removed
 	// ReplacesID is the active sub-processor a replacement takes over from.
-	ReplacesID  int64  `json:"replaces_id" form:"replaces_id"`
-	EffectiveOn string `json:"effective_on" form:"effective_on"`
-	Summary     string `json:"summary" form:"summary"`
+	ReplacesID  int64
+	EffectiveOn string `validate:"required,date"`
+	Summary     string `validate:"max=2000"` // a sentence from the change when empty
 }
 
 // NoticePeriod is the notice a change needs: the longest notice period of
@@ -117,26 +118,18 @@ func noticePeriod(db *gorm.DB) (int, error) {
 // signed DPA (with a personal objection link) and to every confirmed
 // subscriber (with a one-click unsubscribe link).
 func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) (*Notice, int, error) {
-	var n Notice
+	in.Change, in.EffectiveOn, in.Summary = strings.TrimSpace(in.Change), strings.TrimSpace(in.EffectiveOn), strings.TrimSpace(in.Summary)
+	if err := s.check.Struct(in).Err(); err != nil {
+		return nil, 0, err
+	}
+	n := Notice{Change: in.Change, Summary: in.Summary}
+	eff := check.Date(in.EffectiveOn)
 	sent := 0
 	company, err := s.company(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		errs := map[string]string{}
-		n.Change = strings.TrimSpace(in.Change)
-		if n.Change != Add && n.Change != Replace && n.Change != Remove {
-			errs["change"] = "must be add, replace or remove"
-		}
-		eff := parseDate(errs, "effective_on", in.EffectiveOn)
-		if eff == nil && errs["effective_on"] == "" {
-			errs["effective_on"] = "is required"
-		}
-		n.Summary = text(errs, "summary", in.Summary, false, 2000)
-		if err := validate(errs); err != nil {
-			return err
-		}
 		period, err := noticePeriod(tx)
 		if err != nil {
 			return err
@@ -182,7 +175,7 @@ func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) 
 			n.Summary = defaultSummary(n.Change, &subject, &replaced)
 		}
 		now := s.clock()
-		n.SubprocessorID, n.EffectiveOn, n.AnnouncedAt, n.State, n.AnnouncedBy = subject.ID, *eff, now, Scheduled, by.Label
+		n.SubprocessorID, n.EffectiveOn, n.AnnouncedAt, n.State, n.AnnouncedBy = subject.ID, eff, now, Scheduled, by.Label
 		if err := tx.Create(&n).Error; err != nil {
 			return err
 		}
@@ -360,10 +353,10 @@ func (s *Service) ApplyDue(ctx context.Context, by audit.Actor) (int, error) {
 // NoticeView is a notice with the sub-processors it names.
 type NoticeView struct {
 	Notice
-	Subprocessor Subprocessor  `json:"subprocessor"`
-	Replaces     *Subprocessor `json:"replaces,omitempty"`
-	Recipients   int64         `json:"recipients"`
-	Objections   int64         `json:"objections"`
+	Subprocessor Subprocessor
+	Replaces     *Subprocessor
+	Recipients   int64
+	Objections   int64
 }
 
 // NoticeFilter selects notices.
@@ -376,8 +369,19 @@ type NoticeFilter struct {
 	NewestFirst bool
 }
 
-// Notices returns notices with their sub-processors and counts.
+// noticeState is one state a list of notices asks for.
+type noticeState struct {
+	State string `validate:"oneof=scheduled applied withdrawn"`
+}
+
+// Notices returns notices with their sub-processors and counts. Errors:
+// Invalid naming "state" for a state that is not one.
 func (s *Service) Notices(ctx context.Context, f NoticeFilter) ([]NoticeView, error) {
+	for _, st := range f.States {
+		if err := s.check.Struct(noticeState{State: st}).Err(); err != nil {
+			return nil, err
+		}
+	}
 	db := s.db.WithContext(ctx)
 	q := db.Model(&Notice{})
 	if len(f.States) > 0 {
@@ -521,11 +525,16 @@ func (s *Service) objectionView(ctx context.Context, db *gorm.DB, r *Recipient) 
 	return v, nil
 }
 
+// objectionInput is what a customer writes when objecting to a change.
+type objectionInput struct {
+	Reason string `validate:"required,max=4000"`
+}
+
 // Object records a customer's objection to a change, once, before the
 // change takes effect.
 func (s *Service) Object(ctx context.Context, from audit.Actor, token, reason string) (*ObjectionView, error) {
-	errs := map[string]string{}
-	reason = text(errs, "reason", reason, true, 4000)
+	reason = strings.TrimSpace(reason)
+	errs := s.check.Struct(objectionInput{Reason: reason})
 	var r *Recipient
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		l, rec, err := s.resolveObjection(tx, token)
@@ -533,7 +542,7 @@ func (s *Service) Object(ctx context.Context, from audit.Actor, token, reason st
 			return err
 		}
 		r = rec
-		if err := validate(errs); err != nil {
+		if err := errs.Err(); err != nil {
 			return err
 		}
 		var n Notice

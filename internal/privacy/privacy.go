@@ -6,13 +6,11 @@ package privacy
 
 import (
 	"context"
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
@@ -49,6 +47,7 @@ type Service struct {
 	files    *files.Store
 	orgs     *org.Service
 	settings Settings
+	check    *check.Validator
 }
 
 // NewService returns a Service on db with the given clock, file store and
@@ -60,7 +59,7 @@ func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, orgs *org.Se
 	if settings.WorkEmail == nil {
 		settings.WorkEmail = publicform.NewWorkEmail(nil)
 	}
-	return &Service{db: db, now: now, files: fs, orgs: orgs, settings: settings}
+	return &Service{db: db, now: now, files: fs, orgs: orgs, settings: settings, check: check.New()}
 }
 
 // company is the name that signs emails, from the organization profile.
@@ -85,8 +84,6 @@ func (s *Service) link(path string) string { return strings.TrimRight(s.settings
 // mailDomain is the domain of Message-IDs, from the base URL.
 func (s *Service) mailDomain() string { return notify.MessageDomain(s.settings.BaseURL) }
 
-func validEmail(s string) bool { return notify.ValidAddress(s) }
-
 var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -96,30 +93,14 @@ func EmailDomain(email string) string {
 	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
 }
 
-// parseDate reads an optional YYYY-MM-DD date into errs under field.
-func parseDate(errs map[string]string, field, v string) *time.Time {
-	v = strings.TrimSpace(v)
-	if v == "" {
+// optionalDate is the date in v, a field whose `omitempty,date` rule has
+// run: nil when v is empty or the rule did not hold.
+func optionalDate(errs check.Errors, field, v string) *time.Time {
+	if v == "" || errs.Has(field) {
 		return nil
 	}
-	t, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		errs[field] = "must be a date as YYYY-MM-DD"
-		return nil
-	}
+	t := check.Date(v)
 	return &t
-}
-
-// text trims v and checks its length.
-func text(errs map[string]string, field, v string, required bool, max int) string {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		errs[field] = "is required"
-	case len(v) > max:
-		errs[field] = "must be at most " + strconv.Itoa(max) + " characters"
-	}
-	return v
 }
 
 // splitList splits a comma- or newline-separated list, dropping blanks.
@@ -131,26 +112,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-func validate(errs map[string]string) error {
-	if len(errs) > 0 {
-		return apperr.Fields(errs)
-	}
-	return nil
-}
-
-// webURL checks an optional http(s) URL.
-func webURL(errs map[string]string, field, v string) string {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return ""
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(v) > 500 {
-		errs[field] = "must be a web address starting with https://"
-	}
-	return v
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -427,5 +428,33 @@ func TestFreeMailAddressesAreRefused(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// The one-of rule on a sub-processor's transfer mechanism is written out in
+// its tag; it must name exactly the mechanisms the forms offer.
+func TestTransferMechanismRuleListsEveryMechanism(t *testing.T) {
+	f, _ := reflect.TypeOf(privacy.SubprocessorInput{}).FieldByName("TransferMechanism")
+	var codes []string
+	for _, m := range privacy.TransferMechanisms {
+		codes = append(codes, m.Code)
+	}
+	if want := "oneof=" + strings.Join(codes, " "); f.Tag.Get("validate") != want {
+		t.Fatalf("tag %q, want %q", f.Tag.Get("validate"), want)
+	}
+}
+
+// The lists check what they are asked for: a status or a state that is not
+// one is refused by name.
+func TestListsRefuseUnknownStates(t *testing.T) {
+	f := setup(t, storetest.SQLite(t))
+	if _, err := f.svc.Subprocessors(f.ctx, "archived"); fieldOf(err) != "status" {
+		t.Errorf("sub-processors: %v", err)
+	}
+	if _, err := f.svc.Notices(f.ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, "draft"}}); fieldOf(err) != "state" {
+		t.Errorf("notices: %v", err)
+	}
+	if _, err := f.svc.Notices(f.ctx, privacy.NoticeFilter{States: []string{privacy.Scheduled, privacy.Applied, privacy.Withdrawn}}); err != nil {
+		t.Errorf("notices in every state: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -56,18 +57,20 @@ func (p Subprocessor) MarshalJSON() ([]byte, error) {
 }
 
 // SubprocessorInput is a sub-processor as typed in a form or sent as JSON.
+// Its field rules are the tags (internal/check); the lists and the vendor
+// DPA are checked by apply.
 type SubprocessorInput struct {
-	Name              string `json:"name" form:"name"`
-	Purpose           string `json:"purpose" form:"purpose"`
-	DataCategories    string `json:"data_categories" form:"data_categories"` // comma-separated
-	Countries         string `json:"countries" form:"countries"`             // ISO 3166 codes, comma-separated
-	TransferMechanism string `json:"transfer_mechanism" form:"transfer_mechanism"`
-	Website           string `json:"website" form:"website"`
-	VendorDPAID       string `json:"vendor_dpa_id" form:"vendor_dpa_id"`
+	Name              string `validate:"required,max=200"`
+	Purpose           string `validate:"required,max=500"`
+	DataCategories    string `validate:"max=1000"` // comma-separated, at most 30
+	Countries         string // ISO 3166 codes, comma-separated; at least one
+	TransferMechanism string `validate:"oneof=eu_scc uk_addendum uk_idta swiss_addendum eu_us_dpf none"` // a code of TransferMechanisms; none when empty
+	Website           string `validate:"omitempty,max=500,http_url"`
+	VendorDPAID       string `field:"vendor_dpa_id"` // the ID of an agreement with a vendor
 	// InUse records a vendor already processing data before Charter kept
 	// the list: it starts active, with no notice. Otherwise a new
 	// sub-processor is proposed and becomes active through a notice.
-	InUse bool `json:"in_use" form:"in_use"`
+	InUse bool
 }
 
 // SubprocessorInputOf returns the input describing p, for edit forms.
@@ -80,15 +83,17 @@ func SubprocessorInputOf(p *Subprocessor) SubprocessorInput {
 	return in
 }
 
-func (in SubprocessorInput) apply(tx *gorm.DB, p *Subprocessor) error {
-	errs := map[string]string{}
-	p.Name = text(errs, "name", in.Name, true, 200)
-	p.Purpose = text(errs, "purpose", in.Purpose, true, 500)
+func (in SubprocessorInput) apply(tx *gorm.DB, v *check.Validator, p *Subprocessor) error {
+	in.Name, in.Purpose, in.Website = strings.TrimSpace(in.Name), strings.TrimSpace(in.Purpose), strings.TrimSpace(in.Website)
+	if in.TransferMechanism = strings.TrimSpace(in.TransferMechanism); in.TransferMechanism == "" {
+		in.TransferMechanism = "none"
+	}
+	errs := v.Struct(in)
 	cats := splitList(in.DataCategories)
-	if len(cats) > 30 || len(in.DataCategories) > 1000 {
+	if errs.Has("data_categories") || len(cats) > 30 {
 		errs["data_categories"] = "list at most 30 categories in 1000 characters"
 	}
-	p.DataCategories = strings.Join(cats, ",")
+	p.Name, p.Purpose, p.DataCategories = in.Name, in.Purpose, strings.Join(cats, ",")
 	var codes []string
 	for _, c := range splitList(in.Countries) {
 		c = strings.ToUpper(c)
@@ -97,31 +102,24 @@ func (in SubprocessorInput) apply(tx *gorm.DB, p *Subprocessor) error {
 		}
 		codes = append(codes, c)
 	}
-	if len(codes) == 0 && errs["countries"] == "" {
-		errs["countries"] = "name at least one country where the data is processed, e.g. US"
+	if len(codes) == 0 {
+		errs.Add("countries", "name at least one country where the data is processed, e.g. US")
 	}
 	p.Countries = strings.Join(codes, ",")
-	p.TransferMechanism = strings.TrimSpace(in.TransferMechanism)
-	if p.TransferMechanism == "" {
-		p.TransferMechanism = "none"
-	}
-	if !knownMechanism(p.TransferMechanism) {
-		errs["transfer_mechanism"] = "must be one of " + mechanismCodes()
-	}
-	p.Website = webURL(errs, "website", in.Website)
+	p.TransferMechanism, p.Website = in.TransferMechanism, in.Website
 	p.VendorDPAID = nil
-	if v := strings.TrimSpace(in.VendorDPAID); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
+	if raw := strings.TrimSpace(in.VendorDPAID); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
 		var d DPA
 		if err != nil || tx.Take(&d, id).Error != nil {
-			errs["vendor_dpa_id"] = "is not a DPA in the register"
+			errs.Add("vendor_dpa_id", "is not a DPA in the register")
 		} else if d.Direction != Vendor {
-			errs["vendor_dpa_id"] = "must be an agreement with a vendor, not a customer"
+			errs.Add("vendor_dpa_id", "must be an agreement with a vendor, not a customer")
 		} else {
 			p.VendorDPAID = &id
 		}
 	}
-	return validate(errs)
+	return errs.Err()
 }
 
 // ErrSubprocessorNotFound is returned for an unknown sub-processor.
@@ -132,7 +130,7 @@ var ErrSubprocessorNotFound = apperr.New(apperr.NotFound, "no such sub-processor
 func (s *Service) CreateSubprocessor(ctx context.Context, by audit.Actor, in SubprocessorInput) (*Subprocessor, error) {
 	var p Subprocessor
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := in.apply(tx, &p); err != nil {
+		if err := in.apply(tx, s.check, &p); err != nil {
 			return err
 		}
 		if err := nameFree(tx, p.Name, 0); err != nil {
@@ -172,7 +170,7 @@ func (s *Service) UpdateSubprocessor(ctx context.Context, by audit.Actor, id int
 			return err
 		}
 		before := p
-		if err := in.apply(tx, &p); err != nil {
+		if err := in.apply(tx, s.check, &p); err != nil {
 			return err
 		}
 		if err := nameFree(tx, p.Name, id); err != nil {
@@ -205,10 +203,15 @@ func (s *Service) Subprocessor(ctx context.Context, id int64) (*Subprocessor, er
 	return &p, err
 }
 
+// subprocessorQuery is the status a list of sub-processors asks for.
+type subprocessorQuery struct {
+	Status string `validate:"omitempty,oneof=proposed active removed"`
+}
+
 // Subprocessors returns the list, by name; status "" means every status.
 func (s *Service) Subprocessors(ctx context.Context, status string) ([]Subprocessor, error) {
-	if status != "" && status != Proposed && status != Active && status != Removed {
-		return nil, apperr.Field("status", "must be proposed, active or removed")
+	if err := s.check.Struct(subprocessorQuery{Status: status}).Err(); err != nil {
+		return nil, err
 	}
 	q := s.db.WithContext(ctx).Order("LOWER(name), id")
 	if status != "" {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/sharelink"
@@ -30,6 +29,11 @@ func (s *Subscriber) Active() bool { return s.ConfirmedAt != nil && s.Unsubscrib
 // ConfirmationTTL is how long a subscription confirmation link works.
 const ConfirmationTTL = 7 * 24 * time.Hour
 
+// subscription is an address asking for the notices.
+type subscription struct {
+	Email string `validate:"address"`
+}
+
 // Subscribe starts a subscription and emails a confirmation link. The
 // answer is the same whether or not the address was already subscribed,
 // so the form does not reveal who is. Errors: Invalid (naming "email").
@@ -38,8 +42,8 @@ func (s *Service) Subscribe(ctx context.Context, from audit.Actor, email string)
 	if err := s.settings.WorkEmail.Check("email", email); err != nil {
 		return err
 	}
-	if !validEmail(email) {
-		return apperr.Field("email", "must be an email address")
+	if err := s.check.Struct(subscription{Email: email}).Err(); err != nil {
+		return err
 	}
 	company, err := s.company(ctx)
 	if err != nil {

@@ -20,11 +20,68 @@ type privacyHandlers struct {
 	files   *files.Store
 }
 
+// dpaRequest is an agreement as a form or a JSON body sends it.
+type dpaRequest struct {
+	Direction                 string   `json:"direction" form:"direction"`
+	Counterparty              string   `json:"counterparty" form:"counterparty"`
+	ContactEmail              string   `json:"contact_email" form:"contact_email"`
+	Domain                    string   `json:"domain" form:"domain"`
+	Status                    string   `json:"status" form:"status"`
+	TemplateVersion           string   `json:"template_version" form:"template_version"`
+	SignedOn                  string   `json:"signed_on" form:"signed_on"`
+	EffectiveOn               string   `json:"effective_on" form:"effective_on"`
+	OurSignatory              string   `json:"our_signatory" form:"our_signatory"`
+	TheirSignatory            string   `json:"their_signatory" form:"their_signatory"`
+	DataRegion                string   `json:"data_region" form:"data_region"`
+	TransferMechanisms        []string `json:"transfer_mechanisms" form:"transfer_mechanisms"`
+	SCCModules                []string `json:"scc_modules" form:"scc_modules"`
+	SubprocessorAuthorization string   `json:"subprocessor_authorization" form:"subprocessor_authorization"`
+	NoticeDays                string   `json:"notice_days" form:"notice_days"`
+	Notes                     string   `json:"notes" form:"notes"`
+}
+
+// dpaStatusRequest moves an agreement on, from the DPA page's form or a
+// JSON body.
+type dpaStatusRequest struct {
+	Status string `json:"status" form:"status"`
+	Date   string `json:"date" form:"date"`
+	Note   string `json:"note" form:"note"`
+}
+
+// dpaFilterRequest is the query of the DPA lists.
+type dpaFilterRequest struct {
+	Direction string `query:"direction"`
+	Status    string `query:"status"`
+	Q         string `query:"q"`
+}
+
+// subprocessorRequest is a sub-processor as a form or a JSON body sends it.
+type subprocessorRequest struct {
+	Name              string `json:"name" form:"name"`
+	Purpose           string `json:"purpose" form:"purpose"`
+	DataCategories    string `json:"data_categories" form:"data_categories"`
+	Countries         string `json:"countries" form:"countries"`
+	TransferMechanism string `json:"transfer_mechanism" form:"transfer_mechanism"`
+	Website           string `json:"website" form:"website"`
+	VendorDPAID       string `json:"vendor_dpa_id" form:"vendor_dpa_id"`
+	InUse             bool   `json:"in_use" form:"in_use"`
+}
+
+// noticeRequest announces a change, from a sub-processor's page or a JSON
+// body.
+type noticeRequest struct {
+	Change         string `json:"change" form:"change"`
+	SubprocessorID int64  `json:"subprocessor_id" form:"subprocessor_id"`
+	ReplacesID     int64  `json:"replaces_id" form:"replaces_id"`
+	EffectiveOn    string `json:"effective_on" form:"effective_on"`
+	Summary        string `json:"summary" form:"summary"`
+}
+
 type dpasPage struct {
 	DPAs     []privacy.DPA
 	Total    int64
 	From, To int
-	Filter   privacy.DPAFilter
+	Filter   dpaFilterRequest
 	Statuses []string
 	PrevURL  string
 	NextURL  string
@@ -34,9 +91,9 @@ type dpasPage struct {
 const dpasPageSize = 50
 
 func (h *privacyHandlers) dpasPage(c echo.Context) error {
-	var f privacy.DPAFilter
-	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {
-		return apperr.Field("query", "could not be read")
+	var f dpaFilterRequest
+	if err := bind(c, &f); err != nil {
+		return err
 	}
 	page := 1
 	if v := c.QueryParam("page"); v != "" {
@@ -47,7 +104,7 @@ func (h *privacyHandlers) dpasPage(c echo.Context) error {
 		page = n
 	}
 	first := (page - 1) * dpasPageSize
-	p, err := h.privacy.ListDPAs(c.Request().Context(), f, first, dpasPageSize)
+	p, err := h.privacy.ListDPAs(c.Request().Context(), privacy.DPAFilter(f), first, dpasPageSize)
 	if err != nil {
 		return err
 	}
@@ -68,7 +125,7 @@ func (h *privacyHandlers) dpasPage(c echo.Context) error {
 
 type dpaForm struct {
 	ID         int64
-	Input      privacy.DPAInput
+	Input      dpaRequest
 	Errors     map[string]string
 	Message    string
 	Statuses   []string
@@ -76,7 +133,7 @@ type dpaForm struct {
 }
 
 func (h *privacyHandlers) newDPAForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, "dpa_form", "New DPA", dpaForm{Input: privacy.DPAInput{Direction: privacy.Customer, NoticeDays: "30"},
+	return h.render(c, http.StatusOK, "dpa_form", "New DPA", dpaForm{Input: dpaRequest{Direction: privacy.Customer, NoticeDays: "30"},
 		Statuses: privacy.DPAStatuses, Mechanisms: privacy.TransferMechanisms})
 }
 
@@ -89,13 +146,13 @@ func (h *privacyHandlers) editDPAForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "dpa_form", "Edit DPA", dpaForm{ID: id, Input: privacy.InputOf(d), Mechanisms: privacy.TransferMechanisms})
+	return h.render(c, http.StatusOK, "dpa_form", "Edit DPA", dpaForm{ID: id, Input: dpaRequest(privacy.InputOf(d)), Mechanisms: privacy.TransferMechanisms})
 }
 
 func (h *privacyHandlers) saveDPA(c echo.Context) error {
-	var in privacy.DPAInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in dpaRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	var id int64
 	var err error
@@ -106,9 +163,9 @@ func (h *privacyHandlers) saveDPA(c echo.Context) error {
 	}
 	var d *privacy.DPA
 	if id == 0 {
-		d, err = h.privacy.CreateDPA(c.Request().Context(), actor(c), in)
+		d, err = h.privacy.CreateDPA(c.Request().Context(), actor(c), privacy.DPAInput(in))
 	} else {
-		d, err = h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in)
+		d, err = h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, privacy.DPAInput(in))
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.render(c, status, "dpa_form", "DPA", dpaForm{ID: id, Input: in, Errors: fields, Message: msg,
@@ -154,11 +211,11 @@ func (h *privacyHandlers) setDPAStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in privacy.StatusInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in dpaStatusRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	d, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in)
+	d, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, privacy.StatusInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"status": msg}
@@ -246,13 +303,13 @@ func (h *privacyHandlers) subprocessorsAdminPage(c echo.Context) error {
 type subprocessorForm struct {
 	ID         int64
 	Current    *privacy.Subprocessor
-	Input      privacy.SubprocessorInput
+	Input      subprocessorRequest
 	Errors     map[string]string
 	Message    string
 	Mechanisms any
 	Vendors    []privacy.DPA
 	// The announce form, on an existing sub-processor's page.
-	Notice       privacy.NoticeInput
+	Notice       noticeRequest
 	NoticeErrors map[string]string
 	NoticeDays   int
 	Earliest     string
@@ -261,7 +318,7 @@ type subprocessorForm struct {
 }
 
 func (h *privacyHandlers) newSubprocessorForm(c echo.Context) error {
-	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{Input: privacy.SubprocessorInput{TransferMechanism: "eu_scc"}})
+	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{Input: subprocessorRequest{TransferMechanism: "eu_scc"}})
 }
 
 func (h *privacyHandlers) subprocessorPage(c echo.Context) error {
@@ -273,7 +330,7 @@ func (h *privacyHandlers) subprocessorPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{ID: id, Current: p, Input: privacy.SubprocessorInputOf(p)})
+	return h.showSubprocessorForm(c, http.StatusOK, subprocessorForm{ID: id, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p))})
 }
 
 func (h *privacyHandlers) showSubprocessorForm(c echo.Context, status int, f subprocessorForm) error {
@@ -317,9 +374,9 @@ func (h *privacyHandlers) showSubprocessorForm(c echo.Context, status int, f sub
 }
 
 func (h *privacyHandlers) saveSubprocessor(c echo.Context) error {
-	var in privacy.SubprocessorInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in subprocessorRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	var id int64
 	var err error
@@ -330,9 +387,9 @@ func (h *privacyHandlers) saveSubprocessor(c echo.Context) error {
 	}
 	var p *privacy.Subprocessor
 	if id == 0 {
-		p, err = h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
+		p, err = h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), privacy.SubprocessorInput(in))
 	} else {
-		p, err = h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
+		p, err = h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, privacy.SubprocessorInput(in))
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showSubprocessorForm(c, status, subprocessorForm{ID: id, Input: in, Errors: fields, Message: msg})
@@ -344,11 +401,11 @@ func (h *privacyHandlers) saveSubprocessor(c echo.Context) error {
 }
 
 func (h *privacyHandlers) announceChange(c echo.Context) error {
-	var in privacy.NoticeInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in noticeRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	n, sent, err := h.privacy.Announce(c.Request().Context(), actor(c), in)
+	n, sent, err := h.privacy.Announce(c.Request().Context(), actor(c), privacy.NoticeInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"change": msg}
@@ -357,7 +414,7 @@ func (h *privacyHandlers) announceChange(c echo.Context) error {
 		if perr != nil {
 			return err
 		}
-		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: privacy.SubprocessorInputOf(p), Notice: in, NoticeErrors: fields})
+		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p)), Notice: in, NoticeErrors: fields})
 	} else if err != nil {
 		return err
 	}

@@ -15,8 +15,11 @@ func (h *privacyHandlers) apiListDPAs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := privacy.DPAFilter{Direction: c.QueryParam("direction"), Status: c.QueryParam("status"), Q: c.QueryParam("q")}
-	p, err := h.privacy.ListDPAs(c.Request().Context(), f, offset, limit)
+	var f dpaFilterRequest
+	if err := bind(c, &f); err != nil {
+		return err
+	}
+	p, err := h.privacy.ListDPAs(c.Request().Context(), privacy.DPAFilter(f), offset, limit)
 	if err != nil {
 		return err
 	}
@@ -131,11 +134,11 @@ func toSubprocessorJSON(p *privacy.Subprocessor) subprocessorJSON {
 }
 
 func (h *privacyHandlers) apiCreateDPA(c echo.Context) error {
-	var in privacy.DPAInput
-	if err := bindBody(c, &in); err != nil {
+	var in dpaRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	d, err := h.privacy.CreateDPA(c.Request().Context(), actor(c), in)
+	d, err := h.privacy.CreateDPA(c.Request().Context(), actor(c), privacy.DPAInput(in))
 	if err != nil {
 		return err
 	}
@@ -148,11 +151,11 @@ func (h *privacyHandlers) apiUpdateDPA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in privacy.DPAInput
-	if err := bindBody(c, &in); err != nil {
+	var in dpaRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if _, err := h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, in); err != nil {
+	if _, err := h.privacy.UpdateDPA(c.Request().Context(), actor(c), id, privacy.DPAInput(in)); err != nil {
 		return err
 	}
 	return h.respondDPA(c, http.StatusOK, id)
@@ -163,11 +166,11 @@ func (h *privacyHandlers) apiSetDPAStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in privacy.StatusInput
-	if err := bindBody(c, &in); err != nil {
+	var in dpaStatusRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if _, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, in); err != nil {
+	if _, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, privacy.StatusInput(in)); err != nil {
 		return err
 	}
 	return h.respondDPA(c, http.StatusOK, id)
@@ -194,8 +197,17 @@ func (h *privacyHandlers) apiUploadDPAFile(c echo.Context) error {
 	return h.respondDPA(c, http.StatusOK, id)
 }
 
+// subprocessorListRequest is the query of the sub-processor list.
+type subprocessorListRequest struct {
+	Status string `query:"status"`
+}
+
 func (h *privacyHandlers) apiListSubprocessors(c echo.Context) error {
-	subs, err := h.privacy.Subprocessors(c.Request().Context(), c.QueryParam("status"))
+	var req subprocessorListRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	subs, err := h.privacy.Subprocessors(c.Request().Context(), req.Status)
 	if err != nil {
 		return err
 	}
@@ -219,11 +231,11 @@ func (h *privacyHandlers) apiGetSubprocessor(c echo.Context) error {
 }
 
 func (h *privacyHandlers) apiCreateSubprocessor(c echo.Context) error {
-	var in privacy.SubprocessorInput
-	if err := bindBody(c, &in); err != nil {
+	var in subprocessorRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), in)
+	p, err := h.privacy.CreateSubprocessor(c.Request().Context(), actor(c), privacy.SubprocessorInput(in))
 	if err != nil {
 		return err
 	}
@@ -236,24 +248,30 @@ func (h *privacyHandlers) apiUpdateSubprocessor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in privacy.SubprocessorInput
-	if err := bindBody(c, &in); err != nil {
+	var in subprocessorRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, in)
+	p, err := h.privacy.UpdateSubprocessor(c.Request().Context(), actor(c), id, privacy.SubprocessorInput(in))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toSubprocessorJSON(p))
 }
 
+// noticeListRequest is the query of the notice list.
+type noticeListRequest struct {
+	State string `query:"state"`
+}
+
 func (h *privacyHandlers) apiListNotices(c echo.Context) error {
+	var req noticeListRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
 	var states []string
-	if st := c.QueryParam("state"); st != "" {
-		if st != privacy.Scheduled && st != privacy.Applied && st != privacy.Withdrawn {
-			return apperr.Field("state", "must be scheduled, applied or withdrawn")
-		}
-		states = []string{st}
+	if req.State != "" {
+		states = []string{req.State}
 	}
 	ns, err := h.privacy.Notices(c.Request().Context(), privacy.NoticeFilter{States: states, NewestFirst: true})
 	if err != nil {
@@ -340,11 +358,11 @@ func (h *privacyHandlers) apiGetNotice(c echo.Context) error {
 }
 
 func (h *privacyHandlers) apiAnnounce(c echo.Context) error {
-	var in privacy.NoticeInput
-	if err := bindBody(c, &in); err != nil {
+	var in noticeRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	n, _, err := h.privacy.Announce(c.Request().Context(), actor(c), in)
+	n, _, err := h.privacy.Announce(c.Request().Context(), actor(c), privacy.NoticeInput(in))
 	if err != nil {
 		return err
 	}

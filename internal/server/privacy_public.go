@@ -21,9 +21,18 @@ func (h *privacyHandlers) subscribeForm(c echo.Context) error {
 	return h.renderPublic(c, http.StatusOK, "trust_subscribe", "Subscribe to sub-processor changes", formPage{})
 }
 
+// subscribeRequest is the subscription form.
+type subscribeRequest struct {
+	Email string `form:"email"`
+}
+
 func (h *privacyHandlers) subscribe(c echo.Context) error {
 	shareHeaders(c)
-	email := strings.TrimSpace(c.FormValue("email"))
+	var req subscribeRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(req.Email)
 	if err := h.admitPublic(c, formSubscribe, email); err != nil {
 		return err
 	}
@@ -96,8 +105,18 @@ func (h *privacyHandlers) dpaRequestForm(c echo.Context) error {
 	return h.renderPublic(c, http.StatusOK, "trust_dpa", "Request a DPA", formPage{Regions: regions})
 }
 
+// dpaAskRequest is the public form asking for a DPA.
+type dpaAskRequest struct {
+	Company string `form:"company"`
+	Email   string `form:"email"`
+	Region  string `form:"region"`
+}
+
 func (h *privacyHandlers) requestDPA(c echo.Context) error {
-	r := privacy.DPARequest{Company: c.FormValue("company"), Email: c.FormValue("email"), Region: c.FormValue("region")}
+	var r dpaAskRequest
+	if err := bind(c, &r); err != nil {
+		return err
+	}
 	if err := h.admitPublic(c, formDPARequest, r.Email); err != nil {
 		return err
 	}
@@ -105,7 +124,7 @@ func (h *privacyHandlers) requestDPA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), r, regions)
+	_, err = h.privacy.RequestDPA(c.Request().Context(), actor(c), privacy.DPARequest(r), regions)
 	values := map[string]string{"company": r.Company, "email": r.Email, "region": r.Region}
 	if fields, _, ok := formErrors(err); ok {
 		return h.renderPublic(c, http.StatusUnprocessableEntity, "trust_dpa", "Request a DPA", formPage{Values: values, Errors: fields, Regions: regions})
@@ -113,6 +132,11 @@ func (h *privacyHandlers) requestDPA(c echo.Context) error {
 		return err
 	}
 	return h.renderPublic(c, http.StatusOK, "trust_dpa", "DPA requested", formPage{Done: true, Values: values})
+}
+
+// objectionRequest is a customer's objection form.
+type objectionRequest struct {
+	Reason string `form:"reason"`
 }
 
 type objectionPage struct {
@@ -140,7 +164,11 @@ func (h *privacyHandlers) object(c echo.Context) error {
 	if err := h.admitPublic(c, formObjection, ""); err != nil {
 		return err
 	}
-	token, reason := c.Param("token"), c.FormValue("reason")
+	var req objectionRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	token, reason := c.Param("token"), req.Reason
 	v, err := h.privacy.Object(c.Request().Context(), actor(c), token, reason)
 	switch apperr.KindOf(err) {
 	case apperr.Internal:
