@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/privacy"
@@ -174,6 +174,7 @@ type Service struct {
 	orgs     *org.Service
 	privacy  *privacy.Service
 	settings Settings
+	check    *check.Validator
 }
 
 // NewService returns a Service; subscribers are reached through privacy.
@@ -181,7 +182,7 @@ func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, priv *priv
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
 	}
-	return &Service{db: db, now: now, orgs: orgs, privacy: priv, settings: settings}
+	return &Service{db: db, now: now, orgs: orgs, privacy: priv, settings: settings, check: check.New()}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -191,45 +192,28 @@ var ErrNoIncident = apperr.Field("incident_id", "declare an incident first: an a
 
 // IncidentInput declares or updates an incident.
 type IncidentInput struct {
-	Title    string `json:"title" form:"incident_title"`
-	Severity string `json:"severity" form:"incident_severity"`
-	Status   string `json:"status" form:"incident_status"`
-	Owner    string `json:"owner" form:"incident_owner"`
-	Summary  string `json:"summary" form:"incident_summary"`
+	Title    string `validate:"required,max=200"`
+	Severity string `validate:"oneof=low medium high critical"`
+	Status   string `validate:"oneof=declared mitigated resolved"` // declared when empty
+	Owner    string `validate:"max=200"`
+	Summary  string `validate:"max=4000"`
 }
 
-func field(errs map[string]string, name, v string, required bool, max int) string {
-	v = strings.TrimSpace(v)
-	if v == "" && required {
-		errs[name] = "is required"
-	} else if len(v) > max {
-		errs[name] = fmt.Sprintf("must be at most %d characters", max)
+// parse checks in and returns the incident it describes.
+func (in IncidentInput) parse(v *check.Validator) (Incident, check.Errors) {
+	in = IncidentInput{Title: strings.TrimSpace(in.Title), Severity: strings.ToLower(strings.TrimSpace(in.Severity)),
+		Status: strings.ToLower(strings.TrimSpace(in.Status)), Owner: strings.TrimSpace(in.Owner), Summary: strings.TrimSpace(in.Summary)}
+	if in.Status == "" {
+		in.Status = "declared"
 	}
-	return v
-}
-
-func (in IncidentInput) check(prefix string) (Incident, map[string]string) {
-	errs := map[string]string{}
-	i := Incident{Title: field(errs, prefix+"title", in.Title, true, 200), Owner: field(errs, prefix+"owner", in.Owner, false, 200),
-		Summary: field(errs, prefix+"summary", in.Summary, false, 4000), Severity: strings.ToLower(strings.TrimSpace(in.Severity)),
-		Status: strings.ToLower(strings.TrimSpace(in.Status))}
-	if !slices.Contains(Severities, i.Severity) {
-		errs[prefix+"severity"] = "must be low, medium, high or critical"
-	}
-	if i.Status == "" {
-		i.Status = "declared"
-	}
-	if !slices.Contains(IncidentStatuses, i.Status) {
-		errs[prefix+"status"] = "must be declared, mitigated or resolved"
-	}
-	return i, errs
+	return Incident{Title: in.Title, Severity: in.Severity, Status: in.Status, Owner: in.Owner, Summary: in.Summary}, v.Struct(in)
 }
 
 // DeclareIncident records a new incident.
 func (s *Service) DeclareIncident(ctx context.Context, by audit.Actor, in IncidentInput) (*Incident, error) {
-	i, errs := in.check("")
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	i, errs := in.parse(s.check)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.declare(tx, by, &i) })
 	return &i, err
@@ -249,9 +233,9 @@ func (s *Service) declare(tx *gorm.DB, by audit.Actor, i *Incident) error {
 
 // UpdateIncident changes an incident's details or status.
 func (s *Service) UpdateIncident(ctx context.Context, by audit.Actor, id int64, in IncidentInput) (*Incident, error) {
-	next, errs := in.check("")
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	next, errs := in.parse(s.check)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	var i Incident
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -284,24 +268,24 @@ func (s *Service) Incidents(ctx context.Context) ([]Incident, error) {
 
 // Input is an advisory as typed in the form or sent as JSON.
 type Input struct {
-	IncidentID       int64  `json:"incident_id" form:"incident_id"`
-	Title            string `json:"title" form:"title"`
-	Date             string `json:"date" form:"date"`
-	CVE              string `json:"cve" form:"cve"`
-	Severity         string `json:"severity" form:"severity"`
-	Status           string `json:"status" form:"status"`
-	Description      string `json:"description" form:"description"`
-	AffectedProducts string `json:"affected_products" form:"affected_products"` // one per line
-	AffectedRegions  string `json:"affected_regions" form:"affected_regions"`
-	Resolution       string `json:"resolution" form:"resolution"`
-	FixLinks         string `json:"fix_links" form:"fix_links"` // one URL per line
-	DiscoveredOn     string `json:"discovered_on" form:"discovered_on"`
-	ReportedOn       string `json:"reported_on" form:"reported_on"`
-	FixedOn          string `json:"fixed_on" form:"fixed_on"`
-	DisclosedOn      string `json:"disclosed_on" form:"disclosed_on"`
+	IncidentID       int64
+	Title            string `validate:"required,max=200"`
+	Date             string `validate:"required,date"`
+	CVE              string // CVE-YYYY-NNNN…, or empty
+	Severity         string `validate:"oneof=low medium high critical"`
+	Status           string `validate:"oneof=reported fixed resolved"`
+	Description      string `validate:"required,max=20000"`
+	AffectedProducts string `validate:"max=2000"`         // one per line
+	AffectedRegions  string `validate:"oneof=US EU both"` // both when empty
+	Resolution       string `validate:"max=20000"`
+	FixLinks         string // one URL per line
+	DiscoveredOn     string `validate:"omitempty,date"`
+	ReportedOn       string `validate:"omitempty,date"`
+	FixedOn          string `validate:"omitempty,date"`
+	DisclosedOn      string `validate:"omitempty,date"`
 	// DeclareIncident, when IncidentID is 0, declares the incident in the
-	// same step.
-	DeclareIncident *IncidentInput `json:"declare_incident" form:"-"`
+	// same step; its fields are checked apart, named incident_*.
+	DeclareIncident *IncidentInput `validate:"-"`
 }
 
 // InputOf returns the input describing a, for the edit form.
@@ -323,54 +307,38 @@ func InputOf(a *Advisory) Input {
 // cvePattern is a CVE ID: CVE-YYYY-NNNN with four or more digits.
 var cvePattern = regexp.MustCompile(`^CVE-(19|20)\d{2}-\d{4,}$`)
 
-func date(errs map[string]string, name, v string, required bool) *time.Time {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		if required {
-			errs[name] = "is required"
-		}
-		return nil
-	}
-	t, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		errs[name] = "must be a date as YYYY-MM-DD"
-		return nil
-	}
-	return &t
-}
-
 // apply checks in and writes it onto a.
-func (in Input) apply(a *Advisory) map[string]string {
-	errs := map[string]string{}
-	a.Title = field(errs, "title", in.Title, true, 200)
-	if d := date(errs, "date", in.Date, true); d != nil {
+func (in Input) apply(v *check.Validator, a *Advisory) check.Errors {
+	in = Input{IncidentID: in.IncidentID, Title: strings.TrimSpace(in.Title), Date: strings.TrimSpace(in.Date),
+		CVE: strings.ToUpper(strings.TrimSpace(in.CVE)), Severity: strings.ToLower(strings.TrimSpace(in.Severity)),
+		Status: strings.ToLower(strings.TrimSpace(in.Status)), Description: strings.TrimSpace(in.Description),
+		AffectedProducts: strings.TrimSpace(in.AffectedProducts), AffectedRegions: strings.TrimSpace(in.AffectedRegions),
+		Resolution: strings.TrimSpace(in.Resolution), FixLinks: in.FixLinks, DiscoveredOn: strings.TrimSpace(in.DiscoveredOn),
+		ReportedOn: strings.TrimSpace(in.ReportedOn), FixedOn: strings.TrimSpace(in.FixedOn), DisclosedOn: strings.TrimSpace(in.DisclosedOn),
+		DeclareIncident: in.DeclareIncident}
+	if in.AffectedRegions == "" {
+		in.AffectedRegions = "both"
+	}
+	errs := v.Struct(in)
+	date := func(name, value string) *time.Time {
+		if value == "" || errs.Has(name) {
+			return nil
+		}
+		t := check.Date(value)
+		return &t
+	}
+	a.Title, a.Severity, a.Status, a.Description, a.AffectedRegions, a.Resolution = in.Title, in.Severity, in.Status, in.Description, in.AffectedRegions, in.Resolution
+	if d := date("date", in.Date); d != nil {
 		a.AdvisoryDate = *d
 	}
 	a.CVE = nil
-	if cve := strings.ToUpper(strings.TrimSpace(in.CVE)); cve != "" {
-		if !cvePattern.MatchString(cve) {
-			errs["cve"] = "must be a CVE ID such as CVE-2024-12345"
+	if in.CVE != "" {
+		if !cvePattern.MatchString(in.CVE) {
+			errs.Add("cve", "must be a CVE ID such as CVE-2024-12345")
 		}
-		a.CVE = &cve
+		a.CVE = &in.CVE
 	}
-	a.Severity = strings.ToLower(strings.TrimSpace(in.Severity))
-	if !slices.Contains(Severities, a.Severity) {
-		errs["severity"] = "must be low, medium, high or critical"
-	}
-	a.Status = strings.ToLower(strings.TrimSpace(in.Status))
-	if !slices.Contains(Statuses, a.Status) {
-		errs["status"] = "must be reported, fixed or resolved"
-	}
-	a.Description = field(errs, "description", in.Description, true, 20000)
-	a.AffectedProducts = strings.Join(lines(field(errs, "affected_products", in.AffectedProducts, false, 2000)), "\n")
-	a.AffectedRegions = strings.TrimSpace(in.AffectedRegions)
-	if a.AffectedRegions == "" {
-		a.AffectedRegions = "both"
-	}
-	if !slices.Contains(Regions, a.AffectedRegions) {
-		errs["affected_regions"] = "must be US, EU or both"
-	}
-	a.Resolution = field(errs, "resolution", in.Resolution, false, 20000)
+	a.AffectedProducts = strings.Join(lines(in.AffectedProducts), "\n")
 	var links []string
 	for _, l := range lines(in.FixLinks) {
 		u, err := url.Parse(l)
@@ -380,10 +348,10 @@ func (in Input) apply(a *Advisory) map[string]string {
 		links = append(links, l)
 	}
 	a.FixLinks = strings.Join(links, "\n")
-	a.DiscoveredOn = date(errs, "discovered_on", in.DiscoveredOn, false)
-	a.ReportedOn = date(errs, "reported_on", in.ReportedOn, false)
-	a.FixedOn = date(errs, "fixed_on", in.FixedOn, false)
-	a.DisclosedOn = date(errs, "disclosed_on", in.DisclosedOn, false)
+	a.DiscoveredOn = date("discovered_on", in.DiscoveredOn)
+	a.ReportedOn = date("reported_on", in.ReportedOn)
+	a.FixedOn = date("fixed_on", in.FixedOn)
+	a.DisclosedOn = date("disclosed_on", in.DisclosedOn)
 	// The timeline runs forward: none earlier than the one before it.
 	steps := []struct {
 		name string
@@ -395,13 +363,13 @@ func (in Input) apply(a *Advisory) map[string]string {
 		if st.t == nil {
 			continue
 		}
-		if last != nil && st.t.Before(*last) && errs[st.name] == "" {
-			errs[st.name] = "cannot be earlier than " + strings.ReplaceAll(strings.TrimSuffix(lastName, "_on"), "_", " ") + " (" + last.Format(time.DateOnly) + ")"
+		if last != nil && st.t.Before(*last) {
+			errs.Add(st.name, "cannot be earlier than "+strings.ReplaceAll(strings.TrimSuffix(lastName, "_on"), "_", " ")+" ("+last.Format(time.DateOnly)+")")
 		}
 		last, lastName = st.t, st.name
 	}
-	if a.Status != "reported" && a.FixedOn == nil && errs["fixed_on"] == "" {
-		errs["fixed_on"] = "is required once the advisory is " + a.Status
+	if a.Status != "reported" && a.FixedOn == nil {
+		errs.Add("fixed_on", "is required once the advisory is "+a.Status)
 	}
 	return errs
 }
@@ -416,20 +384,20 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Adviso
 		return nil, err
 	}
 	var a Advisory
-	errs := in.apply(&a)
+	errs := in.apply(s.check, &a)
 	var declare *Incident
 	switch {
 	case in.IncidentID == 0 && in.DeclareIncident == nil:
-		errs["incident_id"] = ErrNoIncident.Fields["incident_id"]
+		errs.Add("incident_id", ErrNoIncident.Fields["incident_id"])
 	case in.IncidentID == 0:
-		i, ierrs := in.DeclareIncident.check("incident_")
+		i, ierrs := in.DeclareIncident.parse(s.check)
 		for k, v := range ierrs {
-			errs[k] = v
+			errs.Add("incident_"+k, v)
 		}
 		declare = &i
 	}
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if declare != nil {
@@ -495,8 +463,8 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, publicID string, i
 			return err
 		}
 		before := a
-		if errs := in.apply(&a); len(errs) > 0 {
-			return apperr.Fields(errs)
+		if err := in.apply(s.check, &a).Err(); err != nil {
+			return err
 		}
 		if in.IncidentID != 0 && in.IncidentID != a.IncidentID {
 			if err := tx.Take(&Incident{}, in.IncidentID).Error; errors.Is(err, gorm.ErrRecordNotFound) {

@@ -171,3 +171,65 @@ func TestIDPrefixFor(t *testing.T) {
 		}
 	}
 }
+
+// TestVocabulariesPassTheRules: every severity, status and region the
+// forms offer passes the inputs' rules.
+func TestVocabulariesPassTheRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, _ := setup(t, st)
+		ctx := context.Background()
+		by := audit.System("editor@example.com")
+		var inc *advisory.Incident
+		for _, sev := range advisory.Severities {
+			for _, status := range advisory.IncidentStatuses {
+				i, err := svc.DeclareIncident(ctx, by, advisory.IncidentInput{Title: "I", Severity: sev, Status: status})
+				if err != nil {
+					t.Fatalf("incident %s %s: %v", sev, status, err)
+				}
+				inc = i
+			}
+		}
+		for _, status := range advisory.Statuses {
+			for _, region := range advisory.Regions {
+				in := Full(inc.ID)
+				in.CVE, in.Status, in.AffectedRegions = "", status, region
+				if _, err := svc.Create(ctx, by, in); err != nil {
+					t.Fatalf("advisory %s %s: %v", status, region, err)
+				}
+			}
+		}
+		_, err := svc.Create(ctx, by, advisory.Input{IncidentID: inc.ID, Date: "2026-02-30", Severity: "severe", Status: "open", AffectedRegions: "APAC",
+			DeclareIncident: &advisory.IncidentInput{}})
+		e, _ := apperr.As(err)
+		want := []string{"title", "date", "severity", "status", "description", "affected_regions", "fixed_on"}
+		if e == nil || len(e.Fields) != len(want) {
+			t.Fatalf("fields: %v", err)
+		}
+		for _, f := range want {
+			if e.Fields[f] == "" {
+				t.Errorf("no message for %s: %v", f, e.Fields)
+			}
+		}
+		// An incident declared with the advisory names its fields incident_*.
+		in := Full(0)
+		in.DeclareIncident = &advisory.IncidentInput{Severity: "severe", Status: "open"}
+		_, err = svc.Create(ctx, by, in)
+		if e, _ := apperr.As(err); e == nil || len(e.Fields) != 3 || e.Fields["incident_title"] != "is required" || e.Fields["incident_severity"] == "" || e.Fields["incident_status"] == "" {
+			t.Fatalf("declared incident: %v", err)
+		}
+		r, err := svc.SubmitReport(ctx, audit.Actor{Label: "anonymous"}, advisory.ReportInput{Email: "Finder@Researcher.example", Summary: "IDOR", Details: "x"}, "")
+		if err != nil || r.Email != "finder@researcher.example" {
+			t.Fatalf("report: %+v %v", r, err)
+		}
+		for _, status := range advisory.ReportStatuses {
+			if _, err := svc.UpdateReport(ctx, by, r.Reference, advisory.ReportUpdate{Status: status}); err != nil {
+				t.Fatalf("triage %s: %v", status, err)
+			}
+		}
+		if _, err := svc.SubmitReport(ctx, audit.Actor{Label: "anonymous"}, advisory.ReportInput{Email: "nobody"}, ""); fieldOf(err) == "" {
+			t.Fatalf("empty report: %v", err)
+		} else if e, _ := apperr.As(err); len(e.Fields) != 3 || e.Fields["email"] != "must be an email address we can reply to" {
+			t.Fatalf("empty report: %v", e.Fields)
+		}
+	})
+}

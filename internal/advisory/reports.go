@@ -41,26 +41,26 @@ func (Report) TableName() string { return "vulnerability_reports" }
 
 // ReportInput is the public form.
 type ReportInput struct {
-	Email   string `form:"email" json:"email"`
-	Summary string `form:"summary" json:"summary"`
-	Details string `form:"details" json:"details"`
-	Steps   string `form:"steps" json:"steps"`
-	Product string `form:"product" json:"product"`
+	Email   string `validate:"required,address"`
+	Summary string `validate:"required,max=200"`
+	Details string `validate:"required,max=20000"`
+	Steps   string `validate:"max=20000"`
+	Product string `validate:"max=200"`
 }
 
 // SubmitReport records a report and acknowledges it by email with its
 // reference number; the security contact hears of it too.
 func (s *Service) SubmitReport(ctx context.Context, from audit.Actor, in ReportInput, securityEmail string) (*Report, error) {
-	errs := map[string]string{}
-	r := Report{Email: notify.NormalizeAddress(in.Email), Summary: field(errs, "summary", in.Summary, true, 200),
-		Details: field(errs, "details", in.Details, true, 20000), Steps: field(errs, "steps", in.Steps, false, 20000),
-		Product: field(errs, "product", in.Product, false, 200), Status: "new", ClientIP: from.IP}
-	if !notify.ValidAddress(r.Email) {
+	in = ReportInput{Email: notify.NormalizeAddress(in.Email), Summary: strings.TrimSpace(in.Summary), Details: strings.TrimSpace(in.Details),
+		Steps: strings.TrimSpace(in.Steps), Product: strings.TrimSpace(in.Product)}
+	errs := s.check.Struct(in)
+	if errs.Has("email") {
 		errs["email"] = "must be an email address we can reply to"
 	}
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
+	r := Report{Email: in.Email, Summary: in.Summary, Details: in.Details, Steps: in.Steps, Product: in.Product, Status: "new", ClientIP: from.IP}
 	company, err := s.company(ctx)
 	if err != nil {
 		return nil, err
@@ -100,10 +100,10 @@ func (s *Service) SubmitReport(ctx context.Context, from audit.Actor, in ReportI
 
 // ReportUpdate is the team's triage.
 type ReportUpdate struct {
-	Status     string `form:"status" json:"status"`
-	Advisory   string `form:"advisory" json:"advisory"` // an advisory's ID, or empty
-	RewardNote string `form:"reward_note" json:"reward_note"`
-	Notes      string `form:"notes" json:"notes"`
+	Status     string `validate:"oneof=new triaged valid invalid duplicate fixed"`
+	Advisory   string // an advisory's ID, or empty
+	RewardNote string `validate:"max=1000"`
+	Notes      string `validate:"max=20000"`
 }
 
 // ErrReportNotFound is returned for an unknown reference.
@@ -111,15 +111,10 @@ var ErrReportNotFound = apperr.New(apperr.NotFound, "no such report")
 
 // UpdateReport records the triage of a report.
 func (s *Service) UpdateReport(ctx context.Context, by audit.Actor, reference string, in ReportUpdate) (*Report, error) {
-	errs := map[string]string{}
-	status := strings.TrimSpace(in.Status)
-	if !slices.Contains(ReportStatuses, status) {
-		errs["status"] = "must be one of " + strings.Join(ReportStatuses, ", ")
-	}
-	reward := field(errs, "reward_note", in.RewardNote, false, 1000)
-	notes := field(errs, "notes", in.Notes, false, 20000)
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	in = ReportUpdate{Status: strings.TrimSpace(in.Status), Advisory: strings.TrimSpace(in.Advisory), RewardNote: strings.TrimSpace(in.RewardNote),
+		Notes: strings.TrimSpace(in.Notes)}
+	if err := s.check.Struct(in).Err(); err != nil {
+		return nil, err
 	}
 	var r Report
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -130,7 +125,7 @@ func (s *Service) UpdateReport(ctx context.Context, by audit.Actor, reference st
 		}
 		before := r
 		r.AdvisoryID = nil
-		if id := strings.TrimSpace(in.Advisory); id != "" {
+		if id := in.Advisory; id != "" {
 			var a Advisory
 			if err := tx.Where("public_id = ?", id).Take(&a).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 				return apperr.Field("advisory", "is not an advisory's ID")
@@ -139,7 +134,7 @@ func (s *Service) UpdateReport(ctx context.Context, by audit.Actor, reference st
 			}
 			r.AdvisoryID = &a.ID
 		}
-		r.Status, r.RewardNote, r.Notes, r.UpdatedAt = status, reward, notes, s.clock()
+		r.Status, r.RewardNote, r.Notes, r.UpdatedAt = in.Status, in.RewardNote, in.Notes, s.clock()
 		if err := tx.Save(&r).Error; err != nil {
 			return err
 		}

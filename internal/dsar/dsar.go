@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
@@ -110,6 +110,7 @@ type Service struct {
 	now      func() time.Time
 	files    *files.Store
 	settings Settings
+	check    *check.Validator
 }
 
 // NewService returns a Service.
@@ -117,7 +118,7 @@ func NewService(db *gorm.DB, now func() time.Time, fs *files.Store, settings Set
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
 	}
-	return &Service{db: db, now: now, files: fs, settings: settings}
+	return &Service{db: db, now: now, files: fs, settings: settings, check: check.New()}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -125,53 +126,42 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // link is the address of path, for emails.
 func (s *Service) link(path string) string { return strings.TrimRight(s.settings.BaseURL, "/") + path }
 
-func field(errs map[string]string, name, v string, required bool, max int) string {
-	v = strings.TrimSpace(v)
-	if v == "" && required {
-		errs[name] = "is required"
-	} else if len(v) > max {
-		errs[name] = fmt.Sprintf("must be at most %d characters", max)
-	}
-	return v
-}
-
-func oneOf(errs map[string]string, name, v string, allowed []string) string {
-	v = strings.TrimSpace(v)
-	if !slices.Contains(allowed, v) {
-		errs[name] = "must be one of " + strings.Join(allowed, ", ")
-	}
-	return v
-}
-
-// Input is a request entered by the team or sent through the API.
+// Input is a request entered by the team or sent through the API, or
+// made on the public form (which sets neither the channel nor the day
+// received).
 type Input struct {
-	ReceivedOn     string `json:"received_on" form:"received_on"` // YYYY-MM-DD; today when empty
-	Channel        string `json:"channel" form:"channel"`
-	Law            string `json:"law" form:"law"`
-	Type           string `json:"type" form:"type"`
-	RequesterName  string `json:"requester_name" form:"requester_name"`
-	RequesterEmail string `json:"requester_email" form:"requester_email"`
-	Details        string `json:"details" form:"details"`
-	CustomerDPAID  int64  `json:"customer_dpa_id" form:"customer_dpa_id"`
+	ReceivedOn     string `validate:"omitempty,date"` // YYYY-MM-DD; today when empty
+	Channel        string `validate:"oneof=email form customer"`
+	Law            string `validate:"oneof=gdpr uk_gdpr ccpa"`
+	Type           string `validate:"oneof=access deletion correction portability objection restriction"`
+	RequesterName  string `validate:"max=200"` // required on the public form
+	RequesterEmail string `validate:"required,address"`
+	Details        string `validate:"max=4000"`
+	CustomerDPAID  int64  `field:"customer_dpa_id"`
 }
 
-func (s *Service) check(in Input, public bool) (*Request, error) {
-	errs := map[string]string{}
-	r := &Request{Channel: oneOf(errs, "channel", in.Channel, Channels), Law: oneOf(errs, "law", in.Law, Laws),
-		RequestType: oneOf(errs, "type", in.Type, Types), RequesterName: field(errs, "requester_name", in.RequesterName, public, 200),
-		RequesterEmail: notify.NormalizeAddress(in.RequesterEmail), Details: field(errs, "details", in.Details, false, 4000)}
-	if !notify.ValidAddress(r.RequesterEmail) {
+// parse checks in and returns the request it describes; public is the
+// public form, which needs the requester's name and cannot backdate.
+func (s *Service) parse(in Input, public bool) (*Request, error) {
+	in = Input{ReceivedOn: strings.TrimSpace(in.ReceivedOn), Channel: strings.TrimSpace(in.Channel), Law: strings.TrimSpace(in.Law),
+		Type: strings.TrimSpace(in.Type), RequesterName: strings.TrimSpace(in.RequesterName),
+		RequesterEmail: notify.NormalizeAddress(in.RequesterEmail), Details: strings.TrimSpace(in.Details), CustomerDPAID: in.CustomerDPAID}
+	if public {
+		in.ReceivedOn = ""
+	}
+	errs := s.check.Struct(in)
+	if errs.Has("requester_email") {
 		errs["requester_email"] = "must be an email address we can answer"
 	}
-	r.ReceivedAt = s.clock()
-	if v := strings.TrimSpace(in.ReceivedOn); v != "" && !public {
-		t, err := time.Parse(time.DateOnly, v)
-		switch {
-		case err != nil:
-			errs["received_on"] = "must be a date as YYYY-MM-DD"
-		case t.After(r.ReceivedAt):
-			errs["received_on"] = "cannot be in the future"
-		default:
+	if public && in.RequesterName == "" {
+		errs.Add("requester_name", "is required")
+	}
+	r := &Request{Channel: in.Channel, Law: in.Law, RequestType: in.Type, RequesterName: in.RequesterName,
+		RequesterEmail: in.RequesterEmail, Details: in.Details, ReceivedAt: s.clock()}
+	if in.ReceivedOn != "" && !errs.Has("received_on") {
+		if t := check.Date(in.ReceivedOn); t.After(r.ReceivedAt) {
+			errs.Add("received_on", "cannot be in the future")
+		} else {
 			r.ReceivedAt = t
 		}
 	}
@@ -181,12 +171,12 @@ func (s *Service) check(in Input, public bool) (*Request, error) {
 			return nil, err
 		}
 		if n == 0 {
-			errs["customer_dpa_id"] = "is not a customer DPA in the register"
+			errs.Add("customer_dpa_id", "is not a customer DPA in the register")
 		}
 		r.CustomerDPAID = &in.CustomerDPAID
 	}
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -216,7 +206,7 @@ func (s *Service) insert(tx *gorm.DB, by audit.Actor, r *Request) error {
 // Create records a request received by the team (email, a customer on
 // behalf of its user) or through the API.
 func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Request, error) {
-	r, err := s.check(in, false)
+	r, err := s.parse(in, false)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +221,7 @@ const ConfirmationLinkPurpose = "privacy_request_confirmation"
 // a confirmation link; the request counts as received when confirmed.
 func (s *Service) Submit(ctx context.Context, from audit.Actor, in Input, company string) (*Request, error) {
 	in.Channel = "form"
-	r, err := s.check(in, true)
+	r, err := s.parse(in, true)
 	if err != nil {
 		return nil, err
 	}
@@ -330,13 +320,15 @@ func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before 
 	})
 }
 
-// Action is a step of the team on a request.
+// Action is a step of the team on a request. Which of the other fields a
+// step needs depends on the step (Act checks); each is bounded whatever
+// the step.
 type Action struct {
-	Action          string `json:"action" form:"action"` // verify, acknowledge, start, extend, complete, refuse
-	Method          string `json:"verification_method" form:"verification_method"`
-	Reason          string `json:"reason" form:"reason"`
-	Outcome         string `json:"outcome" form:"outcome"` // complied or partly, to complete
-	SystemsSearched string `json:"systems_searched" form:"systems_searched"`
+	Action          string `validate:"oneof=verify start-verifying acknowledge extend complete refuse"`
+	Method          string `field:"verification_method" validate:"max=500"`
+	Reason          string `validate:"max=2000"`                        // to extend or refuse
+	Outcome         string `validate:"omitempty,oneof=complied partly"` // to complete
+	SystemsSearched string `validate:"max=4000"`                        // to complete
 }
 
 // Act applies a step, checking that it fits the request's state.
@@ -353,10 +345,17 @@ func (s *Service) Act(ctx context.Context, by audit.Actor, reference string, a A
 		}
 		before := r
 		now := s.clock()
-		errs := map[string]string{}
+		a.Method, a.Reason, a.Outcome, a.SystemsSearched = strings.TrimSpace(a.Method), strings.TrimSpace(a.Reason), strings.TrimSpace(a.Outcome), strings.TrimSpace(a.SystemsSearched)
+		errs := s.check.Struct(a)
+		need := func(field, v string) {
+			if v == "" {
+				errs.Add(field, "is required")
+			}
+		}
 		switch a.Action {
 		case "verify":
-			r.VerificationMethod = field(errs, "verification_method", a.Method, true, 500)
+			need("verification_method", a.Method)
+			r.VerificationMethod = a.Method
 			r.VerifiedAt, r.VerifiedBy = &now, by.Label
 			if r.Status == "received" {
 				r.Status = "in_progress"
@@ -372,23 +371,24 @@ func (s *Service) Act(ctx context.Context, by audit.Actor, reference string, a A
 			if r.ExtendedAt != nil {
 				return apperr.New(apperr.Conflict, "a request can be extended only once")
 			}
-			r.ExtensionReason = field(errs, "reason", a.Reason, true, 2000)
+			need("reason", a.Reason)
+			r.ExtensionReason = a.Reason
 			r.ExtendedAt, r.Status = &now, "extended"
 		case "complete":
-			r.Outcome = oneOf(errs, "outcome", a.Outcome, []string{"complied", "partly"})
-			r.SystemsSearched = field(errs, "systems_searched", a.SystemsSearched, true, 4000)
+			need("outcome", a.Outcome)
+			need("systems_searched", a.SystemsSearched)
+			r.Outcome, r.SystemsSearched = a.Outcome, a.SystemsSearched
 			if r.VerifiedAt == nil && r.RequestType != "objection" {
-				errs["action"] = "verify the requester's identity before answering"
+				errs.Add("action", "verify the requester's identity before answering")
 			}
 			r.Status, r.ClosedAt = "completed", &now
 		case "refuse":
-			r.RefusalReason = field(errs, "reason", a.Reason, true, 2000)
+			need("reason", a.Reason)
+			r.RefusalReason = a.Reason
 			r.Outcome, r.Status, r.ClosedAt = "denied", "refused", &now
-		default:
-			errs["action"] = "must be verify, start-verifying, acknowledge, extend, complete or refuse"
 		}
-		if len(errs) > 0 {
-			return apperr.Fields(errs)
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		r.UpdatedAt = now
 		if err := tx.Save(&r).Error; err != nil {
@@ -470,18 +470,18 @@ func (s *Service) Attention(ctx context.Context) ([]Request, error) {
 
 // TypeFigures are one request type's figures for a year.
 type TypeFigures struct {
-	Type     string `json:"type"`
-	Received int    `json:"received"`
-	Complied int    `json:"complied_in_whole_or_part"`
-	Denied   int    `json:"denied"`
+	Type     string
+	Received int
+	Complied int // in whole or in part
+	Denied   int
 	// MedianDays to respond, over the requests of the type closed.
-	MedianDays *float64 `json:"median_days_to_respond"`
+	MedianDays *float64
 }
 
 // Metrics are the figures of one calendar year (CCPA regulations § 7102).
 type Metrics struct {
-	Year  int           `json:"year"`
-	Types []TypeFigures `json:"types"`
+	Year  int
+	Types []TypeFigures
 }
 
 // YearMetrics counts the requests received in year by type: received,

@@ -177,3 +177,42 @@ func TestYearMetricsMatchAHandCount(t *testing.T) {
 		}
 	})
 }
+
+// TestVocabulariesPassTheRules: every channel, law and type the forms
+// offer passes Input's rules, and the rules name each bad field.
+func TestVocabulariesPassTheRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, _ := setup(t, st)
+		ctx := context.Background()
+		by := audit.System("dpo")
+		for _, ch := range dsar.Channels {
+			for _, law := range dsar.Laws {
+				for _, typ := range dsar.Types {
+					if _, err := svc.Create(ctx, by, dsar.Input{Channel: ch, Law: law, Type: typ, RequesterEmail: "x@y.example"}); err != nil {
+						t.Fatalf("%s %s %s: %v", ch, law, typ, err)
+					}
+				}
+			}
+		}
+		_, err := svc.Create(ctx, by, dsar.Input{ReceivedOn: "31/01/2026", Channel: "fax", Law: "hipaa", Type: "erase", RequesterName: strings.Repeat("a", 201),
+			RequesterEmail: "not-an-email", Details: strings.Repeat("d", 4001), CustomerDPAID: 99})
+		e, _ := apperr.As(err)
+		want := map[string]string{"received_on": "must be a date as YYYY-MM-DD", "channel": "must be one of email, form, customer",
+			"law": "must be one of gdpr, uk_gdpr, ccpa", "type": "must be one of access, deletion, correction, portability, objection, restriction",
+			"requester_name": "must be at most 200 characters", "requester_email": "must be an email address we can answer",
+			"details": "must be at most 4000 characters", "customer_dpa_id": "is not a customer DPA in the register"}
+		if e == nil || len(e.Fields) != len(want) {
+			t.Fatalf("fields: %v", err)
+		}
+		for f, msg := range want {
+			if e.Fields[f] != msg {
+				t.Errorf("%s: %q, want %q", f, e.Fields[f], msg)
+			}
+		}
+		// The public form needs a name and cannot backdate.
+		_, err = svc.Submit(ctx, audit.Actor{Label: "anonymous"}, dsar.Input{ReceivedOn: "nonsense", Law: "gdpr", Type: "access", RequesterEmail: "a@b.example"}, "PostHog")
+		if e, _ := apperr.As(err); e == nil || len(e.Fields) != 1 || e.Fields["requester_name"] != "is required" {
+			t.Fatalf("public form: %v", err)
+		}
+	})
+}

@@ -47,9 +47,86 @@ func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[s
 	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
 }
 
+// advisoryRequest is an advisory as the dashboard's form or a JSON body
+// sends it. The form's incident_id is read by advisoryFormRequest, as it
+// may be "new".
+type advisoryRequest struct {
+	IncidentID       int64            `json:"incident_id"`
+	Title            string           `json:"title" form:"title"`
+	Date             string           `json:"date" form:"date"`
+	CVE              string           `json:"cve" form:"cve"`
+	Severity         string           `json:"severity" form:"severity"`
+	Status           string           `json:"status" form:"status"`
+	Description      string           `json:"description" form:"description"`
+	AffectedProducts string           `json:"affected_products" form:"affected_products"`
+	AffectedRegions  string           `json:"affected_regions" form:"affected_regions"`
+	Resolution       string           `json:"resolution" form:"resolution"`
+	FixLinks         string           `json:"fix_links" form:"fix_links"`
+	DiscoveredOn     string           `json:"discovered_on" form:"discovered_on"`
+	ReportedOn       string           `json:"reported_on" form:"reported_on"`
+	FixedOn          string           `json:"fixed_on" form:"fixed_on"`
+	DisclosedOn      string           `json:"disclosed_on" form:"disclosed_on"`
+	DeclareIncident  *incidentRequest `json:"declare_incident" form:"-"`
+}
+
+func (r advisoryRequest) toInput() advisory.Input {
+	in := advisory.Input{IncidentID: r.IncidentID, Title: r.Title, Date: r.Date, CVE: r.CVE, Severity: r.Severity, Status: r.Status,
+		Description: r.Description, AffectedProducts: r.AffectedProducts, AffectedRegions: r.AffectedRegions, Resolution: r.Resolution,
+		FixLinks: r.FixLinks, DiscoveredOn: r.DiscoveredOn, ReportedOn: r.ReportedOn, FixedOn: r.FixedOn, DisclosedOn: r.DisclosedOn}
+	if r.DeclareIncident != nil {
+		declare := advisory.IncidentInput(*r.DeclareIncident)
+		in.DeclareIncident = &declare
+	}
+	return in
+}
+
+// advisoryFormRequest is the dashboard's advisory form: the incident is an
+// incident's ID, or "new" to declare one from the incident_* fields in the
+// same step.
+type advisoryFormRequest struct {
+	Incident    string `form:"incident_id"`
+	Advisory    advisoryRequest
+	NewIncident incidentRequest
+}
+
+func (f advisoryFormRequest) toRequest() (advisoryRequest, error) {
+	r := f.Advisory
+	if f.Incident == "new" {
+		r.DeclareIncident = &f.NewIncident
+		return r, nil
+	}
+	if f.Incident != "" {
+		id, err := strconv.ParseInt(f.Incident, 10, 64)
+		if err != nil {
+			return r, apperr.Field("form", "could not be read")
+		}
+		r.IncidentID = id
+	}
+	return r, nil
+}
+
+// incidentRequest is an incident as a form or a JSON body sends it; the
+// form's names start with incident_, as the advisory form holds both.
+type incidentRequest struct {
+	Title    string `json:"title" form:"incident_title"`
+	Severity string `json:"severity" form:"incident_severity"`
+	Status   string `json:"status" form:"incident_status"`
+	Owner    string `json:"owner" form:"incident_owner"`
+	Summary  string `json:"summary" form:"incident_summary"`
+}
+
+// reportUpdateRequest is the triage of a report as a form or a JSON body
+// sends it.
+type reportUpdateRequest struct {
+	Status     string `json:"status" form:"status"`
+	Advisory   string `json:"advisory" form:"advisory"`
+	RewardNote string `json:"reward_note" form:"reward_note"`
+	Notes      string `json:"notes" form:"notes"`
+}
+
 type advisoryForm struct {
 	Advisory                      *advisory.Advisory
-	Input                         advisory.Input
+	Input                         advisoryRequest
 	Incidents                     []advisory.Incident
 	Revisions                     []advisory.Revision
 	Errors                        map[string]string
@@ -77,7 +154,7 @@ func (h *advisoryHandlers) showAdvisoryForm(c echo.Context, status int, f adviso
 }
 
 func (h *advisoryHandlers) newAdvisoryForm(c echo.Context) error {
-	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisory.Input{Date: h.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Input: advisoryRequest{Date: h.timeNow().Format(time.DateOnly), Status: "reported", Severity: "medium", AffectedRegions: "both"}})
 }
 
 func (h *advisoryHandlers) advisoryPage(c echo.Context) error {
@@ -85,33 +162,23 @@ func (h *advisoryHandlers) advisoryPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisory.InputOf(a)})
+	return h.showAdvisoryForm(c, http.StatusOK, advisoryForm{Advisory: a, Input: advisoryRequestOf(a)})
 }
 
-// advisoryInput reads the form; "new" as the incident declares one from
-// the incident_* fields in the same step.
-func advisoryInput(c echo.Context) (advisory.Input, error) {
-	var in advisory.Input
-	declare := c.FormValue("incident_id") == "new"
-	if declare {
-		c.Request().Form.Set("incident_id", "0")
-	}
-	if err := c.Bind(&in); err != nil {
-		return in, apperr.Field("form", "could not be read")
-	}
-	if declare {
-		in.IncidentID = 0
-		var inc advisory.IncidentInput
-		if err := c.Bind(&inc); err != nil {
-			return in, apperr.Field("form", "could not be read")
-		}
-		in.DeclareIncident = &inc
-	}
-	return in, nil
+// advisoryRequestOf is the request that describes a, for the edit form.
+func advisoryRequestOf(a *advisory.Advisory) advisoryRequest {
+	in := advisory.InputOf(a)
+	return advisoryRequest{IncidentID: in.IncidentID, Title: in.Title, Date: in.Date, CVE: in.CVE, Severity: in.Severity, Status: in.Status,
+		Description: in.Description, AffectedProducts: in.AffectedProducts, AffectedRegions: in.AffectedRegions, Resolution: in.Resolution,
+		FixLinks: in.FixLinks, DiscoveredOn: in.DiscoveredOn, ReportedOn: in.ReportedOn, FixedOn: in.FixedOn, DisclosedOn: in.DisclosedOn}
 }
 
 func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
-	in, err := advisoryInput(c)
+	var form advisoryFormRequest
+	if err := bind(c, &form); err != nil {
+		return err
+	}
+	in, err := form.toRequest()
 	if err != nil {
 		return err
 	}
@@ -121,9 +188,9 @@ func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
 		if current, err = h.advisories.Get(c.Request().Context(), id, false); err != nil {
 			return err
 		}
-		a, err = h.advisories.Update(c.Request().Context(), actor(c), id, in)
+		a, err = h.advisories.Update(c.Request().Context(), actor(c), id, in.toInput())
 	} else {
-		a, err = h.advisories.Create(c.Request().Context(), actor(c), in)
+		a, err = h.advisories.Create(c.Request().Context(), actor(c), in.toInput())
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showAdvisoryForm(c, status, advisoryForm{Advisory: current, Input: in, Errors: fields, Message: msg})
@@ -147,11 +214,11 @@ func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) declareIncident(c echo.Context) error {
-	var in advisory.IncidentInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in incidentRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
+	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), advisory.IncidentInput(in))
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
@@ -166,11 +233,11 @@ func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such incident")
 	}
-	var in advisory.IncidentInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in incidentRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
+	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, advisory.IncidentInput(in))
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showAdvisories(c, status, fields)
 	} else if err != nil {
@@ -213,11 +280,11 @@ func (h *advisoryHandlers) reportPage(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) updateReport(c echo.Context) error {
-	var in advisory.ReportUpdate
-	if err := c.Bind(&in); err != nil {
+	var in reportUpdateRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	_, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in)
+	_, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), advisory.ReportUpdate(in))
 	if ok, status, msg, fields := formFailure(err); ok {
 		d, derr := h.advisories.ReportByReference(c.Request().Context(), c.Param("ref"))
 		if derr != nil {

@@ -130,11 +130,11 @@ func (h *advisoryHandlers) apiGetAdvisory(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) apiCreateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
+	var in advisoryRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	a, err := h.advisories.Create(c.Request().Context(), actor(c), in)
+	a, err := h.advisories.Create(c.Request().Context(), actor(c), in.toInput())
 	if err != nil {
 		return err
 	}
@@ -143,11 +143,11 @@ func (h *advisoryHandlers) apiCreateAdvisory(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) apiUpdateAdvisory(c echo.Context) error {
-	var in advisory.Input
-	if err := bindBody(c, &in); err != nil {
+	var in advisoryRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	a, err := h.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in)
+	a, err := h.advisories.Update(c.Request().Context(), actor(c), c.Param("id"), in.toInput())
 	if err != nil {
 		return err
 	}
@@ -175,11 +175,11 @@ func (h *advisoryHandlers) apiListIncidents(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) apiDeclareIncident(c echo.Context) error {
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
+	var in incidentRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	i, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), in)
+	i, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), advisory.IncidentInput(in))
 	if err != nil {
 		return err
 	}
@@ -191,11 +191,11 @@ func (h *advisoryHandlers) apiUpdateIncident(c echo.Context) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "no such incident")
 	}
-	var in advisory.IncidentInput
-	if err := bindBody(c, &in); err != nil {
+	var in incidentRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	i, err := h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, in)
+	i, err := h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, advisory.IncidentInput(in))
 	if err != nil {
 		return err
 	}
@@ -223,11 +223,11 @@ func (h *advisoryHandlers) apiGetReport(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) apiUpdateReport(c echo.Context) error {
-	var in advisory.ReportUpdate
-	if err := bindBody(c, &in); err != nil {
+	var in reportUpdateRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if _, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), in); err != nil {
+	if _, err := h.advisories.UpdateReport(c.Request().Context(), actor(c), c.Param("ref"), advisory.ReportUpdate(in)); err != nil {
 		return err
 	}
 	return h.apiGetReport(c)

@@ -10,8 +10,17 @@ import (
 // The public vulnerability report form. Researchers often write from
 // personal addresses, so unlike the other public forms it takes any email.
 
+// reportRequest is the public vulnerability report form.
+type reportRequest struct {
+	Email   string `form:"email" json:"email"`
+	Summary string `form:"summary" json:"summary"`
+	Details string `form:"details" json:"details"`
+	Steps   string `form:"steps" json:"steps"`
+	Product string `form:"product" json:"product"`
+}
+
 type reportFormPage struct {
-	Input   advisory.ReportInput
+	Input   reportRequest
 	Errors  map[string]string
 	Message string
 	Done    *advisory.Report
@@ -22,8 +31,8 @@ func (h *advisoryHandlers) reportForm(c echo.Context) error {
 }
 
 func (h *advisoryHandlers) submitReport(c echo.Context) error {
-	var in advisory.ReportInput
-	if err := c.Bind(&in); err != nil {
+	var in reportRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	if err := h.admitPublic(c, formSecurityReport, in.Email); err != nil {
@@ -37,7 +46,7 @@ func (h *advisoryHandlers) submitReport(c echo.Context) error {
 	if o.ID != 0 {
 		securityEmail = o.SecurityEmail
 	}
-	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), in, securityEmail)
+	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), advisory.ReportInput(in), securityEmail)
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg})
 	} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,74 @@ func TestVulnerabilityReports(t *testing.T) {
 		}
 		if r := e.browser().login("editor").get("/app/reports/" + ref); r.status != http.StatusOK || !strings.Contains(r.body, "Confirmed by the API team.") {
 			t.Fatalf("report page: %d", r.status)
+		}
+	})
+}
+
+// The dashboard's incident, advisory and triage forms: each reads its
+// fields, and a refusal re-renders the form naming the field.
+func TestAdvisoryDashboardForms(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ed := e.browser().login("editor")
+		if r := ed.post("/app/incidents", url.Values{"incident_title": {""}, "incident_severity": {"low"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "is required") {
+			t.Fatalf("incident without a title: %d", r.status)
+		}
+		if r := ed.post("/app/incidents", url.Values{"incident_title": {"Phishing wave"}, "incident_severity": {"low"}, "incident_owner": {"ana"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("declare: %d %s", r.status, r.body)
+		}
+		_, list := e.api("viewer", http.MethodGet, "/api/v1/incidents", nil)
+		inc := list["items"].([]any)[0].(map[string]any)
+		incID := strconv.FormatFloat(inc["id"].(float64), 'f', 0, 64)
+		if inc["title"] != "Phishing wave" || inc["owner"] != "ana" || inc["status"] != "declared" {
+			t.Fatalf("declared: %v", inc)
+		}
+		if r := ed.post("/app/incidents/"+incID, url.Values{"incident_title": {"Phishing wave"}, "incident_severity": {"medium"}, "incident_owner": {"ana"},
+			"incident_summary": {"Over."}, "incident_status": {"resolved"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("update incident: %d %s", r.status, r.body)
+		}
+		_, list = e.api("viewer", http.MethodGet, "/api/v1/incidents", nil)
+		if inc := list["items"].([]any)[0].(map[string]any); inc["status"] != "resolved" || inc["severity"] != "medium" || inc["summary"] != "Over." {
+			t.Fatalf("updated: %v", inc)
+		}
+		form := url.Values{"incident_id": {incID}, "title": {"Phished session"}, "date": {"2026-04-01"}, "severity": {"high"}, "status": {"reported"},
+			"description": {"Sessions were phished."}, "affected_regions": {"EU"}, "cve": {"CVE-26-1"}}
+		if r := ed.post("/app/advisories", form); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be a CVE ID") || !strings.Contains(r.body, "Sessions were phished.") {
+			t.Fatalf("bad CVE: %d", r.status)
+		}
+		form.Set("cve", "")
+		r := ed.post("/app/advisories", form)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("create on an incident: %d %s", r.status, r.body)
+		}
+		page := r.header.Get("Location")
+		form.Set("status", "fixed")
+		form.Set("fixed_on", "2026-04-02")
+		if r := ed.post(page, form); r.status != http.StatusSeeOther {
+			t.Fatalf("edit: %d %s", r.status, r.body)
+		}
+		code, a := e.api("viewer", http.MethodGet, "/api/v1"+strings.TrimPrefix(page, "/app"), nil)
+		if code != http.StatusOK || a["incident_id"] != inc["id"] || a["status"] != "fixed" || a["affected_regions"] != "EU" {
+			t.Fatalf("advisory: %d %v", code, a)
+		}
+		form.Set("incident_id", "not-a-number")
+		if r := ed.post(page, form); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("unreadable incident: %d", r.status)
+		}
+
+		researcher := e.browser()
+		researcher.get("/trust/security")
+		researcher.post("/trust/security", url.Values{"email": {"finder@researcher.example"}, "summary": {"IDOR"}, "details": {"Any project."}})
+		_, reports := e.api("editor", http.MethodGet, "/api/v1/vulnerability-reports", nil)
+		ref := reports["items"].([]any)[0].(map[string]any)["reference"].(string)
+		if r := ed.post("/app/reports/"+ref, url.Values{"status": {"pwned"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be one of") {
+			t.Fatalf("bad triage: %d", r.status)
+		}
+		if r := ed.post("/app/reports/"+ref, url.Values{"status": {"valid"}, "advisory": {strings.TrimPrefix(page, "/app/advisories/")}, "reward_note": {"Thanks"}, "notes": {"Seen."}}); r.status != http.StatusSeeOther {
+			t.Fatalf("triage: %d %s", r.status, r.body)
+		}
+		if _, got := e.api("editor", http.MethodGet, "/api/v1/vulnerability-reports/"+ref, nil); got["status"] != "valid" || got["advisory"] != strings.TrimPrefix(page, "/app/advisories/") || got["notes"] != "Seen." {
+			t.Fatalf("triaged: %v", got)
 		}
 	})
 }

@@ -30,12 +30,34 @@ type dsarHandlers struct {
 
 // The dashboard.
 
+// dsarRequest is a privacy request as the dashboard's form, the public
+// form or a JSON body sends it.
+type dsarRequest struct {
+	ReceivedOn     string `json:"received_on" form:"received_on"`
+	Channel        string `json:"channel" form:"channel"`
+	Law            string `json:"law" form:"law"`
+	Type           string `json:"type" form:"type"`
+	RequesterName  string `json:"requester_name" form:"requester_name"`
+	RequesterEmail string `json:"requester_email" form:"requester_email"`
+	Details        string `json:"details" form:"details"`
+	CustomerDPAID  int64  `json:"customer_dpa_id" form:"customer_dpa_id"`
+}
+
+// dsarActionRequest is a step on a request as a form or a JSON body sends it.
+type dsarActionRequest struct {
+	Action          string `json:"action" form:"action"`
+	Method          string `json:"verification_method" form:"verification_method"`
+	Reason          string `json:"reason" form:"reason"`
+	Outcome         string `json:"outcome" form:"outcome"`
+	SystemsSearched string `json:"systems_searched" form:"systems_searched"`
+}
+
 type dsarListPage struct {
 	Requests  []dsar.Request
 	Attention []dsar.Request
 	Now       time.Time
 	Year      int
-	Form      dsar.Input
+	Form      dsarRequest
 	Errors    map[string]string
 	Laws      []string
 	Types     []string
@@ -43,10 +65,10 @@ type dsarListPage struct {
 }
 
 func (h *dsarHandlers) dsarList(c echo.Context) error {
-	return h.showDSARList(c, http.StatusOK, dsar.Input{}, nil)
+	return h.showDSARList(c, http.StatusOK, dsarRequest{}, nil)
 }
 
-func (h *dsarHandlers) showDSARList(c echo.Context, status int, form dsar.Input, errs map[string]string) error {
+func (h *dsarHandlers) showDSARList(c echo.Context, status int, form dsarRequest, errs map[string]string) error {
 	ctx := c.Request().Context()
 	list, err := h.dsar.List(ctx, false)
 	if err != nil {
@@ -61,11 +83,11 @@ func (h *dsarHandlers) showDSARList(c echo.Context, status int, form dsar.Input,
 }
 
 func (h *dsarHandlers) createDSAR(c echo.Context) error {
-	var in dsar.Input
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in dsarRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
-	r, err := h.dsar.Create(c.Request().Context(), actor(c), in)
+	r, err := h.dsar.Create(c.Request().Context(), actor(c), dsar.Input(in))
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showDSARList(c, status, in, fields)
 	} else if err != nil {
@@ -93,11 +115,11 @@ func (h *dsarHandlers) showDSAR(c echo.Context, status int, errs map[string]stri
 }
 
 func (h *dsarHandlers) actOnDSAR(c echo.Context) error {
-	var a dsar.Action
-	if err := c.Bind(&a); err != nil {
-		return apperr.Field("form", "could not be read")
+	var a dsarActionRequest
+	if err := bind(c, &a); err != nil {
+		return err
 	}
-	_, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), a)
+	_, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), dsar.Action(a))
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showDSAR(c, status, fields, msg)
 	} else if err != nil {

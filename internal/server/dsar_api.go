@@ -70,11 +70,11 @@ func toDSARJSON(r *dsar.Request, now time.Time) dsarJSON {
 }
 
 func (h *dsarHandlers) apiCreateDSAR(c echo.Context) error {
-	var in dsar.Input
-	if err := bindBody(c, &in); err != nil {
+	var in dsarRequest
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := h.dsar.Create(c.Request().Context(), actor(c), in)
+	r, err := h.dsar.Create(c.Request().Context(), actor(c), dsar.Input(in))
 	if err != nil {
 		return err
 	}
@@ -90,11 +90,11 @@ func (h *dsarHandlers) apiGetDSAR(c echo.Context) error {
 }
 
 func (h *dsarHandlers) apiActOnDSAR(c echo.Context) error {
-	var a dsar.Action
-	if err := bindBody(c, &a); err != nil {
+	var a dsarActionRequest
+	if err := bind(c, &a); err != nil {
 		return err
 	}
-	r, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), a)
+	r, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), dsar.Action(a))
 	if err != nil {
 		return err
 	}
@@ -110,5 +110,28 @@ func (h *dsarHandlers) apiDSARMetrics(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, m)
+	return c.JSON(http.StatusOK, toDSARMetricsJSON(m))
+}
+
+// dsarMetricsJSON are a year's figures on the wire.
+type dsarMetricsJSON struct {
+	Year  int                   `json:"year"`
+	Types []dsarTypeFiguresJSON `json:"types"`
+}
+
+// dsarTypeFiguresJSON are one request type's figures for the year.
+type dsarTypeFiguresJSON struct {
+	Type       string   `json:"type"`
+	Received   int      `json:"received"`
+	Complied   int      `json:"complied_in_whole_or_part"`
+	Denied     int      `json:"denied"`
+	MedianDays *float64 `json:"median_days_to_respond"`
+}
+
+func toDSARMetricsJSON(m *dsar.Metrics) dsarMetricsJSON {
+	out := dsarMetricsJSON{Year: m.Year}
+	for _, f := range m.Types {
+		out.Types = append(out.Types, dsarTypeFiguresJSON(f))
+	}
+	return out
 }

@@ -3,13 +3,12 @@ package server
 import (
 	"net/http"
 
-	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/labstack/echo/v4"
 )
 
 type dsarFormPage struct {
-	Input  dsar.Input
+	Input  dsarRequest
 	Errors map[string]string
 	Done   bool
 	Laws   []string
@@ -21,9 +20,9 @@ func (h *dsarHandlers) dsarForm(c echo.Context) error {
 }
 
 func (h *dsarHandlers) submitDSAR(c echo.Context) error {
-	var in dsar.Input
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in dsarRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	if err := h.admitPublic(c, formPrivacyRequest, in.RequesterEmail); err != nil {
 		return err
@@ -32,7 +31,7 @@ func (h *dsarHandlers) submitDSAR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.dsar.Submit(c.Request().Context(), actor(c), in, companyName(o))
+	_, err = h.dsar.Submit(c.Request().Context(), actor(c), dsar.Input(in), companyName(o))
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.renderPublic(c, status, "trust_privacy_request", "Make a privacy request", dsarFormPage{Input: in, Errors: fields, Laws: dsar.Laws, Types: dsar.Types})
 	} else if err != nil {

@@ -84,3 +84,33 @@ func TestPrivacyRequestFromFormToCompletion(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard records a request received by email; a refusal re-renders
+// the form with what was typed.
+func TestPrivacyRequestDashboardForm(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ed := e.browser().login("editor")
+		form := url.Values{"received_on": {e.clock.Now().AddDate(0, 0, 2).Format(time.DateOnly)}, "channel": {"email"}, "law": {"gdpr"}, "type": {"access"},
+			"requester_name": {"Pat"}, "requester_email": {"pat@person.example"}, "details": {"everything"}}
+		if r := ed.post("/app/privacy-requests", form); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "cannot be in the future") || !strings.Contains(r.body, "pat@person.example") {
+			t.Fatalf("future date: %d", r.status)
+		}
+		form.Set("received_on", e.clock.Now().AddDate(0, 0, -3).Format(time.DateOnly))
+		r := ed.post("/app/privacy-requests", form)
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/app/privacy-requests/PR-") {
+			t.Fatalf("record: %d %s", r.status, r.body)
+		}
+		ref := strings.TrimPrefix(r.header.Get("Location"), "/app/privacy-requests/")
+		if r := ed.post("/app/privacy-requests/"+ref, url.Values{"action": {"extend"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason: is required") {
+			t.Fatalf("extension without a reason: %d", r.status)
+		}
+		code, got := e.api("editor", http.MethodGet, "/api/v1/privacy-requests/"+ref, nil)
+		if code != http.StatusOK || got["channel"] != "email" || got["requester_name"] != "Pat" || got["details"] != "everything" || got["status"] != "received" {
+			t.Fatalf("recorded: %d %v", code, got)
+		}
+		if code, body := e.api("editor", http.MethodPost, "/api/v1/privacy-requests/"+ref+"/actions", map[string]any{"action": "dance"}); code != http.StatusUnprocessableEntity || errFields(body)["action"] == nil {
+			t.Fatalf("unknown action: %d %v", code, body)
+		}
+	})
+}
