@@ -15,6 +15,7 @@ import (
 	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
@@ -58,6 +59,7 @@ type App struct {
 	Evidence   *evidence.Service
 	Advisories *advisory.Service
 	DSAR       *dsar.Service
+	Documents  *document.Service
 	Files      *files.Store
 
 	// FormLimits bounds the public forms per client network, recipient
@@ -123,6 +125,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
+	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

@@ -122,7 +122,12 @@ var rules = map[Kind]Rule{
 	{"dpa.updated", "dpa"}:        open("DPAs"),
 	{"dpa.status_changed", "dpa"}: open("DPAs"),
 	{"dpa.file_attached", "dpa"}:  open("DPAs"),
-	{"course.created", "course"}:  open("training"),
+	// Trust documents: the register is on viewer pages, internal ones too.
+	{"document.created", "document"}:       open("trust documents"),
+	{"document.updated", "document"}:       open("trust documents"),
+	{"document.version_added", "document"}: open("trust documents"),
+	{"document.lapsed", "document"}:        open("trust documents"),
+	{"course.created", "course"}:           open("training"),
 	// Employee events name the employee by address; the roster is open.
 	{"employee.created", "employee"}:         open("people"),
 	{"employee.updated", "employee"}:         open("people"),

@@ -35,6 +35,10 @@ var Certificate = Kind{Name: "certificate", MaxBytes: 10 << 20, Types: map[strin
 	"application/pdf": {".pdf"}, "image/png": {".png"}, "image/jpeg": {".jpg", ".jpeg"},
 }}
 
+// TrustDocument is a document of the trust documents register: a PDF up
+// to 25 MB (a SOC 2 report runs to a few hundred pages).
+var TrustDocument = Kind{Name: "trust document", MaxBytes: 25 << 20, Types: map[string][]string{"application/pdf": {".pdf"}}}
+
 // File describes a stored file.
 type File struct {
 	SHA256      string

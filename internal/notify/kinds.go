@@ -15,7 +15,7 @@ func Kinds() []string {
 		"packet_request_confirmation", "packet_request", "packet_approved", "packet_denied",
 		"privacy_request_confirmation", "privacy_request_ack", "privacy_request", "privacy_request_reminder",
 		"subscription_confirmation", "subprocessor_notice", "dpa_request",
-		"ack_link", "reminder",
+		"ack_link", "reminder", "document_expiring",
 	}
 }
 
@@ -271,3 +271,17 @@ type ReminderItem struct {
 
 // Kind is "reminder".
 func (Reminder) Kind() string { return "reminder" }
+
+// DocumentExpiring tells a trust document's owner that the version in
+// force lapses soon, or has lapsed and left /trust.
+type DocumentExpiring struct {
+	Title      string
+	Version    string
+	ValidUntil time.Time
+	DaysLeft   int // days from today to ValidUntil
+	Lapsed     bool
+	Link       string
+}
+
+// Kind is "document_expiring".
+func (DocumentExpiring) Kind() string { return "document_expiring" }

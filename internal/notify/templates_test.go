@@ -338,6 +338,33 @@ Please read and acknowledge the company's policies (3 to go). Your personal link
 
 The link works until 1 April 2026 and is for you alone; do not forward it.
 `},
+		{"document_expiring, early", notify.DocumentExpiring{Title: "SOC 2 Type II report", Version: "2026", ValidUntil: deadline, DaysLeft: 30, Link: base + "/app/documents/soc-2-type-ii-report"},
+			"SOC 2 Type II report lapses on 2026-04-01",
+			`Version 2026 of "SOC 2 Type II report" is valid until 1 April 2026, 30 days from now. On the day after, it leaves the trust center and can no longer be requested.
+
+Upload the new version before then:
+https://charter.example/app/documents/soc-2-type-ii-report
+
+You receive this email because you own this document in Charter.
+`},
+		{"document_expiring, one day left", notify.DocumentExpiring{Title: "Insurance certificate", Version: "v3", ValidUntil: deadline, DaysLeft: 1, Link: base + "/app/documents/insurance"},
+			"Insurance certificate lapses on 2026-04-01",
+			`Version v3 of "Insurance certificate" is valid until 1 April 2026, 1 day from now. On the day after, it leaves the trust center and can no longer be requested.
+
+Upload the new version before then:
+https://charter.example/app/documents/insurance
+
+You receive this email because you own this document in Charter.
+`},
+		{"document_expiring, lapsed", notify.DocumentExpiring{Title: "Insurance certificate", Version: "v3", ValidUntil: deadline, Lapsed: true, Link: base + "/app/documents/insurance"},
+			"Insurance certificate has lapsed",
+			`Version v3 of "Insurance certificate" was valid until 1 April 2026. It has left the trust center and can no longer be requested.
+
+Upload the new version to share it again:
+https://charter.example/app/documents/insurance
+
+You receive this email because you own this document in Charter.
+`},
 	}
 	rendered := map[string]bool{}
 	for _, c := range cases {
