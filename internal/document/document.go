@@ -28,6 +28,19 @@ const (
 	Internal  Access = "internal"   // nowhere public
 )
 
+// Label names the access level as pages show it.
+func (a Access) Label() string {
+	switch a {
+	case Public:
+		return "public"
+	case OnRequest:
+		return "on request"
+	case Internal:
+		return "internal"
+	}
+	return string(a)
+}
+
 // Kind is what a document is; it orders and labels the list on /trust.
 type Kind string
 

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"codeberg.org/go-pdf/fpdf"
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/clocktest"
 	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/document/documenttest"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
@@ -38,19 +38,8 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	return &fixture{ctx: context.Background(), st: st, svc: svc, clock: c, by: audit.Actor{UserID: 1, Label: "ed@hiberly.example"}}
 }
 
-// samplePDF is a PDF of the given pages, each saying its number.
 func samplePDF(t testing.TB, pages int) []byte {
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetFont("Helvetica", "", 14)
-	for i := 1; i <= pages; i++ {
-		p.AddPage()
-		p.Cell(40, 10, fmt.Sprintf("Independent auditor's report, page %d", i))
-	}
-	var b bytes.Buffer
-	if err := p.Output(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return documenttest.PDF(t, "Independent auditor's report", pages)
 }
 
 func soc2(access string) document.Input {
@@ -88,14 +77,12 @@ func TestCreateAndShare(t *testing.T) {
 		if strings.Join(slugs, " ") != "soc-2-type-ii-report iso-27001-certificate" {
 			t.Fatalf("shared %v: the internal one must not be listed, and SOC 2 comes first", slugs)
 		}
-		if _, rc, err := f.svc.OpenPublic(f.ctx, public.Slug); err != nil {
+		if _, err := f.svc.PublicDocument(f.ctx, public.Slug); err != nil {
 			t.Fatal(err)
-		} else {
-			rc.Close()
 		}
 		for _, slug := range []string{report.Slug, "pen-test-full-findings", "nothing-here"} {
-			if _, _, err := f.svc.OpenPublic(f.ctx, slug); !apperr.Is(err, apperr.NotFound) {
-				t.Errorf("OpenPublic(%s): %v, want not found", slug, err)
+			if _, err := f.svc.PublicDocument(f.ctx, slug); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("PublicDocument(%s): %v, want not found", slug, err)
 			}
 		}
 		got, err := f.svc.Requestable(f.ctx, "documents", []string{report.Slug})

@@ -326,41 +326,32 @@ func (s *Service) Shared(ctx context.Context) ([]Document, error) {
 	return out, nil
 }
 
-// OpenPublic opens the file in force of a public document. Errors:
-// ErrNotFound for any document that is not public and in force (an
-// internal or lapsed one is not admitted to exist).
-func (s *Service) OpenPublic(ctx context.Context, slug string) (*Document, io.ReadCloser, error) {
+// PublicDocument returns a public document with a version in force.
+// Errors: ErrNotFound for any other (an internal or lapsed document is not
+// admitted to exist).
+func (s *Service) PublicDocument(ctx context.Context, slug string) (*Document, error) {
 	d, err := bySlug(s.db.WithContext(ctx), slug)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if d.Access != Public || !d.Available(s.Today()) {
-		return nil, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
-	f, err := s.files.Open(d.Current.SHA256)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, f, nil
+	return d, nil
 }
 
-// OpenVersion opens the file of a version, for the team.
-func (s *Service) OpenVersion(ctx context.Context, slug string, versionID int64) (*Version, io.ReadCloser, error) {
-	d, vs, err := s.Get(ctx, slug)
+// Version returns one version of a document. Errors: ErrNotFound.
+func (s *Service) Version(ctx context.Context, slug string, versionID int64) (*Version, error) {
+	d, err := bySlug(s.db.WithContext(ctx), slug)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	for i := range vs {
-		if vs[i].ID == versionID {
-			f, err := s.files.Open(vs[i].SHA256)
-			if err != nil {
-				return nil, nil, err
-			}
-			return &vs[i], f, nil
-		}
+	var v Version
+	err = s.db.WithContext(ctx).Where("id = ? AND document_id = ?", versionID, d.ID).Take(&v).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no such version")
 	}
-	_ = d
-	return nil, nil, apperr.New(apperr.NotFound, "no such version")
+	return &v, err
 }
 
 // Requestable returns the documents named by slugs if each may be

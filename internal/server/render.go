@@ -32,6 +32,7 @@ var navigation = []navItem{
 	{"people", "People", "/app/people", auth.Viewer},
 	{"training", "Training", "/app/training", auth.Viewer},
 	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
+	{"documents", "Trust documents", "/app/documents", auth.Viewer},
 	{"advisories", "Advisories", "/app/advisories", auth.Viewer},
 	{"packets", "Policy packets", "/app/packets", auth.Viewer},
 	{"exports", "Evidence exports", "/app/exports", auth.Auditor},
@@ -178,6 +179,8 @@ func areaOf(page string) string {
 		return "advisories"
 	case strings.HasPrefix(page, "packet"), page == "nda":
 		return "packets"
+	case strings.HasPrefix(page, "document"):
+		return "documents"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "organization", page == "outbox", page == "exports":

@@ -58,6 +58,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
+	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store}
 	e := s.e
@@ -101,6 +102,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.json", trust.trustSubprocessorsJSON, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/subprocessors.atom", trust.trustSubprocessorsAtom, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", trust.trustReport, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/documents/:slug", documents.publicFile, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories", trust.trustAdvisories, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", trust.trustAdvisoriesJSON, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", trust.trustAdvisoriesAtom, public)
@@ -154,6 +156,13 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(app, pageRoute, http.MethodPost, "/organization/edit", org.saveOrganization, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/organization/certifications/:id/report", org.uploadCertificationReport, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodGet, "/organization/certifications/:id/report", org.certificationReport, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/documents", documents.listPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/documents/new", documents.newForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/documents", documents.create, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/documents/:slug", documents.page, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/documents/:slug", documents.update, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/documents/:slug/versions", documents.addVersion, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/documents/:slug/versions/:id/file", documents.versionFile, need(auth.Auditor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas", privacy.dpasPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas/new", privacy.newDPAForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/dpas", privacy.saveDPA, need(auth.Editor))
@@ -267,6 +276,12 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(api, apiRoute, http.MethodPost, "/employees/:email/training", people.apiRecordTraining, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/organization", org.apiGetOrganization, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPut, "/organization", org.apiUpdateOrganization, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodGet, "/documents", documents.apiList, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/documents", documents.apiCreate, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/documents/:slug", documents.apiGet, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/documents/:slug", documents.apiUpdate, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/documents/:slug/versions", documents.apiAddVersion, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/documents/:slug/versions/:id/file", documents.versionFile, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas", privacy.apiListDPAs, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/dpas", privacy.apiCreateDPA, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas/:id", privacy.apiGetDPA, need(auth.Viewer))
