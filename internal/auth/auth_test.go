@@ -173,3 +173,20 @@ func TestSessionStoreExpiresAndHashesTokens(t *testing.T) {
 		}
 	})
 }
+
+// NewUser's tags are Create's rules; the password policy is checked beside
+// them, and every problem is named at once.
+func TestNewUserRules(t *testing.T) {
+	svc := auth.NewService(storetest.SQLite(t).DB, time.Now)
+	_, err := svc.Create(context.Background(), audit.System("test"), auth.NewUser{Email: " ", Name: strings.Repeat("n", 201), Role: "root", Password: "123"})
+	e, ok := apperr.As(err)
+	want := map[string]string{"email": "is required", "name": "must be at most 200 characters", "role": "must be one of admin, editor, auditor, viewer"}
+	if !ok || e.Kind != apperr.Invalid || e.Fields["password"] == "" || len(e.Fields) != 4 {
+		t.Fatalf("got %v, want Invalid naming email, name, role and password", err)
+	}
+	for field, msg := range want {
+		if e.Fields[field] != msg {
+			t.Errorf("%s: %q, want %q", field, e.Fields[field], msg)
+		}
+	}
+}

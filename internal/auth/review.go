@@ -71,11 +71,16 @@ func (s *Service) AccessReviewPage(ctx context.Context) (*AccessReviewData, erro
 	return d, s.db.WithContext(ctx).Order("reviewed_at DESC, id DESC").Limit(50).Find(&d.Reviews).Error
 }
 
+// reviewNote is what the reviewer says they checked and changed.
+type reviewNote struct {
+	Note string `validate:"required,max=4000"`
+}
+
 // RecordAccessReview records a review with the reviewer's note and what
 // was reviewed (active accounts and live tokens at that moment).
 func (s *Service) RecordAccessReview(ctx context.Context, by audit.Actor, note string) (*AccessReview, error) {
 	note = strings.TrimSpace(note)
-	if note == "" || len(note) > 4000 {
+	if s.check.Struct(reviewNote{Note: note}).Has("note") {
 		return nil, apperr.Field("note", "say what you checked and changed (at most 4000 characters)")
 	}
 	var r AccessReview

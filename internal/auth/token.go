@@ -39,12 +39,17 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// tokenName is what a token is called in lists and the audit trail.
+type tokenName struct {
+	Name string `validate:"required,max=100"`
+}
+
 // CreateToken makes an API token for the user with the given email and
 // returns the secret once; only its hash is kept. A zero ttl means no expiry.
 // Errors: ErrUserNotFound, Invalid.
 func (s *Service) CreateToken(ctx context.Context, by audit.Actor, email, name string, ttl time.Duration) (string, *APIToken, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if s.check.Struct(tokenName{Name: name}).Has("name") {
 		return "", nil, apperr.Field("name", "is required (at most 100 characters)")
 	}
 	if ttl < 0 {

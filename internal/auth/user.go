@@ -11,6 +11,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -108,6 +109,8 @@ type Service struct {
 	baseURL string
 	// mail renders the emails (SetMail).
 	mail *notify.Templates
+	// check runs the input rules.
+	check *check.Validator
 }
 
 // NewService returns a Service on db with the given clock.
@@ -117,7 +120,7 @@ func NewService(db *gorm.DB, now func() time.Time) *Service {
 		panic(err)
 	}
 	return &Service{db: db, now: now, passwords: NewPasswordChecker(), dummyHash: h, recovery: RecoverySettings{LinkTTL: DefaultResetLinkTTL}, sleep: sleepContext,
-		mail: notify.MustTemplates()}
+		mail: notify.MustTemplates(), check: check.New()}
 }
 
 // SetMail gives the service the email templates the other services use
@@ -126,10 +129,10 @@ func (s *Service) SetMail(t *notify.Templates) { s.mail = t }
 
 // NewUser is the input of Create.
 type NewUser struct {
-	Email    string `validate:"required,email,max=254"`
+	Email    string `validate:"required,address"`
 	Name     string `validate:"max=200"`
-	Role     Role   `validate:"required"`
-	Password string
+	Role     Role   `validate:"oneof=admin editor auditor viewer"`
+	Password string // checked against the password policy
 	// AccessUntil is the last day the account works; for an auditor
 	// without one, DefaultAuditorAccess from today.
 	AccessUntil *time.Time
@@ -137,29 +140,23 @@ type NewUser struct {
 
 // Create adds a user. Errors: Invalid (naming the field), ErrUserExists.
 func (s *Service) Create(ctx context.Context, by audit.Actor, in NewUser) (*User, error) {
-	in.Email = notify.NormalizeAddress(in.Email)
-	fields := map[string]string{}
-	if in.Email == "" || !strings.Contains(in.Email, "@") || len(in.Email) > 254 {
-		fields["email"] = "must be an email address"
-	}
-	if !in.Role.Valid() {
-		fields["role"] = "must be one of admin, editor, auditor, viewer"
-	}
+	in.Email, in.Name = notify.NormalizeAddress(in.Email), strings.TrimSpace(in.Name)
+	fields := s.check.Struct(in)
 	if msg := s.passwords.Check(in.Password, in.Email); msg != "" {
-		fields["password"] = msg
+		fields.Add("password", msg)
 	}
 	if in.AccessUntil != nil && in.AccessUntil.Before(s.now().UTC().Truncate(24*time.Hour)) {
-		fields["access_until"] = "cannot be in the past"
+		fields.Add("access_until", "cannot be in the past")
 	}
-	if len(fields) > 0 {
-		return nil, apperr.Fields(fields)
+	if err := fields.Err(); err != nil {
+		return nil, err
 	}
 	hash, err := HashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	u := User{Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role, PasswordHash: hash, AccessUntil: dayOf(in.AccessUntil), CreatedAt: now, UpdatedAt: now}
+	u := User{Email: in.Email, Name: in.Name, Role: in.Role, PasswordHash: hash, AccessUntil: dayOf(in.AccessUntil), CreatedAt: now, UpdatedAt: now}
 	if u.AccessUntil == nil && u.Role == Auditor {
 		u.AccessUntil = dayOf(ptr(now.Add(DefaultAuditorAccess)))
 	}

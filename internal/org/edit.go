@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
@@ -24,42 +23,44 @@ import (
 // ID is updated, one without is added, and a stored one left out is
 // deleted.
 type ProfileInput struct {
-	Name               string             `json:"name"`
-	Website            string             `json:"website"`
-	StatusPageURL      string             `json:"status_page_url"`
-	PrivacyEmail       string             `json:"privacy_email"`
-	SecurityEmail      string             `json:"security_email"`
-	DPOName            string             `json:"dpo_name"`
-	DPOTitle           string             `json:"dpo_title"`
-	DPOEmail           string             `json:"dpo_email"`
-	DPOPublic          bool               `json:"dpo_public"`
-	EURepresentative   string             `json:"eu_representative"`
-	UKRepresentative   string             `json:"uk_representative"`
-	HostingRegions     []string           `json:"hosting_regions"`
-	TransferMechanisms []string           `json:"transfer_mechanisms"`
-	LegalEntities      []EntityInput      `json:"legal_entities"`
-	Certifications     []CertificationRow `json:"certifications"`
+	Name             string `validate:"required,max=200"`
+	Website          string `validate:"omitempty,http_url"`
+	StatusPageURL    string `validate:"omitempty,http_url"`
+	PrivacyEmail     string `validate:"omitempty,address"`
+	SecurityEmail    string `validate:"omitempty,address"`
+	DPOName          string `validate:"max=200"`
+	DPOTitle         string `validate:"max=200"`
+	DPOEmail         string `validate:"omitempty,address"`
+	DPOPublic        bool
+	EURepresentative string `validate:"max=500"`
+	UKRepresentative string `validate:"max=500"`
+	// HostingRegions and TransferMechanisms hold one entry per line, each
+	// at most 200 characters.
+	HostingRegions     []string
+	TransferMechanisms []string
+	LegalEntities      []EntityInput
+	Certifications     []CertificationRow
 }
 
 // EntityInput is one legal entity.
 type EntityInput struct {
-	ID                    int64  `json:"id"`
-	Name                  string `json:"name"`
-	Country               string `json:"country"`
-	RegistrationNumber    string `json:"registration_number"`
-	AuthorityRegistration string `json:"authority_registration"`
+	ID                    int64
+	Name                  string `validate:"required,max=200"`
+	Country               string `validate:"len=2,alpha,uppercase"`
+	RegistrationNumber    string `validate:"max=100"`
+	AuthorityRegistration string `validate:"max=300"`
 }
 
 // CertificationRow is one certification; dates as YYYY-MM-DD.
 type CertificationRow struct {
-	ID          int64  `json:"id"`
-	Framework   string `json:"framework"`
-	Type        string `json:"type"`
-	Auditor     string `json:"auditor"`
-	PeriodStart string `json:"period_start"`
-	PeriodEnd   string `json:"period_end"`
-	ReportDate  string `json:"report_date"`
-	Public      bool   `json:"public"`
+	ID          int64
+	Framework   string `validate:"required,max=100"`
+	Type        string `validate:"max=100"`
+	Auditor     string `validate:"max=200"`
+	PeriodStart string `validate:"omitempty,date"`
+	PeriodEnd   string `validate:"omitempty,date"`
+	ReportDate  string `validate:"omitempty,date"`
+	Public      bool
 }
 
 // InputOf returns the input describing o, for the settings form.
@@ -86,48 +87,22 @@ func day(t *time.Time) string {
 	return t.Format(time.DateOnly)
 }
 
-var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
-
-func checkEmail(errs map[string]string, field, v string) string {
-	v = strings.ToLower(strings.TrimSpace(v))
+// date reads an optional date whose `date` rule has held.
+func date(v string) *time.Time {
 	if v == "" {
-		return ""
-	}
-	if a, err := mail.ParseAddress(v); err != nil || a.Address != v || len(v) > 254 {
-		errs[field] = "must be an email address"
-	}
-	return v
-}
-
-func checkText(errs map[string]string, field, v string, required bool, max int) string {
-	v = strings.TrimSpace(v)
-	if v == "" && required {
-		errs[field] = "is required"
-	} else if len(v) > max {
-		errs[field] = fmt.Sprintf("must be at most %d characters", max)
-	}
-	return v
-}
-
-func checkDate(errs map[string]string, field, v string) *time.Time {
-	if v = strings.TrimSpace(v); v == "" {
 		return nil
 	}
-	t, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		errs[field] = "must be a date as YYYY-MM-DD"
-		return nil
-	}
+	t := check.Date(v)
 	return &t
 }
 
-func lines(errs map[string]string, field string, items []string) string {
+func lines(errs check.Errors, field string, items []string) string {
 	var out []string
 	for _, it := range items {
 		for _, l := range strings.Split(it, "\n") {
 			if l = strings.TrimSpace(l); l != "" {
 				if len(l) > 200 {
-					errs[field] = "each entry must be at most 200 characters"
+					errs.Add(field, "each entry must be at most 200 characters")
 				}
 				out = append(out, l)
 			}
@@ -136,64 +111,64 @@ func lines(errs map[string]string, field string, items []string) string {
 	return strings.Join(out, "\n")
 }
 
+// rows checks one row of a list and names its fields like
+// legal_entities[1].country.
+func rows(v *check.Validator, errs check.Errors, prefix string, row any) {
+	for field, problem := range v.Struct(row) {
+		errs.Add(prefix+field, problem)
+	}
+}
+
 // apply checks in and writes it onto o (entities and certifications as
 // new slices). Field names of rows are like legal_entities[1].country.
-func (in ProfileInput) apply(o *Organization) error {
-	errs := map[string]string{}
-	o.Name = checkText(errs, "name", in.Name, true, 200)
-	o.Website = strings.TrimSpace(in.Website)
-	if o.Website != "" {
-		if u, err := url.Parse(o.Website); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs["website"] = "must be a web address starting with https://"
-		}
+func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
+	in.Name, in.Website, in.StatusPageURL = strings.TrimSpace(in.Name), strings.TrimSpace(in.Website), strings.TrimSpace(in.StatusPageURL)
+	in.PrivacyEmail, in.SecurityEmail = notify.NormalizeAddress(in.PrivacyEmail), notify.NormalizeAddress(in.SecurityEmail)
+	in.DPOName, in.DPOTitle, in.DPOEmail = strings.TrimSpace(in.DPOName), strings.TrimSpace(in.DPOTitle), notify.NormalizeAddress(in.DPOEmail)
+	in.EURepresentative, in.UKRepresentative = strings.TrimSpace(in.EURepresentative), strings.TrimSpace(in.UKRepresentative)
+	errs := v.Struct(in)
+	if in.DPOPublic && in.DPOName == "" {
+		errs.Add("dpo_name", "is required when the DPO is shown publicly")
 	}
-	o.StatusPageURL = strings.TrimSpace(in.StatusPageURL)
-	if o.StatusPageURL != "" {
-		if u, err := url.Parse(o.StatusPageURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs["status_page_url"] = "must be a web address starting with https://"
-		}
-	}
-	o.PrivacyEmail = checkEmail(errs, "privacy_email", in.PrivacyEmail)
-	o.SecurityEmail = checkEmail(errs, "security_email", in.SecurityEmail)
-	o.DPOName = checkText(errs, "dpo_name", in.DPOName, false, 200)
-	o.DPOTitle = checkText(errs, "dpo_title", in.DPOTitle, false, 200)
-	o.DPOEmail = checkEmail(errs, "dpo_email", in.DPOEmail)
-	o.DPOPublic = in.DPOPublic
-	if o.DPOPublic && o.DPOName == "" {
-		errs["dpo_name"] = "is required when the DPO is shown publicly"
-	}
-	o.EURepresentative = checkText(errs, "eu_representative", in.EURepresentative, false, 500)
-	o.UKRepresentative = checkText(errs, "uk_representative", in.UKRepresentative, false, 500)
+	o.Name, o.Website, o.StatusPageURL = in.Name, in.Website, in.StatusPageURL
+	o.PrivacyEmail, o.SecurityEmail = in.PrivacyEmail, in.SecurityEmail
+	o.DPOName, o.DPOTitle, o.DPOEmail, o.DPOPublic = in.DPOName, in.DPOTitle, in.DPOEmail, in.DPOPublic
+	o.EURepresentative, o.UKRepresentative = in.EURepresentative, in.UKRepresentative
 	o.HostingRegions = lines(errs, "hosting_regions", in.HostingRegions)
 	o.TransferMechanisms = lines(errs, "transfer_mechanisms", in.TransferMechanisms)
-	o.LegalEntities = nil
+	o.LegalEntities, o.Certifications = nil, nil
 	for i, e := range in.LegalEntities {
+		e = EntityInput{ID: e.ID, Name: strings.TrimSpace(e.Name), Country: strings.ToUpper(strings.TrimSpace(e.Country)),
+			RegistrationNumber: strings.TrimSpace(e.RegistrationNumber), AuthorityRegistration: strings.TrimSpace(e.AuthorityRegistration)}
 		f := fmt.Sprintf("legal_entities[%d].", i)
-		le := LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: checkText(errs, f+"name", e.Name, true, 200),
-			Country:               strings.ToUpper(strings.TrimSpace(e.Country)),
-			RegistrationNumber:    checkText(errs, f+"registration_number", e.RegistrationNumber, false, 100),
-			AuthorityRegistration: checkText(errs, f+"authority_registration", e.AuthorityRegistration, false, 300)}
-		if !countryCode.MatchString(le.Country) {
+		rows(v, errs, f, e)
+		if errs.Has(f + "country") {
 			errs[f+"country"] = "must be a two-letter country code such as GB"
 		}
-		o.LegalEntities = append(o.LegalEntities, le)
+		o.LegalEntities = append(o.LegalEntities, LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: e.Name, Country: e.Country,
+			RegistrationNumber: e.RegistrationNumber, AuthorityRegistration: e.AuthorityRegistration})
 	}
-	o.Certifications = nil
 	for i, c := range in.Certifications {
+		c = CertificationRow{ID: c.ID, Framework: strings.TrimSpace(c.Framework), Type: strings.TrimSpace(c.Type), Auditor: strings.TrimSpace(c.Auditor),
+			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate), Public: c.Public}
 		f := fmt.Sprintf("certifications[%d].", i)
-		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: checkText(errs, f+"framework", c.Framework, true, 100),
-			Type: checkText(errs, f+"type", c.Type, false, 100), Auditor: checkText(errs, f+"auditor", c.Auditor, false, 200),
-			PeriodStart: checkDate(errs, f+"period_start", c.PeriodStart), PeriodEnd: checkDate(errs, f+"period_end", c.PeriodEnd),
-			ReportDate: checkDate(errs, f+"report_date", c.ReportDate), Public: c.Public}
+		rows(v, errs, f, c)
+		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, Public: c.Public}
+		if !errs.Has(f + "period_start") {
+			cert.PeriodStart = date(c.PeriodStart)
+		}
+		if !errs.Has(f + "period_end") {
+			cert.PeriodEnd = date(c.PeriodEnd)
+		}
+		if !errs.Has(f + "report_date") {
+			cert.ReportDate = date(c.ReportDate)
+		}
 		if cert.PeriodStart != nil && cert.PeriodEnd != nil && cert.PeriodEnd.Before(*cert.PeriodStart) {
-			errs[f+"period_end"] = "cannot be before the period start"
+			errs.Add(f+"period_end", "cannot be before the period start")
 		}
 		o.Certifications = append(o.Certifications, cert)
 	}
-	if len(errs) > 0 {
-		return apperr.Fields(errs)
-	}
-	return nil
+	return errs.Err()
 }
 
 // ErrNoProfile is returned when no profile has been loaded yet.
@@ -210,7 +185,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 			return err
 		}
 		before := o
-		if err := in.apply(&o); err != nil {
+		if err := in.apply(s.check, &o); err != nil {
 			return err
 		}
 		if err := keepOnly(tx, &LegalEntity{}, o.ID, entityIDs(o.LegalEntities), entityIDs(before.LegalEntities), "legal_entities"); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/check"
 	"gopkg.in/yaml.v3"
 	"gorm.io/gorm"
 )
@@ -121,12 +122,15 @@ func ParseProfile(data []byte) (*Organization, error) {
 
 // Service reads and seeds the profile.
 type Service struct {
-	db  *gorm.DB
-	now func() time.Time
+	db    *gorm.DB
+	now   func() time.Time
+	check *check.Validator
 }
 
 // NewService returns a Service on db with the given clock.
-func NewService(db *gorm.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
+func NewService(db *gorm.DB, now func() time.Time) *Service {
+	return &Service{db: db, now: now, check: check.New()}
+}
 
 // Get returns the profile. Errors: ErrNoProfile when none has been loaded.
 func (s *Service) Get(ctx context.Context) (*Organization, error) {

@@ -103,9 +103,9 @@ type ManifestReceiver struct {
 
 // Decision is the team's approval.
 type Decision struct {
-	ExpiryDays    int      `json:"expiry_days" form:"expiry_days"`
-	DownloadLimit *int     `json:"download_limit" form:"download_limit"`
-	Policies      []string `json:"policies" form:"policies"` // a subset of those requested; empty: all requested
+	ExpiryDays    int      `validate:"min=1,max=90"`             // 0: DefaultExpiryDays; at most MaxExpiryDays
+	DownloadLimit *int     `validate:"omitempty,min=1,max=1000"` // nil: no limit
+	Policies      []string // a subset of those requested; empty: all requested
 	auto          bool
 }
 
@@ -157,15 +157,15 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 	if d.ExpiryDays == 0 {
 		d.ExpiryDays = DefaultExpiryDays
 	}
-	errs := map[string]string{}
-	if d.ExpiryDays < 1 || d.ExpiryDays > MaxExpiryDays {
+	errs := s.check.Struct(d)
+	if errs.Has("expiry_days") {
 		errs["expiry_days"] = fmt.Sprintf("must be from 1 to %d days", MaxExpiryDays)
 	}
-	if d.DownloadLimit != nil && (*d.DownloadLimit < 1 || *d.DownloadLimit > 1000) {
+	if errs.Has("download_limit") {
 		errs["download_limit"] = "must be from 1 to 1000, or empty for no limit"
 	}
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	var r Request
@@ -305,10 +305,15 @@ func documentOf(p *Packet, company string, pols []DocumentPolicy) Document {
 		IssuedAt: p.IssuedAt, ExpiresAt: p.ExpiresAt, Policies: pols}
 }
 
+// denial is the reason a request is refused, as the requester reads it.
+type denial struct {
+	Reason string `validate:"required,max=2000"`
+}
+
 // Deny refuses a pending request and tells the requester why.
 func (s *Service) Deny(ctx context.Context, by audit.Actor, requestID int64, reason string) (*Request, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 2000 {
+	if s.check.Struct(denial{Reason: reason}).Has("reason") {
 		return nil, apperr.Field("reason", "give the requester a reason (at most 2000 characters)")
 	}
 	company, err := s.company(ctx)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/publicform"
@@ -77,6 +78,7 @@ type Service struct {
 	// accepted remembers NDA acceptances seen, by email and NDA version.
 	accepted *keySet
 	nda      *ndaCache
+	check    *check.Validator
 }
 
 // ndaCache keeps the NDA in force for a moment.
@@ -94,7 +96,7 @@ func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed2551
 	if settings.WorkEmail == nil {
 		settings.WorkEmail = publicform.NewWorkEmail(nil)
 	}
-	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64)}
+	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64), check: check.New()}
 	s.commits = &committer{s: s}
 	s.accepted = &keySet{keys: map[string]bool{}}
 	s.nda = &ndaCache{}

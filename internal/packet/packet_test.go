@@ -144,6 +144,38 @@ func TestRequestValidation(t *testing.T) {
 	}
 }
 
+// The decision's limits are checked before the request is looked up: at
+// the edges of MaxExpiryDays and of the download limit the rule is the one
+// the message states.
+func TestDecisionLimits(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), packet.Settings{})
+	limit := func(n int) *int { return &n }
+	cases := []struct {
+		d     packet.Decision
+		field string // empty: within the limits (the missing request is reported)
+	}{
+		{packet.Decision{}, ""},
+		{packet.Decision{ExpiryDays: packet.MaxExpiryDays, DownloadLimit: limit(1000)}, ""},
+		{packet.Decision{ExpiryDays: 1, DownloadLimit: limit(1)}, ""},
+		{packet.Decision{ExpiryDays: packet.MaxExpiryDays + 1}, "expiry_days"},
+		{packet.Decision{ExpiryDays: -1}, "expiry_days"},
+		{packet.Decision{DownloadLimit: limit(0)}, "download_limit"},
+		{packet.Decision{DownloadLimit: limit(1001)}, "download_limit"},
+	}
+	for _, c := range cases {
+		_, err := f.svc.Approve(f.ctx, audit.System("editor"), 999, c.d)
+		if c.field == "" {
+			if !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("%+v: %v, want the request not found", c.d, err)
+			}
+			continue
+		}
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields[c.field] == "" {
+			t.Errorf("%+v: %v, want an error on %s", c.d, err, c.field)
+		}
+	}
+}
+
 func TestPacketLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := setup(t, st, packet.Settings{})

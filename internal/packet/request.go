@@ -96,10 +96,15 @@ func currentNDA(db *gorm.DB) (*NDAVersion, error) {
 	return &v, err
 }
 
+// ndaText is the text of a new NDA version.
+type ndaText struct {
+	Body string `validate:"min=50,max=50000"`
+}
+
 // PublishNDA makes body the NDA in force, as a new version.
 func (s *Service) PublishNDA(ctx context.Context, by audit.Actor, body string) (*NDAVersion, error) {
 	body = strings.TrimSpace(body)
-	if len(body) < 50 || len(body) > 50000 {
+	if s.check.Struct(ndaText{Body: body}).Has("body") {
 		return nil, apperr.Field("body", "the NDA text must be between 50 and 50,000 characters")
 	}
 	var v NDAVersion
@@ -137,25 +142,15 @@ func (s *Service) SeedNDA(ctx context.Context, by audit.Actor, body string) (boo
 
 // RequestInput is the public request form.
 type RequestInput struct {
-	Name     string   `form:"name" json:"name"`
-	Email    string   `form:"email" json:"email"`
-	Company  string   `form:"company" json:"company"`
-	Role     string   `form:"role" json:"role"`
-	Policies []string `form:"policies" json:"policies"` // empty: all
-	Reason   string   `form:"reason" json:"reason"`
+	Name     string   `validate:"required,max=200"`
+	Email    string   `validate:"required,address"`
+	Company  string   `validate:"required,max=200"`
+	Role     string   `validate:"max=200"`
+	Policies []string // slugs; empty: all
+	Reason   string   `validate:"max=2000"`
 	// NDAVersion is the version shown with the form; AcceptNDA the box.
-	NDAVersion int  `form:"nda_version" json:"nda_version"`
-	AcceptNDA  bool `form:"accept_nda" json:"accept_nda"`
-}
-
-func field(errs map[string]string, field, v string, required bool, max int) string {
-	v = strings.TrimSpace(v)
-	if v == "" && required {
-		errs[field] = "is required"
-	} else if len(v) > max {
-		errs[field] = fmt.Sprintf("must be at most %d characters", max)
-	}
-	return v
+	NDAVersion int
+	AcceptNDA  bool `validate:"required"`
 }
 
 // publishedSlugs returns the slugs of the policies with a published
@@ -176,16 +171,16 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	if err := s.settings.WorkEmail.Check("email", notify.NormalizeAddress(in.Email)); err != nil {
 		return nil, err
 	}
-	errs := map[string]string{}
-	r := Request{Name: field(errs, "name", in.Name, true, 200), Company: field(errs, "company", in.Company, true, 200),
-		Role: field(errs, "role", in.Role, false, 200), Reason: field(errs, "reason", in.Reason, false, 2000),
-		Email: notify.NormalizeAddress(in.Email), Status: Unconfirmed}
-	if !notify.ValidAddress(r.Email) {
+	in.Name, in.Email, in.Company = strings.TrimSpace(in.Name), notify.NormalizeAddress(in.Email), strings.TrimSpace(in.Company)
+	in.Role, in.Reason = strings.TrimSpace(in.Role), strings.TrimSpace(in.Reason)
+	errs := s.check.Struct(in)
+	if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
-	if !in.AcceptNDA {
+	if errs.Has("accept_nda") {
 		errs["accept_nda"] = "accept the non-disclosure agreement to receive the policies"
 	}
+	r := Request{Name: in.Name, Company: in.Company, Role: in.Role, Reason: in.Reason, Email: in.Email, Status: Unconfirmed}
 	company, err := s.company(ctx)
 	if err != nil {
 		return nil, err
@@ -217,8 +212,8 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 			chosen = nil
 		}
 		r.Policies = strings.Join(chosen, ",")
-		if len(errs) > 0 {
-			return apperr.Fields(errs)
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		now := s.clock()
 		acc := NDAAcceptance{Email: r.Email, NDAVersionID: nda.ID, SHA256: nda.SHA256, AcceptedAt: now, IP: from.IP, UserAgent: from.UserAgent}

@@ -84,7 +84,7 @@ func (f *fixture) hire(t *testing.T, email, start string) *people.Employee {
 
 func (f *fixture) publish(t *testing.T, slug string, material bool) {
 	t.Helper()
-	v, err := f.policies.CreateDraft(f.ctx, f.ed, slug, policy.Draft{Body: "changed " + f.clock.String(), ChangeSummary: "change", Material: material})
+	v, err := f.policies.CreateDraft(f.ctx, f.ed, slug, policy.Draft{Body: "changed " + f.clock.String(), ChangeSummary: "change", Material: &material})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 func TestConcurrentTransitions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := setup(t, st)
-		if _, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: "new text", ChangeSummary: "race"}); err != nil {
+		if _, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: "new text", ChangeSummary: "race", Material: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Approve(f.ctx, f.bob, "backup", "1.1"); err != nil {

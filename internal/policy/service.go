@@ -12,19 +12,21 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/calendar"
+	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
 // Service holds the rules of the policy registry.
 type Service struct {
-	db  *gorm.DB
-	now func() time.Time
+	db    *gorm.DB
+	now   func() time.Time
+	check *check.Validator
 }
 
 // NewService returns a Service on db with the given clock.
 func NewService(db *gorm.DB, now func() time.Time) *Service {
-	return &Service{db: db, now: now}
+	return &Service{db: db, now: now, check: check.New()}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -323,34 +325,30 @@ func (s *Service) Version(ctx context.Context, slug, number string) (*Policy, *V
 	return p, v, err
 }
 
-// Draft is the content of a version being written.
+// Draft is the content of a version being written. Material says
+// whether the change is material (a new major version that every employee
+// acknowledges again); it must be said, never assumed.
 type Draft struct {
-	Body          string
-	ChangeSummary string
-	Material      bool
+	Body          string `validate:"required"`
+	ChangeSummary string `validate:"required,max=1000"`
+	Material      *bool  `validate:"required"`
 }
 
 // MaxBodyBytes bounds a policy text.
 const MaxBodyBytes = 200_000
 
-func (d *Draft) check() error {
-	fields := map[string]string{}
+// check normalises the draft and names each bad field.
+func (d *Draft) check(v *check.Validator) error {
 	d.Body = normalizeBody(d.Body)
 	d.ChangeSummary = strings.TrimSpace(d.ChangeSummary)
-	if strings.TrimSpace(d.Body) == "" {
-		fields["body"] = "is required"
-	} else if len(d.Body) > MaxBodyBytes {
-		fields["body"] = "must be at most 200,000 bytes"
+	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material})
+	if !errs.Has("body") && len(d.Body) > MaxBodyBytes {
+		errs.Add("body", "must be at most 200,000 bytes")
 	}
-	if d.ChangeSummary == "" {
-		fields["change_summary"] = "is required: say what changed and why"
-	} else if len(d.ChangeSummary) > 1000 {
-		fields["change_summary"] = "must be at most 1,000 characters"
+	if errs.Has("change_summary") && d.ChangeSummary == "" {
+		errs["change_summary"] = "is required: say what changed and why"
 	}
-	if len(fields) > 0 {
-		return apperr.Fields(fields)
-	}
-	return nil
+	return errs.Err()
 }
 
 // nextNumber returns the number a draft gets after the highest published
@@ -374,7 +372,7 @@ func nextNumber(tx *gorm.DB, policyID int64, material bool) (int, int, error) {
 // CreateDraft starts a new version of a policy. Errors: ErrNotFound,
 // ErrOpenVersion, Invalid.
 func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, d Draft) (*Version, error) {
-	if err := d.check(); err != nil {
+	if err := d.check(s.check); err != nil {
 		return nil, err
 	}
 	var v Version
@@ -390,12 +388,12 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 		if open > 0 {
 			return ErrOpenVersion
 		}
-		major, minor, err := nextNumber(tx, p.ID, d.Material)
+		major, minor, err := nextNumber(tx, p.ID, *d.Material)
 		if err != nil {
 			return err
 		}
 		now := s.clock()
-		v = Version{PolicyID: p.ID, Major: major, Minor: minor, Status: StatusDraft, Material: d.Material,
+		v = Version{PolicyID: p.ID, Major: major, Minor: minor, Status: StatusDraft, Material: *d.Material,
 			ChangeSummary: d.ChangeSummary, Body: d.Body, AuthorID: actorID(by), Author: by.Label,
 			EditedByID: actorID(by), CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&v).Error; err != nil {
@@ -429,16 +427,16 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if !v.Open() {
 			return ErrImmutable
 		}
-		if err := d.check(); err != nil {
+		if err := d.check(s.check); err != nil {
 			return err
 		}
 		before := stateOf(p, v)
-		major, minor, err := nextNumber(tx, p.ID, d.Material)
+		major, minor, err := nextNumber(tx, p.ID, *d.Material)
 		if err != nil {
 			return err
 		}
 		now := s.clock()
-		v.Major, v.Minor, v.Material, v.ChangeSummary, v.Body = major, minor, d.Material, d.ChangeSummary, d.Body
+		v.Major, v.Minor, v.Material, v.ChangeSummary, v.Body = major, minor, *d.Material, d.ChangeSummary, d.Body
 		v.Status, v.ApprovedByID, v.ApprovedBy, v.ApprovedAt = StatusDraft, nil, "", nil
 		v.EditedByID, v.UpdatedAt = actorID(by), now
 		if err := tx.Save(v).Error; err != nil {
@@ -529,16 +527,22 @@ func (s *Service) transition(ctx context.Context, by audit.Actor, slug, number, 
 	return v, nil
 }
 
+// reviewNote is what a reviewer says of a review.
+type reviewNote struct {
+	Note string `validate:"required,max=2000"`
+}
+
 // RecordReview records "reviewed, no change" for the current version and
 // moves the next review date one interval on. Errors: ErrNotFound,
 // ErrNoPublished, Invalid.
 func (s *Service) RecordReview(ctx context.Context, by audit.Actor, slug, note string) (*Review, error) {
 	note = strings.TrimSpace(note)
-	if note == "" {
-		return nil, apperr.Field("note", "is required: say what was reviewed and by whom")
+	errs := s.check.Struct(reviewNote{Note: note})
+	if errs.Has("note") && note == "" {
+		errs["note"] = "is required: say what was reviewed and by whom"
 	}
-	if len(note) > 2000 {
-		return nil, apperr.Field("note", "must be at most 2,000 characters")
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	var r Review
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -85,7 +85,7 @@ func TestVersionLifecycle(t *testing.T) {
 		ctx := f.ctx
 		body := "# Backup Policy\n\nBackups are taken hourly.\n"
 
-		v, err := f.svc.CreateDraft(ctx, f.alice, "backup", policy.Draft{Body: body, ChangeSummary: "Hourly backups", Material: true})
+		v, err := f.svc.CreateDraft(ctx, f.alice, "backup", policy.Draft{Body: body, ChangeSummary: "Hourly backups", Material: ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestVersionLifecycle(t *testing.T) {
 			kind apperr.Kind // Internal means success
 		}{
 			{"second draft refused while one is open", func() error {
-				_, err := f.svc.CreateDraft(ctx, f.bob, "backup", policy.Draft{Body: "x", ChangeSummary: "y"})
+				_, err := f.svc.CreateDraft(ctx, f.bob, "backup", policy.Draft{Body: "x", ChangeSummary: "y", Material: ptr(false)})
 				return err
 			}, apperr.Conflict},
 			{"publishing a draft refused", func() error { _, err := f.svc.Publish(ctx, f.bob, "backup", "2.0"); return err }, apperr.Conflict},
@@ -112,7 +112,7 @@ func TestVersionLifecycle(t *testing.T) {
 			{"approving twice refused", func() error { _, err := f.svc.Approve(ctx, f.bob, "backup", "2.0"); return err }, apperr.Conflict},
 			{"publish", func() error { _, err := f.svc.Publish(ctx, f.alice, "backup", "2.0"); return err }, apperr.Internal},
 			{"editing a published version refused", func() error {
-				_, err := f.svc.UpdateDraft(ctx, f.alice, "backup", "2.0", policy.Draft{Body: "new", ChangeSummary: "s"})
+				_, err := f.svc.UpdateDraft(ctx, f.alice, "backup", "2.0", policy.Draft{Body: "new", ChangeSummary: "s", Material: ptr(false)})
 				return err
 			}, apperr.Conflict},
 			{"publishing again refused", func() error { _, err := f.svc.Publish(ctx, f.alice, "backup", "2.0"); return err }, apperr.Conflict},
@@ -159,7 +159,7 @@ func TestEditingAnApprovedVersionNeedsNewApproval(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := setup(t, st)
 		ctx := f.ctx
-		if _, err := f.svc.CreateDraft(ctx, f.alice, "password", policy.Draft{Body: "a", ChangeSummary: "typo", Material: false}); err != nil {
+		if _, err := f.svc.CreateDraft(ctx, f.alice, "password", policy.Draft{Body: "a", ChangeSummary: "typo", Material: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Approve(ctx, f.bob, "password", "1.1"); err != nil {
@@ -167,7 +167,7 @@ func TestEditingAnApprovedVersionNeedsNewApproval(t *testing.T) {
 		}
 		// Bob edits after approving: the version returns to draft and Bob,
 		// now an editor of it, may not approve his own words.
-		v, err := f.svc.UpdateDraft(ctx, f.bob, "password", "1.1", policy.Draft{Body: "b", ChangeSummary: "typo", Material: true})
+		v, err := f.svc.UpdateDraft(ctx, f.bob, "password", "1.1", policy.Draft{Body: "b", ChangeSummary: "typo", Material: ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,6 +192,16 @@ func TestDraftValidationNamesFields(t *testing.T) {
 			t.Fatalf("err = %v, want Invalid naming body and change_summary", err)
 		}
 	})
+}
+
+// A draft says whether its change is material: left unsaid, it is refused
+// rather than taken as minor.
+func TestDraftNeedsMaterial(t *testing.T) {
+	f := setup(t, storetest.SQLite(t))
+	_, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: "x", ChangeSummary: "y"})
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields["material"] != "is required" || len(e.Fields) != 1 {
+		t.Fatalf("err = %v, want Invalid naming material only", err)
+	}
 }
 
 func TestPublishedTextIsImmutableInTheDatabase(t *testing.T) {
@@ -258,7 +268,7 @@ func TestCompareDiffsVersions(t *testing.T) {
 		f := setup(t, st)
 		_, cur, _ := f.svc.Version(f.ctx, "backup", "1.0")
 		changed := strings.Replace(cur.Body, "35 days", "60 days", 1)
-		if _, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: changed, ChangeSummary: "Longer retention"}); err != nil {
+		if _, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: changed, ChangeSummary: "Longer retention", Material: ptr(false)}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := f.svc.Compare(f.ctx, "backup", "1.0", "1.1")
@@ -282,3 +292,5 @@ func TestCompareDiffsVersions(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -52,9 +52,21 @@ func (h *authHandlers) showMFASetup(c echo.Context, status int, errs map[string]
 		Errors: errs, Required: h.cfg.MFARequired(string(u.Role))})
 }
 
+// mfaSetupRequest confirms an enrolment: the password, the sealed secret
+// the setup page was drawn with, and the first code from the device.
+type mfaSetupRequest struct {
+	CurrentPassword string `form:"current_password"`
+	Sealed          string `form:"sealed"`
+	Code            string `form:"code"`
+}
+
 func (h *authHandlers) mfaSetup(c echo.Context) error {
 	u := currentUser(c)
-	codes, err := h.users.ConfirmEnrolment(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), c.FormValue("sealed"), c.FormValue("code"))
+	var req mfaSetupRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	codes, err := h.users.ConfirmEnrolment(c.Request().Context(), actor(c), u.ID, req.CurrentPassword, req.Sealed, req.Code)
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"code": msg}
@@ -66,12 +78,21 @@ func (h *authHandlers) mfaSetup(c echo.Context) error {
 	return h.render(c, http.StatusOK, "recovery_codes", "Your recovery codes", codes)
 }
 
+// currentPasswordRequest confirms a step with the user's password.
+type currentPasswordRequest struct {
+	CurrentPassword string `form:"current_password"`
+}
+
 func (h *authHandlers) mfaDisable(c echo.Context) error {
 	u := currentUser(c)
 	if h.cfg.MFARequired(string(u.Role)) {
 		return apperr.New(apperr.Forbidden, "your role must use two-factor sign-in; set up a new device instead of turning it off")
 	}
-	err := h.users.DisableMFA(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"))
+	var req currentPasswordRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	err := h.users.DisableMFA(c.Request().Context(), actor(c), u.ID, req.CurrentPassword)
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showAccount(c, status, accountPage{Errors: fields})
 	} else if err != nil {
@@ -130,6 +151,13 @@ func (h *authHandlers) endSession(c echo.Context) error {
 	return seeOther(c, "/app/account")
 }
 
+// passwordChangeRequest is the password change form.
+type passwordChangeRequest struct {
+	CurrentPassword string `form:"current_password"`
+	NewPassword     string `form:"new_password"`
+	ConfirmPassword string `form:"confirm_password"`
+}
+
 // changePassword checks the current password, sets the new one, ends every
 // other session of the user and keeps this browser signed in on a new token.
 // A user who must change their password stays on the focused page, and
@@ -142,11 +170,14 @@ func (h *authHandlers) changePassword(c echo.Context) error {
 		}
 		return h.showAccount(c, http.StatusUnprocessableEntity, accountPage{Errors: fields})
 	}
-	next := c.FormValue("new_password")
-	if next != c.FormValue("confirm_password") {
+	var req passwordChangeRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.NewPassword != req.ConfirmPassword {
 		return refuse(map[string]string{"confirm_password": "does not match the new password"})
 	}
-	err := h.users.ChangePassword(c.Request().Context(), actor(c), u.ID, c.FormValue("current_password"), next)
+	err := h.users.ChangePassword(c.Request().Context(), actor(c), u.ID, req.CurrentPassword, req.NewPassword)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
 		return refuse(e.Fields)
 	} else if err != nil {

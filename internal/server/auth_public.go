@@ -28,7 +28,8 @@ func (h *authHandlers) loginView(p loginPage) loginPage {
 	return p
 }
 
-type loginInput struct {
+// loginRequest is the sign-in form.
+type loginRequest struct {
 	Email    string `form:"email"`
 	Password string `form:"password"`
 	Next     string `form:"next"`
@@ -44,9 +45,9 @@ func (h *authHandlers) loginForm(c echo.Context) error {
 // login checks the password, then asks for the second factor when the
 // user has one, and starts the session.
 func (h *authHandlers) login(c echo.Context) error {
-	var in loginInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in loginRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	u, err := h.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
 	var throttled *auth.ThrottledError
@@ -165,6 +166,12 @@ func (h *authHandlers) mfaLoginForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "login_mfa", "Two-factor sign-in", mfaLoginPage{})
 }
 
+// mfaCodeRequest is the second factor: a code from the device or a
+// recovery code.
+type mfaCodeRequest struct {
+	Code string `form:"code"`
+}
+
 func (h *authHandlers) mfaLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := h.pendingUser(c)
@@ -175,7 +182,11 @@ func (h *authHandlers) mfaLogin(c echo.Context) error {
 		h.flash(c, "The sign-in took too long; please start again.")
 		return seeOther(c, "/login")
 	}
-	_, err = h.users.VerifySecondFactor(ctx, actor(c), u.ID, c.FormValue("code"))
+	var req mfaCodeRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	_, err = h.users.VerifySecondFactor(ctx, actor(c), u.ID, req.Code)
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -264,10 +275,19 @@ func (h *authHandlers) forgotPasswordForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "login_forgot", "Forgot your password?", forgotPage{})
 }
 
+// forgotPasswordRequest is the address a reset link is asked for.
+type forgotPasswordRequest struct {
+	Email string `form:"email"`
+}
+
 // forgotPassword emails a reset link. The page that follows is the same
 // whether or not the address has an account.
 func (h *authHandlers) forgotPassword(c echo.Context) error {
-	email := strings.TrimSpace(c.FormValue("email"))
+	var req forgotPasswordRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(req.Email)
 	if err := h.admitPublic(c, formPasswordReset, email); err != nil {
 		return err
 	}
@@ -294,13 +314,23 @@ func (h *authHandlers) resetPasswordForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "login_reset", "Choose a new password", resetPage{Token: token})
 }
 
+// passwordResetRequest is the new password, typed twice.
+type passwordResetRequest struct {
+	NewPassword     string `form:"new_password"`
+	ConfirmPassword string `form:"confirm_password"`
+}
+
 // resetPassword sets the new password through the emailed link, which
 // then stops working, and sends the user to sign in with it.
 func (h *authHandlers) resetPassword(c echo.Context) error {
 	shareHeaders(c)
 	token := c.Param("token")
-	next := c.FormValue("new_password")
-	if next != c.FormValue("confirm_password") {
+	var req passwordResetRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	next := req.NewPassword
+	if next != req.ConfirmPassword {
 		if err := h.users.CheckPasswordReset(c.Request().Context(), token); err != nil {
 			return h.shareLinkError(c, err)
 		}

@@ -55,52 +55,80 @@ func (h *orgHandlers) editOrganizationForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(org.InputOf(o))})
 }
 
-// profileFromForm reads the settings form: the rows of legal entities and
-// certifications come as parallel lists; a row left blank is dropped.
-func profileFromForm(c echo.Context) (org.ProfileInput, error) {
-	form, err := c.FormParams()
-	if err != nil {
-		return org.ProfileInput{}, apperr.Field("form", "could not be read")
-	}
-	in := org.ProfileInput{Name: form.Get("name"), Website: form.Get("website"), StatusPageURL: form.Get("status_page_url"), PrivacyEmail: form.Get("privacy_email"),
-		SecurityEmail: form.Get("security_email"), DPOName: form.Get("dpo_name"), DPOTitle: form.Get("dpo_title"),
-		DPOEmail: form.Get("dpo_email"), DPOPublic: form.Get("dpo_public") == "yes",
-		EURepresentative: form.Get("eu_representative"), UKRepresentative: form.Get("uk_representative"),
-		HostingRegions: strings.Split(form.Get("hosting_regions"), "\n"), TransferMechanisms: strings.Split(form.Get("transfer_mechanisms"), "\n")}
-	at := func(key string, i int) string {
-		if vs := form[key]; i < len(vs) {
+// organizationFormRequest is the settings form. The rows of legal
+// entities and certifications come as parallel lists, one value per row.
+type organizationFormRequest struct {
+	Name               string `form:"name"`
+	Website            string `form:"website"`
+	StatusPageURL      string `form:"status_page_url"`
+	PrivacyEmail       string `form:"privacy_email"`
+	SecurityEmail      string `form:"security_email"`
+	DPOName            string `form:"dpo_name"`
+	DPOTitle           string `form:"dpo_title"`
+	DPOEmail           string `form:"dpo_email"`
+	DPOPublic          string `form:"dpo_public"` // "yes" when ticked
+	EURepresentative   string `form:"eu_representative"`
+	UKRepresentative   string `form:"uk_representative"`
+	HostingRegions     string `form:"hosting_regions"` // one per line
+	TransferMechanisms string `form:"transfer_mechanisms"`
+
+	EntityID                    []string `form:"entity_id"`
+	EntityName                  []string `form:"entity_name"`
+	EntityCountry               []string `form:"entity_country"`
+	EntityRegistrationNumber    []string `form:"entity_registration_number"`
+	EntityAuthorityRegistration []string `form:"entity_authority_registration"`
+
+	CertID          []string `form:"cert_id"`
+	CertFramework   []string `form:"cert_framework"`
+	CertType        []string `form:"cert_type"`
+	CertAuditor     []string `form:"cert_auditor"`
+	CertPeriodStart []string `form:"cert_period_start"`
+	CertPeriodEnd   []string `form:"cert_period_end"`
+	CertReportDate  []string `form:"cert_report_date"`
+	CertPublic      []string `form:"cert_public"` // "yes" for a public download
+}
+
+// toInput gathers the rows; a row left blank is dropped.
+func (f *organizationFormRequest) toInput() org.ProfileInput {
+	in := org.ProfileInput{Name: f.Name, Website: f.Website, StatusPageURL: f.StatusPageURL, PrivacyEmail: f.PrivacyEmail,
+		SecurityEmail: f.SecurityEmail, DPOName: f.DPOName, DPOTitle: f.DPOTitle, DPOEmail: f.DPOEmail, DPOPublic: f.DPOPublic == "yes",
+		EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative,
+		HostingRegions: strings.Split(f.HostingRegions, "\n"), TransferMechanisms: strings.Split(f.TransferMechanisms, "\n")}
+	at := func(vs []string, i int) string {
+		if i < len(vs) {
 			return strings.TrimSpace(vs[i])
 		}
 		return ""
 	}
-	id := func(key string, i int) int64 {
-		n, _ := strconv.ParseInt(at(key, i), 10, 64)
+	id := func(vs []string, i int) int64 {
+		n, _ := strconv.ParseInt(at(vs, i), 10, 64)
 		return n
 	}
-	for i := range form["entity_name"] {
-		e := org.EntityInput{ID: id("entity_id", i), Name: at("entity_name", i), Country: at("entity_country", i),
-			RegistrationNumber: at("entity_registration_number", i), AuthorityRegistration: at("entity_authority_registration", i)}
+	for i := range f.EntityName {
+		e := org.EntityInput{ID: id(f.EntityID, i), Name: at(f.EntityName, i), Country: at(f.EntityCountry, i),
+			RegistrationNumber: at(f.EntityRegistrationNumber, i), AuthorityRegistration: at(f.EntityAuthorityRegistration, i)}
 		if e.Name+e.Country+e.RegistrationNumber+e.AuthorityRegistration != "" {
 			in.LegalEntities = append(in.LegalEntities, e)
 		}
 	}
-	for i := range form["cert_framework"] {
-		r := org.CertificationRow{ID: id("cert_id", i), Framework: at("cert_framework", i), Type: at("cert_type", i),
-			Auditor: at("cert_auditor", i), PeriodStart: at("cert_period_start", i), PeriodEnd: at("cert_period_end", i),
-			ReportDate: at("cert_report_date", i), Public: at("cert_public", i) == "yes"}
+	for i := range f.CertFramework {
+		r := org.CertificationRow{ID: id(f.CertID, i), Framework: at(f.CertFramework, i), Type: at(f.CertType, i),
+			Auditor: at(f.CertAuditor, i), PeriodStart: at(f.CertPeriodStart, i), PeriodEnd: at(f.CertPeriodEnd, i),
+			ReportDate: at(f.CertReportDate, i), Public: at(f.CertPublic, i) == "yes"}
 		if r.Framework+r.Type+r.Auditor+r.PeriodStart+r.PeriodEnd+r.ReportDate != "" {
 			in.Certifications = append(in.Certifications, r)
 		}
 	}
-	return in, nil
+	return in
 }
 
 func (h *orgHandlers) saveOrganization(c echo.Context) error {
-	in, err := profileFromForm(c)
-	if err != nil {
+	var f organizationFormRequest
+	if err := bind(c, &f); err != nil {
 		return err
 	}
-	_, err = h.org.Update(c.Request().Context(), actor(c), in)
+	in := f.toInput()
+	_, err := h.org.Update(c.Request().Context(), actor(c), in)
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.render(c, status, "organization_form", "Organization settings", organizationForm{Input: withBlankRows(in), Errors: fields, Message: msg})
 	} else if err != nil {

@@ -94,31 +94,41 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[
 	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Errors: errs, Message: msg})
 }
 
-// decisionFromForm reads the approval form: days, an optional limit and
-// the ticked policies.
-func decisionFromForm(c echo.Context) (packet.Decision, error) {
-	var d packet.Decision
+// decisionForm is the approval form: the days and the limit as typed
+// (the limit empty for none), and the ticked policies.
+type decisionForm struct {
+	ExpiryDays    string   `form:"expiry_days"`
+	DownloadLimit string   `form:"download_limit"`
+	Policies      []string `form:"policies"`
+}
+
+// toInput reads the typed numbers; the service checks their ranges.
+func (f decisionForm) toInput() (packet.Decision, error) {
+	d := packet.Decision{Policies: f.Policies}
 	errs := map[string]string{}
-	if v := strings.TrimSpace(c.FormValue("expiry_days")); v != "" {
+	if v := strings.TrimSpace(f.ExpiryDays); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			errs["expiry_days"] = "must be a whole number of days"
 		}
 		d.ExpiryDays = n
 	}
-	if v := strings.TrimSpace(c.FormValue("download_limit")); v != "" {
+	if v := strings.TrimSpace(f.DownloadLimit); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			errs["download_limit"] = "must be a whole number, or empty for no limit"
 		}
 		d.DownloadLimit = &n
 	}
-	form, _ := c.FormParams()
-	d.Policies = form["policies"]
 	if len(errs) > 0 {
 		return d, apperr.Fields(errs)
 	}
 	return d, nil
+}
+
+// denyRequest is the reason a request is refused, from the form or the API.
+type denyRequest struct {
+	Reason string `json:"reason" form:"reason"`
 }
 
 func (h *packetHandlers) approveRequest(c echo.Context) error {
@@ -126,7 +136,11 @@ func (h *packetHandlers) approveRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := decisionFromForm(c)
+	var f decisionForm
+	if err := bind(c, &f); err != nil {
+		return err
+	}
+	d, err := f.toInput()
 	var p *packet.Packet
 	if err == nil {
 		p, err = h.packets.Approve(c.Request().Context(), actor(c), id, d)
@@ -145,7 +159,11 @@ func (h *packetHandlers) denyRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.packets.Deny(c.Request().Context(), actor(c), id, c.FormValue("reason"))
+	var req denyRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	_, err = h.packets.Deny(c.Request().Context(), actor(c), id, req.Reason)
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showPacketRequest(c, status, fields, msg)
 	} else if err != nil {
@@ -199,12 +217,20 @@ func (h *packetHandlers) ndaPage(c echo.Context) error {
 	return h.render(c, http.StatusOK, "nda", "NDA", p)
 }
 
+// ndaRequest is the NDA form: the text of the new version.
+type ndaRequest struct {
+	Body string `form:"body"`
+}
+
 func (h *packetHandlers) publishNDA(c echo.Context) error {
-	body := c.FormValue("body")
-	v, err := h.packets.PublishNDA(c.Request().Context(), actor(c), body)
+	var req ndaRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := h.packets.PublishNDA(c.Request().Context(), actor(c), req.Body)
 	if ok, status, msg, fields := formFailure(err); ok {
 		nda, _ := h.packets.CurrentNDA(c.Request().Context())
-		return h.render(c, status, "nda", "NDA", ndaPage{NDA: nda, Body: body, Errors: fields, Message: msg})
+		return h.render(c, status, "nda", "NDA", ndaPage{NDA: nda, Body: req.Body, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}

@@ -145,16 +145,29 @@ func (h *packetHandlers) apiGetPacketRequest(c echo.Context) error {
 	return h.respondRequest(c, http.StatusOK, id)
 }
 
+// decisionRequest is the body of an approval: days (0 or absent: the
+// default), an optional download limit and a subset of the requested
+// policies (empty: all requested).
+type decisionRequest struct {
+	ExpiryDays    int      `json:"expiry_days"`
+	DownloadLimit *int     `json:"download_limit"`
+	Policies      []string `json:"policies"`
+}
+
+func (r decisionRequest) toInput() packet.Decision {
+	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies}
+}
+
 func (h *packetHandlers) apiApproveRequest(c echo.Context) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
 	}
-	var d packet.Decision
-	if err := bindBody(c, &d); err != nil {
+	var req decisionRequest
+	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.packets.Approve(c.Request().Context(), actor(c), id, d); err != nil {
+	if _, err := h.packets.Approve(c.Request().Context(), actor(c), id, req.toInput()); err != nil {
 		return err
 	}
 	return h.respondRequest(c, http.StatusOK, id)
@@ -165,13 +178,11 @@ func (h *packetHandlers) apiDenyRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		Reason string `json:"reason"`
-	}
-	if err := bindBody(c, &body); err != nil {
+	var req denyRequest
+	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.packets.Deny(c.Request().Context(), actor(c), id, body.Reason); err != nil {
+	if _, err := h.packets.Deny(c.Request().Context(), actor(c), id, req.Reason); err != nil {
 		return err
 	}
 	return h.respondRequest(c, http.StatusOK, id)

@@ -13,8 +13,20 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// packetRequestForm is the public request form.
+type packetRequestForm struct {
+	Name       string   `form:"name" json:"name"`
+	Email      string   `form:"email" json:"email"`
+	Company    string   `form:"company" json:"company"`
+	Role       string   `form:"role" json:"role"`
+	Policies   []string `form:"policies" json:"policies"` // empty: all
+	Reason     string   `form:"reason" json:"reason"`
+	NDAVersion int      `form:"nda_version" json:"nda_version"` // the version shown with the form
+	AcceptNDA  bool     `form:"accept_nda" json:"accept_nda"`
+}
+
 type requestPage struct {
-	Input    packet.RequestInput
+	Input    packetRequestForm
 	Errors   map[string]string
 	Message  string
 	Policies []policy.Summary
@@ -39,14 +51,14 @@ func (h *packetHandlers) requestForm(c echo.Context) error {
 }
 
 func (h *packetHandlers) submitRequest(c echo.Context) error {
-	var in packet.RequestInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in packetRequestForm
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	if err := h.admitPublic(c, formPacketRequest, in.Email); err != nil {
 		return err
 	}
-	_, err := h.packets.Submit(c.Request().Context(), actor(c), in)
+	_, err := h.packets.Submit(c.Request().Context(), actor(c), packet.RequestInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showRequestForm(c, status, requestPage{Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
@@ -97,14 +109,24 @@ func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) erro
 	return h.renderPublic(c, status, "trust_packet", "Policy packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
 }
 
+// ndaAcceptRequest is the NDA box on a packet's page.
+type ndaAcceptRequest struct {
+	NDAVersion string `form:"nda_version"`
+	AcceptNDA  string `form:"accept_nda"` // "yes" when ticked
+}
+
 func (h *packetHandlers) acceptPacketNDA(c echo.Context) error {
 	shareHeaders(c)
 	// Each acceptance stores a row; the link's holder emails nobody.
 	if err := h.admitPublic(c, formPacketNDA, ""); err != nil {
 		return err
 	}
-	version, _ := strconv.Atoi(c.FormValue("nda_version"))
-	err := h.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, c.FormValue("accept_nda") == "yes")
+	var req ndaAcceptRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(req.NDAVersion)
+	err := h.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, req.AcceptNDA == "yes")
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showPacket(c, status, "Please "+fields["accept_nda"]+".")
 	} else if err != nil {
@@ -162,14 +184,25 @@ func (h *packetHandlers) verifyForm(c echo.Context) error {
 // few megabytes.
 const maxVerifyBytes = 50 << 20
 
+// verifyRequest is the verify form's typed fields; the uploaded file, if
+// any, is read apart.
+type verifyRequest struct {
+	PacketID string `form:"packet_id"`
+	SHA256   string `form:"sha256"`
+}
+
 func (h *packetHandlers) verify(c echo.Context) error {
 	// Verifying stores nothing, but reads an upload of up to 50 MB.
 	if err := h.admitPublic(c, formPacketVerify, ""); err != nil {
 		return err
 	}
+	var req verifyRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
-	p := verifyPage{PublicKey: h.packets.PublicKeyBase64(), PacketID: strings.TrimSpace(c.FormValue("packet_id")),
-		SHA256: strings.ToLower(strings.TrimSpace(c.FormValue("sha256")))}
+	p := verifyPage{PublicKey: h.packets.PublicKeyBase64(), PacketID: strings.TrimSpace(req.PacketID),
+		SHA256: strings.ToLower(strings.TrimSpace(req.SHA256))}
 	var err error
 	if fh, ferr := c.FormFile("file"); ferr == nil {
 		f, oerr := fh.Open()

@@ -105,15 +105,19 @@ type versionForm struct {
 	Message       string
 }
 
-type versionInput struct {
+// versionFormRequest is the version editor as posted: Material is
+// "major" for a material change; Preview asks for the preview instead of
+// saving.
+type versionFormRequest struct {
 	Body          string `form:"body"`
 	ChangeSummary string `form:"change_summary"`
 	Material      string `form:"material"`
 	Preview       string `form:"preview"`
 }
 
-func (in *versionInput) draft() policy.Draft {
-	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+func (in *versionFormRequest) draft() policy.Draft {
+	material := in.Material == "major"
+	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: &material}
 }
 
 func (h *policyHandlers) newVersionForm(c echo.Context) error {
@@ -133,9 +137,9 @@ func (h *policyHandlers) newVersionForm(c echo.Context) error {
 
 func (h *policyHandlers) createVersion(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in versionInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in versionFormRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	d, err := h.policies.Get(ctx, c.Param("slug"))
 	if err != nil {
@@ -170,9 +174,9 @@ func (h *policyHandlers) editVersionForm(c echo.Context) error {
 
 func (h *policyHandlers) updateVersion(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in versionInput
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	var in versionFormRequest
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	p, v, err := h.policies.Version(ctx, c.Param("slug"), c.Param("version"))
 	if err != nil {
@@ -238,8 +242,17 @@ func (h *policyHandlers) afterTransition(c echo.Context, v *policy.Version, err 
 	return seeOther(c, "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
 }
 
+// reviewRequest is a periodic review, from the policy page's form or the API.
+type reviewRequest struct {
+	Note string `json:"note" form:"note"`
+}
+
 func (h *policyHandlers) recordReview(c echo.Context) error {
-	note := c.FormValue("note")
+	var req reviewRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	note := req.Note
 	_, err := h.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), note)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && (e.Kind == apperr.Invalid || e.Kind == apperr.Conflict) {

@@ -121,21 +121,17 @@ func (h *policyHandlers) apiGetVersion(c echo.Context) error {
 
 // versionRequest is the body of creating or changing a draft.
 type versionRequest struct {
-	Body          string `json:"body" validate:"required,max=200000"`
-	ChangeSummary string `json:"change_summary" validate:"required,max=1000"`
-	Material      *bool  `json:"material" validate:"required"`
-}
-
-func (r *versionRequest) draft() policy.Draft {
-	return policy.Draft{Body: r.Body, ChangeSummary: r.ChangeSummary, Material: *r.Material}
+	Body          string `json:"body"`
+	ChangeSummary string `json:"change_summary"`
+	Material      *bool  `json:"material"`
 }
 
 func (h *policyHandlers) apiCreateVersion(c echo.Context) error {
 	var req versionRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
-	v, err := h.policies.CreateDraft(c.Request().Context(), actor(c), c.Param("slug"), req.draft())
+	v, err := h.policies.CreateDraft(c.Request().Context(), actor(c), c.Param("slug"), policy.Draft(req))
 	if err != nil {
 		return err
 	}
@@ -154,10 +150,10 @@ func (h *policyHandlers) apiUpdateVersion(c echo.Context) error {
 		return policy.ErrImmutable
 	}
 	var req versionRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
-	v, err = h.policies.UpdateDraft(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"), req.draft())
+	v, err = h.policies.UpdateDraft(c.Request().Context(), actor(c), c.Param("slug"), c.Param("version"), policy.Draft(req))
 	if err != nil {
 		return err
 	}
@@ -180,10 +176,6 @@ func (h *policyHandlers) apiPublishVersion(c echo.Context) error {
 	return c.JSON(http.StatusOK, toVersionJSON(v, false))
 }
 
-type reviewRequest struct {
-	Note string `json:"note" validate:"required,max=2000"`
-}
-
 type reviewJSON struct {
 	ReviewedBy   string    `json:"reviewed_by"`
 	ReviewedAt   time.Time `json:"reviewed_at"`
@@ -193,7 +185,7 @@ type reviewJSON struct {
 
 func (h *policyHandlers) apiRecordReview(c echo.Context) error {
 	var req reviewRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bind(c, &req); err != nil {
 		return err
 	}
 	r, err := h.policies.RecordReview(c.Request().Context(), actor(c), c.Param("slug"), req.Note)

@@ -30,11 +30,38 @@ type usersPage struct {
 	Message string
 }
 
+// newUserForm is the form that adds a user (the password is generated).
 type newUserForm struct {
 	Email       string `form:"email"`
 	Name        string `form:"name"`
 	Role        string `form:"role"`
 	AccessUntil string `form:"access_until"`
+}
+
+// toInput reads the optional end date; the service checks the rest.
+func (f newUserForm) toInput(password string) (auth.NewUser, error) {
+	until, err := parseDay("access_until", f.AccessUntil)
+	return auth.NewUser{Email: f.Email, Name: f.Name, Role: auth.Role(f.Role), Password: password, AccessUntil: until}, err
+}
+
+// accessUntilRequest sets or, empty, removes a user's last day.
+type accessUntilRequest struct {
+	AccessUntil string `form:"access_until"`
+}
+
+// roleRequest is a user's new role.
+type roleRequest struct {
+	Role string `form:"role"`
+}
+
+// ssoOnlyRequest turns password sign-in off ("yes") or on for a user.
+type ssoOnlyRequest struct {
+	SSOOnly string `form:"sso_only"`
+}
+
+// accessReviewRequest is the note of an access review.
+type accessReviewRequest struct {
+	Note string `form:"note"`
 }
 
 // parseDay reads an optional YYYY-MM-DD into a date, naming field.
@@ -92,14 +119,14 @@ func (h *userHandlers) usersError(c echo.Context, p usersPage, err error) error 
 
 func (h *userHandlers) createUser(c echo.Context) error {
 	var in newUserForm
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	pw := auth.GeneratePassword()
-	until, err := parseDay("access_until", in.AccessUntil)
+	nu, err := in.toInput(pw)
 	var u *auth.User
 	if err == nil {
-		u, err = h.users.Create(c.Request().Context(), actor(c), auth.NewUser{Email: in.Email, Name: in.Name, Role: auth.Role(in.Role), Password: pw, AccessUntil: until})
+		u, err = h.users.Create(c.Request().Context(), actor(c), nu)
 	}
 	if err != nil {
 		return h.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
@@ -121,7 +148,11 @@ func (h *userHandlers) setAccessUntil(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	until, err := parseDay("access_until", c.FormValue("access_until"))
+	var req accessUntilRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	until, err := parseDay("access_until", req.AccessUntil)
 	var u *auth.User
 	if err == nil {
 		u, err = h.users.SetAccessUntil(c.Request().Context(), actor(c), id, until)
@@ -142,7 +173,11 @@ func (h *userHandlers) changeRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.users.SetRole(c.Request().Context(), actor(c), id, auth.Role(c.FormValue("role")))
+	var req roleRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := h.users.SetRole(c.Request().Context(), actor(c), id, auth.Role(req.Role))
 	if err != nil {
 		return h.usersError(c, usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: newTokenForm{Expires: "90"}}, err)
 	}
@@ -168,8 +203,8 @@ const maxTokenDays = 366
 
 func (h *userHandlers) createToken(c echo.Context) error {
 	var in newTokenForm
-	if err := c.Bind(&in); err != nil {
-		return apperr.Field("form", "could not be read")
+	if err := bind(c, &in); err != nil {
+		return err
 	}
 	page := usersPage{New: newUserForm{Role: string(auth.Viewer)}, Token: in}
 	days, err := strconv.Atoi(in.Expires)
@@ -213,7 +248,11 @@ func (h *userHandlers) setSSOOnly(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	on := c.FormValue("sso_only") == "yes"
+	var req ssoOnlyRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	on := req.SSOOnly == "yes"
 	if err := h.users.SetSSOOnly(c.Request().Context(), actor(c), id, on); err != nil {
 		return err
 	}
@@ -309,7 +348,11 @@ func (h *userHandlers) showAccessReview(c echo.Context, status int, errs map[str
 }
 
 func (h *userHandlers) recordAccessReview(c echo.Context) error {
-	_, err := h.users.RecordAccessReview(c.Request().Context(), actor(c), c.FormValue("note"))
+	var req accessReviewRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	_, err := h.users.RecordAccessReview(c.Request().Context(), actor(c), req.Note)
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showAccessReview(c, status, fields)
 	} else if err != nil {
