@@ -131,15 +131,15 @@ func (s *Service) replace(tx *gorm.DB, by audit.Actor, cur, next *Employee) (boo
 // Patch names the fields to change; nil leaves a field as it is, "" clears
 // an optional one.
 type Patch struct {
-	Email          *string `json:"email"`
-	Name           *string `json:"name"`
-	Title          *string `json:"title"`
-	Department     *string `json:"department"`
-	ManagerEmail   *string `json:"manager_email"`
-	Country        *string `json:"country"`
-	EmploymentType *string `json:"employment_type"`
-	StartDate      *string `json:"start_date"`
-	EndDate        *string `json:"end_date"`
+	Email          *string
+	Name           *string
+	Title          *string
+	Department     *string
+	ManagerEmail   *string
+	Country        *string
+	EmploymentType *string
+	StartDate      *string
+	EndDate        *string
 }
 
 func (p Patch) apply(in Input) Input {

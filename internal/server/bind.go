@@ -86,13 +86,3 @@ func jsonKind(t reflect.Type) string {
 	}
 	return "an object"
 }
-
-// bindBody and bindJSON are the old names of bind, kept while the areas move over.
-func bindBody(c echo.Context, dst any) error { return bind(c, dst) }
-
-func bindJSON(c echo.Context, dst any) error {
-	if err := bind(c, dst); err != nil {
-		return err
-	}
-	return c.Validate(dst)
-}

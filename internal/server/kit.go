@@ -92,6 +92,15 @@ func newKit(a *app.App, version string) (*kit, error) {
 // timeNow is the server's clock, UTC.
 func (k *kit) timeNow() time.Time { return k.now().UTC() }
 
+// dateOf writes an optional date as YYYY-MM-DD ("" for none), as the API
+// and the forms show dates.
+func dateOf(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
 // Paths and paging.
 
 // pathID reads a positive ID from the path; anything else is notFound, so

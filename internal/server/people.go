@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
@@ -377,13 +376,6 @@ func (h *peopleHandlers) trainingCertificate(c echo.Context) error {
 
 // seesCheckDetails is the field-level rule for background checks.
 func seesCheckDetails(u *auth.User) bool { return u != nil && u.Role.Allows(auth.Auditor) }
-
-func dateOf(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.Format(time.DateOnly)
-}
 
 // setBackgroundCheck is the employee page's check form.
 func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {

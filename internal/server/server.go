@@ -69,7 +69,6 @@ func New(o Options) (*Server, error) {
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Validator = newValidator()
 	e.IPExtractor, err = ipExtractor(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
