@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/web"
@@ -54,7 +56,8 @@ func (s *Server) routes(a *app.App, o Options) {
 	people := &peopleHandlers{kit: k, people: a.People, files: a.Files}
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
-	trust := &trustHandlers{kit: k, cfg: a.Config, store: a.Store, public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}}, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, files: a.Files}
+	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
+		public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}, readHead: func(ctx context.Context) (int64, error) { return audit.Head(ctx, a.Store.DB) }}}
 	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}

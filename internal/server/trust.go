@@ -15,10 +15,9 @@ import (
 
 	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/config"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/files"
-	"github.com/charter-registry/charter/internal/store"
 
-	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
@@ -30,12 +29,12 @@ import (
 type trustHandlers struct {
 	*kit
 	cfg        config.Config
-	store      *store.Store
 	public     *publicCache
 	org        *org.Service
 	policies   *policy.Service
 	privacy    *privacy.Service
 	advisories *advisory.Service
+	documents  *document.Service
 	files      *files.Store
 }
 
@@ -45,22 +44,19 @@ type trustHandlers struct {
 // The head is read at most once per ttl, which bounds how stale another
 // instance's change can look.
 type publicCache struct {
-	ttl     time.Duration
-	mu      sync.Mutex
-	head    int64
-	checked time.Time
-	pages   map[string]cachedPage
+	// readHead reads the audit trail's newest sequence number.
+	readHead func(ctx context.Context) (int64, error)
+	ttl      time.Duration
+	mu       sync.Mutex
+	head     int64
+	checked  time.Time
+	pages    map[string]cachedPage
 }
 
 type cachedPage struct {
 	head int64
 	body []byte
 	etag string
-}
-
-// auditHead returns the newest audit sequence number.
-func (h *trustHandlers) auditHead(ctx context.Context) (int64, error) {
-	return audit.Head(ctx, h.store.DB)
 }
 
 // cached serves the page key, building it with build when the registers
@@ -73,7 +69,7 @@ func (h *trustHandlers) cached(c echo.Context, key, contentType string, build fu
 	page, ok := pc.pages[key]
 	pc.mu.Unlock()
 	if !fresh {
-		latest, err := h.auditHead(ctx)
+		latest, err := pc.readHead(ctx)
 		if err != nil {
 			return err
 		}
@@ -107,7 +103,41 @@ type trustPage struct {
 	Subprocessors []privacy.Subprocessor
 	Upcoming      []privacy.NoticeView
 	Advisories    []advisory.Advisory // published and not resolved
+	Documents     []document.Document // public and on request, in force
 	RequestReport string              // mailto: a report on request
+	// LastUpdated is the newest change to what the page shows.
+	LastUpdated time.Time
+}
+
+// newest is the newest of times (zero for none).
+func newest(times ...time.Time) time.Time {
+	var t time.Time
+	for _, u := range times {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
+// lastUpdated is when anything the trust page shows last changed.
+func (p *trustPage) lastUpdated() time.Time {
+	t := newest(p.Org.UpdatedAt)
+	for _, s := range p.Policies {
+		if s.Current != nil && s.Current.PublishedAt != nil {
+			t = newest(t, *s.Current.PublishedAt)
+		}
+	}
+	for _, s := range p.Subprocessors {
+		t = newest(t, s.UpdatedAt)
+	}
+	for _, a := range p.Advisories {
+		t = newest(t, a.UpdatedAt)
+	}
+	for _, d := range p.Documents {
+		t = newest(t, d.UpdatedAt)
+	}
+	return t.UTC()
 }
 
 func (h *trustHandlers) trustHome(c echo.Context) error {
@@ -132,7 +162,12 @@ func (h *trustHandlers) trustHome(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current}
+		docs, err := h.documents.Shared(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current, Documents: docs}
+		p.LastUpdated = p.lastUpdated()
 		if o.ID != 0 {
 			contact := o.PrivacyEmail
 			if contact == "" {
