@@ -61,6 +61,8 @@ type App struct {
 	DSAR       *dsar.Service
 	Documents  *document.Service
 	Files      *files.Store
+	// Outbox lists and counts the queued emails (the services write them).
+	Outbox *notify.Outbox
 
 	// FormLimits bounds the public forms per client network, recipient
 	// and form.
@@ -125,6 +127,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
+	a.Outbox = notify.NewOutbox(st.DB)
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,

@@ -18,14 +18,16 @@ import (
 // beyond HTTP: mail stuck in the outbox and scheduled jobs that failed or
 // stopped running.
 type registryCollector struct {
-	db *gorm.DB
+	db  *gorm.DB
+	box *notify.Outbox
 
 	outbox, jobFinished, jobFailed, scrapeErrors *prometheus.Desc
 }
 
-func newRegistryCollector(db *gorm.DB) *registryCollector {
+func newRegistryCollector(db *gorm.DB, box *notify.Outbox) *registryCollector {
 	return &registryCollector{
 		db:           db,
+		box:          box,
 		outbox:       prometheus.NewDesc("charter_outbox_messages", "Emails in the outbox by state (pending, sent, failed).", []string{"state"}, nil),
 		jobFinished:  prometheus.NewDesc("charter_job_last_run_timestamp_seconds", "When the latest run of each scheduled job started.", []string{"job"}, nil),
 		jobFailed:    prometheus.NewDesc("charter_job_last_run_failed", "1 when the latest run of the job ended in an error.", []string{"job"}, nil),
@@ -44,7 +46,7 @@ func (rc *registryCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	failures := 0
-	counts, err := notify.NewOutbox(rc.db).Counts(ctx)
+	counts, err := rc.box.Counts(ctx)
 	if err != nil {
 		failures++
 	}

@@ -15,8 +15,9 @@ import (
 // opsHandlers serve the operational endpoints and the outbox.
 type opsHandlers struct {
 	*kit
-	cfg   config.Config
-	store *store.Store
+	cfg    config.Config
+	store  *store.Store
+	outbox *notify.Outbox
 }
 
 // healthJSON is the answer of /healthz.
@@ -61,7 +62,7 @@ func (h *opsHandlers) outboxPage(c echo.Context) error {
 	if state != "" && state != notify.Pending && state != notify.Sent && state != notify.Failed {
 		return apperr.Field("state", "must be pending, sent or failed")
 	}
-	ob := notify.NewOutbox(h.store.DB)
+	ob := h.outbox
 	msgs, err := ob.List(ctx, notify.Filter{State: state, To: c.QueryParam("to")})
 	if err != nil {
 		return err
