@@ -35,7 +35,7 @@ type documentVersionJSON struct {
 	UploadedBy string    `json:"uploaded_by"`
 }
 
-func toDocumentVersionJSON(v *document.Version) documentVersionJSON {
+func versionOfDocumentJSON(v *document.Version) documentVersionJSON {
 	return documentVersionJSON{ID: v.ID, Version: v.Version, IssuedOn: v.IssuedOn.Format(time.DateOnly), ValidUntil: dateOf(v.ValidUntil),
 		SHA256: v.SHA256, FileName: v.FileName, Size: v.Size, Pages: v.Pages, UploadedAt: v.UploadedAt.UTC(), UploadedBy: v.UploadedBy}
 }
@@ -44,7 +44,7 @@ func (h *documentHandlers) toJSON(d *document.Document) documentJSON {
 	j := documentJSON{Slug: d.Slug, Title: d.Title, Kind: string(d.Kind), Access: string(d.Access), Description: d.Description,
 		OwnerEmail: d.OwnerEmail, AutoApprove: d.AutoApprove, Lapsed: d.Current.LapsedOn(h.documents.Today()), UpdatedAt: d.UpdatedAt.UTC()}
 	if d.Current != nil {
-		v := toDocumentVersionJSON(d.Current)
+		v := versionOfDocumentJSON(d.Current)
 		j.Current = &v
 	}
 	return j
@@ -69,7 +69,7 @@ func (h *documentHandlers) apiGet(c echo.Context) error {
 	}
 	j := h.toJSON(d)
 	for i := range vs {
-		j.Versions = append(j.Versions, toDocumentVersionJSON(&vs[i]))
+		j.Versions = append(j.Versions, versionOfDocumentJSON(&vs[i]))
 	}
 	return c.JSON(http.StatusOK, j)
 }
@@ -121,5 +121,5 @@ func (h *documentHandlers) apiAddVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toDocumentVersionJSON(v))
+	return c.JSON(http.StatusCreated, versionOfDocumentJSON(v))
 }
