@@ -12,6 +12,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/check"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
@@ -38,14 +39,35 @@ type ProfileInput struct {
 	// at most 200 characters.
 	HostingRegions     []string
 	TransferMechanisms []string
-	LegalEntities      []EntityInput
-	Certifications     []CertificationRow
+	// The statements of the public page; Approach and BestPractices are
+	// Markdown.
+	CCPAStatement   string `validate:"max=2000"`
+	CCPAAddendumURL string `validate:"omitempty,max=500,http_url"`
+	DataOwnership   string `validate:"max=2000"`
+	NeverSold       string `validate:"max=2000"`
+	SecurityReport  string `validate:"max=500"`
+	BountyReward    string `validate:"max=500"`
+	Approach        string `validate:"max=20000"`
+	BestPractices   string `validate:"max=20000"`
+	GDPRRoles       []GDPRRoleInput
+	LegalEntities   []EntityInput
+	Certifications  []CertificationRow
+}
+
+// GDPRRoleInput is the role under the GDPR for one product or deployment
+// mode.
+type GDPRRoleInput struct {
+	ID        int64
+	Mode      string `validate:"required,max=100"`
+	Role      string `validate:"required,max=200"`
+	Statement string `validate:"max=2000"`
 }
 
 // EntityInput is one legal entity.
 type EntityInput struct {
 	ID                    int64
 	Name                  string `validate:"required,max=200"`
+	Role                  string `validate:"max=100"`
 	Country               string `validate:"len=2,alpha,uppercase"`
 	RegistrationNumber    string `validate:"max=100"`
 	AuthorityRegistration string `validate:"max=300"`
@@ -61,6 +83,8 @@ type CertificationRow struct {
 	PeriodEnd   string `validate:"omitempty,date"`
 	ReportDate  string `validate:"omitempty,date"`
 	Public      bool
+	// Document is the slug of the trust document holding the report.
+	Document string `validate:"omitempty,max=100"`
 }
 
 // InputOf returns the input describing o, for the settings form.
@@ -68,14 +92,19 @@ func InputOf(o *Organization) ProfileInput {
 	in := ProfileInput{Name: o.Name, Website: o.Website, StatusPageURL: o.StatusPageURL, PrivacyEmail: o.PrivacyEmail, SecurityEmail: o.SecurityEmail,
 		DPOName: o.DPOName, DPOTitle: o.DPOTitle, DPOEmail: o.DPOEmail, DPOPublic: o.DPOPublic,
 		EURepresentative: o.EURepresentative, UKRepresentative: o.UKRepresentative,
-		HostingRegions: o.Regions(), TransferMechanisms: o.Mechanisms()}
+		HostingRegions: o.Regions(), TransferMechanisms: o.Mechanisms(),
+		CCPAStatement: o.CCPAStatement, CCPAAddendumURL: o.CCPAAddendumURL, DataOwnership: o.DataOwnership, NeverSold: o.NeverSold,
+		SecurityReport: o.SecurityReport, BountyReward: o.BountyReward, Approach: o.Approach, BestPractices: o.BestPractices}
+	for _, r := range o.GDPRRoles {
+		in.GDPRRoles = append(in.GDPRRoles, GDPRRoleInput{ID: r.ID, Mode: r.Mode, Role: r.Role, Statement: r.Statement})
+	}
 	for _, e := range o.LegalEntities {
-		in.LegalEntities = append(in.LegalEntities, EntityInput{ID: e.ID, Name: e.Name, Country: e.Country,
+		in.LegalEntities = append(in.LegalEntities, EntityInput{ID: e.ID, Name: e.Name, Role: e.Role, Country: e.Country,
 			RegistrationNumber: e.RegistrationNumber, AuthorityRegistration: e.AuthorityRegistration})
 	}
 	for _, c := range o.Certifications {
 		in.Certifications = append(in.Certifications, CertificationRow{ID: c.ID, Framework: c.Framework, Type: c.Type,
-			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Public: c.Public})
+			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Public: c.Public, Document: c.DocumentSlug})
 	}
 	return in
 }
@@ -126,6 +155,10 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 	in.PrivacyEmail, in.SecurityEmail = notify.NormalizeAddress(in.PrivacyEmail), notify.NormalizeAddress(in.SecurityEmail)
 	in.DPOName, in.DPOTitle, in.DPOEmail = strings.TrimSpace(in.DPOName), strings.TrimSpace(in.DPOTitle), notify.NormalizeAddress(in.DPOEmail)
 	in.EURepresentative, in.UKRepresentative = strings.TrimSpace(in.EURepresentative), strings.TrimSpace(in.UKRepresentative)
+	in.CCPAStatement, in.CCPAAddendumURL = strings.TrimSpace(in.CCPAStatement), strings.TrimSpace(in.CCPAAddendumURL)
+	in.DataOwnership, in.NeverSold = strings.TrimSpace(in.DataOwnership), strings.TrimSpace(in.NeverSold)
+	in.SecurityReport, in.BountyReward = strings.TrimSpace(in.SecurityReport), strings.TrimSpace(in.BountyReward)
+	in.Approach, in.BestPractices = strings.TrimSpace(in.Approach), strings.TrimSpace(in.BestPractices)
 	errs := v.Struct(in)
 	if in.DPOPublic && in.DPOName == "" {
 		errs.Add("dpo_name", "is required when the DPO is shown publicly")
@@ -136,24 +169,32 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 	o.EURepresentative, o.UKRepresentative = in.EURepresentative, in.UKRepresentative
 	o.HostingRegions = lines(errs, "hosting_regions", in.HostingRegions)
 	o.TransferMechanisms = lines(errs, "transfer_mechanisms", in.TransferMechanisms)
-	o.LegalEntities, o.Certifications = nil, nil
+	o.CCPAStatement, o.CCPAAddendumURL, o.DataOwnership, o.NeverSold = in.CCPAStatement, in.CCPAAddendumURL, in.DataOwnership, in.NeverSold
+	o.SecurityReport, o.BountyReward, o.Approach, o.BestPractices = in.SecurityReport, in.BountyReward, in.Approach, in.BestPractices
+	o.GDPRRoles, o.LegalEntities, o.Certifications = nil, nil, nil
+	for i, r := range in.GDPRRoles {
+		r = GDPRRoleInput{ID: r.ID, Mode: strings.TrimSpace(r.Mode), Role: strings.TrimSpace(r.Role), Statement: strings.TrimSpace(r.Statement)}
+		rows(v, errs, fmt.Sprintf("gdpr_roles[%d].", i), r)
+		o.GDPRRoles = append(o.GDPRRoles, GDPRRole{ID: r.ID, OrganizationID: o.ID, Mode: r.Mode, Role: r.Role, Statement: r.Statement})
+	}
 	for i, e := range in.LegalEntities {
-		e = EntityInput{ID: e.ID, Name: strings.TrimSpace(e.Name), Country: strings.ToUpper(strings.TrimSpace(e.Country)),
+		e = EntityInput{ID: e.ID, Name: strings.TrimSpace(e.Name), Role: strings.TrimSpace(e.Role), Country: strings.ToUpper(strings.TrimSpace(e.Country)),
 			RegistrationNumber: strings.TrimSpace(e.RegistrationNumber), AuthorityRegistration: strings.TrimSpace(e.AuthorityRegistration)}
 		f := fmt.Sprintf("legal_entities[%d].", i)
 		rows(v, errs, f, e)
 		if errs.Has(f + "country") {
 			errs[f+"country"] = "must be a two-letter country code such as GB"
 		}
-		o.LegalEntities = append(o.LegalEntities, LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: e.Name, Country: e.Country,
+		o.LegalEntities = append(o.LegalEntities, LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: e.Name, Role: e.Role, Country: e.Country,
 			RegistrationNumber: e.RegistrationNumber, AuthorityRegistration: e.AuthorityRegistration})
 	}
 	for i, c := range in.Certifications {
 		c = CertificationRow{ID: c.ID, Framework: strings.TrimSpace(c.Framework), Type: strings.TrimSpace(c.Type), Auditor: strings.TrimSpace(c.Auditor),
-			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate), Public: c.Public}
+			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate), Public: c.Public,
+			Document: strings.TrimSpace(c.Document)}
 		f := fmt.Sprintf("certifications[%d].", i)
 		rows(v, errs, f, c)
-		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, Public: c.Public}
+		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, Public: c.Public, DocumentSlug: c.Document}
 		if !errs.Has(f + "period_start") {
 			cert.PeriodStart = date(c.PeriodStart)
 		}
@@ -188,6 +229,12 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 		if err := in.apply(s.check, &o); err != nil {
 			return err
 		}
+		if err := s.documentsExist(tx, o.Certifications); err != nil {
+			return err
+		}
+		if err := keepOnly(tx, &GDPRRole{}, o.ID, roleIDs(o.GDPRRoles), roleIDs(before.GDPRRoles), "gdpr_roles"); err != nil {
+			return err
+		}
 		if err := keepOnly(tx, &LegalEntity{}, o.ID, entityIDs(o.LegalEntities), entityIDs(before.LegalEntities), "legal_entities"); err != nil {
 			return err
 		}
@@ -202,10 +249,15 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 			}
 		}
 		o.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-		entities, certs := o.LegalEntities, o.Certifications
-		o.LegalEntities, o.Certifications = nil, nil
+		roles, entities, certs := o.GDPRRoles, o.LegalEntities, o.Certifications
+		o.GDPRRoles, o.LegalEntities, o.Certifications = nil, nil, nil
 		if err := tx.Save(&o).Error; err != nil {
 			return err
+		}
+		for i := range roles {
+			if err := tx.Save(&roles[i]).Error; err != nil {
+				return duplicate(err, "gdpr_roles", "two GDPR roles name the same product or mode")
+			}
 		}
 		for i := range entities {
 			if err := tx.Save(&entities[i]).Error; err != nil {
@@ -217,7 +269,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 				return duplicate(err, "certifications", "two certifications have the same framework and type")
 			}
 		}
-		o.LegalEntities, o.Certifications = entities, certs
+		o.GDPRRoles, o.LegalEntities, o.Certifications = roles, entities, certs
 		return audit.Append(tx, by, audit.Entry{At: o.UpdatedAt, Action: "organization.updated", ObjectType: "organization",
 			ObjectID: fmt.Sprint(o.ID), Before: before, After: o})
 	})
@@ -229,6 +281,14 @@ func duplicate(err error, field, msg string) error {
 		return apperr.Field(field, msg)
 	}
 	return err
+}
+
+func roleIDs(rs []GDPRRole) []int64 {
+	var ids []int64
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 func entityIDs(es []LegalEntity) []int64 {
@@ -302,4 +362,23 @@ func (s *Service) Certification(ctx context.Context, id int64) (*Certification, 
 		return nil, apperr.New(apperr.NotFound, "no such certification")
 	}
 	return &c, err
+}
+
+// documentsExist checks that each certification's report document is in
+// the trust documents register.
+func (s *Service) documentsExist(tx *gorm.DB, certs []Certification) error {
+	errs := check.Errors{}
+	for i, c := range certs {
+		if c.DocumentSlug == "" {
+			continue
+		}
+		var n int64
+		if err := tx.Model(&document.Document{}).Where("slug = ?", c.DocumentSlug).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			errs.Add(fmt.Sprintf("certifications[%d].document", i), "is not a document of the trust documents register")
+		}
+	}
+	return errs.Err()
 }
