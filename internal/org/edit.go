@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/check"
 	"github.com/charter-registry/charter/internal/document"
-	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -82,7 +80,6 @@ type CertificationRow struct {
 	PeriodStart string `validate:"omitempty,date"`
 	PeriodEnd   string `validate:"omitempty,date"`
 	ReportDate  string `validate:"omitempty,date"`
-	Public      bool
 	// Document is the slug of the trust document holding the report.
 	Document string `validate:"omitempty,max=100"`
 }
@@ -104,7 +101,7 @@ func InputOf(o *Organization) ProfileInput {
 	}
 	for _, c := range o.Certifications {
 		in.Certifications = append(in.Certifications, CertificationRow{ID: c.ID, Framework: c.Framework, Type: c.Type,
-			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Public: c.Public, Document: c.DocumentSlug})
+			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Document: c.DocumentSlug})
 	}
 	return in
 }
@@ -190,11 +187,11 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 	}
 	for i, c := range in.Certifications {
 		c = CertificationRow{ID: c.ID, Framework: strings.TrimSpace(c.Framework), Type: strings.TrimSpace(c.Type), Auditor: strings.TrimSpace(c.Auditor),
-			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate), Public: c.Public,
+			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate),
 			Document: strings.TrimSpace(c.Document)}
 		f := fmt.Sprintf("certifications[%d].", i)
 		rows(v, errs, f, c)
-		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, Public: c.Public, DocumentSlug: c.Document}
+		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, DocumentSlug: c.Document}
 		if !errs.Has(f + "period_start") {
 			cert.PeriodStart = date(c.PeriodStart)
 		}
@@ -215,8 +212,9 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 // ErrNoProfile is returned when no profile has been loaded yet.
 var ErrNoProfile = apperr.New(apperr.NotFound, "no organization profile yet: run charter seed")
 
-// Update replaces the profile with in, keeping report files of the
-// certifications that stay.
+// Update replaces the profile with in. Errors: ErrNoProfile; Invalid
+// naming each field refused (a certification's document must be in the
+// trust documents register).
 func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (*Organization, error) {
 	var o Organization
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -240,13 +238,6 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 		}
 		if err := keepOnly(tx, &Certification{}, o.ID, certIDs(o.Certifications), certIDs(before.Certifications), "certifications"); err != nil {
 			return err
-		}
-		for i := range o.Certifications {
-			for _, old := range before.Certifications {
-				if old.ID == o.Certifications[i].ID {
-					o.Certifications[i].ReportSHA256, o.Certifications[i].ReportName = old.ReportSHA256, old.ReportName
-				}
-			}
 		}
 		o.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 		roles, entities, certs := o.GDPRRoles, o.LegalEntities, o.Certifications
@@ -325,33 +316,6 @@ func keepOnly(tx *gorm.DB, model any, orgID int64, keep, stored []int64, field s
 		q = q.Where("id NOT IN ?", ids)
 	}
 	return q.Delete(model).Error
-}
-
-// CertificationReport is the kind of a certification report file.
-var CertificationReport = files.Kind{Name: "certification report", MaxBytes: 20 << 20, Types: map[string][]string{"application/pdf": {".pdf"}}}
-
-// AttachReport stores a certification's report (PDF).
-func (s *Service) AttachReport(ctx context.Context, by audit.Actor, fs *files.Store, certID int64, name string, r io.Reader) (*Certification, error) {
-	var c Certification
-	if err := s.db.WithContext(ctx).Take(&c, certID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, apperr.New(apperr.NotFound, "no such certification")
-	} else if err != nil {
-		return nil, err
-	}
-	f, err := fs.Put(CertificationReport, name, r)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.now().UTC()
-		if err := tx.Model(&c).Updates(map[string]any{"report_sha256": f.SHA256, "report_name": f.Name}).Error; err != nil {
-			return err
-		}
-		c.ReportSHA256, c.ReportName = f.SHA256, f.Name
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "certification.report_attached", ObjectType: "certification",
-			ObjectID: fmt.Sprint(c.ID), After: map[string]any{"sha256": f.SHA256, "name": f.Name, "size": f.Size}})
-	})
-	return &c, err
 }
 
 // Certification returns one certification.

@@ -111,12 +111,11 @@ type Certification struct {
 	PeriodStart    *time.Time `yaml:"period_start"`
 	PeriodEnd      *time.Time `yaml:"period_end"`
 	ReportDate     *time.Time `yaml:"report_date"`
-	// Public reports can be downloaded from /trust; others are on request.
-	Public       bool   `yaml:"public"`
-	ReportSHA256 string `yaml:"-" gorm:"column:report_sha256"`
-	ReportName   string `yaml:"-"`
 	// DocumentSlug names the trust document holding the report; its
-	// access level says whether the report is public or on request.
+	// access level (public or on request) is the one place that says how
+	// the report is had. The report files and the public flag that
+	// certifications once carried themselves (migration 00008) are no
+	// longer read.
 	DocumentSlug string `yaml:"document"`
 }
 
