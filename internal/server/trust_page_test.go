@@ -324,4 +324,3 @@ func TestCertificationsPointAtTheirReportDocument(t *testing.T) {
 		}
 	})
 }
-
