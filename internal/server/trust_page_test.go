@@ -324,3 +324,70 @@ func TestCertificationsPointAtTheirReportDocument(t *testing.T) {
 		}
 	})
 }
+
+// TestAdvisoryPageShowsWhatIsKnown: an advisory published without a CVE or
+// a disclosure date shows its publication as the disclosure, and no "–".
+func TestAdvisoryPageShowsWhatIsKnown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		in := fullAdvisory()
+		for _, k := range []string{"cve", "disclosed_on", "discovered_on", "fixed_on", "resolution", "fix_links"} {
+			delete(in, k)
+		}
+		in["status"] = "reported"
+		code, a := e.api("editor", http.MethodPost, "/api/v1/advisories", in)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, a)
+		}
+		id := a["id"].(string)
+		if code, _ := e.api("editor", http.MethodPost, "/api/v1/advisories/"+id+"/publish", nil); code != http.StatusOK {
+			t.Fatalf("publish: %d", code)
+		}
+		page := e.browser().get("/trust/advisories/" + id).body
+		published := e.clock.Now().UTC().Format("2006-01-02")
+		if !strings.Contains(page, "Disclosed:</strong> "+published) || strings.Contains(page, "–</li>") || strings.Contains(page, "CVE:") ||
+			strings.Contains(page, "<h2>Resolution</h2>") || strings.Contains(page, "Discovered:") || !strings.Contains(page, "Reported:</strong> 2026-03-02") {
+			t.Fatalf("advisory page: %s", page[strings.Index(page, "<article"):])
+		}
+	})
+}
+
+// TestSubprocessorSinceDateIsEditableAndShown sets a vendor's real start
+// through the API and the form, and reads it on the public pages.
+func TestSubprocessorSinceDateIsEditableAndShown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		code, body := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "Cloudflare", "purpose": "CDN",
+			"countries": "US", "transfer_mechanism": "eu_us_dpf", "in_use": true, "active_since": "2019-04-01"})
+		if code != http.StatusCreated || body["active_since"] == nil || !strings.HasPrefix(body["active_since"].(string), "2019-04-01") {
+			t.Fatalf("create in use since 2019: %d %v", code, body)
+		}
+		id := strconv.Itoa(int(body["id"].(float64)))
+		if code, body := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "Fastly", "purpose": "CDN",
+			"countries": "US", "transfer_mechanism": "eu_us_dpf", "active_since": "2019-04-01"}); code != http.StatusUnprocessableEntity ||
+			body["error"].(map[string]any)["fields"].(map[string]any)["active_since"] == nil {
+			t.Fatalf("a proposed vendor with a date: %d %v", code, body)
+		}
+		ed := e.browser().login("editor")
+		form := ed.get("/app/privacy/subprocessors/" + id)
+		if !strings.Contains(form.body, `name="active_since"`) || !strings.Contains(form.body, `value="2019-04-01"`) {
+			t.Fatal("the sub-processor form does not show the date")
+		}
+		r := ed.post("/app/privacy/subprocessors/"+id+"/edit", url.Values{"name": {"Cloudflare"}, "purpose": {"CDN"}, "countries": {"US"},
+			"transfer_mechanism": {"eu_us_dpf"}, "active_since": {"2018-09-15"}})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("form edit: %d %s", r.status, r.body)
+		}
+		if r := ed.post("/app/privacy/subprocessors/"+id+"/edit", url.Values{"name": {"Cloudflare"}, "purpose": {"CDN"}, "countries": {"US"},
+			"transfer_mechanism": {"eu_us_dpf"}, "active_since": {"2099-01-01"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "cannot be in the future") {
+			t.Fatalf("a future date: %d", r.status)
+		}
+		anon := e.browser()
+		if p := anon.get("/trust"); !strings.Contains(p.body, "Cloudflare</strong> — CDN (US) · since 2018-09-15") {
+			t.Error("/trust lacks the corrected date")
+		}
+		if p := anon.get("/trust/subprocessors.json"); !strings.Contains(p.body, `"active_since": "2018-09-15"`) {
+			t.Error("the JSON list lacks the corrected date")
+		}
+	})
+}
