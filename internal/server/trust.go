@@ -107,7 +107,7 @@ type trustPage struct {
 	Documents     []document.Document // public and on request, in force
 	// Reports links each certification (by ID) to its report: a public
 	// download or a request, as its document's access level says.
-	Reports map[int64]reportLink
+	Reports map[int64]*reportLink
 	// Approach and BestPractices are the profile's Markdown sections.
 	Approach, BestPractices template.HTML
 	// LastUpdated is the newest change to what the page shows.
@@ -124,17 +124,17 @@ type reportLink struct {
 // reportLinks finds each certification's document among those shared
 // today; a certification whose document is internal, lapsed or missing
 // gets no link.
-func reportLinks(certs []org.Certification, shared []document.Document) map[int64]reportLink {
-	out := map[int64]reportLink{}
+func reportLinks(certs []org.Certification, shared []document.Document) map[int64]*reportLink {
+	out := map[int64]*reportLink{}
 	for _, c := range certs {
 		for _, d := range shared {
 			if c.DocumentSlug == "" || d.Slug != c.DocumentSlug {
 				continue
 			}
 			if d.Access == document.Public {
-				out[c.ID] = reportLink{Href: "/trust/documents/" + url.PathEscape(d.Slug), Public: true, Title: d.Title}
+				out[c.ID] = &reportLink{Href: "/trust/documents/" + url.PathEscape(d.Slug), Public: true, Title: d.Title}
 			} else {
-				out[c.ID] = reportLink{Href: "/trust/request?document=" + url.QueryEscape(d.Slug), Title: d.Title}
+				out[c.ID] = &reportLink{Href: "/trust/request?document=" + url.QueryEscape(d.Slug), Title: d.Title}
 			}
 		}
 	}

@@ -80,6 +80,10 @@ func TestTrustPageShowsEverySeedStatement(t *testing.T) {
 				t.Errorf("/trust does not link %s", nav)
 			}
 		}
+		// The seed's certification names no document yet: no report link.
+		if strings.Contains(r.body, `href=""`) || strings.Contains(r.body, "Request the report") {
+			t.Error("/trust links a report that no document holds")
+		}
 		// Headings go down one level at a time.
 		if strings.Contains(r.body, "<h4") || strings.Index(r.body, "<h3") < strings.Index(r.body, "<h2") {
 			t.Error("heading levels skip")
