@@ -102,7 +102,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 // publicPath reports whether a path is one of the pages customers and
 // employees reach without signing in.
 func publicPath(p string) bool {
-	return p == "/trust" || strings.HasPrefix(p, "/trust/") || strings.HasPrefix(p, "/p/") || strings.HasPrefix(p, "/ack/")
+	return p == "/trust" || strings.HasPrefix(p, "/trust/") || strings.HasPrefix(p, "/p/") || strings.HasPrefix(p, "/ack/") ||
+		strings.HasPrefix(p, "/.well-known/")
 }
 
 type errorPage struct {
