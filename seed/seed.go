@@ -1,11 +1,11 @@
 // Package seed embeds the data that `charter seed` loads into an empty
 // database: the organization profile from the company's Security & Privacy
-// page. Later areas add their registers' files here.
+// page (and its default logo, logo.png). Later areas add their registers' files here.
 package seed
 
 import "embed"
 
 // Files holds the seed data files.
 //
-//go:embed *.yaml *.md
+//go:embed *.yaml *.md *.png
 var Files embed.FS

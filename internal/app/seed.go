@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -90,6 +91,15 @@ func (a *App) SeedProfile(ctx context.Context, by audit.Actor, out io.Writer) (s
 	}
 	if !orgCreated {
 		return "", nil
+	}
+	// The seed's default logo, so that the public pages are branded from
+	// the start; an admin replaces it on the Organization page.
+	logo, err := seed.Files.ReadFile("logo.png")
+	if err != nil {
+		return "", err
+	}
+	if _, err := a.Org.SetLogo(ctx, by, a.Files, "logo.png", bytes.NewReader(logo)); err != nil {
+		return "", fmt.Errorf("setting the default logo: %w", err)
 	}
 	return profile.Name, nil
 }

@@ -87,6 +87,7 @@ var rules = map[Kind]Rule{
 	// Readable by every role.
 	{"organization.seeded", "organization"}:            open("organization"),
 	{"organization.updated", "organization"}:           open("organization"),
+	{"organization.logo_set", "organization"}:          open("organization"),
 	{"certification.report_attached", "certification"}: open("organization"),
 	{"policy.seeded", "policy"}:                        open("policies"),
 	{"policy.reviewed", "policy"}:                      open("policies"),

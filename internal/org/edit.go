@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/check"
-	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -38,14 +37,35 @@ type ProfileInput struct {
 	// at most 200 characters.
 	HostingRegions     []string
 	TransferMechanisms []string
-	LegalEntities      []EntityInput
-	Certifications     []CertificationRow
+	// The statements of the public page; Approach and BestPractices are
+	// Markdown.
+	CCPAStatement   string `validate:"max=2000"`
+	CCPAAddendumURL string `validate:"omitempty,max=500,http_url"`
+	DataOwnership   string `validate:"max=2000"`
+	NeverSold       string `validate:"max=2000"`
+	SecurityReport  string `validate:"max=500"`
+	BountyReward    string `validate:"max=500"`
+	Approach        string `validate:"max=20000"`
+	BestPractices   string `validate:"max=20000"`
+	GDPRRoles       []GDPRRoleInput
+	LegalEntities   []EntityInput
+	Certifications  []CertificationRow
+}
+
+// GDPRRoleInput is the role under the GDPR for one product or deployment
+// mode.
+type GDPRRoleInput struct {
+	ID        int64
+	Mode      string `validate:"required,max=100"`
+	Role      string `validate:"required,max=200"`
+	Statement string `validate:"max=2000"`
 }
 
 // EntityInput is one legal entity.
 type EntityInput struct {
 	ID                    int64
 	Name                  string `validate:"required,max=200"`
+	Role                  string `validate:"max=100"`
 	Country               string `validate:"len=2,alpha,uppercase"`
 	RegistrationNumber    string `validate:"max=100"`
 	AuthorityRegistration string `validate:"max=300"`
@@ -60,7 +80,8 @@ type CertificationRow struct {
 	PeriodStart string `validate:"omitempty,date"`
 	PeriodEnd   string `validate:"omitempty,date"`
 	ReportDate  string `validate:"omitempty,date"`
-	Public      bool
+	// Document is the slug of the trust document holding the report.
+	Document string `validate:"omitempty,max=100"`
 }
 
 // InputOf returns the input describing o, for the settings form.
@@ -68,14 +89,19 @@ func InputOf(o *Organization) ProfileInput {
 	in := ProfileInput{Name: o.Name, Website: o.Website, StatusPageURL: o.StatusPageURL, PrivacyEmail: o.PrivacyEmail, SecurityEmail: o.SecurityEmail,
 		DPOName: o.DPOName, DPOTitle: o.DPOTitle, DPOEmail: o.DPOEmail, DPOPublic: o.DPOPublic,
 		EURepresentative: o.EURepresentative, UKRepresentative: o.UKRepresentative,
-		HostingRegions: o.Regions(), TransferMechanisms: o.Mechanisms()}
+		HostingRegions: o.Regions(), TransferMechanisms: o.Mechanisms(),
+		CCPAStatement: o.CCPAStatement, CCPAAddendumURL: o.CCPAAddendumURL, DataOwnership: o.DataOwnership, NeverSold: o.NeverSold,
+		SecurityReport: o.SecurityReport, BountyReward: o.BountyReward, Approach: o.Approach, BestPractices: o.BestPractices}
+	for _, r := range o.GDPRRoles {
+		in.GDPRRoles = append(in.GDPRRoles, GDPRRoleInput{ID: r.ID, Mode: r.Mode, Role: r.Role, Statement: r.Statement})
+	}
 	for _, e := range o.LegalEntities {
-		in.LegalEntities = append(in.LegalEntities, EntityInput{ID: e.ID, Name: e.Name, Country: e.Country,
+		in.LegalEntities = append(in.LegalEntities, EntityInput{ID: e.ID, Name: e.Name, Role: e.Role, Country: e.Country,
 			RegistrationNumber: e.RegistrationNumber, AuthorityRegistration: e.AuthorityRegistration})
 	}
 	for _, c := range o.Certifications {
 		in.Certifications = append(in.Certifications, CertificationRow{ID: c.ID, Framework: c.Framework, Type: c.Type,
-			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Public: c.Public})
+			Auditor: c.Auditor, PeriodStart: day(c.PeriodStart), PeriodEnd: day(c.PeriodEnd), ReportDate: day(c.ReportDate), Document: c.DocumentSlug})
 	}
 	return in
 }
@@ -126,6 +152,10 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 	in.PrivacyEmail, in.SecurityEmail = notify.NormalizeAddress(in.PrivacyEmail), notify.NormalizeAddress(in.SecurityEmail)
 	in.DPOName, in.DPOTitle, in.DPOEmail = strings.TrimSpace(in.DPOName), strings.TrimSpace(in.DPOTitle), notify.NormalizeAddress(in.DPOEmail)
 	in.EURepresentative, in.UKRepresentative = strings.TrimSpace(in.EURepresentative), strings.TrimSpace(in.UKRepresentative)
+	in.CCPAStatement, in.CCPAAddendumURL = strings.TrimSpace(in.CCPAStatement), strings.TrimSpace(in.CCPAAddendumURL)
+	in.DataOwnership, in.NeverSold = strings.TrimSpace(in.DataOwnership), strings.TrimSpace(in.NeverSold)
+	in.SecurityReport, in.BountyReward = strings.TrimSpace(in.SecurityReport), strings.TrimSpace(in.BountyReward)
+	in.Approach, in.BestPractices = strings.TrimSpace(in.Approach), strings.TrimSpace(in.BestPractices)
 	errs := v.Struct(in)
 	if in.DPOPublic && in.DPOName == "" {
 		errs.Add("dpo_name", "is required when the DPO is shown publicly")
@@ -136,24 +166,32 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 	o.EURepresentative, o.UKRepresentative = in.EURepresentative, in.UKRepresentative
 	o.HostingRegions = lines(errs, "hosting_regions", in.HostingRegions)
 	o.TransferMechanisms = lines(errs, "transfer_mechanisms", in.TransferMechanisms)
-	o.LegalEntities, o.Certifications = nil, nil
+	o.CCPAStatement, o.CCPAAddendumURL, o.DataOwnership, o.NeverSold = in.CCPAStatement, in.CCPAAddendumURL, in.DataOwnership, in.NeverSold
+	o.SecurityReport, o.BountyReward, o.Approach, o.BestPractices = in.SecurityReport, in.BountyReward, in.Approach, in.BestPractices
+	o.GDPRRoles, o.LegalEntities, o.Certifications = nil, nil, nil
+	for i, r := range in.GDPRRoles {
+		r = GDPRRoleInput{ID: r.ID, Mode: strings.TrimSpace(r.Mode), Role: strings.TrimSpace(r.Role), Statement: strings.TrimSpace(r.Statement)}
+		rows(v, errs, fmt.Sprintf("gdpr_roles[%d].", i), r)
+		o.GDPRRoles = append(o.GDPRRoles, GDPRRole{ID: r.ID, OrganizationID: o.ID, Mode: r.Mode, Role: r.Role, Statement: r.Statement})
+	}
 	for i, e := range in.LegalEntities {
-		e = EntityInput{ID: e.ID, Name: strings.TrimSpace(e.Name), Country: strings.ToUpper(strings.TrimSpace(e.Country)),
+		e = EntityInput{ID: e.ID, Name: strings.TrimSpace(e.Name), Role: strings.TrimSpace(e.Role), Country: strings.ToUpper(strings.TrimSpace(e.Country)),
 			RegistrationNumber: strings.TrimSpace(e.RegistrationNumber), AuthorityRegistration: strings.TrimSpace(e.AuthorityRegistration)}
 		f := fmt.Sprintf("legal_entities[%d].", i)
 		rows(v, errs, f, e)
 		if errs.Has(f + "country") {
 			errs[f+"country"] = "must be a two-letter country code such as GB"
 		}
-		o.LegalEntities = append(o.LegalEntities, LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: e.Name, Country: e.Country,
+		o.LegalEntities = append(o.LegalEntities, LegalEntity{ID: e.ID, OrganizationID: o.ID, Name: e.Name, Role: e.Role, Country: e.Country,
 			RegistrationNumber: e.RegistrationNumber, AuthorityRegistration: e.AuthorityRegistration})
 	}
 	for i, c := range in.Certifications {
 		c = CertificationRow{ID: c.ID, Framework: strings.TrimSpace(c.Framework), Type: strings.TrimSpace(c.Type), Auditor: strings.TrimSpace(c.Auditor),
-			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate), Public: c.Public}
+			PeriodStart: strings.TrimSpace(c.PeriodStart), PeriodEnd: strings.TrimSpace(c.PeriodEnd), ReportDate: strings.TrimSpace(c.ReportDate),
+			Document: strings.TrimSpace(c.Document)}
 		f := fmt.Sprintf("certifications[%d].", i)
 		rows(v, errs, f, c)
-		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, Public: c.Public}
+		cert := Certification{ID: c.ID, OrganizationID: o.ID, Framework: c.Framework, Type: c.Type, Auditor: c.Auditor, DocumentSlug: c.Document}
 		if !errs.Has(f + "period_start") {
 			cert.PeriodStart = date(c.PeriodStart)
 		}
@@ -174,8 +212,9 @@ func (in ProfileInput) apply(v *check.Validator, o *Organization) error {
 // ErrNoProfile is returned when no profile has been loaded yet.
 var ErrNoProfile = apperr.New(apperr.NotFound, "no organization profile yet: run charter seed")
 
-// Update replaces the profile with in, keeping report files of the
-// certifications that stay.
+// Update replaces the profile with in. Errors: ErrNoProfile; Invalid
+// naming each field refused (a certification's document must be in the
+// trust documents register).
 func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (*Organization, error) {
 	var o Organization
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -188,24 +227,28 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 		if err := in.apply(s.check, &o); err != nil {
 			return err
 		}
+		if err := s.documentsExist(tx, o.Certifications); err != nil {
+			return err
+		}
+		if err := keepOnly(tx, &GDPRRole{}, o.ID, roleIDs(o.GDPRRoles), roleIDs(before.GDPRRoles), "gdpr_roles"); err != nil {
+			return err
+		}
 		if err := keepOnly(tx, &LegalEntity{}, o.ID, entityIDs(o.LegalEntities), entityIDs(before.LegalEntities), "legal_entities"); err != nil {
 			return err
 		}
 		if err := keepOnly(tx, &Certification{}, o.ID, certIDs(o.Certifications), certIDs(before.Certifications), "certifications"); err != nil {
 			return err
 		}
-		for i := range o.Certifications {
-			for _, old := range before.Certifications {
-				if old.ID == o.Certifications[i].ID {
-					o.Certifications[i].ReportSHA256, o.Certifications[i].ReportName = old.ReportSHA256, old.ReportName
-				}
-			}
-		}
 		o.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-		entities, certs := o.LegalEntities, o.Certifications
-		o.LegalEntities, o.Certifications = nil, nil
+		roles, entities, certs := o.GDPRRoles, o.LegalEntities, o.Certifications
+		o.GDPRRoles, o.LegalEntities, o.Certifications = nil, nil, nil
 		if err := tx.Save(&o).Error; err != nil {
 			return err
+		}
+		for i := range roles {
+			if err := tx.Save(&roles[i]).Error; err != nil {
+				return duplicate(err, "gdpr_roles", "two GDPR roles name the same product or mode")
+			}
 		}
 		for i := range entities {
 			if err := tx.Save(&entities[i]).Error; err != nil {
@@ -217,7 +260,7 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, in ProfileInput) (
 				return duplicate(err, "certifications", "two certifications have the same framework and type")
 			}
 		}
-		o.LegalEntities, o.Certifications = entities, certs
+		o.GDPRRoles, o.LegalEntities, o.Certifications = roles, entities, certs
 		return audit.Append(tx, by, audit.Entry{At: o.UpdatedAt, Action: "organization.updated", ObjectType: "organization",
 			ObjectID: fmt.Sprint(o.ID), Before: before, After: o})
 	})
@@ -229,6 +272,14 @@ func duplicate(err error, field, msg string) error {
 		return apperr.Field(field, msg)
 	}
 	return err
+}
+
+func roleIDs(rs []GDPRRole) []int64 {
+	var ids []int64
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 func entityIDs(es []LegalEntity) []int64 {
@@ -267,33 +318,6 @@ func keepOnly(tx *gorm.DB, model any, orgID int64, keep, stored []int64, field s
 	return q.Delete(model).Error
 }
 
-// CertificationReport is the kind of a certification report file.
-var CertificationReport = files.Kind{Name: "certification report", MaxBytes: 20 << 20, Types: map[string][]string{"application/pdf": {".pdf"}}}
-
-// AttachReport stores a certification's report (PDF).
-func (s *Service) AttachReport(ctx context.Context, by audit.Actor, fs *files.Store, certID int64, name string, r io.Reader) (*Certification, error) {
-	var c Certification
-	if err := s.db.WithContext(ctx).Take(&c, certID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, apperr.New(apperr.NotFound, "no such certification")
-	} else if err != nil {
-		return nil, err
-	}
-	f, err := fs.Put(CertificationReport, name, r)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.now().UTC()
-		if err := tx.Model(&c).Updates(map[string]any{"report_sha256": f.SHA256, "report_name": f.Name}).Error; err != nil {
-			return err
-		}
-		c.ReportSHA256, c.ReportName = f.SHA256, f.Name
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "certification.report_attached", ObjectType: "certification",
-			ObjectID: fmt.Sprint(c.ID), After: map[string]any{"sha256": f.SHA256, "name": f.Name, "size": f.Size}})
-	})
-	return &c, err
-}
-
 // Certification returns one certification.
 func (s *Service) Certification(ctx context.Context, id int64) (*Certification, error) {
 	var c Certification
@@ -302,4 +326,23 @@ func (s *Service) Certification(ctx context.Context, id int64) (*Certification, 
 		return nil, apperr.New(apperr.NotFound, "no such certification")
 	}
 	return &c, err
+}
+
+// documentsExist checks that each certification's report document is in
+// the trust documents register.
+func (s *Service) documentsExist(tx *gorm.DB, certs []Certification) error {
+	errs := check.Errors{}
+	for i, c := range certs {
+		if c.DocumentSlug == "" {
+			continue
+		}
+		var n int64
+		if err := tx.Model(&document.Document{}).Where("slug = ?", c.DocumentSlug).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			errs.Add(fmt.Sprintf("certifications[%d].document", i), "is not a document of the trust documents register")
+		}
+	}
+	return errs.Err()
 }

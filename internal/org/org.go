@@ -33,11 +33,45 @@ type Organization struct {
 	StatusPageURL    string
 	EURepresentative string `gorm:"column:eu_representative"`
 	UKRepresentative string `gorm:"column:uk_representative"`
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	LegalEntities    []LegalEntity   `gorm:"foreignKey:OrganizationID"`
-	Certifications   []Certification `gorm:"foreignKey:OrganizationID"`
+	// CCPAStatement says the company's role under the CCPA (a service
+	// provider); CCPAAddendumURL links the addendum that contracts it.
+	CCPAStatement   string `gorm:"column:ccpa_statement"`
+	CCPAAddendumURL string `gorm:"column:ccpa_addendum_url"`
+	// DataOwnership and NeverSold are the page's statements that customers
+	// own their data and that it is never sold.
+	DataOwnership string
+	NeverSold     string
+	// SecurityReport says whether and when the security report is
+	// available ("publicly available, last updated April 2023").
+	SecurityReport string
+	// BountyReward is what a valid vulnerability report earns.
+	BountyReward string
+	// Approach and BestPractices are Markdown sections of the page.
+	Approach      string
+	BestPractices string
+	// LogoSHA256 names the uploaded logo in the file store; LogoType is
+	// its content type (image/png or image/jpeg).
+	LogoSHA256     string `gorm:"column:logo_sha256"`
+	LogoType       string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	GDPRRoles      []GDPRRole      `gorm:"foreignKey:OrganizationID"`
+	LegalEntities  []LegalEntity   `gorm:"foreignKey:OrganizationID"`
+	Certifications []Certification `gorm:"foreignKey:OrganizationID"`
 }
+
+// GDPRRole is the company's role under the GDPR for one product or
+// deployment mode: processor for the cloud product, none for self-hosting.
+type GDPRRole struct {
+	ID             int64  `yaml:"-"`
+	OrganizationID int64  `yaml:"-"`
+	Mode           string `yaml:"mode"`
+	Role           string `yaml:"role"`
+	Statement      string `yaml:"statement"`
+}
+
+// TableName is gdpr_roles.
+func (GDPRRole) TableName() string { return "gdpr_roles" }
 
 // Regions returns the hosting regions offered.
 func (o *Organization) Regions() []string {
@@ -57,9 +91,11 @@ func (o *Organization) Mechanisms() []string {
 
 // LegalEntity is a company of the group.
 type LegalEntity struct {
-	ID                    int64  `yaml:"-"`
-	OrganizationID        int64  `yaml:"-"`
-	Name                  string `yaml:"name"`
+	ID             int64  `yaml:"-"`
+	OrganizationID int64  `yaml:"-"`
+	Name           string `yaml:"name"`
+	// Role says what the entity is to the group ("UK entity").
+	Role                  string `yaml:"role"`
 	Country               string `yaml:"country"`
 	RegistrationNumber    string `yaml:"registration_number"`
 	AuthorityRegistration string `yaml:"authority_registration"`
@@ -75,10 +111,12 @@ type Certification struct {
 	PeriodStart    *time.Time `yaml:"period_start"`
 	PeriodEnd      *time.Time `yaml:"period_end"`
 	ReportDate     *time.Time `yaml:"report_date"`
-	// Public reports can be downloaded from /trust; others are on request.
-	Public       bool   `yaml:"public"`
-	ReportSHA256 string `yaml:"-" gorm:"column:report_sha256"`
-	ReportName   string `yaml:"-"`
+	// DocumentSlug names the trust document holding the report; its
+	// access level (public or on request) is the one place that says how
+	// the report is had. The report files and the public flag that
+	// certifications once carried themselves (migration 00008) are no
+	// longer read.
+	DocumentSlug string `yaml:"document"`
 }
 
 // profileFile is the layout of seed/organization.yaml.
@@ -100,6 +138,17 @@ type profileFile struct {
 	UKRepresentative   string          `yaml:"uk_representative"`
 	LegalEntities      []LegalEntity   `yaml:"legal_entities"`
 	Certifications     []Certification `yaml:"certifications"`
+	GDPRRoles          []GDPRRole      `yaml:"gdpr_roles"`
+	CCPA               struct {
+		Statement   string `yaml:"statement"`
+		AddendumURL string `yaml:"addendum_url"`
+	} `yaml:"ccpa"`
+	DataOwnership  string `yaml:"data_ownership"`
+	NeverSold      string `yaml:"never_sold"`
+	SecurityReport string `yaml:"security_report"`
+	BountyReward   string `yaml:"bounty_reward"`
+	Approach       string `yaml:"approach"`
+	BestPractices  string `yaml:"best_practices"`
 }
 
 // ParseProfile reads an organization profile file.
@@ -117,7 +166,9 @@ func ParseProfile(data []byte) (*Organization, error) {
 		DPOName: f.DPO.Name, DPOTitle: f.DPO.Title, DPOEmail: f.DPO.Email, DPOPublic: f.DPO.Public,
 		HostingRegions: strings.Join(f.HostingRegions, "\n"), TransferMechanisms: strings.Join(f.TransferMechanisms, "\n"),
 		StatusPageURL: f.StatusPage, EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative, LegalEntities: f.LegalEntities,
-		Certifications: f.Certifications}, nil
+		Certifications: f.Certifications, GDPRRoles: f.GDPRRoles, CCPAStatement: strings.TrimSpace(f.CCPA.Statement), CCPAAddendumURL: f.CCPA.AddendumURL,
+		DataOwnership: strings.TrimSpace(f.DataOwnership), NeverSold: strings.TrimSpace(f.NeverSold), SecurityReport: strings.TrimSpace(f.SecurityReport),
+		BountyReward: strings.TrimSpace(f.BountyReward), Approach: strings.TrimSpace(f.Approach), BestPractices: strings.TrimSpace(f.BestPractices)}, nil
 }
 
 // Service reads and seeds the profile.
@@ -156,7 +207,7 @@ func (s *Service) Current(ctx context.Context) (*Organization, error) {
 // were added, so that forms and pages list them stably.
 func preloadRows(db *gorm.DB) *gorm.DB {
 	byID := func(db *gorm.DB) *gorm.DB { return db.Order("id") }
-	return db.Preload("LegalEntities", byID).Preload("Certifications", byID)
+	return db.Preload("GDPRRoles", byID).Preload("LegalEntities", byID).Preload("Certifications", byID)
 }
 
 // Seed stores the profile when there is none yet; an existing profile,

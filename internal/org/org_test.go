@@ -38,6 +38,24 @@ func TestSeedProfileHasTheSecurityPageFacts(t *testing.T) {
 	if len(o.LegalEntities) != 1 || o.LegalEntities[0].Name != "Hiberly Ltd." || o.LegalEntities[0].Country != "GB" {
 		t.Fatalf("legal entities: %+v", o.LegalEntities)
 	}
+	if o.LegalEntities[0].Role != "UK entity" || !strings.Contains(o.LegalEntities[0].AuthorityRegistration, "Information Commissioner") {
+		t.Fatalf("the UK entity: %+v", o.LegalEntities[0])
+	}
+	if len(o.GDPRRoles) != 2 || o.GDPRRoles[0].Mode != "PostHog Cloud" || !strings.Contains(o.GDPRRoles[0].Role, "Processor") ||
+		!strings.Contains(o.GDPRRoles[1].Statement, "We do not have access to any of their user data") {
+		t.Fatalf("GDPR roles: %+v", o.GDPRRoles)
+	}
+	for name, got := range map[string]string{"ccpa": o.CCPAStatement, "addendum": o.CCPAAddendumURL, "ownership": o.DataOwnership,
+		"never sold": o.NeverSold, "report": o.SecurityReport, "reward": o.BountyReward, "approach": o.Approach,
+		"best practices": o.BestPractices, "privacy email": o.PrivacyEmail, "dpo email": o.DPOEmail} {
+		if got == "" {
+			t.Errorf("the seed leaves %s empty", name)
+		}
+	}
+	if !strings.Contains(o.NeverSold, "never sold") || !strings.Contains(o.DataOwnership, "own the data they send") ||
+		!strings.Contains(o.CCPAStatement, "Service Provider") || !strings.Contains(o.BountyReward, "swag") {
+		t.Errorf("statements: %q %q %q %q", o.NeverSold, o.DataOwnership, o.CCPAStatement, o.BountyReward)
+	}
 	c := o.Certifications
 	if len(c) != 1 || c[0].Framework != "SOC 2" || c[0].Type != "Type 1" || c[0].ReportDate == nil || c[0].ReportDate.Format("2006-01") != "2023-04" {
 		t.Fatalf("certifications: %+v", c)
@@ -80,7 +98,7 @@ func TestSeedOnceKeepsLaterEdits(t *testing.T) {
 	})
 }
 
-func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
+func TestUpdateReplacesRowsAndChecksDocuments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		svc := org.NewService(st.DB, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
@@ -89,11 +107,16 @@ func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
 		}
 		o, _ := svc.Get(ctx)
 		certID := o.Certifications[0].ID
-		st.DB.Exec("UPDATE certifications SET report_sha256 = ?, report_name = 'soc2.pdf' WHERE id = ?", strings.Repeat("a", 64), certID)
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		st.DB.Exec(`INSERT INTO trust_documents (slug, title, kind, access, owner_email, created_at, updated_at)
+			VALUES ('soc-2-report', 'SOC 2 report', 'soc2_report', 'on_request', 'ops@example.com', ?, ?)`, now, now)
 		in := org.InputOf(o)
+		in.GDPRRoles[1].Statement = "Self-hosters keep their data."
+		in.GDPRRoles = append(in.GDPRRoles, org.GDPRRoleInput{Mode: "On-premises", Role: "None"})
+		in.Certifications[0].Document = "soc-2-report"
 		in.LegalEntities = []org.EntityInput{{Name: "PostHog Inc.", Country: "us", RegistrationNumber: "7654321"}}
 		in.Certifications[0].Type = "Type 2"
-		in.Certifications = append(in.Certifications, org.CertificationRow{Framework: "ISO 27001", ReportDate: "2026-06-01", Public: true})
+		in.Certifications = append(in.Certifications, org.CertificationRow{Framework: "ISO 27001", ReportDate: "2026-06-01"})
 		got, err := svc.Update(ctx, audit.System("admin"), in)
 		if err != nil {
 			t.Fatal(err)
@@ -102,8 +125,11 @@ func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
 		if len(o.LegalEntities) != 1 || o.LegalEntities[0].Name != "PostHog Inc." || o.LegalEntities[0].Country != "US" {
 			t.Fatalf("entities: %+v", o.LegalEntities)
 		}
-		if len(o.Certifications) != 2 || o.Certifications[0].ID != certID || o.Certifications[0].Type != "Type 2" || o.Certifications[0].ReportName != "soc2.pdf" || got.Certifications[0].ReportName != "soc2.pdf" {
+		if len(o.Certifications) != 2 || o.Certifications[0].ID != certID || o.Certifications[0].Type != "Type 2" || o.Certifications[0].DocumentSlug != "soc-2-report" || got.Certifications[0].DocumentSlug != "soc-2-report" {
 			t.Fatalf("certifications: %+v", o.Certifications)
+		}
+		if len(o.GDPRRoles) != 3 || o.GDPRRoles[1].Statement != "Self-hosters keep their data." || o.GDPRRoles[2].Mode != "On-premises" {
+			t.Fatalf("GDPR roles: %+v", o.GDPRRoles)
 		}
 		cases := []struct {
 			edit  func(*org.ProfileInput)
@@ -115,6 +141,11 @@ func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
 			{func(in *org.ProfileInput) { in.LegalEntities[0].Country = "USA" }, "legal_entities[0].country"},
 			{func(in *org.ProfileInput) { in.Certifications[1].ReportDate = "June 2026" }, "certifications[1].report_date"},
 			{func(in *org.ProfileInput) { in.Certifications[1].ID = 99999 }, "certifications"},
+			{func(in *org.ProfileInput) { in.Certifications[1].Document = "no-such-document" }, "certifications[1].document"},
+			{func(in *org.ProfileInput) { in.GDPRRoles[0].Role = "" }, "gdpr_roles[0].role"},
+			{func(in *org.ProfileInput) { in.GDPRRoles[1].Mode = in.GDPRRoles[0].Mode }, "gdpr_roles"},
+			{func(in *org.ProfileInput) { in.CCPAAddendumURL = "javascript:alert(1)" }, "ccpa_addendum_url"},
+			{func(in *org.ProfileInput) { in.BountyReward = strings.Repeat("x", 501) }, "bounty_reward"},
 			{func(in *org.ProfileInput) {
 				in.LegalEntities = append(in.LegalEntities, org.EntityInput{Name: in.LegalEntities[0].Name, Country: "GB"})
 			}, "legal_entities"},
@@ -129,7 +160,7 @@ func TestUpdateReplacesRowsAndKeepsReports(t *testing.T) {
 			}
 		}
 		after, _ := svc.Get(ctx)
-		if len(after.LegalEntities) != 1 || len(after.Certifications) != 2 {
+		if len(after.LegalEntities) != 1 || len(after.Certifications) != 2 || len(after.GDPRRoles) != 3 {
 			t.Fatal("a refused update changed the profile")
 		}
 	})

@@ -42,6 +42,8 @@ type demoFile struct {
 		TransferMechanism string   `yaml:"transfer_mechanism"`
 		Website           string   `yaml:"website"`
 		VendorDPA         string   `yaml:"vendor_dpa"`
+		// ActiveSince is when the vendor started processing data.
+		ActiveSince string `yaml:"active_since"`
 	} `yaml:"subprocessors"`
 	CustomerDPAs []demoDPA `yaml:"customer_dpas"`
 }
@@ -71,7 +73,7 @@ func (s *Service) SeedDemo(ctx context.Context, by audit.Actor, data []byte) (bo
 	}
 	for _, p := range f.Subprocessors {
 		in := SubprocessorInput{Name: p.Name, Purpose: p.Purpose, DataCategories: joinComma(p.DataCategories),
-			Countries: joinComma(p.Countries), TransferMechanism: p.TransferMechanism, Website: p.Website, InUse: true}
+			Countries: joinComma(p.Countries), TransferMechanism: p.TransferMechanism, Website: p.Website, InUse: true, ActiveSince: p.ActiveSince}
 		if id, ok := vendors[p.VendorDPA]; ok {
 			in.VendorDPAID = strconv.FormatInt(id, 10)
 		}

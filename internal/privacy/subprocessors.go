@@ -71,20 +71,33 @@ type SubprocessorInput struct {
 	// the list: it starts active, with no notice. Otherwise a new
 	// sub-processor is proposed and becomes active through a notice.
 	InUse bool
+	// ActiveSince (YYYY-MM-DD) is when an active sub-processor started
+	// processing data: a long-standing vendor's real date rather than the
+	// day it was entered. Empty keeps the date it has (today for a vendor
+	// recorded as in use). A proposed sub-processor gets its date from the
+	// notice that makes it active.
+	ActiveSince string `validate:"omitempty,date"`
 }
 
 // SubprocessorInputOf returns the input describing p, for edit forms.
 func SubprocessorInputOf(p *Subprocessor) SubprocessorInput {
 	in := SubprocessorInput{Name: p.Name, Purpose: p.Purpose, DataCategories: strings.Join(p.Categories(), ", "),
 		Countries: strings.Join(p.CountryCodes(), ", "), TransferMechanism: p.TransferMechanism, Website: p.Website}
+	if p.ActiveSince != nil {
+		in.ActiveSince = p.ActiveSince.Format(time.DateOnly)
+	}
 	if p.VendorDPAID != nil {
 		in.VendorDPAID = strconv.FormatInt(*p.VendorDPAID, 10)
 	}
 	return in
 }
 
-func (in SubprocessorInput) apply(tx *gorm.DB, v *check.Validator, p *Subprocessor) error {
+// apply checks in and writes it onto p; active says whether p is (or
+// starts) active, the only state with an ActiveSince date, and today
+// bounds that date.
+func (in SubprocessorInput) apply(tx *gorm.DB, v *check.Validator, p *Subprocessor, active bool, today time.Time) error {
 	in.Name, in.Purpose, in.Website = strings.TrimSpace(in.Name), strings.TrimSpace(in.Purpose), strings.TrimSpace(in.Website)
+	in.ActiveSince = strings.TrimSpace(in.ActiveSince)
 	if in.TransferMechanism = strings.TrimSpace(in.TransferMechanism); in.TransferMechanism == "" {
 		in.TransferMechanism = "none"
 	}
@@ -107,6 +120,16 @@ func (in SubprocessorInput) apply(tx *gorm.DB, v *check.Validator, p *Subprocess
 	}
 	p.Countries = strings.Join(codes, ",")
 	p.TransferMechanism, p.Website = in.TransferMechanism, in.Website
+	if in.ActiveSince != "" && !errs.Has("active_since") {
+		switch since := check.Date(in.ActiveSince); {
+		case !active:
+			errs.Add("active_since", "is set when the sub-processor becomes active, by its notice")
+		case since.After(today):
+			errs.Add("active_since", "cannot be in the future")
+		default:
+			p.ActiveSince = &since
+		}
+	}
 	p.VendorDPAID = nil
 	if raw := strings.TrimSpace(in.VendorDPAID); raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
@@ -130,7 +153,8 @@ var ErrSubprocessorNotFound = apperr.New(apperr.NotFound, "no such sub-processor
 func (s *Service) CreateSubprocessor(ctx context.Context, by audit.Actor, in SubprocessorInput) (*Subprocessor, error) {
 	var p Subprocessor
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := in.apply(tx, s.check, &p); err != nil {
+		today := s.today()
+		if err := in.apply(tx, s.check, &p, in.InUse, today); err != nil {
 			return err
 		}
 		if err := nameFree(tx, p.Name, 0); err != nil {
@@ -139,8 +163,10 @@ func (s *Service) CreateSubprocessor(ctx context.Context, by audit.Actor, in Sub
 		now := s.clock()
 		p.Status, p.CreatedAt, p.UpdatedAt = Proposed, now, now
 		if in.InUse {
-			today := s.today()
-			p.Status, p.ActiveSince = Active, &today
+			p.Status = Active
+			if p.ActiveSince == nil {
+				p.ActiveSince = &today
+			}
 		}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
@@ -170,7 +196,7 @@ func (s *Service) UpdateSubprocessor(ctx context.Context, by audit.Actor, id int
 			return err
 		}
 		before := p
-		if err := in.apply(tx, s.check, &p); err != nil {
+		if err := in.apply(tx, s.check, &p, p.Status == Active, s.today()); err != nil {
 			return err
 		}
 		if err := nameFree(tx, p.Name, id); err != nil {

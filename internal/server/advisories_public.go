@@ -24,10 +24,25 @@ type reportFormPage struct {
 	Errors  map[string]string
 	Message string
 	Done    *advisory.Report
+	// Reward is the profile's wording of what a valid finding earns.
+	Reward string
+}
+
+// reward is the profile's reward wording ("" before the seed).
+func (h *advisoryHandlers) reward(c echo.Context) (string, error) {
+	o, err := h.org.Current(c.Request().Context())
+	if err != nil {
+		return "", err
+	}
+	return o.BountyReward, nil
 }
 
 func (h *advisoryHandlers) reportForm(c echo.Context) error {
-	return h.renderPublic(c, http.StatusOK, "trust_security", "Report a security issue", reportFormPage{})
+	reward, err := h.reward(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPublic(c, http.StatusOK, "trust_security", "Report a security issue", reportFormPage{Reward: reward})
 }
 
 func (h *advisoryHandlers) submitReport(c echo.Context) error {
@@ -48,7 +63,7 @@ func (h *advisoryHandlers) submitReport(c echo.Context) error {
 	}
 	r, err := h.advisories.SubmitReport(c.Request().Context(), actor(c), advisory.ReportInput(in), securityEmail)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg})
+		return h.renderPublic(c, status, "trust_security", "Report a security issue", reportFormPage{Input: in, Errors: fields, Message: msg, Reward: o.BountyReward})
 	} else if err != nil {
 		return err
 	}

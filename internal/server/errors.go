@@ -89,7 +89,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	back, label := backLink(c.Request())
-	_ = s.render(c, status, "error", "Error", errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields, Back: back, BackLabel: label})
+	page := errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields, Back: back, BackLabel: label, RequestID: rid}
+	if publicPath(c.Request().URL.Path) {
+		// A visitor of the public pages stays in the company's layout.
+		if err := s.renderPublic(c, status, publicErrorPage, http.StatusText(status), page); err == nil {
+			return
+		}
+	}
+	_ = s.render(c, status, "error", "Error", page)
+}
+
+// publicPath reports whether a path is one of the pages customers and
+// employees reach without signing in.
+func publicPath(p string) bool {
+	return p == "/trust" || strings.HasPrefix(p, "/trust/") || strings.HasPrefix(p, "/p/") || strings.HasPrefix(p, "/ack/") ||
+		strings.HasPrefix(p, "/.well-known/")
 }
 
 type errorPage struct {
@@ -99,6 +113,8 @@ type errorPage struct {
 	Fields    map[string]string
 	Back      string
 	BackLabel string
+	// RequestID is quoted when someone asks about the error.
+	RequestID string
 }
 
 // backLink is where an error page leads: a refused public form back to
@@ -111,7 +127,9 @@ func backLink(r *http.Request) (string, string) {
 		return r.URL.Path, "Back to the form"
 	case strings.HasPrefix(r.URL.Path, "/login"):
 		return "/login", "Back to sign-in"
-	case strings.HasPrefix(r.URL.Path, "/trust"):
+	case strings.HasPrefix(r.URL.Path, "/ack/"):
+		return r.URL.Path, "Back to your policies"
+	case strings.HasPrefix(r.URL.Path, "/trust"), strings.HasPrefix(r.URL.Path, "/p/"):
 		return "/trust", "Back to Security & Privacy"
 	}
 	return "/app/", "Back to the overview"

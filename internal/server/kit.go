@@ -41,8 +41,8 @@ type kit struct {
 	log      *slog.Logger
 	now      func() time.Time
 	version  string
-	// company names the company in the public pages' layout.
-	company func(ctx context.Context) (string, error)
+	// brand names the company, with its logo, in the public pages' layout.
+	brand func(ctx context.Context) (brand, error)
 	// linkMisses limits, per IP, lookups of share-link tokens that match
 	// nothing.
 	linkMisses *middleware.RateLimiterMemoryStore
@@ -59,12 +59,12 @@ func newKit(a *app.App, version string) (*kit, error) {
 	k := &kit{
 		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
 		log:      a.Logger, now: a.Now, version: version,
-		company: func(ctx context.Context) (string, error) {
+		brand: func(ctx context.Context) (brand, error) {
 			o, err := a.Org.Current(ctx)
 			if err != nil {
-				return "", err
+				return brand{}, err
 			}
-			return companyName(o), nil
+			return brandOf(o), nil
 		},
 		linkMisses: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(6 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute}),
@@ -216,14 +216,14 @@ func shareHeaders(c echo.Context) {
 func (k *kit) shareLinkError(c echo.Context, err error) error {
 	switch apperr.KindOf(err) {
 	case apperr.Gone:
-		return k.render(c, http.StatusGone, "link_dead", "Link expired", nil)
+		return k.renderPublic(c, http.StatusGone, "link_dead", "Link expired", nil)
 	case apperr.NotFound:
 		if ok, _ := k.linkMisses.Allow(c.RealIP()); !ok {
 			k.log.Warn("share link misses rate-limited", "ip", c.RealIP(), "request_id", requestID(c))
 			c.Response().Header().Set("Retry-After", "60")
 			return echo.NewHTTPError(http.StatusTooManyRequests, "too many invalid links from your address; wait a minute")
 		}
-		return k.render(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
+		return k.renderPublic(c, http.StatusNotFound, "link_dead", "Link not valid", nil)
 	}
 	return err
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// orgHandlers serve the organization profile and its certifications' reports.
+// orgHandlers serve the organization profile and its logo.
 type orgHandlers struct {
 	*kit
 	org   *org.Service
@@ -21,6 +21,10 @@ type orgHandlers struct {
 
 type organizationPage struct {
 	Org *org.Organization // nil until the seed or an admin sets it
+	// Logo is the logo's public address ("" for none).
+	Logo string
+	// LogoError says why an uploaded logo was refused.
+	LogoError string
 }
 
 func (h *orgHandlers) organizationPage(c echo.Context) error {
@@ -31,7 +35,7 @@ func (h *orgHandlers) organizationPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "organization", "Organization", organizationPage{Org: o})
+	return h.render(c, http.StatusOK, "organization", "Organization", organizationPage{Org: o, Logo: brandOf(o).Logo})
 }
 
 type organizationForm struct {
@@ -43,6 +47,7 @@ type organizationForm struct {
 // withBlankRows adds one empty row to each list, for adding an entry.
 func withBlankRows(in org.ProfileInput) org.ProfileInput {
 	in.LegalEntities = append(in.LegalEntities, org.EntityInput{})
+	in.GDPRRoles = append(in.GDPRRoles, org.GDPRRoleInput{})
 	in.Certifications = append(in.Certifications, org.CertificationRow{})
 	return in
 }
@@ -71,9 +76,23 @@ type organizationFormRequest struct {
 	UKRepresentative   string `form:"uk_representative"`
 	HostingRegions     string `form:"hosting_regions"` // one per line
 	TransferMechanisms string `form:"transfer_mechanisms"`
+	CCPAStatement      string `form:"ccpa_statement"`
+	CCPAAddendumURL    string `form:"ccpa_addendum_url"`
+	DataOwnership      string `form:"data_ownership"`
+	NeverSold          string `form:"never_sold"`
+	SecurityReport     string `form:"security_report"`
+	BountyReward       string `form:"bounty_reward"`
+	Approach           string `form:"approach"`
+	BestPractices      string `form:"best_practices"`
+
+	GDPRID        []string `form:"gdpr_id"`
+	GDPRMode      []string `form:"gdpr_mode"`
+	GDPRRole      []string `form:"gdpr_role"`
+	GDPRStatement []string `form:"gdpr_statement"`
 
 	EntityID                    []string `form:"entity_id"`
 	EntityName                  []string `form:"entity_name"`
+	EntityRole                  []string `form:"entity_role"`
 	EntityCountry               []string `form:"entity_country"`
 	EntityRegistrationNumber    []string `form:"entity_registration_number"`
 	EntityAuthorityRegistration []string `form:"entity_authority_registration"`
@@ -85,7 +104,7 @@ type organizationFormRequest struct {
 	CertPeriodStart []string `form:"cert_period_start"`
 	CertPeriodEnd   []string `form:"cert_period_end"`
 	CertReportDate  []string `form:"cert_report_date"`
-	CertPublic      []string `form:"cert_public"` // "yes" for a public download
+	CertDocument    []string `form:"cert_document"` // a trust document's slug
 }
 
 // toInput gathers the rows; a row left blank is dropped.
@@ -93,7 +112,9 @@ func (f *organizationFormRequest) toInput() org.ProfileInput {
 	in := org.ProfileInput{Name: f.Name, Website: f.Website, StatusPageURL: f.StatusPageURL, PrivacyEmail: f.PrivacyEmail,
 		SecurityEmail: f.SecurityEmail, DPOName: f.DPOName, DPOTitle: f.DPOTitle, DPOEmail: f.DPOEmail, DPOPublic: f.DPOPublic == "yes",
 		EURepresentative: f.EURepresentative, UKRepresentative: f.UKRepresentative,
-		HostingRegions: strings.Split(f.HostingRegions, "\n"), TransferMechanisms: strings.Split(f.TransferMechanisms, "\n")}
+		HostingRegions: strings.Split(f.HostingRegions, "\n"), TransferMechanisms: strings.Split(f.TransferMechanisms, "\n"),
+		CCPAStatement: f.CCPAStatement, CCPAAddendumURL: f.CCPAAddendumURL, DataOwnership: f.DataOwnership, NeverSold: f.NeverSold,
+		SecurityReport: f.SecurityReport, BountyReward: f.BountyReward, Approach: f.Approach, BestPractices: f.BestPractices}
 	at := func(vs []string, i int) string {
 		if i < len(vs) {
 			return strings.TrimSpace(vs[i])
@@ -104,18 +125,24 @@ func (f *organizationFormRequest) toInput() org.ProfileInput {
 		n, _ := strconv.ParseInt(at(vs, i), 10, 64)
 		return n
 	}
+	for i := range f.GDPRMode {
+		r := org.GDPRRoleInput{ID: id(f.GDPRID, i), Mode: at(f.GDPRMode, i), Role: at(f.GDPRRole, i), Statement: at(f.GDPRStatement, i)}
+		if r.Mode+r.Role+r.Statement != "" {
+			in.GDPRRoles = append(in.GDPRRoles, r)
+		}
+	}
 	for i := range f.EntityName {
-		e := org.EntityInput{ID: id(f.EntityID, i), Name: at(f.EntityName, i), Country: at(f.EntityCountry, i),
+		e := org.EntityInput{ID: id(f.EntityID, i), Name: at(f.EntityName, i), Role: at(f.EntityRole, i), Country: at(f.EntityCountry, i),
 			RegistrationNumber: at(f.EntityRegistrationNumber, i), AuthorityRegistration: at(f.EntityAuthorityRegistration, i)}
-		if e.Name+e.Country+e.RegistrationNumber+e.AuthorityRegistration != "" {
+		if e.Name+e.Role+e.Country+e.RegistrationNumber+e.AuthorityRegistration != "" {
 			in.LegalEntities = append(in.LegalEntities, e)
 		}
 	}
 	for i := range f.CertFramework {
 		r := org.CertificationRow{ID: id(f.CertID, i), Framework: at(f.CertFramework, i), Type: at(f.CertType, i),
 			Auditor: at(f.CertAuditor, i), PeriodStart: at(f.CertPeriodStart, i), PeriodEnd: at(f.CertPeriodEnd, i),
-			ReportDate: at(f.CertReportDate, i), Public: at(f.CertPublic, i) == "yes"}
-		if r.Framework+r.Type+r.Auditor+r.PeriodStart+r.PeriodEnd+r.ReportDate != "" {
+			ReportDate: at(f.CertReportDate, i), Document: at(f.CertDocument, i)}
+		if r.Framework+r.Type+r.Auditor+r.PeriodStart+r.PeriodEnd+r.ReportDate+r.Document != "" {
 			in.Certifications = append(in.Certifications, r)
 		}
 	}
@@ -138,44 +165,28 @@ func (h *orgHandlers) saveOrganization(c echo.Context) error {
 	return seeOther(c, "/app/organization")
 }
 
-func (h *orgHandlers) uploadCertificationReport(c echo.Context) error {
-	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such certification"))
-	if err != nil {
-		return err
-	}
+// uploadLogo stores the company's logo, shown on every public page. A
+// refused file is reported on the Organization page, naming the field.
+func (h *orgHandlers) uploadLogo(c echo.Context) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return apperr.Field("file", "choose the report PDF to upload")
+		return apperr.Field("file", "choose the logo to upload (PNG or JPEG, at most 1 MB)")
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := h.org.AttachReport(c.Request().Context(), actor(c), h.files, id, fh.Filename, f); err != nil {
-		if ok, _, _, fields := formFailure(err); ok && fields["file"] != "" {
-			h.flash(c, "The report was not stored: the file "+fields["file"]+".")
-			return seeOther(c, "/app/organization")
+	if _, err := h.org.SetLogo(c.Request().Context(), actor(c), h.files, fh.Filename, f); err != nil {
+		if ok, status, _, fields := formFailure(err); ok && fields["file"] != "" {
+			o, gerr := h.org.Get(c.Request().Context())
+			if gerr != nil {
+				return gerr
+			}
+			return h.render(c, status, "organization", "Organization", organizationPage{Org: o, Logo: brandOf(o).Logo, LogoError: "The logo was not stored: the file " + fields["file"] + "."})
 		}
 		return err
 	}
-	h.flash(c, "Stored the report ("+fh.Filename+").")
+	h.flash(c, "Stored the logo ("+fh.Filename+"); the public pages show it now.")
 	return seeOther(c, "/app/organization")
-}
-
-// certificationReport serves any certification's report to signed-in
-// users; public ones are also at /trust/certifications/:id/report.
-func (h *orgHandlers) certificationReport(c echo.Context) error {
-	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such certification"))
-	if err != nil {
-		return err
-	}
-	cert, err := h.org.Certification(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	if cert.ReportSHA256 == "" {
-		return apperr.New(apperr.NotFound, "no report has been uploaded for this certification")
-	}
-	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
 }

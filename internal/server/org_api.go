@@ -24,8 +24,26 @@ type organizationRequest struct {
 	UKRepresentative   string              `json:"uk_representative"`
 	HostingRegions     []string            `json:"hosting_regions"`
 	TransferMechanisms []string            `json:"transfer_mechanisms"`
+	CCPAStatement      string              `json:"ccpa_statement"`
+	CCPAAddendumURL    string              `json:"ccpa_addendum_url"`
+	DataOwnership      string              `json:"data_ownership"`
+	NeverSold          string              `json:"never_sold"`
+	SecurityReport     string              `json:"security_report"`
+	BountyReward       string              `json:"bounty_reward"`
+	Approach           string              `json:"approach"`       // Markdown
+	BestPractices      string              `json:"best_practices"` // Markdown
+	GDPRRoles          []gdprRoleJSON      `json:"gdpr_roles"`
 	LegalEntities      []entityJSON        `json:"legal_entities"`
 	Certifications     []certificationJSON `json:"certifications"`
+}
+
+// gdprRoleJSON is the role under the GDPR for one product or deployment
+// mode.
+type gdprRoleJSON struct {
+	ID        int64  `json:"id"`
+	Mode      string `json:"mode"`
+	Role      string `json:"role"`
+	Statement string `json:"statement"`
 }
 
 // organizationJSON is the profile as the API returns it: the fields of
@@ -36,6 +54,7 @@ type organizationJSON organizationRequest
 type entityJSON struct {
 	ID                    int64  `json:"id"`
 	Name                  string `json:"name"`
+	Role                  string `json:"role"`
 	Country               string `json:"country"`
 	RegistrationNumber    string `json:"registration_number"`
 	AuthorityRegistration string `json:"authority_registration"`
@@ -51,14 +70,20 @@ type certificationJSON struct {
 	PeriodStart string `json:"period_start"`
 	PeriodEnd   string `json:"period_end"`
 	ReportDate  string `json:"report_date"`
-	Public      bool   `json:"public"`
+	// Document is the slug of the trust document holding the report.
+	Document string `json:"document"`
 }
 
 func (r *organizationRequest) toInput() org.ProfileInput {
 	in := org.ProfileInput{Name: r.Name, Website: r.Website, StatusPageURL: r.StatusPageURL, PrivacyEmail: r.PrivacyEmail,
 		SecurityEmail: r.SecurityEmail, DPOName: r.DPOName, DPOTitle: r.DPOTitle, DPOEmail: r.DPOEmail, DPOPublic: r.DPOPublic,
 		EURepresentative: r.EURepresentative, UKRepresentative: r.UKRepresentative,
-		HostingRegions: r.HostingRegions, TransferMechanisms: r.TransferMechanisms}
+		HostingRegions: r.HostingRegions, TransferMechanisms: r.TransferMechanisms,
+		CCPAStatement: r.CCPAStatement, CCPAAddendumURL: r.CCPAAddendumURL, DataOwnership: r.DataOwnership, NeverSold: r.NeverSold,
+		SecurityReport: r.SecurityReport, BountyReward: r.BountyReward, Approach: r.Approach, BestPractices: r.BestPractices}
+	for _, g := range r.GDPRRoles {
+		in.GDPRRoles = append(in.GDPRRoles, org.GDPRRoleInput(g))
+	}
 	for _, e := range r.LegalEntities {
 		in.LegalEntities = append(in.LegalEntities, org.EntityInput(e))
 	}
@@ -73,7 +98,13 @@ func toOrganizationJSON(o *org.Organization) organizationJSON {
 	j := organizationJSON{Name: in.Name, Website: in.Website, StatusPageURL: in.StatusPageURL, PrivacyEmail: in.PrivacyEmail,
 		SecurityEmail: in.SecurityEmail, DPOName: in.DPOName, DPOTitle: in.DPOTitle, DPOEmail: in.DPOEmail, DPOPublic: in.DPOPublic,
 		EURepresentative: in.EURepresentative, UKRepresentative: in.UKRepresentative,
-		HostingRegions: in.HostingRegions, TransferMechanisms: in.TransferMechanisms}
+		HostingRegions: in.HostingRegions, TransferMechanisms: in.TransferMechanisms,
+		CCPAStatement: in.CCPAStatement, CCPAAddendumURL: in.CCPAAddendumURL, DataOwnership: in.DataOwnership, NeverSold: in.NeverSold,
+		SecurityReport: in.SecurityReport, BountyReward: in.BountyReward, Approach: in.Approach, BestPractices: in.BestPractices,
+		GDPRRoles: []gdprRoleJSON{}}
+	for _, g := range in.GDPRRoles {
+		j.GDPRRoles = append(j.GDPRRoles, gdprRoleJSON(g))
+	}
 	for _, e := range in.LegalEntities {
 		j.LegalEntities = append(j.LegalEntities, entityJSON(e))
 	}

@@ -42,7 +42,7 @@ func (h *peopleHandlers) showAck(c echo.Context, status int, p ackPage) error {
 		}
 		p.Policies = append(p.Policies, ackPolicy{OwedPolicy: o, Text: html})
 	}
-	return h.render(c, status, "ack", "Policies to acknowledge", p)
+	return h.renderPublic(c, status, "ack", "Policies to acknowledge", p)
 }
 
 func (h *peopleHandlers) acknowledgeByLink(c echo.Context) error {

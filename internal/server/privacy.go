@@ -65,6 +65,7 @@ type subprocessorRequest struct {
 	Website           string `json:"website" form:"website"`
 	VendorDPAID       string `json:"vendor_dpa_id" form:"vendor_dpa_id"`
 	InUse             bool   `json:"in_use" form:"in_use"`
+	ActiveSince       string `json:"active_since" form:"active_since"` // YYYY-MM-DD
 }
 
 // noticeRequest announces a change, from a sub-processor's page or a JSON

@@ -128,23 +128,42 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
+	parse := func(key, layout, n string) error {
+		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, n)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", n, err)
+		}
+		pages[key] = t
+		return nil
+	}
 	for _, n := range names {
 		if n == "layout.html" || n == "public.html" {
 			continue
 		}
-		// The public pages (/trust…) have their own layout, without the
-		// dashboard's navigation.
+		// The pages customers and employees reach without signing in
+		// (/trust…, /p/…, /ack/…, dead links) have the company's layout,
+		// without the dashboard's navigation.
 		layout := "layout.html"
-		if strings.HasPrefix(n, "trust") {
+		if publicPage(n) {
 			layout = "public.html"
 		}
-		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, n)
-		if err != nil {
-			return nil, fmt.Errorf("template %s: %w", n, err)
+		if err := parse(strings.TrimSuffix(n, ".html"), layout, n); err != nil {
+			return nil, err
 		}
-		pages[strings.TrimSuffix(n, ".html")] = t
+	}
+	// An error on a public page is shown in the company's layout.
+	if err := parse(publicErrorPage, "public.html", "error.html"); err != nil {
+		return nil, err
 	}
 	return pages, nil
+}
+
+// publicErrorPage is the error page in the public layout.
+const publicErrorPage = "public_error"
+
+// publicPage reports whether a template is shown in the public layout.
+func publicPage(file string) bool {
+	return strings.HasPrefix(file, "trust") || file == "ack.html" || file == "link_dead.html"
 }
 
 // render writes page name inside the layout with the common envelope.
@@ -209,34 +228,59 @@ func (k *kit) flash(c echo.Context, msg string) {
 // seeOther redirects after a successful form post.
 func seeOther(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
 
-// publicView is the envelope of the public pages' layout.
+// publicView is the envelope of the public pages' layout. It carries no
+// build identifier or request ID: customers see the company, not the
+// software (an error page shows its request ID in its text).
 type publicView struct {
 	Title   string
 	Company string
-	Area    string
-	CSRF    string
-	Data    any
+	// Logo is the address of the company's logo ("" for none).
+	Logo string
+	Area string
+	CSRF string
+	Data any
 }
 
-// renderPublic renders a page in the public layout into bytes.
-func (k *kit) renderPublicBytes(name, title, company, csrf string, data any) ([]byte, error) {
+// brand is how the public pages name the company.
+type brand struct {
+	Name string
+	Logo string // the logo's address, "" for none
+}
+
+// brandOf is the brand of a profile (org.Current's empty one before the
+// seed). The logo's address carries its hash, so that it can be cached
+// for a year and still change at once.
+func brandOf(o *org.Organization) brand {
+	b := brand{Name: companyName(o)}
+	if o != nil && o.ID != 0 && len(o.LogoSHA256) >= 16 {
+		b.Logo = "/trust/logo?v=" + o.LogoSHA256[:16]
+	}
+	return b
+}
+
+// renderPublicBytes renders a page in the public layout into bytes.
+func (k *kit) renderPublicBytes(name, title string, b brand, csrf string, data any) ([]byte, error) {
 	t, ok := k.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("no template %q", name)
 	}
+	area := name
+	if name == publicErrorPage {
+		area = "error"
+	}
 	var buf bytes.Buffer
-	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: company, Area: name, CSRF: csrf, Data: data})
+	err := t.ExecuteTemplate(&buf, "public.html", publicView{Title: title, Company: b.Name, Logo: b.Logo, Area: area, CSRF: csrf, Data: data})
 	return buf.Bytes(), err
 }
 
 // renderPublic answers with a public page that is not cached (forms).
 func (k *kit) renderPublic(c echo.Context, status int, name, title string, data any) error {
-	company, err := k.company(c.Request().Context())
+	b, err := k.brand(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	csrf, _ := c.Get(csrfKey).(string)
-	body, err := k.renderPublicBytes(name, title, company, csrf, data)
+	body, err := k.renderPublicBytes(name, title, b, csrf, data)
 	if err != nil {
 		return err
 	}

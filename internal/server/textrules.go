@@ -38,6 +38,13 @@ import (
 // own key, whatever object it sits in.
 var multiLineFields = map[string]bool{
 	"affected_products":   true,
+	"approach":            true,
+	"best_practices":      true,
+	"ccpa_statement":      true,
+	"data_ownership":      true,
+	"gdpr_statement":      true,
+	"never_sold":          true,
+	"statement":           true,
 	"affected_regions":    true,
 	"body":                true,
 	"change_summary":      true,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/files"
@@ -104,9 +105,40 @@ type trustPage struct {
 	Upcoming      []privacy.NoticeView
 	Advisories    []advisory.Advisory // published and not resolved
 	Documents     []document.Document // public and on request, in force
-	RequestReport string              // mailto: a report on request
+	// Reports links each certification (by ID) to its report: a public
+	// download or a request, as its document's access level says.
+	Reports map[int64]*reportLink
+	// Approach and BestPractices are the profile's Markdown sections.
+	Approach, BestPractices template.HTML
 	// LastUpdated is the newest change to what the page shows.
 	LastUpdated time.Time
+}
+
+// reportLink is how a certification's report is had from /trust.
+type reportLink struct {
+	Href   string
+	Public bool
+	Title  string
+}
+
+// reportLinks finds each certification's document among those shared
+// today; a certification whose document is internal, lapsed or missing
+// gets no link.
+func reportLinks(certs []org.Certification, shared []document.Document) map[int64]*reportLink {
+	out := map[int64]*reportLink{}
+	for _, c := range certs {
+		for _, d := range shared {
+			if c.DocumentSlug == "" || d.Slug != c.DocumentSlug {
+				continue
+			}
+			if d.Access == document.Public {
+				out[c.ID] = &reportLink{Href: "/trust/documents/" + url.PathEscape(d.Slug), Public: true, Title: d.Title}
+			} else {
+				out[c.ID] = &reportLink{Href: "/trust/request?document=" + url.QueryEscape(d.Slug), Title: d.Title}
+			}
+		}
+	}
+	return out
 }
 
 // newest is the newest of times (zero for none).
@@ -166,18 +198,16 @@ func (h *trustHandlers) trustHome(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current, Documents: docs}
+		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current, Documents: docs,
+			Reports: reportLinks(o.Certifications, docs)}
 		p.LastUpdated = p.lastUpdated()
-		if o.ID != 0 {
-			contact := o.PrivacyEmail
-			if contact == "" {
-				contact = o.SecurityEmail
-			}
-			if contact != "" {
-				p.RequestReport = "mailto:" + contact + "?subject=" + url.PathEscape("Request for the "+o.Name+" audit report")
-			}
+		if p.Approach, err = h.renderMarkdown(o.Approach); err != nil {
+			return nil, err
 		}
-		return h.renderPublicBytes("trust", "Security & Privacy", companyName(o), "", p)
+		if p.BestPractices, err = h.renderMarkdown(o.BestPractices); err != nil {
+			return nil, err
+		}
+		return h.renderPublicBytes("trust", "Security & Privacy", brandOf(o), "", p)
 	})
 }
 
@@ -197,7 +227,7 @@ func (h *trustHandlers) trustSubprocessors(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return h.renderPublicBytes("trust_subprocessors", "Sub-processors", companyName(o), "", p)
+		return h.renderPublicBytes("trust_subprocessors", "Sub-processors", brandOf(o), "", p)
 	})
 }
 
@@ -394,20 +424,61 @@ func (h *trustHandlers) hostTag() string {
 	return host + ",2026"
 }
 
-// trustReport serves a public certification's report.
+// trustReport answers the address certifications' reports once had: it
+// leads to the report's trust document, a download when the document is
+// public and the request form when it is on request. Reports are kept in
+// the trust documents register now, whose access level is the one place
+// that says how a report is had.
 func (h *trustHandlers) trustReport(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	cert, err := h.org.Certification(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	cert, err := h.org.Certification(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !cert.Public || cert.ReportSHA256 == "" {
-		return echo.ErrNotFound
+	shared, err := h.documents.Shared(ctx)
+	if err != nil {
+		return err
 	}
-	return sendFile(c, h.files, cert.ReportSHA256, cert.ReportName, "application/pdf")
+	link, ok := reportLinks([]org.Certification{*cert}, shared)[cert.ID]
+	if !ok {
+		return apperr.New(apperr.NotFound, "this certification's report is not shared")
+	}
+	return c.Redirect(http.StatusFound, link.Href)
+}
+
+// trustLogo serves the company's logo. The pages link it with its hash in
+// the query, so that address is cached for a year; any other is cached
+// briefly.
+func (h *trustHandlers) trustLogo(c echo.Context) error {
+	o, err := h.org.Current(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if o.ID == 0 || o.LogoSHA256 == "" {
+		return apperr.New(apperr.NotFound, "no logo has been uploaded")
+	}
+	hdr := c.Response().Header()
+	etag := `"` + o.LogoSHA256 + `"`
+	hdr.Set("ETag", etag)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if v := c.QueryParam("v"); v != "" && strings.HasPrefix(o.LogoSHA256, v) && len(v) >= 16 {
+		hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		hdr.Set("Cache-Control", "public, max-age=300")
+	}
+	if c.Request().Header.Get("If-None-Match") == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	f, err := h.files.Open(o.LogoSHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return c.Stream(http.StatusOK, o.LogoType, f)
 }
 
 type advisoriesPublicPage struct {
@@ -442,7 +513,7 @@ func (h *trustHandlers) trustAdvisories(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", companyName(p.Org), "", p)
+		return h.renderPublicBytes("trust_advisories", "Security advisories & CVEs", brandOf(p.Org), "", p)
 	})
 }
 
@@ -470,7 +541,7 @@ func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 		if p.Resolution, err = h.renderMarkdown(a.Resolution); err != nil {
 			return nil, err
 		}
-		return h.renderPublicBytes("trust_advisory", a.Title, companyName(o), "", p)
+		return h.renderPublicBytes("trust_advisory", a.Title, brandOf(o), "", p)
 	})
 }
 
