@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -43,6 +46,8 @@ type fixture struct {
 	ctx   context.Context
 	st    *store.Store
 	svc   *packet.Service
+	docs  *document.Service
+	files *files.Store
 	clock *clock
 }
 
@@ -70,12 +75,17 @@ func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
 	}
 	settings.BaseURL = "https://charter.test"
 	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
-	svc := packet.NewService(st.DB, c.now, orgs, key, settings)
+	fs, err := files.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := document.NewService(st.DB, c.now, fs, document.Settings{BaseURL: "https://charter.test"})
+	svc := packet.NewService(st.DB, c.now, orgs, docs, fs, key, settings)
 	nda, _ := seed.Files.ReadFile("nda.md")
 	if _, err := svc.SeedNDA(ctx, by, string(nda)); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ctx: ctx, st: st, svc: svc, clock: c}
+	return &fixture{ctx: ctx, st: st, svc: svc, docs: docs, files: fs, clock: c}
 }
 
 var confirmLink = regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`)
@@ -201,16 +211,12 @@ func TestPacketLifecycle(t *testing.T) {
 		token := packetLink.FindStringSubmatch(lastMail(t, st, "dana@customer.example"))[1]
 		from := audit.Actor{IP: "198.51.100.20", UserAgent: "Safari"}
 		v, err := f.svc.Open(f.ctx, from, token)
-		if err != nil || len(v.Policies) != 2 || len(v.Files) != 3 || v.NDA == nil {
+		// The NDA accepted with the request holds for the packet.
+		if err != nil || len(v.Policies) != 2 || len(v.Files) != 3 || v.NDA != nil {
 			t.Fatalf("open: %+v %v", v, err)
 		}
-		if _, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName); !apperr.Is(err, apperr.Forbidden) {
-			t.Fatalf("download before the NDA: %v", err)
-		}
-		if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
-			t.Fatal(err)
-		}
-		// 20 concurrent downloads, a limit of 5: exactly 5 succeed.
+		// 20 concurrent downloads of one file, a limit of 5 per file:
+		// exactly 5 succeed.
 		var ok, gone atomic.Int64
 		var wg sync.WaitGroup
 		for range 20 {
@@ -230,8 +236,23 @@ func TestPacketLifecycle(t *testing.T) {
 		if ok.Load() != 5 || gone.Load() != 15 {
 			t.Fatalf("%d downloads succeeded and %d were refused, want 5 and 15", ok.Load(), gone.Load())
 		}
+		// The limit is per file: the page still opens and says what is
+		// left, another file still downloads, and the refusal says which.
+		v, err = f.svc.Open(f.ctx, from, token)
+		if err != nil || v.Left(packet.PacketFileName) != 0 || v.Left(v.Policies[0].File()) != 5 {
+			t.Fatalf("open after the limit: %v", err)
+		}
+		if _, _, err := f.svc.Download(f.ctx, from, token, v.Policies[0].File()); err != nil {
+			t.Fatalf("another file: %v", err)
+		}
+		_, _, err = f.svc.Download(f.ctx, from, token, packet.PacketFileName)
+		var unavailable *packet.Unavailable
+		if !errors.As(err, &unavailable) || unavailable.Reason != packet.FileLimit || unavailable.Again.Email != "dana@customer.example" ||
+			len(unavailable.Again.Policies) != 2 {
+			t.Fatalf("past the limit: %#v", err)
+		}
 		d, err := f.svc.PacketByID(f.ctx, p.PublicID)
-		if err != nil || d.Packet.Downloads != 5 || len(d.Accesses) < 22 {
+		if err != nil || d.Packet.Downloads != 6 || len(d.Accesses) < 22 {
 			t.Fatalf("detail: downloads %d, %d accesses, %v", d.Packet.Downloads, len(d.Accesses), err)
 		}
 		// The issued PDF verifies; a copy with one byte changed does not.
@@ -242,7 +263,7 @@ func TestPacketLifecycle(t *testing.T) {
 		if _, err := f.svc.Revoke(f.ctx, editor, p.PublicID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Open(f.ctx, from, token); !apperr.Is(err, apperr.Gone) {
+		if _, err := f.svc.Open(f.ctx, from, token); !errors.As(err, &unavailable) || unavailable.Reason != packet.Withdrawn || !apperr.Is(err, apperr.Gone) {
 			t.Fatalf("revoked link: %v", err)
 		}
 	})
@@ -256,12 +277,9 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 	}
 	token := packetLink.FindStringSubmatch(lastMail(t, f.st, "lee@trusted.example"))[1]
 	from := audit.Actor{IP: "198.51.100.20"}
-	v, err := f.svc.Open(f.ctx, from, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
-		t.Fatal(err)
+	// Auto-approved: the NDA accepted with the request holds.
+	if v, err := f.svc.Open(f.ctx, from, token); err != nil || v.NDA != nil {
+		t.Fatalf("open: %v", err)
 	}
 	a, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName)
 	if err != nil {
@@ -270,7 +288,7 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 	// Another instance, or this one after a restart, renders the file again
 	// from the database, and must get the same bytes.
 	key, _ := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
-	restarted := packet.NewService(f.st.DB, f.clock.now, org.NewService(f.st.DB, f.clock.now), key, packet.Settings{BaseURL: "https://charter.test"})
+	restarted := packet.NewService(f.st.DB, f.clock.now, org.NewService(f.st.DB, f.clock.now), f.docs, f.files, key, packet.Settings{BaseURL: "https://charter.test"})
 	again, _, err := restarted.Download(f.ctx, from, token, packet.PacketFileName)
 	if err != nil || !bytes.Equal(again, a) {
 		t.Fatalf("rendered again after a restart: %v", err)
