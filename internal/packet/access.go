@@ -108,6 +108,14 @@ type View struct {
 // Limited reports whether the packet's files have a download limit.
 func (v *View) Limited() bool { return v.Packet.DownloadLimit != nil }
 
+// Limit is the number of downloads each file allows (0 without a limit).
+func (v *View) Limit() int {
+	if v.Packet.DownloadLimit == nil {
+		return 0
+	}
+	return *v.Packet.DownloadLimit
+}
+
 // Has reports whether the packet has a file of that name.
 func (v *View) Has(name string) bool {
 	for _, f := range v.Files {
