@@ -54,17 +54,17 @@ const (
 
 // Request is a customer's request for policies and trust documents.
 type Request struct {
-	ID              int64      `json:"id"`
-	Name            string     `json:"name"`
-	Email           string     `json:"email"`
-	Company         string     `json:"company"`
-	Role            string     `json:"role"`
-	Reason          string     `json:"reason"`
-	Policies        string     `json:"-"` // slugs, comma-separated; empty means all (unless NoPolicies)
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Company  string `json:"company"`
+	Role     string `json:"role"`
+	Reason   string `json:"reason"`
+	Policies string `json:"-"` // slugs, comma-separated; empty means all (unless NoPolicies)
 	// NoPolicies marks a request for documents only: without it an empty
 	// Policies would mean every policy.
-	NoPolicies bool   `json:"-"`
-	Documents  string `json:"-"` // trust document slugs, comma-separated
+	NoPolicies      bool       `json:"-"`
+	Documents       string     `json:"-"` // trust document slugs, comma-separated
 	NDAAcceptanceID *int64     `json:"-" gorm:"column:nda_acceptance_id"`
 	Status          string     `json:"status"`
 	ConfirmedAt     *time.Time `json:"confirmed_at"`
@@ -158,15 +158,15 @@ func (s *Service) SeedNDA(ctx context.Context, by audit.Actor, body string) (boo
 
 // RequestInput is the public request form.
 type RequestInput struct {
-	Name     string   `validate:"required,max=200"`
-	Email    string   `validate:"required,address"`
-	Company  string   `validate:"required,max=200"`
-	Role     string   `validate:"max=200"`
+	Name    string `validate:"required,max=200"`
+	Email   string `validate:"required,address"`
+	Company string `validate:"required,max=200"`
+	Role    string `validate:"max=200"`
 	// Policies are slugs; "all" or none at all (with no documents either)
 	// means every policy. Documents are on-request trust documents' slugs.
 	Policies  []string
 	Documents []string
-	Reason   string   `validate:"max=2000"`
+	Reason    string `validate:"max=2000"`
 	// NDAVersion is the version shown with the form; AcceptNDA the box.
 	NDAVersion int
 	AcceptNDA  bool `validate:"required"`
