@@ -18,6 +18,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/document/documenttest"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
@@ -383,4 +384,86 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 			})
 		})
 	}
+}
+
+// addDocument registers an on-request trust document with one version.
+func (f *fixture) addDocument(t *testing.T, title string, autoApprove bool) *document.Document {
+	t.Helper()
+	d, err := f.docs.Create(f.ctx, audit.System("editor@example.com"),
+		document.Input{Title: title, Kind: "soc2_report", Access: "on_request", OwnerEmail: "compliance@example.com", AutoApprove: autoApprove},
+		document.VersionInput{Version: "2026", IssuedOn: "2026-01-15", ValidUntil: "2027-01-15"},
+		document.Upload{Name: "report.pdf", Body: bytes.NewReader(documenttest.PDF(t, title, 2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDocumentsAreFrozenStampedAndCountedPerFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, packet.Settings{AutoApproveDomains: []string{"trusted.example"}})
+		report := f.addDocument(t, "SOC 2 Type II report", false)
+		nda, _ := f.svc.CurrentNDA(f.ctx)
+		from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
+		_, err := f.svc.Submit(f.ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: "dana@trusted.example", Company: "Customer Ltd",
+			Policies: []string{"backup"}, Documents: []string{report.Slug}, NDAVersion: nda.Version, AcceptNDA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := confirmLink.FindStringSubmatch(lastMail(t, st, "dana@trusted.example"))[1]
+		r, p, err := f.svc.Confirm(f.ctx, from, token)
+		if err != nil || p != nil || r.Status != packet.Pending {
+			t.Fatalf("a document without auto-approval was approved at once: %v %v", r, err)
+		}
+		// A new version uploaded after the request: the approval freezes
+		// the version in force then.
+		if _, err := f.docs.AddVersion(f.ctx, audit.System("editor@example.com"), report.Slug, document.VersionInput{Version: "2026.1", IssuedOn: "2026-02-01"},
+			document.Upload{Name: "r.pdf", Body: bytes.NewReader(documenttest.PDF(t, "SOC 2 Type II report", 3))}); err != nil {
+			t.Fatal(err)
+		}
+		limit := 3
+		p, err = f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{DownloadLimit: &limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.svc.PacketByID(f.ctx, p.PublicID)
+		if err != nil || len(d.Documents) != 1 || d.Documents[0].Version != "2026.1" || d.Documents[0].SHA256 == d.Documents[0].StampedSHA256 {
+			t.Fatalf("frozen document: %+v %v", d.Documents, err)
+		}
+		var m packet.Manifest
+		if err := json.Unmarshal([]byte(d.Packet.Manifest), &m); err != nil || len(m.Documents) != 1 || m.Documents[0].StampedSHA256 != d.Documents[0].StampedSHA256 {
+			t.Fatalf("manifest: %+v %v", m.Documents, err)
+		}
+		link := packetLink.FindStringSubmatch(lastMail(t, st, "dana@trusted.example"))[1]
+		// 10 concurrent downloads of each of two files, 3 per file: 3 of
+		// each succeed, and the counts are exact.
+		files := []string{d.Documents[0].FileName, "policies/backup.pdf"}
+		var ok [2]atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				data, _, err := f.svc.Download(f.ctx, from, link, files[i%2])
+				switch {
+				case err == nil && strings.HasPrefix(string(data), "%PDF-"):
+					ok[i%2].Add(1)
+				case errors.Is(err, packet.ErrFileLimit):
+				default:
+					t.Errorf("download: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok[0].Load() != 3 || ok[1].Load() != 3 {
+			t.Fatalf("%d and %d downloads succeeded, want 3 each", ok[0].Load(), ok[1].Load())
+		}
+		v, err := f.svc.Open(f.ctx, from, link)
+		if err != nil || v.Left(files[0]) != 0 || v.Left(files[1]) != 0 || v.Left(packet.PacketFileName) != 3 {
+			t.Fatalf("what is left: %v", err)
+		}
+		// The stamped copy verifies and says which document it is.
+		data, err := f.svc.VerifyHash(f.ctx, "", d.Documents[0].StampedSHA256)
+		if err != nil || !data.Issued || data.Document != "SOC 2 Type II report, version 2026.1" {
+			t.Fatalf("verify: %+v %v", data, err)
+		}
+	})
 }

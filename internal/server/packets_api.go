@@ -170,16 +170,19 @@ func (h *packetHandlers) apiGetPacketRequest(c echo.Context) error {
 
 // decisionRequest is the body of an approval: days (0 or absent: the
 // default), an optional per-file download limit and subsets of the
-// requested policies and documents (each empty: all requested).
+// requested policies and documents (each empty: all requested, unless
+// exact says the two lists are the whole selection, so that one can be
+// left out entirely).
 type decisionRequest struct {
 	ExpiryDays    int      `json:"expiry_days"`
 	DownloadLimit *int     `json:"download_limit"` // per file
 	Policies      []string `json:"policies"`
-	Documents     []string `json:"documents"` // empty: all requested
+	Documents     []string `json:"documents"`
+	Exact         bool     `json:"exact"`
 }
 
 func (r decisionRequest) toInput() packet.Decision {
-	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies, Documents: r.Documents}
+	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies, Documents: r.Documents, Exact: r.Exact}
 }
 
 func (h *packetHandlers) apiApproveRequest(c echo.Context) error {
