@@ -62,6 +62,7 @@ type Again struct {
 	Policies, Documents  []string
 }
 
+// Error says why, in the words of the refusal.
 func (u *Unavailable) Error() string {
 	if u.Reason == FileLimit {
 		return ErrFileLimit.Error()
@@ -367,7 +368,7 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 		return nil, err
 	}
 	if strings.HasPrefix(name, "documents/") {
-		return s.stampedDocument(p, key, f)
+		return s.stampedDocument(p, f)
 	}
 	if err := s.loadManifest(ctx, p); err != nil {
 		return nil, err
@@ -424,8 +425,10 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 }
 
 // stampedDocument reads a document's stamped copy, made at approval, from
-// the file store, and checks it against the manifest's SHA-256.
-func (s *Service) stampedDocument(p *Packet, key string, f File) ([]byte, error) {
+// the file store, and checks it against the manifest's SHA-256. It is not
+// kept in the cache of rendered files: a report can weigh 25 MB, and
+// reading it back costs no rendering.
+func (s *Service) stampedDocument(p *Packet, f File) ([]byte, error) {
 	r, err := s.files.Open(f.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("packet %s: %s: %w", p.PublicID, f.Name, err)
@@ -438,7 +441,6 @@ func (s *Service) stampedDocument(p *Packet, key string, f File) ([]byte, error)
 	if sha(b) != f.SHA256 {
 		return nil, fmt.Errorf("packet %s: the stored %s does not match the manifest's SHA-256", p.PublicID, f.Name)
 	}
-	s.rendered.put(key, b)
 	return b, nil
 }
 

@@ -164,9 +164,9 @@ type RequestInput struct {
 	Role    string `validate:"max=200"`
 	// Policies are slugs; "all" or none at all (with no documents either)
 	// means every policy. Documents are on-request trust documents' slugs.
-	Policies  []string
-	Documents []string
-	Reason    string `validate:"max=2000"`
+	Policies  []string `validate:"max=100"`
+	Documents []string `validate:"max=100"`
+	Reason    string   `validate:"max=2000"`
 	// NDAVersion is the version shown with the form; AcceptNDA the box.
 	NDAVersion int
 	AcceptNDA  bool `validate:"required"`
@@ -196,6 +196,9 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
+	if errs.Has("policies") {
+		errs["policies"] = "name at most 100 policies, or every policy"
+	}
 	if errs.Has("accept_nda") {
 		errs["accept_nda"] = "accept the non-disclosure agreement to receive the policies"
 	}
@@ -203,7 +206,9 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	docSlugs := distinct(in.Documents)
 	// An unknown, internal, public or lapsed document is refused with the
 	// other fields' errors, naming "documents".
-	if _, err := s.docs.Requestable(ctx, "documents", docSlugs); apperr.Is(err, apperr.Invalid) {
+	if errs.Has("documents") {
+		errs["documents"] = "name at most 100 documents"
+	} else if _, err := s.docs.Requestable(ctx, "documents", docSlugs); apperr.Is(err, apperr.Invalid) {
 		ae, _ := apperr.As(err)
 		for k, v := range ae.Fields {
 			errs[k] = v

@@ -268,6 +268,15 @@ func TestPacketDocumentsAutoApprovalAndDocumentsOnly(t *testing.T) {
 		year := e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly)
 		cert := e.uploadDocument(t, "Insurance certificate", "on_request", year, true, documenttest.PDF(t, "Insurance", 2))
 
+		many := make([]string, 101)
+		for i := range many {
+			many[i] = fmt.Sprintf("doc-%d", i)
+		}
+		if r := submitRequestForm(e.browser(), "lee@trusted.example", nil, many); r.status != http.StatusUnprocessableEntity ||
+			!strings.Contains(r.body, "at most 100 documents") {
+			t.Fatalf("101 documents: %d", r.status)
+		}
+
 		// A document that allows auto-approval, alone, from an
 		// allow-listed domain: approved at once, with no policy.
 		v := e.browser()
