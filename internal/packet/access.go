@@ -51,9 +51,12 @@ const (
 type Unavailable struct {
 	Reason   string // Expired, Withdrawn or FileLimit
 	PacketID string
-	File     string // for FileLimit: the file's name in the packet
-	Limit    int    // for FileLimit
-	Again    Again
+	File     string // the file asked for, by its name in the packet
+	// FileTitle says what the file holds (a policy's or document's
+	// title), for FileLimit.
+	FileTitle string
+	Limit     int // for FileLimit
+	Again     Again
 }
 
 // Again is what a new request for the same packet would say.
@@ -81,19 +84,46 @@ func (u *Unavailable) Unwrap() error {
 
 // unavailable describes why p (or its file) cannot be had.
 func (s *Service) unavailable(ctx context.Context, p *Packet, reason, file string) error {
-	u := &Unavailable{Reason: reason, PacketID: p.PublicID, File: file,
-		Again: Again{Name: p.RecipientName, Email: p.RecipientEmail, Company: p.RecipientCompany}}
+	u := &Unavailable{Reason: reason, PacketID: p.PublicID, File: file}
 	if p.DownloadLimit != nil {
 		u.Limit = *p.DownloadLimit
 	}
 	db := s.db.WithContext(ctx)
-	if err := db.Model(&PacketPolicy{}).Where("packet_id = ?", p.ID).Order("position").Pluck("slug", &u.Again.Policies).Error; err != nil {
+	var pols []PacketPolicy
+	if err := db.Select("slug", "title").Where("packet_id = ?", p.ID).Order("position").Find(&pols).Error; err != nil {
 		return err
 	}
-	if err := db.Model(&PacketDocument{}).Where("packet_id = ?", p.ID).Order("position").Pluck("slug", &u.Again.Documents).Error; err != nil {
+	var docs []PacketDocument
+	if err := db.Select("slug", "title", "file_name").Where("packet_id = ?", p.ID).Order("position").Find(&docs).Error; err != nil {
 		return err
+	}
+	u.Again = againOf(p, pols, docs)
+	if file == PacketFileName {
+		u.FileTitle = "every policy in one PDF"
+	}
+	for _, pol := range pols {
+		if pol.File() == file {
+			u.FileTitle = pol.Title
+		}
+	}
+	for _, d := range docs {
+		if d.FileName == file {
+			u.FileTitle = d.Title
+		}
 	}
 	return u
+}
+
+// againOf is a new request for what p holds.
+func againOf(p *Packet, pols []PacketPolicy, docs []PacketDocument) Again {
+	a := Again{Name: p.RecipientName, Email: p.RecipientEmail, Company: p.RecipientCompany}
+	for _, pol := range pols {
+		a.Policies = append(a.Policies, pol.Slug)
+	}
+	for _, d := range docs {
+		a.Documents = append(a.Documents, d.Slug)
+	}
+	return a
 }
 
 // View is what the packet's landing page shows.
@@ -105,6 +135,10 @@ type View struct {
 	NDA       *NDAVersion // the NDA to accept first, or nil
 	Company   string
 }
+
+// Again is a new request for what the packet holds, for a file whose
+// downloads are used up.
+func (v *View) Again() Again { return againOf(&v.Packet, v.Policies, v.Documents) }
 
 // Limited reports whether the packet's files have a download limit.
 func (v *View) Limited() bool { return v.Packet.DownloadLimit != nil }

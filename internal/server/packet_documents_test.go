@@ -197,12 +197,14 @@ func TestPacketDocumentsRequestApproveAndDownload(t *testing.T) {
 		// The per-file limit: that file answers a branded page saying so,
 		// while the page and the manifest still open and say what is left.
 		again := recipient.get(link + "/documents/" + report + ".pdf")
-		if again.status != http.StatusGone || !strings.Contains(again.body, "download limit is reached") || !strings.Contains(again.body, "PostHog") ||
+		if again.status != http.StatusGone || !strings.Contains(again.body, "download limit is reached") || !strings.Contains(again.body, "This file (SOC 2 Type II report)") ||
+			!strings.Contains(again.body, "PostHog") ||
 			!strings.Contains(again.body, "document="+report) || !strings.Contains(again.body, `id="request-again"`) {
 			t.Fatalf("past the file's limit: %d %s", again.status, again.body)
 		}
 		pg = recipient.get(link)
-		if pg.status != http.StatusOK || strings.Count(pg.body, "limit reached") != 2 || !strings.Contains(pg.body, "1 left") {
+		if pg.status != http.StatusOK || strings.Count(pg.body, "limit reached") != 2 || !strings.Contains(pg.body, "1 left") ||
+			!strings.Contains(pg.body, `href="/trust/request?company=Customer&#43;Ltd&amp;document=`+report) {
 			t.Fatalf("page after a file's limit: %d %s", pg.status, pg.body)
 		}
 		man := recipient.get(link + "/manifest.json")

@@ -30,6 +30,9 @@ type packetPage struct {
 	Token string
 	View  *packet.View
 	Error string
+	// RequestAgain is the request form filled in with this packet, for a
+	// file whose downloads are used up.
+	RequestAgain string
 }
 
 // Dashboard side: the queue, decisions, packets and the NDA.

@@ -135,14 +135,22 @@ func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) erro
 	if err != nil {
 		return h.packetLinkError(c, err)
 	}
-	return h.renderPublic(c, status, "trust_packet", "Packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
+	return h.renderPublic(c, status, "trust_packet", "Packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg,
+		RequestAgain: requestAgainURL(v.Again())})
+}
+
+// requestAgainURL is /trust/request filled in with a packet's recipient
+// and items (requestPrefill reads it).
+func requestAgainURL(a packet.Again) string {
+	q := url.Values{"name": {a.Name}, "email": {a.Email}, "company": {a.Company}, "policies": a.Policies, "document": a.Documents}
+	return "/trust/request?" + q.Encode()
 }
 
 // packetDeadPage says why a packet's link, or one of its files, cannot be
 // had, and links to a new request for the same.
 type packetDeadPage struct {
 	Reason       string
-	File         string
+	File         string // what the file holds
 	Limit        int
 	Token        string // for a file at its limit: the page still opens
 	RequestAgain string
@@ -157,9 +165,7 @@ func (h *packetHandlers) packetLinkError(c echo.Context, err error) error {
 	if !errors.As(err, &u) {
 		return h.shareLinkError(c, err)
 	}
-	q := url.Values{"name": {u.Again.Name}, "email": {u.Again.Email}, "company": {u.Again.Company}, "policies": u.Again.Policies,
-		"document": u.Again.Documents}
-	p := packetDeadPage{Reason: u.Reason, File: u.File, Limit: u.Limit, RequestAgain: "/trust/request?" + q.Encode()}
+	p := packetDeadPage{Reason: u.Reason, File: u.FileTitle, Limit: u.Limit, RequestAgain: requestAgainURL(u.Again)}
 	title := map[string]string{packet.Expired: "This link has expired", packet.Withdrawn: "This link was withdrawn",
 		packet.FileLimit: "This file's download limit is reached"}[u.Reason]
 	if u.Reason == packet.FileLimit {
