@@ -465,5 +465,26 @@ func TestDocumentsAreFrozenStampedAndCountedPerFile(t *testing.T) {
 		if err != nil || !data.Issued || data.Document != "SOC 2 Type II report, version 2026.1" {
 			t.Fatalf("verify: %+v %v", data, err)
 		}
+
+		// The approver may leave the document out (an exact selection).
+		_, err = f.svc.Submit(f.ctx, from, packet.RequestInput{Name: "Kim", Email: "kim@customer.example", Company: "Customer Ltd",
+			Policies: []string{"backup"}, Documents: []string{report.Slug}, NDAVersion: nda.Version, AcceptNDA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _, err = f.svc.Confirm(f.ctx, from, confirmLink.FindStringSubmatch(lastMail(t, st, "kim@customer.example"))[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{Exact: true}); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("approved nothing: %v", err)
+		}
+		p, err = f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{Exact: true, Policies: []string{"backup"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := f.svc.PacketByID(f.ctx, p.PublicID); err != nil || len(d.Documents) != 0 || len(d.Policies) != 1 {
+			t.Fatalf("the document was not left out: %+v %v", d, err)
+		}
 	})
 }
