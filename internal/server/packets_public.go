@@ -71,10 +71,12 @@ func (h *packetHandlers) showRequestForm(c echo.Context, status int, p requestPa
 }
 
 func (h *packetHandlers) requestForm(c echo.Context) error {
+	// A link's pre-filled values are only suggestions: the form checks
+	// what is sent.
 	var pre requestPrefill
-	// A link's pre-filled values are only suggestions: anything unreadable
-	// is left out, and the form checks what is sent.
-	_ = (&echo.DefaultBinder{}).BindQueryParams(c, &pre)
+	if err := bind(c, &pre); err != nil {
+		return err
+	}
 	in := packetRequestForm{Name: pre.Name, Email: pre.Email, Company: pre.Company, Policies: pre.Policies, Documents: pre.Documents}
 	return h.showRequestForm(c, http.StatusOK, requestPage{Input: in})
 }
