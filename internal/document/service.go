@@ -326,6 +326,23 @@ func (s *Service) Shared(ctx context.Context) ([]Document, error) {
 	return out, nil
 }
 
+// Requestables returns the documents that may be requested today (on
+// request, with a version in force), in the order of List: what the
+// packet request form offers.
+func (s *Service) Requestables(ctx context.Context) ([]Document, error) {
+	shared, err := s.Shared(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Document
+	for _, d := range shared {
+		if d.Access == OnRequest {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // PublicDocument returns a public document with a version in force.
 // Errors: ErrNotFound for any other (an internal or lapsed document is not
 // admitted to exist).

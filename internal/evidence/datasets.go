@@ -112,11 +112,12 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
-		Name: "packet_requests", Description: "Requests for policies: requester, NDA acceptance, decision and the packet issued.",
+		Name: "packet_requests", Description: "Requests for policies and trust documents: requester, NDA acceptance, decision and the packet issued.",
 		FiltersOn: "created_at",
-		Columns: []string{"request", "name", "email", "company", "policies", "status", "nda_sha256", "nda_accepted_at", "created_at", "confirmed_at", "decided_at",
+		// policies is empty for every policy, "none" for documents only.
+		Columns: []string{"request", "name", "email", "company", "policies", "documents", "status", "nda_sha256", "nda_accepted_at", "created_at", "confirmed_at", "decided_at",
 			"decided_by", "deny_reason", "auto_approved", "packet_id"},
-		query: `SELECT r.id, r.name, r.email, r.company, r.policies, r.status, COALESCE(a.sha256, ''), a.accepted_at, r.created_at, r.confirmed_at, r.decided_at,
+		query: `SELECT r.id, r.name, r.email, r.company, CASE WHEN r.no_policies THEN 'none' ELSE r.policies END, r.documents, r.status, COALESCE(a.sha256, ''), a.accepted_at, r.created_at, r.confirmed_at, r.decided_at,
 			r.decided_by, r.deny_reason, CASE WHEN r.auto_approved THEN 'yes' ELSE 'no' END, COALESCE(p.public_id, '')
 			FROM packet_requests r LEFT JOIN nda_acceptances a ON a.id = r.nda_acceptance_id LEFT JOIN packets p ON p.request_id = r.id
 			WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.id`,

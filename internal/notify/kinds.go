@@ -125,10 +125,11 @@ type PacketApproved struct {
 	Name          string
 	Company       string
 	Policies      int
+	Documents     int
 	PacketID      string
 	Link          string
 	Expires       time.Time
-	DownloadLimit *int // nil: no limit
+	DownloadLimit *int // per file; nil: no limit
 }
 
 // Kind is "packet_approved".

@@ -123,7 +123,17 @@ Acme has approved your request. Your policy packet (20 policies, packet ID PK-20
 
   https://charter.example/p/TOKEN
 
-The link works until 1 April 2026 (at most 5 downloads) and is for you alone: every file is watermarked with your name and email address.
+The link works until 1 April 2026 (at most 5 downloads of each file) and is for you alone: every file is watermarked with your name and email address.
+`},
+		{"packet_approved with a document", notify.PacketApproved{Name: "Bo Chen", Company: "Acme", Policies: 1, Documents: 1, PacketID: "PK-2026-0001", Link: base + "/p/TOKEN", Expires: expires},
+			"Your Acme policy packet",
+			`Hello Bo Chen,
+
+Acme has approved your request. Your policy packet (1 policy, 1 document, packet ID PK-2026-0001) is here:
+
+  https://charter.example/p/TOKEN
+
+The link works until 1 April 2026 (no download limit) and is for you alone: every file is watermarked with your name and email address.
 `},
 		{"packet_approved without a download limit", notify.PacketApproved{Name: "Bo Chen", Company: "Acme", Policies: 20, PacketID: "PK-2026-0001", Link: base + "/p/TOKEN", Expires: expires},
 			"Your Acme policy packet",

@@ -3,8 +3,11 @@ package packet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -30,17 +33,153 @@ func (Access) TableName() string { return "packet_access" }
 // ErrNDANeeded refuses a download before the NDA is accepted on the link.
 var ErrNDANeeded = apperr.New(apperr.Forbidden, "accept the non-disclosure agreement on the packet's page before downloading")
 
-// ErrExhausted answers a download past the packet's limit.
-var ErrExhausted = apperr.New(apperr.Gone, "this packet's download limit is reached; ask for a new one")
+// ErrFileLimit answers a download of a file past the packet's per-file
+// limit; the packet's page and its other files still open.
+var ErrFileLimit = apperr.New(apperr.Gone, "this file's download limit is reached; request it again")
+
+// Why a packet's link or one of its files cannot be had.
+const (
+	Expired   = "expired"
+	Withdrawn = "withdrawn"
+	FileLimit = "file limit reached"
+)
+
+// Unavailable says why a packet's link or one of its files cannot be had,
+// and what its recipient was given, so that the page can offer to request
+// the same again. It is returned only for a token that names a packet: an
+// unknown token stays sharelink.ErrUnknown and says nothing.
+type Unavailable struct {
+	Reason   string // Expired, Withdrawn or FileLimit
+	PacketID string
+	File     string // the file asked for, by its name in the packet
+	// FileTitle says what the file holds (a policy's or document's
+	// title), for FileLimit.
+	FileTitle string
+	Limit     int // for FileLimit
+	Again     Again
+}
+
+// Again is what a new request for the same packet would say.
+type Again struct {
+	Name, Email, Company string
+	Policies, Documents  []string
+}
+
+// Error says why, in the words of the refusal.
+func (u *Unavailable) Error() string {
+	if u.Reason == FileLimit {
+		return ErrFileLimit.Error()
+	}
+	return "this link has " + map[string]string{Expired: "expired", Withdrawn: "been withdrawn"}[u.Reason]
+}
+
+// Unwrap makes an Unavailable a Gone error: ErrFileLimit for a file,
+// sharelink.ErrDead for the link.
+func (u *Unavailable) Unwrap() error {
+	if u.Reason == FileLimit {
+		return ErrFileLimit
+	}
+	return sharelink.ErrDead
+}
+
+// unavailable describes why p (or its file) cannot be had.
+func (s *Service) unavailable(ctx context.Context, p *Packet, reason, file string) error {
+	u := &Unavailable{Reason: reason, PacketID: p.PublicID, File: file}
+	if p.DownloadLimit != nil {
+		u.Limit = *p.DownloadLimit
+	}
+	db := s.db.WithContext(ctx)
+	var pols []PacketPolicy
+	if err := db.Select("slug", "title").Where("packet_id = ?", p.ID).Order("position").Find(&pols).Error; err != nil {
+		return err
+	}
+	var docs []PacketDocument
+	if err := db.Select("slug", "title", "file_name").Where("packet_id = ?", p.ID).Order("position").Find(&docs).Error; err != nil {
+		return err
+	}
+	u.Again = againOf(p, pols, docs)
+	if file == PacketFileName {
+		u.FileTitle = "every policy in one PDF"
+	}
+	for _, pol := range pols {
+		if pol.File() == file {
+			u.FileTitle = pol.Title
+		}
+	}
+	for _, d := range docs {
+		if d.FileName == file {
+			u.FileTitle = d.Title
+		}
+	}
+	return u
+}
+
+// againOf is a new request for what p holds.
+func againOf(p *Packet, pols []PacketPolicy, docs []PacketDocument) Again {
+	a := Again{Name: p.RecipientName, Email: p.RecipientEmail, Company: p.RecipientCompany}
+	for _, pol := range pols {
+		a.Policies = append(a.Policies, pol.Slug)
+	}
+	for _, d := range docs {
+		a.Documents = append(a.Documents, d.Slug)
+	}
+	return a
+}
 
 // View is what the packet's landing page shows.
 type View struct {
-	Packet   Packet
-	Policies []PacketPolicy
-	Files    []File
-	NDA      *NDAVersion // the NDA to accept first, or nil
-	Company  string
+	Packet    Packet
+	Policies  []PacketPolicy
+	Documents []PacketDocument
+	Files     []File
+	NDA       *NDAVersion // the NDA to accept first, or nil
+	Company   string
 }
+
+// Again is a new request for what the packet holds, for a file whose
+// downloads are used up.
+func (v *View) Again() Again { return againOf(&v.Packet, v.Policies, v.Documents) }
+
+// Limited reports whether the packet's files have a download limit.
+func (v *View) Limited() bool { return v.Packet.DownloadLimit != nil }
+
+// Limit is the number of downloads each file allows (0 without a limit).
+func (v *View) Limit() int {
+	if v.Packet.DownloadLimit == nil {
+		return 0
+	}
+	return *v.Packet.DownloadLimit
+}
+
+// Has reports whether the packet has a file of that name.
+func (v *View) Has(name string) bool {
+	for _, f := range v.Files {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Left returns how many more times file name can be downloaded; without
+// a limit, -1.
+func (v *View) Left(name string) int {
+	if v.Packet.DownloadLimit == nil {
+		return -1
+	}
+	for _, f := range v.Files {
+		if f.Name == name {
+			return max(0, *v.Packet.DownloadLimit-f.Downloads)
+		}
+	}
+	return 0
+}
+
+// File is the policy's PDF in the packet.
+func (p PacketPolicy) File() string { return policyFileName(p.Slug) }
+
+// WholeFile is the name of the PDF with every policy of the packet.
+func (View) WholeFile() string { return PacketFileName }
 
 // open resolves a packet link. A dead link's refusal is logged against
 // its packet before the error is returned.
@@ -71,13 +210,16 @@ func (s *Service) open(ctx context.Context, from audit.Actor, token, file string
 	now := s.clock()
 	live := row.LinkRevokedAt == nil && now.Before(row.LinkExpiresAt)
 	if state := p.State(now); !live || state != "active" {
-		if state == "active" {
+		reason := Expired
+		if state == "revoked" || (state == "active" && row.LinkRevokedAt != nil) {
+			state, reason = "revoked", Withdrawn
+		} else {
 			state = "expired"
 		}
 		if err := s.logAccess(ctx, from, &p, file, "refused: "+state); err != nil {
 			return nil, err
 		}
-		return nil, sharelink.ErrDead
+		return nil, s.unavailable(ctx, &p, reason, file)
 	}
 	return &p, nil
 }
@@ -104,6 +246,9 @@ func (s *Service) Open(ctx context.Context, from audit.Actor, token string) (*Vi
 	db := s.db.WithContext(ctx)
 	v := &View{Packet: *p}
 	if err := db.Where("packet_id = ?", p.ID).Order("position").Find(&v.Policies).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("packet_id = ?", p.ID).Order("position").Find(&v.Documents).Error; err != nil {
 		return nil, err
 	}
 	if err := db.Where("packet_id = ?", p.ID).Order("name").Find(&v.Files).Error; err != nil {
@@ -196,8 +341,10 @@ func (s *Service) AcceptNDA(ctx context.Context, from audit.Actor, token string,
 	})
 }
 
-// Download returns one file of a packet. Each PDF counts against the
-// download limit, exactly: the count moves in one conditional UPDATE.
+// Download returns one file of a packet. Each download counts against
+// that file's limit, exactly: the count moves inside the group commit's
+// transaction, under the packet's row lock. Errors: ErrNDANeeded, and an
+// *Unavailable for a dead link or a file at its limit.
 func (s *Service) Download(ctx context.Context, from audit.Actor, token, name string) ([]byte, *Packet, error) {
 	p, err := s.open(ctx, from, token, name)
 	if err != nil {
@@ -221,8 +368,13 @@ func (s *Service) Download(ctx context.Context, from audit.Actor, token, name st
 	if err := s.commits.record(ctx, j); err != nil {
 		return nil, nil, err
 	}
-	if j.refusal != nil {
-		return nil, nil, j.refusal
+	switch {
+	case errors.Is(j.refusal, ErrFileLimit):
+		return nil, nil, s.unavailable(ctx, p, FileLimit, name)
+	case j.outcome == outcomeRevoked:
+		return nil, nil, s.unavailable(ctx, p, Withdrawn, name)
+	case j.refusal != nil:
+		return nil, nil, s.unavailable(ctx, p, Expired, name)
 	}
 	return data, p, nil
 }
@@ -248,6 +400,9 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 		return nil, notFound("file in this packet")
 	} else if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(name, "documents/") {
+		return s.stampedDocument(p, f)
 	}
 	if err := s.loadManifest(ctx, p); err != nil {
 		return nil, err
@@ -303,6 +458,26 @@ func (s *Service) file(ctx context.Context, p *Packet, name string) ([]byte, err
 	return b, nil
 }
 
+// stampedDocument reads a document's stamped copy, made at approval, from
+// the file store, and checks it against the manifest's SHA-256. It is not
+// kept in the cache of rendered files: a report can weigh 25 MB, and
+// reading it back costs no rendering.
+func (s *Service) stampedDocument(p *Packet, f File) ([]byte, error) {
+	r, err := s.files.Open(f.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("packet %s: %s: %w", p.PublicID, f.Name, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if sha(b) != f.SHA256 {
+		return nil, fmt.Errorf("packet %s: the stored %s does not match the manifest's SHA-256", p.PublicID, f.Name)
+	}
+	return b, nil
+}
+
 // loadManifest reads the packet's manifest and signature.
 func (s *Service) loadManifest(ctx context.Context, p *Packet) error {
 	return s.db.WithContext(ctx).Model(&Packet{}).Select("manifest", "signature").Where("id = ?", p.ID).Take(p).Error
@@ -347,10 +522,11 @@ func (s *Service) Packets(ctx context.Context, limit int) ([]Packet, error) {
 
 // PacketDetail is a packet with its contents and access log.
 type PacketDetail struct {
-	Packet   Packet
-	Policies []PacketPolicy
-	Files    []File
-	Accesses []Access
+	Packet    Packet
+	Policies  []PacketPolicy
+	Documents []PacketDocument
+	Files     []File
+	Accesses  []Access
 }
 
 // PacketByID returns a packet by its public ID.
@@ -364,6 +540,9 @@ func (s *Service) PacketByID(ctx context.Context, publicID string) (*PacketDetai
 	}
 	id := d.Packet.ID
 	if err := db.Where("packet_id = ?", id).Order("position").Find(&d.Policies).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("packet_id = ?", id).Order("position").Find(&d.Documents).Error; err != nil {
 		return nil, err
 	}
 	if err := db.Where("packet_id = ?", id).Order("name").Find(&d.Files).Error; err != nil {
@@ -381,6 +560,9 @@ type Verification struct {
 	Company   string
 	IssuedAt  time.Time
 	SHA256    string
+	// Document names the trust document a stamped copy is of ("" for a
+	// policy PDF).
+	Document string
 }
 
 // VerifyFile looks a file's SHA-256 up among every packet's files.
@@ -394,6 +576,7 @@ func (s *Service) VerifyHash(ctx context.Context, packetID, sum string) (*Verifi
 		return nil, apperr.Field("sha256", "must be 64 hexadecimal characters")
 	}
 	var row struct {
+		ID               int64
 		PublicID         string
 		Name             string
 		RecipientName    string
@@ -401,7 +584,7 @@ func (s *Service) VerifyHash(ctx context.Context, packetID, sum string) (*Verifi
 		RecipientCompany string
 		IssuedAt         time.Time
 	}
-	q := s.db.WithContext(ctx).Table("packet_files").Select("packets.public_id, packet_files.name, packets.recipient_name, packets.recipient_email, packets.recipient_company, packets.issued_at").
+	q := s.db.WithContext(ctx).Table("packet_files").Select("packets.id, packets.public_id, packet_files.name, packets.recipient_name, packets.recipient_email, packets.recipient_company, packets.issued_at").
 		Joins("JOIN packets ON packets.id = packet_files.packet_id").Where("packet_files.sha256 = ?", sum).Order("packets.issued_at")
 	if packetID != "" {
 		q = q.Where("packets.public_id = ?", packetID)
@@ -412,8 +595,16 @@ func (s *Service) VerifyHash(ctx context.Context, packetID, sum string) (*Verifi
 	} else if err != nil {
 		return nil, err
 	}
-	return &Verification{Issued: true, PacketID: row.PublicID, File: row.Name, Recipient: row.RecipientName + " <" + row.RecipientEmail + ">",
-		Company: row.RecipientCompany, IssuedAt: row.IssuedAt, SHA256: sum}, nil
+	v := &Verification{Issued: true, PacketID: row.PublicID, File: row.Name, Recipient: row.RecipientName + " <" + row.RecipientEmail + ">",
+		Company: row.RecipientCompany, IssuedAt: row.IssuedAt, SHA256: sum}
+	var doc PacketDocument
+	err = s.db.WithContext(ctx).Where("packet_id = ? AND file_name = ?", row.ID, row.Name).Take(&doc).Error
+	if err == nil {
+		v.Document = doc.Title + ", version " + doc.Version
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	return v, nil
 }
 
 // PendingCount is the length of the team's queue.

@@ -2,6 +2,8 @@ package packet
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/charter-registry/charter/internal/audit"
@@ -10,8 +12,11 @@ import (
 	"gorm.io/gorm"
 )
 
+// outcomeRevoked is the access log's outcome for a withdrawn link.
+const outcomeRevoked = "refused: revoked"
+
 // accessJob is one access to record: a view (no count) or a download
-// (counted against the packet's limit).
+// (counted against its file's limit).
 type accessJob struct {
 	from     audit.Actor
 	packet   *Packet
@@ -72,41 +77,60 @@ func (c *committer) commit(ctx context.Context, batch []*accessJob) error {
 	// The leader's context must not cancel the others' records.
 	return c.s.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		now := c.s.clock()
-		// Downloads are counted per packet: one locked read and one update
-		// each, whatever the number of downloads in the batch.
+		// Downloads are counted per file, under the packet's row lock: one
+		// locked read of the packet and of each file, one update each,
+		// whatever the number of downloads in the batch. Packets are locked
+		// in ID order, so that two instances' batches cannot deadlock.
+		byPacket := map[int64]map[string][]*accessJob{}
 		var order []int64
-		byPacket := map[int64][]*accessJob{}
 		for _, j := range batch {
-			if j.download {
-				if _, ok := byPacket[j.packet.ID]; !ok {
-					order = append(order, j.packet.ID)
-				}
-				byPacket[j.packet.ID] = append(byPacket[j.packet.ID], j)
+			if !j.download {
+				continue
 			}
+			if _, ok := byPacket[j.packet.ID]; !ok {
+				order = append(order, j.packet.ID)
+				byPacket[j.packet.ID] = map[string][]*accessJob{}
+			}
+			byPacket[j.packet.ID][j.file] = append(byPacket[j.packet.ID][j.file], j)
 		}
+		slices.Sort(order)
 		for _, id := range order {
-			jobs := byPacket[id]
 			var row Packet
 			if err := store.ForUpdate(tx).Select("id", "downloads", "download_limit", "revoked_at", "expires_at").Take(&row, id).Error; err != nil {
 				return err
 			}
-			allowed, refusal, outcome := len(jobs), ErrExhausted, "refused: limit reached"
-			switch {
-			case row.RevokedAt != nil:
-				allowed, refusal, outcome = 0, sharelink.ErrDead, "refused: revoked"
-			case !now.Before(row.ExpiresAt):
-				allowed, refusal, outcome = 0, sharelink.ErrDead, "refused: expired"
-			case row.DownloadLimit != nil:
-				allowed = max(0, min(allowed, *row.DownloadLimit-row.Downloads))
-			}
-			for i, j := range jobs {
-				j.outcome = "downloaded"
-				if i >= allowed {
-					j.refusal, j.outcome = refusal, outcome
+			names := slices.Sorted(maps.Keys(byPacket[id]))
+			total := 0
+			for _, name := range names {
+				jobs := byPacket[id][name]
+				var file File
+				if err := tx.Select("packet_id", "name", "downloads").Where("packet_id = ? AND name = ?", id, name).Take(&file).Error; err != nil {
+					return err
 				}
+				allowed, refusal, outcome := len(jobs), ErrFileLimit, "refused: file limit reached"
+				switch {
+				case row.RevokedAt != nil:
+					allowed, refusal, outcome = 0, sharelink.ErrDead, outcomeRevoked
+				case !now.Before(row.ExpiresAt):
+					allowed, refusal, outcome = 0, sharelink.ErrDead, "refused: expired"
+				case row.DownloadLimit != nil:
+					allowed = max(0, min(allowed, *row.DownloadLimit-file.Downloads))
+				}
+				for i, j := range jobs {
+					j.outcome = "downloaded"
+					if i >= allowed {
+						j.refusal, j.outcome = refusal, outcome
+					}
+				}
+				if allowed > 0 {
+					if err := tx.Model(&File{}).Where("packet_id = ? AND name = ?", id, name).Update("downloads", gorm.Expr("downloads + ?", allowed)).Error; err != nil {
+						return err
+					}
+				}
+				total += allowed
 			}
-			if allowed > 0 {
-				if err := tx.Model(&Packet{}).Where("id = ?", id).Update("downloads", gorm.Expr("downloads + ?", allowed)).Error; err != nil {
+			if total > 0 {
+				if err := tx.Model(&Packet{}).Where("id = ?", id).Update("downloads", gorm.Expr("downloads + ?", total)).Error; err != nil {
 					return err
 				}
 			}

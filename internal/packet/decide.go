@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/sharelink"
@@ -20,7 +23,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// Packet is a frozen set of policy versions issued to one recipient.
+// Packet is a frozen set of policy and document versions issued to one
+// recipient. DownloadLimit is per file; Downloads counts every file's.
 type Packet struct {
 	ID               int64      `json:"-"`
 	PublicID         string     `json:"packet_id"`
@@ -43,15 +47,15 @@ type Packet struct {
 // TableName is the packets table.
 func (Packet) TableName() string { return "packets" }
 
-// State says whether the packet's link still works at t.
+// State says whether the packet's link still works at t. The download
+// limit is per file, so it never ends the link: the page stays open and
+// says what is left.
 func (p *Packet) State(t time.Time) string {
 	switch {
 	case p.RevokedAt != nil:
 		return "revoked"
 	case !t.Before(p.ExpiresAt):
 		return "expired"
-	case p.DownloadLimit != nil && p.Downloads >= *p.DownloadLimit:
-		return "exhausted"
 	}
 	return "active"
 }
@@ -71,12 +75,34 @@ type PacketPolicy struct {
 // TableName is the packets' policies table.
 func (PacketPolicy) TableName() string { return "packet_policies" }
 
-// File is one file of a packet, as listed in its manifest.
+// PacketDocument is one trust document version frozen into a packet,
+// stamped once with its recipient at approval.
+type PacketDocument struct {
+	PacketID   int64  `json:"-" gorm:"primaryKey"`
+	Position   int    `json:"-" gorm:"primaryKey"`
+	DocumentID int64  `json:"-"`
+	VersionID  int64  `json:"-"`
+	Slug       string `json:"slug"`
+	Title      string `json:"title"`
+	Version    string `json:"version"`
+	// SHA256 is the uploaded original's: which version it was.
+	SHA256 string `json:"sha256" gorm:"column:sha256"`
+	// StampedSHA256 is the served copy's, as in the files list.
+	StampedSHA256 string `json:"stamped_sha256" gorm:"column:stamped_sha256"`
+	FileName      string `json:"file"`
+}
+
+// TableName is the packets' documents table.
+func (PacketDocument) TableName() string { return "packet_documents" }
+
+// File is one file of a packet, as listed in its manifest. Downloads is
+// its own count against the packet's per-file limit (not in the manifest).
 type File struct {
-	PacketID int64  `json:"-" gorm:"primaryKey"`
-	Name     string `json:"name" gorm:"primaryKey"`
-	SHA256   string `json:"sha256" gorm:"column:sha256"`
-	Size     int64  `json:"size"`
+	PacketID  int64  `json:"-" gorm:"primaryKey"`
+	Name      string `json:"name" gorm:"primaryKey"`
+	SHA256    string `json:"sha256" gorm:"column:sha256"`
+	Size      int64  `json:"size"`
+	Downloads int    `json:"-"`
 }
 
 // TableName is the packet files table.
@@ -91,6 +117,7 @@ type Manifest struct {
 	IssuedAt  time.Time        `json:"issued_at"`
 	ExpiresAt time.Time        `json:"expires_at"`
 	Policies  []PacketPolicy   `json:"policies"`
+	Documents []PacketDocument `json:"documents"`
 	Files     []File           `json:"files"`
 }
 
@@ -103,16 +130,54 @@ type ManifestReceiver struct {
 
 // Decision is the team's approval.
 type Decision struct {
-	ExpiryDays    int      `validate:"min=1,max=90"`             // 0: DefaultExpiryDays; at most MaxExpiryDays
-	DownloadLimit *int     `validate:"omitempty,min=1,max=1000"` // nil: no limit
-	Policies      []string // a subset of those requested; empty: all requested
-	auto          bool
+	ExpiryDays    int  `validate:"min=1,max=90"`             // 0: DefaultExpiryDays; at most MaxExpiryDays
+	DownloadLimit *int `validate:"omitempty,min=1,max=1000"` // per file; nil: no limit
+	// Policies and Documents are subsets of those requested; an empty one
+	// means all requested, unless Exact says the two lists are the whole
+	// selection (the dashboard's form, whose boxes start ticked).
+	Policies  []string
+	Documents []string
+	Exact     bool
+	auto      bool
 }
 
 // PacketFileName is the name of the whole packet's PDF.
 const PacketFileName = "packet.pdf"
 
 func policyFileName(slug string) string { return "policies/" + slug + ".pdf" }
+
+func documentFileName(slug string) string { return "documents/" + slug + ".pdf" }
+
+// selection is what an approval includes: no policies, every policy
+// (slugs nil) or the named ones; and the named documents.
+type selection struct {
+	policies  bool
+	slugs     []string
+	documents []string
+}
+
+// choose applies d to what r asked for. Errors: Invalid naming
+// "policies" or "documents" for an item that was not requested.
+func choose(r *Request, d Decision) (selection, error) {
+	sel := selection{policies: r.WantsPolicies(), slugs: r.Slugs(), documents: r.DocumentSlugs()}
+	if d.Exact || len(d.Policies) > 0 {
+		for _, slug := range d.Policies {
+			if !r.WantsPolicies() || (len(r.Slugs()) > 0 && !slices.Contains(r.Slugs(), slug)) {
+				return sel, apperr.Field("policies", fmt.Sprintf("%q was not requested", slug))
+			}
+		}
+		sel.policies, sel.slugs = len(d.Policies) > 0, distinct(d.Policies)
+	}
+	if d.Exact || len(d.Documents) > 0 {
+		for _, slug := range d.Documents {
+			if !slices.Contains(r.DocumentSlugs(), slug) {
+				return sel, apperr.Field("documents", fmt.Sprintf("%q was not requested", slug))
+			}
+		}
+		sel.documents = distinct(d.Documents)
+	}
+	return sel, nil
+}
 
 type frozen struct {
 	versionID int64
@@ -177,21 +242,27 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 	if r.Status != Pending {
 		return nil, apperr.New(apperr.Conflict, "this request is "+r.Status+"; only a pending request can be approved")
 	}
-	slugs := r.Slugs()
-	if len(d.Policies) > 0 {
-		for _, slug := range d.Policies {
-			if len(slugs) > 0 && !slices.Contains(slugs, slug) {
-				return nil, apperr.Field("policies", fmt.Sprintf("%q was not requested", slug))
-			}
-		}
-		slugs = d.Policies
-	}
-	versions, err := published(db, slugs)
+	sel, err := choose(&r, d)
 	if err != nil {
 		return nil, err
 	}
-	if len(versions) == 0 || (len(slugs) > 0 && len(versions) != len(slugs)) {
-		return nil, apperr.Field("policies", "name published policies")
+	var versions []frozen
+	if sel.policies {
+		if versions, err = published(db, sel.slugs); err != nil {
+			return nil, err
+		}
+		if len(sel.slugs) > 0 && len(versions) != len(sel.slugs) {
+			return nil, apperr.Field("policies", "name published policies")
+		}
+	}
+	// A document may have lapsed or been withdrawn since the request:
+	// refused by name, like at the request.
+	docs, err := s.docs.Requestable(ctx, "documents", sel.documents)
+	if err != nil {
+		return nil, err
+	}
+	if len(versions) == 0 && len(docs) == 0 {
+		return nil, apperr.Field("policies", "choose at least one published policy or document")
 	}
 	company, err := s.company(ctx)
 	if err != nil {
@@ -214,12 +285,33 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 		m.Policies = append(m.Policies, PacketPolicy{Position: i, PolicyVersionID: v.versionID, Slug: v.pol.Slug, Title: v.pol.Title,
 			Version: v.pol.Version, EffectiveOn: v.pol.EffectiveOn, SHA256: v.pol.SHA256})
 	}
-	files, err := renderAll(doc)
-	if err != nil {
-		return nil, err
+	var rendered []renderedFile
+	if len(doc.Policies) > 0 {
+		if rendered, err = renderAll(doc); err != nil {
+			return nil, err
+		}
 	}
-	for _, f := range files {
+	for _, f := range rendered {
 		m.Files = append(m.Files, File{Name: f.name, SHA256: sha(f.data), Size: int64(len(f.data))})
+	}
+	// Each document is stamped once, here, and the stamped copy kept in
+	// the file store: stamping is not byte-reproducible, so the copy the
+	// manifest lists is the one served for the packet's life.
+	stamp := stampFor(&p, company)
+	for i := range docs {
+		dv := docs[i].Current
+		stamped, err := s.docs.StampVersion(ctx, dv, stamp)
+		if err != nil {
+			return nil, err
+		}
+		name := documentFileName(docs[i].Slug)
+		kept, err := s.files.Put(files.TrustDocument, docs[i].Slug+".pdf", bytes.NewReader(stamped))
+		if err != nil {
+			return nil, err
+		}
+		m.Documents = append(m.Documents, PacketDocument{Position: i, DocumentID: docs[i].ID, VersionID: dv.ID, Slug: docs[i].Slug,
+			Title: docs[i].Title, Version: dv.Version, SHA256: dv.SHA256, StampedSHA256: kept.SHA256, FileName: name})
+		m.Files = append(m.Files, File{Name: name, SHA256: kept.SHA256, Size: kept.Size})
 	}
 	manifest, err := json.Marshal(m)
 	if err != nil {
@@ -242,14 +334,31 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 		for i := range m.Policies {
 			m.Policies[i].PacketID = p.ID
 		}
-		if err := tx.Create(&m.Policies).Error; err != nil {
-			return err
+		if len(m.Policies) > 0 {
+			if err := tx.Create(&m.Policies).Error; err != nil {
+				return err
+			}
+		}
+		for i := range m.Documents {
+			m.Documents[i].PacketID = p.ID
+		}
+		if len(m.Documents) > 0 {
+			if err := tx.Create(&m.Documents).Error; err != nil {
+				return err
+			}
 		}
 		for i := range m.Files {
 			m.Files[i].PacketID = p.ID
 		}
 		if err := tx.Create(&m.Files).Error; err != nil {
 			return err
+		}
+		// The NDA accepted with the request holds for its packet: the
+		// packet page does not ask again unless the NDA changed since.
+		if r.NDAAcceptanceID != nil {
+			if err := tx.Model(&NDAAcceptance{}).Where("id = ? AND packet_id IS NULL", *r.NDAAcceptanceID).Update("packet_id", p.ID).Error; err != nil {
+				return err
+			}
 		}
 		token, _, err := sharelink.Issue(tx, now, LinkPurpose, p.ID, p.ExpiresAt.Sub(now))
 		if err != nil {
@@ -260,20 +369,41 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 			return err
 		}
 		if _, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), r.Email, notify.PacketApproved{Name: r.Name, Company: company,
-			Policies: len(m.Policies), PacketID: p.PublicID, Link: s.link("/p/" + token), Expires: p.ExpiresAt, DownloadLimit: p.DownloadLimit}); err != nil {
+			Policies: len(m.Policies), Documents: len(m.Documents), PacketID: p.PublicID, Link: s.link("/p/" + token), Expires: p.ExpiresAt, DownloadLimit: p.DownloadLimit}); err != nil {
 			return err
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.issued", ObjectType: "packet", ObjectID: p.PublicID,
 			After: map[string]any{"request_id": r.ID, "recipient": p.RecipientEmail, "expires_at": p.ExpiresAt, "download_limit": p.DownloadLimit,
-				"policies": len(m.Policies), "manifest_sha256": p.ManifestSHA256, "auto_approved": d.auto}})
+				"policies": len(m.Policies), "documents": documentsAudited(m.Documents), "manifest_sha256": p.ManifestSHA256,
+				"auto_approved": d.auto, "nda_acceptance_id": r.NDAAcceptanceID}})
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
+	for _, f := range rendered {
 		s.rendered.put(p.ManifestSHA256+"/"+f.name, f.data)
 	}
 	return &p, nil
+}
+
+// stampFor is what every page of the packet's documents carries: the
+// recipient (name, email, company), the packet ID and the date.
+func stampFor(p *Packet, company string) document.Stamp {
+	date := p.IssuedAt.Format(time.DateOnly)
+	return document.Stamp{
+		Footer: fmt.Sprintf("Confidential — %s — prepared for %s <%s>, %s — packet %s — %s", company, p.RecipientName, p.RecipientEmail,
+			p.RecipientCompany, p.PublicID, date),
+		Diagonal: fmt.Sprintf("Confidential — %s <%s> — %s — %s", p.RecipientName, p.RecipientEmail, p.PublicID, date),
+	}
+}
+
+// documentsAudited is what the audit trail keeps of a packet's documents.
+func documentsAudited(docs []PacketDocument) []map[string]any {
+	out := []map[string]any{}
+	for _, d := range docs {
+		out = append(out, map[string]any{"slug": d.Slug, "version": d.Version, "sha256": d.SHA256, "stamped_sha256": d.StampedSHA256})
+	}
+	return out
 }
 
 type renderedFile struct {

@@ -1,7 +1,8 @@
-// Package packet is how customers get the company's policies: a request
-// (with a clickwrap NDA and a confirmed work email), the team's decision,
-// and the packet itself — a frozen set of published policy versions behind
-// a share link, as watermarked PDFs whose SHA-256 sums are listed in a
+// Package packet is how customers get the company's policies and its
+// on-request trust documents: a request (with a clickwrap NDA and a
+// confirmed work email), the team's decision, and the packet itself — a
+// frozen set of published policy versions and document versions behind a
+// share link, as watermarked PDFs whose SHA-256 sums are listed in a
 // manifest signed with the company's Ed25519 key.
 package packet
 
@@ -18,6 +19,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/check"
+	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/publicform"
@@ -65,9 +68,13 @@ const (
 
 // Service keeps requests and packets.
 type Service struct {
-	db       *gorm.DB
-	now      func() time.Time
-	orgs     *org.Service
+	db   *gorm.DB
+	now  func() time.Time
+	orgs *org.Service
+	// docs says which trust documents may be requested and stamps them;
+	// files keeps the stamped copies, made once at approval.
+	docs     *document.Service
+	files    *files.Store
 	key      ed25519.PrivateKey
 	settings Settings
 	// rendered keeps recently built PDFs by manifest hash and file name:
@@ -88,15 +95,16 @@ type ndaCache struct {
 	read    time.Time
 }
 
-// NewService returns a Service; key signs manifests.
-func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, key ed25519.PrivateKey, settings Settings) *Service {
+// NewService returns a Service; key signs manifests, docs and fileStore
+// provide the trust documents a packet can hold.
+func NewService(db *gorm.DB, now func() time.Time, orgs *org.Service, docs *document.Service, fileStore *files.Store, key ed25519.PrivateKey, settings Settings) *Service {
 	if settings.Mail == nil {
 		settings.Mail = notify.MustTemplates()
 	}
 	if settings.WorkEmail == nil {
 		settings.WorkEmail = publicform.NewWorkEmail(nil)
 	}
-	s := &Service{db: db, now: now, orgs: orgs, key: key, settings: settings, rendered: newFileCache(64), check: check.New()}
+	s := &Service{db: db, now: now, orgs: orgs, docs: docs, files: fileStore, key: key, settings: settings, rendered: newFileCache(64), check: check.New()}
 	s.commits = &committer{s: s}
 	s.accepted = &keySet{keys: map[string]bool{}}
 	s.nda = &ndaCache{}

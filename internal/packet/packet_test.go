@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/document"
+	"github.com/charter-registry/charter/internal/document/documenttest"
+	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -43,6 +47,8 @@ type fixture struct {
 	ctx   context.Context
 	st    *store.Store
 	svc   *packet.Service
+	docs  *document.Service
+	files *files.Store
 	clock *clock
 }
 
@@ -70,12 +76,17 @@ func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
 	}
 	settings.BaseURL = "https://charter.test"
 	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
-	svc := packet.NewService(st.DB, c.now, orgs, key, settings)
+	fs, err := files.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := document.NewService(st.DB, c.now, fs, document.Settings{BaseURL: "https://charter.test"})
+	svc := packet.NewService(st.DB, c.now, orgs, docs, fs, key, settings)
 	nda, _ := seed.Files.ReadFile("nda.md")
 	if _, err := svc.SeedNDA(ctx, by, string(nda)); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ctx: ctx, st: st, svc: svc, clock: c}
+	return &fixture{ctx: ctx, st: st, svc: svc, docs: docs, files: fs, clock: c}
 }
 
 var confirmLink = regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`)
@@ -201,16 +212,12 @@ func TestPacketLifecycle(t *testing.T) {
 		token := packetLink.FindStringSubmatch(lastMail(t, st, "dana@customer.example"))[1]
 		from := audit.Actor{IP: "198.51.100.20", UserAgent: "Safari"}
 		v, err := f.svc.Open(f.ctx, from, token)
-		if err != nil || len(v.Policies) != 2 || len(v.Files) != 3 || v.NDA == nil {
+		// The NDA accepted with the request holds for the packet.
+		if err != nil || len(v.Policies) != 2 || len(v.Files) != 3 || v.NDA != nil {
 			t.Fatalf("open: %+v %v", v, err)
 		}
-		if _, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName); !apperr.Is(err, apperr.Forbidden) {
-			t.Fatalf("download before the NDA: %v", err)
-		}
-		if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
-			t.Fatal(err)
-		}
-		// 20 concurrent downloads, a limit of 5: exactly 5 succeed.
+		// 20 concurrent downloads of one file, a limit of 5 per file:
+		// exactly 5 succeed.
 		var ok, gone atomic.Int64
 		var wg sync.WaitGroup
 		for range 20 {
@@ -230,8 +237,23 @@ func TestPacketLifecycle(t *testing.T) {
 		if ok.Load() != 5 || gone.Load() != 15 {
 			t.Fatalf("%d downloads succeeded and %d were refused, want 5 and 15", ok.Load(), gone.Load())
 		}
+		// The limit is per file: the page still opens and says what is
+		// left, another file still downloads, and the refusal says which.
+		v, err = f.svc.Open(f.ctx, from, token)
+		if err != nil || v.Left(packet.PacketFileName) != 0 || v.Left(v.Policies[0].File()) != 5 {
+			t.Fatalf("open after the limit: %v", err)
+		}
+		if _, _, err := f.svc.Download(f.ctx, from, token, v.Policies[0].File()); err != nil {
+			t.Fatalf("another file: %v", err)
+		}
+		_, _, err = f.svc.Download(f.ctx, from, token, packet.PacketFileName)
+		var unavailable *packet.Unavailable
+		if !errors.As(err, &unavailable) || unavailable.Reason != packet.FileLimit || unavailable.Again.Email != "dana@customer.example" ||
+			len(unavailable.Again.Policies) != 2 {
+			t.Fatalf("past the limit: %#v", err)
+		}
 		d, err := f.svc.PacketByID(f.ctx, p.PublicID)
-		if err != nil || d.Packet.Downloads != 5 || len(d.Accesses) < 22 {
+		if err != nil || d.Packet.Downloads != 6 || len(d.Accesses) < 22 {
 			t.Fatalf("detail: downloads %d, %d accesses, %v", d.Packet.Downloads, len(d.Accesses), err)
 		}
 		// The issued PDF verifies; a copy with one byte changed does not.
@@ -242,7 +264,7 @@ func TestPacketLifecycle(t *testing.T) {
 		if _, err := f.svc.Revoke(f.ctx, editor, p.PublicID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Open(f.ctx, from, token); !apperr.Is(err, apperr.Gone) {
+		if _, err := f.svc.Open(f.ctx, from, token); !errors.As(err, &unavailable) || unavailable.Reason != packet.Withdrawn || !apperr.Is(err, apperr.Gone) {
 			t.Fatalf("revoked link: %v", err)
 		}
 	})
@@ -256,12 +278,9 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 	}
 	token := packetLink.FindStringSubmatch(lastMail(t, f.st, "lee@trusted.example"))[1]
 	from := audit.Actor{IP: "198.51.100.20"}
-	v, err := f.svc.Open(f.ctx, from, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.AcceptNDA(f.ctx, from, token, v.NDA.Version, true); err != nil {
-		t.Fatal(err)
+	// Auto-approved: the NDA accepted with the request holds.
+	if v, err := f.svc.Open(f.ctx, from, token); err != nil || v.NDA != nil {
+		t.Fatalf("open: %v", err)
 	}
 	a, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName)
 	if err != nil {
@@ -270,7 +289,7 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 	// Another instance, or this one after a restart, renders the file again
 	// from the database, and must get the same bytes.
 	key, _ := packet.LoadOrCreateKey(filepath.Join(t.TempDir(), packet.KeyFile))
-	restarted := packet.NewService(f.st.DB, f.clock.now, org.NewService(f.st.DB, f.clock.now), key, packet.Settings{BaseURL: "https://charter.test"})
+	restarted := packet.NewService(f.st.DB, f.clock.now, org.NewService(f.st.DB, f.clock.now), f.docs, f.files, key, packet.Settings{BaseURL: "https://charter.test"})
 	again, _, err := restarted.Download(f.ctx, from, token, packet.PacketFileName)
 	if err != nil || !bytes.Equal(again, a) {
 		t.Fatalf("rendered again after a restart: %v", err)
@@ -365,4 +384,107 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 			})
 		})
 	}
+}
+
+// addDocument registers an on-request trust document with one version.
+func (f *fixture) addDocument(t *testing.T, title string, autoApprove bool) *document.Document {
+	t.Helper()
+	d, err := f.docs.Create(f.ctx, audit.System("editor@example.com"),
+		document.Input{Title: title, Kind: "soc2_report", Access: "on_request", OwnerEmail: "compliance@example.com", AutoApprove: autoApprove},
+		document.VersionInput{Version: "2026", IssuedOn: "2026-01-15", ValidUntil: "2027-01-15"},
+		document.Upload{Name: "report.pdf", Body: bytes.NewReader(documenttest.PDF(t, title, 2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDocumentsAreFrozenStampedAndCountedPerFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, packet.Settings{AutoApproveDomains: []string{"trusted.example"}})
+		report := f.addDocument(t, "SOC 2 Type II report", false)
+		nda, _ := f.svc.CurrentNDA(f.ctx)
+		from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
+		_, err := f.svc.Submit(f.ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: "dana@trusted.example", Company: "Customer Ltd",
+			Policies: []string{"backup"}, Documents: []string{report.Slug}, NDAVersion: nda.Version, AcceptNDA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := confirmLink.FindStringSubmatch(lastMail(t, st, "dana@trusted.example"))[1]
+		r, p, err := f.svc.Confirm(f.ctx, from, token)
+		if err != nil || p != nil || r.Status != packet.Pending {
+			t.Fatalf("a document without auto-approval was approved at once: %v %v", r, err)
+		}
+		// A new version uploaded after the request: the approval freezes
+		// the version in force then.
+		if _, err := f.docs.AddVersion(f.ctx, audit.System("editor@example.com"), report.Slug, document.VersionInput{Version: "2026.1", IssuedOn: "2026-02-01"},
+			document.Upload{Name: "r.pdf", Body: bytes.NewReader(documenttest.PDF(t, "SOC 2 Type II report", 3))}); err != nil {
+			t.Fatal(err)
+		}
+		limit := 3
+		p, err = f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{DownloadLimit: &limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.svc.PacketByID(f.ctx, p.PublicID)
+		if err != nil || len(d.Documents) != 1 || d.Documents[0].Version != "2026.1" || d.Documents[0].SHA256 == d.Documents[0].StampedSHA256 {
+			t.Fatalf("frozen document: %+v %v", d.Documents, err)
+		}
+		var m packet.Manifest
+		if err := json.Unmarshal([]byte(d.Packet.Manifest), &m); err != nil || len(m.Documents) != 1 || m.Documents[0].StampedSHA256 != d.Documents[0].StampedSHA256 {
+			t.Fatalf("manifest: %+v %v", m.Documents, err)
+		}
+		link := packetLink.FindStringSubmatch(lastMail(t, st, "dana@trusted.example"))[1]
+		// 10 concurrent downloads of each of two files, 3 per file: 3 of
+		// each succeed, and the counts are exact.
+		files := []string{d.Documents[0].FileName, "policies/backup.pdf"}
+		var ok [2]atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				data, _, err := f.svc.Download(f.ctx, from, link, files[i%2])
+				switch {
+				case err == nil && strings.HasPrefix(string(data), "%PDF-"):
+					ok[i%2].Add(1)
+				case errors.Is(err, packet.ErrFileLimit):
+				default:
+					t.Errorf("download: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok[0].Load() != 3 || ok[1].Load() != 3 {
+			t.Fatalf("%d and %d downloads succeeded, want 3 each", ok[0].Load(), ok[1].Load())
+		}
+		v, err := f.svc.Open(f.ctx, from, link)
+		if err != nil || v.Left(files[0]) != 0 || v.Left(files[1]) != 0 || v.Left(packet.PacketFileName) != 3 {
+			t.Fatalf("what is left: %v", err)
+		}
+		// The stamped copy verifies and says which document it is.
+		data, err := f.svc.VerifyHash(f.ctx, "", d.Documents[0].StampedSHA256)
+		if err != nil || !data.Issued || data.Document != "SOC 2 Type II report, version 2026.1" {
+			t.Fatalf("verify: %+v %v", data, err)
+		}
+
+		// The approver may leave the document out (an exact selection).
+		_, err = f.svc.Submit(f.ctx, from, packet.RequestInput{Name: "Kim", Email: "kim@customer.example", Company: "Customer Ltd",
+			Policies: []string{"backup"}, Documents: []string{report.Slug}, NDAVersion: nda.Version, AcceptNDA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _, err = f.svc.Confirm(f.ctx, from, confirmLink.FindStringSubmatch(lastMail(t, st, "kim@customer.example"))[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{Exact: true}); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("approved nothing: %v", err)
+		}
+		p, err = f.svc.Approve(f.ctx, audit.System("editor@example.com"), r.ID, packet.Decision{Exact: true, Policies: []string{"backup"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := f.svc.PacketByID(f.ctx, p.PublicID); err != nil || len(d.Documents) != 0 || len(d.Policies) != 1 {
+			t.Fatalf("the document was not left out: %+v %v", d, err)
+		}
+	})
 }

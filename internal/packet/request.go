@@ -52,15 +52,19 @@ const (
 	Denied      = "denied"
 )
 
-// Request is a customer's request for policies.
+// Request is a customer's request for policies and trust documents.
 type Request struct {
-	ID              int64      `json:"id"`
-	Name            string     `json:"name"`
-	Email           string     `json:"email"`
-	Company         string     `json:"company"`
-	Role            string     `json:"role"`
-	Reason          string     `json:"reason"`
-	Policies        string     `json:"-"` // slugs, comma-separated; empty means all
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Company  string `json:"company"`
+	Role     string `json:"role"`
+	Reason   string `json:"reason"`
+	Policies string `json:"-"` // slugs, comma-separated; empty means all (unless NoPolicies)
+	// NoPolicies marks a request for documents only: without it an empty
+	// Policies would mean every policy.
+	NoPolicies      bool       `json:"-"`
+	Documents       string     `json:"-"` // trust document slugs, comma-separated
 	NDAAcceptanceID *int64     `json:"-" gorm:"column:nda_acceptance_id"`
 	Status          string     `json:"status"`
 	ConfirmedAt     *time.Time `json:"confirmed_at"`
@@ -74,12 +78,24 @@ type Request struct {
 // TableName is the requests table.
 func (Request) TableName() string { return "packet_requests" }
 
-// Slugs returns the requested policies; nil means all of them.
+// Slugs returns the requested policies; nil means all of them (or none,
+// when WantsPolicies is false).
 func (r *Request) Slugs() []string {
 	if r.Policies == "" {
 		return nil
 	}
 	return strings.Split(r.Policies, ",")
+}
+
+// WantsPolicies reports whether the request asks for any policy.
+func (r *Request) WantsPolicies() bool { return !r.NoPolicies }
+
+// DocumentSlugs returns the requested trust documents.
+func (r *Request) DocumentSlugs() []string {
+	if r.Documents == "" {
+		return nil
+	}
+	return strings.Split(r.Documents, ",")
 }
 
 // CurrentNDA returns the NDA in force.
@@ -142,12 +158,15 @@ func (s *Service) SeedNDA(ctx context.Context, by audit.Actor, body string) (boo
 
 // RequestInput is the public request form.
 type RequestInput struct {
-	Name     string   `validate:"required,max=200"`
-	Email    string   `validate:"required,address"`
-	Company  string   `validate:"required,max=200"`
-	Role     string   `validate:"max=200"`
-	Policies []string // slugs; empty: all
-	Reason   string   `validate:"max=2000"`
+	Name    string `validate:"required,max=200"`
+	Email   string `validate:"required,address"`
+	Company string `validate:"required,max=200"`
+	Role    string `validate:"max=200"`
+	// Policies are slugs; "all" or none at all (with no documents either)
+	// means every policy. Documents are on-request trust documents' slugs.
+	Policies  []string `validate:"max=100"`
+	Documents []string `validate:"max=100"`
+	Reason    string   `validate:"max=2000"`
 	// NDAVersion is the version shown with the form; AcceptNDA the box.
 	NDAVersion int
 	AcceptNDA  bool `validate:"required"`
@@ -177,10 +196,27 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
+	if errs.Has("policies") {
+		errs["policies"] = "name at most 100 policies, or every policy"
+	}
 	if errs.Has("accept_nda") {
 		errs["accept_nda"] = "accept the non-disclosure agreement to receive the policies"
 	}
 	r := Request{Name: in.Name, Company: in.Company, Role: in.Role, Reason: in.Reason, Email: in.Email, Status: Unconfirmed}
+	docSlugs := distinct(in.Documents)
+	// An unknown, internal, public or lapsed document is refused with the
+	// other fields' errors, naming "documents".
+	if errs.Has("documents") {
+		errs["documents"] = "name at most 100 documents"
+	} else if _, err := s.docs.Requestable(ctx, "documents", docSlugs); apperr.Is(err, apperr.Invalid) {
+		ae, _ := apperr.As(err)
+		for k, v := range ae.Fields {
+			errs[k] = v
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	r.Documents = strings.Join(docSlugs, ",")
 	company, err := s.company(ctx)
 	if err != nil {
 		return nil, err
@@ -198,6 +234,7 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 			return err
 		}
 		var chosen []string
+		every := slices.Contains(in.Policies, "all")
 		for _, slug := range in.Policies {
 			if slug == "" || slug == "all" {
 				continue
@@ -208,9 +245,12 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 				chosen = append(chosen, slug)
 			}
 		}
-		if len(chosen) == len(published) {
+		if every || len(chosen) == len(published) {
 			chosen = nil
 		}
+		// Nothing ticked asks for every policy, as before documents could
+		// be requested; documents alone ask for no policy.
+		r.NoPolicies = !every && len(chosen) == 0 && len(docSlugs) > 0
 		r.Policies = strings.Join(chosen, ",")
 		if err := errs.Err(); err != nil {
 			return err
@@ -243,6 +283,17 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	return &r, err
 }
 
+// distinct returns the non-empty strings of in, once each, in order.
+func distinct(in []string) []string {
+	var out []string
+	for _, v := range in {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // CheckConfirmation reports whether a confirmation link is live.
 func (s *Service) CheckConfirmation(ctx context.Context, token string) error {
 	_, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), ConfirmationLinkPurpose, token)
@@ -255,6 +306,10 @@ func (s *Service) CheckConfirmation(ctx context.Context, token string) error {
 func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (*Request, *Packet, error) {
 	var r Request
 	team, err := s.settings.TeamAddresses(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	docsAuto, err := s.documentsAutoApprovable(ctx, token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -281,8 +336,13 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (
 		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "packet_request.confirmed", ObjectType: "packet_request", ObjectID: strconv.FormatInt(r.ID, 10)}); err != nil {
 			return err
 		}
-		if auto, err = s.autoApproves(tx, r.Email); err != nil || auto {
+		if auto, err = s.autoApproves(tx, r.Email); err != nil {
 			return err
+		}
+		// A rule covers a request only when it covers every document in
+		// it; otherwise the whole request waits for a person.
+		if auto = auto && docsAuto; auto {
+			return nil
 		}
 		mail := notify.PacketRequest{Name: r.Name, Email: r.Email, Company: r.Company, Reason: r.Reason,
 			Link: s.link(fmt.Sprintf("/app/packets/requests/%d", r.ID))}
@@ -302,6 +362,37 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (
 	}
 	r.Status = Approved
 	return &r, p, nil
+}
+
+// documentsAutoApprovable reports whether every document the request of
+// a confirmation link names may be auto-approved (trust_documents'
+// auto_approve) and can still be requested. It reads before Confirm's
+// transaction, through the document register's service; a request's
+// documents never change once submitted. A dead or unknown link reports
+// false: Confirm's transaction then answers for it.
+func (s *Service) documentsAutoApprovable(ctx context.Context, token string) (bool, error) {
+	l, err := sharelink.Resolve(s.db.WithContext(ctx), s.clock(), ConfirmationLinkPurpose, token)
+	if err != nil {
+		return false, nil
+	}
+	var r Request
+	if err := s.db.WithContext(ctx).Take(&r, l.SubjectID).Error; isNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	docs, err := s.docs.Requestable(ctx, "documents", r.DocumentSlugs())
+	if apperr.Is(err, apperr.Invalid) {
+		return false, nil // lapsed or withdrawn since: a person decides
+	} else if err != nil {
+		return false, err
+	}
+	for _, d := range docs {
+		if !d.AutoApprove {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // DeleteUnconfirmed deletes the requests submitted before before whose

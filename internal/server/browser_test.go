@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/document/documenttest"
 	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
@@ -255,14 +257,12 @@ func TestBrowserPolicyPacketFromRequestToDownload(t *testing.T) {
 	_, body = parseMail(t, mails[len(mails)-1])
 	link := packetPath(t, body)
 
-	// The customer opens the link, accepts the NDA and downloads the PDF.
+	// The customer opens the link and downloads the PDF: the NDA was
+	// accepted with the request, once.
 	dir := t.TempDir()
 	progress := cdp.Events(ctx, cdpbrowser.DownloadProgress)
 	err = cdp.Do(ctx,
 		cdp.Navigate(e.ts.URL+link),
-		cdp.WaitVisible(`#accept-nda`),
-		cdp.Click(`input[name="accept_nda"]`),
-		cdp.Click(`#accept-nda`),
 		cdp.WaitVisible(`#download-packet`),
 		cdp.Func(func(ctx context.Context, _ *cdp.Target) error {
 			_, err := cdp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
@@ -350,5 +350,172 @@ func TestBrowserSignInWithTOTP(t *testing.T) {
 	signOut()
 	if loc := signIn(codes[3]); !strings.HasSuffix(loc, "/login/mfa") {
 		t.Fatalf("a used recovery code led to %s", loc)
+	}
+}
+
+// downloadByClick clicks selector on the current page and returns the
+// file the browser saved.
+func downloadByClick(t *testing.T, ctx context.Context, selector string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	progress := cdp.Events(ctx, cdpbrowser.DownloadProgress)
+	err := cdp.Do(ctx,
+		cdp.Func(func(ctx context.Context, _ *cdp.Target) error {
+			_, err := cdp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &[]bool{true}[0]})
+			return err
+		}),
+		cdp.Click(selector),
+	)
+	if err != nil {
+		t.Fatalf("clicking %s: %v", selector, err)
+	}
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.State {
+		case cdpbrowser.DownloadProgressStateCompleted:
+			b, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		case cdpbrowser.DownloadProgressStateCanceled:
+			t.Fatalf("the download of %s was cancelled", selector)
+		}
+	}
+	t.Fatalf("no download from %s", selector)
+	return nil
+}
+
+// The issue's scenario: an editor uploads a SOC 2 report "on request"; a
+// prospect requests it with two policies, confirms by email, is approved,
+// accepts the NDA once (with the request), downloads the stamped report
+// and the policies; the manifest lists all three with matching SHA-256
+// and /trust/verify identifies each.
+func TestBrowserDocumentPacketFromUploadToVerify(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+	mb, smtp := notifytest.Start(t)
+	report := filepath.Join(t.TempDir(), "soc2-report.pdf")
+	if err := os.WriteFile(report, documenttest.PDF(t, "SOC 2 Type II report", 3), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	today := e.clock.Now().Format(time.DateOnly)
+
+	// The editor uploads the report as "on request".
+	err := cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+"/app/documents/new"),
+		cdp.WaitVisible(`input[name="email"]`),
+		cdp.SendKeys(`input[name="email"]`, "editor@example.com"),
+		cdp.SendKeys(`input[name="password"]`, testPassword),
+		cdp.Submit(`input[name="password"]`),
+		cdp.WaitVisible(`#title`),
+		cdp.SetValue(`#title`, "SOC 2 Type II report"),
+		cdp.SetValue(`#owner_email`, "compliance@example.com"),
+		cdp.Click(`input[name="access"][value="on_request"]`),
+		cdp.SetValue(`#version`, "2026"),
+		cdp.SetValue(`#issued_on`, today),
+		cdp.SetValue(`#valid_until`, e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly)),
+		cdp.SetUploadFiles(`#file`, []string{report}),
+		cdp.Submit(`#title`),
+		cdp.WaitNotPresent(`#file`),
+	)
+	if err != nil {
+		t.Fatalf("uploading: %v", err)
+	}
+
+	// The prospect follows /trust's link and adds two policies.
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+"/trust"),
+		cdp.Click(`a[href="/trust/request?document=soc-2-type-ii-report"]`),
+		cdp.WaitVisible(`#name`),
+		cdp.SendKeys(`#name`, "Dana Reviewer"),
+		cdp.SendKeys(`#email`, "dana@customer.example"),
+		cdp.SendKeys(`#company`, "Customer Ltd"),
+		cdp.Click(`input[name="policies"][value="backup"]`),
+		cdp.Click(`input[name="policies"][value="encryption"]`),
+		cdp.Click(`input[name="accept_nda"]`),
+		cdp.Submit(`#name`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatalf("requesting: %v", err)
+	}
+	e.deliver(smtp)
+	_, body := parseMail(t, mb.For("dana@customer.example")[0])
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+linkOf(t, body, "/trust/request/confirm/")),
+		cdp.WaitVisible(`main form button`),
+		cdp.Click(`main form button`),
+		cdp.WaitVisible(`.flash`),
+		// The editor (signed in above) approves it, with a limit of 2
+		// downloads per file.
+		cdp.Navigate(e.ts.URL+"/app/packets"),
+		cdp.WaitVisible(`a[href^="/app/packets/requests/"]`),
+		cdp.Click(`a[href^="/app/packets/requests/"]`),
+		cdp.WaitVisible(`#approve`),
+		cdp.SendKeys(`#download_limit`, "2"),
+		cdp.Click(`#approve`),
+		cdp.WaitVisible(`#revoke`),
+	)
+	if err != nil {
+		t.Fatalf("confirming and approving: %v", err)
+	}
+	e.deliver(smtp)
+	mails := mb.For("dana@customer.example")
+	_, body = parseMail(t, mails[len(mails)-1])
+	link := packetPath(t, body)
+
+	// No second NDA: the downloads are there at once.
+	err = cdp.Do(ctx,
+		cdp.Navigate(e.ts.URL+link),
+		cdp.WaitVisible(`#download-soc-2-type-ii-report`),
+	)
+	nda, nerr := cdp.Run(ctx, cdp.Evaluate[int](`document.querySelectorAll("#accept-nda").length`))
+	if err != nil || nerr != nil || nda != 0 {
+		t.Fatalf("packet page: %v (NDA asked again: %d)", err, nda)
+	}
+	files := map[string][]byte{
+		"documents/soc-2-type-ii-report.pdf": downloadByClick(t, ctx, `#download-soc-2-type-ii-report`),
+		"policies/backup.pdf":                downloadByClick(t, ctx, `a[href$="/policies/backup.pdf"]`),
+		"policies/encryption.pdf":            downloadByClick(t, ctx, `a[href$="/policies/encryption.pdf"]`),
+	}
+	pdfPagesContain(t, files["documents/soc-2-type-ii-report.pdf"], "dana@customer.example")
+
+	var m signedManifest
+	if err := json.Unmarshal([]byte(e.browser().get(link+"/manifest.json").body), &m); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for _, f := range m.Manifest.Files {
+		listed[f.Name] = f.SHA256
+	}
+	for name, data := range files {
+		if listed[name] != sha256Hex(data) {
+			t.Errorf("%s: the manifest says %s, the download is %s", name, listed[name], sha256Hex(data))
+		}
+	}
+	// /trust/verify identifies each file.
+	for name, data := range files {
+		path := filepath.Join(t.TempDir(), filepath.Base(name))
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := cdp.Do(ctx,
+			cdp.Navigate(e.ts.URL+"/trust/verify"),
+			cdp.WaitVisible(`#file`),
+			cdp.SetUploadFiles(`#file`, []string{path}),
+			cdp.Submit(`#file`),
+			cdp.WaitVisible(`#verdict`),
+		)
+		verdict, _ := cdp.Run(ctx, cdp.Text(`#verdict`))
+		if err != nil || !strings.Contains(verdict, "Issued by") || !strings.Contains(verdict, name) || !strings.Contains(verdict, m.Manifest.PacketID) {
+			t.Fatalf("verify %s: %q %v", name, verdict, err)
+		}
+		if strings.HasPrefix(name, "documents/") && !strings.Contains(verdict, "stamped copy of SOC 2 Type II report, version 2026") {
+			t.Fatalf("verify does not name the document: %q", verdict)
+		}
 	}
 }

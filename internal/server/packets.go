@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,8 @@ type packetHandlers struct {
 	*kit
 	packets  *packet.Service
 	policies *policy.Service
+	// documents lists the trust documents a request can name.
+	documents *document.Service
 }
 
 // Public side: the request form, its confirmation, the packet link and
@@ -27,6 +30,9 @@ type packetPage struct {
 	Token string
 	View  *packet.View
 	Error string
+	// RequestAgain is the request form filled in with this packet, for a
+	// file whose downloads are used up.
+	RequestAgain string
 }
 
 // Dashboard side: the queue, decisions, packets and the NDA.
@@ -60,10 +66,21 @@ func (h *packetHandlers) packetsPage(c echo.Context) error {
 }
 
 type packetRequestPage struct {
-	Detail   *packet.RequestDetail
-	Policies []policy.Summary
-	Errors   map[string]string
-	Message  string
+	Detail    *packet.RequestDetail
+	Policies  []policy.Summary
+	Documents []requestedDocument
+	Errors    map[string]string
+	Message   string
+}
+
+// requestedDocument is a document a request names, as the approver sees
+// it today.
+type requestedDocument struct {
+	Slug, Title, Version string
+	// Available: still on request with a version in force; else the
+	// approval must leave it out.
+	Available   bool
+	AutoApprove bool
 }
 
 func (h *packetHandlers) packetRequestPage(c echo.Context) error {
@@ -87,24 +104,44 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[
 	var offered []policy.Summary
 	asked := d.Slugs()
 	for _, p := range all {
-		if p.Current != nil && (len(asked) == 0 || slices.Contains(asked, p.Slug)) {
+		if d.WantsPolicies() && p.Current != nil && (len(asked) == 0 || slices.Contains(asked, p.Slug)) {
 			offered = append(offered, p)
 		}
 	}
-	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Errors: errs, Message: msg})
+	var docs []requestedDocument
+	if slugs := d.DocumentSlugs(); len(slugs) > 0 {
+		requestable, err := h.documents.Requestables(ctx)
+		if err != nil {
+			return err
+		}
+		for _, slug := range slugs {
+			rd := requestedDocument{Slug: slug, Title: slug}
+			for _, doc := range requestable {
+				if doc.Slug == slug {
+					rd = requestedDocument{Slug: slug, Title: doc.Title, Version: doc.Current.Version, Available: true, AutoApprove: doc.AutoApprove}
+				}
+			}
+			docs = append(docs, rd)
+		}
+	}
+	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Documents: docs, Errors: errs, Message: msg})
 }
 
 // decisionForm is the approval form: the days and the limit as typed
-// (the limit empty for none), and the ticked policies.
+// (the limit empty for none), and the ticked policies and documents. The
+// form's boxes start ticked and it sends exact=yes: what is ticked is the
+// whole selection. Without exact, none ticked means all requested.
 type decisionForm struct {
 	ExpiryDays    string   `form:"expiry_days"`
 	DownloadLimit string   `form:"download_limit"`
 	Policies      []string `form:"policies"`
+	Documents     []string `form:"documents"`
+	Exact         string   `form:"exact"`
 }
 
 // toInput reads the typed numbers; the service checks their ranges.
 func (f decisionForm) toInput() (packet.Decision, error) {
-	d := packet.Decision{Policies: f.Policies}
+	d := packet.Decision{Policies: f.Policies, Documents: f.Documents, Exact: f.Exact == "yes"}
 	errs := map[string]string{}
 	if v := strings.TrimSpace(f.ExpiryDays); v != "" {
 		n, err := strconv.Atoi(v)

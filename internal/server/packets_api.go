@@ -48,8 +48,12 @@ func toPacketRequestJSON(r *packet.Request) packetRequestJSON {
 // (empty: all) and the packet issued for it, if any.
 type packetRequestDetailJSON struct {
 	packetRequestJSON
-	Policies []string    `json:"policies"`
-	Packet   *packetJSON `json:"packet,omitempty"`
+	Policies []string `json:"policies"`
+	// NoPolicies marks a request for documents only (policies is then
+	// empty without meaning all).
+	NoPolicies bool        `json:"no_policies"`
+	Documents  []string    `json:"documents"`
+	Packet     *packetJSON `json:"packet,omitempty"`
 }
 
 // packetJSON is an issued packet.
@@ -77,11 +81,23 @@ func toPacketJSON(p *packet.Packet) packetJSON {
 
 // packetDetailJSON is one packet with its state, contents and access log.
 type packetDetailJSON struct {
-	Packet   packetJSON         `json:"packet"`
-	State    string             `json:"state"`
-	Policies []packetPolicyJSON `json:"policies"`
-	Files    []packetFileJSON   `json:"files"`
-	Accesses []packetAccessJSON `json:"accesses"`
+	Packet    packetJSON           `json:"packet"`
+	State     string               `json:"state"`
+	Policies  []packetPolicyJSON   `json:"policies"`
+	Documents []packetDocumentJSON `json:"documents"`
+	Files     []packetFileJSON     `json:"files"`
+	Accesses  []packetAccessJSON   `json:"accesses"`
+}
+
+// packetDocumentJSON is a trust document version as frozen into a packet:
+// the original's SHA-256 and the stamped copy's, which is in files.
+type packetDocumentJSON struct {
+	Slug          string `json:"slug"`
+	Title         string `json:"title"`
+	Version       string `json:"version"`
+	SHA256        string `json:"sha256"`
+	StampedSHA256 string `json:"stamped_sha256"`
+	File          string `json:"file"`
 }
 
 // packetPolicyJSON is a policy version as frozen into a packet.
@@ -93,11 +109,13 @@ type packetPolicyJSON struct {
 	SHA256      string    `json:"sha256"`
 }
 
-// packetFileJSON is one file of a packet.
+// packetFileJSON is one file of a packet, with its downloads (the limit
+// is per file).
 type packetFileJSON struct {
-	Name   string `json:"name"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
+	Name      string `json:"name"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+	Downloads int    `json:"downloads"`
 }
 
 // packetAccessJSON is one entry of a packet's access log.
@@ -111,12 +129,16 @@ type packetAccessJSON struct {
 
 func toPacketDetailJSON(d *packet.PacketDetail, now time.Time) packetDetailJSON {
 	j := packetDetailJSON{Packet: toPacketJSON(&d.Packet), State: d.Packet.State(now),
-		Policies: []packetPolicyJSON{}, Files: []packetFileJSON{}, Accesses: []packetAccessJSON{}}
+		Policies: []packetPolicyJSON{}, Documents: []packetDocumentJSON{}, Files: []packetFileJSON{}, Accesses: []packetAccessJSON{}}
+	for _, doc := range d.Documents {
+		j.Documents = append(j.Documents, packetDocumentJSON{Slug: doc.Slug, Title: doc.Title, Version: doc.Version, SHA256: doc.SHA256,
+			StampedSHA256: doc.StampedSHA256, File: doc.FileName})
+	}
 	for _, p := range d.Policies {
 		j.Policies = append(j.Policies, packetPolicyJSON{Slug: p.Slug, Title: p.Title, Version: p.Version, EffectiveOn: p.EffectiveOn, SHA256: p.SHA256})
 	}
 	for _, f := range d.Files {
-		j.Files = append(j.Files, packetFileJSON{Name: f.Name, SHA256: f.SHA256, Size: f.Size})
+		j.Files = append(j.Files, packetFileJSON{Name: f.Name, SHA256: f.SHA256, Size: f.Size, Downloads: f.Downloads})
 	}
 	for _, a := range d.Accesses {
 		j.Accesses = append(j.Accesses, packetAccessJSON{At: a.At, IP: a.IP, UserAgent: a.UserAgent, File: a.File, Outcome: a.Outcome})
@@ -129,7 +151,8 @@ func (h *packetHandlers) respondRequest(c echo.Context, status int, id int64) er
 	if err != nil {
 		return err
 	}
-	j := packetRequestDetailJSON{packetRequestJSON: toPacketRequestJSON(&d.Request), Policies: orEmpty(d.Slugs())}
+	j := packetRequestDetailJSON{packetRequestJSON: toPacketRequestJSON(&d.Request), Policies: orEmpty(d.Slugs()), NoPolicies: !d.WantsPolicies(),
+		Documents: orEmpty(d.DocumentSlugs())}
 	if d.Packet != nil {
 		p := toPacketJSON(d.Packet)
 		j.Packet = &p
@@ -146,16 +169,20 @@ func (h *packetHandlers) apiGetPacketRequest(c echo.Context) error {
 }
 
 // decisionRequest is the body of an approval: days (0 or absent: the
-// default), an optional download limit and a subset of the requested
-// policies (empty: all requested).
+// default), an optional per-file download limit and subsets of the
+// requested policies and documents (each empty: all requested, unless
+// exact says the two lists are the whole selection, so that one can be
+// left out entirely).
 type decisionRequest struct {
 	ExpiryDays    int      `json:"expiry_days"`
-	DownloadLimit *int     `json:"download_limit"`
+	DownloadLimit *int     `json:"download_limit"` // per file
 	Policies      []string `json:"policies"`
+	Documents     []string `json:"documents"`
+	Exact         bool     `json:"exact"`
 }
 
 func (r decisionRequest) toInput() packet.Decision {
-	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies}
+	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies, Documents: r.Documents, Exact: r.Exact}
 }
 
 func (h *packetHandlers) apiApproveRequest(c echo.Context) error {

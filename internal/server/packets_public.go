@@ -1,13 +1,16 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
@@ -19,19 +22,37 @@ type packetRequestForm struct {
 	Email      string   `form:"email" json:"email"`
 	Company    string   `form:"company" json:"company"`
 	Role       string   `form:"role" json:"role"`
-	Policies   []string `form:"policies" json:"policies"` // empty: all
+	Policies   []string `form:"policies" json:"policies"` // "all", or none with no documents: every policy
+	Documents  []string `form:"documents" json:"documents"`
 	Reason     string   `form:"reason" json:"reason"`
 	NDAVersion int      `form:"nda_version" json:"nda_version"` // the version shown with the form
 	AcceptNDA  bool     `form:"accept_nda" json:"accept_nda"`
 }
 
+func (f packetRequestForm) toInput() packet.RequestInput {
+	return packet.RequestInput{Name: f.Name, Email: f.Email, Company: f.Company, Role: f.Role, Policies: f.Policies, Documents: f.Documents,
+		Reason: f.Reason, NDAVersion: f.NDAVersion, AcceptNDA: f.AcceptNDA}
+}
+
+// requestPrefill is what a link to the form may fill in: /trust links a
+// document (?document=slug), a dead packet link's "request again" the
+// whole request.
+type requestPrefill struct {
+	Name      string   `query:"name"`
+	Email     string   `query:"email"`
+	Company   string   `query:"company"`
+	Policies  []string `query:"policies"`
+	Documents []string `query:"document"`
+}
+
 type requestPage struct {
-	Input    packetRequestForm
-	Errors   map[string]string
-	Message  string
-	Policies []policy.Summary
-	NDA      *packet.NDAVersion
-	Done     bool
+	Input     packetRequestForm
+	Errors    map[string]string
+	Message   string
+	Policies  []policy.Summary
+	Documents []document.Document
+	NDA       *packet.NDAVersion
+	Done      bool
 }
 
 func (h *packetHandlers) showRequestForm(c echo.Context, status int, p requestPage) error {
@@ -43,11 +64,21 @@ func (h *packetHandlers) showRequestForm(c echo.Context, status int, p requestPa
 	if p.Policies, err = h.policies.List(ctx, policy.ListOptions{}); err != nil {
 		return err
 	}
-	return h.renderPublic(c, status, "trust_request", "Request our policies", p)
+	if p.Documents, err = h.documents.Requestables(ctx); err != nil {
+		return err
+	}
+	return h.renderPublic(c, status, "trust_request", "Request our policies and documents", p)
 }
 
 func (h *packetHandlers) requestForm(c echo.Context) error {
-	return h.showRequestForm(c, http.StatusOK, requestPage{})
+	// A link's pre-filled values are only suggestions: the form checks
+	// what is sent.
+	var pre requestPrefill
+	if err := bind(c, &pre); err != nil {
+		return err
+	}
+	in := packetRequestForm{Name: pre.Name, Email: pre.Email, Company: pre.Company, Policies: pre.Policies, Documents: pre.Documents}
+	return h.showRequestForm(c, http.StatusOK, requestPage{Input: in})
 }
 
 func (h *packetHandlers) submitRequest(c echo.Context) error {
@@ -58,7 +89,7 @@ func (h *packetHandlers) submitRequest(c echo.Context) error {
 	if err := h.admitPublic(c, formPacketRequest, in.Email); err != nil {
 		return err
 	}
-	_, err := h.packets.Submit(c.Request().Context(), actor(c), packet.RequestInput(in))
+	_, err := h.packets.Submit(c.Request().Context(), actor(c), in.toInput())
 	if ok, status, msg, fields := formFailure(err); ok {
 		return h.showRequestForm(c, status, requestPage{Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
@@ -104,9 +135,45 @@ func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) erro
 	shareHeaders(c)
 	v, err := h.packets.Open(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
+		return h.packetLinkError(c, err)
+	}
+	return h.renderPublic(c, status, "trust_packet", "Packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg,
+		RequestAgain: requestAgainURL(v.Again())})
+}
+
+// requestAgainURL is /trust/request filled in with a packet's recipient
+// and items (requestPrefill reads it).
+func requestAgainURL(a packet.Again) string {
+	q := url.Values{"name": {a.Name}, "email": {a.Email}, "company": {a.Company}, "policies": a.Policies, "document": a.Documents}
+	return "/trust/request?" + q.Encode()
+}
+
+// packetDeadPage says why a packet's link, or one of its files, cannot be
+// had, and links to a new request for the same.
+type packetDeadPage struct {
+	Reason       string
+	File         string // what the file holds
+	Limit        int
+	Token        string // for a file at its limit: the page still opens
+	RequestAgain string
+}
+
+// packetLinkError answers a known packet's dead link, or a file at its
+// limit, with a page in the company's branding that says which is true
+// and offers to request the same again (410). Anything else, an unknown
+// token above all, goes to shareLinkError and says nothing.
+func (h *packetHandlers) packetLinkError(c echo.Context, err error) error {
+	var u *packet.Unavailable
+	if !errors.As(err, &u) {
 		return h.shareLinkError(c, err)
 	}
-	return h.renderPublic(c, status, "trust_packet", "Policy packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg})
+	p := packetDeadPage{Reason: u.Reason, File: u.FileTitle, Limit: u.Limit, RequestAgain: requestAgainURL(u.Again)}
+	title := map[string]string{packet.Expired: "This link has expired", packet.Withdrawn: "This link was withdrawn",
+		packet.FileLimit: "This file's download limit is reached"}[u.Reason]
+	if u.Reason == packet.FileLimit {
+		p.Token = c.Param("token")
+	}
+	return h.renderPublic(c, http.StatusGone, "trust_packet_dead", title, p)
 }
 
 // ndaAcceptRequest is the NDA box on a packet's page.
@@ -130,7 +197,7 @@ func (h *packetHandlers) acceptPacketNDA(c echo.Context) error {
 	if ok, status, _, fields := formFailure(err); ok {
 		return h.showPacket(c, status, "Please "+fields["accept_nda"]+".")
 	} else if err != nil {
-		return h.shareLinkError(c, err)
+		return h.packetLinkError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/p/"+c.Param("token"))
 }
@@ -146,24 +213,38 @@ func (h *packetHandlers) packetDownload(name string) echo.HandlerFunc {
 			}
 			file = "policies/" + slug + ".pdf"
 		}
-		data, p, err := h.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
-		switch {
-		case apperr.Is(err, apperr.Forbidden):
-			return h.showPacket(c, http.StatusForbidden, err.Error())
-		case err != nil:
-			return h.shareLinkError(c, err)
-		}
-		download := p.PublicID + "-" + strings.ReplaceAll(file, "/", "-")
-		c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
-		return c.Blob(http.StatusOK, "application/pdf", data)
+		return h.sendPacketFile(c, file)
 	}
+}
+
+// packetDocumentDownload serves a trust document's stamped copy.
+func (h *packetHandlers) packetDocumentDownload(c echo.Context) error {
+	shareHeaders(c)
+	slug, ok := strings.CutSuffix(c.Param("file"), ".pdf")
+	if !ok || slug == "" {
+		return apperr.New(apperr.NotFound, "no such file in this packet")
+	}
+	return h.sendPacketFile(c, "documents/"+slug+".pdf")
+}
+
+func (h *packetHandlers) sendPacketFile(c echo.Context, file string) error {
+	data, p, err := h.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
+	switch {
+	case apperr.Is(err, apperr.Forbidden):
+		return h.showPacket(c, http.StatusForbidden, err.Error())
+	case err != nil:
+		return h.packetLinkError(c, err)
+	}
+	download := p.PublicID + "-" + strings.ReplaceAll(file, "/", "-")
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
+	return c.Blob(http.StatusOK, "application/pdf", data)
 }
 
 func (h *packetHandlers) packetManifest(c echo.Context) error {
 	shareHeaders(c)
 	data, err := h.packets.ManifestFile(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
-		return h.shareLinkError(c, err)
+		return h.packetLinkError(c, err)
 	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, data)
 }

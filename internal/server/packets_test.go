@@ -94,19 +94,15 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 
 		recipient := e.browser()
 		page := recipient.get(link)
-		if page.status != http.StatusOK || !strings.Contains(page.body, "Dana Reviewer") || !strings.Contains(page.body, "accept-nda") {
+		// The NDA accepted on the request form holds: the page does not ask
+		// again.
+		if page.status != http.StatusOK || !strings.Contains(page.body, "Dana Reviewer") || strings.Contains(page.body, "accept-nda") {
 			t.Fatalf("packet page: %d", page.status)
 		}
 		for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"} {
 			if page.header.Get(h) != want {
 				t.Errorf("%s: %q", h, page.header.Get(h))
 			}
-		}
-		if r := recipient.get(link + "/packet.pdf"); r.status != http.StatusForbidden {
-			t.Fatalf("download before the NDA: %d", r.status)
-		}
-		if r := recipient.postRaw(link+"/nda", url.Values{"nda_version": {"1"}, "accept_nda": {"yes"}}, nil); r.status != http.StatusSeeOther {
-			t.Fatalf("accept NDA: %d %s", r.status, r.body)
 		}
 		pdf := recipient.get(link + "/packet.pdf")
 		if pdf.status != http.StatusOK || pdf.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf.body, "%PDF-") {
@@ -129,6 +125,22 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 			t.Fatal("the manifest's hash does not match the downloaded file")
 		}
 		checkPDFText(t, []byte(pdf.body), "dana@customer.example")
+
+		// A new NDA version is asked for on the packet page before the
+		// next download.
+		admin := e.browser().login("admin")
+		if r := admin.post("/app/packets/nda", url.Values{"body": {strings.Repeat("The recipient keeps these documents confidential. ", 3)}}); r.status != http.StatusSeeOther {
+			t.Fatalf("publish NDA: %d %s", r.status, r.body)
+		}
+		if r := recipient.get(link); !strings.Contains(r.body, "accept-nda") {
+			t.Fatal("a new NDA version is not asked for")
+		}
+		if r := recipient.get(link + "/policies/backup.pdf"); r.status != http.StatusForbidden {
+			t.Fatalf("download before the new NDA: %d", r.status)
+		}
+		if r := recipient.postRaw(link+"/nda", url.Values{"nda_version": {"2"}, "accept_nda": {"yes"}}, nil); r.status != http.StatusSeeOther {
+			t.Fatalf("accept NDA: %d %s", r.status, r.body)
+		}
 
 		// /trust/verify: the issued file verifies, a changed byte does not.
 		verify := func(data []byte) response {
@@ -163,9 +175,16 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 		if r := ed.post("/app/packets/"+pid+"/revoke", nil); r.status != http.StatusSeeOther {
 			t.Fatalf("revoke: %d", r.status)
 		}
+		// A withdrawn link serves nothing of the packet: it says so, in the
+		// company's name, and offers to request the same again.
 		for _, path := range []string{link, link + "/packet.pdf", link + "/manifest.json"} {
-			if r := recipient.get(path); r.status != http.StatusGone || strings.Contains(r.body, "Dana") {
-				t.Fatalf("%s after revoking: %d", path, r.status)
+			r := recipient.get(path)
+			if r.status != http.StatusGone || !strings.Contains(r.body, "withdrawn") || !strings.Contains(r.body, "PostHog") ||
+				strings.Contains(r.body, "%PDF") || strings.Contains(r.body, "sha256") {
+				t.Fatalf("%s after revoking: %d %s", path, r.status, r.body)
+			}
+			if !strings.Contains(r.body, `id="request-again" href="/trust/request?company=Customer&#43;Ltd&amp;email=dana%40customer.example&amp;name=Dana&#43;Reviewer&amp;policies=acceptable-use`) {
+				t.Fatalf("%s: no request again link: %s", path, r.body)
 			}
 		}
 	})

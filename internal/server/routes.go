@@ -58,7 +58,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
 	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
 		public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}, readHead: func(ctx context.Context) (int64, error) { return audit.Head(ctx, a.Store.DB) }}}
-	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies}
+	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
@@ -139,6 +139,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodPost, "/p/:token/nda", packets.acceptPacketNDA, public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/packet.pdf", packets.packetDownload(packet.PacketFileName), public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/policies/:file", packets.packetDownload(""), public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/documents/:file", packets.packetDocumentDownload, public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", packets.packetManifest, public)
 
 	app := web.Group("/app")
