@@ -6,6 +6,7 @@ package privacy
 
 import (
 	"context"
+	"crypto/ed25519"
 	"regexp"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ type Settings struct {
 	// addresses; NewService uses the built-in free-mail list when nil (the
 	// composition root passes the one built from the configured domains).
 	WorkEmail WorkEmailCheck
+	// SigningKey countersigns the standard DPA: it signs the SHA-256 of
+	// each countersigned PDF (the key that signs packet manifests).
+	SigningKey ed25519.PrivateKey
 }
 
 // WorkEmailCheck refuses an address that is not a work address, with an
