@@ -9,6 +9,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -18,6 +19,8 @@ type packetHandlers struct {
 	*kit
 	packets  *packet.Service
 	policies *policy.Service
+	// privacy identifies countersigned standard DPAs on /trust/verify.
+	privacy *privacy.Service
 }
 
 // Public side: the request form, its confirmation, the packet link and
