@@ -61,15 +61,15 @@ func RenderCountersigned(d Countersigned) ([]byte, error) {
 	pdf.Ln(3)
 	field := func(label, value string) {
 		pdf.SetFont("sans", "B", 9.5)
-		pdf.CellFormat(48, 5.2, label, "", 0, "L", false, 0, "")
+		pdf.CellFormat(58, 5.2, label, "", 0, "L", false, 0, "")
 		pdf.SetFont("sans", "", 9.5)
-		pdf.MultiCell(w-48, 5.2, value, "", "L", false)
+		pdf.MultiCell(w-58, 5.2, value, "", "L", false)
 	}
 	field("Agreement", d.Company+" standard DPA, version "+strconv.Itoa(d.Version))
 	field("Text SHA-256", "")
 	pdf.SetFont("mono", "", 8)
 	pdf.CellFormat(w, 4.4, d.TextSHA256, "", 1, "L", false, 0, "")
-	field("Signed and countersigned", d.SignedAt.UTC().Format("2006-01-02 15:04:05")+" UTC")
+	field("Signed and countersigned on", d.SignedAt.UTC().Format("2006-01-02 15:04:05")+" UTC")
 	field("Data region", orNone(d.DataRegion))
 	field("Transfer mechanism", orNone(d.TransferMechanism))
 	field("SCC module", orNone(d.SCCModule))
