@@ -265,6 +265,9 @@ type DPASigned struct {
 	SignedAt   time.Time // UTC
 	TextSHA256 string    // of the agreement's text
 	PDFSHA256  string    // of the attached PDF
+	// Signature is the company's Ed25519 signature (base64) of PDFSHA256
+	// as text, for checking the copy offline; "" when there is no key.
+	Signature  string
 	VerifyLink string
 	PDF        Attachment
 }

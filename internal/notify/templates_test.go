@@ -168,7 +168,7 @@ Acme then countersigns the agreement and emails you the signed copy.
 If it was not you, ignore this email: nothing is signed without the confirmation.
 `},
 		{"dpa_signed", notify.DPASigned{Name: "Bo Chen", Company: "Acme", Customer: "Initech", Version: 2, SignedAt: now,
-			TextSHA256: strings.Repeat("a", 64), PDFSHA256: strings.Repeat("b", 64), VerifyLink: base + "/trust/verify",
+			TextSHA256: strings.Repeat("a", 64), PDFSHA256: strings.Repeat("b", 64), Signature: "c2lnbmF0dXJl", VerifyLink: base + "/trust/verify",
 			PDF: notify.Attachment{SHA256: strings.Repeat("b", 64), Name: "dpa.pdf"}},
 			"Your countersigned DPA with Acme",
 			`Hello Bo Chen,
@@ -178,8 +178,9 @@ Acme has countersigned the Data Processing Agreement you signed for Initech on 2
 Agreement:        standard DPA, version 2
 Text SHA-256:     ` + strings.Repeat("a", 64) + `
 PDF SHA-256:      ` + strings.Repeat("b", 64) + `
+Ed25519 signature of the PDF SHA-256: c2lnbmF0dXJl
 
-To check that a copy is the one Acme issued, upload it or give its SHA-256 at:
+To check that a copy is the one Acme issued, upload it or give its SHA-256 at the address below, where Acme's public key is published:
 
   https://charter.example/trust/verify
 

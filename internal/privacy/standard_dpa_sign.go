@@ -378,7 +378,7 @@ func (s *Service) ConfirmSignature(ctx context.Context, from audit.Actor, token 
 			return err
 		}
 		mail := notify.DPASigned{Name: sig.SignerName, Company: company, Customer: sig.Company, Version: version.Number, SignedAt: now,
-			TextSHA256: version.SHA256, PDFSHA256: pdfSHA, VerifyLink: s.link("/trust/verify"),
+			TextSHA256: version.SHA256, PDFSHA256: pdfSHA, Signature: signature, VerifyLink: s.link("/trust/verify"),
 			PDF: notify.Attachment{SHA256: f.SHA256, Name: f.Name}}
 		_, err := s.settings.Mail.Enqueue(tx, now, s.mailDomain(), sig.SignerEmail, mail)
 		return err

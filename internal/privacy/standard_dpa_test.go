@@ -232,7 +232,7 @@ func TestSigningTheStandardDPA(t *testing.T) {
 		if err := st.DB.Where("to_addr = ? AND kind = ?", "dana@initech.example", "dpa_signed").Take(&m).Error; err != nil {
 			t.Fatal(err)
 		}
-		if m.AttachmentSHA256 != signed.PDFSHA256 || !strings.HasSuffix(m.AttachmentName, ".pdf") || !strings.Contains(m.Body, signed.PDFSHA256) {
+		if m.AttachmentSHA256 != signed.PDFSHA256 || !strings.HasSuffix(m.AttachmentName, ".pdf") || !strings.Contains(m.Body, signed.PDFSHA256) || !strings.Contains(m.Body, signed.PDFSignature) {
 			t.Fatalf("email: %+v", m)
 		}
 		// The link is used up; a second signature of the same version by the

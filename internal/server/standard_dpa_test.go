@@ -296,7 +296,10 @@ func TestSigningTheStandardDPAOnline(t *testing.T) {
 			t.Fatalf("verify a changed copy: %d", r.status)
 		}
 
-		// The signer's email carries the PDF.
+		// The signer's email carries the PDF; the outbox page says so.
+		if r := e.browser().login("editor").get("/app/outbox"); r.status != http.StatusOK || !strings.Contains(r.body, "Attached: dpa-acme-corp-v1-countersigned.pdf") {
+			t.Fatalf("outbox page: %d", r.status)
+		}
 		mb, cfg := notifytest.Start(t)
 		store, err := files.New(filepath.Clean(e.filesDir))
 		if err != nil {
