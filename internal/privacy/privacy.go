@@ -1,5 +1,6 @@
 // Package privacy keeps the privacy registers: data processing agreements
-// (both directions), the sub-processor list with its change notices and the
+// (both directions), the standard DPA with the signatures customers give it
+// online, the sub-processor list with its change notices and the
 // customers' objections, and the subscribers to those notices. Every change
 // writes its audit event, and any email it causes, in its own transaction.
 package privacy

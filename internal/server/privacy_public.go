@@ -142,7 +142,9 @@ func (h *privacyHandlers) renderDPAPage(c echo.Context, status int, title string
 }
 
 func (h *privacyHandlers) dpaRequestForm(c echo.Context) error {
-	return h.renderDPAPage(c, http.StatusOK, "Data Processing Agreement", formPage{}, formPage{})
+	// Most customers are controllers: module 2 is offered first.
+	sign := formPage{Values: map[string]string{"scc_module": "2"}}
+	return h.renderDPAPage(c, http.StatusOK, "Data Processing Agreement", sign, formPage{})
 }
 
 // dpaAskRequest is the public form asking for a DPA.

@@ -283,7 +283,7 @@ func TestSigningTheStandardDPAOnline(t *testing.T) {
 			req.Header.Set("Content-Type", w.FormDataContentType())
 			return visitor.do(req)
 		}
-		want := "the countersigned standard DPA of <strong>Acme Corp</strong>, version 1, signed by Dana Reyes"
+		want := "the countersigned standard DPA of <strong>Acme Corp</strong>, version 1 (text SHA-256 <code class=\"hash\">" + current.SHA256 + "</code>), signed by Dana Reyes"
 		if r := verify("dpa.pdf", pdf, ""); r.status != http.StatusOK || !strings.Contains(r.body, want) || strings.Contains(r.body, "Not issued") {
 			t.Fatalf("verify upload: %d %s", r.status, r.body)
 		}
