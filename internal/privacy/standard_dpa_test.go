@@ -1,6 +1,7 @@
 package privacy_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
@@ -294,4 +296,24 @@ func TestConcurrentSignaturesOfOneCompanyMakeOneEntry(t *testing.T) {
 			t.Fatalf("%d signatures counted, %d register entries; want 1 and 1", ok, entries)
 		}
 	})
+}
+
+// TestCountersignedPDFIsDeterministic: the same signature renders the
+// same bytes, so a copy can be re-rendered and compared; another signer
+// gives other bytes.
+func TestCountersignedPDFIsDeterministic(t *testing.T) {
+	d := privacy.Countersigned{Company: "PostHog", Version: 1, TextSHA256: strings.Repeat("a", 64), Body: privacy.DefaultStandardDPA,
+		Customer: "Initech", SignerName: "Dana Reyes", SignerTitle: "General Counsel", SignerEmail: "dana@initech.example",
+		SignerIP: "203.0.113.9", SignedAt: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), SCCModule: "Module 2: controller to processor",
+		VerifyURL: "https://charter.test/trust/verify"}
+	a, err := privacy.RenderCountersigned(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := privacy.RenderCountersigned(d)
+	d.SignerName = "Lee Park"
+	c, _ := privacy.RenderCountersigned(d)
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) || !bytes.HasPrefix(a, []byte("%PDF-")) {
+		t.Fatal("the countersigned PDF does not depend on its facts alone")
+	}
 }
