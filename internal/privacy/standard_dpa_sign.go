@@ -132,8 +132,8 @@ type SignatureInput struct {
 
 var versionNumberPattern = regexp.MustCompile(`^[1-9][0-9]{0,8}$`)
 
-// ErrAlreadySigned is returned for a second signature by one company of
-// one version.
+// errAlreadySigned refuses a second signature of one version by one
+// company (409), saying when the first was given.
 func errAlreadySigned(company string, version int, on time.Time) error {
 	return apperr.New(apperr.Conflict, fmt.Sprintf("%s already signed version %d of the standard DPA on %s; the countersigned copy was emailed to its signer. Nothing more is needed.",
 		company, version, on.UTC().Format(time.DateOnly)))
@@ -272,7 +272,8 @@ var countersignedName = regexp.MustCompile(`[^a-z0-9]+`)
 // file), the countersignature, the audit events and the email that sends
 // the signer the countersigned PDF. Errors: those of sharelink.Resolve
 // (dead or unknown link), Conflict when the company already signed this
-// version (the link stays usable for nothing else).
+// version (nothing is recorded; when two confirmations race, the loser's
+// rendered PDF stays unreferenced in the content-addressed file store).
 func (s *Service) ConfirmSignature(ctx context.Context, from audit.Actor, token string) (*DPASignature, *DPA, error) {
 	pending, err := s.SignatureToConfirm(ctx, token)
 	if err != nil {
