@@ -132,6 +132,7 @@ var rules = map[Kind]Rule{
 	{"standard_dpa.approved", "standard_dpa"}:        open("standard DPA"),
 	{"standard_dpa.published", "standard_dpa"}:       open("standard DPA"),
 	{"dpa_signature.requested", "dpa_signature"}:     {Register: "DPAs (unconfirmed online signatures)", Data: auth.Editor, Identity: auth.Editor},
+	{"dpa_signature.expired", "dpa_signature"}:       {Register: "DPAs (unconfirmed online signatures)", Data: auth.Editor, Identity: auth.Editor},
 	{"dpa_signature.signed", "dpa_signature"}:        open("DPAs"),
 	{"dpa_signature.countersigned", "dpa_signature"}: open("DPAs"),
 	// Trust documents: the register is on viewer pages, internal ones too.

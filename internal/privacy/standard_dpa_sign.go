@@ -448,3 +448,33 @@ func (s *Service) VerifyCountersigned(ctx context.Context, sum string) (*SignedD
 		Signer: sig.SignerName + ", " + sig.SignerTitle + " <" + sig.SignerEmail + ">", Version: v.Number, TextSHA256: v.SHA256,
 		SignedAt: *sig.SignedAt, Signature: sig.PDFSignature}, nil
 }
+
+// DeleteUnconfirmedSignatures deletes the signatures asked for before
+// before whose signer never confirmed, with their confirmation links, and
+// audits each deletion in the same transaction: a form filled in with
+// someone else's address leaves nothing behind. Their links (7 days) are
+// dead by then. It returns how many it deleted.
+func (s *Service) DeleteUnconfirmedSignatures(ctx context.Context, by audit.Actor, before time.Time) (int, error) {
+	before = before.UTC()
+	return store.InBatches(ctx, s.db, func(tx *gorm.DB, limit int) (int, error) {
+		var stale []DPASignature
+		if err := tx.Where("status = ? AND requested_at < ?", SignatureUnconfirmed, before).Order("id").Limit(limit).Find(&stale).Error; err != nil || len(stale) == 0 {
+			return 0, err
+		}
+		ids := make([]int64, len(stale))
+		records := make([]audit.Record, len(stale))
+		now := s.clock()
+		for i, sig := range stale {
+			ids[i] = sig.ID
+			records[i] = audit.Record{By: by, Entry: audit.Entry{At: now, Action: "dpa_signature.expired", ObjectType: "dpa_signature",
+				ObjectID: strconv.FormatInt(sig.ID, 10), Before: map[string]any{"requested_at": sig.RequestedAt, "domain": sig.Domain}}}
+		}
+		if err := tx.Where("id IN ?", ids).Delete(&DPASignature{}).Error; err != nil {
+			return 0, err
+		}
+		if err := tx.Where("purpose = ? AND subject_id IN ?", SignatureLinkPurpose, ids).Delete(&sharelink.Link{}).Error; err != nil {
+			return 0, err
+		}
+		return len(stale), audit.AppendAll(tx, records)
+	})
+}

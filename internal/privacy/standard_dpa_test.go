@@ -317,3 +317,43 @@ func TestCountersignedPDFIsDeterministic(t *testing.T) {
 		t.Fatal("the countersigned PDF does not depend on its facts alone")
 	}
 }
+
+// TestUnconfirmedSignaturesExpire: a signature nobody confirmed is deleted
+// after the retention, with its link and an audit event; a signed one and
+// a recent one stay.
+func TestUnconfirmedSignaturesExpire(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setupDPA(t, st)
+		visitor := audit.Actor{Label: "public", IP: "203.0.113.9"}
+		ask := func(email string) string {
+			in := signatureInput()
+			in.Email = email
+			if _, err := f.svc.RequestSignature(f.ctx, visitor, in); err != nil {
+				t.Fatal(err)
+			}
+			return lastToken(t, st, email)
+		}
+		ask("stale@initech.example")
+		signed := ask("dana@globex.example")
+		if _, _, err := f.svc.ConfirmSignature(f.ctx, visitor, signed); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.advance(8 * 24 * time.Hour)
+		ask("recent@hooli.example")
+		n, err := f.svc.DeleteUnconfirmedSignatures(f.ctx, audit.System("job:public-forms"), f.clock.now().Add(-7*24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("deleted %d: %v", n, err)
+		}
+		var left []string
+		st.DB.Model(&privacy.DPASignature{}).Order("id").Pluck("signer_email", &left)
+		if strings.Join(left, " ") != "dana@globex.example recent@hooli.example" {
+			t.Fatalf("left: %v", left)
+		}
+		var links, events int64
+		st.DB.Table("share_links").Where("purpose = ?", privacy.SignatureLinkPurpose).Count(&links)
+		st.DB.Model(&audit.Event{}).Where("action = ?", "dpa_signature.expired").Count(&events)
+		if links != 2 || events != 1 {
+			t.Fatalf("%d links, %d expiry events", links, events)
+		}
+	})
+}
