@@ -61,6 +61,12 @@ func TestStandardDPAVersionsThroughAPIAndDashboard(t *testing.T) {
 		if code, _ := e.api("editor2", http.MethodPost, "/api/v1/standard-dpa", map[string]any{"body": standardDPAText("v3"), "change_summary": "Third."}); code != http.StatusConflict {
 			t.Fatalf("a second open draft: %d", code)
 		}
+		if code, body := e.api("editor", http.MethodPut, "/api/v1/standard-dpa/2", map[string]any{"body": standardDPAText("v2 revised"), "change_summary": "Second version."}); code != http.StatusOK || !strings.Contains(body["body"].(string), "v2 revised") {
+			t.Fatalf("edit the draft: %d %v", code, body)
+		}
+		if code, body := e.api("editor", http.MethodPut, "/api/v1/standard-dpa/2", map[string]any{"body": "", "change_summary": "x"}); code != http.StatusUnprocessableEntity {
+			t.Fatalf("empty text: %d %v", code, body)
+		}
 		if code, body := e.api("editor", http.MethodPost, "/api/v1/standard-dpa/2/approve", nil); code != http.StatusForbidden || !strings.Contains(fmt.Sprint(body), "another user must approve") {
 			t.Fatalf("self-approval: %d %v", code, body)
 		}
@@ -104,6 +110,9 @@ func TestStandardDPAVersionsThroughAPIAndDashboard(t *testing.T) {
 		}
 		if r := ed.get("/app/privacy/standard-dpa/3"); r.status != http.StatusOK || !strings.Contains(r.body, "Approve") {
 			t.Fatalf("draft page: %d", r.status)
+		}
+		if r := ed2.get("/app/privacy/standard-dpa/3/edit"); r.status != http.StatusOK || !strings.Contains(r.body, "Save draft") {
+			t.Fatalf("edit form: %d", r.status)
 		}
 		if r := ed.post("/app/privacy/standard-dpa/3/approve", nil); r.status != http.StatusForbidden || !strings.Contains(r.body, "another user must approve") {
 			t.Fatalf("self-approval: %d", r.status)
