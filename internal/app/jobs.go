@@ -31,7 +31,8 @@ func (a *App) Jobs() []jobs.Job {
 		publicform.RetentionJob(a.Store.DB, a.Now, a.Config.UnconfirmedRetention,
 			publicform.Expirer{What: "policy request(s)", Delete: a.Packets.DeleteUnconfirmed},
 			publicform.Expirer{What: "privacy request(s)", Delete: a.DSAR.DeleteUnconfirmed},
-			publicform.Expirer{What: "subscription(s)", Delete: a.Privacy.DeleteUnconfirmed}),
+			publicform.Expirer{What: "subscription(s)", Delete: a.Privacy.DeleteUnconfirmed},
+			publicform.Expirer{What: "DPA signature(s)", Delete: a.Privacy.DeleteUnconfirmedSignatures}),
 	}
 	if a.Config.BackupInterval > 0 && a.Store.Dialect == store.SQLite {
 		scheduled = append(scheduled, a.BackupJob())

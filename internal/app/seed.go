@@ -53,7 +53,8 @@ func (a *App) Bootstrap(ctx context.Context, out io.Writer) error {
 }
 
 // SeedProfile loads what every Charter starts with: the policies, each
-// published as version 1.0, the organization profile and the NDA. It
+// published as version 1.0, the organization profile, the NDA and the
+// standard DPA (published as version 1, filled from the profile). It
 // returns the company's name when it loaded the profile ("" when one was
 // there already).
 func (a *App) SeedProfile(ctx context.Context, by audit.Actor, out io.Writer) (string, error) {
@@ -88,6 +89,12 @@ func (a *App) SeedProfile(ctx context.Context, by audit.Actor, out io.Writer) (s
 		return "", fmt.Errorf("setting the NDA: %w", err)
 	} else if ndaSeeded {
 		fmt.Fprintln(out, "Set the NDA for policy requests (seed/nda.md; admins change it at /app/packets/nda).")
+	}
+	// The standard DPA comes after the profile: its text names the company.
+	if dpaSeeded, err := a.Privacy.SeedStandardDPA(ctx, by); err != nil {
+		return "", fmt.Errorf("publishing the standard DPA: %w", err)
+	} else if dpaSeeded {
+		fmt.Fprintln(out, "Published the standard DPA, version 1 (editors change it at /app/privacy/standard-dpa).")
 	}
 	if !orgCreated {
 		return "", nil

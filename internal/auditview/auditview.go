@@ -123,6 +123,19 @@ var rules = map[Kind]Rule{
 	{"dpa.updated", "dpa"}:        open("DPAs"),
 	{"dpa.status_changed", "dpa"}: open("DPAs"),
 	{"dpa.file_attached", "dpa"}:  open("DPAs"),
+	// The standard DPA's versions are on viewer pages, like policies. A
+	// signature counts once its signer confirmed the address: until then it
+	// is only what someone typed on /trust/dpa, which editors see; a signed
+	// one is the register entry's, signer and IP included.
+	{"standard_dpa.seeded", "standard_dpa"}:          open("standard DPA"),
+	{"standard_dpa.drafted", "standard_dpa"}:         open("standard DPA"),
+	{"standard_dpa.edited", "standard_dpa"}:          open("standard DPA"),
+	{"standard_dpa.approved", "standard_dpa"}:        open("standard DPA"),
+	{"standard_dpa.published", "standard_dpa"}:       open("standard DPA"),
+	{"dpa_signature.requested", "dpa_signature"}:     {Register: "DPAs (unconfirmed online signatures)", Data: auth.Editor, Identity: auth.Editor},
+	{"dpa_signature.expired", "dpa_signature"}:       {Register: "DPAs (unconfirmed online signatures)", Data: auth.Editor, Identity: auth.Editor},
+	{"dpa_signature.signed", "dpa_signature"}:        open("DPAs"),
+	{"dpa_signature.countersigned", "dpa_signature"}: open("DPAs"),
 	// Trust documents: the register is on viewer pages, internal ones too.
 	{"document.created", "document"}:       open("trust documents"),
 	{"document.updated", "document"}:       open("trust documents"),

@@ -15,6 +15,7 @@ func Kinds() []string {
 		"packet_request_confirmation", "packet_request", "packet_approved", "packet_denied",
 		"privacy_request_confirmation", "privacy_request_ack", "privacy_request", "privacy_request_reminder",
 		"subscription_confirmation", "subprocessor_notice", "dpa_request",
+		"dpa_signature_confirmation", "dpa_signed",
 		"ack_link", "reminder", "document_expiring",
 	}
 }
@@ -242,6 +243,41 @@ type DPARequest struct {
 
 // Kind is "dpa_request".
 func (DPARequest) Kind() string { return "dpa_request" }
+
+// DPASignatureConfirmation asks a customer who signed the standard DPA on
+// /trust/dpa to confirm their address: the signature counts only then.
+type DPASignatureConfirmation struct {
+	Name     string // the signer
+	Company  string // ours
+	Customer string // the company they sign for
+	Version  int    // of the standard DPA
+	Link     string
+}
+
+// Kind is "dpa_signature_confirmation".
+func (DPASignatureConfirmation) Kind() string { return "dpa_signature_confirmation" }
+
+// DPASigned sends the signer the countersigned standard DPA, attached.
+type DPASigned struct {
+	Name       string // the signer
+	Company    string // ours
+	Customer   string // the company they signed for
+	Version    int
+	SignedAt   time.Time // UTC
+	TextSHA256 string    // of the agreement's text
+	PDFSHA256  string    // of the attached PDF
+	// Signature is the company's Ed25519 signature (base64) of PDFSHA256
+	// as text, for checking the copy offline; "" when there is no key.
+	Signature  string
+	VerifyLink string
+	PDF        Attachment
+}
+
+// Kind is "dpa_signed".
+func (DPASigned) Kind() string { return "dpa_signed" }
+
+// Attachment is the countersigned PDF.
+func (d DPASigned) Attachment() Attachment { return d.PDF }
 
 // AckLink carries an employee's link to acknowledge policies.
 type AckLink struct {

@@ -39,6 +39,12 @@ type Message struct {
 	NextAttemptAt   time.Time
 	SentAt          *time.Time
 	CreatedAt       time.Time
+
+	// AttachmentSHA256 and AttachmentName name a file of the file store
+	// sent with the email ("" for none): the row keeps the reference, not
+	// the bytes, so the outbox stays small.
+	AttachmentSHA256 string `gorm:"column:attachment_sha256"`
+	AttachmentName   string
 }
 
 // TableName is the outbox table.
@@ -53,6 +59,16 @@ type Email struct {
 	// ListUnsubscribe, when set, is sent as List-Unsubscribe with
 	// List-Unsubscribe-Post, so mail clients offer one-click unsubscribe.
 	ListUnsubscribe string
+	// Attachment, when its SHA256 is set, is a file of the file store sent
+	// with the email.
+	Attachment Attachment
+}
+
+// Attachment is a file of the file store (internal/files), by its SHA-256,
+// and the name the recipient sees.
+type Attachment struct {
+	SHA256 string
+	Name   string
 }
 
 // Enqueue writes the email in tx, the caller's transaction.
@@ -62,7 +78,8 @@ func Enqueue(tx *gorm.DB, now time.Time, domain string, e Email) (*Message, erro
 		return nil, err
 	}
 	m := Message{MessageID: "<" + hex.EncodeToString(b[:]) + "@" + domain + ">", Kind: e.Kind, ToAddr: e.To,
-		Subject: e.Subject, Body: e.Body, ListUnsubscribe: e.ListUnsubscribe, State: Pending, NextAttemptAt: now, CreatedAt: now}
+		Subject: e.Subject, Body: e.Body, ListUnsubscribe: e.ListUnsubscribe, State: Pending, NextAttemptAt: now, CreatedAt: now,
+		AttachmentSHA256: e.Attachment.SHA256, AttachmentName: e.Attachment.Name}
 	return &m, tx.Create(&m).Error
 }
 

@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -52,14 +54,36 @@ type Sender struct {
 	now     func() time.Time
 	log     *slog.Logger
 	deliver DeliverFunc
+	// attachments opens the files that messages carry; nil until
+	// AttachFrom is called.
+	attachments AttachmentOpener
 }
+
+// AttachmentOpener opens a file of the file store by its SHA-256.
+type AttachmentOpener func(sha256 string) (io.ReadCloser, error)
 
 // NewSender returns a sender delivering over SMTP.
 func NewSender(db *gorm.DB, now func() time.Time, log *slog.Logger, cfg SMTP) *Sender {
-	return &Sender{db: db, now: now, log: log, deliver: smtpDeliver(cfg)}
+	s := &Sender{db: db, now: now, log: log}
+	s.deliver = smtpDeliver(cfg, s.openAttachment)
+	return s
 }
 
-func smtpDeliver(cfg SMTP) DeliverFunc {
+// AttachFrom makes the sender read attachments with open (the file
+// store's); without it a message with an attachment fails and is retried.
+func (s *Sender) AttachFrom(open AttachmentOpener) *Sender {
+	s.attachments = open
+	return s
+}
+
+func (s *Sender) openAttachment(sum string) (io.ReadCloser, error) {
+	if s.attachments == nil {
+		return nil, errors.New("this sender has no file store to read attachments from")
+	}
+	return s.attachments(sum)
+}
+
+func smtpDeliver(cfg SMTP, open AttachmentOpener) DeliverFunc {
 	return func(ctx context.Context, m *Message) error {
 		opts := []mail.Option{mail.WithPort(cfg.Port), mail.WithTimeout(30 * time.Second)}
 		switch cfg.TLS {
@@ -92,6 +116,16 @@ func smtpDeliver(cfg SMTP) DeliverFunc {
 			msg.SetGenHeader(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 		}
 		msg.SetBodyString(mail.TypeTextPlain, m.Body)
+		if m.AttachmentSHA256 != "" {
+			f, err := open(m.AttachmentSHA256)
+			if err != nil {
+				return fmt.Errorf("attachment %s: %w", m.AttachmentName, err)
+			}
+			defer f.Close()
+			if err := msg.AttachReader(m.AttachmentName, f); err != nil {
+				return fmt.Errorf("attachment %s: %w", m.AttachmentName, err)
+			}
+		}
 		return client.DialAndSendWithContext(ctx, msg)
 	}
 }

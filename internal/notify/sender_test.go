@@ -105,3 +105,55 @@ func TestConcurrentSendersDeliverEachMessageOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSenderAttachesTheFileAMessageNames: a message that names a file of
+// the file store (the countersigned DPA) is sent with it attached, read
+// through the opener the sender was given; without one it is not sent
+// and is retried.
+func TestSenderAttachesTheFileAMessageNames(t *testing.T) {
+	tpl, err := notify.NewTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		mb, cfg := notifytest.Start(t)
+		clock := time.Now().UTC()
+		now := func() time.Time { return clock }
+		sum := strings.Repeat("c", 64)
+		signed := notify.DPASigned{Name: "Bo Chen", Company: "Acme", Customer: "Initech", Version: 1, SignedAt: clock,
+			TextSHA256: strings.Repeat("a", 64), PDFSHA256: sum, VerifyLink: "https://charter.example/trust/verify",
+			PDF: notify.Attachment{SHA256: sum, Name: "dpa-initech-v1.pdf"}}
+		var m *notify.Message
+		if err := st.DB.Transaction(func(tx *gorm.DB) error {
+			m, err = tpl.Enqueue(tx, clock, "charter.test", "bo@initech.example", signed)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if m.AttachmentSHA256 != sum || m.AttachmentName != "dpa-initech-v1.pdf" {
+			t.Fatalf("row: %+v", m)
+		}
+
+		bare := notify.NewSender(st.DB, now, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+		if sent, failed, _ := bare.SendDue(ctx); sent != 0 || failed != 1 {
+			t.Fatalf("without a file store: sent %d failed %d", sent, failed)
+		}
+		clock = clock.Add(2 * time.Hour)
+
+		opened := ""
+		s := notify.NewSender(st.DB, now, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg).
+			AttachFrom(func(sha string) (io.ReadCloser, error) {
+				opened = sha
+				return io.NopCloser(strings.NewReader("%PDF-1.7 the countersigned agreement")), nil
+			})
+		if sent, failed, err := s.SendDue(ctx); err != nil || sent != 1 || failed != 0 {
+			t.Fatalf("sent %d failed %d: %v", sent, failed, err)
+		}
+		raw := mb.Raw()
+		if opened != sum || len(raw) != 1 || !strings.Contains(raw[0], `filename="dpa-initech-v1.pdf"`) ||
+			!strings.Contains(raw[0], "Content-Disposition: attachment") || !strings.Contains(raw[0], "JVBERi0xLjcgdGhlIGNvdW50ZXJzaWduZWQgYWdyZWVtZW50") {
+			t.Fatalf("opened %q; received %q", opened, raw)
+		}
+	})
+}

@@ -111,7 +111,16 @@ func (t *Templates) Email(to string, data Data) (Email, error) {
 	if u, ok := data.(Unsubscribable); ok {
 		e.ListUnsubscribe = u.ListUnsubscribe()
 	}
+	if a, ok := data.(Attaching); ok {
+		e.Attachment = a.Attachment()
+	}
 	return e, nil
+}
+
+// Attaching is Data whose email carries a file of the file store.
+type Attaching interface {
+	Data
+	Attachment() Attachment
 }
 
 // Unsubscribable is Data whose email the recipient can stop with one

@@ -165,6 +165,37 @@ You asked Acme for its security policies. To confirm that this address is yours,
 
 If it was not you, ignore this email.
 `},
+		{"dpa_signature_confirmation", notify.DPASignatureConfirmation{Name: "Bo Chen", Company: "Acme", Customer: "Initech", Version: 2, Link: base + "/trust/dpa/sign/confirm/TOKEN"},
+			"Confirm your signature of Acme's DPA",
+			`Hello Bo Chen,
+
+You signed version 2 of Acme's Data Processing Agreement on behalf of Initech. Your signature counts once you confirm that this address is yours: open this link within 7 days and press Confirm and sign:
+
+  https://charter.example/trust/dpa/sign/confirm/TOKEN
+
+Acme then countersigns the agreement and emails you the signed copy.
+
+If it was not you, ignore this email: nothing is signed without the confirmation.
+`},
+		{"dpa_signed", notify.DPASigned{Name: "Bo Chen", Company: "Acme", Customer: "Initech", Version: 2, SignedAt: now,
+			TextSHA256: strings.Repeat("a", 64), PDFSHA256: strings.Repeat("b", 64), Signature: "c2lnbmF0dXJl", VerifyLink: base + "/trust/verify",
+			PDF: notify.Attachment{SHA256: strings.Repeat("b", 64), Name: "dpa.pdf"}},
+			"Your countersigned DPA with Acme",
+			`Hello Bo Chen,
+
+Acme has countersigned the Data Processing Agreement you signed for Initech on 2026-03-02 09:15 UTC. The signed copy is attached.
+
+Agreement:        standard DPA, version 2
+Text SHA-256:     ` + strings.Repeat("a", 64) + `
+PDF SHA-256:      ` + strings.Repeat("b", 64) + `
+Ed25519 signature of the PDF SHA-256: c2lnbmF0dXJl
+
+To check that a copy is the one Acme issued, upload it or give its SHA-256 at the address below, where Acme's public key is published:
+
+  https://charter.example/trust/verify
+
+Keep this email with your records.
+`},
 		{"packet_request", notify.PacketRequest{Name: "Bo Chen", Email: "bo@initech.example", Company: "Initech", Reason: "Vendor review", Link: base + "/app/packets/requests/7"},
 			"Policy request from Initech",
 			`Bo Chen (bo@initech.example, Initech) asks for policies.

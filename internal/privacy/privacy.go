@@ -1,11 +1,13 @@
 // Package privacy keeps the privacy registers: data processing agreements
-// (both directions), the sub-processor list with its change notices and the
+// (both directions), the standard DPA with the signatures customers give it
+// online, the sub-processor list with its change notices and the
 // customers' objections, and the subscribers to those notices. Every change
 // writes its audit event, and any email it causes, in its own transaction.
 package privacy
 
 import (
 	"context"
+	"crypto/ed25519"
 	"regexp"
 	"strings"
 	"time"
@@ -32,6 +34,9 @@ type Settings struct {
 	// addresses; NewService uses the built-in free-mail list when nil (the
 	// composition root passes the one built from the configured domains).
 	WorkEmail WorkEmailCheck
+	// SigningKey countersigns the standard DPA: it signs the SHA-256 of
+	// each countersigned PDF (the key that signs packet manifests).
+	SigningKey ed25519.PrivateKey
 }
 
 // WorkEmailCheck refuses an address that is not a work address, with an

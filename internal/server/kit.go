@@ -253,6 +253,8 @@ const (
 	formSubscribe        = "subscribe"
 	formSubscribeConfirm = "subscribe_confirm"
 	formDPARequest       = "dpa_request"
+	formDPASign          = "dpa_sign"
+	formDPASignConfirm   = "dpa_sign_confirm"
 	formObjection        = "objection"
 	formPacketRequest    = "packet_request"
 	formPacketConfirm    = "packet_request_confirm"
@@ -274,7 +276,8 @@ func newFormRefusals() *prometheus.CounterVec {
 	// A series for each form from the start, so that alerts see a rise
 	// from zero.
 	for _, form := range []string{formSubscribe, formSubscribeConfirm, formDPARequest, formObjection, formPacketRequest, formPacketConfirm,
-		formPacketNDA, formPacketVerify, formSecurityReport, formPrivacyRequest, formPrivacyConfirm, formPasswordReset} {
+		formPacketNDA, formPacketVerify, formSecurityReport, formPrivacyRequest, formPrivacyConfirm, formPasswordReset,
+		formDPASign, formDPASignConfirm} {
 		for _, limit := range []publicform.Limit{publicform.LimitNetwork, publicform.LimitRecipientHour, publicform.LimitRecipientDay, publicform.LimitForm} {
 			c.WithLabelValues(form, string(limit))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -21,6 +22,8 @@ type packetHandlers struct {
 	policies *policy.Service
 	// documents lists the trust documents a request can name.
 	documents *document.Service
+	// privacy identifies countersigned standard DPAs on /trust/verify.
+	privacy *privacy.Service
 }
 
 // Public side: the request form, its confirmation, the packet link and

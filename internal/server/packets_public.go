@@ -13,6 +13,7 @@ import (
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
+	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/labstack/echo/v4"
 )
 
@@ -255,6 +256,9 @@ type verifyPage struct {
 	PacketID  string
 	SHA256    string
 	Error     string
+	// DPA is set when the file is no packet's but a countersigned
+	// standard DPA.
+	DPA *privacy.SignedDPAVerification
 }
 
 func (h *packetHandlers) verifyForm(c echo.Context) error {
@@ -308,6 +312,12 @@ func (h *packetHandlers) verify(c echo.Context) error {
 		return h.renderPublic(c, status, "trust_verify", "Verify a policy packet", p)
 	} else if err != nil {
 		return err
+	}
+	if !p.Result.Issued {
+		// Not a packet file: perhaps a countersigned standard DPA.
+		if p.DPA, err = h.privacy.VerifyCountersigned(ctx, p.Result.SHA256); err != nil {
+			return err
+		}
 	}
 	return h.renderPublic(c, http.StatusOK, "trust_verify", "Verify a policy packet", p)
 }

@@ -58,7 +58,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
 	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
 		public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}, readHead: func(ctx context.Context) (int64, error) { return audit.Head(ctx, a.Store.DB) }}}
-	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents}
+	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents, privacy: a.Privacy}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
@@ -116,6 +116,9 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(forms, pageRoute, http.MethodPost, "/trust/subscribe", privacy.subscribe, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/dpa", privacy.dpaRequestForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/dpa", privacy.requestDPA, public)
+	s.add(forms, pageRoute, http.MethodPost, "/trust/dpa/sign", privacy.signDPA, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/dpa/sign/confirm/:token", privacy.signDPAConfirmPage, public)
+	s.add(root, pageRoute, http.MethodPost, "/trust/dpa/sign/confirm/:token", privacy.signDPAConfirm, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/subscribe/confirm/:token", privacy.confirmSubscriptionPage, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/subscribe/confirm/:token", privacy.confirmSubscription, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/unsubscribe/:token", privacy.unsubscribePage, public)
@@ -177,6 +180,14 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(app, pageRoute, http.MethodPost, "/privacy/dpas/:id/file", privacy.uploadDPAFile, need(auth.Editor))
 	// Signed contracts are confidential: auditors and above.
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas/:id/file", privacy.dpaFile, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy/standard-dpa", privacy.standardDPAPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/privacy/standard-dpa/new", privacy.newStandardDPAForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy/standard-dpa", privacy.createStandardDPA, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/privacy/standard-dpa/:number", privacy.standardDPAVersionPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/privacy/standard-dpa/:number/edit", privacy.editStandardDPAForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy/standard-dpa/:number/edit", privacy.updateStandardDPA, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy/standard-dpa/:number/approve", privacy.approveStandardDPA, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/privacy/standard-dpa/:number/publish", privacy.publishStandardDPA, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/subprocessors", privacy.subprocessorsAdminPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/subprocessors/new", privacy.newSubprocessorForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/subprocessors", privacy.saveSubprocessor, need(auth.Editor))
@@ -293,6 +304,13 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(api, apiRoute, http.MethodPost, "/dpas/:id/status", privacy.apiSetDPAStatus, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPut, "/dpas/:id/file", privacy.apiUploadDPAFile, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas/:id/file", privacy.dpaFile, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/standard-dpa", privacy.apiListStandardDPA, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/standard-dpa", privacy.apiCreateStandardDPA, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/standard-dpa/current", privacy.apiCurrentStandardDPA, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/standard-dpa/:number", privacy.apiGetStandardDPA, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/standard-dpa/:number", privacy.apiUpdateStandardDPA, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/standard-dpa/:number/approve", privacy.apiApproveStandardDPA, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/standard-dpa/:number/publish", privacy.apiPublishStandardDPA, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/subprocessors", privacy.apiListSubprocessors, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/subprocessors", privacy.apiCreateSubprocessor, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/subprocessors/:id", privacy.apiGetSubprocessor, need(auth.Viewer))
