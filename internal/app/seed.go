@@ -3,11 +3,14 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
@@ -135,6 +138,68 @@ func (a *App) seedDemo(ctx context.Context, by audit.Actor, out io.Writer) error
 	}
 	if loaded {
 		fmt.Fprintln(out, "Loaded demo sub-processors and DPAs.")
+	}
+	loaded, err = a.Documents.SeedDemo(ctx, by, a.demoDocuments())
+	if err != nil {
+		return fmt.Errorf("loading the demo trust documents: %w", err)
+	}
+	if loaded {
+		fmt.Fprintln(out, "Loaded two sample trust documents (a public SOC 2 report and a penetration-test summary on request).")
+		if err := a.linkDemoReport(ctx, by); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoReportSlug is the demo SOC 2 report, which the seed's SOC 2
+// certification points at once it exists.
+const demoReportSlug = "soc-2-type-1-report"
+
+// demoDocuments are the sample documents of `make run`: the SOC 2 report
+// the seed's page calls publicly available, and a penetration-test
+// summary that goes through the request flow.
+func (a *App) demoDocuments() []document.DemoDocument {
+	today := a.Now().UTC()
+	sample := "SAMPLE DOCUMENT - loaded by Charter's demo data, not a real report"
+	return []document.DemoDocument{
+		{Input: document.Input{Title: "SOC 2 Type 1 report", Slug: demoReportSlug, Kind: string(document.SOC2Report), Access: string(document.Public),
+			Description: "The independent auditor's SOC 2 Type 1 report.", OwnerEmail: a.Config.AdminEmail},
+			Version:  document.VersionInput{Version: "2023", IssuedOn: "2023-04-01"},
+			Headline: sample,
+			Body: []string{"This sample stands in for the company's SOC 2 Type 1 report until the real file is uploaded on the Documents page of the dashboard.",
+				"Replace it with a new version there; the certification on the Organization page links to this document."}},
+		{Input: document.Input{Title: "Penetration test summary", Kind: string(document.PentestSummary), Access: string(document.OnRequest),
+			Description: "Summary of the latest external penetration test and the remediation of its findings.", OwnerEmail: a.Config.AdminEmail, AutoApprove: true},
+			Version: document.VersionInput{Version: today.AddDate(0, -1, 0).Format("2006-01"), IssuedOn: today.AddDate(0, -1, 0).Format(time.DateOnly),
+				ValidUntil: today.AddDate(0, 11, 0).Format(time.DateOnly)},
+			Headline: sample,
+			Body: []string{"This sample stands in for a penetration-test summary. Customers request it from /trust/request; the packet serves it stamped with their name on every page.",
+				"Findings: none open. Scope: the hosted product and its public API."}},
+	}
+}
+
+// linkDemoReport points the seed's SOC 2 certification at the demo
+// report, when it names no document yet, so that /trust offers it.
+func (a *App) linkDemoReport(ctx context.Context, by audit.Actor) error {
+	o, err := a.Org.Get(ctx)
+	if errors.Is(err, org.ErrNoProfile) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	in := org.InputOf(o)
+	changed := false
+	for i, c := range in.Certifications {
+		if c.Framework == "SOC 2" && c.Document == "" {
+			in.Certifications[i].Document, changed = demoReportSlug, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if _, err := a.Org.Update(ctx, by, in); err != nil {
+		return fmt.Errorf("linking the demo SOC 2 report: %w", err)
 	}
 	return nil
 }

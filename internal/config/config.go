@@ -168,7 +168,7 @@ func (b *Binder) StoreFlags(c *Config) {
 	b.note("log-level", "CHARTER_LOG_LEVEL")
 	b.fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, usage("log format: json or text", "CHARTER_LOG_FORMAT"))
 	b.note("log-format", "CHARTER_LOG_FORMAT")
-	b.fs.BoolVar(&c.Demo, "demo", c.Demo, usage("load the fictional demo team (seed/demo-team.yaml) into an empty roster; for trying Charter out, never for real use", "CHARTER_DEMO"))
+	b.fs.BoolVar(&c.Demo, "demo", c.Demo, usage("load the fictional demo team, demo privacy registers and sample trust documents into empty registers; for trying Charter out, never for real use", "CHARTER_DEMO"))
 	b.note("demo", "CHARTER_DEMO")
 	b.fs.StringVar(&c.AdminEmail, "admin-email", c.AdminEmail, usage("email of the first admin, created with a one-time password on an empty database", "CHARTER_ADMIN_EMAIL"))
 	b.note("admin-email", "CHARTER_ADMIN_EMAIL")
