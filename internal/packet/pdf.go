@@ -101,29 +101,10 @@ type writer struct {
 // render lays the document out; only when output is true does it encode
 // the PDF (fonts subset and pages compressed), which the first pass skips.
 func render(d Document, starts []int, output bool) (*rendered, error) {
-	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: pageW, Ht: pageH}})
-	for _, f := range []struct{ family, style, file string }{
-		{"sans", "", "DejaVuSans.ttf"}, {"sans", "B", "DejaVuSans-Bold.ttf"}, {"sans", "I", "DejaVuSans-Oblique.ttf"},
-		{"sans", "BI", "DejaVuSans-BoldOblique.ttf"}, {"mono", "", "DejaVuSansMono.ttf"},
-	} {
-		b, err := fontFiles.ReadFile("fonts/" + f.file)
-		if err != nil {
-			return nil, err
-		}
-		pdf.AddUTF8FontFromBytes(f.family, f.style, b)
+	pdf, err := NewMarkdownPDF(d.IssuedAt, "Policy packet "+d.PacketID+" for "+d.Recipient.Name, d.Company)
+	if err != nil {
+		return nil, err
 	}
-	issued := d.IssuedAt.UTC()
-	pdf.SetCreationDate(issued)
-	pdf.SetModificationDate(issued)
-	pdf.SetCatalogSort(true)
-	pdf.SetCompression(true)
-	pdf.SetTitle("Policy packet "+d.PacketID+" for "+d.Recipient.Name, true)
-	pdf.SetAuthor(d.Company, true)
-	pdf.SetCreator("Charter", true)
-	pdf.SetProducer("Charter", true)
-	pdf.SetMargins(margin, 22, margin)
-	pdf.SetAutoPageBreak(true, 22)
-	pdf.AliasNbPages("{nb}")
 	w := &writer{pdf: pdf, doc: d, md: goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify))}
 	pdf.SetHeaderFuncMode(w.header, true)
 	pdf.SetFooterFunc(w.footer)
