@@ -92,7 +92,9 @@ func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string) {
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--log-format", "text"}, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--log-format", "text"}, io.Discard, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		if code := <-done; code != 0 {
