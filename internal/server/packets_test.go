@@ -179,7 +179,7 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 		}
 		// A withdrawn link serves nothing of the packet: it says so, in the
 		// company's name, and offers to request the same again.
-		for _, path := range []string{link, link + "/packet.pdf", link + "/manifest.json"} {
+		for _, path := range []string{link, link + "/packet.pdf", link + "/manifest.json", link + "/manifest.sig"} {
 			r := recipient.get(path)
 			if r.status != http.StatusGone || !strings.Contains(r.body, "withdrawn") || !strings.Contains(r.body, "PostHog") ||
 				strings.Contains(r.body, "%PDF") || strings.Contains(r.body, "sha256") {
