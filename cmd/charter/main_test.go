@@ -408,7 +408,8 @@ func TestExportDataset(t *testing.T) {
 		t.Fatalf("export: %d %s", code, out)
 	}
 	data, err := os.ReadFile(file)
-	if err != nil || !strings.HasPrefix(string(data), "slug,title,owner_role") || strings.Count(string(data), "\n") != 21 {
+	// RFC 4180: the header and 20 records, each ending with CRLF.
+	if err != nil || !strings.HasPrefix(string(data), "slug,title,owner_role") || strings.Count(string(data), "\r\n") != 21 || strings.Count(string(data), "\n") != 21 {
 		t.Fatalf("file: %v %q", err, data)
 	}
 	if code, out := charter(t, "export", "salaries", "--from", "2026-01-01", "--to", "2026-12-31"); code == 0 || !strings.Contains(out, "no dataset") {
@@ -430,7 +431,7 @@ func TestExportDataset(t *testing.T) {
 		}
 		data, _ := os.ReadFile(file)
 		var created string
-		for _, line := range strings.Split(string(data), "\n") {
+		for _, line := range strings.Split(string(data), "\r\n") {
 			if strings.Contains(line, ",user.created,user,") {
 				created = line
 			}

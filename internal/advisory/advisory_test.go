@@ -149,7 +149,7 @@ func TestPublishTellsSubscribersAndKeepsRevisions(t *testing.T) {
 		got, _ := svc.Get(ctx, a.PublicID, true)
 		o := got.ToOSV("https://charter.test/trust/advisories/" + a.PublicID)
 		raw, _ := json.Marshal(o)
-		for _, want := range []string{`"schema_version":"1.6.0"`, `"id":"POSTHOG-SA-2026-0001"`, `"aliases":["CVE-2026-12345"]`, `"type":"FIX"`, `"severity":"Medium"`} {
+		for _, want := range []string{`"schema_version":"1.9.0"`, `"id":"x_POSTHOG-SA-2026-0001"`, `"advisory_id":"POSTHOG-SA-2026-0001"`, `"aliases":["CVE-2026-12345"]`, `"type":"FIX"`, `"severity":"Medium"`} {
 			if !strings.Contains(string(raw), want) {
 				t.Errorf("OSV lacks %s: %s", want, raw)
 			}

@@ -196,9 +196,12 @@ func readmeText(company string, m *BundleManifest) string {
 	fmt.Fprintf(&b, "Evidence bundle of %s\n", company)
 	fmt.Fprintf(&b, "Period: %v to %v. Generated %s by %s.\n\n", m.Parameters["from"], m.Parameters["to"], m.GeneratedAt.Format(time.RFC3339), m.Actor)
 	b.WriteString(`What is here
-  datasets/*.csv   one CSV per dataset (UTF-8, RFC 4180, times in ISO 8601 UTC).
-                   Cells that would start with = + - @ tab or CR are prefixed
-                   with ' so that a spreadsheet shows them as text.
+  datasets/*.csv   one CSV per dataset, as RFC 4180 defines it: UTF-8 without
+                   a byte-order mark, comma-separated, every record ending
+                   with CRLF, the first record the header row (the columns
+                   below, in order). Times in ISO 8601 UTC. Cells that would
+                   start with = + - @ tab CR or NUL are prefixed with ' so
+                   that a spreadsheet shows them as text.
   policies/*.pdf   every policy version in force at some time in the period.
   manifest.json    the parameters, every file's SHA-256 (and row count for
                    CSVs), and the audit trail's newest event (seq and hash)

@@ -6,6 +6,7 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -90,6 +91,43 @@ func bounds(pairs int) func(Period) []any {
 		}
 		return out
 	}
+}
+
+// CSVWriter is the one way Charter writes CSV: RFC 4180, every record (the
+// header row included) ending with CRLF, as docs/exports.md and the
+// bundle's README say. A cell's own characters, line breaks included, are
+// kept as they are inside its quotes: encoding/csv's UseCRLF would instead
+// turn a cell's LF into CRLF and drop a lone CR, changing the data. Cells
+// are written as given; escape each with EscapeCell first. Each record is
+// written to w whole, so memory stays flat in the row count.
+type CSVWriter struct {
+	w      io.Writer
+	record bytes.Buffer
+	enc    *csv.Writer
+}
+
+// NewCSVWriter returns a CSVWriter writing to w.
+func NewCSVWriter(w io.Writer) *CSVWriter {
+	c := &CSVWriter{w: w}
+	c.enc = csv.NewWriter(&c.record)
+	return c
+}
+
+// Write writes one record and its CRLF.
+func (c *CSVWriter) Write(record []string) error {
+	c.record.Reset()
+	if err := c.enc.Write(record); err != nil {
+		return err
+	}
+	c.enc.Flush()
+	if err := c.enc.Error(); err != nil {
+		return err
+	}
+	line := c.record.Bytes()
+	// encoding/csv ends the record with one LF, outside any quotes.
+	line = append(line[:len(line)-1], '\r', '\n')
+	_, err := c.w.Write(line)
+	return err
 }
 
 // EscapeCell neutralises spreadsheet formulas (SECURITY.md, exports): a
@@ -258,11 +296,14 @@ func Markdown() string {
 	var b strings.Builder
 	b.WriteString("# Evidence exports\n\n")
 	b.WriteString("Generated from `internal/evidence` (a test keeps this file current: `CHARTER_UPDATE_DOCS=1 go test ./internal/evidence/`).\n\n")
-	b.WriteString("Each dataset is a CSV (RFC 4180, UTF-8, `?bom=1` adds a byte-order mark for Excel) with the header below, one row per\n")
+	b.WriteString("Each dataset is a CSV as RFC 4180 defines it: UTF-8 (no byte-order mark unless `?bom=1` asks for one, for Excel),\n")
+	b.WriteString("comma-separated, every record ending with CRLF (`\\r\\n`), and a first record that is always the header row: the\n")
+	b.WriteString("column names listed below, in that order. A cell holding a comma, a double quote or a line break is enclosed in double\n")
+	b.WriteString("quotes (a double quote inside doubled), and its line breaks are kept as they were entered. One row per\n")
 	b.WriteString("record, times in ISO 8601 UTC (`2026-03-10T09:00:00Z`), dates as `YYYY-MM-DD`, booleans as `yes`/`no`, and a\n")
-	b.WriteString("stable order, read from one consistent snapshot. A cell that would start with `=`, `+`, `-`, `@`, tab, CR or NUL is\n")
-	b.WriteString("prefixed with `'`. `from` and `to` (both inclusive, `YYYY-MM-DD`) choose the records in the audit period; each\n")
-	b.WriteString("dataset says by which dates.\n\n")
+	b.WriteString("stable order, read from one consistent snapshot, so the same data always gives the same bytes. A cell that would\n")
+	b.WriteString("start with `=`, `+`, `-`, `@`, tab, CR or NUL is prefixed with `'`. `from` and `to` (both inclusive, `YYYY-MM-DD`)\n")
+	b.WriteString("choose the records in the audit period; each dataset says by which dates.\n\n")
 	b.WriteString("Get them at `GET /api/v1/exports/{dataset}.csv?from=&to=`, on `/app/exports`, or with\n")
 	b.WriteString("`charter export DATASET --from --to [-o FILE]`; the signed bundle of all of them is\n")
 	b.WriteString("`GET /api/v1/exports/evidence.zip?from=&to=` or `charter export bundle`, checked by `charter verify-bundle`.\n")
@@ -317,7 +358,7 @@ func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.W
 			return nil, err
 		}
 	}
-	out := csv.NewWriter(buf)
+	out := NewCSVWriter(buf)
 	if err := out.Write(d.Columns); err != nil {
 		return nil, err
 	}
@@ -360,10 +401,6 @@ func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.W
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out.Flush()
-	if err := out.Error(); err != nil {
 		return nil, err
 	}
 	if err := buf.Flush(); err != nil {

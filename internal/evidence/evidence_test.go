@@ -43,6 +43,22 @@ func TestEscapeCell(t *testing.T) {
 	}
 }
 
+// CSVWriter ends every record with CRLF and keeps a cell's own line
+// breaks, a lone CR included, inside its quotes.
+func TestCSVWriterEndsRecordsWithCRLF(t *testing.T) {
+	var buf bytes.Buffer
+	w := evidence.NewCSVWriter(&buf)
+	for _, r := range [][]string{{"name", "note"}, {"Ana", "two\nlines"}, {"Ben", "a\rb"}, {"Cy", `say "hi", twice`}} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "name,note\r\nAna,\"two\nlines\"\r\nBen,\"a\rb\"\r\nCy,\"say \"\"hi\"\", twice\"\r\n"
+	if buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+}
+
 var planted = []string{`=HYPERLINK("http://x")`, "+1", "-2", "@SUM(A1)", "\tleading tab", "\rleading CR"}
 
 func TestExportsAreEscapedAndRepeatable(t *testing.T) {
@@ -118,6 +134,16 @@ func TestExportsAreEscapedAndRepeatable(t *testing.T) {
 			}
 			if name != "audit_log" && !bytes.Equal(a.Bytes(), b.Bytes()) {
 				t.Errorf("%s: two exports differ", name)
+			}
+			// RFC 4180: every record, the header row included, ends with
+			// CRLF (no cell of this data holds a line break).
+			rows, err := csv.NewReader(bytes.NewReader(a.Bytes())).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.HasSuffix(a.Bytes(), []byte("\r\n")) || bytes.Count(a.Bytes(), []byte("\r\n")) != len(rows) ||
+				bytes.Count(a.Bytes(), []byte("\n")) != len(rows) {
+				t.Errorf("%s: %d records, not each ending with CRLF", name, len(rows))
 			}
 		}
 		// The audit log changes with every export (exports are audited), so
@@ -213,7 +239,7 @@ func TestAcknowledgementPopulation(t *testing.T) {
 			"dee@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,,no",
 		}
 		for _, line := range want {
-			if !strings.Contains(buf.String(), line+"\n") {
+			if !strings.Contains(buf.String(), line+"\r\n") {
 				t.Errorf("missing %q", line)
 			}
 		}

@@ -2,6 +2,7 @@ package packet
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -483,35 +484,42 @@ func (s *Service) loadManifest(ctx context.Context, p *Packet) error {
 	return s.db.WithContext(ctx).Model(&Packet{}).Select("manifest", "signature").Where("id = ?", p.ID).Take(p).Error
 }
 
-// SignedManifest is manifest.json: the manifest and its signature.
-type SignedManifest struct {
-	Manifest  json.RawMessage `json:"manifest"`
-	Signature Signature       `json:"signature"`
-}
+// Names of the manifest and its detached signature in a packet link.
+const (
+	ManifestName  = "manifest.json"
+	SignatureName = "manifest.sig"
+)
 
-// Signature is an Ed25519 signature over the manifest's bytes as served.
-type Signature struct {
-	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"` // base64
-	Value     string `json:"value"`      // base64
-}
-
-// ManifestFile returns manifest.json for a packet link; viewing it is
+// ManifestFile returns manifest.json for a packet link: the manifest's
+// bytes exactly as signed (manifest.sig), never re-encoded. Viewing it is
 // logged but not counted as a download.
 func (s *Service) ManifestFile(ctx context.Context, from audit.Actor, token string) ([]byte, error) {
-	p, err := s.open(ctx, from, token, "manifest.json")
+	p, err := s.open(ctx, from, token, ManifestName)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.loadManifest(ctx, p); err != nil {
 		return nil, err
 	}
-	out, err := json.MarshalIndent(SignedManifest{Manifest: json.RawMessage(p.Manifest),
-		Signature: Signature{Algorithm: "Ed25519", PublicKey: s.PublicKeyBase64(), Value: p.Signature}}, "", "  ")
+	return []byte(p.Manifest), s.logAccess(ctx, from, p, ManifestName, "viewed")
+}
+
+// ManifestSignature returns manifest.sig for a packet link: the raw
+// 64-byte Ed25519 signature of manifest.json's bytes, the form `openssl
+// pkeyutl -verify -rawin -sigfile` reads. Logged like manifest.json.
+func (s *Service) ManifestSignature(ctx context.Context, from audit.Actor, token string) ([]byte, error) {
+	p, err := s.open(ctx, from, token, SignatureName)
 	if err != nil {
 		return nil, err
 	}
-	return out, s.logAccess(ctx, from, p, "manifest.json", "viewed")
+	if err := s.loadManifest(ctx, p); err != nil {
+		return nil, err
+	}
+	sig, err := base64.StdEncoding.DecodeString(p.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("packet %s: the stored signature is not base64: %w", p.PublicID, err)
+	}
+	return sig, s.logAccess(ctx, from, p, SignatureName, "viewed")
 }
 
 // Packets returns packets, newest first.

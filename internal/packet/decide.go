@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -109,7 +108,8 @@ type File struct {
 func (File) TableName() string { return "packet_files" }
 
 // Manifest describes a packet and each of its files. The signature covers
-// the manifest's JSON exactly as served in manifest.json.
+// the manifest's bytes exactly as stored and served in manifest.json, so a
+// verifier checks the file it downloaded and never re-serialises it.
 type Manifest struct {
 	PacketID  string           `json:"packet_id"`
 	Company   string           `json:"company"`
@@ -313,7 +313,7 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 			Title: docs[i].Title, Version: dv.Version, SHA256: dv.SHA256, StampedSHA256: kept.SHA256, FileName: name})
 		m.Files = append(m.Files, File{Name: name, SHA256: kept.SHA256, Size: kept.Size})
 	}
-	manifest, err := json.Marshal(m)
+	manifest, err := manifestBytes(m)
 	if err != nil {
 		return nil, err
 	}

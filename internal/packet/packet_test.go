@@ -3,7 +3,9 @@ package packet_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -50,6 +52,7 @@ type fixture struct {
 	docs  *document.Service
 	files *files.Store
 	clock *clock
+	key   ed25519.PrivateKey
 }
 
 func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
@@ -86,7 +89,7 @@ func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
 	if _, err := svc.SeedNDA(ctx, by, string(nda)); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ctx: ctx, st: st, svc: svc, docs: docs, files: fs, clock: c}
+	return &fixture{ctx: ctx, st: st, svc: svc, docs: docs, files: fs, clock: c, key: key}
 }
 
 var confirmLink = regexp.MustCompile(`/trust/request/confirm/([A-Za-z0-9_-]{43})`)
@@ -304,26 +307,46 @@ func TestDownloadsAreIdenticalAndVerifiable(t *testing.T) {
 		t.Fatal("a modified file verified")
 	}
 	raw, err := f.svc.ManifestFile(f.ctx, from, token)
-	if err != nil || !strings.Contains(string(raw), `"algorithm": "Ed25519"`) {
+	if err != nil || !json.Valid(raw) {
 		t.Fatalf("manifest: %s %v", raw, err)
 	}
-	// The signature covers the manifest's compact JSON.
-	var signed packet.SignedManifest
-	if err := json.Unmarshal(raw, &signed); err != nil {
-		t.Fatal(err)
+	// manifest.sig signs manifest.json's bytes as served: nothing is
+	// re-serialised on either side.
+	sig, err := f.svc.ManifestSignature(f.ctx, from, token)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		t.Fatalf("manifest.sig: %d bytes, %v", len(sig), err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, signed.Manifest); err != nil {
-		t.Fatal(err)
-	}
-	if !f.svc.VerifyManifest(compact.Bytes(), signed.Signature.Value) || signed.Signature.PublicKey != f.svc.PublicKeyBase64() {
+	if !ed25519.Verify(f.svc.PublicKey(), raw, sig) {
 		t.Fatal("the manifest's signature does not verify")
 	}
-	if f.svc.VerifyManifest(bytes.Replace(compact.Bytes(), []byte("lee@"), []byte("eve@"), 1), signed.Signature.Value) {
+	if ed25519.Verify(f.svc.PublicKey(), bytes.Replace(raw, []byte("lee@"), []byte("eve@"), 1), sig) {
 		t.Fatal("a changed manifest verified")
 	}
-	if !strings.Contains(compact.String(), sha256Hex(a)) {
+	if !strings.Contains(string(raw), sha256Hex(a)) {
 		t.Fatal("the manifest does not list the downloaded file's SHA-256")
+	}
+	// A packet issued before manifest.sig: its manifest was signed as Go
+	// encodes JSON by default (\u0026 for &). Its stored bytes are served
+	// unchanged, so its signature still verifies over the download.
+	var m packet.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Recipient.Company = "AT&T <Labs>"
+	old, err := json.Marshal(m)
+	if err != nil || !bytes.Contains(old, []byte(`AT\u0026T \u003cLabs\u003e`)) {
+		t.Fatalf("the old encoding: %s %v", old, err)
+	}
+	if err := f.st.DB.Model(&packet.Packet{}).Where("public_id = ?", m.PacketID).
+		Updates(map[string]any{"manifest": string(old), "signature": base64.StdEncoding.EncodeToString(ed25519.Sign(f.key, old))}).Error; err != nil {
+		t.Fatal(err)
+	}
+	served, err := f.svc.ManifestFile(f.ctx, from, token)
+	if err != nil || !bytes.Equal(served, old) {
+		t.Fatalf("an old manifest is not served as stored: %s %v", served, err)
+	}
+	if sig, err := f.svc.ManifestSignature(f.ctx, from, token); err != nil || !ed25519.Verify(f.svc.PublicKey(), served, sig) {
+		t.Fatalf("an old manifest's signature does not verify: %v", err)
 	}
 	f.clock.advance(31 * 24 * time.Hour)
 	if _, _, err := f.svc.Download(f.ctx, from, token, packet.PacketFileName); !apperr.Is(err, apperr.Gone) {

@@ -1,9 +1,13 @@
 package packet
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -57,8 +61,27 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 // PublicKeyBase64 is the verifying key as shown on /trust/verify.
 func (s *Service) PublicKeyBase64() string { return base64.StdEncoding.EncodeToString(s.PublicKey()) }
 
-// VerifyManifest checks a manifest's signature with the company's key.
-func (s *Service) VerifyManifest(manifest []byte, signature string) bool {
-	sig, err := base64.StdEncoding.DecodeString(signature)
-	return err == nil && ed25519.Verify(s.PublicKey(), manifest, sig)
+// manifestBytes is the manifest's JSON as signed and served: compact, with
+// <, > and & written as themselves rather than Go's default \u003c, \u003e
+// and \u0026, so that the file reads as any other JSON tool would write it.
+// Manifests signed before this were escaped; their stored bytes are served
+// unchanged and still verify.
+func manifestBytes(m Manifest) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// PublicKeyPEM is the verifying key as a PEM "PUBLIC KEY" (SubjectPublicKeyInfo),
+// the form `openssl pkeyutl -verify -pubin -inkey` reads.
+func (s *Service) PublicKeyPEM() ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(s.PublicKey())
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }

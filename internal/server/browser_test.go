@@ -484,12 +484,12 @@ func TestBrowserDocumentPacketFromUploadToVerify(t *testing.T) {
 	}
 	pdfPagesContain(t, files["documents/soc-2-type-ii-report.pdf"], "dana@customer.example")
 
-	var m signedManifest
+	var m packetManifest
 	if err := json.Unmarshal([]byte(e.browser().get(link+"/manifest.json").body), &m); err != nil {
 		t.Fatal(err)
 	}
 	listed := map[string]string{}
-	for _, f := range m.Manifest.Files {
+	for _, f := range m.Files {
 		listed[f.Name] = f.SHA256
 	}
 	for name, data := range files {
@@ -511,7 +511,7 @@ func TestBrowserDocumentPacketFromUploadToVerify(t *testing.T) {
 			cdp.WaitVisible(`#verdict`),
 		)
 		verdict, _ := cdp.Run(ctx, cdp.Text(`#verdict`))
-		if err != nil || !strings.Contains(verdict, "Issued by") || !strings.Contains(verdict, name) || !strings.Contains(verdict, m.Manifest.PacketID) {
+		if err != nil || !strings.Contains(verdict, "Issued by") || !strings.Contains(verdict, name) || !strings.Contains(verdict, m.PacketID) {
 			t.Fatalf("verify %s: %q %v", name, verdict, err)
 		}
 		if strings.HasPrefix(name, "documents/") && !strings.Contains(verdict, "stamped copy of SOC 2 Type II report, version 2026") {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -198,17 +197,20 @@ func (h *dsarHandlers) dsarMetricsCSV(c echo.Context) error {
 	hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	hdr.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="privacy-requests-%d.csv"`, year))
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"year", "type", "received", "complied_in_whole_or_part", "denied", "median_days_to_respond"})
+	w := evidence.NewCSVWriter(c.Response())
+	if err := w.Write([]string{"year", "type", "received", "complied_in_whole_or_part", "denied", "median_days_to_respond"}); err != nil {
+		return err
+	}
 	for _, f := range m.Types {
 		median := ""
 		if f.MedianDays != nil {
 			median = strconv.FormatFloat(*f.MedianDays, 'f', -1, 64)
 		}
-		_ = w.Write([]string{strconv.Itoa(year), evidence.EscapeCell(f.Type), strconv.Itoa(f.Received), strconv.Itoa(f.Complied), strconv.Itoa(f.Denied), median})
+		if err := w.Write([]string{strconv.Itoa(year), evidence.EscapeCell(f.Type), strconv.Itoa(f.Received), strconv.Itoa(f.Complied), strconv.Itoa(f.Denied), median}); err != nil {
+			return err
+		}
 	}
-	w.Flush()
-	return w.Error()
+	return nil
 }
 
 // API.

@@ -69,7 +69,8 @@ func TestPrivacyRequestFromFormToCompletion(t *testing.T) {
 		if page := aud.get("/app/privacy-requests/metrics?year=" + year); !strings.Contains(page.body, "<td>deletion</td><td>1</td><td>1</td><td>0</td><td>0</td>") {
 			t.Fatalf("metrics page: %s", page.body)
 		}
-		if csv := aud.get("/app/privacy-requests/metrics.csv?year=" + year); !strings.Contains(csv.body, year+",deletion,1,1,0,0") {
+		if csv := aud.get("/app/privacy-requests/metrics.csv?year=" + year); !strings.Contains(csv.body, year+",deletion,1,1,0,0\r\n") ||
+			!strings.HasPrefix(csv.body, "year,type,received,complied_in_whole_or_part,denied,median_days_to_respond\r\n") {
 			t.Fatalf("metrics CSV: %s", csv.body)
 		}
 		if r := aud.get("/app/privacy-requests/" + ref); r.status != http.StatusForbidden {

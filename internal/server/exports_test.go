@@ -32,7 +32,8 @@ func TestExportsOverHTTP(t *testing.T) {
 		if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
 			t.Fatalf("export: %d %v", code, h)
 		}
-		if !strings.HasPrefix(body, "name,purpose,data_categories") || !strings.Contains(body, "Amazon Web Services") || strings.Count(body, "\n") != 5 {
+		if !strings.HasPrefix(body, "name,purpose,data_categories") || !strings.Contains(body, "Amazon Web Services") ||
+			strings.Count(body, "\r\n") != 5 || strings.Count(body, "\n") != 5 { // RFC 4180: CRLF after every record
 			t.Fatalf("body: %q", body)
 		}
 		if _, _, again := get("auditor", "/api/v1/exports/subprocessors.csv"+query); again != body {

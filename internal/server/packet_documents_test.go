@@ -95,19 +95,19 @@ func pdfPagesContain(t *testing.T, pdf []byte, want string) {
 	}
 }
 
-type signedManifest struct {
-	Manifest struct {
-		PacketID string `json:"packet_id"`
-		Policies []struct{ Slug, SHA256 string }
-		Files    []struct{ Name, SHA256 string }
-		// Documents keep the original's SHA-256 apart from the stamped
-		// copy's.
-		Documents []struct {
-			Slug          string
-			SHA256        string `json:"sha256"`
-			StampedSHA256 string `json:"stamped_sha256"`
-			File          string
-		}
+// packetManifest is manifest.json as served: the manifest itself, whose
+// bytes manifest.sig signs.
+type packetManifest struct {
+	PacketID string `json:"packet_id"`
+	Policies []struct{ Slug, SHA256 string }
+	Files    []struct{ Name, SHA256 string }
+	// Documents keep the original's SHA-256 apart from the stamped
+	// copy's.
+	Documents []struct {
+		Slug          string
+		SHA256        string `json:"sha256"`
+		StampedSHA256 string `json:"stamped_sha256"`
+		File          string
 	}
 }
 
@@ -208,19 +208,19 @@ func TestPacketDocumentsRequestApproveAndDownload(t *testing.T) {
 			t.Fatalf("page after a file's limit: %d %s", pg.status, pg.body)
 		}
 		man := recipient.get(link + "/manifest.json")
-		var m signedManifest
+		var m packetManifest
 		if err := json.Unmarshal([]byte(man.body), &m); err != nil || man.status != http.StatusOK {
 			t.Fatalf("manifest: %d %v", man.status, err)
 		}
-		if len(m.Manifest.Policies) != 2 || len(m.Manifest.Documents) != 1 || len(m.Manifest.Files) != 4 {
+		if len(m.Policies) != 2 || len(m.Documents) != 1 || len(m.Files) != 4 {
 			t.Fatalf("manifest: %s", man.body)
 		}
-		d := m.Manifest.Documents[0]
+		d := m.Documents[0]
 		if d.Slug != report || d.SHA256 != sha256Hex(original) || d.StampedSHA256 != sha256Hex([]byte(doc.body)) || d.File != "documents/"+report+".pdf" {
 			t.Fatalf("manifest document: %+v", d)
 		}
 		hashes := map[string]string{}
-		for _, f := range m.Manifest.Files {
+		for _, f := range m.Files {
 			hashes[f.Name] = f.SHA256
 		}
 		if hashes["documents/"+report+".pdf"] != sha256Hex([]byte(doc.body)) || hashes["policies/backup.pdf"] != sha256Hex([]byte(backup.body)) {
@@ -237,7 +237,7 @@ func TestPacketDocumentsRequestApproveAndDownload(t *testing.T) {
 		}
 		// The approver's page lists the document with both hashes, and
 		// each file's downloads.
-		if r := ed.get("/app/packets/" + m.Manifest.PacketID); !strings.Contains(r.body, "SHA-256 of the stamped copy") || !strings.Contains(r.body, "<td>documents/"+report+".pdf</td>") {
+		if r := ed.get("/app/packets/" + m.PacketID); !strings.Contains(r.body, "SHA-256 of the stamped copy") || !strings.Contains(r.body, "<td>documents/"+report+".pdf</td>") {
 			t.Fatalf("admin packet page: %s", r.body)
 		}
 
@@ -295,8 +295,8 @@ func TestPacketDocumentsAutoApprovalAndDocumentsOnly(t *testing.T) {
 		if pg.status != http.StatusOK || strings.Contains(pg.body, "download-packet") || !strings.Contains(pg.body, "Insurance certificate") {
 			t.Fatalf("documents-only packet page: %s", pg.body)
 		}
-		var m signedManifest
-		if err := json.Unmarshal([]byte(recipient.get(link+"/manifest.json").body), &m); err != nil || len(m.Manifest.Policies) != 0 || len(m.Manifest.Files) != 1 {
+		var m packetManifest
+		if err := json.Unmarshal([]byte(recipient.get(link+"/manifest.json").body), &m); err != nil || len(m.Policies) != 0 || len(m.Files) != 1 {
 			t.Fatalf("documents-only manifest: %+v %v", m, err)
 		}
 		if r := recipient.get(link + "/documents/" + cert + ".pdf"); r.status != http.StatusOK {

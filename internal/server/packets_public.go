@@ -241,6 +241,8 @@ func (h *packetHandlers) sendPacketFile(c echo.Context, file string) error {
 	return c.Blob(http.StatusOK, "application/pdf", data)
 }
 
+// packetManifest serves manifest.json byte for byte as signed, so that
+// its signature (manifest.sig) verifies over the file as downloaded.
 func (h *packetHandlers) packetManifest(c echo.Context) error {
 	shareHeaders(c)
 	data, err := h.packets.ManifestFile(c.Request().Context(), actor(c), c.Param("token"))
@@ -248,6 +250,29 @@ func (h *packetHandlers) packetManifest(c echo.Context) error {
 		return h.packetLinkError(c, err)
 	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, data)
+}
+
+// packetManifestSignature serves manifest.sig: the raw Ed25519 signature
+// of manifest.json, for `openssl pkeyutl -verify -rawin -sigfile`.
+func (h *packetHandlers) packetManifestSignature(c echo.Context) error {
+	shareHeaders(c)
+	sig, err := h.packets.ManifestSignature(c.Request().Context(), actor(c), c.Param("token"))
+	if err != nil {
+		return h.packetLinkError(c, err)
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="manifest.sig"`)
+	return c.Blob(http.StatusOK, echo.MIMEOctetStream, sig)
+}
+
+// signingKeyPEM publishes the key that signs packet manifests, evidence
+// bundles and countersigned DPAs as a PEM public key, the form openssl reads.
+func (h *packetHandlers) signingKeyPEM(c echo.Context) error {
+	key, err := h.packets.PublicKeyPEM()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/x-pem-file", key)
 }
 
 type verifyPage struct {

@@ -29,12 +29,18 @@ import (
 // emailed link.
 func requestPacket(t *testing.T, e *env, smtp notify.SMTP, mb *notifytest.Mailbox, email string, policies ...string) {
 	t.Helper()
+	requestPacketFor(t, e, smtp, mb, email, "Customer Ltd", policies...)
+}
+
+// requestPacketFor is requestPacket for a recipient of the given company.
+func requestPacketFor(t *testing.T, e *env, smtp notify.SMTP, mb *notifytest.Mailbox, email, company string, policies ...string) {
+	t.Helper()
 	visitor := e.browser()
 	page := visitor.get("/trust/request")
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Non-disclosure agreement") {
 		t.Fatalf("request form: %d", page.status)
 	}
-	form := url.Values{"name": {"Dana Reviewer"}, "email": {email}, "company": {"Customer Ltd"}, "role": {"Security analyst"},
+	form := url.Values{"name": {"Dana Reviewer"}, "email": {email}, "company": {company}, "role": {"Security analyst"},
 		"reason": {"Vendor review"}, "nda_version": {"1"}, "accept_nda": {"true"}, "policies": policies}
 	if r := visitor.post("/trust/request", form); r.status != http.StatusOK || !strings.Contains(r.body, "Check your email") {
 		t.Fatalf("request: %d %s", r.status, r.body)
@@ -113,15 +119,11 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 			t.Fatalf("one policy: %d", one.status)
 		}
 		manifest := recipient.get(link + "/manifest.json")
-		var signed struct {
-			Manifest struct {
-				Files []struct{ Name, SHA256 string }
-			}
-		}
-		if err := json.Unmarshal([]byte(manifest.body), &signed); err != nil || len(signed.Manifest.Files) != 21 {
+		var signed packetManifest
+		if err := json.Unmarshal([]byte(manifest.body), &signed); err != nil || len(signed.Files) != 21 {
 			t.Fatalf("manifest: %v %s", err, manifest.body)
 		}
-		if signed.Manifest.Files[0].Name != "packet.pdf" || signed.Manifest.Files[0].SHA256 != sha256Hex([]byte(pdf.body)) {
+		if signed.Files[0].Name != "packet.pdf" || signed.Files[0].SHA256 != sha256Hex([]byte(pdf.body)) {
 			t.Fatal("the manifest's hash does not match the downloaded file")
 		}
 		checkPDFText(t, []byte(pdf.body), "dana@customer.example")
@@ -177,7 +179,7 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 		}
 		// A withdrawn link serves nothing of the packet: it says so, in the
 		// company's name, and offers to request the same again.
-		for _, path := range []string{link, link + "/packet.pdf", link + "/manifest.json"} {
+		for _, path := range []string{link, link + "/packet.pdf", link + "/manifest.json", link + "/manifest.sig"} {
 			r := recipient.get(path)
 			if r.status != http.StatusGone || !strings.Contains(r.body, "withdrawn") || !strings.Contains(r.body, "PostHog") ||
 				strings.Contains(r.body, "%PDF") || strings.Contains(r.body, "sha256") {
@@ -191,15 +193,11 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 }
 
 func signedPacketID(t *testing.T, manifest string) string {
-	var m struct {
-		Manifest struct {
-			PacketID string `json:"packet_id"`
-		}
-	}
+	var m packetManifest
 	if err := json.Unmarshal([]byte(manifest), &m); err != nil {
 		t.Fatal(err)
 	}
-	return m.Manifest.PacketID
+	return m.PacketID
 }
 
 // checkPDFText runs pdftotext: the recipient's email on every page, the

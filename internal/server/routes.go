@@ -136,6 +136,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/privacy-request/confirm/:token", dsar.dsarConfirmPage, public)
 	s.add(root, pageRoute, http.MethodPost, "/trust/privacy-request/confirm/:token", dsar.dsarConfirm, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", packets.verifyForm, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/signing-key.pem", packets.signingKeyPEM, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", packets.verify, public)
 	// Policy packets: the link is the credential (SECURITY.md, share links).
 	s.add(root, pageRoute, http.MethodGet, "/p/:token", packets.packetLinkPage, public)
@@ -144,6 +145,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/policies/:file", packets.packetDownload(""), public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/documents/:file", packets.packetDocumentDownload, public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", packets.packetManifest, public)
+	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.sig", packets.packetManifestSignature, public)
 
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/", overview.overviewPage, need(auth.Viewer))

@@ -525,6 +525,11 @@ type advisoryPublicPage struct {
 
 func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 	id := c.Param("id")
+	// One route for the page and its OSV document: echo's router cannot
+	// split "{id}.json" from "{id}" within one path segment.
+	if osvID, ok := strings.CutSuffix(id, ".json"); ok {
+		return h.trustAdvisoryOSV(c, osvID)
+	}
 	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
 		a, err := h.advisories.Get(ctx, id, true)
 		if err != nil {
@@ -542,6 +547,19 @@ func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 			return nil, err
 		}
 		return h.renderPublicBytes("trust_advisory", a.Title, brandOf(o), "", p)
+	})
+}
+
+// trustAdvisoryOSV serves one published advisory as an OSV document at
+// /trust/advisories/{OSV id}.json, where OSV consumers look for it; the
+// advisory's own ID (without x_) answers too. Drafts and unknown IDs are 404.
+func (h *trustHandlers) trustAdvisoryOSV(c echo.Context, id string) error {
+	return h.cached(c, "advisory.json/"+id, echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+		a, err := h.advisories.Get(ctx, advisory.PublicIDOfOSV(id), true)
+		if err != nil {
+			return nil, err
+		}
+		return json.MarshalIndent(a.ToOSV(h.absolute("/trust/advisories/"+a.PublicID)), "", "  ")
 	})
 }
 
