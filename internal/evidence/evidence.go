@@ -20,6 +20,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -178,6 +179,9 @@ type Service struct {
 	now   func() time.Time
 	rules Rules
 	key   ed25519.PrivateKey // signs bundle manifests (the packets' key)
+	// auditLog signs the checkpoint a bundle carries; nil leaves bundles
+	// without one.
+	auditLog *auditlog.Log
 }
 
 // NewService returns a Service on st; key signs bundles.
