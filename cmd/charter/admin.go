@@ -341,7 +341,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		switch {
 		case errors.Is(err, auditlog.ErrNoCheckpoint):
 			if !failed {
-				fmt.Fprintf(stdout, "ok: %d events, head %s (no checkpoint yet: charter audit checkpoint makes one)\n", res.Events, res.Head)
+				fmt.Fprintf(stdout, "ok: %d events, head %s\n", res.Events, res.Head)
 			}
 		case err != nil:
 			return err
@@ -349,7 +349,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "FAILED: %s: %s\n", chk.Checkpoint.Name(), chk.Problem)
 			failed = true
 		case !failed:
-			fmt.Fprintf(stdout, "ok: %d events, head %s; %s verified\n", res.Events, res.Head, chk.Checkpoint.Name())
+			fmt.Fprintf(stdout, "ok: %d events, head %s\nok: %s verified\n", res.Events, res.Head, chk.Checkpoint.Name())
 		}
 		if failed {
 			return exitError{}
