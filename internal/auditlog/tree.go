@@ -339,3 +339,35 @@ func RootFromEvents(ctx context.Context, db *gorm.DB, size int64) (tlog.Hash, er
 	}
 	return root, nil
 }
+
+// InclusionProofs proves each of seqs in the tree of size size, in one
+// transaction. Errors: as Inclusion.
+func (l *Log) InclusionProofs(ctx context.Context, seqs []int64, size int64) ([]InclusionProof, error) {
+	proofs := make([]InclusionProof, 0, len(seqs))
+	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := l.treeLimit(tx, "size", size); err != nil {
+			return err
+		}
+		r := &hashReader{tx: tx}
+		root, err := tlog.TreeHash(size, r)
+		if err != nil {
+			return err
+		}
+		for _, seq := range seqs {
+			if seq < 1 || seq > size {
+				return apperr.Field("seq", fmt.Sprintf("%d is not in the tree of size %d", seq, size))
+			}
+			path, err := tlog.ProveRecord(size, seq-1, r)
+			if err != nil {
+				return err
+			}
+			leaf, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, seq-1)})
+			if err != nil {
+				return err
+			}
+			proofs = append(proofs, InclusionProof{Seq: seq, LeafIndex: seq - 1, TreeSize: size, LeafHash: leaf[0], RootHash: root, Path: path})
+		}
+		return nil
+	})
+	return proofs, err
+}
