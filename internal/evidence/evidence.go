@@ -274,6 +274,7 @@ func Markdown() string {
 		fmt.Fprintf(&b, "\n## `%s`\n\n%s\n\n- In the period by: %s.\n- Columns: `%s`\n", d.Name, d.Description, d.FiltersOn, strings.Join(d.Columns, "`, `"))
 	}
 	b.WriteString(auditLogVerification)
+	b.WriteString(auditLogDoc())
 	return b.String()
 }
 
