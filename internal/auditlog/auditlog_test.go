@@ -72,7 +72,6 @@ func TestTreeGrowsAcrossCheckpointsAndMatchesTheRFCRoot(t *testing.T) {
 		// Sizes that cross batch and power-of-two boundaries, the last
 		// past one extension batch (2048) so a first run catches up in
 		// several transactions.
-		var sizes []int64
 		total := 0
 		for _, add := range []int{1, 2, 5, 120, 2500} {
 			appendEvents(t, st.DB, add)
@@ -89,7 +88,6 @@ func TestTreeGrowsAcrossCheckpointsAndMatchesTheRFCRoot(t *testing.T) {
 			if fromEvents, err := auditlog.RootFromEvents(ctx, st.DB, c.TreeSize); err != nil || fromEvents != root {
 				t.Fatalf("size %d: root recomputed from events differs: %v", total, err)
 			}
-			sizes = append(sizes, c.TreeSize)
 		}
 		if _, made, err := log.Checkpoint(ctx, "command"); made || err != nil {
 			t.Fatalf("a checkpoint without new events: %v %v", made, err)
