@@ -407,6 +407,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			"checkpoint with the current key, and store an announcement naming both verifier keys, signed by both.\n" +
 			"Then stop Charter, move FILE to the data directory's " + packet.KeyFile + " (keep the old file), and start it.", Args: cobra.NoArgs}
 	rsc := newStoreCommand(rotate)
+	rsc.binder.LinkFlags(&rsc.cfg)
 	var newKeyFile string
 	rotate.Flags().StringVar(&newKeyFile, "new-key", "", "file of the new key's 32-byte seed (created, mode 0600, if missing)")
 	rotate.RunE = func(cmd *cobra.Command, _ []string) error {

@@ -28,6 +28,9 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(cmd)
 	sc.binder.PeopleFlags(&sc.cfg)
+	// A bundle signs an audit log checkpoint; the base URL names the log
+	// in the first one.
+	sc.binder.LinkFlags(&sc.cfg)
 	var from, to, out, role string
 	var bom bool
 	cmd.Flags().StringVar(&from, "from", "", "first day of the audit period (YYYY-MM-DD)")
