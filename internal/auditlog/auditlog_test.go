@@ -137,3 +137,35 @@ func TestCheckpointTablesAreAppendOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentCheckpointsSignOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		log := newLog(st)
+		appendEvents(t, st.DB, 300)
+		type result struct {
+			c    auditlog.Checkpoint
+			made bool
+			err  error
+		}
+		results := make(chan result, 4)
+		for range 4 {
+			go func() {
+				c, made, err := log.Checkpoint(context.Background(), "schedule")
+				results <- result{c, made, err}
+			}()
+		}
+		made := 0
+		for range 4 {
+			r := <-results
+			if r.err != nil || r.c.TreeSize != 300 {
+				t.Fatalf("concurrent checkpoint: %+v", r)
+			}
+			if r.made {
+				made++
+			}
+		}
+		if history, _ := log.History(context.Background()); made != 1 || len(history) != 1 {
+			t.Fatalf("%d checkpoints made, %d stored; want 1", made, len(history))
+		}
+	})
+}
