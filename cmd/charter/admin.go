@@ -336,8 +336,8 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			failed = true
 		}
 		// The chain alone passes when every hash after a rewritten row was
-		// recomputed; the signed checkpoint does not.
-		chk, err := a.AuditLog.CheckLatest(cmd.Context())
+		// recomputed; the signed checkpoints do not.
+		checked, bad, err := a.AuditLog.CheckAll(cmd.Context())
 		switch {
 		case errors.Is(err, auditlog.ErrNoCheckpoint):
 			if !failed {
@@ -345,11 +345,15 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			}
 		case err != nil:
 			return err
-		case chk.Problem != "":
-			fmt.Fprintf(stdout, "FAILED: %s: %s\n", chk.Checkpoint.Name(), chk.Problem)
+		case bad.Problem != "":
+			fmt.Fprintf(stdout, "FAILED: %s: %s (%d older checkpoint(s) verified)\n", bad.Checkpoint.Name(), bad.Problem, checked)
 			failed = true
 		case !failed:
-			fmt.Fprintf(stdout, "ok: %d events, head %s\nok: %s verified\n", res.Events, res.Head, chk.Checkpoint.Name())
+			latest, err := a.AuditLog.Latest(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ok: %d events, head %s\nok: %d checkpoint(s) verified, the newest %s\n", res.Events, res.Head, checked, latest.Name())
 		}
 		if failed {
 			return exitError{}

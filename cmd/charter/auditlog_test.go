@@ -97,7 +97,7 @@ func TestRewrittenAuditTrailFailsVerifyAndConsistency(t *testing.T) {
 
 		rewriteAuditRow(t, st, 3)
 		code, out := charter(t, "audit", "verify")
-		if code != 1 || !strings.Contains(out, "FAILED: checkpoint 2 (tree size 11,") || strings.Contains(out, "FAILED: seq") {
+		if code != 1 || !strings.Contains(out, "FAILED: checkpoint 1 (tree size 6,") || strings.Contains(out, "FAILED: seq") {
 			t.Fatalf("audit verify after a rewrite with recomputed hashes: %d %q", code, out)
 		}
 		code, out = charter(t, "audit", "verify-consistency", oldFile)
@@ -147,5 +147,25 @@ func TestRotatedKeyKeepsOldCheckpointsVerifiable(t *testing.T) {
 	}
 	if code, out := charter(t, "audit", "verify-consistency", oldFile); code != 0 {
 		t.Fatalf("a checkpoint signed by the old key, after rotation: %d %q", code, out)
+	}
+}
+
+func TestCutOffAuditTrailFailsVerify(t *testing.T) {
+	dir := dataDir(t)
+	if code, out := charter(t, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, out)
+	}
+	st := openStore(t, "sqlite://"+filepath.Join(dir, "charter.db"))
+	appendTestEvents(t, st, 4)
+	charter(t, "audit", "checkpoint")
+	// The newest events removed: the chain that is left is whole.
+	for _, stmt := range []string{"DROP TRIGGER audit_events_no_delete", "DELETE FROM audit_events WHERE seq > 2"} {
+		if err := st.DB.Exec(stmt).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out := charter(t, "audit", "verify")
+	if code != 1 || !strings.Contains(out, "FAILED: checkpoint 1 (tree size 4,") || strings.Contains(out, "FAILED: seq") {
+		t.Fatalf("audit verify of a cut-off trail: %d %q", code, out)
 	}
 }

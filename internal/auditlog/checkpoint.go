@@ -162,6 +162,57 @@ func (l *Log) CheckLatest(ctx context.Context) (CheckpointCheck, error) {
 	return l.check(ctx, c), nil
 }
 
+// CheckAll verifies every stored checkpoint's signature and recomputes
+// all their roots from the audit events in one pass, and reports the
+// first (oldest) checkpoint that fails, or a zero CheckpointCheck with
+// checked set to their number. Errors: ErrNoCheckpoint.
+func (l *Log) CheckAll(ctx context.Context) (checked int, failed CheckpointCheck, err error) {
+	var cps []Checkpoint
+	if err := l.db.WithContext(ctx).Order("tree_size").Find(&cps).Error; err != nil {
+		return 0, failed, err
+	}
+	if len(cps) == 0 {
+		return 0, failed, ErrNoCheckpoint
+	}
+	keys, err := l.VerifierKeys(ctx)
+	if err != nil {
+		return 0, failed, err
+	}
+	sizes := make([]int64, len(cps))
+	signed := make([]tlog.Hash, len(cps))
+	for i, c := range cps {
+		parsed, err := OpenCheckpoint([]byte(c.Note), keys...)
+		switch {
+		case err != nil:
+			return i, CheckpointCheck{Checkpoint: c, Problem: err.Error()}, nil
+		case parsed.TreeSize != c.TreeSize || EncodeHash(parsed.RootHash) != c.RootHash:
+			return i, CheckpointCheck{Checkpoint: c, Problem: "the stored size or root differs from the signed note"}, nil
+		}
+		sizes[i], signed[i] = c.TreeSize, parsed.RootHash
+	}
+	roots, err := RootsFromEvents(ctx, l.db, sizes)
+	if err != nil {
+		// The events are fewer than a checkpoint signed: name the first
+		// checkpoint that the trail no longer reaches.
+		var have int64
+		if err := l.db.WithContext(ctx).Model(&audit.Event{}).Count(&have).Error; err != nil {
+			return 0, failed, err
+		}
+		for i, c := range cps {
+			if c.TreeSize > have {
+				return i, CheckpointCheck{Checkpoint: c, Problem: err.Error()}, nil
+			}
+		}
+		return 0, failed, err
+	}
+	for i, c := range cps {
+		if roots[i] != signed[i] {
+			return i, CheckpointCheck{Checkpoint: c, Problem: "the audit events no longer hash to the signed root: the trail was changed after it was signed"}, nil
+		}
+	}
+	return len(cps), failed, nil
+}
+
 func (l *Log) check(ctx context.Context, c Checkpoint) CheckpointCheck {
 	res := CheckpointCheck{Checkpoint: c}
 	keys, err := l.VerifierKeys(ctx)

@@ -295,28 +295,46 @@ func (l *Log) Consistency(ctx context.Context, from, to int64) (ConsistencyProof
 // trail shows even when the stored tree was left alone. It streams the
 // events and keeps only O(log size) hashes.
 func RootFromEvents(ctx context.Context, db *gorm.DB, size int64) (tlog.Hash, error) {
+	roots, err := RootsFromEvents(ctx, db, []int64{size})
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	return roots[0], nil
+}
+
+// RootsFromEvents is RootFromEvents for several sizes (ascending, each at
+// least 1) in one pass over the events.
+func RootsFromEvents(ctx context.Context, db *gorm.DB, sizes []int64) ([]tlog.Hash, error) {
+	roots := make([]tlog.Hash, 0, len(sizes))
+	if len(sizes) == 0 {
+		return roots, nil
+	}
 	var stack []tlog.Hash // roots of the complete subtrees so far, largest first
 	var heights []int
 	var done int64
-	for done < size {
+	last := sizes[len(sizes)-1]
+	for len(roots) < len(sizes) {
+		if sizes[len(roots)] < 1 {
+			return nil, errors.New("auditlog: an empty tree has no root here")
+		}
 		n := int64(extendBatchSize)
-		if size-done < n {
-			n = size - done
+		if last-done < n {
+			n = last - done
 		}
 		events, err := readEvents(db.WithContext(ctx), done, int(n))
 		if err != nil {
-			return tlog.Hash{}, err
+			return nil, err
 		}
 		if len(events) == 0 {
-			return tlog.Hash{}, fmt.Errorf("auditlog: the trail has %d events, fewer than %d", done, size)
+			return nil, fmt.Errorf("auditlog: the trail has %d events, fewer than %d", done, last)
 		}
 		for _, ev := range events {
 			if ev.Seq != done+1 {
-				return tlog.Hash{}, fmt.Errorf("auditlog: audit event %d is missing", done+1)
+				return nil, fmt.Errorf("auditlog: audit event %d is missing", done+1)
 			}
 			h, err := LeafHash(ev.Hash)
 			if err != nil {
-				return tlog.Hash{}, err
+				return nil, err
 			}
 			height := 0
 			for len(stack) > 0 && heights[len(heights)-1] == height {
@@ -326,18 +344,18 @@ func RootFromEvents(ctx context.Context, db *gorm.DB, size int64) (tlog.Hash, er
 			}
 			stack, heights = append(stack, h), append(heights, height)
 			done++
+			for len(roots) < len(sizes) && sizes[len(roots)] == done {
+				// The root of an incomplete tree joins the complete
+				// subtrees from the right (RFC 9162 section 2.1.1).
+				root := stack[len(stack)-1]
+				for i := len(stack) - 2; i >= 0; i-- {
+					root = tlog.NodeHash(stack[i], root)
+				}
+				roots = append(roots, root)
+			}
 		}
 	}
-	if len(stack) == 0 {
-		return tlog.Hash{}, errors.New("auditlog: an empty tree has no root here")
-	}
-	// The root of an incomplete tree joins the complete subtrees from the
-	// right (RFC 9162 section 2.1.1).
-	root := stack[len(stack)-1]
-	for i := len(stack) - 2; i >= 0; i-- {
-		root = tlog.NodeHash(stack[i], root)
-	}
-	return root, nil
+	return roots, nil
 }
 
 // InclusionProofs proves each of seqs in the tree of size size, in one
