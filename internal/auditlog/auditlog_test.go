@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,6 +167,69 @@ func TestConcurrentCheckpointsSignOnce(t *testing.T) {
 		}
 		if history, _ := log.History(context.Background()); made != 1 || len(history) != 1 {
 			t.Fatalf("%d checkpoints made, %d stored; want 1", made, len(history))
+		}
+	})
+}
+
+func TestKeyRotationKeepsOldCheckpointsVerifiableAndTrustsOnlySignedAnnouncements(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := func() time.Time { return time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC) }
+		_, oldKey, _ := ed25519.GenerateKey(nil)
+		_, newKey, _ := ed25519.GenerateKey(nil)
+		before := auditlog.NewLog(st.DB, now, oldKey, "charter.test/audit-log")
+		appendEvents(t, st.DB, 3)
+		first, _, err := before.Checkpoint(ctx, "command")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := before.AnnounceKey(ctx, audit.System("cli"), newKey)
+		if err != nil || a.TreeSize != 4 {
+			t.Fatalf("announce: %+v %v", a, err)
+		}
+		if oldText, newText, err := auditlog.VerifyAnnouncement([]byte(a.Note)); err != nil || oldText != a.OldKey || newText != a.NewKey {
+			t.Fatalf("announcement: %v", err)
+		}
+		// The operator installs the new key.
+		after := auditlog.NewLog(st.DB, now, newKey, "ignored-after-the-first-checkpoint")
+		keys, err := after.VerifierKeys(ctx)
+		if err != nil || len(keys) != 2 || keys[0] != a.OldKey || keys[1] != a.NewKey {
+			t.Fatalf("verifier keys after rotation: %v %v", keys, err)
+		}
+		if _, err := auditlog.OpenCheckpoint([]byte(first.Note), keys...); err != nil {
+			t.Fatalf("an old checkpoint after rotation: %v", err)
+		}
+		appendEvents(t, st.DB, 2)
+		if c, _, err := after.Checkpoint(ctx, "command"); err != nil || c.VerifierKey != a.NewKey || c.Origin() != "charter.test/audit-log" {
+			t.Fatalf("checkpoint with the new key: %+v %v", c, err)
+		}
+		if n, bad, err := after.CheckAll(ctx); err != nil || bad.Problem != "" || n != 3 {
+			t.Fatalf("check all after rotation: %d %+v %v", n, bad, err)
+		}
+
+		// Someone with the database but not the keys stores announcements
+		// that the current key replaced theirs: one signed by their keys
+		// only, one with its text changed to name the current key. Neither
+		// is trusted.
+		_, mallory, _ := ed25519.GenerateKey(nil)
+		_, mallory2, _ := ed25519.GenerateKey(nil)
+		forger := auditlog.NewLog(st.DB, now, mallory, "charter.test/audit-log")
+		forged, err := forger.AnnounceKey(ctx, audit.System("mallory"), mallory2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range []string{forged.Note, strings.Replace(forged.Note, forged.NewKey, a.NewKey, 1)} {
+			if err := st.DB.Create(&auditlog.Announcement{OldKey: forged.OldKey, NewKey: a.NewKey, TreeSize: forged.TreeSize, Note: text, CreatedAt: now()}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, _ = after.VerifierKeys(ctx)
+		if len(keys) != 2 {
+			t.Fatalf("a forged announcement extended the trusted keys: %v", keys)
+		}
+		// The forger's checkpoint (made by AnnounceKey) does not verify.
+		if _, bad, _ := after.CheckAll(ctx); bad.Problem == "" || bad.Checkpoint.VerifierKey == a.NewKey {
+			t.Fatalf("a checkpoint signed by an unknown key passed: %+v", bad)
 		}
 	})
 }

@@ -115,25 +115,27 @@ func (l *Log) VerifierKeys(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := []string{current}
+	// Walk back from the current key through every announcement it (or a
+	// key it vouched for) signed as the new key.
+	found := []string{current}
 	seen := map[string]bool{current: true}
-	for k := current; ; {
-		found := false
+	for i := 0; i < len(found); i++ {
 		for _, a := range announcements {
-			if a.NewKey != k || seen[a.OldKey] {
+			if a.NewKey != found[i] || seen[a.OldKey] {
 				continue
 			}
 			if oldKey, newKey, err := VerifyAnnouncement([]byte(a.Note)); err != nil || oldKey != a.OldKey || newKey != a.NewKey {
 				continue
 			}
-			keys = append([]string{a.OldKey}, keys...)
-			seen[a.OldKey], k, found = true, a.OldKey, true
-			break
-		}
-		if !found {
-			return keys, nil
+			seen[a.OldKey] = true
+			found = append(found, a.OldKey)
 		}
 	}
+	keys := make([]string, len(found))
+	for i, k := range found {
+		keys[len(found)-1-i] = k
+	}
+	return keys, nil
 }
 
 // CheckpointCheck is the outcome of checking the newest checkpoint
