@@ -73,8 +73,12 @@ func TestBundleCarriesACheckpointAndProofsThatVerifyOffline(t *testing.T) {
 
 		// A byte changed in any file is named with its file and offset
 		// (every kind of file; the other bundle test changes every file).
+		// Verifying is offline, so one database is enough.
 		pdfs := 0
 		for _, f := range m.Files {
+			if st.Dialect != store.SQLite {
+				break
+			}
 			if strings.HasSuffix(f.Name, ".pdf") {
 				if pdfs++; pdfs > 1 {
 					continue
