@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/audit"
 	"golang.org/x/mod/sumdb/tlog"
 	"gorm.io/gorm"
 )
@@ -189,6 +190,8 @@ type InclusionProof struct {
 	Seq       int64
 	LeafIndex int64
 	TreeSize  int64
+	// EventHash is the event's chain hash (hex), the leaf's data.
+	EventHash string
 	LeafHash  tlog.Hash
 	RootHash  tlog.Hash
 	// Path is the audit path, from the leaf's sibling up to the root's
@@ -249,7 +252,11 @@ func (l *Log) Inclusion(ctx context.Context, seq, size int64) (InclusionProof, e
 		if err != nil {
 			return err
 		}
-		p = InclusionProof{Seq: seq, LeafIndex: seq - 1, TreeSize: size, LeafHash: leaf[0], RootHash: root, Path: path}
+		var ev audit.Event
+		if err := tx.Select("hash").Where("seq = ?", seq).Take(&ev).Error; err != nil {
+			return fmt.Errorf("auditlog: reading event %d: %w", seq, err)
+		}
+		p = InclusionProof{Seq: seq, LeafIndex: seq - 1, TreeSize: size, EventHash: ev.Hash, LeafHash: leaf[0], RootHash: root, Path: path}
 		return nil
 	})
 	return p, err

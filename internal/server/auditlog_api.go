@@ -53,6 +53,7 @@ type inclusionProofJSON struct {
 	Seq       int64    `json:"seq"`
 	LeafIndex int64    `json:"leaf_index"`
 	TreeSize  int64    `json:"tree_size"`
+	EventHash string   `json:"event_hash"` // hex, as in the audit trail; the leaf's data
 	LeafHash  string   `json:"leaf_hash"`
 	RootHash  string   `json:"root_hash"`
 	AuditPath []string `json:"audit_path"`
@@ -128,7 +129,7 @@ func (h *auditLogHandlers) apiInclusionProof(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, inclusionProofJSON{Seq: p.Seq, LeafIndex: p.LeafIndex, TreeSize: p.TreeSize,
+	return c.JSON(http.StatusOK, inclusionProofJSON{Seq: p.Seq, LeafIndex: p.LeafIndex, TreeSize: p.TreeSize, EventHash: p.EventHash,
 		LeafHash: hashText(p.LeafHash), RootHash: hashText(p.RootHash), AuditPath: hashesText(p.Path)})
 }
 

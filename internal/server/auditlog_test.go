@@ -185,6 +185,9 @@ func TestAuditLogProofsVerifyWithAnIndependentRFC9162Verifier(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("inclusion of %d: %d %v", ev.Seq, status, p)
 			}
+			if p["event_hash"] != ev.Hash {
+				t.Fatalf("event hash of %d: %v", ev.Seq, p["event_hash"])
+			}
 			chain, _ := hex.DecodeString(ev.Hash)
 			leaf := rfcLeaf(chain)
 			if !bytes.Equal(leaf, b64(t, p["leaf_hash"])) {
