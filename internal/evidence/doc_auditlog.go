@@ -58,78 +58,191 @@ they saw last quarter.
 
 ## Verifying the audit log
 
-Commands an auditor can copy (¦$T¦ is an auditor's API token, ¦$URL¦ the instance's base URL).
+Written to be pasted, block after block, into one ¦bash¦ in an empty directory (the variables as in
+¦docs/verify.md¦: ¦BASE¦ the trust center's address, ¦API_TOKEN¦ an auditor's API token, ¦PUBLIC_KEY¦ the company's
+Ed25519 public key, base64, obtained independently); a test runs these ¦sh¦ blocks as written against a fresh instance.
+The tools are ¦curl¦, ¦jq¦, ¦openssl¦, ¦base64¦ and, for the proofs, Go with ¦golang.org/x/mod¦.
 
-Fetch and keep the newest checkpoint and the verifier key:
+Fetch the newest checkpoint and the verifier key, keep the checkpoint, and check its signature with openssl: the signed
+text is everything before the blank line, and the signature line (¦— NAME SIG¦) holds, in base64, a 4-byte key hash
+and the 64-byte Ed25519 signature of that text:
 
 ¦¦¦sh
-curl -fsS -H "Authorization: Bearer $T" "$URL/api/v1/audit/verifier-key" > verifier.key
-curl -fsS -H "Authorization: Bearer $T" "$URL/api/v1/audit/checkpoint" > audit.checkpoint
+curl -sSf -H "Authorization: Bearer $API_TOKEN" -o audit.checkpoint "$BASE/api/v1/audit/checkpoint"
+curl -sSf -H "Authorization: Bearer $API_TOKEN" -o verifier.key "$BASE/api/v1/audit/verifier-key"
+cat audit.checkpoint
+# The verifier key is NAME+KEYHASH+base64(0x01 || public key): the company's key.
+test "$(cut -d+ -f3 verifier.key | base64 -d | tail -c 32 | base64)" = "$PUBLIC_KEY"
+sed '/^$/,$d' audit.checkpoint > checkpoint.text
+grep '^— ' audit.checkpoint | head -n 1 | cut -d' ' -f3 | base64 -d | tail -c 64 > checkpoint.sig
+# The public key as PEM: the fixed DER prefix of an Ed25519 key, then its 32 bytes.
+{ printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; printf '%s' "$PUBLIC_KEY" | base64 -d; } |
+  openssl pkey -pubin -inform DER -out audit-key.pem
+openssl pkeyutl -verify -pubin -inkey audit-key.pem -rawin -in checkpoint.text -sigfile checkpoint.sig
 ¦¦¦
 
-Check its signature with Go's note package and nothing of Charter's (a tiny program; save it as ¦main.go¦):
+Check the checkpoint again with Go's note verifier, and RFC 9162 proofs from the API with Go's tlog package (neither is
+Charter's code). The program, and the module it needs:
 
-¦¦¦go
+¦¦¦sh
+mkdir -p auditcheck
+cat > auditcheck/main.go <<'GO'
+// auditcheck verifies a Charter audit log checkpoint with Go's note
+// package, and inclusion and consistency proofs against it with tlog.
+//
+//	auditcheck checkpoint  VERIFIER_KEY CHECKPOINT
+//	auditcheck inclusion   VERIFIER_KEY CHECKPOINT PROOF.json
+//	auditcheck consistency VERIFIER_KEY CHECKPOINT OLD_CHECKPOINT PROOF.json
 package main
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
-// usage: go run . verifier.key audit.checkpoint
 func main() {
-	vkey, err := os.ReadFile(os.Args[1])
-	if err != nil {
-		panic(err)
+	if len(os.Args) < 4 {
+		fail("usage: auditcheck checkpoint|inclusion|consistency VERIFIER_KEY CHECKPOINT [OLD_CHECKPOINT] [PROOF.json]")
 	}
-	msg, err := os.ReadFile(os.Args[2])
+	size, root := open(os.Args[2], os.Args[3])
+	switch {
+	case os.Args[1] == "checkpoint":
+	case os.Args[1] == "inclusion" && len(os.Args) == 5:
+		var p struct {
+			LeafIndex int64    ¦json:"leaf_index"¦
+			TreeSize  int64    ¦json:"tree_size"¦
+			EventHash string   ¦json:"event_hash"¦
+			AuditPath []string ¦json:"audit_path"¦
+		}
+		read(os.Args[4], &p)
+		data, err := hex.DecodeString(p.EventHash)
+		if err != nil || p.TreeSize != size {
+			fail("the proof is not for this checkpoint's tree, or has no event hash")
+		}
+		// The leaf is the event's chain hash: SHA-256(0x00 || its 32 bytes).
+		if err := tlog.CheckRecord(hashes(p.AuditPath), size, root, p.LeafIndex, tlog.RecordHash(data)); err != nil {
+			fail(err.Error())
+		}
+		fmt.Printf("ok: the event with seq %d (hash %s) is in the log of %d events\n", p.LeafIndex+1, p.EventHash, size)
+	case os.Args[1] == "consistency" && len(os.Args) == 6:
+		oldSize, oldRoot := open(os.Args[2], os.Args[4])
+		var p struct {
+			From int64    ¦json:"from"¦
+			To   int64    ¦json:"to"¦
+			Path []string ¦json:"consistency_path"¦
+		}
+		read(os.Args[5], &p)
+		if p.From != oldSize || p.To != size {
+			fail("the proof is not between these checkpoints' sizes")
+		}
+		if err := tlog.CheckTree(hashes(p.Path), size, root, oldSize, oldRoot); err != nil {
+			fail(err.Error())
+		}
+		fmt.Printf("ok: the log of %d events extends the log of %d\n", size, oldSize)
+	default:
+		fail("unknown check or wrong number of files")
+	}
+}
+
+// open verifies a signed checkpoint and returns its tree size and root.
+func open(keyFile, file string) (int64, tlog.Hash) {
+	vkey, err := os.ReadFile(keyFile)
 	if err != nil {
-		panic(err)
+		fail(err.Error())
 	}
 	v, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
 	if err != nil {
-		panic(err)
+		fail(err.Error())
+	}
+	msg, err := os.ReadFile(file)
+	if err != nil {
+		fail(err.Error())
 	}
 	n, err := note.Open(msg, note.VerifierList(v))
 	if err != nil {
-		fmt.Println("FAILED:", err)
-		os.Exit(1)
+		fail(file + ": " + err.Error())
 	}
-	fmt.Print("ok: signed by ", n.Sigs[0].Name, "\n", n.Text)
+	lines := strings.Split(n.Text, "\n")
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil {
+		fail(file + ": no tree size")
+	}
+	fmt.Printf("ok: %s is signed by %s: %d events, root %s\n", file, n.Sigs[0].Name, size, lines[2])
+	return size, hash(lines[2])
 }
+
+func hash(s string) tlog.Hash {
+	var h tlog.Hash
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != len(h) {
+		fail(s + " is not a base64 SHA-256 hash")
+	}
+	copy(h[:], b)
+	return h
+}
+
+func hashes(ss []string) []tlog.Hash {
+	out := make([]tlog.Hash, len(ss))
+	for i, s := range ss {
+		out[i] = hash(s)
+	}
+	return out
+}
+
+func read(file string, v any) {
+	b, err := os.ReadFile(file)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		fail(file + ": " + err.Error())
+	}
+}
+
+func fail(msg string) {
+	fmt.Println("FAILED:", msg)
+	os.Exit(1)
+}
+GO
+(cd auditcheck && { test -f go.mod || go mod init auditcheck; } && go get golang.org/x/mod@v0.42.0 && go build -o ../auditcheck-bin .)
+./auditcheck-bin checkpoint verifier.key audit.checkpoint
 ¦¦¦
 
-¦¦¦sh
-mkdir notecheck && cd notecheck && go mod init notecheck && go get golang.org/x/mod@v0.42.0
-# save main.go here, then:
-go run . ../verifier.key ../audit.checkpoint
-¦¦¦
-
-Fetch proofs (check them with any RFC 9162 implementation; the leaf hash is SHA-256(0x00 ‖ the event's 32-byte chain
-hash)):
+An inclusion proof of the first event and of the newest one in the checkpoint's tree (the event's ¦hash¦ is in
+¦GET /api/v1/audit-events¦ and the bundle's ¦audit_log.csv¦):
 
 ¦¦¦sh
 SIZE=$(sed -n 2p audit.checkpoint)
-curl -fsS -H "Authorization: Bearer $T" "$URL/api/v1/audit/proof/inclusion?seq=1&size=$SIZE"
-curl -fsS -H "Authorization: Bearer $T" "$URL/api/v1/audit/proof/consistency?from=1&to=$SIZE"
+for SEQ in 1 "$SIZE"; do
+  curl -sSf -H "Authorization: Bearer $API_TOKEN" -o "inclusion-$SEQ.json" "$BASE/api/v1/audit/proof/inclusion?seq=$SEQ&size=$SIZE"
+  ./auditcheck-bin inclusion verifier.key audit.checkpoint "inclusion-$SEQ.json"
+done
 ¦¦¦
 
-Check an evidence bundle offline: the manifest's signature, every file's SHA-256 (a changed file is named with the
-offsets of the first changed block), the checkpoint's signature and every inclusion proof against its root:
+Next quarter, with the checkpoint kept today as ¦old.checkpoint¦, prove that the log extends it (here the same
+checkpoint stands in for the old one):
 
 ¦¦¦sh
-charter verify-bundle evidence.zip --public-key "$(charter keys show | awk 'NR==1 {print $2}')"
+cp audit.checkpoint old.checkpoint
+curl -sSf -H "Authorization: Bearer $API_TOKEN" -o audit.checkpoint "$BASE/api/v1/audit/checkpoint"
+OLD=$(sed -n 2p old.checkpoint)
+NEW=$(sed -n 2p audit.checkpoint)
+curl -sSf -H "Authorization: Bearer $API_TOKEN" -o consistency.json "$BASE/api/v1/audit/proof/consistency?from=$OLD&to=$NEW"
+./auditcheck-bin consistency verifier.key audit.checkpoint old.checkpoint consistency.json
 ¦¦¦
 
-Next quarter, prove that the log extends the checkpoint kept today (run by the operator, or by anyone with the
-database; exits 1 and says which step failed otherwise):
-
-¦¦¦sh
-charter audit verify-consistency audit.checkpoint
-charter audit verify
-¦¦¦
+The operator's commands (Charter's CLI, on the instance) make the same checks on the database itself:
+¦charter audit verify¦ recomputes the chain and every checkpoint's root from the events and names the oldest checkpoint
+that no longer matches; ¦charter audit verify-consistency old.checkpoint¦ proves that the log extends a kept checkpoint;
+¦charter verify-bundle evidence.zip --public-key "$PUBLIC_KEY"¦ checks a bundle offline: every file's SHA-256 (naming a
+changed file and the block of its first changed byte), the manifest's signature, the checkpoint's signature and each
+inclusion proof against the checkpoint's root.
 `
