@@ -208,7 +208,7 @@ type ConsistencyProof struct {
 
 // treeLimit checks a requested size against the newest checkpoint: proofs
 // are served only for trees a signed checkpoint covers.
-func (l *Log) treeLimit(tx *gorm.DB, field string, size int64) error {
+func treeLimit(tx *gorm.DB, field string, size int64) error {
 	var latest Checkpoint
 	err := tx.Order("tree_size DESC").Limit(1).Take(&latest).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -236,7 +236,7 @@ func (l *Log) Inclusion(ctx context.Context, seq, size int64) (InclusionProof, e
 		return p, apperr.Field("seq", "must be at most size: the tree of that size does not hold this event")
 	}
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := l.treeLimit(tx, "size", size); err != nil {
+		if err := treeLimit(tx, "size", size); err != nil {
 			return err
 		}
 		r := &hashReader{tx: tx}
@@ -275,7 +275,7 @@ func (l *Log) Consistency(ctx context.Context, from, to int64) (ConsistencyProof
 		return p, apperr.Field("from", "must be at most to")
 	}
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := l.treeLimit(tx, "to", to); err != nil {
+		if err := treeLimit(tx, "to", to); err != nil {
 			return err
 		}
 		r := &hashReader{tx: tx}
@@ -370,7 +370,7 @@ func RootsFromEvents(ctx context.Context, db *gorm.DB, sizes []int64) ([]tlog.Ha
 func (l *Log) InclusionProofs(ctx context.Context, seqs []int64, size int64) ([]InclusionProof, error) {
 	proofs := make([]InclusionProof, 0, len(seqs))
 	err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := l.treeLimit(tx, "size", size); err != nil {
+		if err := treeLimit(tx, "size", size); err != nil {
 			return err
 		}
 		r := &hashReader{tx: tx}

@@ -279,15 +279,20 @@ func TestAuditLogRefusesBadProofRequests(t *testing.T) {
 }
 
 func TestPublicCheckpointWhenOptedIn(t *testing.T) {
-	st := storetest.SQLite(t)
-	e := newEnv(t, st, func(c *config.Config) { c.PublicCheckpoint = true })
-	appendEvents(t, st.DB, 2)
-	cp, _, err := e.auditLog.Checkpoint(context.Background(), "command")
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, body := e.getText("", "/trust/audit/checkpoint")
-	if status != http.StatusOK || body != cp.Note {
-		t.Fatalf("public checkpoint: %d %q", status, body)
-	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, func(c *config.Config) { c.PublicCheckpoint = true })
+		appendEvents(t, st.DB, 2)
+		cp, _, err := e.auditLog.Checkpoint(context.Background(), "command")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body := e.getText("", "/trust/audit/checkpoint")
+		if status != http.StatusOK || body != cp.Note {
+			t.Fatalf("public checkpoint: %d %q", status, body)
+		}
+		// The API still wants a token.
+		if status, _ := e.getText("", "/api/v1/audit/checkpoint"); status != http.StatusUnauthorized {
+			t.Fatalf("API checkpoint without a token: %d", status)
+		}
+	})
 }
