@@ -72,7 +72,7 @@ curl -sSf -H "Authorization: Bearer $API_TOKEN" -o audit.checkpoint "$BASE/api/v
 curl -sSf -H "Authorization: Bearer $API_TOKEN" -o verifier.key "$BASE/api/v1/audit/verifier-key"
 cat audit.checkpoint
 # The verifier key is NAME+KEYHASH+base64(0x01 || public key): the company's key.
-test "$(cut -d+ -f3 verifier.key | base64 -d | tail -c 32 | base64)" = "$PUBLIC_KEY"
+test "$(cut -d+ -f3- verifier.key | base64 -d | tail -c 32 | base64)" = "$PUBLIC_KEY"
 sed '/^$/,$d' audit.checkpoint > checkpoint.text
 grep '^— ' audit.checkpoint | head -n 1 | cut -d' ' -f3 | base64 -d | tail -c 64 > checkpoint.sig
 # The public key as PEM: the fixed DER prefix of an Ed25519 key, then its 32 bytes.
