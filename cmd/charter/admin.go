@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/packet"
 	"github.com/spf13/cobra"
 )
 
@@ -312,26 +317,125 @@ func stamp(t *time.Time) string {
 }
 
 func newAuditCmd(stdout io.Writer) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit trail"}
-	verify := &cobra.Command{Use: "verify", Short: "Recompute the audit trail's hash chain and report the first broken event", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit trail and its signed log"}
+	verify := &cobra.Command{Use: "verify", Short: "Recompute the audit trail's hash chain and the newest checkpoint's root; report what is broken", Args: cobra.NoArgs}
 	sc := newStoreCommand(verify)
 	verify.RunE = func(cmd *cobra.Command, _ []string) error {
-		st, err := sc.open(cmd.Context(), false)
+		a, err := sc.services(cmd.Context(), false)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		res, err := audit.Verify(cmd.Context(), st.DB)
+		defer a.Store.Close()
+		res, err := audit.Verify(cmd.Context(), a.Store.DB)
 		if err != nil {
 			return err
 		}
+		failed := false
 		if res.Break != nil {
 			fmt.Fprintf(stdout, "FAILED: seq %d: %s (%d events verified before it)\n", res.Break.Seq, res.Break.Reason, res.Events)
+			failed = true
+		}
+		// The chain alone passes when every hash after a rewritten row was
+		// recomputed; the signed checkpoints do not.
+		checked, bad, err := a.AuditLog.CheckAll(cmd.Context())
+		switch {
+		case errors.Is(err, auditlog.ErrNoCheckpoint):
+			if !failed {
+				fmt.Fprintf(stdout, "ok: %d events, head %s\n", res.Events, res.Head)
+			}
+		case err != nil:
+			return err
+		case bad.Problem != "":
+			fmt.Fprintf(stdout, "FAILED: %s: %s (%d older checkpoint(s) verified)\n", bad.Checkpoint.Name(), bad.Problem, checked)
+			failed = true
+		case !failed:
+			latest, err := a.AuditLog.Latest(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ok: %d events, head %s\nok: %d checkpoint(s) verified, the newest %s\n", res.Events, res.Head, checked, latest.Name())
+		}
+		if failed {
 			return exitError{}
 		}
-		fmt.Fprintf(stdout, "ok: %d events, head %s\n", res.Events, res.Head)
 		return nil
 	}
-	cmd.AddCommand(verify)
+
+	checkpoint := &cobra.Command{Use: "checkpoint", Short: "Sign a checkpoint of the audit log now and print it (the signed note)",
+		Long: "Sign a checkpoint of the audit log now, unless the newest one already covers every event, and print it.\n" +
+			"Save the output: charter audit verify-consistency FILE later proves the log still extends it.", Args: cobra.NoArgs}
+	csc := newStoreCommand(checkpoint)
+	csc.binder.LinkFlags(&csc.cfg) // the base URL names the log in its first checkpoint
+	checkpoint.RunE = func(cmd *cobra.Command, _ []string) error {
+		a, err := csc.services(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer a.Store.Close()
+		c, _, err := a.AuditLog.Checkpoint(cmd.Context(), "command")
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, c.Note)
+		return nil
+	}
+
+	consistency := &cobra.Command{Use: "verify-consistency OLD.checkpoint",
+		Short: "Prove that the audit log extends a checkpoint saved earlier",
+		Long: "Verify OLD's signature with this log's verifier keys, prove with an RFC 9162 consistency proof that the\n" +
+			"newest checkpoint extends it, and recompute both roots from the audit events as they are now. Exits 1 otherwise.",
+		Args: cobra.ExactArgs(1)}
+	vsc := newStoreCommand(consistency)
+	consistency.RunE = func(cmd *cobra.Command, args []string) error {
+		old, err := os.ReadFile(args[0])
+		if err != nil {
+			return err
+		}
+		a, err := vsc.services(cmd.Context(), false)
+		if err != nil {
+			return err
+		}
+		defer a.Store.Close()
+		res, err := a.AuditLog.CheckExtends(cmd.Context(), old)
+		if err != nil {
+			fmt.Fprintf(stdout, "FAILED: %s: %v\n", args[0], err)
+			return exitError{}
+		}
+		fmt.Fprintf(stdout, "ok: the log at %s extends %s (tree size %d, signed by %s)\n", res.Latest.Name(), args[0], res.Old.TreeSize, res.Old.SignedBy)
+		return nil
+	}
+
+	rotate := &cobra.Command{Use: "rotate-key --new-key FILE",
+		Short: "Announce a new signing key, signed by the current one, before installing it",
+		Long: "Make FILE a new Ed25519 key (kept if it exists), record the rotation as an audit event, sign a last\n" +
+			"checkpoint with the current key, and store an announcement naming both verifier keys, signed by both.\n" +
+			"Then stop Charter, move FILE to the data directory's " + packet.KeyFile + " (keep the old file), and start it.", Args: cobra.NoArgs}
+	rsc := newStoreCommand(rotate)
+	rsc.binder.LinkFlags(&rsc.cfg)
+	var newKeyFile string
+	rotate.Flags().StringVar(&newKeyFile, "new-key", "", "file of the new key's 32-byte seed (created, mode 0600, if missing)")
+	rotate.RunE = func(cmd *cobra.Command, _ []string) error {
+		if newKeyFile == "" {
+			return errors.New("--new-key is required")
+		}
+		a, err := rsc.services(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer a.Store.Close()
+		newKey, err := packet.LoadOrCreateKey(newKeyFile)
+		if err != nil {
+			return err
+		}
+		ann, err := a.AuditLog.AnnounceKey(cmd.Context(), cliActor(), newKey)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "announced at tree size %d:\n%s\nold verifier key: %s\nnew verifier key: %s\n"+
+			"Now stop Charter, keep a copy of %s, move %s there, and start Charter.\n",
+			ann.TreeSize, ann.Note, ann.OldKey, ann.NewKey, filepath.Join(rsc.cfg.DataDir, packet.KeyFile), newKeyFile)
+		return nil
+	}
+	cmd.AddCommand(verify, checkpoint, consistency, rotate)
 	return cmd
 }

@@ -28,6 +28,9 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	sc := newStoreCommand(cmd)
 	sc.binder.PeopleFlags(&sc.cfg)
+	// A bundle signs an audit log checkpoint; the base URL names the log
+	// in the first one.
+	sc.binder.LinkFlags(&sc.cfg)
 	var from, to, out, role string
 	var bom bool
 	cmd.Flags().StringVar(&from, "from", "", "first day of the audit period (YYYY-MM-DD)")
@@ -105,9 +108,11 @@ func newExportCmd(stdout, stderr io.Writer) *cobra.Command {
 func newVerifyBundleCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify-bundle FILE.zip",
-		Short: "Check an evidence bundle offline: every file's SHA-256 and the manifest's signature",
+		Short: "Check an evidence bundle offline: every file's SHA-256, the manifest's signature, the audit log checkpoint and its proofs",
 		Long: "Check an evidence bundle offline and print a line per file. The signature is checked against --public-key\n" +
-			"(base64, as on /trust/verify), or else this installation's key (charter keys show). Exits 1 if anything fails.",
+			"(base64, as on /trust/verify), or else this installation's key (charter keys show); so is the audit log checkpoint\n" +
+			"the bundle carries, and every inclusion proof must lead to its root. A changed file is named with the offsets of\n" +
+			"its first changed block. Exits 1 if anything fails.",
 		Args: cobra.ExactArgs(1),
 	}
 	sc := newStoreCommand(cmd)

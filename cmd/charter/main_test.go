@@ -458,6 +458,11 @@ func TestExportBundleAndVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ok      datasets/acknowledgements.csv") || !strings.Contains(out, "verified: ") {
 		t.Fatalf("verify-bundle: %d %s", code, out)
 	}
+	for _, want := range []string{"ok      audit/checkpoint.txt (signature)", "ok      audit/inclusion-proofs.json (proofs)"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("verify-bundle did not check the audit log (%q): %s", want, out)
+		}
+	}
 	_, keyLine := charter(t, "keys", "show")
 	pub := strings.Fields(keyLine)[1]
 	if code, _ := charter(t, "verify-bundle", "--public-key", pub, zipFile); code != 0 {

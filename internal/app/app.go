@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/advisory"
+	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/document"
@@ -51,12 +52,15 @@ type App struct {
 	SSO       *auth.SSO
 	SSOConfig auth.SSOConfig
 
-	Policies   *policy.Service
-	Org        *org.Service
-	People     *people.Service
-	Privacy    *privacy.Service
-	Packets    *packet.Service
-	Evidence   *evidence.Service
+	Policies *policy.Service
+	Org      *org.Service
+	People   *people.Service
+	Privacy  *privacy.Service
+	Packets  *packet.Service
+	Evidence *evidence.Service
+	// AuditLog is the transparency log over the audit trail: its tree,
+	// signed checkpoints and proofs.
+	AuditLog   *auditlog.Log
 	Advisories *advisory.Service
 	DSAR       *dsar.Service
 	Documents  *document.Service
@@ -127,6 +131,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
+	a.AuditLog = auditlog.NewLog(st.DB, now, signing, auditlog.OriginFor(cfg.BaseURL))
+	a.Evidence.SetAuditLog(a.AuditLog)
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.Outbox = notify.NewOutbox(st.DB)

@@ -158,6 +158,9 @@ var rules = map[Kind]Rule{
 	{"export.completed", "dataset"}: {Register: "evidence exports", Data: auth.Auditor, Identity: auth.Viewer},
 	{"export.started", "bundle"}:    {Register: "evidence exports", Data: auth.Auditor, Identity: auth.Viewer},
 	{"export.completed", "bundle"}:  {Register: "evidence exports", Data: auth.Auditor, Identity: auth.Viewer},
+	// A new signing key for the audit log's checkpoints: the old and new
+	// verifier keys, which auditors use.
+	{"audit.key.announced", "audit_log"}: {Register: "audit log", Data: auth.Auditor, Identity: auth.Viewer},
 
 	// Editors and admins only.
 	// Vulnerability reports hold unpublished vulnerabilities, and the

@@ -98,6 +98,9 @@ type Config struct {
 	// MetricsAddr, when set, is the only address that serves /metrics;
 	// the main address then answers 404 for it.
 	MetricsAddr string
+	// PublicCheckpoint serves the audit log's newest signed checkpoint at
+	// /trust/audit/checkpoint; it reveals only the event count and a hash.
+	PublicCheckpoint bool
 }
 
 // MinMetricsTokenLength keeps the /metrics token out of guessing range.
@@ -188,6 +191,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("session-lifetime", "CHARTER_SESSION_LIFETIME")
 	b.fs.BoolVar(&c.Reminders, "reminders", c.Reminders, usage("run the daily job that emails each employee what is overdue or due within 7 days", "CHARTER_REMINDERS"))
 	b.note("reminders", "CHARTER_REMINDERS")
+	b.fs.BoolVar(&c.PublicCheckpoint, "public-checkpoint", c.PublicCheckpoint, usage("serve the audit log's newest signed checkpoint (event count and root hash only) to anyone at /trust/audit/checkpoint", "CHARTER_PUBLIC_CHECKPOINT"))
+	b.note("public-checkpoint", "CHARTER_PUBLIC_CHECKPOINT")
 	b.fs.StringSliceVar(&c.FreeMailDomains, "free-mail-domains", c.FreeMailDomains, usage("comma-separated email domains that public forms refuse as not a work address (default: a built-in list of free-mail providers)", "CHARTER_FREE_MAIL_DOMAINS"))
 	b.note("free-mail-domains", "CHARTER_FREE_MAIL_DOMAINS")
 	for _, f := range []struct {

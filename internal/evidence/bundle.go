@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/packet"
 	"gorm.io/gorm"
@@ -32,7 +33,11 @@ type BundleManifest struct {
 	Parameters  map[string]any `json:"parameters"`
 	AuditHead   AuditHead      `json:"audit_head"`
 	PublicKey   string         `json:"public_key"` // base64 Ed25519, for reference: check it against the published key
-	Files       []BundleFile   `json:"files"`
+	// Checkpoint is the audit log's signed checkpoint made at export time.
+	Checkpoint *BundleCheckpoint `json:"checkpoint,omitempty"`
+	// BlockSize is the size of the blocks each file's Blocks hash.
+	BlockSize int          `json:"block_size,omitempty"`
+	Files     []BundleFile `json:"files"`
 }
 
 // AuditHead is the audit trail's newest event when the bundle was made.
@@ -47,6 +52,9 @@ type BundleFile struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Rows   *int64 `json:"rows,omitempty"` // CSV datasets
+	// Blocks are the first 16 hex digits of the SHA-256 of each
+	// BlockSize-byte block, so that a changed byte can be located.
+	Blocks []string `json:"blocks,omitempty"`
 }
 
 // Bundle file names.
@@ -73,12 +81,28 @@ func (s *Service) Bundle(ctx context.Context, by audit.Actor, role auth.Role, p 
 	}); err != nil {
 		return nil, err
 	}
+	var checkpoint *auditlog.Checkpoint
+	if s.auditLog != nil {
+		// Signed after export.started, so the bundle's checkpoint covers
+		// the export itself.
+		cp, _, err := s.auditLog.Checkpoint(ctx, "export")
+		if err != nil {
+			return nil, err
+		}
+		checkpoint = &cp
+	}
 	m := &BundleManifest{GeneratedAt: now, Actor: by.Label, Parameters: params, PublicKey: base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))}
 	zw := zip.NewWriter(w)
 	// Fixed entry times keep the zip's own bytes independent of the clock
 	// except for the manifest's generated_at.
+	blocks := map[string]*blockHasher{}
 	entry := func(name string) (io.Writer, error) {
-		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
+		if err != nil {
+			return nil, err
+		}
+		blocks[name] = newBlockHasher(w)
+		return blocks[name], nil
 	}
 	err := s.st.Snapshot(ctx, func(tx *gorm.DB) error {
 		var head audit.Event
@@ -105,9 +129,18 @@ func (s *Service) Bundle(ctx context.Context, by audit.Actor, role auth.Role, p 
 	if err != nil {
 		return nil, err
 	}
+	if checkpoint != nil {
+		if err := s.addAuditLog(ctx, *checkpoint, p, entry, m); err != nil {
+			return nil, err
+		}
+	}
 	readme := []byte(readmeText(company, m))
 	if err := addFile(entry, m, ReadmeName, readme); err != nil {
 		return nil, err
+	}
+	m.BlockSize = BlockSize
+	for i := range m.Files {
+		m.Files[i].Blocks = blocks[m.Files[i].Name].Sums()
 	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -206,6 +239,12 @@ func readmeText(company string, m *BundleManifest) string {
   manifest.json    the parameters, every file's SHA-256 (and row count for
                    CSVs), and the audit trail's newest event (seq and hash)
                    when the bundle was made.
+  audit/checkpoint.txt
+                   the audit log's checkpoint signed at export time (a C2SP
+                   signed note: origin, tree size, base64 RFC 9162 root).
+  audit/inclusion-proofs.json
+                   an RFC 9162 inclusion proof, against that checkpoint, of
+                   each audit event in audit_log.csv (up to 1000).
   manifest.sig     an Ed25519 signature (base64) of manifest.json's bytes.
   SHA256SUMS       the SHA-256 of every file, for sha256sum -c.
 
@@ -217,11 +256,13 @@ Datasets
 	b.WriteString(`
 How to verify
   1. sha256sum -c SHA256SUMS            (every file, the manifest included)
-  2. charter verify-bundle FILE.zip     (hashes and signature, offline)
+  2. charter verify-bundle FILE.zip     (hashes, signature, checkpoint and
+                                         inclusion proofs, offline)
      The public key is in manifest.json; compare it with the one the company
      publishes at /trust/verify or prints with "charter keys show".
-  3. The audit head (seq, hash) lets you check a later copy of the audit
-     trail against this one: "charter audit verify" recomputes the chain.
+  3. Keep audit/checkpoint.txt: later, "charter audit verify-consistency
+     checkpoint.txt" (run by the operator) proves that the audit trail
+     still extends it, and "charter audit verify" recomputes the chain.
   4. datasets/audit_log.csv was made for the role in manifest.json
      (parameters.role). An event's data is there only for a role that may
      read its register, the client IP and request ID only for admins; the
@@ -290,13 +331,16 @@ func VerifyBundle(data []byte, publicKey ed25519.PublicKey) (checks []Check, ok 
 		case !present:
 			c.Problem = "missing from the bundle"
 		case hexSHA(b) != f.SHA256:
-			c.Problem = "its SHA-256 differs from the manifest's"
+			c.Problem = "its SHA-256 differs from the manifest's" + firstChange(b, f, m.BlockSize)
 		case sums[f.Name] != f.SHA256:
 			c.Problem = "SHA256SUMS and the manifest disagree"
 		default:
 			c.OK = true
 		}
 		checks = append(checks, c)
+	}
+	if m.Checkpoint != nil {
+		checks = append(checks, verifyAuditLog(files, &m, publicKey)...)
 	}
 	if sums[ManifestName] != hexSHA(manifest) {
 		checks = append(checks, Check{Name: SumsName, Problem: "does not list the manifest's SHA-256"})

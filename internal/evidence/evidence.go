@@ -21,6 +21,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
@@ -216,6 +217,9 @@ type Service struct {
 	now   func() time.Time
 	rules Rules
 	key   ed25519.PrivateKey // signs bundle manifests (the packets' key)
+	// auditLog signs the checkpoint a bundle carries; nil leaves bundles
+	// without one.
+	auditLog *auditlog.Log
 }
 
 // NewService returns a Service on st; key signs bundles.
@@ -311,6 +315,7 @@ func Markdown() string {
 		fmt.Fprintf(&b, "\n## `%s`\n\n%s\n\n- In the period by: %s.\n- Columns: `%s`\n", d.Name, d.Description, d.FiltersOn, strings.Join(d.Columns, "`, `"))
 	}
 	b.WriteString(auditLogVerification)
+	b.WriteString(auditLogDoc())
 	return b.String()
 }
 

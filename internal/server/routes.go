@@ -64,6 +64,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox}
+	auditLog := &auditLogHandlers{kit: k, log: a.AuditLog, public: a.Config.PublicCheckpoint}
 	e := s.e
 	root := e.Group("")
 	s.add(root, pageRoute, http.MethodGet, "/healthz", ops.healthz, public)
@@ -111,6 +112,8 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", trust.trustAdvisoriesJSON, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", trust.trustAdvisoriesAtom, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories/:id", trust.trustAdvisory, public)
+	// Public only when the operator opts in (CHARTER_PUBLIC_CHECKPOINT); 404 otherwise.
+	s.add(root, pageRoute, http.MethodGet, "/trust/audit/checkpoint", auditLog.publicCheckpoint, public)
 	forms := e.Group("", s.csrfMiddleware())
 	s.add(forms, pageRoute, http.MethodGet, "/trust/subscribe", privacy.subscribeForm, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/subscribe", privacy.subscribe, public)
@@ -283,6 +286,13 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", policies.apiPublishVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", policies.apiRecordReview, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/audit-events", exports.apiListAudit, need(auth.Viewer))
+	// The audit log's checkpoints and proofs are for those who check the
+	// trail: auditors and above.
+	s.add(api, apiRoute, http.MethodGet, "/audit/checkpoint", auditLog.apiCheckpoint, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/audit/checkpoints", auditLog.apiCheckpoints, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/audit/verifier-key", auditLog.apiVerifierKey, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/audit/proof/inclusion", auditLog.apiInclusionProof, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/audit/proof/consistency", auditLog.apiConsistencyProof, need(auth.Auditor))
 	s.add(api, apiRoute, http.MethodGet, "/employees", people.apiListEmployees, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/employees", people.apiCreateEmployee, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/employees/:email", people.apiGetEmployee, need(auth.Viewer))
