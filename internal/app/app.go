@@ -160,5 +160,6 @@ func (a *App) Sender() *notify.Sender {
 	}
 	return notify.NewSender(a.Store.DB, a.Now, a.Logger, notify.SMTP{Host: c.SMTPHost, Port: c.SMTPPort,
 		Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}).
-		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) })
+		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) }).
+		WithLease(c.Lease)
 }
