@@ -51,6 +51,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if err := a.ImportDiskFiles(ctx); err != nil {
+			return err
+		}
 		if err := a.Bootstrap(ctx, stdout); err != nil {
 			return err
 		}

@@ -105,9 +105,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		RedirectURL: strings.TrimRight(cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: cfg.OIDCAllowedDomains,
 		CreateUsers: cfg.OIDCCreateUsers, DefaultRole: auth.Role(cfg.OIDCDefaultRole)}
 
-	if a.Files, err = files.New(filepath.Join(cfg.DataDir, "files")); err != nil {
-		return nil, err
-	}
+	a.Files = files.InDatabase(st.DB)
 	signing, err := packet.LoadOrCreateKey(filepath.Join(cfg.DataDir, packet.KeyFile))
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +40,8 @@ type env struct {
 	packets *packet.Service
 	dsar    *dsar.Service
 	users   *auth.Service
-	// filesDir is where uploads are stored.
-	filesDir string
-	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
-	tokens   map[string]string
+	emails  map[string]string // by name: admin, editor, editor2, auditor, viewer
+	tokens  map[string]string
 	// waits records the sign-in slowdowns the users service asked for,
 	// instead of sleeping through them.
 	waits *waitLog
@@ -99,7 +96,7 @@ func newEnvWith(t testing.TB, st *store.Store, options func(*server.Options), se
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, srv: srv, clock: a.Clock, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, users: a.Users,
-		filesDir: filepath.Join(cfg.DataDir, "files"), emails: a.Emails, tokens: a.Tokens, waits: waits}
+		emails: a.Emails, tokens: a.Tokens, waits: waits}
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
