@@ -480,6 +480,14 @@ func TestExportBundleAndVerify(t *testing.T) {
 func TestBackupAndRestoreRoundTrip(t *testing.T) {
 	dir := dataDir(t)
 	charter(t, "seed")
+	// The seed's logo is a stored file: the backup carries it (issue 20).
+	dbURL := "sqlite://" + filepath.Join(dir, "charter.db")
+	st, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logoSum, logo := storedLogo(t, st)
+	st.Close()
 	backup := filepath.Join(t.TempDir(), "nightly.db")
 	if code, out := charter(t, "backup", backup); code != 0 || !strings.Contains(out, "integrity ok") {
 		t.Fatalf("backup: %d %s", code, out)
@@ -524,6 +532,18 @@ func TestBackupAndRestoreRoundTrip(t *testing.T) {
 	}
 	if code, out := charter(t, "audit", "verify"); code != 0 || !strings.HasPrefix(out, "ok: ") {
 		t.Fatalf("audit after restore: %d %s", code, out)
+	}
+	// The files come back with the database, from nothing but the backup.
+	if err := os.RemoveAll(filepath.Join(dir, "files")); err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if sum, got := storedLogo(t, st); sum != logoSum || !bytes.Equal(got, logo) {
+		t.Fatal("the restored database lacks the logo's file")
 	}
 }
 

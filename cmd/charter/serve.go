@@ -51,6 +51,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if err := a.ImportDiskFiles(ctx); err != nil {
+			return err
+		}
 		if err := a.Bootstrap(ctx, stdout); err != nil {
 			return err
 		}
@@ -79,7 +82,9 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 			listeners = append(listeners, ln)
 		}
 		go sweepSessions(ctx, a.Sessions, logger.Error)
-		go jobs.NewScheduler(st.DB, a.Now, logger, a.Jobs()...).Run(ctx, 10*time.Minute)
+		// Ticking every lease, the scheduler takes over a dead instance's
+		// run within about two leases of its death.
+		go jobs.NewScheduler(st.DB, a.Now, logger, a.Jobs()...).WithLease(sc.cfg.Lease).Run(ctx, sc.cfg.Lease)
 		if sender := a.Sender(); sender != nil {
 			go sender.Run(ctx, 15*time.Second)
 			logger.Info("sending email", "smtp_host", sc.cfg.SMTPHost, "smtp_port", sc.cfg.SMTPPort)

@@ -3,7 +3,6 @@ package advisory_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,7 +29,7 @@ func setup(t *testing.T, st *store.Store) (*advisory.Service, *privacy.Service) 
 	if _, err := orgs.Seed(ctx, audit.System("seed"), profile); err != nil {
 		t.Fatal(err)
 	}
-	fs, _ := files.New(filepath.Join(t.TempDir(), "files"))
+	fs := files.InDatabase(st.DB)
 	priv := privacy.NewService(st.DB, now, fs, orgs, privacy.Settings{BaseURL: "https://charter.test",
 		TeamAddresses: func(context.Context) ([]string, error) { return nil, nil }})
 	return advisory.NewService(st.DB, now, orgs, priv, advisory.Settings{BaseURL: "https://charter.test", IDPrefix: "POSTHOG-SA"}), priv

@@ -109,9 +109,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		RedirectURL: strings.TrimRight(cfg.BaseURL, "/") + "/login/sso/callback", AllowedDomains: cfg.OIDCAllowedDomains,
 		CreateUsers: cfg.OIDCCreateUsers, DefaultRole: auth.Role(cfg.OIDCDefaultRole)}
 
-	if a.Files, err = files.New(filepath.Join(cfg.DataDir, "files")); err != nil {
-		return nil, err
-	}
+	a.Files = files.InDatabase(st.DB)
 	signing, err := packet.LoadOrCreateKey(filepath.Join(cfg.DataDir, packet.KeyFile))
 	if err != nil {
 		return nil, err
@@ -166,5 +164,6 @@ func (a *App) Sender() *notify.Sender {
 	}
 	return notify.NewSender(a.Store.DB, a.Now, a.Logger, notify.SMTP{Host: c.SMTPHost, Port: c.SMTPPort,
 		Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}).
-		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) })
+		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) }).
+		WithLease(c.Lease)
 }

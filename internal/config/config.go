@@ -93,6 +93,10 @@ type Config struct {
 	PacketAutoApproveDPA bool
 	// PacketAutoApproveDomains are further domains approved at once.
 	PacketAutoApproveDomains []string
+	// Lease is how long an instance's claim on an email being sent or a
+	// job being run holds without renewal; after it, another instance
+	// takes the work over (the claimant is presumed dead).
+	Lease time.Duration
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
 	// MetricsAddr, when set, is the only address that serves /metrics;
@@ -138,6 +142,7 @@ func Defaults() Config {
 		Reminders:                    true,
 		SMTPPort:                     587,
 		SMTPTLS:                      "starttls",
+		Lease:                        30 * time.Second,
 	}
 }
 
@@ -253,6 +258,8 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.note("metrics-token", "CHARTER_METRICS_TOKEN")
 	b.fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, usage("serve /metrics on this separate address (e.g. 127.0.0.1:9090) and not on --addr; empty: on --addr", "CHARTER_METRICS_ADDR"))
 	b.note("metrics-addr", "CHARTER_METRICS_ADDR")
+	b.fs.DurationVar(&c.Lease, "lease", c.Lease, usage("how long a claim on an email being sent or a scheduled job being run holds without renewal; after it, another instance sharing the database takes the work over (5s to 5m)", "CHARTER_LEASE"))
+	b.note("lease", "CHARTER_LEASE")
 	b.fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, usage("on SIGTERM, how long to let in-flight requests finish", "CHARTER_SHUTDOWN_TIMEOUT"))
 	b.note("shutdown-timeout", "CHARTER_SHUTDOWN_TIMEOUT")
 }
@@ -341,6 +348,9 @@ func (c *Config) Finish() error {
 	}
 	if c.BackupInterval != 0 && c.BackupInterval < time.Hour {
 		return fmt.Errorf("backup-interval: %s is shorter than an hour", c.BackupInterval)
+	}
+	if c.Lease < minLease || c.Lease > maxLease {
+		return fmt.Errorf("lease: %s is not between %s and %s", c.Lease, minLease, maxLease)
 	}
 	if c.BackupKeep < 1 {
 		return fmt.Errorf("backup-keep: keep at least one backup")
@@ -462,6 +472,14 @@ func (c *Config) Finish() error {
 	}
 	return nil
 }
+
+// minLease and maxLease bound the lease: shorter, a live instance's
+// renewals (every third of it) could miss it on a slow database; longer,
+// a dead instance's work waits too long.
+const (
+	minLease = 5 * time.Second
+	maxLease = 5 * time.Minute
+)
 
 // minUnconfirmedRetention is the life of the confirmation links: an
 // unconfirmed submission deleted sooner would leave a live link to nothing.

@@ -29,10 +29,7 @@ type fixture struct {
 }
 
 func setup(t *testing.T, st *store.Store) *fixture {
-	fs, err := files.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := files.InDatabase(st.DB)
 	c := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	svc := document.NewService(st.DB, c.Now, fs, document.Settings{BaseURL: "https://charter.example"})
 	return &fixture{ctx: context.Background(), st: st, svc: svc, clock: c, by: audit.Actor{UserID: 1, Label: "ed@hiberly.example"}}

@@ -2,7 +2,6 @@ package dsar_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -32,7 +31,7 @@ func (c *clock) set(t time.Time) {
 
 func setup(t *testing.T, st *store.Store) (*dsar.Service, *clock) {
 	c := &clock{t: time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC)}
-	fs, _ := files.New(filepath.Join(t.TempDir(), "files"))
+	fs := files.InDatabase(st.DB)
 	return dsar.NewService(st.DB, c.now, fs, dsar.Settings{BaseURL: "https://charter.test", Retention: 365 * 24 * time.Hour}), c
 }
 

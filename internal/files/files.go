@@ -1,15 +1,17 @@
 // Package files is Charter's one store for uploaded files (training
-// certificates now; signed DPAs and reports later): kept under the data
-// directory, named by their SHA-256, checked by content and extension, and
-// size-limited per kind. A file is fsynced before its name is used, so a
-// record never points at a file that a crash lost.
+// certificates, signed DPAs, trust documents, logos, privacy-request
+// responses): content-addressed by SHA-256, checked by content and
+// extension, size-limited per kind, and kept in the database (db.go), so
+// every instance sharing a database, and every backup of it, has every
+// file. The content lives behind Backend, which an S3-compatible store
+// could implement too.
 package files
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,30 +49,45 @@ type File struct {
 	Name        string // the uploader's file name, cleaned, for downloads
 }
 
-// Store keeps files in a directory.
-type Store struct{ dir string }
-
-// New returns a store in dir, created if missing.
-func New(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("file store: %w", err)
-	}
-	return &Store{dir: dir}, nil
+// Backend keeps checked content by its SHA-256.
+type Backend interface {
+	// Has reports whether content with this SHA-256 is stored.
+	Has(ctx context.Context, sum string) (bool, error)
+	// Write stores f's content, read from content, durably before it
+	// returns; content already stored (also by a concurrent Write) is
+	// left as it is.
+	Write(ctx context.Context, f File, kind string, content io.Reader) error
+	// Open returns stored content, or an error that Is apperr.NotFound.
+	Open(ctx context.Context, sum string) (Content, error)
 }
+
+// Content is a stored file being read.
+type Content interface {
+	io.ReadSeekCloser
+	Size() int64
+}
+
+// Store checks uploads and keeps them in a Backend.
+type Store struct{ backend Backend }
+
+// New returns a store keeping content in backend.
+func New(backend Backend) *Store { return &Store{backend: backend} }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-func (s *Store) path(sum string) string { return filepath.Join(s.dir, sum[:2], sum) }
-
-// Put checks and stores an upload of the given kind. Errors: Invalid,
-// naming the field "file", for a file too large, empty, of a type not
-// accepted, or whose content does not match its extension.
+// Put checks and stores an upload of the given kind; storing content that
+// is already there changes nothing. The upload is spooled to a temporary
+// file (in $TMPDIR) while it is hashed and checked, so a large one is
+// never held whole in memory. Errors: Invalid, naming the field "file",
+// for a file too large, empty, of a type not accepted, or whose content
+// does not match its extension.
 func (s *Store) Put(kind Kind, name string, r io.Reader) (*File, error) {
-	tmp, err := os.CreateTemp(s.dir, "upload-*")
+	ctx := context.Background()
+	tmp, err := os.CreateTemp("", "charter-upload-*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name()) // after the rename this is a no-op
+	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	h := sha256.New()
 	var head bytes.Buffer
@@ -93,42 +110,41 @@ func (s *Store) Put(kind Kind, name string, r io.Reader) (*File, error) {
 	if !slices.Contains(exts, ext) {
 		return nil, apperr.Field("file", fmt.Sprintf("content is %s but the name ends in %q", ctype, ext))
 	}
-	if err := tmp.Sync(); err != nil {
+	f := &File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, ContentType: ctype, Name: cleanName(name)}
+	if err := s.write(ctx, *f, kind.Name, tmp); err != nil {
 		return nil, err
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	final := s.path(sum)
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return nil, err
+	return f, nil
+}
+
+// write stores f from the spooled file unless the backend has it already.
+func (s *Store) write(ctx context.Context, f File, kind string, spooled *os.File) error {
+	if has, err := s.backend.Has(ctx, f.SHA256); err != nil || has {
+		return err
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return nil, err
+	if _, err := spooled.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return nil, err
+	if err := s.backend.Write(ctx, f, kind, spooled); err != nil {
+		return fmt.Errorf("storing file %s: %w", f.SHA256, err)
 	}
-	return &File{SHA256: sum, Size: n, ContentType: ctype, Name: cleanName(name)}, nil
+	return nil
 }
 
 // Open returns a stored file. Errors: NotFound.
-func (s *Store) Open(sum string) (*os.File, error) {
+func (s *Store) Open(sum string) (Content, error) {
 	if !shaPattern.MatchString(sum) {
 		return nil, apperr.New(apperr.NotFound, "no such file")
 	}
-	f, err := os.Open(s.path(sum))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, apperr.New(apperr.NotFound, "no such file")
-	}
-	return f, err
+	return s.backend.Open(context.Background(), sum)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// Has reports whether a file with this SHA-256 is stored.
+func (s *Store) Has(ctx context.Context, sum string) (bool, error) {
+	if !shaPattern.MatchString(sum) {
+		return false, nil
 	}
-	defer d.Close()
-	return d.Sync()
+	return s.backend.Has(ctx, sum)
 }
 
 // cleanName keeps a download name to safe characters.

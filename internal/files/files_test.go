@@ -10,6 +10,8 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
 var (
@@ -18,10 +20,10 @@ var (
 )
 
 func TestPutChecksContentSizeAndName(t *testing.T) {
-	s, err := files.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) { putChecksContentSizeAndName(t, files.InDatabase(st.DB)) })
+}
+
+func putChecksContentSizeAndName(t *testing.T, s *files.Store) {
 	f, err := s.Put(files.Certificate, "Security Awareness 2025.PDF", bytes.NewReader(pdf))
 	if err != nil {
 		t.Fatal(err)

@@ -85,3 +85,92 @@ func TestLastRunsIsTheLatestOfEachJob(t *testing.T) {
 		}
 	})
 }
+
+// Issue 20, item 4: a run claimed by an instance that died mid-run (a
+// claim never finished) runs again for the same period once the lease has
+// passed, and not before; a finished run is never repeated.
+func TestADeadInstancesRunIsTakenOverAfterTheLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		clock := start
+		now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		set := func(t time.Time) { mu.Lock(); clock = t; mu.Unlock() }
+		var runs atomic.Int64
+		job := jobs.Job{Name: "test.daily", Period: jobs.Daily, Do: func(context.Context) (string, error) {
+			runs.Add(1)
+			return "ok", nil
+		}}
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		// The dead instance: claimed the day's run, never finished it.
+		if ok, err := jobs.Claim(ctx, st.DB, job.Name, jobs.Daily(start), start); err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		survivor := jobs.NewScheduler(st.DB, now, log, job).WithLease(20 * time.Second)
+		set(start.Add(jobs.DefaultLease - time.Second))
+		survivor.Tick(ctx)
+		if runs.Load() != 0 {
+			t.Fatal("a run within its lease was taken over")
+		}
+		set(start.Add(jobs.DefaultLease + time.Second))
+		survivor.Tick(ctx)
+		if runs.Load() != 1 {
+			t.Fatalf("after the lease: ran %d times, want 1", runs.Load())
+		}
+		var r jobs.Run
+		if err := st.DB.Where("job = ? AND period = ?", job.Name, jobs.Daily(start)).Take(&r).Error; err != nil {
+			t.Fatal(err)
+		}
+		if r.FinishedAt == nil || r.Outcome != "ok" {
+			t.Fatalf("taken-over run not recorded as finished: %+v", r)
+		}
+		// Finished: never again for that period, however late.
+		set(start.Add(time.Hour))
+		survivor.Tick(ctx)
+		jobs.NewScheduler(st.DB, now, log, job).Tick(ctx)
+		if runs.Load() != 1 {
+			t.Fatalf("a finished run ran again: %d runs", runs.Load())
+		}
+	})
+}
+
+// A live run keeps its claim past the lease by renewing it, so no other
+// instance runs it at the same time.
+func TestALiveRunRenewsItsLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		clock := start
+		now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		lease := jobs.MinLease
+		var runs atomic.Int64
+		var other *jobs.Scheduler
+		job := jobs.Job{Name: "test.long", Period: jobs.Daily, Do: func(ctx context.Context) (string, error) {
+			runs.Add(1)
+			// The clock passes the lease, then the runner renews (its
+			// ticker fires every third of the lease) before the other
+			// instance looks.
+			mu.Lock()
+			clock = start.Add(2 * lease)
+			mu.Unlock()
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				var r jobs.Run
+				if err := st.DB.Where("job = ?", "test.long").Take(&r).Error; err == nil && r.LeaseUntil != nil && r.LeaseUntil.After(start.Add(2*lease)) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			other.Tick(ctx)
+			return "ok", nil
+		}}
+		other = jobs.NewScheduler(st.DB, now, log, job).WithLease(lease)
+		jobs.NewScheduler(st.DB, now, log, job).WithLease(lease).Tick(ctx)
+		if runs.Load() != 1 {
+			t.Fatalf("a live run was taken over: %d runs", runs.Load())
+		}
+	})
+}

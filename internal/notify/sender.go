@@ -29,10 +29,14 @@ type SMTP struct {
 const (
 	// MaxAttempts: after this many failed attempts a message is marked failed.
 	MaxAttempts = 8
-	// claimLease is how long a claimed message is reserved for the instance
-	// sending it; if that instance dies, another sends it after the lease.
-	claimLease = 5 * time.Minute
-	claimBatch = 20
+	// DefaultLease is how long a claimed message is reserved for the
+	// instance sending it unless WithLease says otherwise. The sender
+	// renews the lease of the message in flight, so a slow delivery keeps
+	// it; if the instance dies, another sends it after the lease: the one
+	// message in flight at the kill may then arrive twice, with the same
+	// Message-ID, and the others of its batch wait out one lease at most.
+	DefaultLease = 30 * time.Second
+	claimBatch   = 20
 )
 
 // backoff is the wait after the n-th failed attempt: 1, 2, 4 … minutes,
@@ -57,6 +61,7 @@ type Sender struct {
 	// attachments opens the files that messages carry; nil until
 	// AttachFrom is called.
 	attachments AttachmentOpener
+	lease       time.Duration
 }
 
 // AttachmentOpener opens a file of the file store by its SHA-256.
@@ -64,7 +69,7 @@ type AttachmentOpener func(sha256 string) (io.ReadCloser, error)
 
 // NewSender returns a sender delivering over SMTP.
 func NewSender(db *gorm.DB, now func() time.Time, log *slog.Logger, cfg SMTP) *Sender {
-	s := &Sender{db: db, now: now, log: log}
+	s := &Sender{db: db, now: now, log: log, lease: DefaultLease}
 	s.deliver = smtpDeliver(cfg, s.openAttachment)
 	return s
 }
@@ -73,6 +78,13 @@ func NewSender(db *gorm.DB, now func() time.Time, log *slog.Logger, cfg SMTP) *S
 // store's); without it a message with an attachment fails and is retried.
 func (s *Sender) AttachFrom(open AttachmentOpener) *Sender {
 	s.attachments = open
+	return s
+}
+
+// WithLease sets how long a claimed message stays reserved without
+// renewal: after it, a dead sender's messages go out from another instance.
+func (s *Sender) WithLease(lease time.Duration) *Sender {
+	s.lease = lease
 	return s
 }
 
@@ -155,7 +167,7 @@ func (s *Sender) claim(ctx context.Context) ([]Message, error) {
 			due[i].Attempts++
 		}
 		return tx.Model(&Message{}).Where("id IN ?", ids).
-			Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt_at": now.Add(claimLease)}).Error
+			Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt_at": now.Add(s.lease)}).Error
 	})
 	return due, err
 }
@@ -169,7 +181,16 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 	}
 	for i := range due {
 		m := &due[i]
-		derr := s.deliver(ctx, m)
+		held, err := s.renew(ctx, m)
+		if err != nil {
+			return sent, failed, fmt.Errorf("renewing the claim on %s: %w", m.MessageID, err)
+		}
+		if !held {
+			// This sender stalled past the lease on an earlier message
+			// and another instance took this one over.
+			continue
+		}
+		derr := s.deliverHoldingLease(ctx, m)
 		now := s.now().UTC()
 		update := map[string]any{}
 		if derr == nil {
@@ -185,11 +206,53 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 			}
 			s.log.Warn("email not delivered", "message_id", m.MessageID, "attempt", m.Attempts, "error", derr)
 		}
-		if err := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND state = ?", m.ID, Pending).Updates(update).Error; err != nil {
+		mine := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND state = ?", m.ID, Pending)
+		if derr != nil {
+			// A failure is recorded only under this sender's own claim:
+			// if another instance took the message over, its outcome counts.
+			mine = mine.Where("attempts = ?", m.Attempts)
+		}
+		if err := mine.Updates(update).Error; err != nil {
 			return sent, failed, fmt.Errorf("recording delivery of %s: %w", m.MessageID, err)
 		}
 	}
 	return sent, failed, nil
+}
+
+// renew moves the lease of a message this sender claimed forward, and
+// reports false when the claim was lost: the attempt count, raised by each
+// claim, tells whether the row is still this sender's.
+func (s *Sender) renew(ctx context.Context, m *Message) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&Message{}).
+		Where("id = ? AND state = ? AND attempts = ?", m.ID, Pending, m.Attempts).
+		Update("next_attempt_at", s.now().UTC().Add(s.lease))
+	return res.RowsAffected == 1, res.Error
+}
+
+// deliverHoldingLease delivers m while renewing its claim every third of
+// the lease, so a slow mail server does not let another instance send it
+// a second time.
+func (s *Sender) deliverHoldingLease(ctx context.Context, m *Message) error {
+	done := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(s.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if held, err := s.renew(ctx, m); err != nil || !held {
+					s.log.Warn("lost the claim on an email in flight", "message_id", m.MessageID, "error", err)
+					return
+				}
+			}
+		}
+	}()
+	defer func() { close(done); <-renewed }()
+	return s.deliver(ctx, m)
 }
 
 func truncate(s string, n int) string {

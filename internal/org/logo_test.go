@@ -5,7 +5,6 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +31,7 @@ func TestSetLogoChecksTheImage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		svc := org.NewService(st.DB, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
-		fs, err := files.New(filepath.Join(t.TempDir(), "files"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		fs := files.InDatabase(st.DB)
 		if _, err := svc.SetLogo(ctx, audit.System("admin"), fs, "logo.png", bytes.NewReader(pngOf(t, 8, 8))); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("before the profile: %v, want ErrNoProfile", err)
 		}

@@ -79,10 +79,7 @@ func setup(t *testing.T, st *store.Store, settings packet.Settings) *fixture {
 	}
 	settings.BaseURL = "https://charter.test"
 	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
-	fs, err := files.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := files.InDatabase(st.DB)
 	docs := document.NewService(st.DB, c.now, fs, document.Settings{BaseURL: "https://charter.test"})
 	svc := packet.NewService(st.DB, c.now, orgs, docs, fs, key, settings)
 	nda, _ := seed.Files.ReadFile("nda.md")

@@ -3,8 +3,6 @@ package privacy_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -41,7 +39,6 @@ type fixture struct {
 	st    *store.Store
 	svc   *privacy.Service
 	clock *clock
-	dir   string
 	by    audit.Actor
 }
 
@@ -61,15 +58,11 @@ func setupWith(t *testing.T, st *store.Store, settings privacy.Settings) *fixtur
 	if _, err := orgs.Seed(ctx, audit.System("test"), profile); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "files")
-	fs, err := files.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := files.InDatabase(st.DB)
 	settings.BaseURL = "https://charter.test"
 	settings.TeamAddresses = func(context.Context) ([]string, error) { return []string{"ops@posthog.example"}, nil }
 	svc := privacy.NewService(st.DB, c.now, fs, orgs, settings)
-	return &fixture{ctx: ctx, st: st, svc: svc, clock: c, dir: dir, by: audit.System("test:editor")}
+	return &fixture{ctx: ctx, st: st, svc: svc, clock: c, by: audit.System("test:editor")}
 }
 
 func fieldOf(err error) string {
@@ -189,7 +182,7 @@ func TestDPAFileMustBeAPDFWithinTheLimit(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		if n := countFiles(t, f.dir); n != 0 {
+		if n := countStoredFiles(st); n != 0 {
 			t.Fatalf("%d files left behind", n)
 		}
 		if got, _ := f.svc.DPA(f.ctx, d.ID); got.FileSHA256 != "" || countEvents(st) != before {
@@ -213,14 +206,9 @@ func countEvents(st *store.Store) int64 {
 	return n
 }
 
-func countFiles(t *testing.T, dir string) int {
-	n := 0
-	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			n++
-		}
-		return nil
-	})
+func countStoredFiles(st *store.Store) int64 {
+	var n int64
+	st.DB.Table("files").Count(&n)
 	return n
 }
 

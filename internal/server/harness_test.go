@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,8 +43,6 @@ type env struct {
 	users   *auth.Service
 	// auditLog is the transparency log, for tests that sign checkpoints.
 	auditLog *auditlog.Log
-	// filesDir is where uploads are stored.
-	filesDir string
 	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
 	tokens   map[string]string
 	// waits records the sign-in slowdowns the users service asked for,
@@ -102,7 +99,7 @@ func newEnvWith(t testing.TB, st *store.Store, options func(*server.Options), se
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, srv: srv, clock: a.Clock, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, users: a.Users, auditLog: a.AuditLog,
-		filesDir: filepath.Join(cfg.DataDir, "files"), emails: a.Emails, tokens: a.Tokens, waits: waits}
+		emails: a.Emails, tokens: a.Tokens, waits: waits}
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e

@@ -310,10 +310,7 @@ func TestSigningTheStandardDPAOnline(t *testing.T) {
 			t.Fatalf("outbox page: %d", r.status)
 		}
 		mb, cfg := notifytest.Start(t)
-		store, err := files.New(filepath.Clean(e.filesDir))
-		if err != nil {
-			t.Fatal(err)
-		}
+		store := files.InDatabase(st.DB)
 		sender := notify.NewSender(st.DB, e.clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg).
 			AttachFrom(func(sum string) (io.ReadCloser, error) { return store.Open(sum) })
 		if _, failed, err := sender.SendDue(context.Background()); err != nil || failed != 0 {

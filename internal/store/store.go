@@ -251,12 +251,24 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 
 // MigrateFS applies the migrations in fsys. Each runs in its own
 // transaction, so a failing one leaves the schema as the previous left it.
+// The whole run holds a lock (migratelock.go): instances starting together
+// migrate one at a time, and the later ones find the schema current.
 func (s *Store) MigrateFS(ctx context.Context, fsys fs.FS) (int64, error) {
 	dialect := goose.DialectSQLite3
 	if s.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, s.SQL, fsys)
+	var opts []goose.ProviderOption
+	if s.Dialect == Postgres {
+		opts = append(opts, goose.WithSessionLocker(schemaAdvisoryLocker{}))
+	} else {
+		unlock, err := lockSQLiteFile(ctx, s.Path)
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
+	}
+	p, err := goose.NewProvider(dialect, s.SQL, fsys, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("loading migrations: %w", err)
 	}
