@@ -34,9 +34,10 @@ var shBlock = regexp.MustCompile("(?ms)^```sh\n(.*?)^```\n")
 
 // docs/verify.md, run as written: every ```sh block, in order, in one bash
 // with set -euo pipefail, against a fresh instance holding one of each
-// artifact, with the variables the doc declares at its top.
+// artifact, with the variables the doc declares at its top. The audit
+// log's blocks build a small Go program against golang.org/x/mod, offline.
 func TestVerifyDocCommands(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "openssl", "sha256sum", "jq", "unzip", "iconv", "base64", "jsonschema"} {
+	for _, tool := range []string{"bash", "curl", "openssl", "sha256sum", "jq", "unzip", "iconv", "base64", "jsonschema", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed: docs/verify.md needs it (.ci/run installs what is missing)", tool)
 		}
@@ -49,12 +50,50 @@ func TestVerifyDocCommands(t *testing.T) {
 	for _, m := range shBlock.FindAllStringSubmatch(string(doc), -1) {
 		script.WriteString(m[1])
 	}
-	if strings.Count(script.String(), "openssl pkeyutl -verify") < 3 {
+	if strings.Count(script.String(), "openssl pkeyutl -verify") < 5 || !strings.Contains(script.String(), "auditcheck-bin consistency") {
 		t.Fatalf("docs/verify.md has too few ```sh blocks:\n%s", script.String())
 	}
 	schema := osvSchemaPath(t)
-	t.Run("sqlite", func(t *testing.T) { runVerifyDoc(t, storetest.SQLiteURL(t), script.String(), schema) })
-	t.Run("postgres", func(t *testing.T) { runVerifyDoc(t, storetest.PostgresURL(t), script.String(), schema) })
+	goEnv := offlineGoEnv(t)
+	t.Run("sqlite", func(t *testing.T) { runVerifyDoc(t, storetest.SQLiteURL(t), script.String(), schema, goEnv) })
+	t.Run("postgres", func(t *testing.T) { runVerifyDoc(t, storetest.PostgresURL(t), script.String(), schema, goEnv) })
+}
+
+// modSumPrefix selects the go.sum lines of the module docs/verify.md's
+// audit log program gets (the version it names).
+const modSumPrefix = "golang.org/x/mod v0.42.0"
+
+// offlineGo is what docs/verify.md's Go program needs to build with no
+// network: golang.org/x/mod is in the module cache, as Charter builds with
+// it, and its hashes are in Charter's go.sum (the checksum database is not
+// reachable from every test machine).
+type offlineGo struct {
+	sums string   // the go.sum lines of golang.org/x/mod, to seed the program's module with
+	env  []string // GOPROXY=off and the module and build caches of this go
+}
+
+func offlineGoEnv(t *testing.T) offlineGo {
+	t.Helper()
+	sums, err := os.ReadFile(filepath.Join("..", "..", "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var modSums strings.Builder
+	for _, line := range strings.SplitAfter(string(sums), "\n") {
+		if strings.HasPrefix(line, modSumPrefix) {
+			modSums.WriteString(line)
+		}
+	}
+	if modSums.Len() == 0 {
+		t.Fatalf("go.sum has no line for %s", modSumPrefix)
+	}
+	cache, err := exec.Command("go", "env", "GOMODCACHE", "GOCACHE").Output()
+	dirs := strings.Fields(string(cache))
+	if err != nil || len(dirs) != 2 {
+		t.Fatalf("go env GOMODCACHE GOCACHE: %v %q", err, cache)
+	}
+	return offlineGo{sums: modSums.String(),
+		env: []string{"GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "GOMODCACHE=" + dirs[0], "GOCACHE=" + dirs[1]}}
 }
 
 // osvSchemaPath is validation/schema.json of the OSV schema module in the
@@ -71,7 +110,7 @@ func osvSchemaPath(t *testing.T) string {
 	return filepath.Join(mod.Dir, "validation", "schema.json")
 }
 
-func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string) {
+func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string, goEnv offlineGo) {
 	dir := dataDir(t)
 	t.Setenv("CHARTER_DATABASE_URL", databaseURL)
 	if code, out := charter(t, "seed"); code != 0 {
@@ -88,6 +127,17 @@ func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string) {
 	// A packet and a countersigned DPA, made the way a customer makes
 	// them (the links read from the outbox), before the server starts.
 	packetLink, dpaID, dpaSignature := customerArtifacts(t, dir, databaseURL)
+	// A checkpoint the auditor kept, signed before the events to come (the
+	// advisories, the exports), so that the doc proves a log that grew.
+	work := t.TempDir()
+	var kept, keptErr bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "checkpoint"}, &kept, &keptErr); code != 0 {
+		t.Fatalf("audit checkpoint: %s%s", kept.String(), keptErr.String())
+	}
+	oldCheckpoint := filepath.Join(work, "kept.checkpoint")
+	if err := os.WriteFile(oldCheckpoint, kept.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,24 +170,39 @@ func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string) {
 	}
 
 	year := time.Now().UTC().Year()
-	work := t.TempDir()
+	// The Go program's module starts with the go.sum lines of
+	// golang.org/x/mod, so that `go get` needs no network (GOPROXY=off).
+	if err := os.MkdirAll(filepath.Join(work, "auditcheck"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "auditcheck", "go.sum"), []byte(goEnv.sums), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "BASE="+base, "PUBLIC_KEY="+publicKey, "TOKEN="+strings.TrimPrefix(packetLink, "/p/"),
 		"API_TOKEN="+auditorToken, fmt.Sprintf("FROM=%d-01-01", year), fmt.Sprintf("TO=%d-12-31", year),
-		fmt.Sprintf("DPA_ID=%d", dpaID), "DPA_SIGNATURE="+dpaSignature, "OSV_SCHEMA="+osvSchema)
+		fmt.Sprintf("DPA_ID=%d", dpaID), "DPA_SIGNATURE="+dpaSignature, "OSV_SCHEMA="+osvSchema, "OLD_CHECKPOINT="+oldCheckpoint,
+		"HOME="+filepath.Join(work, "home"))
+	cmd.Env = append(cmd.Env, goEnv.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("docs/verify.md's commands failed: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Signature Verified Successfully", "packet.pdf: OK", "x_POSTHOG-SA-2026-0001: valid OSV", "x_POSTHOG-SA-2026-0002: valid OSV"} {
+	for _, want := range []string{"Signature Verified Successfully", "packet.pdf: OK", "x_POSTHOG-SA-2026-0001: valid OSV", "x_POSTHOG-SA-2026-0002: valid OSV",
+		"ok: audit.checkpoint is signed by ", "ok: bundle/audit/checkpoint.txt is signed by ", "ok: the event with seq 1 ", "ok: the log of "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if n := strings.Count(out.String(), "Signature Verified Successfully"); n != 3 || strings.Contains(out.String(), "x_POSTHOG-SA-2026-0003") {
-		t.Errorf("%d signatures verified (want the packet's, the DPA's and the bundle's), or the draft was listed:\n%s", n, out.String())
+	if n := strings.Count(out.String(), "Signature Verified Successfully"); n != 5 || strings.Contains(out.String(), "x_POSTHOG-SA-2026-0003") {
+		t.Errorf("%d signatures verified (want the packet's, the DPA's, the bundle's manifest and checkpoint, the newest checkpoint), or the draft was listed:\n%s", n, out.String())
+	}
+	// The kept checkpoint is older than the newest: the consistency proof
+	// spans events added since, not just a tree of the same size.
+	if m := regexp.MustCompile(`ok: the log of (\d+) events extends the log of (\d+)`).FindAllStringSubmatch(out.String(), -1); len(m) != 2 || m[0][1] == m[0][2] {
+		t.Errorf("want two consistency proofs, the first from the kept checkpoint to a larger log: %q\n%s", m, out.String())
 	}
 }
 
