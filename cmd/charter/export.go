@@ -111,8 +111,8 @@ func newVerifyBundleCmd(stdout io.Writer) *cobra.Command {
 		Short: "Check an evidence bundle offline: every file's SHA-256, the manifest's signature, the audit log checkpoint and its proofs",
 		Long: "Check an evidence bundle offline and print a line per file. The signature is checked against --public-key\n" +
 			"(base64, as on /trust/verify), or else this installation's key (charter keys show); so is the audit log checkpoint\n" +
-			"the bundle carries, and every inclusion proof must lead to its root. A changed file is named with the offsets of\n" +
-			"its first changed block. Exits 1 if anything fails.",
+			"the bundle carries, and every inclusion proof must lead to its root. A changed file is named with its changed byte\n" +
+			"(offset and old value), or the offsets of its first changed block when several bytes changed. Exits 1 if anything fails.",
 		Args: cobra.ExactArgs(1),
 	}
 	sc := newStoreCommand(cmd)

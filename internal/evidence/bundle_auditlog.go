@@ -123,12 +123,41 @@ func firstChange(data []byte, f BundleFile, blockSize int) string {
 	for i := range max(len(got), len(f.Blocks)) {
 		if i >= len(got) || i >= len(f.Blocks) || got[i] != f.Blocks[i] {
 			start := int64(i * blockSize)
+			if int64(len(data)) == f.Size && i < len(f.Blocks) {
+				block := data[start:min(start+int64(blockSize), int64(len(data)))]
+				if at, was, ok := changedByte(block, f.Blocks[i]); ok {
+					return fmt.Sprintf(": byte %d changed (it was 0x%02x, it is 0x%02x)", start+int64(at), was, block[at])
+				}
+			}
 			end := min(start+int64(blockSize), max(int64(len(data)), f.Size)) - 1
 			return fmt.Sprintf(": the first changed byte is at offset %d to %d (block %d of %d bytes; the file is %d bytes, the manifest says %d)",
 				start, end, i, blockSize, len(data), f.Size)
 		}
 	}
 	return fmt.Sprintf(": the file is %d bytes, the manifest says %d", len(data), f.Size)
+}
+
+// changedByte finds the one byte of block whose change explains the
+// manifest's block sum, by trying every value at every offset: a block is
+// at most BlockSize bytes, so that is at most 255 × 1024 hashes of a
+// kilobyte, under a second. It reports false when no single byte
+// explains it (more than one changed), and the block is then named.
+func changedByte(block []byte, want string) (at int, was byte, ok bool) {
+	trial := bytes.Clone(block)
+	for i, orig := range block {
+		for v := range 256 {
+			if byte(v) == orig {
+				continue
+			}
+			trial[i] = byte(v)
+			sum := sha256.Sum256(trial)
+			if hex.EncodeToString(sum[:])[:blockSumLen] == want {
+				return i, byte(v), true
+			}
+		}
+		trial[i] = orig
+	}
+	return 0, 0, false
 }
 
 // addAuditLog signs a checkpoint covering the export (its export.started

@@ -46,7 +46,8 @@ they saw last quarter.
   rest, which the API proves on request against the same size), its ¦seq¦, ¦leaf_index¦, ¦event_hash¦ (hex, as in
   ¦audit_log.csv¦), ¦leaf_hash¦ and ¦audit_path¦. ¦manifest.json¦ also lists, per file, ¦blocks¦: the first 16 hex
   digits of the SHA-256 of each ¦block_size¦-byte (1024) block, so that a verifier can say where a changed file first
-  differs; the file's full SHA-256 is what proves it unchanged.
+  differs (a single changed byte is named exactly: ¦charter verify-bundle¦ tries every value at every offset of the
+  block); the file's full SHA-256 is what proves it unchanged.
 - **Key rotation.** ¦charter audit rotate-key --new-key FILE¦ creates FILE (a 32-byte Ed25519 seed, mode 0600) unless it
   exists, records an ¦audit.key.announced¦ event, signs a last checkpoint with the current key, and stores a note naming
   the old and new verifier keys and the tree size, signed by both keys. The operator then stops Charter, keeps a copy of
