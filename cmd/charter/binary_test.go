@@ -79,9 +79,15 @@ type charterProcess struct {
 // given) in its own process group and waits until it is ready.
 func startServer(t *testing.T, bin, dataDir, addr string, wrapper ...string) *charterProcess {
 	t.Helper()
+	return startServerEnv(t, binaryEnv(dataDir), bin, addr, wrapper...)
+}
+
+// startServerEnv is startServer with the process's whole environment given.
+func startServerEnv(t *testing.T, env []string, bin, addr string, wrapper ...string) *charterProcess {
+	t.Helper()
 	args := append(append([]string{}, wrapper...), bin, "serve", "--addr", addr)
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = binaryEnv(dataDir)
+	cmd.Env = env
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
