@@ -2123,7 +2123,7 @@ func makeSubsetRange(end int) map[int]int {
 //
 // zFileBytes contain all bytes of Z file.
 func (f *Fpdf) AddFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFileBytes []byte) {
-	f.addFontFromBytes(fontFamilyEscape(familyStr), styleStr, jsonFileBytes, zFileBytes, nil)
+	f.addFontFromBytes(fontFamilyEscape(familyStr), styleStr, jsonFileBytes, zFileBytes, nil, "")
 }
 
 // AddUTF8FontFromBytes  imports a TrueType font with utf-8 symbols from static
@@ -2142,10 +2142,28 @@ func (f *Fpdf) AddFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 //
 // zFileBytes contain all bytes of Z file.
 func (f *Fpdf) AddUTF8FontFromBytes(familyStr, styleStr string, utf8Bytes []byte) {
-	f.addFontFromBytes(fontFamilyEscape(familyStr), styleStr, nil, nil, utf8Bytes)
+	f.addFontFromBytes(fontFamilyEscape(familyStr), styleStr, nil, nil, utf8Bytes, "")
 }
 
-func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFileBytes, utf8Bytes []byte) {
+// AddUTF8FontFromBytesWithID is AddUTF8FontFromBytes with the font's
+// identifier given: the one FontID returned for the same family, style and
+// bytes in an earlier document. Computing it JSON-encodes and hashes the
+// font's whole glyph-width table (65,536 entries), which a program that
+// makes many documents with the same fonts need do only once. An empty id
+// computes it as AddUTF8FontFromBytes does. (Charter patch, issue 22,
+// item 3.)
+func (f *Fpdf) AddUTF8FontFromBytesWithID(familyStr, styleStr string, utf8Bytes []byte, id string) {
+	f.addFontFromBytes(fontFamilyEscape(familyStr), styleStr, nil, nil, utf8Bytes, id)
+}
+
+// FontID returns the identifier of a font added to the document (it names
+// the font in the page content, /F<id>), or "" if there is none for family
+// and style. (Charter patch, issue 22, item 3.)
+func (f *Fpdf) FontID(familyStr, styleStr string) string {
+	return f.fonts[getFontKey(fontFamilyEscape(familyStr), styleStr)].i
+}
+
+func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFileBytes, utf8Bytes []byte, id string) {
 	if f.err != nil {
 		return
 	}
@@ -2202,7 +2220,11 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			utf8File:  utf8File,
 			usedRunes: sbarr,
 		}
-		def.i, _ = generateFontID(def)
+		if id != "" {
+			def.i = id
+		} else {
+			def.i, _ = generateFontID(def)
+		}
 		f.fonts[fontkey] = def
 	} else {
 		// load font definitions
