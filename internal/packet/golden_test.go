@@ -1,8 +1,10 @@
 package packet_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,37 @@ func TestPacketPDFBytesUnchanged(t *testing.T) {
 		sum := sha256.Sum256(out)
 		if got := hex.EncodeToString(sum[:]); got != want[name] {
 			t.Errorf("%s: SHA-256 %s, want %s (%d bytes)", name, got, want[name], len(out))
+		}
+	}
+}
+
+// TestPacketPDFConcurrentRendersAgree: renders at the same time share the
+// process's font identifiers and fpdf's pooled compressors, and must not
+// disturb each other (run it with -race).
+func TestPacketPDFConcurrentRendersAgree(t *testing.T) {
+	docs := goldenDocuments(t)
+	names := []string{"single", "rich", "single", "rich"}
+	want := map[string][]byte{}
+	for _, name := range names[:2] {
+		out, err := packet.RenderPDF(docs[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[name] = out
+	}
+	errs := make(chan error, len(names))
+	for _, name := range names {
+		go func() {
+			out, err := packet.RenderPDF(docs[name])
+			if err == nil && !bytes.Equal(out, want[name]) {
+				err = fmt.Errorf("%s: a concurrent render gave other bytes", name)
+			}
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
