@@ -84,4 +84,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace codeberg.org/go-pdf/fpdf => ./third_party/fpdf
+replace codeberg.org/go-pdf/fpdf => ./internal/fpdf
