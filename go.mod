@@ -83,3 +83,5 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace codeberg.org/go-pdf/fpdf => ./internal/fpdf

@@ -1,6 +1,9 @@
 package packet
 
 import (
+	"bytes"
+	"fmt"
+	"sync"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -21,20 +24,64 @@ const (
 	BodyWidth  = bodyW
 )
 
+// markdownFont is one embedded font with the identifier fpdf derives for
+// it, which names it in every page's content.
+type markdownFont struct {
+	family, style string
+	data          []byte
+	id            string
+}
+
+// markdownFonts reads the embedded fonts and computes their identifiers
+// once per process. fpdf derives an identifier by JSON-encoding and
+// hashing the font's 65,536 glyph widths, which cost a large part of every
+// render (issue 22, item 3); the identifier depends only on the family,
+// style and bytes, all fixed at build time, so it is the same in every
+// document. This is package-level only because NewMarkdownPDF, which
+// privacy's countersigned DPA also calls, is a plain function; it is built
+// once and only read afterwards (documents get copies of the bytes).
+var markdownFonts = sync.OnceValues(func() ([]markdownFont, error) {
+	fonts := []markdownFont{
+		{family: "sans", style: ""}, {family: "sans", style: "B"}, {family: "sans", style: "I"},
+		{family: "sans", style: "BI"}, {family: "mono", style: ""},
+	}
+	files := []string{"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSansMono.ttf"}
+	// The identifiers come from fpdf itself, computed as any document
+	// would, so a document with them given is the same byte for byte. The
+	// probe gets its own copy of the bytes: fpdf writes into them when it
+	// subsets a font, so data here is never handed to fpdf itself.
+	probe := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: pageW, Ht: pageH}})
+	for i := range fonts {
+		b, err := fontFiles.ReadFile("fonts/" + files[i])
+		if err != nil {
+			return nil, err
+		}
+		fonts[i].data = b
+		probe.AddUTF8FontFromBytes(fonts[i].family, fonts[i].style, bytes.Clone(b))
+		if err := probe.Error(); err != nil {
+			return nil, err
+		}
+		fonts[i].id = probe.FontID(fonts[i].family, fonts[i].style)
+		if fonts[i].id == "" {
+			return nil, fmt.Errorf("packet: no font identifier for %s", files[i])
+		}
+	}
+	return fonts, nil
+})
+
 // NewMarkdownPDF returns an empty A4 document with the embedded fonts
 // ("sans" in four styles, "mono"), the packets' margins, and its dates
 // fixed at created so that the same content gives the same bytes.
 func NewMarkdownPDF(created time.Time, title, author string) (*fpdf.Fpdf, error) {
+	fonts, err := markdownFonts()
+	if err != nil {
+		return nil, err
+	}
 	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: pageW, Ht: pageH}})
-	for _, f := range []struct{ family, style, file string }{
-		{"sans", "", "DejaVuSans.ttf"}, {"sans", "B", "DejaVuSans-Bold.ttf"}, {"sans", "I", "DejaVuSans-Oblique.ttf"},
-		{"sans", "BI", "DejaVuSans-BoldOblique.ttf"}, {"mono", "", "DejaVuSansMono.ttf"},
-	} {
-		b, err := fontFiles.ReadFile("fonts/" + f.file)
-		if err != nil {
-			return nil, err
-		}
-		pdf.AddUTF8FontFromBytes(f.family, f.style, b)
+	for _, f := range fonts {
+		// A copy each time: fpdf writes into a font's bytes while it
+		// subsets it, and documents may render concurrently.
+		pdf.AddUTF8FontFromBytesWithID(f.family, f.style, bytes.Clone(f.data), f.id)
 	}
 	created = created.UTC()
 	pdf.SetCreationDate(created)

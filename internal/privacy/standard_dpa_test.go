@@ -357,3 +357,22 @@ func TestUnconfirmedSignaturesExpire(t *testing.T) {
 		}
 	})
 }
+
+// TestCountersignedPDFBytesUnchanged: countersigned DPAs are re-rendered
+// and compared, so the shared Markdown renderer must keep giving the same
+// bytes. The hash was recorded before the one-pass PDF work (issue 22,
+// item 3).
+func TestCountersignedPDFBytesUnchanged(t *testing.T) {
+	d := privacy.Countersigned{Company: "PostHog", Version: 1, TextSHA256: strings.Repeat("a", 64), Body: privacy.DefaultStandardDPA,
+		Customer: "Initech", SignerName: "Dana Reyes", SignerTitle: "General Counsel", SignerEmail: "dana@initech.example",
+		SignerIP: "203.0.113.9", SignedAt: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), SCCModule: "Module 2: controller to processor",
+		VerifyURL: "https://charter.test/trust/verify"}
+	out, err := privacy.RenderCountersigned(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(out)
+	if got, want := hex.EncodeToString(sum[:]), "fee8c651b754c8cae0b3ce66101f88e6d2f497afb3c5110f56acb1b0c7c73670"; got != want {
+		t.Fatalf("SHA-256 %s, want %s", got, want)
+	}
+}
