@@ -5,14 +5,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"path/filepath"
 
-	"github.com/charter-registry/charter/internal/packet"
+	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/keys"
 	"github.com/spf13/cobra"
 )
 
 func newKeysCmd(stdout io.Writer) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Show the key that signs packet manifests"}
+	cmd := &cobra.Command{Use: "keys", Short: "Show and rotate the keys every instance shares"}
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the Ed25519 public key that verifies packet manifests (created on first use)",
@@ -23,12 +23,12 @@ func newKeysCmd(stdout io.Writer) *cobra.Command {
 		if err := sc.settings(); err != nil {
 			return err
 		}
-		path := filepath.Join(sc.cfg.DataDir, packet.KeyFile)
-		key, err := packet.LoadOrCreateKey(path)
+		path, key, err := app.LoadSigningKey(sc.cfg)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "ed25519 %s\n(private key: %s)\n", base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey)), path)
+		pub := key.Public().(ed25519.PublicKey)
+		fmt.Fprintf(stdout, "ed25519 %s\n(private key: %s; fingerprint %s)\n", base64.StdEncoding.EncodeToString(pub), path, keys.SigningFingerprint(pub))
 		return nil
 	}
 	cmd.AddCommand(show)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/server"
@@ -49,6 +50,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		logger := sc.cfg.Logger(stderr)
 		a, err := app.New(sc.cfg, st, app.Deps{Logger: logger})
 		if err != nil {
+			return err
+		}
+		// Record the keys' fingerprints on first start; refuse keys that
+		// differ from the recorded ones (another instance's, or old ones).
+		if err := a.Keys.Establish(ctx, audit.System("system:keys")); err != nil {
 			return err
 		}
 		if err := a.ImportDiskFiles(ctx); err != nil {

@@ -66,6 +66,22 @@ func LoadOrCreateMFAKey(path string) ([]byte, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the MFA key: %w", err)
 	}
+	return checkMFAKey(path, key)
+}
+
+// LoadMFAKey reads the 32-byte key at path, which must exist: a key given
+// by a setting is shared by every instance.
+func LoadMFAKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the MFA key %s does not exist; make it once (head -c 32 /dev/urandom > %s; chmod 600 %s) and give the same file to every instance", path, path, path)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the MFA key: %w", err)
+	}
+	return checkMFAKey(path, key)
+}
+
+func checkMFAKey(path string, key []byte) ([]byte, error) {
 	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("the MFA key %s is readable by other users (mode %v); chmod 600 it", path, info.Mode().Perm())
 	}
