@@ -52,15 +52,18 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		// Record the keys' fingerprints on first start; refuse keys that
-		// differ from the recorded ones (another instance's, or old ones).
-		if err := a.Keys.Establish(ctx, audit.System("system:keys")); err != nil {
-			return err
-		}
-		if err := a.ImportDiskFiles(ctx); err != nil {
-			return err
-		}
-		if err := a.Bootstrap(ctx, stdout); err != nil {
+		// One instance at a time: record the keys' fingerprints on first
+		// start and refuse keys that differ from the recorded ones (another
+		// instance's, or old ones), import files, load the seed.
+		if err := st.Exclusively(ctx, func() error {
+			if err := a.Keys.Establish(ctx, audit.System("system:keys")); err != nil {
+				return err
+			}
+			if err := a.ImportDiskFiles(ctx); err != nil {
+				return err
+			}
+			return a.Bootstrap(ctx, stdout)
+		}); err != nil {
 			return err
 		}
 		if err := a.SignOn(ctx); err != nil {
