@@ -345,6 +345,46 @@ func TestSeveralInstancesOnOnePostgreSQL(t *testing.T) {
 		}
 		t.Logf("%d writes confirmed before the kill", n)
 	})
+
+	t.Run("an instance with other keys refuses to start, naming the key", func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			keys [2]string
+			want string
+		}{
+			{"signing", [2]string{writeKey(t, keyDir, "other-signing.key"), keyFiles[1]}, "the signing key"},
+			{"mfa", [2]string{keyFiles[0], writeKey(t, keyDir, "other-mfa.key")}, "the MFA key"},
+		} {
+			other := launch(t, bin, databaseURL, c.keys)
+			select {
+			case <-other.exited:
+			case <-time.After(time.Until(testDeadline(t))):
+				t.Fatalf("an instance with another %s key kept running:\n%s", c.name, other.logs.String())
+			}
+			if logs := other.logs.String(); other.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(logs, c.want) ||
+				!strings.Contains(logs, "differs from the one this database was set up with") {
+				t.Fatalf("an instance with another %s key: exit %d\n%s", c.name, other.cmd.ProcessState.ExitCode(), logs)
+			}
+		}
+	})
+
+	t.Run("after a rotation the instance with the old key is not ready", func(t *testing.T) {
+		cli("audit", "rotate-key", "--new-key", keyDir+"/rotated-signing.key")
+		resp, err := http.Get("http://" + a.addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"key":"signing"`) {
+			t.Fatalf("readyz with the old signing key after the rotation: %d %s", resp.StatusCode, body)
+		}
+		rotated := launch(t, bin, databaseURL, [2]string{keyDir + "/rotated-signing.key", keyFiles[1]})
+		rotated.waitReady(t)
+		if out := cli("audit", "verify"); strings.Contains(out, "FAILED") {
+			t.Fatalf("audit verify after the rotation: %s", out)
+		}
+	})
 }
 
 // approvedPacket requests a packet and confirms the address through the
