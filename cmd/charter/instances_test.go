@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -25,12 +26,14 @@ import (
 
 	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pquerna/otp/totp"
 )
 
 // postgresForInstances is a fresh PostgreSQL schema's URL. It skips
@@ -180,6 +183,58 @@ func TestSeveralInstancesOnOnePostgreSQL(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte("admin@example.com")) && !bytes.Contains(page, []byte("Administrator")) {
 			t.Fatalf("the session on the second instance: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+
+	t.Run("a second factor enrolled elsewhere is read by an instance", func(t *testing.T) {
+		// Enrolled by another process holding the same MFA key file (as
+		// an enrolment through the other instance would be), then used to
+		// sign in on the second instance.
+		svc := sharedServices(t, databaseURL, keyFiles)
+		ctx := context.Background()
+		by := audit.System("test")
+		const pw = "a long unusual passphrase"
+		u, err := svc.Users.Create(ctx, by, auth.NewUser{Email: "mfa@example.com", Name: "Two Factor", Role: auth.Editor, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		en, err := svc.Users.BeginEnrolment(u, "Charter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := totp.GenerateCode(en.Secret, time.Now())
+		if _, err := svc.Users.ConfirmEnrolment(ctx, by, u.ID, pw, en.Sealed, code); err != nil {
+			t.Fatal(err)
+		}
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: noRedirects.CheckRedirect}
+		base := "http://" + b.addr
+		post := func(path string, form url.Values) *http.Response {
+			t.Helper()
+			u, _ := url.Parse(base)
+			for _, c := range jar.Cookies(u) {
+				if c.Name == "charter_csrf" {
+					form.Set("csrf", c.Value)
+				}
+			}
+			resp, err := client.PostForm(base+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		if resp, err := client.Get(base + "/login"); err != nil {
+			t.Fatal(err)
+		} else {
+			resp.Body.Close()
+		}
+		if resp := post("/login", url.Values{"email": {"mfa@example.com"}, "password": {pw}}); resp.Header.Get("Location") != "/login/mfa" {
+			t.Fatalf("password step on the second instance: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		next, _ := totp.GenerateCode(en.Secret, time.Now().Add(30*time.Second))
+		if resp := post("/login/mfa", url.Values{"code": {next}}); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/" {
+			t.Fatalf("TOTP step on the second instance: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 
@@ -387,26 +442,35 @@ func TestSeveralInstancesOnOnePostgreSQL(t *testing.T) {
 	})
 }
 
+// sharedServices are the services of a process on the shared database
+// with the shared key files, closed after t.
+func sharedServices(t *testing.T, databaseURL string, keyFiles [2]string) *app.App {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.DatabaseURL, cfg.SigningKeyFile, cfg.MFAKeyFile = t.TempDir(), databaseURL, keyFiles[0], keyFiles[1]
+	if err := cfg.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc, err := app.New(cfg, st, app.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 // approvedPacket requests a packet and confirms the address through the
 // services (what a visitor does on the public page), approves it through
 // the API of in, and accepts the NDA; it returns the link's path.
 func approvedPacket(t *testing.T, in *instance, databaseURL string, keyFiles [2]string, token string) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Defaults()
-	cfg.DataDir, cfg.DatabaseURL, cfg.SigningKeyFile, cfg.MFAKeyFile = t.TempDir(), databaseURL, keyFiles[0], keyFiles[1]
-	if err := cfg.Finish(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc, err := app.New(cfg, st, app.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := sharedServices(t, databaseURL, keyFiles)
+	st := svc.Store
 	const email = "dana@customer.example"
 	from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
 	if _, err := svc.Packets.Submit(ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: email, Company: "Customer Ltd", NDAVersion: 1, AcceptNDA: true}); err != nil {
