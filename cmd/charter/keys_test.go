@@ -181,3 +181,18 @@ func TestKeyRotationCommands(t *testing.T) {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 }
+
+// A command run with other keys than the recorded ones refuses too: it
+// would sign bundles and checkpoints nobody can verify with the
+// published key.
+func TestKeyMismatchRefusesCommands(t *testing.T) {
+	dataDir(t)
+	keyDir := t.TempDir()
+	t.Setenv("CHARTER_SIGNING_KEY_FILE", writeKey(t, keyDir, "signing.key"))
+	t.Setenv("CHARTER_MFA_KEY_FILE", writeKey(t, keyDir, "mfa.key"))
+	serveUntilReady(t)
+	t.Setenv("CHARTER_SIGNING_KEY_FILE", writeKey(t, keyDir, "other.key"))
+	if code, out := charter(t, "audit", "checkpoint"); code == 0 || !strings.Contains(out, "CHARTER_SIGNING_KEY_FILE") {
+		t.Fatalf("audit checkpoint with another signing key: %d %s", code, out)
+	}
+}
