@@ -2,21 +2,24 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/app"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auditlog"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/keys"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/spf13/cobra"
+	"gorm.io/gorm"
 )
 
 func newMigrateCmd(stdout io.Writer) *cobra.Command {
@@ -406,10 +409,12 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	}
 
 	rotate := &cobra.Command{Use: "rotate-key --new-key FILE",
-		Short: "Announce a new signing key, signed by the current one, before installing it",
+		Short: "Rotate the signing key: announce the new key, signed by the current one, and record its fingerprint",
 		Long: "Make FILE a new Ed25519 key (kept if it exists), record the rotation as an audit event, sign a last\n" +
-			"checkpoint with the current key, and store an announcement naming both verifier keys, signed by both.\n" +
-			"Then stop Charter, move FILE to the data directory's " + packet.KeyFile + " (keep the old file), and start it.", Args: cobra.NoArgs}
+			"checkpoint with the current key, and store an announcement naming both verifier keys, signed by both,\n" +
+			"with the new key's fingerprint in the same transaction. Instances holding the old key then fail /readyz\n" +
+			"and refuse to start: give every instance FILE (CHARTER_SIGNING_KEY_FILE, or the data directory's\n" +
+			packet.KeyFile + "; keep the old file) and restart them.", Args: cobra.NoArgs}
 	rsc := newStoreCommand(rotate)
 	rsc.binder.LinkFlags(&rsc.cfg)
 	var newKeyFile string
@@ -423,17 +428,28 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			return err
 		}
 		defer a.Store.Close()
+		by := cliActor()
+		// The key this command holds must be the recorded one (recorded
+		// now if no instance has started since the upgrade).
+		if err := a.Keys.Establish(cmd.Context(), by); err != nil {
+			return err
+		}
 		newKey, err := packet.LoadOrCreateKey(newKeyFile)
 		if err != nil {
 			return err
 		}
-		ann, err := a.AuditLog.AnnounceKey(cmd.Context(), cliActor(), newKey)
+		fp := keys.SigningFingerprint(newKey.Public().(ed25519.PublicKey))
+		ann, err := a.AuditLog.AnnounceKeyAnd(cmd.Context(), by, newKey, func(tx *gorm.DB) error {
+			return keys.Replace(tx, by, a.Now(), keys.Signing, fp)
+		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "announced at tree size %d:\n%s\nold verifier key: %s\nnew verifier key: %s\n"+
-			"Now stop Charter, keep a copy of %s, move %s there, and start Charter.\n",
-			ann.TreeSize, ann.Note, ann.OldKey, ann.NewKey, filepath.Join(rsc.cfg.DataDir, packet.KeyFile), newKeyFile)
+		fmt.Fprintf(stdout, "announced at tree size %d:\n%s\nold verifier key: %s\nnew verifier key: %s\nnew fingerprint: %s\n"+
+			"Instances still holding the old key now fail /readyz and refuse to start. Give every instance %s:\n"+
+			"set CHARTER_SIGNING_KEY_FILE to it, or (one instance without that setting) keep a copy of %s and move %s there;\n"+
+			"then restart them.\n",
+			ann.TreeSize, ann.Note, ann.OldKey, ann.NewKey, fp, newKeyFile, app.SigningKeyPath(rsc.cfg), newKeyFile)
 		return nil
 	}
 	cmd.AddCommand(verify, checkpoint, consistency, rotate)

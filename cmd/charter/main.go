@@ -120,6 +120,14 @@ func (sc *storeCommand) services(ctx context.Context, migrate bool) (*app.App, e
 		_ = st.Close()
 		return nil, err
 	}
+	// A command that writes signs and reads second factors with the same
+	// keys as the instances, or not at all.
+	if migrate {
+		if err := a.Keys.Check(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 

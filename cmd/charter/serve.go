@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/server"
@@ -51,10 +52,18 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := a.ImportDiskFiles(ctx); err != nil {
-			return err
-		}
-		if err := a.Bootstrap(ctx, stdout); err != nil {
+		// One instance at a time: record the keys' fingerprints on first
+		// start and refuse keys that differ from the recorded ones (another
+		// instance's, or old ones), import files, load the seed.
+		if err := st.Exclusively(ctx, func() error {
+			if err := a.Keys.Establish(ctx, audit.System("system:keys")); err != nil {
+				return err
+			}
+			if err := a.ImportDiskFiles(ctx); err != nil {
+				return err
+			}
+			return a.Bootstrap(ctx, stdout)
+		}); err != nil {
 			return err
 		}
 		if err := a.SignOn(ctx); err != nil {

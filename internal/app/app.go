@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/evidence"
 	"github.com/charter-registry/charter/internal/files"
+	"github.com/charter-registry/charter/internal/keys"
 	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/packet"
@@ -68,14 +70,20 @@ type App struct {
 	// Outbox lists and counts the queued emails (the services write them).
 	Outbox *notify.Outbox
 
+	// Keys compares the signing and MFA keys this instance holds with the
+	// fingerprints recorded in the database.
+	Keys *keys.Registry
+
 	// FormLimits bounds the public forms per client network, recipient
 	// and form.
 	FormLimits *publicform.Limiter
 }
 
 // New builds every service on st with the settings of cfg. The keys (MFA
-// encryption, packet and bundle signing) are read from cfg.DataDir, and
-// made there on first use.
+// encryption, packet, bundle and checkpoint signing) are read from the
+// files the settings name, or else from cfg.DataDir, made there on first
+// use. New does not compare them with the recorded fingerprints:
+// Keys.Establish does, when serving.
 func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	now := deps.Now
 	if now == nil {
@@ -94,7 +102,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	}
 	a.Users = auth.NewService(st.DB, now)
 	a.Users.SetMail(mail)
-	mfaKey, err := auth.LoadOrCreateMFAKey(filepath.Join(cfg.DataDir, auth.MFAKeyFile))
+	mfaPath, mfaKey, err := LoadMFAKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +118,13 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		CreateUsers: cfg.OIDCCreateUsers, DefaultRole: auth.Role(cfg.OIDCDefaultRole)}
 
 	a.Files = files.InDatabase(st.DB)
-	signing, err := packet.LoadOrCreateKey(filepath.Join(cfg.DataDir, packet.KeyFile))
+	signingPath, signing, err := LoadSigningKey(cfg)
 	if err != nil {
 		return nil, err
 	}
+	a.Keys = keys.NewRegistry(st.DB, now,
+		keys.Held{Name: keys.Signing, Path: signingPath, Fingerprint: keys.SigningFingerprint(signing.Public().(ed25519.PublicKey))},
+		keys.Held{Name: keys.MFA, Path: mfaPath, Fingerprint: keys.MFAFingerprint(mfaKey)})
 	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
 	// The free-mail rule of the public forms, enforced by the services
 	// that take a work address.
@@ -166,4 +177,46 @@ func (a *App) Sender() *notify.Sender {
 		Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}).
 		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) }).
 		WithLease(c.Lease)
+}
+
+// SigningKeyPath is the file of the signing key: the setting's, or the
+// data directory's.
+func SigningKeyPath(cfg config.Config) string {
+	if cfg.SigningKeyFile != "" {
+		return cfg.SigningKeyFile
+	}
+	return filepath.Join(cfg.DataDir, packet.KeyFile)
+}
+
+// MFAKeyPath is the file of the MFA key: the setting's, or the data
+// directory's.
+func MFAKeyPath(cfg config.Config) string {
+	if cfg.MFAKeyFile != "" {
+		return cfg.MFAKeyFile
+	}
+	return filepath.Join(cfg.DataDir, auth.MFAKeyFile)
+}
+
+// LoadSigningKey reads the signing key a setting names (which must
+// exist), or the data directory's, made on first use.
+func LoadSigningKey(cfg config.Config) (string, ed25519.PrivateKey, error) {
+	path := SigningKeyPath(cfg)
+	if cfg.SigningKeyFile != "" {
+		k, err := packet.LoadKey(path)
+		return path, k, err
+	}
+	k, err := packet.LoadOrCreateKey(path)
+	return path, k, err
+}
+
+// LoadMFAKey reads the MFA key a setting names (which must exist), or the
+// data directory's, made on first use.
+func LoadMFAKey(cfg config.Config) (string, []byte, error) {
+	path := MFAKeyPath(cfg)
+	if cfg.MFAKeyFile != "" {
+		k, err := auth.LoadMFAKey(path)
+		return path, k, err
+	}
+	k, err := auth.LoadOrCreateMFAKey(path)
+	return path, k, err
 }

@@ -334,6 +334,13 @@ func AnnouncementText(origin, oldKey, newKey string, size int64) string {
 // checkpoints made before stay verifiable with the old verifier key,
 // which VerifierKeys keeps listing.
 func (l *Log) AnnounceKey(ctx context.Context, by audit.Actor, newKey ed25519.PrivateKey) (Announcement, error) {
+	return l.AnnounceKeyAnd(ctx, by, newKey, func(*gorm.DB) error { return nil })
+}
+
+// AnnounceKeyAnd is AnnounceKey with record run in the transaction that
+// stores the announcement (recording the new key's fingerprint), so that
+// the key counts as rotated exactly when it is announced.
+func (l *Log) AnnounceKeyAnd(ctx context.Context, by audit.Actor, newKey ed25519.PrivateKey, record func(tx *gorm.DB) error) (Announcement, error) {
 	var a Announcement
 	origin, err := l.Origin(ctx)
 	if err != nil {
@@ -365,7 +372,12 @@ func (l *Log) AnnounceKey(ctx context.Context, by audit.Actor, newKey ed25519.Pr
 		return a, err
 	}
 	a = Announcement{OldKey: oldKey, NewKey: newKeyText, TreeSize: c.TreeSize, Note: string(signed), CreatedAt: l.now().UTC().Truncate(time.Microsecond)}
-	return a, l.db.WithContext(ctx).Create(&a).Error
+	return a, l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&a).Error; err != nil {
+			return err
+		}
+		return record(tx)
+	})
 }
 
 // Announcements returns every key announcement, oldest first.

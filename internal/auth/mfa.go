@@ -66,6 +66,22 @@ func LoadOrCreateMFAKey(path string) ([]byte, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the MFA key: %w", err)
 	}
+	return checkMFAKey(path, key)
+}
+
+// LoadMFAKey reads the 32-byte key at path, which must exist: a key given
+// by a setting is shared by every instance.
+func LoadMFAKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the MFA key %s does not exist; make it once (head -c 32 /dev/urandom > %s; chmod 600 %s) and give the same file to every instance", path, path, path)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the MFA key: %w", err)
+	}
+	return checkMFAKey(path, key)
+}
+
+func checkMFAKey(path string, key []byte) ([]byte, error) {
 	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("the MFA key %s is readable by other users (mode %v); chmod 600 it", path, info.Mode().Perm())
 	}
@@ -77,6 +93,52 @@ func LoadOrCreateMFAKey(path string) ([]byte, error) {
 
 // SetMFAKey gives the service the key that encrypts TOTP secrets.
 func (s *Service) SetMFAKey(key []byte) { s.mfaKey = key }
+
+// RotateMFAKey re-encrypts every stored TOTP secret under newKey in one
+// transaction, with an audit event and whatever record adds in the same
+// transaction (the new key's fingerprint), then uses newKey. A secret
+// the current key cannot open stops the rotation: nothing is changed.
+// An enrolment begun but not confirmed before it must be started again.
+func (s *Service) RotateMFAKey(ctx context.Context, by audit.Actor, newKey []byte, record func(tx *gorm.DB) error) (int, error) {
+	if len(newKey) != 32 {
+		return 0, errors.New("the new MFA key is not 32 bytes")
+	}
+	if bytes.Equal(newKey, s.mfaKey) {
+		return 0, errors.New("the new MFA key is the current key")
+	}
+	next := &Service{mfaKey: newKey}
+	n := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var users []User
+		if err := tx.Select("id", "mfa_secret").Where("mfa_secret <> ''").Order("id").Find(&users).Error; err != nil {
+			return err
+		}
+		for _, u := range users {
+			secret, err := s.open(u.MFASecret)
+			if err != nil {
+				return fmt.Errorf("user %d's TOTP secret does not open with the current MFA key: %w", u.ID, err)
+			}
+			sealed, err := next.seal(secret)
+			if err != nil {
+				return err
+			}
+			if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("mfa_secret", sealed).Error; err != nil {
+				return err
+			}
+		}
+		n = len(users)
+		if err := audit.Append(tx, by, audit.Entry{At: s.now(), Action: "mfa.key.rotated", ObjectType: "mfa_key", ObjectID: "mfa",
+			After: map[string]int{"secrets_reencrypted": n}}); err != nil {
+			return err
+		}
+		return record(tx)
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.mfaKey = newKey
+	return n, nil
+}
 
 func (s *Service) seal(plain string) (string, error) {
 	if len(s.mfaKey) != 32 {

@@ -18,9 +18,14 @@ import (
 
 // Config is the complete set of settings.
 type Config struct {
-	Addr               string
-	DataDir            string
-	DatabaseURL        string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	// SigningKeyFile and MFAKeyFile are the key files every instance
+	// sharing a database must be given; empty for the files in the data
+	// directory, made on first start (one instance).
+	SigningKeyFile     string
+	MFAKeyFile         string
 	BaseURL            string
 	LogLevel           string
 	LogFormat          string
@@ -172,6 +177,10 @@ func (b *Binder) StoreFlags(c *Config) {
 	b.note("data-dir", "CHARTER_DATA_DIR")
 	b.fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, usage("database: sqlite://PATH, or a postgres:// URL for PostgreSQL (default sqlite://<data-dir>/charter.db)", "CHARTER_DATABASE_URL"))
 	b.note("database-url", "CHARTER_DATABASE_URL")
+	b.fs.StringVar(&c.SigningKeyFile, "signing-key-file", c.SigningKeyFile, usage("file of the Ed25519 key (32-byte seed, mode 0600) that signs packets, evidence bundles and audit checkpoints; give every instance sharing a database the same file (default <data-dir>/packet-signing.key, made on first start)", "CHARTER_SIGNING_KEY_FILE"))
+	b.note("signing-key-file", "CHARTER_SIGNING_KEY_FILE")
+	b.fs.StringVar(&c.MFAKeyFile, "mfa-key-file", c.MFAKeyFile, usage("file of the 32-byte key (mode 0600) that encrypts TOTP secrets; give every instance sharing a database the same file (default <data-dir>/mfa.key, made on first start)", "CHARTER_MFA_KEY_FILE"))
+	b.note("mfa-key-file", "CHARTER_MFA_KEY_FILE")
 	b.fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, usage("log level: debug, info, warn or error", "CHARTER_LOG_LEVEL"))
 	b.note("log-level", "CHARTER_LOG_LEVEL")
 	b.fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, usage("log format: json or text", "CHARTER_LOG_FORMAT"))

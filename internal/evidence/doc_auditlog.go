@@ -50,8 +50,10 @@ they saw last quarter.
   block); the file's full SHA-256 is what proves it unchanged.
 - **Key rotation.** ¦charter audit rotate-key --new-key FILE¦ creates FILE (a 32-byte Ed25519 seed, mode 0600) unless it
   exists, records an ¦audit.key.announced¦ event, signs a last checkpoint with the current key, and stores a note naming
-  the old and new verifier keys and the tree size, signed by both keys. The operator then stops Charter, keeps a copy of
-  ¦DATA_DIR/packet-signing.key¦, moves FILE there and starts Charter. Checkpoints signed before stay verifiable with the
+  the old and new verifier keys and the tree size, signed by both keys, with the new key's fingerprint in the same
+  transaction: instances still holding the old key then fail ¦/readyz¦ and refuse to start. The operator gives every
+  instance FILE (¦CHARTER_SIGNING_KEY_FILE¦, or, for one instance without it, keeps a copy of
+  ¦DATA_DIR/packet-signing.key¦ and moves FILE there) and restarts them. Checkpoints signed before stay verifiable with the
   old verifier key: Charter trusts the current key and, walking back through the announcements (each checked against
   both of its signatures), every key it replaced; ¦GET /api/v1/audit/checkpoints¦ lists them. The same file signs packet
   manifests and bundles, so a packet or bundle issued before the rotation verifies with the old public key, which the

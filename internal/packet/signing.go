@@ -49,6 +49,23 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the signing key: %w", err)
 	}
+	return parseKey(path, seed)
+}
+
+// LoadKey reads the Ed25519 signing key at path, which must exist: a key
+// given by a setting is shared by every instance, so one instance making
+// its own would diverge from the others.
+func LoadKey(path string) (ed25519.PrivateKey, error) {
+	seed, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the signing key %s does not exist; make it once (charter audit rotate-key --new-key %s makes one) and give the same file to every instance", path, path)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the signing key: %w", err)
+	}
+	return parseKey(path, seed)
+}
+
+func parseKey(path string, seed []byte) (ed25519.PrivateKey, error) {
 	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("the signing key %s is readable by other users (mode %v); chmod 600 it", path, info.Mode().Perm())
 	}

@@ -63,7 +63,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
-	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox}
+	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
 	auditLog := &auditLogHandlers{kit: k, log: a.AuditLog, public: a.Config.PublicCheckpoint}
 	e := s.e
 	root := e.Group("")

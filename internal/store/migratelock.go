@@ -77,3 +77,33 @@ func lockSQLiteFile(ctx context.Context, dbPath string) (unlock func(), err erro
 		_ = f.Close()
 	}, nil
 }
+
+// firstStartLockKey is the advisory lock that serialises the work an
+// instance does once it has migrated and before it serves (recording the
+// keys' fingerprints, importing files, loading the seed and making the
+// first admin), per schema like the migration lock.
+const firstStartLockKey = "hashtextextended('charter first start ' || current_schema(), 0)"
+
+// Exclusively runs fn while no other instance on this PostgreSQL schema
+// runs its own: two instances started at once on an empty database would
+// otherwise both find no policies and no admin, and the slower fail on a
+// duplicate key. On SQLite it runs fn alone already (serve holds the data
+// directory's lock).
+func (s *Store) Exclusively(ctx context.Context, fn func() error) error {
+	if s.Dialect != Postgres {
+		return fn()
+	}
+	conn, err := s.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+firstStartLockKey+")"); err != nil {
+		return fmt.Errorf("waiting for the start lock: %w", err)
+	}
+	fnErr := fn()
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+firstStartLockKey+")"); err != nil && fnErr == nil {
+		return fmt.Errorf("releasing the start lock: %w", err)
+	}
+	return fnErr
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
@@ -73,5 +74,42 @@ func TestThreeInstancesMigrateTogetherOnSQLite(t *testing.T) {
 				t.Fatalf("round %d, instance %d: schema version %d, want %d", round, i, v, want)
 			}
 		}
+	}
+}
+
+// Instances starting together on PostgreSQL do their first-start work
+// (seed, first admin, key fingerprints) one at a time.
+func TestExclusivelyRunsOneInstanceAtATime(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	inside, most := 0, 0
+	var wg sync.WaitGroup
+	for range 3 {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		wg.Go(func() {
+			err := st.Exclusively(ctx, func() error {
+				mu.Lock()
+				inside++
+				most = max(most, inside)
+				mu.Unlock()
+				time.Sleep(50 * time.Millisecond)
+				mu.Lock()
+				inside--
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most != 1 {
+		t.Fatalf("%d instances ran their first-start work at once", most)
 	}
 }
