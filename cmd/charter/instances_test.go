@@ -513,3 +513,34 @@ func approvedPacket(t *testing.T, in *instance, databaseURL string, keyFiles [2]
 	}
 	return link
 }
+
+// Issue 20: three instances started at the same moment on an empty
+// database all come up ready, ten times in a row: one migrates and seeds,
+// the others wait for it, and exactly one first admin is made.
+func TestThreeInstancesStartTogetherOnAnEmptyDatabase(t *testing.T) {
+	postgresForInstances(t)
+	bin := buildCharter(t)
+	keyDir := t.TempDir()
+	keyFiles := [2]string{writeKey(t, keyDir, "signing.key"), writeKey(t, keyDir, "mfa.key")}
+	for round := 1; round <= 10; round++ {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			databaseURL := storetest.PostgresURL(t)
+			three := []*instance{launch(t, bin, databaseURL, keyFiles), launch(t, bin, databaseURL, keyFiles), launch(t, bin, databaseURL, keyFiles)}
+			admins := 0
+			for _, in := range three {
+				in.waitReady(t)
+				if passwordLine.MatchString(in.logs.String()) {
+					admins++
+				}
+			}
+			if admins != 1 {
+				t.Fatalf("%d instances made a first admin, want 1", admins)
+			}
+			// Stopped before the next round, so that at most three run.
+			for _, in := range three {
+				_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
+				<-in.exited
+			}
+		})
+	}
+}
