@@ -161,6 +161,13 @@ var rules = map[Kind]Rule{
 	// A new signing key for the audit log's checkpoints: the old and new
 	// verifier keys, which auditors use.
 	{"audit.key.announced", "audit_log"}: {Register: "audit log", Data: auth.Auditor, Identity: auth.Viewer},
+	// The keys every instance must share: fingerprints (never the keys)
+	// recorded and replaced, and the count of two-factor secrets
+	// re-encrypted when the MFA key is rotated; auditors check key
+	// management with them.
+	{"keys.fingerprint.recorded", "key"}: {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
+	{"keys.fingerprint.replaced", "key"}: {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
+	{"mfa.key.rotated", "mfa_key"}:       {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
 
 	// Editors and admins only.
 	// Vulnerability reports hold unpublished vulnerabilities, and the
