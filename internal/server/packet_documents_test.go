@@ -68,8 +68,9 @@ func verifyUpload(e *env, data []byte) response {
 	return v.do(req)
 }
 
-// pdfPagesContain runs pdftotext and checks that every page holds want.
-func pdfPagesContain(t *testing.T, pdf []byte, want string) {
+// pdfPagesContain runs pdftotext, checks that every page holds want and
+// returns the pages' text (nil when pdftotext is missing and not required).
+func pdfPagesContain(t *testing.T, pdf []byte, want string) []string {
 	t.Helper()
 	bin, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -77,7 +78,7 @@ func pdfPagesContain(t *testing.T, pdf []byte, want string) {
 			t.Fatal("pdftotext is not installed (apt-get install poppler-utils)")
 		}
 		t.Log("pdftotext is not installed; skipping the text checks")
-		return
+		return nil
 	}
 	file := filepath.Join(t.TempDir(), "doc.pdf")
 	if err := os.WriteFile(file, pdf, 0o600); err != nil {
@@ -93,6 +94,7 @@ func pdfPagesContain(t *testing.T, pdf []byte, want string) {
 			t.Errorf("page %d of %d lacks %s: %q", i+1, len(pages), want, p)
 		}
 	}
+	return pages
 }
 
 // packetManifest is manifest.json as served: the manifest itself, whose
