@@ -40,7 +40,7 @@ func TestAcknowledgementThroughTheLink(t *testing.T) {
 		employee := e.browser() // no session: the link is the credential
 
 		r := employee.get(link)
-		if r.status != http.StatusOK || !strings.Contains(r.body, "Hello Ana Souza") || !strings.Contains(r.body, "0 done, 20 to go") || !strings.Contains(r.body, "<h2>Purpose</h2>") || strings.Contains(r.body, "## Purpose") {
+		if r.status != http.StatusOK || !strings.Contains(r.body, "Hello Ana Souza") || !strings.Contains(r.body, "0 done, 20 to go") || !strings.Contains(r.body, "<h3>Purpose</h3>") || strings.Count(r.body, "<h1") != 1 || strings.Contains(r.body, "## Purpose") {
 			t.Fatalf("ack page: %d", r.status)
 		}
 		for k, want := range map[string]string{"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex", "Cache-Control": "no-store"} {
