@@ -85,26 +85,82 @@ func (s *Service) IssueAckLink(ctx context.Context, by audit.Actor, email string
 	return m, err
 }
 
+// AckLinkRecipient is an active employee who owes acknowledgements and
+// would be sent a new link.
+type AckLinkRecipient struct {
+	Name  string
+	Email string
+	Owed  int
+	// LiveLink says that their current link still works; sending a new
+	// one replaces it.
+	LiveLink bool
+	employee Employee
+}
+
+// AckLinkPlan is what sending links to everyone who owes an
+// acknowledgement would do.
+type AckLinkPlan struct {
+	Recipients []AckLinkRecipient // by email
+	Replaced   int                // of whom with a live link
+}
+
+// ackLinkPlan lists, in db, the active employees who owe an
+// acknowledgement.
+func (s *Service) ackLinkPlan(db *gorm.DB) (*AckLinkPlan, error) {
+	var emps []Employee
+	if err := db.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
+		return nil, err
+	}
+	sums, err := s.summaries(db, emps)
+	if err != nil {
+		return nil, err
+	}
+	live, err := sharelink.LiveSubjects(db, s.clock(), AckLinkPurpose)
+	if err != nil {
+		return nil, err
+	}
+	plan := &AckLinkPlan{}
+	for i, e := range emps {
+		if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
+			plan.Recipients = append(plan.Recipients, AckLinkRecipient{Name: e.Name, Email: e.Email, Owed: owed, LiveLink: live[e.ID], employee: e})
+			if live[e.ID] {
+				plan.Replaced++
+			}
+		}
+	}
+	return plan, nil
+}
+
+// PlanAckLinks says, without sending anything, whom SendAckLinks would
+// email now and whose live link it would replace.
+func (s *Service) PlanAckLinks(ctx context.Context) (*AckLinkPlan, error) {
+	return s.ackLinkPlan(s.db.WithContext(ctx))
+}
+
+// ErrAckLinkPlanChanged is returned when the number of links to send is
+// not the number confirmed.
+var ErrAckLinkPlanChanged = apperr.New(apperr.Conflict, "the number of people who owe an acknowledgement changed since you looked; check the list again")
+
 // SendAckLinks sends a new link to every active employee who owes an
 // acknowledgement, in one transaction, and returns how many were sent.
-func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor) (int, error) {
+// confirmed is the number of recipients the sender was shown (from
+// PlanAckLinks). Errors: ErrAckLinkPlanChanged, nothing sent.
+func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor, confirmed int) (int, error) {
 	sent := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var emps []Employee
-		if err := tx.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
-			return err
-		}
-		sums, err := s.summaries(tx, emps)
+		plan, err := s.ackLinkPlan(tx)
 		if err != nil {
 			return err
 		}
-		for i := range emps {
-			if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
-				if _, err := s.issueAckLink(tx, by, &emps[i], owed); err != nil {
-					return err
-				}
-				sent++
+		if len(plan.Recipients) != confirmed {
+			return ErrAckLinkPlanChanged
+		}
+		for i := range plan.Recipients {
+			r := &plan.Recipients[i]
+			if _, err := s.issueAckLink(tx, by, &r.employee, r.Owed); err != nil {
+				return err
 			}
+			sent++
 		}
 		return nil
 	})

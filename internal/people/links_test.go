@@ -1,6 +1,7 @@
 package people_test
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,12 +126,24 @@ func TestSendAckLinksSkipsThoseWhoOweNothing(t *testing.T) {
 		f.ackAll(t, "b@example.com")
 		end := "2025-12-31"
 		f.people.Update(f.ctx, f.hr, "c@example.com", people.Patch{EndDate: &end})
-		n, err := f.people.SendAckLinks(f.ctx, f.hr)
+		f.people.IssueAckLink(f.ctx, f.hr, "a@example.com")
+		plan, err := f.people.PlanAckLinks(f.ctx)
+		if err != nil || len(plan.Recipients) != 1 || plan.Recipients[0].Email != "a@example.com" || !plan.Recipients[0].LiveLink || plan.Replaced != 1 {
+			t.Fatalf("plan %+v (%v), want a@ only, with a live link", plan, err)
+		}
+		if _, err := f.people.SendAckLinks(f.ctx, f.hr, 2); !errors.Is(err, people.ErrAckLinkPlanChanged) {
+			t.Fatalf("sending to a number other than the plan's: %v", err)
+		}
+		outbox := notify.NewOutbox(st.DB)
+		if msgs, _ := outbox.List(f.ctx, notify.Filter{}); len(msgs) != 1 {
+			t.Fatalf("planning or a refused send queued mail: %d messages", len(msgs))
+		}
+		n, err := f.people.SendAckLinks(f.ctx, f.hr, 1)
 		if err != nil || n != 1 {
 			t.Fatalf("sent %d (%v), want 1", n, err)
 		}
-		msgs, _ := notify.NewOutbox(st.DB).List(f.ctx, notify.Filter{})
-		if len(msgs) != 1 || msgs[0].ToAddr != "a@example.com" {
+		msgs, _ := outbox.List(f.ctx, notify.Filter{})
+		if len(msgs) != 2 || msgs[0].ToAddr != "a@example.com" || msgs[1].ToAddr != "a@example.com" {
 			t.Fatalf("outbox: %+v", msgs)
 		}
 		if _, err := f.people.IssueAckLink(f.ctx, f.hr, "b@example.com"); !apperr.Is(err, apperr.Conflict) {

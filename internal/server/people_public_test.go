@@ -131,11 +131,11 @@ func TestOutboxIsForEditors(t *testing.T) {
 	}
 	ed := e.browser().login("editor")
 	e.api("editor", http.MethodPut, "/api/v1/employees/zed@example.com", map[string]any{"name": "Zed", "start_date": "2025-01-01"})
-	r := ed.post("/app/people/ack-links", nil)
+	r := ed.post("/app/people/ack-links", url.Values{"confirm": {"yes"}, "count": {"1"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("send all: %d", r.status)
 	}
-	if r = ed.get("/app/outbox?state=pending"); !strings.Contains(r.body, "zed@example.com") || !strings.Contains(r.body, "1 acknowledgement link(s) queued") {
+	if r = ed.get("/app/outbox?state=pending"); !strings.Contains(r.body, "zed@example.com") || !strings.Contains(r.body, "1 acknowledgement link queued") {
 		t.Fatalf("outbox after sending to all: %d", r.status)
 	}
 	if r = ed.get("/app/outbox?state=lost"); r.status != http.StatusUnprocessableEntity {
