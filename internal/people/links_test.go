@@ -151,3 +151,54 @@ func TestSendAckLinksSkipsThoseWhoOweNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestAcknowledgeAllByLinkIsAllOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.hire(t, "ana@example.com", "2025-06-01")
+		m, err := f.people.IssueAckLink(f.ctx, f.hr, "ana@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := tokenIn(t, m)
+		v, err := f.people.AckPage(f.ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := make([]people.AckChoice, len(v.Owed))
+		for i, o := range v.Owed {
+			all[i] = people.AckChoice{Slug: o.Slug, Version: o.Version}
+			if o.LastAcknowledged != "" || o.Diff != nil || o.Changes != nil {
+				t.Fatalf("%s: history for a policy never acknowledged: %+v", o.Slug, o)
+			}
+		}
+		from := audit.Actor{IP: "203.0.113.9", UserAgent: "Mobile Safari"}
+		count := func() (n int64) { st.DB.Table("acknowledgements").Count(&n); return n }
+		for name, c := range map[string]struct {
+			choices []people.AckChoice
+			agreed  bool
+			kind    apperr.Kind
+		}{
+			"statement not ticked": {all, false, apperr.Invalid},
+			"nothing chosen":       {nil, true, apperr.Conflict},
+			"one not owed":         {append(all[:3:3], people.AckChoice{Slug: "no-such", Version: "1.0"}), true, apperr.Conflict},
+			"one version is stale": {append(all[:3:3], people.AckChoice{Slug: all[3].Slug, Version: "0.9"}), true, apperr.Conflict},
+		} {
+			if _, err := f.people.AcknowledgeAllByLink(f.ctx, from, token, c.choices, c.agreed); !apperr.Is(err, c.kind) {
+				t.Errorf("%s: %v, want %v", name, err, c.kind)
+			}
+			if count() != 0 {
+				t.Fatalf("%s: %d acknowledgements recorded", name, count())
+			}
+		}
+		acks, err := f.people.AcknowledgeAllByLink(f.ctx, from, token, append(all, all[0]), true)
+		if err != nil || len(acks) != 20 || count() != 20 {
+			t.Fatalf("all: %d recorded (%v), %d stored", len(acks), err, count())
+		}
+		for i, a := range acks {
+			if a.SHA256 != v.Owed[i].SHA256 || a.Method != people.MethodLink || a.UserAgent != "Mobile Safari" {
+				t.Errorf("%s: %+v", v.Owed[i].Slug, a)
+			}
+		}
+	})
+}
