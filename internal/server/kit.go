@@ -37,12 +37,10 @@ import (
 type kit struct {
 	pages    map[string]*template.Template
 	markdown goldmark.Markdown
-	// nestedMarkdown renders a text shown under a page's own headings.
-	nestedMarkdown goldmark.Markdown
-	sessions       *scs.SessionManager
-	log            *slog.Logger
-	now            func() time.Time
-	version        string
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	now      func() time.Time
+	version  string
 	// brand names the company, with its logo, in the public pages' layout.
 	brand func(ctx context.Context) (brand, error)
 	// linkMisses limits, per IP, lookups of share-link tokens that match
@@ -59,8 +57,8 @@ type kit struct {
 func newKit(a *app.App, version string) (*kit, error) {
 	cfg := a.Config
 	k := &kit{
-		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)), nestedMarkdown: nestedMarkdown(),
-		log: a.Logger, now: a.Now, version: version,
+		markdown: goldmark.New(goldmark.WithExtensions(extension.GFM)),
+		log:      a.Logger, now: a.Now, version: version,
 		brand: func(ctx context.Context) (brand, error) {
 			o, err := a.Org.Current(ctx)
 			if err != nil {

@@ -36,8 +36,9 @@ func (h *peopleHandlers) showAck(c echo.Context, status int, p ackPage) error {
 		return h.shareLinkError(c, err)
 	}
 	p.Token, p.View = token, v
+	md := nestedMarkdown()
 	for _, o := range v.Owed {
-		html, err := h.renderNestedMarkdown(o.Body)
+		html, err := renderNestedMarkdown(md, o.Body)
 		if err != nil {
 			return err
 		}

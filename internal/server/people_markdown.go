@@ -25,18 +25,19 @@ func (by headingShift) Transform(doc *ast.Document, _ text.Reader, _ parser.Cont
 	})
 }
 
-// nestedMarkdown converts Markdown shown under a page's <h1>: its headings
-// start at <h2>.
+// nestedMarkdown converts Markdown shown under a page's <h1>, such as the
+// policies on the acknowledgement page: its headings start at <h2>. It is
+// made per request, being needed by one page only.
 func nestedMarkdown() goldmark.Markdown {
 	return goldmark.New(goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(headingShift(1), 100))))
 }
 
-// renderNestedMarkdown renders src as a section of a page, its headings
-// starting at <h2>.
-func (k *kit) renderNestedMarkdown(src string) (template.HTML, error) {
+// renderNestedMarkdown renders src with md (from nestedMarkdown) as a
+// section of a page.
+func renderNestedMarkdown(md goldmark.Markdown, src string) (template.HTML, error) {
 	var b strings.Builder
-	if err := k.nestedMarkdown.Convert([]byte(src), &b); err != nil {
+	if err := md.Convert([]byte(src), &b); err != nil {
 		return "", err
 	}
 	// goldmark's default renderer drops raw HTML and unsafe link schemes.
