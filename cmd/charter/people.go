@@ -25,7 +25,11 @@ func newPeopleCmd(stdout io.Writer) *cobra.Command {
 			return err
 		}
 		defer a.Store.Close()
-		n, err := a.People.SendAckLinks(cmd.Context(), cliActor())
+		plan, err := a.People.PlanAckLinks(cmd.Context())
+		if err != nil {
+			return err
+		}
+		n, err := a.People.SendAckLinks(cmd.Context(), cliActor(), len(plan.Recipients))
 		if err != nil {
 			return err
 		}

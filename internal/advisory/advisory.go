@@ -492,7 +492,38 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, publicID string, i
 	return &a, err
 }
 
-// Publish makes a draft public and tells subscribers.
+// ErrAlreadyPublished is returned when publishing a published advisory.
+var ErrAlreadyPublished = apperr.New(apperr.Conflict, "this advisory is already published")
+
+// PublishPlan is what publishing a draft advisory would do.
+type PublishPlan struct {
+	Advisory    Advisory
+	Subscribers int // the confirmed subscribers who would be emailed
+}
+
+// PlanPublish says, without changing or sending anything, whom publishing
+// the draft would email. Errors: ErrNotFound, ErrAlreadyPublished.
+func (s *Service) PlanPublish(ctx context.Context, publicID string) (*PublishPlan, error) {
+	db := s.db.WithContext(ctx)
+	var p PublishPlan
+	if err := db.Where("public_id = ?", publicID).Take(&p.Advisory).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if p.Advisory.Published() {
+		return nil, ErrAlreadyPublished
+	}
+	n, err := s.privacy.CountSubscribers(db)
+	if err != nil {
+		return nil, err
+	}
+	p.Subscribers = n
+	return &p, nil
+}
+
+// Publish makes a draft public and tells subscribers. Errors:
+// ErrNotFound, ErrAlreadyPublished.
 func (s *Service) Publish(ctx context.Context, by audit.Actor, publicID string) (*Advisory, error) {
 	var a Advisory
 	company, err := s.company(ctx)
@@ -506,7 +537,7 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, publicID string) 
 			return err
 		}
 		if a.Published() {
-			return apperr.New(apperr.Conflict, "this advisory is already published")
+			return ErrAlreadyPublished
 		}
 		now := s.clock()
 		a.PublishedAt, a.UpdatedAt = &now, now

@@ -9,6 +9,7 @@ import (
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/sharelink"
 	"gorm.io/gorm"
 )
@@ -84,26 +85,82 @@ func (s *Service) IssueAckLink(ctx context.Context, by audit.Actor, email string
 	return m, err
 }
 
+// AckLinkRecipient is an active employee who owes acknowledgements and
+// would be sent a new link.
+type AckLinkRecipient struct {
+	Name  string
+	Email string
+	Owed  int
+	// LiveLink says that their current link still works; sending a new
+	// one replaces it.
+	LiveLink bool
+	employee Employee
+}
+
+// AckLinkPlan is what sending links to everyone who owes an
+// acknowledgement would do.
+type AckLinkPlan struct {
+	Recipients []AckLinkRecipient // by email
+	Replaced   int                // of whom with a live link
+}
+
+// ackLinkPlan lists, in db, the active employees who owe an
+// acknowledgement.
+func (s *Service) ackLinkPlan(db *gorm.DB) (*AckLinkPlan, error) {
+	var emps []Employee
+	if err := db.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
+		return nil, err
+	}
+	sums, err := s.summaries(db, emps)
+	if err != nil {
+		return nil, err
+	}
+	live, err := sharelink.LiveSubjects(db, s.clock(), AckLinkPurpose)
+	if err != nil {
+		return nil, err
+	}
+	plan := &AckLinkPlan{}
+	for i, e := range emps {
+		if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
+			plan.Recipients = append(plan.Recipients, AckLinkRecipient{Name: e.Name, Email: e.Email, Owed: owed, LiveLink: live[e.ID], employee: e})
+			if live[e.ID] {
+				plan.Replaced++
+			}
+		}
+	}
+	return plan, nil
+}
+
+// PlanAckLinks says, without sending anything, whom SendAckLinks would
+// email now and whose live link it would replace.
+func (s *Service) PlanAckLinks(ctx context.Context) (*AckLinkPlan, error) {
+	return s.ackLinkPlan(s.db.WithContext(ctx))
+}
+
+// ErrAckLinkPlanChanged is returned when the number of links to send is
+// not the number confirmed.
+var ErrAckLinkPlanChanged = apperr.New(apperr.Conflict, "the number of people who owe an acknowledgement changed since you looked; check the list again")
+
 // SendAckLinks sends a new link to every active employee who owes an
 // acknowledgement, in one transaction, and returns how many were sent.
-func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor) (int, error) {
+// confirmed is the number of recipients the sender was shown (from
+// PlanAckLinks). Errors: ErrAckLinkPlanChanged, nothing sent.
+func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor, confirmed int) (int, error) {
 	sent := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var emps []Employee
-		if err := tx.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
-			return err
-		}
-		sums, err := s.summaries(tx, emps)
+		plan, err := s.ackLinkPlan(tx)
 		if err != nil {
 			return err
 		}
-		for i := range emps {
-			if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
-				if _, err := s.issueAckLink(tx, by, &emps[i], owed); err != nil {
-					return err
-				}
-				sent++
+		if len(plan.Recipients) != confirmed {
+			return ErrAckLinkPlanChanged
+		}
+		for i := range plan.Recipients {
+			r := &plan.Recipients[i]
+			if _, err := s.issueAckLink(tx, by, &r.employee, r.Owed); err != nil {
+				return err
 			}
+			sent++
 		}
 		return nil
 	})
@@ -111,13 +168,24 @@ func (s *Service) SendAckLinks(ctx context.Context, by audit.Actor) (int, error)
 }
 
 // OwedPolicy is a policy the employee still has to acknowledge, with the
-// text to read.
+// text to read and, when they acknowledged an earlier version, what changed
+// since.
 type OwedPolicy struct {
 	Requirement
-	Version string // the current version, e.g. 2.1
-	SHA256  string
-	Body    string
-	Due     time.Time
+	Version       string // the current version, e.g. 2.1
+	SHA256        string
+	Body          string
+	ChangeSummary string // of the current version
+	Due           time.Time
+	// LastAcknowledged is the newest version the employee acknowledged,
+	// "" when they never acknowledged this policy.
+	LastAcknowledged string
+	// Changes are the versions published after LastAcknowledged, oldest
+	// first, up to the current one; empty when never acknowledged.
+	Changes []VersionChange
+	// Diff is the text's changes since LastAcknowledged, as a
+	// changes-only diff; nil when never acknowledged.
+	Diff []policy.DiffLine
 }
 
 // AckView is what the acknowledgement page shows.
@@ -146,11 +214,12 @@ func (s *Service) resolveAck(db *gorm.DB, token string) (*sharelink.Link, *Emplo
 
 // published is a published version with its text.
 type published struct {
-	PolicyID int64
-	Major    int
-	Minor    int
-	SHA256   string `gorm:"column:sha256"`
-	Body     string
+	PolicyID      int64
+	Major         int
+	Minor         int
+	SHA256        string `gorm:"column:sha256"`
+	Body          string
+	ChangeSummary string
 }
 
 // AckPage returns what the link's employee still owes. Errors:
@@ -203,7 +272,7 @@ func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, i
 	q := db.Table("policy_versions").Where("status = 'published' AND policy_id IN ?", ids)
 	cols := "policy_id, major, minor, sha256"
 	if withText {
-		cols += ", body"
+		cols += ", body, change_summary"
 	}
 	if err := q.Select(cols).Scan(&cur).Error; err != nil {
 		return nil, 0, err
@@ -216,9 +285,21 @@ func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, i
 	for _, r := range owedReqs {
 		v := byPolicy[r.PolicyID]
 		out = append(out, OwedPolicy{Requirement: r, Version: strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor),
-			SHA256: v.SHA256, Body: v.Body, Due: s.dueFor(e.StartDate, r)})
+			SHA256: v.SHA256, Body: v.Body, ChangeSummary: v.ChangeSummary, Due: s.dueFor(e.StartDate, r)})
+	}
+	if withText {
+		if err := sinceLastAcknowledged(db, e, out); err != nil {
+			return nil, 0, err
+		}
 	}
 	return out, len(reqs) - len(owedReqs), nil
+}
+
+// AckChoice is one policy version the employee read: the policy's slug
+// and the version shown to them.
+type AckChoice struct {
+	Slug    string
+	Version string
 }
 
 // AcknowledgeByLink records, for the link's employee, that they read and
@@ -227,7 +308,26 @@ func (s *Service) owed(db *gorm.DB, e *Employee, withText bool) ([]OwedPolicy, i
 // agent. Errors: sharelink.ErrUnknown, sharelink.ErrDead,
 // ErrStatementNeeded, ErrNotOwed, ErrVersionChanged.
 func (s *Service) AcknowledgeByLink(ctx context.Context, from audit.Actor, token, slug, version string, agreed bool) (*Acknowledgement, error) {
-	var ack *Acknowledgement
+	acks, err := s.acknowledgeByLink(ctx, from, token, []AckChoice{{Slug: slug, Version: version}}, agreed)
+	if err != nil {
+		return nil, err
+	}
+	return &acks[0], nil
+}
+
+// AcknowledgeAllByLink records, for the link's employee and in one
+// transaction, that they read and will follow each of the given policy
+// versions: one acknowledgement, with its text's SHA-256 and its audit
+// event, per version. Every version must still be the published one and
+// owed; agreed must be true. If any is not, nothing is recorded. Errors:
+// sharelink.ErrUnknown, sharelink.ErrDead, ErrStatementNeeded, ErrNotOwed,
+// ErrVersionChanged.
+func (s *Service) AcknowledgeAllByLink(ctx context.Context, from audit.Actor, token string, choices []AckChoice, agreed bool) ([]Acknowledgement, error) {
+	return s.acknowledgeByLink(ctx, from, token, choices, agreed)
+}
+
+func (s *Service) acknowledgeByLink(ctx context.Context, from audit.Actor, token string, choices []AckChoice, agreed bool) ([]Acknowledgement, error) {
+	var acks []Acknowledgement
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		link, e, err := s.resolveAck(tx, token)
 		if err != nil {
@@ -236,28 +336,42 @@ func (s *Service) AcknowledgeByLink(ctx context.Context, from audit.Actor, token
 		if !agreed {
 			return ErrStatementNeeded
 		}
+		if len(choices) == 0 {
+			return ErrNotOwed
+		}
 		owedNow, _, err := s.owed(tx, e, false)
 		if err != nil {
 			return err
 		}
-		var target *OwedPolicy
-		for i := range owedNow {
-			if owedNow[i].Slug == slug {
-				target = &owedNow[i]
-			}
-		}
-		if target == nil {
-			return ErrNotOwed
-		}
-		if target.Version != version {
-			return ErrVersionChanged
+		current := make(map[string]string, len(owedNow))
+		for _, o := range owedNow {
+			current[o.Slug] = o.Version
 		}
 		by := from
 		by.Label = "employee:" + e.Email
-		if ack, err = s.record(tx, by, e, slug, MethodLink); err != nil {
-			return err
+		recorded := map[string]bool{}
+		for _, ch := range choices {
+			if recorded[ch.Slug] {
+				continue
+			}
+			recorded[ch.Slug] = true
+			version, owed := current[ch.Slug]
+			if !owed {
+				return ErrNotOwed
+			}
+			if version != ch.Version {
+				return ErrVersionChanged
+			}
+			ack, err := s.record(tx, by, e, ch.Slug, MethodLink)
+			if err != nil {
+				return err
+			}
+			acks = append(acks, *ack)
 		}
 		return sharelink.Touch(tx, s.clock(), link)
 	})
-	return ack, err
+	if err != nil {
+		return nil, err
+	}
+	return acks, nil
 }

@@ -1,6 +1,7 @@
 package people_test
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,16 +126,79 @@ func TestSendAckLinksSkipsThoseWhoOweNothing(t *testing.T) {
 		f.ackAll(t, "b@example.com")
 		end := "2025-12-31"
 		f.people.Update(f.ctx, f.hr, "c@example.com", people.Patch{EndDate: &end})
-		n, err := f.people.SendAckLinks(f.ctx, f.hr)
+		f.people.IssueAckLink(f.ctx, f.hr, "a@example.com")
+		plan, err := f.people.PlanAckLinks(f.ctx)
+		if err != nil || len(plan.Recipients) != 1 || plan.Recipients[0].Email != "a@example.com" || !plan.Recipients[0].LiveLink || plan.Replaced != 1 {
+			t.Fatalf("plan %+v (%v), want a@ only, with a live link", plan, err)
+		}
+		if _, err := f.people.SendAckLinks(f.ctx, f.hr, 2); !errors.Is(err, people.ErrAckLinkPlanChanged) {
+			t.Fatalf("sending to a number other than the plan's: %v", err)
+		}
+		outbox := notify.NewOutbox(st.DB)
+		if msgs, _ := outbox.List(f.ctx, notify.Filter{}); len(msgs) != 1 {
+			t.Fatalf("planning or a refused send queued mail: %d messages", len(msgs))
+		}
+		n, err := f.people.SendAckLinks(f.ctx, f.hr, 1)
 		if err != nil || n != 1 {
 			t.Fatalf("sent %d (%v), want 1", n, err)
 		}
-		msgs, _ := notify.NewOutbox(st.DB).List(f.ctx, notify.Filter{})
-		if len(msgs) != 1 || msgs[0].ToAddr != "a@example.com" {
+		msgs, _ := outbox.List(f.ctx, notify.Filter{})
+		if len(msgs) != 2 || msgs[0].ToAddr != "a@example.com" || msgs[1].ToAddr != "a@example.com" {
 			t.Fatalf("outbox: %+v", msgs)
 		}
 		if _, err := f.people.IssueAckLink(f.ctx, f.hr, "b@example.com"); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("link for someone who owes nothing: %v", err)
+		}
+	})
+}
+
+func TestAcknowledgeAllByLinkIsAllOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.hire(t, "ana@example.com", "2025-06-01")
+		m, err := f.people.IssueAckLink(f.ctx, f.hr, "ana@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := tokenIn(t, m)
+		v, err := f.people.AckPage(f.ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := make([]people.AckChoice, len(v.Owed))
+		for i, o := range v.Owed {
+			all[i] = people.AckChoice{Slug: o.Slug, Version: o.Version}
+			if o.LastAcknowledged != "" || o.Diff != nil || o.Changes != nil {
+				t.Fatalf("%s: history for a policy never acknowledged: %+v", o.Slug, o)
+			}
+		}
+		from := audit.Actor{IP: "203.0.113.9", UserAgent: "Mobile Safari"}
+		count := func() (n int64) { st.DB.Table("acknowledgements").Count(&n); return n }
+		for name, c := range map[string]struct {
+			choices []people.AckChoice
+			agreed  bool
+			kind    apperr.Kind
+		}{
+			"statement not ticked": {all, false, apperr.Invalid},
+			"nothing chosen":       {nil, true, apperr.Conflict},
+			"one not owed":         {append(all[:3:3], people.AckChoice{Slug: "no-such", Version: "1.0"}), true, apperr.Conflict},
+			"one version is stale": {append(all[:3:3], people.AckChoice{Slug: all[3].Slug, Version: "0.9"}), true, apperr.Conflict},
+		} {
+			if _, err := f.people.AcknowledgeAllByLink(f.ctx, from, token, c.choices, c.agreed); !apperr.Is(err, c.kind) {
+				t.Errorf("%s: %v, want %v", name, err, c.kind)
+			}
+			if count() != 0 {
+				t.Fatalf("%s: %d acknowledgements recorded", name, count())
+			}
+		}
+		acks, err := f.people.AcknowledgeAllByLink(f.ctx, from, token, append(all, all[0]), true)
+		if err != nil || len(acks) != 20 || count() != 20 {
+			t.Fatalf("all: %d recorded (%v), %d stored", len(acks), err, count())
+		}
+		for i, a := range acks {
+			if a.SHA256 != v.Owed[i].SHA256 || a.Method != people.MethodLink || a.UserAgent != "Mobile Safari" {
+				t.Errorf("%s: %+v", v.Owed[i].Slug, a)
+			}
 		}
 	})
 }

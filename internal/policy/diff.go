@@ -13,12 +13,14 @@ const (
 )
 
 // DiffLine is one line of a line-by-line diff, with its line number in the
-// old text (OldNo) and the new text (NewNo); 0 where it has none.
+// old text (OldNo) and the new text (NewNo); 0 where it has none. A
+// DiffGap line has only Skipped, the number of unchanged lines it hides.
 type DiffLine struct {
-	Op    DiffOp
-	Text  string
-	OldNo int
-	NewNo int
+	Op      DiffOp
+	Text    string
+	OldNo   int
+	NewNo   int
+	Skipped int
 }
 
 // maxDiffCells bounds the comparison table; a larger changed middle is
@@ -96,4 +98,45 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// DiffGap stands for a run of unchanged lines left out of a changes-only
+// diff; its Skipped says how many.
+const DiffGap DiffOp = "gap"
+
+// DiffContextLines is how many unchanged lines a changes-only diff keeps
+// on each side of a change.
+const DiffContextLines = 3
+
+// ChangesOnly keeps the changed lines of a diff and up to context
+// unchanged lines around each change; each run of unchanged lines it
+// leaves out becomes one DiffGap line that counts them. A diff with no
+// change becomes a single gap.
+func ChangesOnly(lines []DiffLine, context int) []DiffLine {
+	keep := make([]bool, len(lines))
+	for i, l := range lines {
+		if l.Op == DiffSame {
+			continue
+		}
+		for j := max(0, i-context); j <= min(len(lines)-1, i+context); j++ {
+			keep[j] = true
+		}
+	}
+	var out []DiffLine
+	skipped := 0
+	for i, l := range lines {
+		if keep[i] {
+			if skipped > 0 {
+				out = append(out, DiffLine{Op: DiffGap, Skipped: skipped})
+				skipped = 0
+			}
+			out = append(out, l)
+			continue
+		}
+		skipped++
+	}
+	if skipped > 0 {
+		out = append(out, DiffLine{Op: DiffGap, Skipped: skipped})
+	}
+	return out
 }

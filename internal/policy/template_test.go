@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -96,6 +97,42 @@ func TestDiffLines(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var got strings.Builder
 			for _, l := range policy.DiffLines(c.a, c.b) {
+				got.WriteByte(map[policy.DiffOp]byte{policy.DiffSame: 's', policy.DiffAdd: 'a', policy.DiffRemove: 'r'}[l.Op])
+			}
+			if got.String() != c.want {
+				t.Fatalf("ops %q, want %q", got.String(), c.want)
+			}
+		})
+	}
+}
+
+func TestChangesOnly(t *testing.T) {
+	lines := func(n int, from int) string {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "line %d\n", i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name, a, b string
+		want       string // ops: s same, a add, r remove, gN a gap of N lines
+	}{
+		{"no change is one gap", lines(10, 1), lines(10, 1), "g10"},
+		{"a replaced line keeps three lines each side", lines(20, 1), lines(9, 1) + "new\n" + lines(10, 11), "g6sssrasssg7"},
+		{"change at the start", lines(10, 1), "new\n" + lines(10, 1), "asssg7"},
+		{"change at the end", lines(10, 1), lines(9, 1), "g6sssr"},
+		{"close changes share their context", lines(10, 1), "x\n" + lines(3, 2) + "y\n" + lines(5, 6), "rasssrasssg2"},
+		{"from empty", "", "a\nb\n", "aa"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got strings.Builder
+			for _, l := range policy.ChangesOnly(policy.DiffLines(c.a, c.b), policy.DiffContextLines) {
+				if l.Op == policy.DiffGap {
+					fmt.Fprintf(&got, "g%d", l.Skipped)
+					continue
+				}
 				got.WriteByte(map[policy.DiffOp]byte{policy.DiffSame: 's', policy.DiffAdd: 'a', policy.DiffRemove: 'r'}[l.Op])
 			}
 			if got.String() != c.want {

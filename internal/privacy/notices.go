@@ -114,79 +114,129 @@ func noticePeriod(db *gorm.DB) (int, error) {
 	return *days, nil
 }
 
+// AnnouncementPlan is what announcing a change would do.
+type AnnouncementPlan struct {
+	Notice       Notice // as it would be recorded, its summary written
+	Subprocessor string
+	Replaces     string // the sub-processor replaced, for a replacement
+	Customers    int    // customers with a signed DPA who would be emailed, with an objection link
+	Subscribers  int    // other confirmed subscribers who would be emailed
+}
+
+// PlanAnnouncement checks the change as Announce does and says, without
+// recording or sending anything, whom it would email. Errors: as Announce.
+func (s *Service) PlanAnnouncement(ctx context.Context, in NoticeInput) (*AnnouncementPlan, error) {
+	var plan AnnouncementPlan
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		n, subject, replaced, err := s.prepareNotice(tx, &in)
+		if err != nil {
+			return err
+		}
+		dpas, subs, err := noticeRecipients(tx)
+		if err != nil {
+			return err
+		}
+		plan = AnnouncementPlan{Notice: *n, Subprocessor: subject.Name, Replaces: replaced.Name, Customers: len(dpas), Subscribers: len(subs)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &plan, nil
+}
+
 // Announce records a change notice and emails it to every customer with a
 // signed DPA (with a personal objection link) and to every confirmed
 // subscriber (with a one-click unsubscribe link).
 func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) (*Notice, int, error) {
-	in.Change, in.EffectiveOn, in.Summary = strings.TrimSpace(in.Change), strings.TrimSpace(in.EffectiveOn), strings.TrimSpace(in.Summary)
-	if err := s.check.Struct(in).Err(); err != nil {
-		return nil, 0, err
-	}
-	n := Notice{Change: in.Change, Summary: in.Summary}
-	eff := check.Date(in.EffectiveOn)
+	var n *Notice
 	sent := 0
 	company, err := s.company(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		period, err := noticePeriod(tx)
+		var subject Subprocessor
+		var err error
+		n, subject, _, err = s.prepareNotice(tx, &in)
 		if err != nil {
 			return err
 		}
-		today := s.today()
-		// Even with no notice period, a change is announced before the day
-		// it applies, so that the objection links live at least a day.
-		if earliest := today.AddDate(0, 0, max(period, 1)); eff.Before(earliest) {
-			return apperr.Field("effective_on", fmt.Sprintf("must be at least the notice period (%d days) ahead: %s or later", period, earliest.Format(time.DateOnly)))
-		}
-		if eff.After(today.AddDate(0, 0, MaxNoticeAhead)) {
-			return apperr.Field("effective_on", fmt.Sprintf("must be at most %d days ahead", MaxNoticeAhead))
-		}
-		var subject, replaced Subprocessor
-		if err := lockSubprocessor(tx, in.SubprocessorID, &subject); err != nil {
-			return apperr.Field("subprocessor_id", "is not a sub-processor on the list")
-		}
-		switch n.Change {
-		case Add, Replace:
-			if subject.Status != Proposed {
-				return apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only a proposed sub-processor can be added")
-			}
-		case Remove:
-			if subject.Status != Active {
-				return apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only an active sub-processor can be removed")
-			}
-		}
-		if n.Change == Replace {
-			if err := lockSubprocessor(tx, in.ReplacesID, &replaced); err != nil || replaced.Status != Active {
-				return apperr.Field("replaces_id", "choose the active sub-processor being replaced")
-			}
-			n.ReplacesID = &replaced.ID
-		}
-		var pending int64
-		if err := tx.Model(&Notice{}).Where("state = ? AND (subprocessor_id IN ? OR replaces_id IN ?)", Scheduled,
-			[]int64{subject.ID, replaced.ID}, []int64{subject.ID, replaced.ID}).Count(&pending).Error; err != nil {
-			return err
-		}
-		if pending > 0 {
-			return apperr.New(apperr.Conflict, "a change to this sub-processor is already announced; withdraw it first")
-		}
-		if n.Summary == "" {
-			n.Summary = defaultSummary(n.Change, &subject, &replaced)
-		}
 		now := s.clock()
-		n.SubprocessorID, n.EffectiveOn, n.AnnouncedAt, n.State, n.AnnouncedBy = subject.ID, eff, now, Scheduled, by.Label
-		if err := tx.Create(&n).Error; err != nil {
+		n.AnnouncedAt, n.State, n.AnnouncedBy = now, Scheduled, by.Label
+		if err := tx.Create(n).Error; err != nil {
 			return err
 		}
-		sent, err = s.sendNotice(tx, company, &n, &subject)
+		sent, err = s.sendNotice(tx, company, n, &subject)
 		if err != nil {
 			return err
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.announced", ObjectType: "subprocessor_notice",
 			ObjectID: strconv.FormatInt(n.ID, 10), After: map[string]any{"notice": n, "emails": sent}})
 	})
-	return &n, sent, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return n, sent, nil
+}
+
+// prepareNotice checks, in tx, the change to announce and returns the
+// notice to record (not yet announced) with the sub-processor it is about
+// and, for a replacement, the one it replaces; the sub-processors are
+// locked.
+func (s *Service) prepareNotice(tx *gorm.DB, in *NoticeInput) (*Notice, Subprocessor, Subprocessor, error) {
+	var subject, replaced Subprocessor
+	in.Change, in.EffectiveOn, in.Summary = strings.TrimSpace(in.Change), strings.TrimSpace(in.EffectiveOn), strings.TrimSpace(in.Summary)
+	if err := s.check.Struct(*in).Err(); err != nil {
+		return nil, subject, replaced, err
+	}
+	n := Notice{Change: in.Change, Summary: in.Summary}
+	eff := check.Date(in.EffectiveOn)
+	period, err := noticePeriod(tx)
+	if err != nil {
+		return nil, subject, replaced, err
+	}
+	today := s.today()
+	// Even with no notice period, a change is announced before the day
+	// it applies, so that the objection links live at least a day.
+	if earliest := today.AddDate(0, 0, max(period, 1)); eff.Before(earliest) {
+		return nil, subject, replaced, apperr.Field("effective_on", fmt.Sprintf("must be at least the notice period (%d days) ahead: %s or later", period, earliest.Format(time.DateOnly)))
+	}
+	if eff.After(today.AddDate(0, 0, MaxNoticeAhead)) {
+		return nil, subject, replaced, apperr.Field("effective_on", fmt.Sprintf("must be at most %d days ahead", MaxNoticeAhead))
+	}
+	if err := lockSubprocessor(tx, in.SubprocessorID, &subject); err != nil {
+		return nil, subject, replaced, apperr.Field("subprocessor_id", "is not a sub-processor on the list")
+	}
+	switch n.Change {
+	case Add, Replace:
+		if subject.Status != Proposed {
+			return nil, subject, replaced, apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only a proposed sub-processor can be added")
+		}
+	case Remove:
+		if subject.Status != Active {
+			return nil, subject, replaced, apperr.Field("subprocessor_id", subject.Name+" is "+subject.Status+"; only an active sub-processor can be removed")
+		}
+	}
+	if n.Change == Replace {
+		if err := lockSubprocessor(tx, in.ReplacesID, &replaced); err != nil || replaced.Status != Active {
+			return nil, subject, replaced, apperr.Field("replaces_id", "choose the active sub-processor being replaced")
+		}
+		n.ReplacesID = &replaced.ID
+	}
+	var pending int64
+	if err := tx.Model(&Notice{}).Where("state = ? AND (subprocessor_id IN ? OR replaces_id IN ?)", Scheduled,
+		[]int64{subject.ID, replaced.ID}, []int64{subject.ID, replaced.ID}).Count(&pending).Error; err != nil {
+		return nil, subject, replaced, err
+	}
+	if pending > 0 {
+		return nil, subject, replaced, apperr.New(apperr.Conflict, "a change to this sub-processor is already announced; withdraw it first")
+	}
+	if n.Summary == "" {
+		n.Summary = defaultSummary(n.Change, &subject, &replaced)
+	}
+	n.SubprocessorID, n.EffectiveOn = subject.ID, eff
+	return &n, subject, replaced, nil
 }
 
 func defaultSummary(change string, p, replaced *Subprocessor) string {
@@ -209,12 +259,8 @@ func lowerFirst(s string) string {
 // sendNotice writes a recipient row, a link and an email for every
 // customer with a signed DPA and every confirmed subscriber.
 func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subprocessor) (int, error) {
-	var dpas []DPA
-	if err := tx.Where("direction = ? AND status = ? AND contact_email <> ''", Customer, Signed).Order("id").Find(&dpas).Error; err != nil {
-		return 0, err
-	}
-	var subs []Subscriber
-	if err := tx.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Order("id").Find(&subs).Error; err != nil {
+	dpas, subs, err := noticeRecipients(tx)
+	if err != nil {
 		return 0, err
 	}
 	now := s.clock()
@@ -222,13 +268,8 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 	objectionTTL := n.EffectiveOn.Sub(now)
 	notice := notify.SubprocessorNotice{Company: company, Subprocessor: p.Name, Summary: n.Summary, EffectiveOn: n.EffectiveOn,
 		List: s.link("/trust/subprocessors")}
-	seen := map[string]bool{}
 	sent := 0
 	for _, d := range dpas {
-		if seen[d.ContactEmail] {
-			continue
-		}
-		seen[d.ContactEmail] = true
 		r := Recipient{NoticeID: n.ID, DPAID: &d.ID, Email: d.ContactEmail}
 		if err := tx.Create(&r).Error; err != nil {
 			return 0, err
@@ -245,10 +286,6 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 		sent++
 	}
 	for _, sub := range subs {
-		if seen[sub.Email] {
-			continue
-		}
-		seen[sub.Email] = true
 		r := Recipient{NoticeID: n.ID, SubscriberID: &sub.ID, Email: sub.Email}
 		if err := tx.Create(&r).Error; err != nil {
 			return 0, err
@@ -265,6 +302,37 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 		sent++
 	}
 	return sent, nil
+}
+
+// noticeRecipients reads whom a notice goes to: the contact of each
+// customer with a signed DPA, then each confirmed subscriber, every
+// address once (a customer's contact who also subscribes is mailed as the
+// customer, with an objection link).
+func noticeRecipients(tx *gorm.DB) ([]DPA, []Subscriber, error) {
+	var dpas []DPA
+	if err := tx.Where("direction = ? AND status = ? AND contact_email <> ''", Customer, Signed).Order("id").Find(&dpas).Error; err != nil {
+		return nil, nil, err
+	}
+	var subs []Subscriber
+	if err := confirmedSubscribers(tx).Order("id").Find(&subs).Error; err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	customers := dpas[:0]
+	for _, d := range dpas {
+		if !seen[d.ContactEmail] {
+			seen[d.ContactEmail] = true
+			customers = append(customers, d)
+		}
+	}
+	subscribers := subs[:0]
+	for _, sub := range subs {
+		if !seen[sub.Email] {
+			seen[sub.Email] = true
+			subscribers = append(subscribers, sub)
+		}
+	}
+	return customers, subscribers, nil
 }
 
 // ErrNoticeNotFound is returned for an unknown notice.

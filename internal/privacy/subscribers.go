@@ -142,6 +142,20 @@ func (s *Service) DeleteUnconfirmed(ctx context.Context, by audit.Actor, before 
 	})
 }
 
+// confirmedSubscribers selects the subscribers who are mailed: confirmed
+// and not unsubscribed.
+func confirmedSubscribers(db *gorm.DB) *gorm.DB {
+	return db.Model(&Subscriber{}).Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL")
+}
+
+// CountSubscribers returns, read in db, how many subscribers
+// MailSubscribers would email now.
+func (s *Service) CountSubscribers(db *gorm.DB) (int, error) {
+	var n int64
+	err := confirmedSubscribers(db).Count(&n).Error
+	return int(n), err
+}
+
 // SubscriberLinkPurpose is the purpose of the unsubscribe links in notices
 // other than sub-processor changes (security advisories): their subject is
 // the subscriber.
@@ -153,7 +167,7 @@ const SubscriberLinkPurpose = "subscriber_unsubscribe_direct"
 // List-Unsubscribe). Other areas (advisories) announce through it.
 func (s *Service) MailSubscribers(tx *gorm.DB, mail func(unsubscribe string) notify.Unsubscribable) (int, error) {
 	var subs []Subscriber
-	if err := tx.Where("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL").Order("id").Find(&subs).Error; err != nil {
+	if err := confirmedSubscribers(tx).Order("id").Find(&subs).Error; err != nil {
 		return 0, err
 	}
 	now := s.clock()

@@ -201,7 +201,12 @@ func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
 	return seeOther(c, "/app/advisories/"+a.PublicID)
 }
 
+// publishAdvisory publishes a draft once confirmed; the first post shows
+// whom publishing will email.
 func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
+	if !confirmed(c) {
+		return h.publishConfirm(c)
+	}
 	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if apperr.Is(err, apperr.Conflict) {
 		h.flash(c, err.Error())
@@ -211,6 +216,33 @@ func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
 	}
 	h.flash(c, a.PublicID+" is published; subscribers are emailed.")
 	return seeOther(c, "/app/advisories/"+a.PublicID)
+}
+
+func (h *advisoryHandlers) publishConfirm(c echo.Context) error {
+	plan, err := h.advisories.PlanPublish(c.Request().Context(), c.Param("id"))
+	if apperr.Is(err, apperr.Conflict) {
+		h.flash(c, err.Error())
+		return seeOther(c, "/app/advisories/"+c.Param("id"))
+	} else if err != nil {
+		return err
+	}
+	a := plan.Advisory
+	p := confirmPage{Title: "Publish " + a.PublicID, Cancel: "/app/advisories/" + a.PublicID, Back: a.PublicID,
+		Action: "/app/advisories/" + a.PublicID + "/publish"}
+	if plan.Subscribers == 0 {
+		p.Lead = a.PublicID + " will be shown on the public advisories page; nobody subscribes to the trust page's notices, so no email will be sent."
+		p.Button = "Publish"
+	} else {
+		p.Lead = a.PublicID + " will be shown on the public advisories page and " + plural(plan.Subscribers, "email", "emails") +
+			" will be queued: one to each of the " + plural(plan.Subscribers, "confirmed subscriber", "confirmed subscribers") + " of the trust page."
+		p.Button = "Publish and send " + plural(plan.Subscribers, "email", "emails")
+	}
+	p.Details = []string{"Title: " + a.Title, "Severity: " + a.Severity, "Status: " + a.Status}
+	if a.CVE != nil {
+		p.Details = append(p.Details, "CVE: "+*a.CVE)
+	}
+	p.Details = append(p.Details, "A published advisory cannot be unpublished; later status changes are emailed too.")
+	return h.showConfirm(c, http.StatusOK, p)
 }
 
 func (h *advisoryHandlers) declareIncident(c echo.Context) error {

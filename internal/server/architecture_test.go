@@ -14,7 +14,7 @@ import (
 // the area its name starts with (people.go, people_api.go …).
 var kitFiles = map[string]bool{
 	"kit.go": true, "bind.go": true, "textrules.go": true, "errors.go": true, "render.go": true,
-	"middleware.go": true, "server.go": true, "routes.go": true, "metrics.go": true,
+	"middleware.go": true, "server.go": true, "routes.go": true, "metrics.go": true, "confirm.go": true,
 }
 
 func parsePackage(t *testing.T) map[string]*ast.File {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +139,59 @@ func TestBrowserAcknowledgeOnAPhone(t *testing.T) {
 	e.st.DB.Table("acknowledgements").Where("method = 'link'").Count(&n)
 	if n != 1 {
 		t.Fatalf("%d acknowledgements recorded", n)
+	}
+
+	// A material change to that policy: on the phone, Ana sees what
+	// changed since her version, then acknowledges all 20 at once.
+	var slug, body string
+	e.st.DB.Table("acknowledgements a").Joins("JOIN policies p ON p.id = a.policy_id").Select("p.slug").Scan(&slug)
+	e.st.DB.Table("policy_versions v").Joins("JOIN policies p ON p.id = v.policy_id").Where("p.slug = ?", slug).Select("v.body").Scan(&body)
+	lines := strings.Split(body, "\n")
+	lines[len(lines)/2] = "A new rule, long enough to need wrapping on a phone: " + strings.Repeat("every team member reads it in full ", 6)
+	base := "/api/v1/policies/" + slug + "/versions"
+	if status, b := e.api("editor", http.MethodPost, base, map[string]any{"body": strings.Join(lines, "\n"), "change_summary": "A new rule", "material": true}); status != http.StatusCreated {
+		t.Fatalf("draft: %d %v", status, b)
+	}
+	e.api("editor2", http.MethodPost, base+"/2.0/approve", nil)
+	if status, b := e.api("admin", http.MethodPost, base+"/2.0/publish", nil); status != http.StatusOK {
+		t.Fatalf("publish: %d %v", status, b)
+	}
+	changed := `details#` + slug
+	if err = cdp.Do(ctx, cdp.Navigate(e.ts.URL+link), cdp.WaitVisible(`details.ack-policy[open]`)); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := cdp.Run(ctx, cdp.Evaluate[bool](`document.querySelector("`+changed+`").open`)); err != nil {
+		t.Fatal(err)
+	} else if !open {
+		if err := cdp.Do(ctx, cdp.Click(changed+` > summary`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err = cdp.Do(ctx, cdp.WaitVisible(changed+` table.ack-diff tr.d-add`)); err != nil {
+		t.Fatal(err)
+	}
+	text, err := cdp.Run(ctx, cdp.Text(changed+` .ack-changes`))
+	if err != nil || !strings.Contains(text, "What changed since version 1.0") || !strings.Contains(text, "2.0: A new rule") || !strings.Contains(text, "unchanged lines") {
+		t.Fatalf("what changed reads %q (%v)", text, err)
+	}
+	overflow, err = cdp.Run(ctx, cdp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || overflow {
+		t.Fatalf("the diff makes the page wider than the phone (%v)", err)
+	}
+	err = cdp.Do(ctx,
+		cdp.Click(`#all input[name="agree"]`),
+		cdp.Click(`#all button[type="submit"]`),
+		cdp.WaitVisible(`.flash`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flash, err := cdp.Run(ctx, cdp.Text(`.flash`)); err != nil || !strings.Contains(flash, "acknowledgements of 20 policies are recorded") {
+		t.Fatalf("flash after acknowledging all %q (%v)", flash, err)
+	}
+	e.st.DB.Table("acknowledgements").Where("method = 'link'").Count(&n)
+	if n != 21 {
+		t.Fatalf("%d acknowledgements recorded, want 21", n)
 	}
 }
 

@@ -55,6 +55,14 @@ func TestDashboardPolicyWorkflow(t *testing.T) {
 		if r.status != http.StatusOK || !strings.Contains(r.body, `class="d-add"`) || !strings.Contains(r.body, "Hourly snapshots.") {
 			t.Fatalf("diff: %d", r.status)
 		}
+		if strings.Contains(r.body, `class="d-gap"`) || !strings.Contains(r.body, `href="?from=1.0&amp;to=2.0&amp;view=changes"`) {
+			t.Fatal("the whole-text diff hides lines or has no link to the changes only")
+		}
+		r = ed.get("/app/policies/backup/diff?from=1.0&to=2.0&view=changes")
+		if r.status != http.StatusOK || !strings.Contains(r.body, `<strong aria-current="page">changes only</strong>`) || !strings.Contains(r.body, `name="view" value="changes"`) ||
+			!strings.Contains(r.body, "Hourly snapshots.") {
+			t.Fatalf("changes-only diff: %d", r.status)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -276,13 +277,63 @@ func (h *peopleHandlers) sendAckLink(c echo.Context) error {
 	return seeOther(c, "/app/people/"+c.Param("email"))
 }
 
-// sendAllAckLinks queues a link for everyone who owes an acknowledgement.
-func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
-	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c))
+// ackLinksConfirm shows who "send links to everyone" would email, and
+// whose live link it would replace, before anything is sent.
+func (h *peopleHandlers) ackLinksConfirm(c echo.Context) error {
+	return h.showAckLinksConfirm(c, "")
+}
+
+func (h *peopleHandlers) showAckLinksConfirm(c echo.Context, problem string) error {
+	plan, err := h.people.PlanAckLinks(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	h.flash(c, strconv.Itoa(n)+" acknowledgement link(s) queued in the outbox.")
+	n := len(plan.Recipients)
+	p := confirmPage{Title: "Send acknowledgement links", Problem: problem, Cancel: "/app/people", Back: "People"}
+	if n == 0 {
+		p.Lead = "Nobody owes an acknowledgement: no email will be sent."
+		return h.showConfirm(c, confirmStatus(problem), p)
+	}
+	p.Lead = plural(n, "email", "emails") + " will be queued in the outbox, one to each person below, with a new personal link."
+	switch plan.Replaced {
+	case 0:
+		p.Details = []string{"Nobody below has a link that still works."}
+	case 1:
+		p.Details = []string{"1 person already has a live link, which will be replaced: the link they have stops working."}
+	default:
+		p.Details = []string{strconv.Itoa(plan.Replaced) + " people already have a live link, which will be replaced: the links they have stop working."}
+	}
+	p.Columns = []string{"Name", "Email", "Policies owed", "Live link"}
+	for _, r := range plan.Recipients {
+		live := "none"
+		if r.LiveLink {
+			live = "will be replaced"
+		}
+		p.Rows = append(p.Rows, []string{r.Name, r.Email, strconv.Itoa(r.Owed), live})
+	}
+	p.Action, p.Button = "/app/people/ack-links", "Send "+plural(n, "email", "emails")
+	p.Fields = []hiddenField{{Name: "count", Value: strconv.Itoa(n)}}
+	return h.showConfirm(c, confirmStatus(problem), p)
+}
+
+// sendAllAckLinks queues a link for everyone who owes an acknowledgement,
+// once confirmed for the number of people shown; otherwise it shows the
+// confirmation.
+func (h *peopleHandlers) sendAllAckLinks(c echo.Context) error {
+	if !confirmed(c) {
+		return h.showAckLinksConfirm(c, "")
+	}
+	count, err := strconv.Atoi(c.FormValue("count"))
+	if err != nil {
+		return h.showAckLinksConfirm(c, "Confirm the number of emails below.")
+	}
+	n, err := h.people.SendAckLinks(c.Request().Context(), actor(c), count)
+	if errors.Is(err, people.ErrAckLinkPlanChanged) {
+		return h.showAckLinksConfirm(c, err.Error()+".")
+	} else if err != nil {
+		return err
+	}
+	h.flash(c, plural(n, "acknowledgement link", "acknowledgement links")+" queued in the outbox.")
 	return seeOther(c, "/app/outbox")
 }
 

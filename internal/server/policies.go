@@ -269,8 +269,9 @@ func (h *policyHandlers) recordReview(c echo.Context) error {
 }
 
 type diffPage struct {
-	Comparison *policy.Comparison
-	Versions   []policy.Version
+	Comparison  *policy.Comparison
+	Versions    []policy.Version
+	ChangesOnly bool // ?view=changes: changed lines with a little context
 }
 
 func (h *policyHandlers) diffPage(c echo.Context) error {
@@ -291,5 +292,9 @@ func (h *policyHandlers) diffPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "diff", d.Policy.Title+": "+from+" → "+to, diffPage{Comparison: cmp, Versions: d.Versions})
+	changesOnly := c.QueryParam("view") == "changes"
+	if changesOnly {
+		cmp.Lines = policy.ChangesOnly(cmp.Lines, policy.DiffContextLines)
+	}
+	return h.render(c, http.StatusOK, "diff", d.Policy.Title+": "+from+" → "+to, diffPage{Comparison: cmp, Versions: d.Versions, ChangesOnly: changesOnly})
 }

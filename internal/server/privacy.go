@@ -406,7 +406,16 @@ func (h *privacyHandlers) announceChange(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	n, sent, err := h.privacy.Announce(c.Request().Context(), actor(c), privacy.NoticeInput(in))
+	ctx := c.Request().Context()
+	var n *privacy.Notice
+	var plan *privacy.AnnouncementPlan
+	sent := 0
+	var err error
+	if confirmed(c) {
+		n, sent, err = h.privacy.Announce(ctx, actor(c), privacy.NoticeInput(in))
+	} else {
+		plan, err = h.privacy.PlanAnnouncement(ctx, privacy.NoticeInput(in))
+	}
 	if ok, status, msg, fields := formFailure(err); ok {
 		if len(fields) == 0 {
 			fields = map[string]string{"change": msg}
@@ -419,8 +428,35 @@ func (h *privacyHandlers) announceChange(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	if plan != nil {
+		return h.showConfirm(c, http.StatusOK, announceConfirm(in, plan))
+	}
 	h.flash(c, "Announced; "+strconv.Itoa(sent)+" notice email(s) queued. The change applies on "+n.EffectiveOn.Format("2006-01-02")+".")
 	return seeOther(c, "/app/privacy/notices/"+strconv.FormatInt(n.ID, 10))
+}
+
+// announceConfirm says whom announcing the change will email, and when it
+// applies; its form posts the same notice again, confirmed.
+func announceConfirm(in noticeRequest, plan *privacy.AnnouncementPlan) confirmPage {
+	back := "/app/privacy/subprocessors/" + strconv.FormatInt(in.SubprocessorID, 10)
+	n := plan.Customers + plan.Subscribers
+	p := confirmPage{Title: "Announce a sub-processor change", Cancel: back, Back: plan.Subprocessor, Action: "/app/privacy/notices",
+		Fields: []hiddenField{{"change", in.Change}, {"subprocessor_id", strconv.FormatInt(in.SubprocessorID, 10)},
+			{"replaces_id", strconv.FormatInt(in.ReplacesID, 10)}, {"effective_on", in.EffectiveOn}, {"summary", in.Summary}}}
+	effective := plan.Notice.EffectiveOn.Format("2006-01-02")
+	p.Lead = "The change applies on " + effective + ". " + plural(n, "email", "emails") + " will be queued: " +
+		plural(plan.Customers, "customer", "customers") + " with a signed DPA (each with a personal link to object until " + effective + ") and " +
+		plural(plan.Subscribers, "other subscriber", "other subscribers") + " of the trust page."
+	p.Details = []string{"Change: " + plan.Notice.Change + " " + plan.Subprocessor, "What the notice says: " + plan.Notice.Summary}
+	if plan.Replaces != "" {
+		p.Details[0] += " (replacing " + plan.Replaces + ")"
+	}
+	p.Details = append(p.Details, "The public sub-processor list shows it under upcoming changes from now on.")
+	p.Button = "Announce and send " + plural(n, "email", "emails")
+	if n == 0 {
+		p.Button = "Announce"
+	}
+	return p
 }
 
 func (h *privacyHandlers) noticePage(c echo.Context) error {

@@ -177,9 +177,24 @@ func TestSubprocessorChangeNoticeEndToEnd(t *testing.T) {
 			t.Fatalf("too soon: %d", r.status)
 		}
 		eff := e.clock.Now().AddDate(0, 0, 31).Format(time.DateOnly)
-		r = ed.post("/app/privacy/notices", url.Values{"change": {"add"}, "subprocessor_id": {id}, "effective_on": {eff}})
-		if r.status != http.StatusSeeOther {
-			t.Fatalf("announce: %d %s", r.status, r.body)
+		// The first post only says what will happen: 2 customers and the
+		// subscriber, the date; nothing is recorded or queued.
+		queued := func() (n int64) { st.DB.Table("outbox").Count(&n); return n }
+		before := queued()
+		announce := url.Values{"change": {"add"}, "subprocessor_id": {id}, "effective_on": {eff}}
+		r = ed.post("/app/privacy/notices", announce)
+		if r.status != http.StatusOK || !strings.Contains(r.body, "The change applies on "+eff+". 3 emails will be queued: 2 customers with a signed DPA") ||
+			!strings.Contains(r.body, "1 other subscriber") || !strings.Contains(r.body, `name="confirm" value="yes"`) || !strings.Contains(r.body, "Announce and send 3 emails") {
+			t.Fatalf("announce, first step: %d %s", r.status, r.body)
+		}
+		var notices int64
+		if st.DB.Table("subprocessor_notices").Count(&notices); notices != 0 || queued() != before {
+			t.Fatalf("the confirmation step recorded %d notices and queued %d emails", notices, queued()-before)
+		}
+		announce.Set("confirm", "yes")
+		r = ed.post("/app/privacy/notices", announce)
+		if r.status != http.StatusSeeOther || queued() != before+3 {
+			t.Fatalf("announce: %d, %d emails queued, want 3", r.status, queued()-before)
 		}
 		noticePath := r.header.Get("Location")
 		e.deliver(smtp)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -74,14 +73,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return h
 	},
-	"add": func(a, b int) int { return a + b },
-	// plural is "1 change" or "3 changes".
-	"plural": func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + many
-	},
+	"add":       func(a, b int) int { return a + b },
+	"plural":    plural,
 	"mechanism": privacy.MechanismLabel,
 	"lawLabel":  dsar.LawLabel,
 	"timing":    dsar.Timing,

@@ -250,6 +250,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(app, pageRoute, http.MethodPost, "/people/:email/training", people.recordTraining, need(auth.Editor))
 	// Certificates are personal records: auditors and above.
 	s.add(app, pageRoute, http.MethodGet, "/people/:email/training/:id/certificate", people.trainingCertificate, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/people/ack-links", people.ackLinksConfirm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", people.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", ops.outboxPage, need(auth.Editor))

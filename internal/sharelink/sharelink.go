@@ -131,3 +131,17 @@ func Resolve(db *gorm.DB, now time.Time, purpose, token string) (*Link, error) {
 func Touch(tx *gorm.DB, now time.Time, l *Link) error {
 	return tx.Model(l).Update("last_used_at", now).Error
 }
+
+// LiveSubjects returns the subjects that have a live link of the purpose.
+func LiveSubjects(db *gorm.DB, now time.Time, purpose string) (map[int64]bool, error) {
+	var ids []int64
+	if err := db.Model(&Link{}).Where("purpose = ? AND revoked_at IS NULL AND expires_at > ?", purpose, now).
+		Distinct().Pluck("subject_id", &ids).Error; err != nil {
+		return nil, err
+	}
+	live := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		live[id] = true
+	}
+	return live, nil
+}
