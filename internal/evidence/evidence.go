@@ -32,6 +32,21 @@ type Period struct {
 	From, To time.Time // dates (midnight UTC)
 }
 
+// YearToDate is the period from 1 January of now's year (UTC) to now's day.
+func YearToDate(now time.Time) Period {
+	now = now.UTC()
+	return Period{From: time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)}
+}
+
+// DefaultPeriod is the period exports start from: the audit period under
+// way (the organization's, nil when it has none), else the year to date.
+func DefaultPeriod(now time.Time, audit *Period) Period {
+	if audit != nil {
+		return *audit
+	}
+	return YearToDate(now)
+}
+
 // ParsePeriod reads from and to as YYYY-MM-DD; both are required.
 func ParsePeriod(from, to string) (Period, error) {
 	errs := map[string]string{}

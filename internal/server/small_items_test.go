@@ -1,0 +1,84 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/store/storetest"
+)
+
+// An address needs a domain with a dot, on every way in: the dashboard's
+// forms, the API and the public forms all refuse legal@acme with a message
+// that says an email address is wanted.
+func TestAddressWithoutADottedDomainIsRefused(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ed := e.browser().login("editor")
+	visitor := e.browser()
+	visitor.get("/trust/request")
+	tests := []struct {
+		name  string
+		send  func() (int, string)
+		field string
+	}{
+		{"employee form", func() (int, string) {
+			r := ed.post("/app/people", url.Values{"email": {"legal@acme"}, "name": {"Legal"}, "start_date": {"2025-05-05"}})
+			return r.status, r.body
+		}, "email"},
+		{"DPA form", func() (int, string) {
+			r := ed.post("/app/privacy/dpas", url.Values{"direction": {"customer"}, "counterparty": {"Acme"}, "contact_email": {"legal@acme"}, "status": {"requested"}})
+			return r.status, r.body
+		}, "contact_email"},
+		{"employee API", func() (int, string) {
+			code, body := e.api("editor", http.MethodPost, "/api/v1/employees", map[string]any{"email": "legal@acme", "name": "Legal", "start_date": "2025-05-05"})
+			fields, _ := body["error"].(map[string]any)["fields"].(map[string]any)
+			msg, _ := fields["email"].(string)
+			return code, msg
+		}, "email"},
+		{"public packet request", func() (int, string) {
+			r := visitor.post("/trust/request", url.Values{"name": {"Sam"}, "email": {"legal@acme"}, "company": {"Acme"}, "nda_version": {"1"}, "accept_nda": {"true"}})
+			return r.status, r.body
+		}, "email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := tt.send()
+			if status != http.StatusUnprocessableEntity || !strings.Contains(body, "must be an email address") && !strings.Contains(body, "must be your work email address") {
+				t.Fatalf("legal@acme in %s: %d, want 422 saying an email address is wanted; got %.600s", tt.field, status, body)
+			}
+		})
+	}
+}
+
+// The exports page opens on the audit period under way when the
+// organization records one, else on the year to date (never on last year,
+// which on a fresh install has no rows).
+func TestExportsPageDefaultPeriod(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	auditor := e.browser().login("auditor")
+	now := e.clock.Now().UTC()
+	yearStart, today := now.Format("2006")+"-01-01", now.Format(time.DateOnly)
+	r := auditor.get("/app/exports")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `name="from" value="`+yearStart+`"`) || !strings.Contains(r.body, `name="to" value="`+today+`"`) ||
+		!strings.Contains(r.body, "the year to date") {
+		t.Fatalf("without an audit period: %d, want %s to %s", r.status, yearStart, today)
+	}
+	if !strings.Contains(r.body, "/app/exports/policies.csv?from="+yearStart+"&amp;to="+today) {
+		t.Fatal("the download links do not use the default period")
+	}
+
+	first, last := now.AddDate(0, -3, 0), now.AddDate(0, 9, 0)
+	if err := e.st.DB.Table("certifications").Where("1 = 1").Updates(map[string]any{"period_start": first, "period_end": last}).Error; err != nil {
+		t.Fatal(err)
+	}
+	r = auditor.get("/app/exports")
+	if !strings.Contains(r.body, `name="from" value="`+first.Format(time.DateOnly)+`"`) || !strings.Contains(r.body, `name="to" value="`+last.Format(time.DateOnly)+`"`) ||
+		!strings.Contains(r.body, "the current audit period") {
+		t.Fatalf("with an audit period under way: want %s to %s", first.Format(time.DateOnly), last.Format(time.DateOnly))
+	}
+	if r := auditor.get("/app/exports?from=2024-01-01&to=2024-12-31"); !strings.Contains(r.body, `value="2024-01-01"`) || strings.Contains(r.body, "the current audit period") {
+		t.Fatal("dates given in the query are not kept")
+	}
+}
