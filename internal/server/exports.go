@@ -37,6 +37,12 @@ func (h *exportHandlers) exportCSV(c echo.Context) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "exports are served as DATASET.csv")
 	}
+	if current, ok := evidence.Renamed(name); ok {
+		// Links and scripts that use the old name keep working.
+		u := *c.Request().URL
+		u.Path = strings.TrimSuffix(u.Path, c.Param("file")) + current + ".csv"
+		return c.Redirect(http.StatusMovedPermanently, u.RequestURI())
+	}
 	if _, err := evidence.Find(name); err != nil {
 		return err
 	}

@@ -82,3 +82,31 @@ func TestExportsPageDefaultPeriod(t *testing.T) {
 		t.Fatal("dates given in the query are not kept")
 	}
 }
+
+// The recorded access reviews are access_review_log, not access_reviews
+// (one letter from access_review, who can sign in); the old name
+// redirects, on the dashboard and the API, keeping the period.
+func TestAccessReviewLogOldNameRedirects(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	auditor := e.browser().login("auditor")
+	const query = "?from=2026-01-01&to=2026-12-31"
+	if r := auditor.get("/app/exports/access_reviews.csv" + query); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/app/exports/access_review_log.csv"+query {
+		t.Fatalf("dashboard: %d %q", r.status, r.header.Get("Location"))
+	}
+	if r := auditor.get("/app/exports/access_review_log.csv" + query); r.status != http.StatusOK || !strings.HasPrefix(r.body, "reviewed_at,reviewed_by") {
+		t.Fatalf("new name: %d %.100s", r.status, r.body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/api/v1/exports/access_reviews.csv"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["auditor"])
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/api/v1/exports/access_review_log.csv"+query {
+		t.Fatalf("API: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, _ := e.api("viewer", http.MethodGet, "/api/v1/exports/access_reviews.csv"+query, nil); code != http.StatusForbidden {
+		t.Fatalf("a viewer got past the rule through the old name: %d", code)
+	}
+}
