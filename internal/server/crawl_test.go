@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -217,6 +218,9 @@ func (c *crawler) visit(l *crawlTarget) int {
 		c.problems = append(c.problems, fmt.Sprintf("as %s: %s is not HTML: %v", c.role, l.url, err))
 		return r.status
 	}
+	if !identifierPage(l.url) {
+		c.checkText(doc, l.url)
+	}
 	walkHTML(doc, func(n *html.Node) {
 		switch n.Data {
 		case "a":
@@ -252,6 +256,38 @@ func (c *crawler) checkForm(n *html.Node, page string) {
 		c.problems = append(c.problems, fmt.Sprintf("as %s: %s shows a form to %s %s, which is no route", c.role, page, method, u.Path))
 	case !rule.Public && !c.role.Allows(rule.Role):
 		c.problems = append(c.problems, fmt.Sprintf("as %s: %s shows a form to %s %s, which needs %s", c.role, page, method, u.Path, rule.Role))
+	}
+}
+
+// rawValue is a stored value such as in_progress or on_request: shown on
+// a page, it should have gone through the human template function.
+var rawValue = regexp.MustCompile(`\b[a-z]+(?:_[a-z0-9]+)+\b`)
+
+// identifierPage reports whether a page's subject is identifiers that
+// clients type: the exports page lists dataset and column names as the CSV
+// files and the API spell them, the audit trail event names as its filters
+// and exports do.
+func identifierPage(uri string) bool {
+	path, _, _ := strings.Cut(uri, "?")
+	return path == "/app/exports" || path == "/app/audit"
+}
+
+// checkText reports raw stored values in the text of a page, outside
+// code, where names such as dataset and column names belong.
+func (c *crawler) checkText(n *html.Node, page string) {
+	if n.Type == html.ElementNode {
+		switch n.Data {
+		case "code", "pre", "kbd", "samp", "script", "style", "textarea", "title":
+			return
+		}
+	}
+	if n.Type == html.TextNode {
+		if m := rawValue.FindString(n.Data); m != "" {
+			c.problems = append(c.problems, fmt.Sprintf("as %s: %s shows the raw value %q in %q", c.role, page, m, strings.TrimSpace(n.Data)))
+		}
+	}
+	for child := n.FirstChild; child != nil; child = child.NextSibling {
+		c.checkText(child, page)
 	}
 }
 

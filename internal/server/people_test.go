@@ -203,7 +203,7 @@ func TestImportAcknowledgementsPage(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, "1 recorded, 0 already recorded") {
 		t.Fatalf("good file: %d", r.status)
 	}
-	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (import)") {
+	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (Import)") {
 		t.Fatal("imported acknowledgement not shown with its original date")
 	}
 }
@@ -239,8 +239,8 @@ func TestBackgroundCheckFieldRule(t *testing.T) {
 				t.Errorf("%s sees the provider: %v, want %v", c.user, sees, c.details)
 			}
 			page := e.browser().login(c.user).get("/app/people/ana@example.com")
-			if strings.Contains(page.body, "consider") != c.details || strings.Contains(page.body, "Checkr") != c.details {
-				t.Errorf("%s's page shows the status: %v, want %v", c.user, strings.Contains(page.body, "consider"), c.details)
+			if strings.Contains(page.body, "Consider") != c.details || strings.Contains(page.body, "Checkr") != c.details {
+				t.Errorf("%s's page shows the status: %v, want %v", c.user, strings.Contains(page.body, "Consider"), c.details)
 			}
 		}
 		ed := e.browser().login("editor")

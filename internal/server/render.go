@@ -84,6 +84,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"mechanism": privacy.MechanismLabel,
 	"lawLabel":  dsar.LawLabel,
+	"human":     human,
 	"timing":    dsar.Timing,
 	"has":       slices.Contains[[]string],
 	"roleName":  func(r auth.Role) string { return string(r) },

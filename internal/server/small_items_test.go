@@ -110,3 +110,27 @@ func TestAccessReviewLogOldNameRedirects(t *testing.T) {
 		t.Fatalf("a viewer got past the rule through the old name: %d", code)
 	}
 }
+
+// A version's page compares it with the version before it; the first
+// version has nothing to compare with and offers no Compare link.
+func TestVersionPageComparesWithThePreviousVersion(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	ed := e.browser().login("editor")
+	ed.post("/app/policies/password/versions", url.Values{"body": {"new"}, "change_summary": {"s"}, "material": {"minor"}})
+	if r := ed.get("/app/policies/password/versions/1.0"); r.status != http.StatusOK || strings.Contains(r.body, "/diff?") {
+		t.Fatalf("the first version offers a comparison: %d", r.status)
+	}
+	r := ed.get("/app/policies/password/versions/1.1")
+	if !strings.Contains(r.body, `href="/app/policies/password/diff?from=1.0&amp;to=1.1">Compare with 1.0</a>`) {
+		t.Fatal("version 1.1 does not link its comparison with 1.0")
+	}
+	for path, want := range map[string]int{
+		"/app/policies/password/diff?from=1.0&to=1.1": http.StatusOK,
+		"/app/policies/password/diff?to=1.1":          http.StatusOK,
+		"/app/policies/password/diff?to=1.0":          http.StatusNotFound,
+	} {
+		if r := ed.get(path); r.status != want {
+			t.Errorf("GET %s: %d, want %d", path, r.status, want)
+		}
+	}
+}
