@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
@@ -133,4 +135,42 @@ func TestVersionPageComparesWithThePreviousVersion(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, r.status, want)
 		}
 	}
+}
+
+// The approver of a packet request sees whether the requester's company
+// has a DPA, and opens it from there.
+func TestPacketRequestPageShowsTheCompanysDPA(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		code, dpa := e.api("editor", http.MethodPost, "/api/v1/dpas", map[string]any{"direction": "customer", "counterparty": "Prospect Inc",
+			"contact_email": "legal@prospect.example", "status": "signed", "signed_on": "2026-01-05"})
+		if code != http.StatusCreated {
+			t.Fatalf("DPA: %d %v", code, dpa)
+		}
+		visitor := e.browser()
+		visitor.get("/trust/request")
+		for _, who := range []url.Values{
+			{"name": {"Sam"}, "email": {"sam@prospect.example"}, "company": {"Prospect"}, "nda_version": {"1"}, "accept_nda": {"true"}},
+			{"name": {"Lee"}, "email": {"lee@newco.example"}, "company": {"NewCo"}, "nda_version": {"1"}, "accept_nda": {"true"}},
+		} {
+			if r := visitor.post("/trust/request", who); r.status != http.StatusOK {
+				t.Fatalf("request from %s: %d", who.Get("email"), r.status)
+			}
+		}
+		_, list := e.api("viewer", http.MethodGet, "/api/v1/packet-requests", nil)
+		ids := map[string]int64{}
+		for _, item := range list["items"].([]any) {
+			r := item.(map[string]any)
+			ids[r["email"].(string)] = int64(r["id"].(float64))
+		}
+		viewer := e.browser().login("viewer")
+		page := viewer.get(fmt.Sprintf("/app/packets/requests/%d", ids["sam@prospect.example"]))
+		if want := fmt.Sprintf(`<dt>DPA</dt><dd><a href="/app/privacy/dpas/%d">Signed 2026-01-05</a> with Prospect Inc</dd>`, int64(dpa["id"].(float64))); !strings.Contains(page.body, want) {
+			t.Errorf("a customer with a signed DPA: page lacks %s", want)
+		}
+		page = viewer.get(fmt.Sprintf("/app/packets/requests/%d", ids["lee@newco.example"]))
+		if !strings.Contains(page.body, "<dt>DPA</dt><dd>none on record for NewCo") {
+			t.Error("a customer without a DPA: the page does not say so")
+		}
+	})
 }
