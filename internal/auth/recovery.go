@@ -190,7 +190,7 @@ func checkEmailInput(email string) error {
 		}
 	}
 	if !ok {
-		return apperr.Field("email", "must be an email address")
+		return apperr.Field("email", notify.AddressProblem)
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func message(fe validator.FieldError) string {
 	case "required":
 		return "is required"
 	case "address", "email":
-		return "must be an email address"
+		return notify.AddressProblem
 	case "max":
 		if fe.Kind() == reflect.String {
 			return "must be at most " + fe.Param() + " characters"

@@ -30,7 +30,7 @@ func TestStruct(t *testing.T) {
 		{"every rule fails", sample{Name: "Anastasia", ManagerEmail: "ana at example", Kind: "boss", StartDate: "31/01/2026",
 			CVSSScore: "10.00", Renamed: "not a url"}, check.Errors{
 			"name":          "must be at most 5 characters",
-			"manager_email": "must be an email address",
+			"manager_email": "must be an email address such as name@example.com",
 			"kind":          "must be one of staff, contractor",
 			"start_date":    "must be a date as YYYY-MM-DD",
 			"cvss_score":    "must be at most 3 characters",

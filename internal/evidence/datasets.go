@@ -165,7 +165,7 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
-		Name: "access_reviews", Description: "Recorded access reviews: who reviewed, when, how many accounts and tokens were live, and their note.",
+		Name: "access_review_log", Description: "Recorded access reviews: who reviewed, when, how many accounts and tokens were live, and their note.",
 		FiltersOn: "reviewed_at", Columns: []string{"reviewed_at", "reviewed_by", "users_active", "tokens_live", "note"},
 		query: `SELECT reviewed_at, reviewed_by, users_active, tokens_live, note FROM access_reviews
 			WHERE reviewed_at >= ? AND reviewed_at < ? ORDER BY reviewed_at, id`,

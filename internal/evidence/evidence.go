@@ -32,6 +32,21 @@ type Period struct {
 	From, To time.Time // dates (midnight UTC)
 }
 
+// YearToDate is the period from 1 January of now's year (UTC) to now's day.
+func YearToDate(now time.Time) Period {
+	now = now.UTC()
+	return Period{From: time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)}
+}
+
+// DefaultPeriod is the period exports start from: the audit period under
+// way (the organization's, nil when it has none), else the year to date.
+func DefaultPeriod(now time.Time, audit *Period) Period {
+	if audit != nil {
+		return *audit
+	}
+	return YearToDate(now)
+}
+
 // ParsePeriod reads from and to as YYYY-MM-DD; both are required.
 func ParsePeriod(from, to string) (Period, error) {
 	errs := map[string]string{}
@@ -234,7 +249,20 @@ func Find(name string) (*Dataset, error) {
 			return &datasets[i], nil
 		}
 	}
+	if current, ok := Renamed(name); ok {
+		return nil, apperr.New(apperr.NotFound, "the dataset "+strconv.Quote(name)+" is now called "+strconv.Quote(current))
+	}
 	return nil, apperr.New(apperr.NotFound, "no dataset "+strconv.Quote(name)+"; the datasets are "+strings.Join(Names(), ", "))
+}
+
+// Renamed returns the current name of a dataset that had another name.
+// The recorded reviews were "access_reviews", one letter away from
+// "access_review" (who can sign in), and the two were taken for one.
+func Renamed(old string) (current string, ok bool) {
+	if old == "access_reviews" {
+		return "access_review_log", true
+	}
+	return "", false
 }
 
 // Names lists the datasets.
@@ -311,6 +339,9 @@ func Markdown() string {
 	b.WriteString("Get them at `GET /api/v1/exports/{dataset}.csv?from=&to=`, on `/app/exports`, or with\n")
 	b.WriteString("`charter export DATASET --from --to [-o FILE]`; the signed bundle of all of them is\n")
 	b.WriteString("`GET /api/v1/exports/evidence.zip?from=&to=` or `charter export bundle`, checked by `charter verify-bundle`.\n")
+	b.WriteString("The dashboard opens on the audit period under way (a certification's period on the Organization page\n")
+	b.WriteString("that holds today), else on the year to date. `access_review_log` was called `access_reviews`; that name\n")
+	b.WriteString("redirects (301) to it over HTTP.\n")
 	for _, d := range datasets {
 		fmt.Fprintf(&b, "\n## `%s`\n\n%s\n\n- In the period by: %s.\n- Columns: `%s`\n", d.Name, d.Description, d.FiltersOn, strings.Join(d.Columns, "`, `"))
 	}

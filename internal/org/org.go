@@ -73,6 +73,23 @@ type GDPRRole struct {
 // TableName is gdpr_roles.
 func (GDPRRole) TableName() string { return "gdpr_roles" }
 
+// AuditPeriodAt returns the audit period under way at now: the period of
+// the certification whose first and last days hold now's day (the one
+// that started last, if several do). ok is false when none does.
+func (o *Organization) AuditPeriodAt(now time.Time) (first, last time.Time, ok bool) {
+	now = now.UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	for _, c := range o.Certifications {
+		if c.PeriodStart == nil || c.PeriodEnd == nil || day.Before(c.PeriodStart.UTC()) || day.After(c.PeriodEnd.UTC()) {
+			continue
+		}
+		if !ok || c.PeriodStart.After(first) {
+			first, last, ok = c.PeriodStart.UTC(), c.PeriodEnd.UTC(), true
+		}
+	}
+	return first, last, ok
+}
+
 // Regions returns the hosting regions offered.
 func (o *Organization) Regions() []string {
 	if o.HostingRegions == "" {

@@ -288,6 +288,17 @@ func (d *Detail) Pending() *Version {
 	return nil
 }
 
+// Before returns the number of the version that precedes number, or ""
+// when number is the first version (or not one of the policy's).
+func (d *Detail) Before(number string) string {
+	for i := range d.Versions {
+		if d.Versions[i].Number() == number && i+1 < len(d.Versions) {
+			return d.Versions[i+1].Number()
+		}
+	}
+	return ""
+}
+
 // Get returns a policy with its current text, its versions (newest first,
 // without bodies) and its reviews. Errors: ErrNotFound.
 func (s *Service) Get(ctx context.Context, slug string) (*Detail, error) {

@@ -498,6 +498,47 @@ func (s *Service) ListDPAs(ctx context.Context, f DPAFilter, offset, limit int) 
 	return p, err
 }
 
+// CustomerDPA returns the agreement with the customer that email (or
+// company) belongs to, for those who decide the customer's requests: a
+// customer DPA whose domain is the address's domain or a parent of it, or
+// whose counterparty is company (case aside). Of several, the furthest
+// along wins (signed, sent, requested, then terminated), then the latest
+// changed. nil when there is none.
+func (s *Service) CustomerDPA(ctx context.Context, email, company string) (*DPA, error) {
+	var domains []string
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		for d := strings.ToLower(strings.TrimSpace(email[at+1:])); strings.Contains(d, "."); {
+			domains = append(domains, d)
+			_, d, _ = strings.Cut(d, ".")
+		}
+	}
+	company = strings.ToLower(strings.TrimSpace(company))
+	if len(domains) == 0 && company == "" {
+		return nil, nil
+	}
+	q := s.db.WithContext(ctx).Where("direction = ?", Customer)
+	switch {
+	case len(domains) > 0 && company != "":
+		q = q.Where("(domain IN ? OR LOWER(counterparty) = ?)", domains, company)
+	case len(domains) > 0:
+		q = q.Where("domain IN ?", domains)
+	default:
+		q = q.Where("LOWER(counterparty) = ?", company)
+	}
+	var found []DPA
+	if err := q.Order("updated_at DESC, id DESC").Find(&found).Error; err != nil {
+		return nil, err
+	}
+	rank := map[string]int{Signed: 0, Sent: 1, Requested: 2, Terminated: 3}
+	var best *DPA
+	for i := range found {
+		if best == nil || rank[found[i].Status] < rank[best.Status] {
+			best = &found[i]
+		}
+	}
+	return best, nil
+}
+
 // VendorDPAs returns the agreements with vendors, for linking sub-processors.
 func (s *Service) VendorDPAs(ctx context.Context) ([]DPA, error) {
 	var out []DPA

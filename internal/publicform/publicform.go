@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/notify"
 )
 
 // freeMail is the built-in list of free-mail and disposable domains, one
@@ -41,7 +42,7 @@ func NewWorkEmail(domains []string) *WorkEmail {
 func (w *WorkEmail) Check(field, email string) error {
 	at := strings.LastIndexByte(email, '@')
 	if at < 0 {
-		return apperr.Field(field, "must be an email address")
+		return apperr.Field(field, notify.AddressProblem)
 	}
 	domain := strings.ToLower(strings.TrimSpace(email[at+1:]))
 	for d := domain; d != ""; {

@@ -65,7 +65,7 @@ func TestAdvisoriesFromDraftToPublic(t *testing.T) {
 			t.Fatal("the published advisory is not current")
 		}
 		page := visitor.get("/trust/advisories/" + id)
-		for _, want := range []string{"Date:</strong> 2026-03-08", "CVE:</strong> CVE-2026-12345", "Severity:</strong>", "critical", "Status:</strong> fixed",
+		for _, want := range []string{"Date:</strong> 2026-03-08", "CVE:</strong> CVE-2026-12345", "Severity:</strong>", ">Critical<", "Status:</strong> Fixed", // the seed writes "Critical", "Fixed"
 			"<h2>Description</h2>", "<strong>script</strong>", "<h2>Affected users</h2>", "Product analytics, Dashboards", "EU customers only",
 			"<h2>Resolution</h2>", "Names are now escaped.", "https://github.com/example/repo/pull/1", "<h2>Timeline</h2>",
 			"Discovered:</strong> 2026-03-01", "Reported:</strong> 2026-03-02", "Fixed:</strong> 2026-03-03", "Disclosed:</strong> 2026-03-08"} {

@@ -66,7 +66,7 @@ func TestPrivacyRequestFromFormToCompletion(t *testing.T) {
 		}
 		year := e.clock.Now().Format("2006")
 		aud := e.browser().login("auditor")
-		if page := aud.get("/app/privacy-requests/metrics?year=" + year); !strings.Contains(page.body, "<td>deletion</td><td>1</td><td>1</td><td>0</td><td>0</td>") {
+		if page := aud.get("/app/privacy-requests/metrics?year=" + year); !strings.Contains(page.body, "<td>Deletion</td><td>1</td><td>1</td><td>0</td><td>0</td>") {
 			t.Fatalf("metrics page: %s", page.body)
 		}
 		if csv := aud.get("/app/privacy-requests/metrics.csv?year=" + year); !strings.Contains(csv.body, year+",deletion,1,1,0,0\r\n") ||

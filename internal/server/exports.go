@@ -37,6 +37,12 @@ func (h *exportHandlers) exportCSV(c echo.Context) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "exports are served as DATASET.csv")
 	}
+	if current, ok := evidence.Renamed(name); ok {
+		// Links and scripts that use the old name keep working.
+		u := *c.Request().URL
+		u.Path = strings.TrimSuffix(u.Path, c.Param("file")) + current + ".csv"
+		return c.Redirect(http.StatusMovedPermanently, u.RequestURI())
+	}
 	if _, err := evidence.Find(name); err != nil {
 		return err
 	}
@@ -65,19 +71,30 @@ type exportsPage struct {
 	Datasets []evidence.Dataset
 	Counts   map[string]int64
 	From, To string
-	Error    string
+	// Default says which period the page opened with, when it chose one.
+	Default string
+	Error   string
 }
 
-// exportsPage lists every dataset with its row count for the period.
+// exportsPage lists every dataset with its row count for the period,
+// by default the audit period under way, else the year to date.
 func (h *exportHandlers) exportsPage(c echo.Context) error {
-	now := h.timeNow()
 	from, to := c.QueryParam("from"), c.QueryParam("to")
+	var chosen string
 	if from == "" && to == "" {
-		// The last full calendar year is the usual audit period.
-		from = fmt.Sprintf("%d-01-01", now.Year()-1)
-		to = fmt.Sprintf("%d-12-31", now.Year()-1)
+		o, err := h.org.Current(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		var audit *evidence.Period
+		chosen = "the year to date"
+		if first, last, ok := o.AuditPeriodAt(h.timeNow()); ok {
+			audit, chosen = &evidence.Period{From: first, To: last}, "the current audit period"
+		}
+		d := evidence.DefaultPeriod(h.timeNow(), audit)
+		from, to = d.From.Format(time.DateOnly), d.To.Format(time.DateOnly)
 	}
-	p := exportsPage{Datasets: evidence.All(), From: from, To: to}
+	p := exportsPage{Datasets: evidence.All(), From: from, To: to, Default: chosen}
 	period, err := evidence.ParsePeriod(from, to)
 	if err != nil {
 		_, _, msg, fields := classify(err)

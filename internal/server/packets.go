@@ -72,8 +72,10 @@ type packetRequestPage struct {
 	Detail    *packet.RequestDetail
 	Policies  []policy.Summary
 	Documents []requestedDocument
-	Errors    map[string]string
-	Message   string
+	// DPA is the requester's company's agreement, nil when none is on record.
+	DPA     *privacy.DPA
+	Errors  map[string]string
+	Message string
 }
 
 // requestedDocument is a document a request names, as the approver sees
@@ -127,7 +129,11 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[
 			docs = append(docs, rd)
 		}
 	}
-	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Documents: docs, Errors: errs, Message: msg})
+	dpa, err := h.privacy.CustomerDPA(ctx, d.Email, d.Company)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Documents: docs, DPA: dpa, Errors: errs, Message: msg})
 }
 
 // decisionForm is the approval form: the days and the limit as typed

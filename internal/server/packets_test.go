@@ -168,7 +168,7 @@ func TestPacketRequestToVerifiedDownload(t *testing.T) {
 		// takes effect on the very next request.
 		ed := e.browser().login("editor")
 		pid := signedPacketID(t, manifest.body)
-		if r := ed.get("/app/packets/" + pid); !strings.Contains(r.body, "downloaded") || !strings.Contains(r.body, "manifest.json") {
+		if r := ed.get("/app/packets/" + pid); !strings.Contains(r.body, "Downloaded") || !strings.Contains(r.body, "manifest.json") {
 			t.Fatal("the access log is not on the packet page")
 		}
 		if r := ed.post("/app/packets/"+pid+"/revoke", nil); r.status != http.StatusSeeOther {

@@ -58,7 +58,7 @@ func TestAcknowledgementThroughTheLink(t *testing.T) {
 		}
 		// The dashboard shows it at once.
 		r = ed.get("/app/people/ana@example.com")
-		if !strings.Contains(r.body, "1 of 20") || !strings.Contains(r.body, "(link)") {
+		if !strings.Contains(r.body, "1 of 20") || !strings.Contains(r.body, "(Link)") {
 			t.Fatal("dashboard does not show the acknowledgement")
 		}
 		status, body := e.api("auditor", http.MethodGet, "/api/v1/employees/ana@example.com", nil)

@@ -152,7 +152,7 @@ func TestOverviewShowsPeopleCompliance(t *testing.T) {
 	e.api("editor", http.MethodPut, "/api/v1/employees/c@example.com", map[string]any{"name": "c", "start_date": "2025-01-01", "end_date": "2025-06-30"})
 	e.api("editor", http.MethodPost, "/api/v1/courses", map[string]any{"name": "Security awareness", "recurrence_months": 12})
 	r := e.browser().login("viewer").get("/app/")
-	for _, want := range []string{`aria-label="Employees overdue per course"`, `<text x="0" y="14" class="bar-label">Security awareness</text>`, "2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=overdue">overdue</a> 2`, `offboarded</a> 1`} {
+	for _, want := range []string{`aria-label="Employees overdue per course"`, `<text x="0" y="14" class="bar-label">Security awareness</text>`, "2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=overdue">Overdue</a> 2`, `Offboarded</a> 1`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
@@ -203,7 +203,7 @@ func TestImportAcknowledgementsPage(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, "1 recorded, 0 already recorded") {
 		t.Fatalf("good file: %d", r.status)
 	}
-	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (import)") {
+	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (Import)") {
 		t.Fatal("imported acknowledgement not shown with its original date")
 	}
 }
@@ -239,8 +239,8 @@ func TestBackgroundCheckFieldRule(t *testing.T) {
 				t.Errorf("%s sees the provider: %v, want %v", c.user, sees, c.details)
 			}
 			page := e.browser().login(c.user).get("/app/people/ana@example.com")
-			if strings.Contains(page.body, "consider") != c.details || strings.Contains(page.body, "Checkr") != c.details {
-				t.Errorf("%s's page shows the status: %v, want %v", c.user, strings.Contains(page.body, "consider"), c.details)
+			if strings.Contains(page.body, "Consider") != c.details || strings.Contains(page.body, "Checkr") != c.details {
+				t.Errorf("%s's page shows the status: %v, want %v", c.user, strings.Contains(page.body, "Consider"), c.details)
 			}
 		}
 		ed := e.browser().login("editor")

@@ -75,6 +75,8 @@ type versionPage struct {
 	Version *policy.Version
 	Body    template.HTML
 	Message string
+	// Previous is the version this one is compared with ("" for the first).
+	Previous string
 }
 
 func (h *policyHandlers) versionPage(c echo.Context) error {
@@ -90,7 +92,11 @@ func (h *policyHandlers) showVersion(c echo.Context, status int, msg string) err
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg})
+	d, err := h.policies.Get(c.Request().Context(), p.Slug)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg, Previous: d.Before(v.Number())})
 }
 
 // versionForm is the version editor: Markdown with a server-side preview.
@@ -281,6 +287,12 @@ func (h *policyHandlers) diffPage(c echo.Context) error {
 		return err
 	}
 	from, to := c.QueryParam("from"), c.QueryParam("to")
+	if from == "" && to != "" {
+		// A version's own page asks for its changes: against the one before.
+		if from = d.Before(to); from == "" {
+			return apperr.New(apperr.NotFound, "version "+to+" is the first; there is nothing to compare")
+		}
+	}
 	if from == "" || to == "" {
 		// Default: the previous version against the newest.
 		if len(d.Versions) < 2 {

@@ -77,6 +77,7 @@ var templateFuncs = template.FuncMap{
 	"plural":    plural,
 	"mechanism": privacy.MechanismLabel,
 	"lawLabel":  dsar.LawLabel,
+	"human":     human,
 	"timing":    dsar.Timing,
 	"has":       slices.Contains[[]string],
 	"roleName":  func(r auth.Role) string { return string(r) },

@@ -231,8 +231,8 @@ func TestAccessReview(t *testing.T) {
 			t.Fatalf("the review is not listed: %s", r.body)
 		}
 		year := e.clock.Now().Format("2006")
-		if r := aud.get("/app/exports/access_reviews.csv?from=" + year + "-01-01&to=" + year + "-12-31"); !strings.Contains(r.body, "Q3: disabled two leavers") {
-			t.Fatalf("access_reviews export: %s", r.body)
+		if r := aud.get("/app/exports/access_review_log.csv?from=" + year + "-01-01&to=" + year + "-12-31"); !strings.Contains(r.body, "Q3: disabled two leavers") {
+			t.Fatalf("access_review_log export: %s", r.body)
 		}
 		if r := e.browser().login("viewer").get("/app/access-review"); r.status != http.StatusForbidden {
 			t.Fatalf("a viewer saw the access review: %d", r.status)
