@@ -253,9 +253,12 @@ func (k *kit) render(c echo.Context, status int, name, title string, data any) e
 	if v.User != nil {
 		v.Nav = navigationFor(v.User.Role)
 	}
+	// The header names the company; should its profile be unreadable, the
+	// page (an error page, most likely) is still shown, under the product's name.
 	b, err := k.brand(c.Request().Context())
 	if err != nil {
-		return err
+		k.log.Warn("reading the company's name for the header", "request_id", v.RequestID, "error", err)
+		b = brand{Name: "Charter"}
 	}
 	v.Company = b
 	if name == "search" {
