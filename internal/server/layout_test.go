@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
+	cdp "github.com/chromedp/chromedp"
 )
 
 func TestAppWithoutSlashRedirects(t *testing.T) {
@@ -147,4 +149,94 @@ func TestSearchPage(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSidebarMarksTheCurrentArea: a page deep in an area marks its area's
+// entry, and only that one.
+func TestSidebarMarksTheCurrentArea(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	admin := e.browser().login("admin")
+	current := regexp.MustCompile(`<a href="([^"]+)" aria-current="page">`)
+	for path, want := range map[string]string{
+		"/app/policies/backup":       "/app/policies",
+		"/app/training":              "/app/training",
+		"/app/privacy/dpas":          "/app/privacy/dpas",
+		"/app/privacy/standard-dpa":  "/app/privacy/standard-dpa",
+		"/app/privacy/subprocessors": "/app/privacy/subprocessors",
+		"/app/privacy-requests":      "/app/privacy-requests",
+		"/app/advisories":            "/app/advisories",
+		"/app/reports":               "/app/reports",
+		"/app/packets/nda":           "/app/packets",
+		"/app/access-review":         "/app/access-review",
+		"/app/organization/edit":     "/app/organization",
+		"/app/users":                 "/app/users",
+	} {
+		r := admin.get(path)
+		m := sidebar.FindStringSubmatch(r.body)
+		if r.status != http.StatusOK || m == nil {
+			t.Errorf("%s: %d", path, r.status)
+			continue
+		}
+		got := current.FindAllStringSubmatch(m[1], -1)
+		if len(got) != 1 || got[0][1] != want {
+			t.Errorf("%s marks %q, want %s", path, got, want)
+		}
+	}
+}
+
+// TestBrowserLayoutAtDesktopAndPhoneWidths: at 1280×900 the header is one
+// slim line, the sidebar is beside the page, no sidebar entry and no date
+// wraps; on a phone the sidebar comes above the page.
+func TestBrowserLayoutAtDesktopAndPhoneWidths(t *testing.T) {
+	ctx := browserContext(t)
+	e := newEnv(t, storetest.SQLite(t))
+	e.browser().login("editor").post("/app/people", url.Values{"email": {"cy@example.com"}, "name": {"Cy Park"},
+		"start_date": {"2025-05-05"}, "employment_type": {"contractor"}})
+	err := cdp.Do(ctx,
+		cdp.EmulateViewport(1280, 900),
+		cdp.Navigate(e.ts.URL+"/login"),
+		cdp.WaitVisible(`input[name="email"]`),
+		cdp.SendKeys(`input[name="email"]`, "admin@example.com"),
+		cdp.SendKeys(`input[name="password"]`, testPassword),
+		cdp.Submit(`input[name="password"]`),
+		cdp.WaitVisible(`nav.side`),
+		cdp.Navigate(e.ts.URL+"/app/people"),
+		cdp.WaitVisible(`main table`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure := func(js string) float64 {
+		t.Helper()
+		v, err := cdp.Run(ctx, cdp.Evaluate[float64](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if h := measure(`document.querySelector("header.top").getBoundingClientRect().height`); h > 56 {
+		t.Errorf("the header is %.0f px high, want one slim line", h)
+	}
+	if d := measure(`document.querySelector("main").getBoundingClientRect().left - document.querySelector("nav.side").getBoundingClientRect().right`); d < 0 {
+		t.Error("the sidebar is not beside the page")
+	}
+	// An element that wraps is taller than one line of its text.
+	wrapped := `[...document.querySelectorAll(%q)].filter(el => el.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(el).lineHeight)).length`
+	for _, sel := range []string{"nav.side a", ".who", "main time"} {
+		if n := measure(fmt.Sprintf(wrapped, sel)); n > 0 {
+			t.Errorf("%.0f of %s wrap", n, sel)
+		}
+	}
+	if n := measure(`document.querySelectorAll("main time").length`); n == 0 {
+		t.Error("no date on the people list")
+	}
+	if err := cdp.Do(ctx, cdp.EmulateViewport(390, 844), cdp.Reload(), cdp.WaitVisible(`nav.side`)); err != nil {
+		t.Fatal(err)
+	}
+	if d := measure(`document.querySelector("main").getBoundingClientRect().top - document.querySelector("nav.side").getBoundingClientRect().bottom`); d < 0 {
+		t.Error("on a phone the sidebar is not above the page")
+	}
+	if w := measure(`document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("on a phone the page is %.0f px wide", w)
+	}
 }
