@@ -69,7 +69,7 @@ type source struct {
 // editors and admins, and so are their hits.
 var sources = []source{
 	{Employees, auth.Viewer, "employees", "email", "name", "email", []string{"name", "email"}, "name"},
-	{Policies, auth.Viewer, "policies", "slug", "title", "slug", []string{"title", "slug"}, "title"},
+	{Policies, auth.Viewer, "policies", "slug", "title", "owner_role", []string{"title", "slug"}, "title"},
 	{DPAs, auth.Viewer, "dpas", "id", "counterparty", "direction || ' · ' || status", []string{"counterparty", "contact_email", "domain"}, "counterparty"},
 	{Subprocessors, auth.Viewer, "subprocessors", "id", "name", "purpose", []string{"name"}, "name"},
 	{PacketRequests, auth.Viewer, "packet_requests", "id", "company || ' · ' || name", "email || ' · ' || status", []string{"company", "name", "email"}, "created_at DESC"},
