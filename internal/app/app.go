@@ -29,6 +29,7 @@ import (
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/publicform"
+	"github.com/charter-registry/charter/internal/search"
 	"github.com/charter-registry/charter/internal/store"
 )
 
@@ -69,6 +70,8 @@ type App struct {
 	Files      *files.Store
 	// Outbox lists and counts the queued emails (the services write them).
 	Outbox *notify.Outbox
+	// Search finds records of every register for the dashboard's search box.
+	Search *search.Service
 
 	// Keys compares the signing and MFA keys this instance holds with the
 	// fingerprints recorded in the database.
@@ -145,6 +148,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.Outbox = notify.NewOutbox(st.DB)
+	a.Search = search.NewService(st.DB)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

@@ -203,7 +203,7 @@ func TestImportAcknowledgementsPage(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, "1 recorded, 0 already recorded") {
 		t.Fatalf("good file: %d", r.status)
 	}
-	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, "2025-11-02 00:00 UTC (Import)") {
+	if r = ed.get("/app/people/ana@example.com"); !strings.Contains(r.body, `>2025-11-02 00:00 UTC</time> (Import)`) {
 		t.Fatal("imported acknowledgement not shown with its original date")
 	}
 }

@@ -18,28 +18,71 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// navItem is an entry of the dashboard's navigation. Areas not built yet
-// are listed without a link so the layout shows the whole product.
+// navItem is an entry of the dashboard's navigation, shown to the roles
+// its route allows (Need is the route's role in routes.go).
 type navItem struct {
 	Area, Label, Href string
 	Need              auth.Role
 }
 
-var navigation = []navItem{
-	{"overview", "Overview", "/app/", auth.Viewer},
-	{"policies", "Policies", "/app/policies", auth.Viewer},
-	{"organization", "Organization", "/app/organization", auth.Viewer},
-	{"people", "People", "/app/people", auth.Viewer},
-	{"training", "Training", "/app/training", auth.Viewer},
-	{"privacy", "Privacy registers", "/app/privacy/dpas", auth.Viewer},
-	{"documents", "Trust documents", "/app/documents", auth.Viewer},
-	{"advisories", "Advisories", "/app/advisories", auth.Viewer},
-	{"packets", "Policy packets", "/app/packets", auth.Viewer},
-	{"exports", "Evidence exports", "/app/exports", auth.Auditor},
-	{"audit", "Audit trail", "/app/audit", auth.Viewer},
-	{"outbox", "Outbox", "/app/outbox", auth.Editor},
-	{"access", "Access review", "/app/access-review", auth.Auditor},
-	{"users", "Users", "/app/users", auth.Admin},
+// navSection is a group of the sidebar, named after its area.
+type navSection struct {
+	Label string
+	Items []navItem
+}
+
+var navigation = []navSection{
+	{"", []navItem{
+		{"overview", "Overview", "/app/", auth.Viewer},
+		{"waiting", "Waiting for you", "/app/waiting", auth.Viewer},
+	}},
+	{"Policies", []navItem{
+		{"policies", "Policies", "/app/policies", auth.Viewer},
+	}},
+	{"People", []navItem{
+		{"people", "People", "/app/people", auth.Viewer},
+		{"training", "Training", "/app/training", auth.Viewer},
+	}},
+	{"Privacy", []navItem{
+		{"dpas", "DPAs", "/app/privacy/dpas", auth.Viewer},
+		{"standard_dpa", "Standard DPA", "/app/privacy/standard-dpa", auth.Viewer},
+		{"subprocessors", "Sub-processors", "/app/privacy/subprocessors", auth.Viewer},
+		{"privacy_requests", "Privacy requests", "/app/privacy-requests", auth.Editor},
+	}},
+	{"Trust center", []navItem{
+		{"documents", "Trust documents", "/app/documents", auth.Viewer},
+		{"packets", "Policy packets", "/app/packets", auth.Viewer},
+		{"advisories", "Advisories", "/app/advisories", auth.Viewer},
+		{"reports", "Vulnerability reports", "/app/reports", auth.Editor},
+	}},
+	{"Evidence", []navItem{
+		{"exports", "Evidence exports", "/app/exports", auth.Auditor},
+		{"audit", "Audit trail", "/app/audit", auth.Viewer},
+		{"access", "Access review", "/app/access-review", auth.Auditor},
+	}},
+	{"Admin", []navItem{
+		{"organization", "Organization", "/app/organization", auth.Viewer},
+		{"users", "Users", "/app/users", auth.Admin},
+		{"outbox", "Outbox", "/app/outbox", auth.Editor},
+	}},
+}
+
+// navigationFor is the sidebar a role sees: only the entries it may open,
+// and no empty group.
+func navigationFor(r auth.Role) []navSection {
+	var out []navSection
+	for _, sec := range navigation {
+		var items []navItem
+		for _, n := range sec.Items {
+			if r.Allows(n.Need) {
+				items = append(items, n)
+			}
+		}
+		if len(items) > 0 {
+			out = append(out, navSection{Label: sec.Label, Items: items})
+		}
+	}
+	return out
 }
 
 // formField is one labelled input with its error, for the "field" template.
@@ -56,14 +99,25 @@ type view struct {
 	Flash     string
 	RequestID string
 	Version   string
-	Nav       []navItem
-	Data      any
+	Nav       []navSection
+	// Company names the company in the header, with its logo.
+	Company brand
+	// Query is the search box's text, kept on the results page.
+	Query string
+	Data  any
 }
 
 var templateFuncs = template.FuncMap{
 	"date": func(t any) string { return formatTime(t, "2006-01-02") },
 	"datetime": func(t any) string {
 		return formatTime(t, "2006-01-02 15:04 UTC")
+	},
+	// dateTag and datetimeTag show a date in page text as a <time> element,
+	// which the stylesheet keeps on one line; date and datetime give the
+	// bare text, for attributes such as an input's value.
+	"dateTag": func(t any) template.HTML { return timeTag(t, "2006-01-02", time.DateOnly) },
+	"datetimeTag": func(t any) template.HTML {
+		return timeTag(t, "2006-01-02 15:04 UTC", time.RFC3339)
 	},
 	"can":  func(u *auth.User, role string) bool { return u != nil && u.Role.Allows(auth.Role(role)) },
 	"join": strings.Join,
@@ -111,6 +165,22 @@ func formatTime(t any, layout string) string {
 		return v.UTC().Format(layout)
 	}
 	return fmt.Sprint(t)
+}
+
+// timeTag is t as a <time> element ("" for no time); a value that is not
+// a time is shown as text, escaped.
+func timeTag(t any, layout, machine string) template.HTML {
+	shown := formatTime(t, layout)
+	if shown == "" {
+		return ""
+	}
+	attr := formatTime(t, machine)
+	switch t.(type) {
+	case time.Time, *time.Time:
+	default:
+		return template.HTML(template.HTMLEscapeString(shown)) //nolint:gosec // escaped
+	}
+	return template.HTML(`<time datetime="` + attr + `">` + shown + `</time>`) //nolint:gosec // formatted times only
 }
 
 // parseTemplates parses each page together with the layout, once; funcs
@@ -174,10 +244,19 @@ func (k *kit) render(c echo.Context, status int, name, title string, data any) e
 	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
 		v.Flash = k.sessions.PopString(c.Request().Context(), flashKey)
 	}
-	for _, n := range navigation {
-		if v.User != nil && v.User.Role.Allows(n.Need) {
-			v.Nav = append(v.Nav, n)
-		}
+	if v.User != nil {
+		v.Nav = navigationFor(v.User.Role)
+	}
+	// The header names the company; should its profile be unreadable, the
+	// page (an error page, most likely) is still shown, under the product's name.
+	b, err := k.brand(c.Request().Context())
+	if err != nil {
+		k.log.Warn("reading the company's name for the header", "request_id", v.RequestID, "error", err)
+		b = brand{Name: "Charter"}
+	}
+	v.Company = b
+	if name == "search" {
+		v.Query = c.QueryParam("q")
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
@@ -186,6 +265,8 @@ func (k *kit) render(c echo.Context, status int, name, title string, data any) e
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
+// areaOf is the navigation entry a page belongs to (marked as the current
+// one in the sidebar).
 func areaOf(page string) string {
 	switch {
 	case strings.HasPrefix(page, "polic"), strings.HasPrefix(page, "version"), page == "diff":
@@ -194,18 +275,28 @@ func areaOf(page string) string {
 		return "people"
 	case page == "courses":
 		return "training"
-	case strings.HasPrefix(page, "dpa"), strings.HasPrefix(page, "subprocessor"), page == "notice", strings.HasPrefix(page, "privacy_"):
-		return "privacy"
-	case strings.HasPrefix(page, "advisor"), strings.HasPrefix(page, "report"):
+	case strings.HasPrefix(page, "standard_dpa"):
+		return "standard_dpa"
+	case strings.HasPrefix(page, "dpa"):
+		return "dpas"
+	case strings.HasPrefix(page, "subprocessor"), page == "notice":
+		return "subprocessors"
+	case strings.HasPrefix(page, "privacy_"):
+		return "privacy_requests"
+	case strings.HasPrefix(page, "advisor"):
 		return "advisories"
+	case strings.HasPrefix(page, "report"):
+		return "reports"
 	case strings.HasPrefix(page, "packet"), page == "nda":
 		return "packets"
 	case strings.HasPrefix(page, "document"):
 		return "documents"
 	case page == "audit":
 		return "audit"
-	case page == "overview", page == "organization", page == "outbox", page == "exports":
+	case page == "overview", page == "waiting", page == "outbox", page == "exports":
 		return page
+	case strings.HasPrefix(page, "organization"):
+		return "organization"
 	case page == "access_review":
 		return "access"
 	case page == "users", page == "secret":

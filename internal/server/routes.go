@@ -64,6 +64,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
+	search := &searchHandlers{kit: k, search: a.Search}
 	auditLog := &auditLogHandlers{kit: k, log: a.AuditLog, public: a.Config.PublicCheckpoint}
 	e := s.e
 	root := e.Group("")
@@ -150,7 +151,10 @@ func (s *Server) routes(a *app.App, o Options) {
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.json", packets.packetManifest, public)
 	s.add(root, pageRoute, http.MethodGet, "/p/:token/manifest.sig", packets.packetManifestSignature, public)
 
+	// The dashboard's address without its slash, as people type it.
+	s.add(root, pageRoute, http.MethodGet, "/app", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/app/") }, public)
 	app := web.Group("/app")
+	s.add(app, pageRoute, http.MethodGet, "/search", search.searchPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/", overview.overviewPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies", policies.policiesPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", policies.policyPage, need(auth.Viewer))
