@@ -131,6 +131,18 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	workEmail := publicform.NewWorkEmail(cfg.FreeMailDomains)
 
 	a.Policies = policy.NewService(st.DB, now)
+	a.Policies.SetApprovals(policy.Approvals{Mail: mail, BaseURL: cfg.BaseURL,
+		RemindAfter: time.Duration(cfg.ApprovalReminderDays) * 24 * time.Hour,
+		Approvers: func(ctx context.Context) ([]policy.Approver, error) {
+			users, err := a.Users.List(ctx)
+			var out []policy.Approver
+			for _, u := range users {
+				if u.Active() && u.Role.Allows(auth.Editor) {
+					out = append(out, policy.Approver{UserID: u.ID, Email: u.Email, Admin: u.Role == auth.Admin})
+				}
+			}
+			return out, err
+		}})
 	a.Org = org.NewService(st.DB, now)
 	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
 		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL, Mail: mail})

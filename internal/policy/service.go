@@ -13,15 +13,17 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/calendar"
 	"github.com/charter-registry/charter/internal/check"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
 // Service holds the rules of the policy registry.
 type Service struct {
-	db    *gorm.DB
-	now   func() time.Time
-	check *check.Validator
+	db        *gorm.DB
+	now       func() time.Time
+	check     *check.Validator
+	approvals Approvals
 }
 
 // NewService returns a Service on db with the given clock.
@@ -327,11 +329,13 @@ func (s *Service) Version(ctx context.Context, slug, number string) (*Policy, *V
 
 // Draft is the content of a version being written. Material says
 // whether the change is material (a new major version that every employee
-// acknowledges again); it must be said, never assumed.
+// acknowledges again); it must be said, never assumed. Approver, when
+// set, is the email of the editor or admin asked to approve it.
 type Draft struct {
 	Body          string `validate:"required"`
 	ChangeSummary string `validate:"required,max=1000"`
 	Material      *bool  `validate:"required"`
+	Approver      string `validate:"-"`
 }
 
 // MaxBodyBytes bounds a policy text.
@@ -341,12 +345,15 @@ const MaxBodyBytes = 200_000
 func (d *Draft) check(v *check.Validator) error {
 	d.Body = normalizeBody(d.Body)
 	d.ChangeSummary = strings.TrimSpace(d.ChangeSummary)
-	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material})
+	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material, Approver: d.Approver})
 	if !errs.Has("body") && len(d.Body) > MaxBodyBytes {
 		errs.Add("body", "must be at most 200,000 bytes")
 	}
 	if errs.Has("change_summary") && d.ChangeSummary == "" {
 		errs["change_summary"] = "is required: say what changed and why"
+	}
+	if errs.Has("material") {
+		errs["material"] = "Choose whether the change is material or minor"
 	}
 	return errs.Err()
 }
@@ -369,14 +376,24 @@ func nextNumber(tx *gorm.DB, policyID int64, material bool) (int, int, error) {
 	return last.Major, last.Minor + 1, nil
 }
 
-// CreateDraft starts a new version of a policy. Errors: ErrNotFound,
-// ErrOpenVersion, Invalid.
+// CreateDraft starts a new version of a policy and submits it for
+// approval: its named approver, or else every other editor and admin, is
+// emailed. Errors: ErrNotFound, ErrOpenVersion, Invalid (also for a text
+// unchanged from the published version).
 func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, d Draft) (*Version, error) {
 	if err := d.check(s.check); err != nil {
 		return nil, err
 	}
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	approver, err := namedApprover(approvers, d.Approver, actorID(by), by.UserID)
+	if err != nil {
+		return nil, err
+	}
 	var v Version
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.policyBySlug(store.ForUpdate(tx), slug)
 		if err != nil {
 			return err
@@ -387,6 +404,13 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 		}
 		if open > 0 {
 			return ErrOpenVersion
+		}
+		var current Version
+		err = tx.Where("policy_id = ? AND status = ?", p.ID, StatusPublished).Take(&current).Error
+		if err == nil && current.Body == d.Body {
+			return apperr.Field("body", "is the same as the published version "+current.Number()+": change the text before saving a new version")
+		} else if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
 		}
 		major, minor, err := nextNumber(tx, p.ID, *d.Material)
 		if err != nil {
@@ -402,8 +426,11 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 			}
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.drafted", ObjectType: "policy_version",
-			ObjectID: p.Slug + "@" + v.Number(), After: stateOf(p, &v)})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.drafted", ObjectType: "policy_version",
+			ObjectID: p.Slug + "@" + v.Number(), After: stateOf(p, &v)}); err != nil {
+			return err
+		}
+		return s.submit(tx, by, p, &v, approvers, approver, now)
 	})
 	if err != nil {
 		return nil, err
@@ -411,12 +438,17 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 	return &v, nil
 }
 
-// UpdateDraft changes the text of a version in preparation. Editing an
-// approved version returns it to draft: the approval covered other words.
-// Errors: ErrNotFound, ErrVersionNotFound, ErrImmutable, Invalid.
+// UpdateDraft changes the text of a version in preparation and submits
+// it for approval again. Editing an approved version returns it to draft:
+// the approval covered other words. Errors: ErrNotFound,
+// ErrVersionNotFound, ErrImmutable, Invalid (also when nothing changed).
 func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number string, d Draft) (*Version, error) {
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var v *Version
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.policyBySlug(tx, slug)
 		if err != nil {
 			return err
@@ -430,6 +462,13 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if err := d.check(s.check); err != nil {
 			return err
 		}
+		approver, err := namedApprover(approvers, d.Approver, v.AuthorID, by.UserID)
+		if err != nil {
+			return err
+		}
+		if d.Body == v.Body && d.ChangeSummary == v.ChangeSummary && *d.Material == v.Material && notify.NormalizeAddress(d.Approver) == v.Approver {
+			return apperr.Field("body", "is unchanged, as are the summary, the kind of change and the approver: there is nothing to save")
+		}
 		before := stateOf(p, v)
 		major, minor, err := nextNumber(tx, p.ID, *d.Material)
 		if err != nil {
@@ -442,8 +481,11 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if err := tx.Save(v).Error; err != nil {
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.edited", ObjectType: "policy_version",
-			ObjectID: p.Slug + "@" + v.Number(), Before: before, After: stateOf(p, v)})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.edited", ObjectType: "policy_version",
+			ObjectID: p.Slug + "@" + v.Number(), Before: before, After: stateOf(p, v)}); err != nil {
+			return err
+		}
+		return s.submit(tx, by, p, v, approvers, approver, now)
 	})
 	if err != nil {
 		return nil, err
@@ -452,9 +494,15 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 }
 
 // Approve approves a draft. The approver must be a signed-in user other
-// than the version's author and its last editor (segregation of duties).
-// Errors: ErrNotFound, ErrVersionNotFound, ErrNotDraft, ErrSelfApproval.
+// than the version's author and its last editor (segregation of duties),
+// and the named approver or an admin when the draft names one (see
+// Version.CanApprove). Errors: ErrNotFound, ErrVersionNotFound,
+// ErrNotDraft, ErrSelfApproval, ErrNotNamedApprover.
 func (s *Service) Approve(ctx context.Context, by audit.Actor, slug, number string) (*Version, error) {
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return s.transition(ctx, by, slug, number, "policy.version.approved", func(tx *gorm.DB, p *Policy, v *Version, now time.Time) error {
 		switch {
 		case v.Status == StatusPublished || v.Status == StatusSuperseded:
@@ -465,6 +513,8 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, slug, number stri
 			return ErrSystemNotAllowed
 		case sameUser(v.AuthorID, by.UserID) || sameUser(v.EditedByID, by.UserID):
 			return ErrSelfApproval
+		case !v.CanApprove(by.UserID, isAdmin(approvers, by.UserID)):
+			return ErrNotNamedApprover
 		}
 		v.Status, v.ApprovedByID, v.ApprovedBy, v.ApprovedAt = StatusApproved, actorID(by), by.Label, &now
 		return nil
