@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
@@ -75,6 +76,10 @@ type versionPage struct {
 	Version *policy.Version
 	Body    template.HTML
 	Message string
+	// CanApprove: the signed-in user may approve this version (the rule
+	// policy.Service.Approve applies), so the page offers the button.
+	CanApprove bool
+	Waiting    string // how long the draft has waited for approval
 }
 
 func (h *policyHandlers) versionPage(c echo.Context) error {
@@ -90,34 +95,79 @@ func (h *policyHandlers) showVersion(c echo.Context, status int, msg string) err
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg})
+	page := versionPage{Policy: p, Version: v, Body: body, Message: msg, CanApprove: canApprove(c, v)}
+	if v.Waiting() {
+		page.Waiting = policy.Age(v.WaitingSince(), h.now())
+	}
+	return h.render(c, status, "version", p.Title+" "+v.Number(), page)
+}
+
+// canApprove reports whether the signed-in user may approve v.
+func canApprove(c echo.Context, v *policy.Version) bool {
+	u := currentUser(c)
+	return u != nil && u.Role.Allows(auth.Editor) && v.CanApprove(u.ID, u.Role == auth.Admin)
 }
 
 // versionForm is the version editor: Markdown with a server-side preview.
+// Material is "major", "minor" or "" (not chosen yet: the form preselects
+// nothing, so that the editor must say which). Approvers are whom the
+// draft may name as its approver.
 type versionForm struct {
 	Policy        *policy.Policy
 	Number        string // empty for a new version
 	Body          string
 	ChangeSummary string
-	Material      bool
+	Material      string
+	Approver      string
+	Approvers     []policy.Approver
 	Preview       template.HTML
 	Errors        map[string]string
 	Message       string
 }
 
 // versionFormRequest is the version editor as posted: Material is
-// "major" for a material change; Preview asks for the preview instead of
-// saving.
+// "major" for a material change, "minor" for another; Approver the email
+// of the approver asked, or empty for any; Preview asks for the preview
+// instead of saving.
 type versionFormRequest struct {
 	Body          string `form:"body"`
 	ChangeSummary string `form:"change_summary"`
 	Material      string `form:"material"`
+	Approver      string `form:"approver"`
 	Preview       string `form:"preview"`
 }
 
 func (in *versionFormRequest) draft() policy.Draft {
-	material := in.Material == "major"
-	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: &material}
+	d := policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Approver: in.Approver}
+	if in.Material == "major" || in.Material == "minor" {
+		material := in.Material == "major"
+		d.Material = &material
+	}
+	return d
+}
+
+func materialChoice(material bool) string {
+	if material {
+		return "major"
+	}
+	return "minor"
+}
+
+// withApprovers fills the form's list of possible approvers: every editor
+// and admin but the signed-in user and the draft's author.
+func (h *policyHandlers) withApprovers(c echo.Context, f *versionForm, author *int64) error {
+	all, err := h.policies.Approvers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	for _, a := range all {
+		if (me != nil && a.UserID == me.ID) || (author != nil && *author == a.UserID) {
+			continue
+		}
+		f.Approvers = append(f.Approvers, a)
+	}
+	return nil
 }
 
 func (h *policyHandlers) newVersionForm(c echo.Context) error {
@@ -126,6 +176,9 @@ func (h *policyHandlers) newVersionForm(c echo.Context) error {
 		return err
 	}
 	f := versionForm{Policy: &d.Policy}
+	if err := h.withApprovers(c, &f, nil); err != nil {
+		return err
+	}
 	if d.Current != nil {
 		f.Body = d.Current.Body
 	}
@@ -145,7 +198,10 @@ func (h *policyHandlers) createVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material, Approver: in.Approver}
+	if err := h.withApprovers(c, &f, nil); err != nil {
+		return err
+	}
 	if in.Preview != "" {
 		return h.renderPreview(c, f)
 	}
@@ -153,7 +209,7 @@ func (h *policyHandlers) createVersion(c echo.Context) error {
 	if err != nil {
 		return h.formError(c, f, err)
 	}
-	h.flash(c, "Draft "+v.Number()+" saved. Another editor or admin must approve it before it can be published.")
+	h.flash(c, "Draft "+v.Number()+" saved and submitted for approval"+approverNote(v)+".")
 	return seeOther(c, "/app/policies/"+d.Policy.Slug+"/versions/"+v.Number())
 }
 
@@ -165,7 +221,10 @@ func (h *policyHandlers) editVersionForm(c echo.Context) error {
 	if !v.Open() {
 		return policy.ErrImmutable
 	}
-	f := versionForm{Policy: p, Number: v.Number(), Body: v.Body, ChangeSummary: v.ChangeSummary, Material: v.Material}
+	f := versionForm{Policy: p, Number: v.Number(), Body: v.Body, ChangeSummary: v.ChangeSummary, Material: materialChoice(v.Material), Approver: v.Approver}
+	if err := h.withApprovers(c, &f, v.AuthorID); err != nil {
+		return err
+	}
 	if v.Status == policy.StatusApproved {
 		f.Message = "This version is approved. Saving changes returns it to draft, and it must be approved again."
 	}
@@ -182,7 +241,10 @@ func (h *policyHandlers) updateVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material, Approver: in.Approver}
+	if err := h.withApprovers(c, &f, v.AuthorID); err != nil {
+		return err
+	}
 	if in.Preview != "" {
 		return h.renderPreview(c, f)
 	}
@@ -190,8 +252,16 @@ func (h *policyHandlers) updateVersion(c echo.Context) error {
 	if err != nil {
 		return h.formError(c, f, err)
 	}
-	h.flash(c, "Draft "+v.Number()+" saved.")
+	h.flash(c, "Draft "+v.Number()+" saved and submitted for approval again"+approverNote(v)+".")
 	return seeOther(c, "/app/policies/"+p.Slug+"/versions/"+v.Number())
+}
+
+// approverNote says who was asked to approve v.
+func approverNote(v *policy.Version) string {
+	if v.Approver != "" {
+		return " to " + v.Approver
+	}
+	return " to the other editors and admins"
 }
 
 func (h *policyHandlers) renderPreview(c echo.Context, f versionForm) error {
@@ -239,7 +309,9 @@ func (h *policyHandlers) afterTransition(c echo.Context, v *policy.Version, err 
 		return err
 	}
 	h.flash(c, "Version "+v.Number()+" "+verb+".")
-	return seeOther(c, "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
+	// The waiting list approves in place and returns to itself.
+	back := localPath(c.FormValue("next"), "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
+	return seeOther(c, back)
 }
 
 // reviewRequest is a periodic review, from the policy page's form or the API.
