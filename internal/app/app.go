@@ -30,6 +30,7 @@ import (
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/worklist"
 )
 
 // Deps are what the caller brings besides the settings and the store.
@@ -67,6 +68,8 @@ type App struct {
 	DSAR       *dsar.Service
 	Documents  *document.Service
 	Files      *files.Store
+	// Worklist gathers what waits for each person across the registers.
+	Worklist *worklist.Service
 	// Outbox lists and counts the queued emails (the services write them).
 	Outbox *notify.Outbox
 
@@ -157,6 +160,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.Outbox = notify.NewOutbox(st.DB)
+	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
+		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents}, now)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

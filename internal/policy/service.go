@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -215,10 +216,48 @@ func (s *Summary) StatusLabel() string {
 	return "published"
 }
 
-// ListOptions orders a list.
+// ListOptions orders and filters a list.
 type ListOptions struct {
 	Sort string // one of SortColumns(); "" means title
 	Desc bool
+	// Status keeps the policies with a version in that state: "draft" or
+	// "approved" (in preparation), "published" (in force); "" for all.
+	Status Status
+	// Review keeps the policies whose periodic review is in that state;
+	// "" for all.
+	Review ReviewState
+}
+
+// ListStatuses are the values ListOptions.Status accepts.
+var ListStatuses = []Status{StatusDraft, StatusApproved, StatusPublished}
+
+// ReviewStates are the values ListOptions.Review accepts.
+var ReviewStates = []ReviewState{ReviewCurrent, ReviewDue, ReviewOverdue}
+
+// keeps reports whether sum passes the filters of opt.
+func (opt *ListOptions) keeps(sum *Summary) bool {
+	switch opt.Status {
+	case StatusDraft, StatusApproved:
+		if sum.Pending == nil || sum.Pending.Status != opt.Status {
+			return false
+		}
+	case StatusPublished:
+		if sum.Current == nil {
+			return false
+		}
+	}
+	return opt.Review == "" || sum.Review == opt.Review
+}
+
+// check names a filter that is not accepted.
+func (opt *ListOptions) check() error {
+	if opt.Status != "" && !slices.Contains(ListStatuses, opt.Status) {
+		return apperr.Field("status", "must be one of draft, approved, published")
+	}
+	if opt.Review != "" && !slices.Contains(ReviewStates, opt.Review) {
+		return apperr.Field("review", "must be one of current, due, overdue")
+	}
+	return nil
 }
 
 // List returns every policy with its current and pending versions.
@@ -230,6 +269,9 @@ func (s *Service) List(ctx context.Context, opt ListOptions) ([]Summary, error) 
 	cmp, ok := sortColumns[opt.Sort]
 	if !ok {
 		return nil, apperr.Field("sort", "must be one of "+strings.Join(SortColumns(), ", "))
+	}
+	if err := opt.check(); err != nil {
+		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	var policies []Policy
@@ -261,6 +303,13 @@ func (s *Service) List(ctx context.Context, opt ListOptions) ([]Summary, error) 
 			sum.Pending = v
 		}
 	}
+	kept := out[:0]
+	for i := range out {
+		if opt.keeps(&out[i]) {
+			kept = append(kept, out[i])
+		}
+	}
+	out = kept
 	sort.SliceStable(out, func(i, j int) bool {
 		c := cmp(&out[i], &out[j])
 		if opt.Desc {

@@ -35,6 +35,10 @@ const (
 	Terminated = "terminated"
 )
 
+// OpenStatus selects, in a DPA list, the agreements requested or sent
+// and not yet signed: those the overview counts as open.
+const OpenStatus = "open"
+
 // DPAStatuses lists the statuses in order.
 var DPAStatuses = []string{Requested, Sent, Signed, Terminated}
 
@@ -463,7 +467,7 @@ func (s *Service) DPAHistory(ctx context.Context, id int64) ([]StatusChange, err
 // DPAFilter selects agreements.
 type DPAFilter struct {
 	Direction string `validate:"omitempty,oneof=customer vendor"`
-	Status    string `validate:"omitempty,oneof=requested sent signed terminated"`
+	Status    string `validate:"omitempty,oneof=open requested sent signed terminated"` // open: requested or sent
 	Q         string `validate:"max=200"` // part of the counterparty, domain or contact email
 }
 
@@ -483,7 +487,11 @@ func (s *Service) ListDPAs(ctx context.Context, f DPAFilter, offset, limit int) 
 	if f.Direction != "" {
 		q = q.Where("direction = ?", f.Direction)
 	}
-	if f.Status != "" {
+	switch f.Status {
+	case "":
+	case OpenStatus:
+		q = q.Where("status IN ?", []string{Requested, Sent})
+	default:
 		q = q.Where("status = ?", f.Status)
 	}
 	if term := strings.ToLower(strings.TrimSpace(f.Q)); term != "" {

@@ -3,6 +3,7 @@ package server
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
@@ -21,6 +22,13 @@ type policiesPage struct {
 	Sort     string
 	Desc     bool
 	Columns  []sortColumn
+	// Status and Review are the filters in force ("" for none), kept by
+	// the sort links; Filter is them as a query string ("" for none).
+	Status   string
+	Review   string
+	Filter   template.URL
+	Statuses []policy.Status
+	Reviews  []policy.ReviewState
 }
 
 type sortColumn struct {
@@ -33,7 +41,8 @@ var policyColumns = []sortColumn{
 }
 
 func (h *policyHandlers) policiesPage(c echo.Context) error {
-	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc"}
+	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc",
+		Status: policy.Status(c.QueryParam("status")), Review: policy.ReviewState(c.QueryParam("review"))}
 	list, err := h.policies.List(c.Request().Context(), opt)
 	if err != nil {
 		return err
@@ -41,8 +50,16 @@ func (h *policyHandlers) policiesPage(c echo.Context) error {
 	if opt.Sort == "" {
 		opt.Sort = "title"
 	}
+	filter := url.Values{}
+	if opt.Status != "" {
+		filter.Set("status", string(opt.Status))
+	}
+	if opt.Review != "" {
+		filter.Set("review", string(opt.Review))
+	}
 	return h.render(c, http.StatusOK, "policies", "Policies",
-		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns})
+		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns, Status: string(opt.Status), Review: string(opt.Review),
+			Filter: template.URL(filter.Encode()), Statuses: policy.ListStatuses, Reviews: policy.ReviewStates})
 }
 
 type policyPage struct {

@@ -81,7 +81,8 @@ func (h *policyHandlers) apiListPolicies(c echo.Context) error {
 	if order != "" && order != "asc" && order != "desc" {
 		return apperr.Field("order", "must be asc or desc")
 	}
-	list, err := h.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc"})
+	list, err := h.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc",
+		Status: policy.Status(c.QueryParam("status")), Review: policy.ReviewState(c.QueryParam("review"))})
 	if err != nil {
 		return err
 	}
