@@ -467,8 +467,9 @@ func (s *Service) DPAHistory(ctx context.Context, id int64) ([]StatusChange, err
 // DPAFilter selects agreements.
 type DPAFilter struct {
 	Direction string `validate:"omitempty,oneof=customer vendor"`
-	Status    string `validate:"omitempty,oneof=open requested sent signed terminated"` // open: requested or sent
-	Q         string `validate:"max=200"` // part of the counterparty, domain or contact email
+	// Status is one status, or OpenStatus for requested or sent.
+	Status string `validate:"omitempty,oneof=open requested sent signed terminated"`
+	Q      string `validate:"max=200"` // part of the counterparty, domain or contact email
 }
 
 // DPAPage is a slice of the matching agreements.
