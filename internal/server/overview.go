@@ -98,7 +98,8 @@ func (h *overviewHandlers) overviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	waitingList, err := waitingFor(c, h.worklist)
+	u := currentUser(c)
+	waitingList, err := h.worklist.For(ctx, u.ID, u.Role)
 	if err != nil {
 		return err
 	}

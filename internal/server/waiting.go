@@ -14,14 +14,9 @@ type waitingHandlers struct {
 	worklist *worklist.Service
 }
 
-// waitingFor returns the signed-in user's work list.
-func waitingFor(c echo.Context, w *worklist.Service) (*worklist.List, error) {
-	u := currentUser(c)
-	return w.For(c.Request().Context(), u.ID, u.Role)
-}
-
 func (h *waitingHandlers) waitingPage(c echo.Context) error {
-	l, err := waitingFor(c, h.worklist)
+	u := currentUser(c)
+	l, err := h.worklist.For(c.Request().Context(), u.ID, u.Role)
 	if err != nil {
 		return err
 	}
