@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
@@ -87,11 +86,12 @@ func isAdmin(approvers []Approver, userID int64) bool {
 }
 
 // namedApprover resolves the approver a draft names by email: an active
-// editor or admin other than the author and the person saving.
-func namedApprover(approvers []Approver, email string, author *int64, by int64) (*Approver, error) {
+// editor or admin other than the author and the person saving. It returns
+// the problem with the name, if any.
+func namedApprover(approvers []Approver, email string, author *int64, by int64) (*Approver, string) {
 	email = notify.NormalizeAddress(email)
 	if email == "" {
-		return nil, nil
+		return nil, ""
 	}
 	for i := range approvers {
 		a := &approvers[i]
@@ -99,11 +99,11 @@ func namedApprover(approvers []Approver, email string, author *int64, by int64) 
 			continue
 		}
 		if a.UserID == by || sameUser(author, a.UserID) {
-			return nil, apperr.Field("approver", "must be someone other than the draft's author or editor")
+			return nil, "must be someone other than the draft's author or editor"
 		}
-		return a, nil
+		return a, ""
 	}
-	return nil, apperr.Field("approver", "must be an active editor or admin")
+	return nil, "must be an active editor or admin"
 }
 
 // recipients are who hear of a draft: its named approver, or every

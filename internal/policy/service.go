@@ -391,7 +391,7 @@ type Draft struct {
 const MaxBodyBytes = 200_000
 
 // check normalises the draft and names each bad field.
-func (d *Draft) check(v *check.Validator) error {
+func (d *Draft) check(v *check.Validator) check.Errors {
 	d.Body = normalizeBody(d.Body)
 	d.ChangeSummary = strings.TrimSpace(d.ChangeSummary)
 	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material, Approver: d.Approver})
@@ -404,7 +404,22 @@ func (d *Draft) check(v *check.Validator) error {
 	if errs.Has("material") {
 		errs["material"] = "Choose whether the change is material or minor"
 	}
-	return errs.Err()
+	return errs
+}
+
+// samePublished returns the number of the published version of the
+// policy slug when its text is body, else "" (also for no such policy:
+// the transaction that follows answers for that).
+func (s *Service) samePublished(ctx context.Context, slug, body string) (string, error) {
+	var cur Version
+	err := s.db.WithContext(ctx).Select("policy_versions.major", "policy_versions.minor").
+		Joins("JOIN policies ON policies.id = policy_versions.policy_id").
+		Where("policies.slug = ? AND policy_versions.status = ? AND policy_versions.body = ?", slug, StatusPublished, body).
+		Take(&cur).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	return cur.Number(), err
 }
 
 // nextNumber returns the number a draft gets after the highest published
@@ -430,15 +445,27 @@ func nextNumber(tx *gorm.DB, policyID int64, material bool) (int, int, error) {
 // emailed. Errors: ErrNotFound, ErrOpenVersion, Invalid (also for a text
 // unchanged from the published version).
 func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, d Draft) (*Version, error) {
-	if err := d.check(s.check); err != nil {
-		return nil, err
-	}
+	// Every problem is named at once: the fields, the approver, and a
+	// text that is the published one.
+	errs := d.check(s.check)
 	approvers, err := s.Approvers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	approver, err := namedApprover(approvers, d.Approver, actorID(by), by.UserID)
-	if err != nil {
+	approver, problem := namedApprover(approvers, d.Approver, actorID(by), by.UserID)
+	if problem != "" {
+		errs.Add("approver", problem)
+	}
+	if !errs.Has("body") {
+		same, err := s.samePublished(ctx, slug, d.Body)
+		if err != nil {
+			return nil, err
+		}
+		if same != "" {
+			errs.Add("body", "is the same as the published version "+same+": change the text before saving a new version")
+		}
+	}
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	var v Version
@@ -453,13 +480,6 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 		}
 		if open > 0 {
 			return ErrOpenVersion
-		}
-		var current Version
-		err = tx.Where("policy_id = ? AND status = ?", p.ID, StatusPublished).Take(&current).Error
-		if err == nil && current.Body == d.Body {
-			return apperr.Field("body", "is the same as the published version "+current.Number()+": change the text before saving a new version")
-		} else if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return err
 		}
 		major, minor, err := nextNumber(tx, p.ID, *d.Material)
 		if err != nil {
@@ -508,15 +528,16 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if !v.Open() {
 			return ErrImmutable
 		}
-		if err := d.check(s.check); err != nil {
-			return err
+		errs := d.check(s.check)
+		approver, problem := namedApprover(approvers, d.Approver, v.AuthorID, by.UserID)
+		if problem != "" {
+			errs.Add("approver", problem)
 		}
-		approver, err := namedApprover(approvers, d.Approver, v.AuthorID, by.UserID)
-		if err != nil {
-			return err
+		if len(errs) == 0 && d.Body == v.Body && d.ChangeSummary == v.ChangeSummary && *d.Material == v.Material && notify.NormalizeAddress(d.Approver) == v.Approver {
+			errs.Add("body", "is unchanged, as are the summary, the kind of change and the approver: there is nothing to save")
 		}
-		if d.Body == v.Body && d.ChangeSummary == v.ChangeSummary && *d.Material == v.Material && notify.NormalizeAddress(d.Approver) == v.Approver {
-			return apperr.Field("body", "is unchanged, as are the summary, the kind of change and the approver: there is nothing to save")
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		before := stateOf(p, v)
 		major, minor, err := nextNumber(tx, p.ID, *d.Material)

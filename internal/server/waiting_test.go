@@ -105,6 +105,13 @@ func TestVersionFormRequiresAChoiceAndAChange(t *testing.T) {
 			}
 		})
 	}
+	// Every problem at once.
+	r := ed.post("/app/policies/backup/versions", url.Values{"body": {policyText(t, e, "backup")}, "change_summary": {"Nothing"}, "approver": {e.emails["viewer"]}})
+	for _, field := range []string{"material", "body", "approver"} {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="`+field+`-error"`) {
+			t.Errorf("all at once: %d, no error beside %s", r.status, field)
+		}
+	}
 	// The API refuses a draft without material, as before.
 	status, body := e.api("editor", http.MethodPost, "/api/v1/policies/backup/versions", map[string]any{"body": "x", "change_summary": "y"})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(jsonString(body), "material") {
