@@ -10,7 +10,8 @@ import (
 	cdp "github.com/chromedp/chromedp"
 )
 
-// signIn signs the browser of ctx in as email and waits for the overview.
+// signIn signs the browser of ctx in as email and waits until a signed-in
+// page (one with the sign-out form) has loaded.
 func signIn(ctx context.Context, base, email string) error {
 	return cdp.Do(ctx,
 		cdp.Navigate(base+"/app/"),
@@ -18,7 +19,7 @@ func signIn(ctx context.Context, base, email string) error {
 		cdp.SendKeys(`input[name="email"]`, email),
 		cdp.SendKeys(`input[name="password"]`, testPassword),
 		cdp.Submit(`input[name="password"]`),
-		cdp.WaitVisible(`h1`),
+		cdp.WaitReady(`form[action="/logout"]`),
 	)
 }
 
