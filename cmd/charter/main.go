@@ -58,6 +58,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAuditCmd(stdout),
 		newImportCmd(stdout),
 		newPeopleCmd(stdout),
+		newPoliciesCmd(stdout),
 		newSubprocessorsCmd(stdout),
 		newKeysCmd(stdout),
 		newExportCmd(stdout, stderr),

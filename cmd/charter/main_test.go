@@ -589,3 +589,15 @@ func TestBackupOnPostgresPointsToPgDump(t *testing.T) {
 		}
 	}
 }
+
+func TestRemindApprovers(t *testing.T) {
+	dataDir(t)
+	charter(t, "seed")
+	code, out := charter(t, "policies", "remind-approvers", "--approval-reminder-days", "2")
+	if code != 0 || !strings.Contains(out, "0 draft(s) brought to their approvers again") {
+		t.Fatalf("remind-approvers: %d %s", code, out)
+	}
+	if code, out := charter(t, "policies", "remind-approvers", "--approval-reminder-days", "0"); code == 0 || !strings.Contains(out, "approval-reminder-days") {
+		t.Fatalf("a reminder after 0 days: %d %s", code, out)
+	}
+}

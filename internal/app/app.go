@@ -31,6 +31,7 @@ import (
 	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/search"
 	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/worklist"
 )
 
 // Deps are what the caller brings besides the settings and the store.
@@ -68,6 +69,8 @@ type App struct {
 	DSAR       *dsar.Service
 	Documents  *document.Service
 	Files      *files.Store
+	// Worklist gathers what waits for each person across the registers.
+	Worklist *worklist.Service
 	// Outbox lists and counts the queued emails (the services write them).
 	Outbox *notify.Outbox
 	// Search finds records of every register for the dashboard's search box.
@@ -134,6 +137,18 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	workEmail := publicform.NewWorkEmail(cfg.FreeMailDomains)
 
 	a.Policies = policy.NewService(st.DB, now)
+	a.Policies.SetApprovals(policy.Approvals{Mail: mail, BaseURL: cfg.BaseURL,
+		RemindAfter: time.Duration(cfg.ApprovalReminderDays) * 24 * time.Hour,
+		Approvers: func(ctx context.Context) ([]policy.Approver, error) {
+			users, err := a.Users.List(ctx)
+			var out []policy.Approver
+			for _, u := range users {
+				if u.Active() && u.Role.Allows(auth.Editor) {
+					out = append(out, policy.Approver{UserID: u.ID, Email: u.Email, Admin: u.Role == auth.Admin})
+				}
+			}
+			return out, err
+		}})
 	a.Org = org.NewService(st.DB, now)
 	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
 		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL, Mail: mail})
@@ -149,6 +164,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.Outbox = notify.NewOutbox(st.DB)
 	a.Search = search.NewService(st.DB)
+	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
+		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents}, now)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

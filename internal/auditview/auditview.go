@@ -93,6 +93,7 @@ var rules = map[Kind]Rule{
 	{"policy.reviewed", "policy"}:                      open("policies"),
 	{"policy.version.drafted", "policy_version"}:       open("policies"),
 	{"policy.version.edited", "policy_version"}:        open("policies"),
+	{"policy.version.submitted", "policy_version"}:     open("policies"),
 	{"policy.version.approved", "policy_version"}:      open("policies"),
 	{"policy.version.published", "policy_version"}:     open("policies"),
 	{"incident.declared", "incident"}:                  open("incidents"),

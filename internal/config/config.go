@@ -49,6 +49,9 @@ type Config struct {
 	BackgroundCheckDays int
 	// Reminders turns the daily reminder job on.
 	Reminders bool
+	// ApprovalReminderDays: a draft waiting this many days for approval is
+	// brought to its approvers again, once a day.
+	ApprovalReminderDays int
 	// SMTP settings; with no host, emails wait in the outbox.
 	SMTPHost     string
 	SMTPPort     int
@@ -143,6 +146,7 @@ func Defaults() Config {
 		BackupKeep:                   7,
 		AckDueNewHireDays:            30,
 		AckDueNewVersionDays:         30,
+		ApprovalReminderDays:         3,
 		AckLinkTTL:                   30 * 24 * time.Hour,
 		Reminders:                    true,
 		SMTPPort:                     587,
@@ -280,6 +284,8 @@ func (b *Binder) PeopleFlags(c *Config) {
 	b.note("ack-due-new-hire-days", "CHARTER_ACK_DUE_NEW_HIRE_DAYS")
 	b.fs.IntVar(&c.AckDueNewVersionDays, "ack-due-new-version-days", c.AckDueNewVersionDays, usage("days after a major policy version is published by which everyone must acknowledge it", "CHARTER_ACK_DUE_NEW_VERSION_DAYS"))
 	b.note("ack-due-new-version-days", "CHARTER_ACK_DUE_NEW_VERSION_DAYS")
+	b.fs.IntVar(&c.ApprovalReminderDays, "approval-reminder-days", c.ApprovalReminderDays, usage("days a policy draft waits for approval before its approvers are reminded, daily", "CHARTER_APPROVAL_REMINDER_DAYS"))
+	b.note("approval-reminder-days", "CHARTER_APPROVAL_REMINDER_DAYS")
 	b.fs.IntVar(&c.BackgroundCheckDays, "background-check-due-days", c.BackgroundCheckDays, usage("days after the start date by which a background check must be complete; 0 means by the start date", "CHARTER_BACKGROUND_CHECK_DUE_DAYS"))
 	b.note("background-check-due-days", "CHARTER_BACKGROUND_CHECK_DUE_DAYS")
 	b.fs.DurationVar(&c.AckLinkTTL, "ack-link-ttl", c.AckLinkTTL, usage("how long an employee's acknowledgement link works (at most 2160h, 90 days)", "CHARTER_ACK_LINK_TTL"))
@@ -440,6 +446,9 @@ func (c *Config) Finish() error {
 	}
 	if c.AckDueNewVersionDays < 0 || c.AckDueNewVersionDays > 365 {
 		return fmt.Errorf("ack-due-new-version-days: %d is not between 0 and 365", c.AckDueNewVersionDays)
+	}
+	if c.ApprovalReminderDays < 1 || c.ApprovalReminderDays > 90 {
+		return fmt.Errorf("approval-reminder-days: %d is not between 1 and 90", c.ApprovalReminderDays)
 	}
 	if c.BackgroundCheckDays < 0 || c.BackgroundCheckDays > 365 {
 		return fmt.Errorf("background-check-due-days: %d is not between 0 and 365", c.BackgroundCheckDays)

@@ -17,6 +17,7 @@ func Kinds() []string {
 		"subscription_confirmation", "subprocessor_notice", "dpa_request",
 		"dpa_signature_confirmation", "dpa_signed",
 		"ack_link", "reminder", "document_expiring",
+		"approval_request", "approval_reminder",
 	}
 }
 
@@ -322,3 +323,29 @@ type DocumentExpiring struct {
 
 // Kind is "document_expiring".
 func (DocumentExpiring) Kind() string { return "document_expiring" }
+
+// ApprovalRequest asks an editor or admin to approve a policy draft.
+type ApprovalRequest struct {
+	Policy        string // the policy's title
+	Version       string
+	Author        string
+	ChangeSummary string
+	Material      bool
+	Named         bool // the recipient was named as the approver
+	Link          string
+}
+
+// Kind is "approval_request".
+func (ApprovalRequest) Kind() string { return "approval_request" }
+
+// ApprovalReminder reminds an approver of a draft still waiting.
+type ApprovalReminder struct {
+	Policy  string
+	Version string
+	Author  string
+	Waiting string // how long, in words: "4 days"
+	Link    string
+}
+
+// Kind is "approval_reminder".
+func (ApprovalReminder) Kind() string { return "approval_reminder" }

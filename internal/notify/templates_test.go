@@ -406,6 +406,33 @@ https://charter.example/app/documents/insurance
 
 You receive this email because you own this document in Charter.
 `},
+		{"approval_request to a named approver", notify.ApprovalRequest{Policy: "Backup Policy", Version: "2.0", Author: "ana@acme.example",
+			ChangeSummary: "Hourly snapshots", Material: true, Named: true, Link: base + "/app/policies/backup/versions/2.0"},
+			"Approve Backup Policy 2.0",
+			`ana@acme.example submitted Backup Policy version 2.0 for approval, and named you as its approver.
+
+Change: material (every employee must acknowledge it again)
+Summary: Hourly snapshots
+
+Read and approve it here: https://charter.example/app/policies/backup/versions/2.0
+`},
+		{"approval_request to every approver", notify.ApprovalRequest{Policy: "Backup Policy", Version: "1.1", Author: "ana@acme.example",
+			ChangeSummary: "Typo", Link: base + "/app/policies/backup/versions/1.1"},
+			"Approve Backup Policy 1.1",
+			`ana@acme.example submitted Backup Policy version 1.1 for approval.
+
+Change: minor (no new acknowledgement)
+Summary: Typo
+
+Read and approve it here: https://charter.example/app/policies/backup/versions/1.1
+`},
+		{"approval_reminder", notify.ApprovalReminder{Policy: "Backup Policy", Version: "2.0", Author: "ana@acme.example", Waiting: "4 days",
+			Link: base + "/app/policies/backup/versions/2.0"},
+			"Still waiting: approve Backup Policy 2.0",
+			`Backup Policy version 2.0, drafted by ana@acme.example, has waited 4 days for approval.
+
+Read and approve it here: https://charter.example/app/policies/backup/versions/2.0
+`},
 	}
 	rendered := map[string]bool{}
 	for _, c := range cases {

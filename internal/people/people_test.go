@@ -2,6 +2,7 @@ package people_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,9 @@ func (f *fixture) hire(t *testing.T, email, start string) *people.Employee {
 
 func (f *fixture) publish(t *testing.T, slug string, material bool) {
 	t.Helper()
-	v, err := f.policies.CreateDraft(f.ctx, f.ed, slug, policy.Draft{Body: "changed " + f.clock.String(), ChangeSummary: "change", Material: &material})
+	// Each version's text differs: an unchanged text is refused.
+	body := fmt.Sprintf("changed %s, %d", f.clock, time.Now().UnixNano())
+	v, err := f.policies.CreateDraft(f.ctx, f.ed, slug, policy.Draft{Body: body, ChangeSummary: "change", Material: &material})
 	if err != nil {
 		t.Fatal(err)
 	}

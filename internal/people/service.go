@@ -242,6 +242,7 @@ type ListFilter struct {
 	Query      string // part of the name or email, case-insensitive
 	Department string
 	State      State // "" for all
+	Active     bool  // only those not offboarded, as the overview counts them
 }
 
 // Row is an employee with their compliance summary.
@@ -295,7 +296,7 @@ func (s *Service) ListPage(ctx context.Context, f ListFilter, offset, limit int)
 	var matched []int // indexes into emps
 	for i := range emps {
 		p.Counts[sums[i].State]++
-		if f.State == "" || sums[i].State == f.State {
+		if (f.State == "" || sums[i].State == f.State) && (!f.Active || sums[i].State != Offboarded) {
 			matched = append(matched, i)
 		}
 	}

@@ -64,8 +64,14 @@ type Version struct {
 	PublishedBy   string
 	PublishedAt   *time.Time
 	SupersededAt  *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// ApproverID and Approver name who is asked to approve a draft; nil
+	// when any other editor or admin may.
+	ApproverID  *int64
+	Approver    string
+	SubmittedAt *time.Time // when the draft was last submitted for approval
+	RemindedAt  *time.Time // the last approval reminder
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TableName is the table of versions.

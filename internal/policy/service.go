@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,15 +14,17 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/calendar"
 	"github.com/charter-registry/charter/internal/check"
+	"github.com/charter-registry/charter/internal/notify"
 	"github.com/charter-registry/charter/internal/store"
 	"gorm.io/gorm"
 )
 
 // Service holds the rules of the policy registry.
 type Service struct {
-	db    *gorm.DB
-	now   func() time.Time
-	check *check.Validator
+	db        *gorm.DB
+	now       func() time.Time
+	check     *check.Validator
+	approvals Approvals
 }
 
 // NewService returns a Service on db with the given clock.
@@ -213,10 +216,48 @@ func (s *Summary) StatusLabel() string {
 	return "published"
 }
 
-// ListOptions orders a list.
+// ListOptions orders and filters a list.
 type ListOptions struct {
 	Sort string // one of SortColumns(); "" means title
 	Desc bool
+	// Status keeps the policies with a version in that state: "draft" or
+	// "approved" (in preparation), "published" (in force); "" for all.
+	Status Status
+	// Review keeps the policies whose periodic review is in that state;
+	// "" for all.
+	Review ReviewState
+}
+
+// ListStatuses are the values ListOptions.Status accepts.
+var ListStatuses = []Status{StatusDraft, StatusApproved, StatusPublished}
+
+// ReviewStates are the values ListOptions.Review accepts.
+var ReviewStates = []ReviewState{ReviewCurrent, ReviewDue, ReviewOverdue}
+
+// keeps reports whether sum passes the filters of opt.
+func (opt *ListOptions) keeps(sum *Summary) bool {
+	switch opt.Status {
+	case StatusDraft, StatusApproved:
+		if sum.Pending == nil || sum.Pending.Status != opt.Status {
+			return false
+		}
+	case StatusPublished:
+		if sum.Current == nil {
+			return false
+		}
+	}
+	return opt.Review == "" || sum.Review == opt.Review
+}
+
+// check names a filter that is not accepted.
+func (opt *ListOptions) check() error {
+	if opt.Status != "" && !slices.Contains(ListStatuses, opt.Status) {
+		return apperr.Field("status", "must be one of draft, approved, published")
+	}
+	if opt.Review != "" && !slices.Contains(ReviewStates, opt.Review) {
+		return apperr.Field("review", "must be one of current, due, overdue")
+	}
+	return nil
 }
 
 // List returns every policy with its current and pending versions.
@@ -228,6 +269,9 @@ func (s *Service) List(ctx context.Context, opt ListOptions) ([]Summary, error) 
 	cmp, ok := sortColumns[opt.Sort]
 	if !ok {
 		return nil, apperr.Field("sort", "must be one of "+strings.Join(SortColumns(), ", "))
+	}
+	if err := opt.check(); err != nil {
+		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	var policies []Policy
@@ -259,6 +303,13 @@ func (s *Service) List(ctx context.Context, opt ListOptions) ([]Summary, error) 
 			sum.Pending = v
 		}
 	}
+	kept := out[:0]
+	for i := range out {
+		if opt.keeps(&out[i]) {
+			kept = append(kept, out[i])
+		}
+	}
+	out = kept
 	sort.SliceStable(out, func(i, j int) bool {
 		c := cmp(&out[i], &out[j])
 		if opt.Desc {
@@ -338,28 +389,48 @@ func (s *Service) Version(ctx context.Context, slug, number string) (*Policy, *V
 
 // Draft is the content of a version being written. Material says
 // whether the change is material (a new major version that every employee
-// acknowledges again); it must be said, never assumed.
+// acknowledges again); it must be said, never assumed. Approver, when
+// set, is the email of the editor or admin asked to approve it.
 type Draft struct {
 	Body          string `validate:"required"`
 	ChangeSummary string `validate:"required,max=1000"`
 	Material      *bool  `validate:"required"`
+	Approver      string `validate:"-"`
 }
 
 // MaxBodyBytes bounds a policy text.
 const MaxBodyBytes = 200_000
 
 // check normalises the draft and names each bad field.
-func (d *Draft) check(v *check.Validator) error {
+func (d *Draft) check(v *check.Validator) check.Errors {
 	d.Body = normalizeBody(d.Body)
 	d.ChangeSummary = strings.TrimSpace(d.ChangeSummary)
-	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material})
+	errs := v.Struct(Draft{Body: strings.TrimSpace(d.Body), ChangeSummary: d.ChangeSummary, Material: d.Material, Approver: d.Approver})
 	if !errs.Has("body") && len(d.Body) > MaxBodyBytes {
 		errs.Add("body", "must be at most 200,000 bytes")
 	}
 	if errs.Has("change_summary") && d.ChangeSummary == "" {
 		errs["change_summary"] = "is required: say what changed and why"
 	}
-	return errs.Err()
+	if errs.Has("material") {
+		errs["material"] = "Choose whether the change is material or minor"
+	}
+	return errs
+}
+
+// samePublished returns the number of the published version of the
+// policy slug when its text is body, else "" (also for no such policy:
+// the transaction that follows answers for that).
+func (s *Service) samePublished(ctx context.Context, slug, body string) (string, error) {
+	var cur Version
+	err := s.db.WithContext(ctx).Select("policy_versions.major", "policy_versions.minor").
+		Joins("JOIN policies ON policies.id = policy_versions.policy_id").
+		Where("policies.slug = ? AND policy_versions.status = ? AND policy_versions.body = ?", slug, StatusPublished, body).
+		Take(&cur).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	return cur.Number(), err
 }
 
 // nextNumber returns the number a draft gets after the highest published
@@ -380,14 +451,36 @@ func nextNumber(tx *gorm.DB, policyID int64, material bool) (int, int, error) {
 	return last.Major, last.Minor + 1, nil
 }
 
-// CreateDraft starts a new version of a policy. Errors: ErrNotFound,
-// ErrOpenVersion, Invalid.
+// CreateDraft starts a new version of a policy and submits it for
+// approval: its named approver, or else every other editor and admin, is
+// emailed. Errors: ErrNotFound, ErrOpenVersion, Invalid (also for a text
+// unchanged from the published version).
 func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, d Draft) (*Version, error) {
-	if err := d.check(s.check); err != nil {
+	// Every problem is named at once: the fields, the approver, and a
+	// text that is the published one.
+	errs := d.check(s.check)
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	approver, problem := namedApprover(approvers, d.Approver, actorID(by), by.UserID)
+	if problem != "" {
+		errs.Add("approver", problem)
+	}
+	if !errs.Has("body") {
+		same, err := s.samePublished(ctx, slug, d.Body)
+		if err != nil {
+			return nil, err
+		}
+		if same != "" {
+			errs.Add("body", "is the same as the published version "+same+": change the text before saving a new version")
+		}
+	}
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	var v Version
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.policyBySlug(store.ForUpdate(tx), slug)
 		if err != nil {
 			return err
@@ -413,8 +506,11 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 			}
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.drafted", ObjectType: "policy_version",
-			ObjectID: p.Slug + "@" + v.Number(), After: stateOf(p, &v)})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.drafted", ObjectType: "policy_version",
+			ObjectID: p.Slug + "@" + v.Number(), After: stateOf(p, &v)}); err != nil {
+			return err
+		}
+		return s.submit(tx, by, p, &v, approvers, approver, now)
 	})
 	if err != nil {
 		return nil, err
@@ -422,12 +518,17 @@ func (s *Service) CreateDraft(ctx context.Context, by audit.Actor, slug string, 
 	return &v, nil
 }
 
-// UpdateDraft changes the text of a version in preparation. Editing an
-// approved version returns it to draft: the approval covered other words.
-// Errors: ErrNotFound, ErrVersionNotFound, ErrImmutable, Invalid.
+// UpdateDraft changes the text of a version in preparation and submits
+// it for approval again. Editing an approved version returns it to draft:
+// the approval covered other words. Errors: ErrNotFound,
+// ErrVersionNotFound, ErrImmutable, Invalid (also when nothing changed).
 func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number string, d Draft) (*Version, error) {
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var v *Version
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.policyBySlug(tx, slug)
 		if err != nil {
 			return err
@@ -438,7 +539,15 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if !v.Open() {
 			return ErrImmutable
 		}
-		if err := d.check(s.check); err != nil {
+		errs := d.check(s.check)
+		approver, problem := namedApprover(approvers, d.Approver, v.AuthorID, by.UserID)
+		if problem != "" {
+			errs.Add("approver", problem)
+		}
+		if len(errs) == 0 && d.Body == v.Body && d.ChangeSummary == v.ChangeSummary && *d.Material == v.Material && notify.NormalizeAddress(d.Approver) == v.Approver {
+			errs.Add("body", "is unchanged, as are the summary, the kind of change and the approver: there is nothing to save")
+		}
+		if err := errs.Err(); err != nil {
 			return err
 		}
 		before := stateOf(p, v)
@@ -453,8 +562,11 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 		if err := tx.Save(v).Error; err != nil {
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.edited", ObjectType: "policy_version",
-			ObjectID: p.Slug + "@" + v.Number(), Before: before, After: stateOf(p, v)})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "policy.version.edited", ObjectType: "policy_version",
+			ObjectID: p.Slug + "@" + v.Number(), Before: before, After: stateOf(p, v)}); err != nil {
+			return err
+		}
+		return s.submit(tx, by, p, v, approvers, approver, now)
 	})
 	if err != nil {
 		return nil, err
@@ -463,9 +575,15 @@ func (s *Service) UpdateDraft(ctx context.Context, by audit.Actor, slug, number 
 }
 
 // Approve approves a draft. The approver must be a signed-in user other
-// than the version's author and its last editor (segregation of duties).
-// Errors: ErrNotFound, ErrVersionNotFound, ErrNotDraft, ErrSelfApproval.
+// than the version's author and its last editor (segregation of duties),
+// and the named approver or an admin when the draft names one (see
+// Version.CanApprove). Errors: ErrNotFound, ErrVersionNotFound,
+// ErrNotDraft, ErrSelfApproval, ErrNotNamedApprover.
 func (s *Service) Approve(ctx context.Context, by audit.Actor, slug, number string) (*Version, error) {
+	approvers, err := s.Approvers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return s.transition(ctx, by, slug, number, "policy.version.approved", func(tx *gorm.DB, p *Policy, v *Version, now time.Time) error {
 		switch {
 		case v.Status == StatusPublished || v.Status == StatusSuperseded:
@@ -476,6 +594,8 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, slug, number stri
 			return ErrSystemNotAllowed
 		case sameUser(v.AuthorID, by.UserID) || sameUser(v.EditedByID, by.UserID):
 			return ErrSelfApproval
+		case !v.CanApprove(by.UserID, isAdmin(approvers, by.UserID)):
+			return ErrNotNamedApprover
 		}
 		v.Status, v.ApprovedByID, v.ApprovedBy, v.ApprovedAt = StatusApproved, actorID(by), by.Label, &now
 		return nil

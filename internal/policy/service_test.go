@@ -149,7 +149,7 @@ func TestVersionLifecycle(t *testing.T) {
 		}
 		var actions []string
 		st.DB.Model(&audit.Event{}).Where("object_id = ?", "backup@2.0").Order("seq").Pluck("action", &actions)
-		if strings.Join(actions, ",") != "policy.version.drafted,policy.version.approved,policy.version.published" {
+		if strings.Join(actions, ",") != "policy.version.drafted,policy.version.submitted,policy.version.approved,policy.version.published" {
 			t.Fatalf("audit actions %v", actions)
 		}
 	})
@@ -199,7 +199,7 @@ func TestDraftValidationNamesFields(t *testing.T) {
 func TestDraftNeedsMaterial(t *testing.T) {
 	f := setup(t, storetest.SQLite(t))
 	_, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: "x", ChangeSummary: "y"})
-	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields["material"] != "is required" || len(e.Fields) != 1 {
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields["material"] != "Choose whether the change is material or minor" || len(e.Fields) != 1 {
 		t.Fatalf("err = %v, want Invalid naming material only", err)
 	}
 }

@@ -35,6 +35,10 @@ const (
 	Terminated = "terminated"
 )
 
+// OpenStatus selects, in a DPA list, the agreements requested or sent
+// and not yet signed: those the overview counts as open.
+const OpenStatus = "open"
+
 // DPAStatuses lists the statuses in order.
 var DPAStatuses = []string{Requested, Sent, Signed, Terminated}
 
@@ -463,8 +467,9 @@ func (s *Service) DPAHistory(ctx context.Context, id int64) ([]StatusChange, err
 // DPAFilter selects agreements.
 type DPAFilter struct {
 	Direction string `validate:"omitempty,oneof=customer vendor"`
-	Status    string `validate:"omitempty,oneof=requested sent signed terminated"`
-	Q         string `validate:"max=200"` // part of the counterparty, domain or contact email
+	// Status is one status, or OpenStatus for requested or sent.
+	Status string `validate:"omitempty,oneof=open requested sent signed terminated"`
+	Q      string `validate:"max=200"` // part of the counterparty, domain or contact email
 }
 
 // DPAPage is a slice of the matching agreements.
@@ -483,7 +488,11 @@ func (s *Service) ListDPAs(ctx context.Context, f DPAFilter, offset, limit int) 
 	if f.Direction != "" {
 		q = q.Where("direction = ?", f.Direction)
 	}
-	if f.Status != "" {
+	switch f.Status {
+	case "":
+	case OpenStatus:
+		q = q.Where("status IN ?", []string{Requested, Sent})
+	default:
 		q = q.Where("status = ?", f.Status)
 	}
 	if term := strings.ToLower(strings.TrimSpace(f.Q)); term != "" {

@@ -432,6 +432,8 @@ type NoticeFilter struct {
 	IDs    []int64
 	States []string
 	Limit  int
+	// Objected keeps the notices someone objected to.
+	Objected bool
 	// NewestFirst orders by announcement, newest first; otherwise by
 	// effective date, soonest first.
 	NewestFirst bool
@@ -457,6 +459,9 @@ func (s *Service) Notices(ctx context.Context, f NoticeFilter) ([]NoticeView, er
 	}
 	if len(f.IDs) > 0 {
 		q = q.Where("id IN ?", f.IDs)
+	}
+	if f.Objected {
+		q = q.Where("id IN (?)", db.Model(&Objection{}).Select("notice_id"))
 	}
 	if f.NewestFirst {
 		q = q.Order("announced_at DESC, id DESC")

@@ -93,6 +93,8 @@ func TestBrowserSignInReadAndDraft(t *testing.T) {
 		cdp.Click(`a[href="/app/policies/backup/versions/new"]`),
 		cdp.WaitVisible(`#change_summary`),
 		cdp.SendKeys(`#change_summary`, "Monthly restore tests"),
+		cdp.SendKeys(`#body`, "\nRestores are tested monthly.\n"),
+		cdp.Click(`input[name="material"][value="minor"]`),
 		cdp.Click(`form.editor button:not([name="preview"])`),
 		cdp.WaitVisible(`.flash`),
 	)

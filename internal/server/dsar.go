@@ -56,6 +56,7 @@ type dsarListPage struct {
 	Attention []dsar.Request
 	Now       time.Time
 	Year      int
+	OpenOnly  bool // only the open requests are listed
 	Form      dsarRequest
 	Errors    map[string]string
 	Laws      []string
@@ -69,7 +70,11 @@ func (h *dsarHandlers) dsarList(c echo.Context) error {
 
 func (h *dsarHandlers) showDSARList(c echo.Context, status int, form dsarRequest, errs map[string]string) error {
 	ctx := c.Request().Context()
-	list, err := h.dsar.List(ctx, false)
+	openOnly := c.QueryParam("status") == "open"
+	if s := c.QueryParam("status"); s != "" && !openOnly {
+		return apperr.Field("status", "must be open, or left out for every request")
+	}
+	list, err := h.dsar.List(ctx, openOnly)
 	if err != nil {
 		return err
 	}
@@ -78,7 +83,7 @@ func (h *dsarHandlers) showDSARList(c echo.Context, status int, form dsarRequest
 		return err
 	}
 	return h.render(c, status, "privacy_requests", "Privacy requests", dsarListPage{Requests: list, Attention: attention, Now: h.timeNow(),
-		Year: h.timeNow().Year(), Form: form, Errors: errs, Laws: dsar.Laws, Types: dsar.Types, Channels: dsar.Channels})
+		Year: h.timeNow().Year(), OpenOnly: openOnly, Form: form, Errors: errs, Laws: dsar.Laws, Types: dsar.Types, Channels: dsar.Channels})
 }
 
 func (h *dsarHandlers) createDSAR(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/worklist"
 	"github.com/labstack/echo/v4"
 )
 
@@ -19,9 +20,13 @@ type overviewHandlers struct {
 	privacy  *privacy.Service
 	packets  *packet.Service
 	dsar     *dsar.Service
+	worklist *worklist.Service
 }
 
 type overviewPage struct {
+	// Waiting is what needs the signed-in person; the overview shows the
+	// first items of each kind and links to /app/waiting for the rest.
+	Waiting  *worklist.List
 	Overview *policy.Overview
 	People   *people.Overview
 	Privacy  *privacy.Overview
@@ -93,7 +98,12 @@ func (h *overviewHandlers) overviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := overviewPage{Overview: o, People: po, Privacy: pr, PacketRequests: waiting, OpenDSAR: openDSAR, DueDSAR: dueDSAR, Counts: map[string]int{}}
+	u := currentUser(c)
+	waitingList, err := h.worklist.For(ctx, u.ID, u.Role)
+	if err != nil {
+		return err
+	}
+	p := overviewPage{Waiting: waitingList, Overview: o, People: po, Privacy: pr, PacketRequests: waiting, OpenDSAR: openDSAR, DueDSAR: dueDSAR, Counts: map[string]int{}}
 	total := 0
 	for _, st := range people.States {
 		total += po.ByState[st]

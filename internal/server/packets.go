@@ -45,6 +45,7 @@ type packetsPage struct {
 	Recent  []packet.Request
 	Packets []packet.Packet
 	States  map[string]string // by packet ID
+	Status  string            // the requests list's filter; "" for all
 }
 
 func (h *packetHandlers) packetsPage(c echo.Context) error {
@@ -53,7 +54,8 @@ func (h *packetHandlers) packetsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	recent, err := h.packets.Requests(ctx, packet.RequestFilter{Limit: 50})
+	status := c.QueryParam("status")
+	recent, err := h.packets.Requests(ctx, packet.RequestFilter{Status: status, Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func (h *packetHandlers) packetsPage(c echo.Context) error {
 	for _, p := range packets {
 		states[p.PublicID] = p.State(h.timeNow())
 	}
-	return h.render(c, http.StatusOK, "packets", "Policy packets", packetsPage{Pending: pending, Recent: recent, Packets: packets, States: states})
+	return h.render(c, http.StatusOK, "packets", "Policy packets", packetsPage{Pending: pending, Recent: recent, Packets: packets, States: states, Status: status})
 }
 
 type packetRequestPage struct {

@@ -39,7 +39,8 @@ type peoplePage struct {
 
 func (h *peopleHandlers) peoplePage(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state"))}
+	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state")),
+		Active: c.QueryParam("active") == "1"}
 	page := 1
 	if v := c.QueryParam("page"); v != "" {
 		n, err := strconv.Atoi(v)

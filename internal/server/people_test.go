@@ -152,7 +152,7 @@ func TestOverviewShowsPeopleCompliance(t *testing.T) {
 	e.api("editor", http.MethodPut, "/api/v1/employees/c@example.com", map[string]any{"name": "c", "start_date": "2025-01-01", "end_date": "2025-06-30"})
 	e.api("editor", http.MethodPost, "/api/v1/courses", map[string]any{"name": "Security awareness", "recurrence_months": 12})
 	r := e.browser().login("viewer").get("/app/")
-	for _, want := range []string{`aria-label="Employees overdue per course"`, `<text x="0" y="14" class="bar-label">Security awareness</text>`, "2</span> active employees", "0%</span> fully compliant", `aria-label="Employees by state"`, `href="/app/people?state=overdue">Overdue</a> 2`, `Offboarded</a> 1`} {
+	for _, want := range []string{`aria-label="Employees overdue per course"`, `<text x="0" y="14" class="bar-label">Security awareness</text>`, `href="/app/people?active=1"><span class="num">2</span> <span class="label">active employees`, `href="/app/people?state=compliant"><span class="num">0%</span> <span class="label">fully compliant`, `aria-label="Employees by state"`, `href="/app/people?state=overdue">Overdue</a> 2`, `Offboarded</a> 1`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("overview lacks %q", want)
 		}

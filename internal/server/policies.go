@@ -3,8 +3,10 @@ package server
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 
 	"github.com/charter-registry/charter/internal/apperr"
+	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
@@ -20,6 +22,13 @@ type policiesPage struct {
 	Sort     string
 	Desc     bool
 	Columns  []sortColumn
+	// Status and Review are the filters in force ("" for none), kept by
+	// the sort links; Filter is them as a query string ("" for none).
+	Status   string
+	Review   string
+	Filter   template.URL
+	Statuses []policy.Status
+	Reviews  []policy.ReviewState
 }
 
 type sortColumn struct {
@@ -32,7 +41,8 @@ var policyColumns = []sortColumn{
 }
 
 func (h *policyHandlers) policiesPage(c echo.Context) error {
-	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc"}
+	opt := policy.ListOptions{Sort: c.QueryParam("sort"), Desc: c.QueryParam("order") == "desc",
+		Status: policy.Status(c.QueryParam("status")), Review: policy.ReviewState(c.QueryParam("review"))}
 	list, err := h.policies.List(c.Request().Context(), opt)
 	if err != nil {
 		return err
@@ -40,8 +50,16 @@ func (h *policyHandlers) policiesPage(c echo.Context) error {
 	if opt.Sort == "" {
 		opt.Sort = "title"
 	}
+	filter := url.Values{}
+	if opt.Status != "" {
+		filter.Set("status", string(opt.Status))
+	}
+	if opt.Review != "" {
+		filter.Set("review", string(opt.Review))
+	}
 	return h.render(c, http.StatusOK, "policies", "Policies",
-		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns})
+		policiesPage{Policies: list, Sort: opt.Sort, Desc: opt.Desc, Columns: policyColumns, Status: string(opt.Status), Review: string(opt.Review),
+			Filter: template.URL(filter.Encode()), Statuses: policy.ListStatuses, Reviews: policy.ReviewStates})
 }
 
 type policyPage struct {
@@ -77,6 +95,10 @@ type versionPage struct {
 	Message string
 	// Previous is the version this one is compared with ("" for the first).
 	Previous string
+	// CanApprove: the signed-in user may approve this version (the rule
+	// policy.Service.Approve applies), so the page offers the button.
+	CanApprove bool
+	Waiting    string // how long the draft has waited for approval
 }
 
 func (h *policyHandlers) versionPage(c echo.Context) error {
@@ -96,34 +118,79 @@ func (h *policyHandlers) showVersion(c echo.Context, status int, msg string) err
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "version", p.Title+" "+v.Number(), versionPage{Policy: p, Version: v, Body: body, Message: msg, Previous: d.Before(v.Number())})
+	page := versionPage{Policy: p, Version: v, Body: body, Message: msg, Previous: d.Before(v.Number()), CanApprove: canApprove(c, v)}
+	if v.Waiting() {
+		page.Waiting = policy.Age(v.WaitingSince(), h.now())
+	}
+	return h.render(c, status, "version", p.Title+" "+v.Number(), page)
+}
+
+// canApprove reports whether the signed-in user may approve v.
+func canApprove(c echo.Context, v *policy.Version) bool {
+	u := currentUser(c)
+	return u != nil && u.Role.Allows(auth.Editor) && v.CanApprove(u.ID, u.Role == auth.Admin)
 }
 
 // versionForm is the version editor: Markdown with a server-side preview.
+// Material is "major", "minor" or "" (not chosen yet: the form preselects
+// nothing, so that the editor must say which). Approvers are whom the
+// draft may name as its approver.
 type versionForm struct {
 	Policy        *policy.Policy
 	Number        string // empty for a new version
 	Body          string
 	ChangeSummary string
-	Material      bool
+	Material      string
+	Approver      string
+	Approvers     []policy.Approver
 	Preview       template.HTML
 	Errors        map[string]string
 	Message       string
 }
 
 // versionFormRequest is the version editor as posted: Material is
-// "major" for a material change; Preview asks for the preview instead of
-// saving.
+// "major" for a material change, "minor" for another; Approver the email
+// of the approver asked, or empty for any; Preview asks for the preview
+// instead of saving.
 type versionFormRequest struct {
 	Body          string `form:"body"`
 	ChangeSummary string `form:"change_summary"`
 	Material      string `form:"material"`
+	Approver      string `form:"approver"`
 	Preview       string `form:"preview"`
 }
 
 func (in *versionFormRequest) draft() policy.Draft {
-	material := in.Material == "major"
-	return policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Material: &material}
+	d := policy.Draft{Body: in.Body, ChangeSummary: in.ChangeSummary, Approver: in.Approver}
+	if in.Material == "major" || in.Material == "minor" {
+		material := in.Material == "major"
+		d.Material = &material
+	}
+	return d
+}
+
+func materialChoice(material bool) string {
+	if material {
+		return "major"
+	}
+	return "minor"
+}
+
+// withApprovers fills the form's list of possible approvers: every editor
+// and admin but the signed-in user and the draft's author.
+func (h *policyHandlers) withApprovers(c echo.Context, f *versionForm, author *int64) error {
+	all, err := h.policies.Approvers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	for _, a := range all {
+		if (me != nil && a.UserID == me.ID) || (author != nil && *author == a.UserID) {
+			continue
+		}
+		f.Approvers = append(f.Approvers, a)
+	}
+	return nil
 }
 
 func (h *policyHandlers) newVersionForm(c echo.Context) error {
@@ -132,6 +199,9 @@ func (h *policyHandlers) newVersionForm(c echo.Context) error {
 		return err
 	}
 	f := versionForm{Policy: &d.Policy}
+	if err := h.withApprovers(c, &f, nil); err != nil {
+		return err
+	}
 	if d.Current != nil {
 		f.Body = d.Current.Body
 	}
@@ -151,7 +221,10 @@ func (h *policyHandlers) createVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	f := versionForm{Policy: &d.Policy, Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material, Approver: in.Approver}
+	if err := h.withApprovers(c, &f, nil); err != nil {
+		return err
+	}
 	if in.Preview != "" {
 		return h.renderPreview(c, f)
 	}
@@ -159,7 +232,7 @@ func (h *policyHandlers) createVersion(c echo.Context) error {
 	if err != nil {
 		return h.formError(c, f, err)
 	}
-	h.flash(c, "Draft "+v.Number()+" saved. Another editor or admin must approve it before it can be published.")
+	h.flash(c, "Draft "+v.Number()+" saved and submitted for approval"+approverNote(v)+".")
 	return seeOther(c, "/app/policies/"+d.Policy.Slug+"/versions/"+v.Number())
 }
 
@@ -171,7 +244,10 @@ func (h *policyHandlers) editVersionForm(c echo.Context) error {
 	if !v.Open() {
 		return policy.ErrImmutable
 	}
-	f := versionForm{Policy: p, Number: v.Number(), Body: v.Body, ChangeSummary: v.ChangeSummary, Material: v.Material}
+	f := versionForm{Policy: p, Number: v.Number(), Body: v.Body, ChangeSummary: v.ChangeSummary, Material: materialChoice(v.Material), Approver: v.Approver}
+	if err := h.withApprovers(c, &f, v.AuthorID); err != nil {
+		return err
+	}
 	if v.Status == policy.StatusApproved {
 		f.Message = "This version is approved. Saving changes returns it to draft, and it must be approved again."
 	}
@@ -188,7 +264,10 @@ func (h *policyHandlers) updateVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material == "major"}
+	f := versionForm{Policy: p, Number: v.Number(), Body: in.Body, ChangeSummary: in.ChangeSummary, Material: in.Material, Approver: in.Approver}
+	if err := h.withApprovers(c, &f, v.AuthorID); err != nil {
+		return err
+	}
 	if in.Preview != "" {
 		return h.renderPreview(c, f)
 	}
@@ -196,8 +275,16 @@ func (h *policyHandlers) updateVersion(c echo.Context) error {
 	if err != nil {
 		return h.formError(c, f, err)
 	}
-	h.flash(c, "Draft "+v.Number()+" saved.")
+	h.flash(c, "Draft "+v.Number()+" saved and submitted for approval again"+approverNote(v)+".")
 	return seeOther(c, "/app/policies/"+p.Slug+"/versions/"+v.Number())
+}
+
+// approverNote says who was asked to approve v.
+func approverNote(v *policy.Version) string {
+	if v.Approver != "" {
+		return " to " + v.Approver
+	}
+	return " to the other editors and admins"
 }
 
 func (h *policyHandlers) renderPreview(c echo.Context, f versionForm) error {
@@ -245,7 +332,9 @@ func (h *policyHandlers) afterTransition(c echo.Context, v *policy.Version, err 
 		return err
 	}
 	h.flash(c, "Version "+v.Number()+" "+verb+".")
-	return seeOther(c, "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
+	// The waiting list approves in place and returns to itself.
+	back := localPath(c.FormValue("next"), "/app/policies/"+c.Param("slug")+"/versions/"+v.Number())
+	return seeOther(c, back)
 }
 
 // reviewRequest is a periodic review, from the policy page's form or the API.

@@ -21,6 +21,8 @@ type versionJSON struct {
 	PublishedBy   string     `json:"published_by,omitempty"`
 	PublishedAt   *time.Time `json:"published_at,omitempty"`
 	SupersededAt  *time.Time `json:"superseded_at,omitempty"`
+	Approver      string     `json:"approver,omitempty"`
+	SubmittedAt   *time.Time `json:"submitted_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	Body          string     `json:"body,omitempty"`
 }
@@ -31,7 +33,10 @@ func toVersionJSON(v *policy.Version, withBody bool) *versionJSON {
 	}
 	j := &versionJSON{Version: v.Number(), Status: string(v.Status), Material: v.Material, ChangeSummary: v.ChangeSummary,
 		SHA256: v.SHA256, Author: v.Author, ApprovedBy: v.ApprovedBy, ApprovedAt: utc(v.ApprovedAt),
-		PublishedBy: v.PublishedBy, PublishedAt: utc(v.PublishedAt), SupersededAt: utc(v.SupersededAt), CreatedAt: v.CreatedAt.UTC()}
+		PublishedBy: v.PublishedBy, PublishedAt: utc(v.PublishedAt), SupersededAt: utc(v.SupersededAt), Approver: v.Approver, CreatedAt: v.CreatedAt.UTC()}
+	if v.Waiting() {
+		j.SubmittedAt = utc(v.SubmittedAt)
+	}
 	if withBody {
 		j.Body = v.Body
 	}
@@ -76,7 +81,8 @@ func (h *policyHandlers) apiListPolicies(c echo.Context) error {
 	if order != "" && order != "asc" && order != "desc" {
 		return apperr.Field("order", "must be asc or desc")
 	}
-	list, err := h.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc"})
+	list, err := h.policies.List(c.Request().Context(), policy.ListOptions{Sort: c.QueryParam("sort"), Desc: order == "desc",
+		Status: policy.Status(c.QueryParam("status")), Review: policy.ReviewState(c.QueryParam("review"))})
 	if err != nil {
 		return err
 	}
@@ -119,11 +125,14 @@ func (h *policyHandlers) apiGetVersion(c echo.Context) error {
 	return c.JSON(http.StatusOK, toVersionJSON(v, true))
 }
 
-// versionRequest is the body of creating or changing a draft.
+// versionRequest is the body of creating or changing a draft, which
+// submits it for approval; Approver optionally names the editor or admin
+// asked to approve it, by email.
 type versionRequest struct {
 	Body          string `json:"body"`
 	ChangeSummary string `json:"change_summary"`
 	Material      *bool  `json:"material"`
+	Approver      string `json:"approver"`
 }
 
 func (h *policyHandlers) apiCreateVersion(c echo.Context) error {

@@ -109,7 +109,8 @@ func (h *privacyHandlers) dpasPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dpasPage{DPAs: p.DPAs, Total: p.Total, From: first + 1, To: first + len(p.DPAs), Filter: f, Statuses: privacy.DPAStatuses}
+	v := dpasPage{DPAs: p.DPAs, Total: p.Total, From: first + 1, To: first + len(p.DPAs), Filter: f,
+		Statuses: append([]string{privacy.OpenStatus}, privacy.DPAStatuses...)}
 	link := func(n int) string {
 		q := c.QueryParams()
 		q.Set("page", strconv.Itoa(n))
@@ -277,15 +278,27 @@ type subprocessorsAdminPage struct {
 	Active        int64
 	Pending       int64
 	NoticeDays    int
+	// Status and NoticesShown are the filters in force ("" for none).
+	Status       string
+	NoticesShown string
 }
 
 func (h *privacyHandlers) subprocessorsAdminPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	subs, err := h.privacy.Subprocessors(ctx, "")
+	status, shown := c.QueryParam("status"), c.QueryParam("notices")
+	subs, err := h.privacy.Subprocessors(ctx, status)
 	if err != nil {
 		return err
 	}
-	notices, err := h.privacy.Notices(ctx, privacy.NoticeFilter{NewestFirst: true, Limit: 100})
+	nf := privacy.NoticeFilter{NewestFirst: true, Limit: 100}
+	switch shown {
+	case "":
+	case "objected":
+		nf.States, nf.Objected = []string{privacy.Scheduled}, true
+	default:
+		nf.States = []string{shown}
+	}
+	notices, err := h.privacy.Notices(ctx, nf)
 	if err != nil {
 		return err
 	}
@@ -298,7 +311,7 @@ func (h *privacyHandlers) subprocessorsAdminPage(c echo.Context) error {
 		return err
 	}
 	return h.render(c, http.StatusOK, "subprocessors", "Sub-processors", subprocessorsAdminPage{Subprocessors: subs, Notices: notices,
-		Active: active, Pending: pending, NoticeDays: days})
+		Active: active, Pending: pending, NoticeDays: days, Status: status, NoticesShown: shown})
 }
 
 type subprocessorForm struct {

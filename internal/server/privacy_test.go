@@ -236,8 +236,9 @@ func TestSubprocessorChangeNoticeEndToEnd(t *testing.T) {
 		if r := ed.get(noticePath); !strings.Contains(r.body, "Our data must not leave the EU.") || !strings.Contains(r.body, "privacy@globex.example") {
 			t.Fatal("the team does not see the objection")
 		}
-		if r := ed.get("/app/"); !strings.Contains(r.body, `<span class="num">1</span> objections to pending changes`) {
-			t.Fatal("the overview does not show the objection")
+		if r := ed.get("/app/"); !strings.Contains(r.body, `href="/app/privacy/subprocessors?notices=objected#notices"><span class="num">1</span> <span class="label">objections to pending changes`) ||
+			!strings.Contains(r.body, "Objections to sub-processor changes") {
+			t.Fatal("the overview does not show the objection, as a count and as waiting")
 		}
 		if ev := e.lastEvent(); ev.Action != "subprocessor_notice.objection" || ev.Actor != "customer:privacy@globex.example" {
 			t.Fatalf("audit: %+v", ev)

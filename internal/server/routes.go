@@ -51,7 +51,8 @@ func (s *Server) routes(a *app.App, o Options) {
 	k := s.kit
 	signIn := &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org}
 	users := &userHandlers{kit: k, users: a.Users}
-	overview := &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR}
+	overview := &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, worklist: a.Worklist}
+	waiting := &waitingHandlers{kit: k, worklist: a.Worklist}
 	policies := &policyHandlers{kit: k, policies: a.Policies}
 	people := &peopleHandlers{kit: k, people: a.People, files: a.Files}
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
@@ -156,6 +157,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	app := web.Group("/app")
 	s.add(app, pageRoute, http.MethodGet, "/search", search.searchPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/", overview.overviewPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/waiting", waiting.waitingPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies", policies.policiesPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies/:slug", policies.policyPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/policies/:slug/diff", policies.diffPage, need(auth.Viewer))
