@@ -43,11 +43,6 @@ var navigation = []navItem{
 	{"users", "Users", "/app/users", auth.Admin},
 }
 
-// formField is one labelled input with its error, for the "field" template.
-type formField struct {
-	Name, Label, Value, Error, Type string
-}
-
 // view is the envelope every page template receives.
 type view struct {
 	Title     string
@@ -98,9 +93,11 @@ var templateFuncs = template.FuncMap{
 		}
 		return m
 	},
-	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
-		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
-	},
+	// The form convention's partials (kit.go, form_parts.html).
+	"fieldOf": fieldOf,
+	"errorOf": errorOf,
+	"summary": summaryOf,
+	"invalid": invalidAttrs,
 }
 
 func formatTime(t any, layout string) string {
@@ -129,7 +126,7 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	pages := map[string]*template.Template{}
 	parse := func(key, layout, n string) error {
-		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, n)
+		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, formParts, n)
 		if err != nil {
 			return fmt.Errorf("template %s: %w", n, err)
 		}
@@ -137,7 +134,7 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 		return nil
 	}
 	for _, n := range names {
-		if n == "layout.html" || n == "public.html" {
+		if n == "layout.html" || n == "public.html" || n == formParts {
 			continue
 		}
 		// The pages customers and employees reach without signing in
@@ -157,6 +154,9 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	return pages, nil
 }
+
+// formParts holds the form convention's partials, parsed with every page.
+const formParts = "form_parts.html"
 
 // publicErrorPage is the error page in the public layout.
 const publicErrorPage = "public_error"
