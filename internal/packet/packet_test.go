@@ -367,10 +367,10 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 		email    string
 		want     string // the message on "email"; empty when accepted
 	}{
-		{"built-in list refuses gmail", packet.Settings{}, " Dana@GMail.com ", "please use your work email address; gmail.com is a free-mail provider"},
-		{"built-in list refuses a subdomain", packet.Settings{}, "dana@mail.yahoo.com", "please use your work email address; mail.yahoo.com is a free-mail provider"},
+		{"built-in list refuses gmail", packet.Settings{}, " Dana@GMail.com ", "must be your work email address; gmail.com is a free-mail provider"},
+		{"built-in list refuses a subdomain", packet.Settings{}, "dana@mail.yahoo.com", "must be your work email address; mail.yahoo.com is a free-mail provider"},
 		{"no @ is not an address", packet.Settings{}, "dana", "must be an email address"},
-		{"configured list refuses its domain", configured, "dana@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"configured list refuses its domain", configured, "dana@freemail.example", "must be your work email address; freemail.example is a free-mail provider"},
 		{"configured list replaces the built-in one", configured, "dana@gmail.com", ""},
 	}
 	for _, c := range cases {

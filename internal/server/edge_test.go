@@ -150,7 +150,7 @@ func TestPublicFormsRefuseFreeMail(t *testing.T) {
 				visitor := e.browser()
 				visitor.get(path)
 				r := visitor.post(path, form)
-				if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "please use your work email address; gmail.com is a free-mail provider") ||
+				if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be your work email address; gmail.com is a free-mail provider") ||
 					!strings.Contains(r.body, `value="dana@gmail.com"`) {
 					t.Fatalf("%s: %d, want 422 with the free-mail message and the address kept: %s", path, r.status, r.body)
 				}

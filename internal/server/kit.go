@@ -193,6 +193,9 @@ func pageQuery(c echo.Context, def, maxLimit int) (offset, limit int, err error)
 //	<select id="role" name="role"{{invalid .Data.Errors "role"}}>…</select>
 //	{{template "field_error" (errorOf "role" "" .Data.Errors)}}
 //
+// On a page with two forms sharing field names, within prefixes the ids:
+// (within "training-" (fieldOf …)) and (within "training-" (summary …)).
+//
 // A label left "" is derived from the field name (completed_on →
 // "Completed on"); the field's message is its label followed by the
 // domain's problem ("Completed on must be a date as YYYY-MM-DD").
@@ -270,10 +273,15 @@ func summaryOf(errs map[string]string, msg string, labels ...string) formSummary
 	return s
 }
 
-// fieldMessage is a field's problem in plain words, starting with its label.
+// fieldMessage is a field's problem in plain words, starting with its
+// label without the label's hint in brackets ("Country (two-letter
+// code)" → "Country must be …").
 func fieldMessage(name, label, problem string) string {
 	if problem == "" {
 		return ""
+	}
+	if short, _, ok := strings.Cut(label, " ("); ok && short != "" {
+		label = short
 	}
 	if label == "" {
 		label = fieldLabel(name)
@@ -322,9 +330,19 @@ func sentence(s string) string {
 // formField is one labelled control with its error, for the "field",
 // "textarea" and "field_error" partials.
 type formField struct {
-	Name, Label, Value, Type string
+	// ID is the control's id, its name unless within gave it a prefix.
+	ID, Name, Label, Value, Type string
 	// Error is the field's message, its label first ("" for none).
 	Error string
+	// Options are a select's choices, each its own value.
+	Options []string
+}
+
+// selectOf is a select for the "select" partial, value chosen among options.
+func selectOf(name, label, value string, errs map[string]string, options []string) formField {
+	f := fieldOf(name, label, value, errs, "")
+	f.Options = options
+	return f
 }
 
 // fieldOf is a control for the partials; label "" derives it from name.
@@ -332,7 +350,25 @@ func fieldOf(name, label, value string, errs map[string]string, typ string) form
 	if label == "" {
 		label = fieldLabel(name)
 	}
-	return formField{Name: name, Label: label, Value: value, Type: typ, Error: fieldMessage(name, label, errs[name])}
+	return formField{ID: name, Name: name, Label: label, Value: value, Type: typ, Error: fieldMessage(name, label, errs[name])}
+}
+
+// within prefixes the ids of a control or a summary's links, for a page
+// with two forms that share field names.
+func within(prefix string, v any) any {
+	switch v := v.(type) {
+	case formField:
+		v.ID = prefix + v.ID
+		return v
+	case formSummary:
+		items := make([]summaryItem, len(v.Items))
+		for i, it := range v.Items {
+			items[i] = summaryItem{Anchor: prefix + it.Anchor, Text: it.Text}
+		}
+		v.Items = items
+		return v
+	}
+	return v
 }
 
 // errorOf is the message beside a control drawn by hand (a select, a
@@ -341,12 +377,26 @@ func errorOf(name, label string, errs map[string]string) formField {
 	return fieldOf(name, label, "", errs, "")
 }
 
-// invalidAttrs marks a control drawn by hand whose field has an error.
-func invalidAttrs(errs map[string]string, name string) template.HTMLAttr {
+// errorsIf is errs when cond holds, else none: on a page with several
+// small forms, the refused one shows the errors.
+func errorsIf(cond bool, errs map[string]string) map[string]string {
+	if !cond {
+		return nil
+	}
+	return errs
+}
+
+// invalidAttrs marks a control drawn by hand whose field has an error;
+// id is the control's id when it is not the field's name.
+func invalidAttrs(errs map[string]string, name string, id ...string) template.HTMLAttr {
 	if _, ok := errs[name]; !ok {
 		return ""
 	}
-	return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`) //nolint:gosec // the name is escaped
+	ref := name
+	if len(id) > 0 {
+		ref = id[0]
+	}
+	return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(ref) + `-error"`) //nolint:gosec // the id is escaped
 }
 
 // statusOf is the status an error answers with.

@@ -72,8 +72,13 @@ type packetRequestPage struct {
 	Detail    *packet.RequestDetail
 	Policies  []policy.Summary
 	Documents []requestedDocument
-	Errors    map[string]string
-	Message   string
+	// Action is the refused form ("approve" or "deny", "" for none), its
+	// typed values kept in Approval or Denial.
+	Action   string
+	Approval decisionForm
+	Denial   denyRequest
+	Errors   map[string]string
+	Message  string
 }
 
 // requestedDocument is a document a request names, as the approver sees
@@ -87,10 +92,11 @@ type requestedDocument struct {
 }
 
 func (h *packetHandlers) packetRequestPage(c echo.Context) error {
-	return h.showPacketRequest(c, http.StatusOK, nil, "")
+	return h.showPacketRequest(c, http.StatusOK, packetRequestPage{})
 }
 
-func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[string]string, msg string) error {
+// showPacketRequest renders a request with the refused form of refill.
+func (h *packetHandlers) showPacketRequest(c echo.Context, status int, refill packetRequestPage) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
@@ -127,7 +133,9 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[
 			docs = append(docs, rd)
 		}
 	}
-	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Documents: docs, Errors: errs, Message: msg})
+	p := refill
+	p.Detail, p.Policies, p.Documents = d, offered, docs
+	return h.render(c, status, "packet_request", "Request from "+d.Company, p)
 }
 
 // decisionForm is the approval form: the days and the limit as typed
@@ -186,7 +194,7 @@ func (h *packetHandlers) approveRequest(c echo.Context) error {
 		p, err = h.packets.Approve(c.Request().Context(), actor(c), id, d)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, packetRequestPage{Action: "approve", Approval: f, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
@@ -205,7 +213,7 @@ func (h *packetHandlers) denyRequest(c echo.Context) error {
 	}
 	_, err = h.packets.Deny(c.Request().Context(), actor(c), id, req.Reason)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, packetRequestPage{Action: "deny", Denial: req, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}

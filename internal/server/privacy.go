@@ -310,12 +310,13 @@ type subprocessorForm struct {
 	Mechanisms any
 	Vendors    []privacy.DPA
 	// The announce form, on an existing sub-processor's page.
-	Notice       noticeRequest
-	NoticeErrors map[string]string
-	NoticeDays   int
-	Earliest     string
-	Active       []privacy.Subprocessor
-	Notices      []privacy.NoticeView
+	Notice        noticeRequest
+	NoticeErrors  map[string]string
+	NoticeMessage string
+	NoticeDays    int
+	Earliest      string
+	Active        []privacy.Subprocessor
+	Notices       []privacy.NoticeView
 }
 
 func (h *privacyHandlers) newSubprocessorForm(c echo.Context) error {
@@ -408,14 +409,12 @@ func (h *privacyHandlers) announceChange(c echo.Context) error {
 	}
 	n, sent, err := h.privacy.Announce(c.Request().Context(), actor(c), privacy.NoticeInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
-		if len(fields) == 0 {
-			fields = map[string]string{"change": msg}
-		}
 		p, perr := h.privacy.Subprocessor(c.Request().Context(), in.SubprocessorID)
 		if perr != nil {
 			return err
 		}
-		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p)), Notice: in, NoticeErrors: fields})
+		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p)),
+			Notice: in, NoticeErrors: fields, NoticeMessage: msg})
 	} else if err != nil {
 		return err
 	}

@@ -94,10 +94,13 @@ var templateFuncs = template.FuncMap{
 		return m
 	},
 	// The form convention's partials (kit.go, form_parts.html).
-	"fieldOf": fieldOf,
-	"errorOf": errorOf,
-	"summary": summaryOf,
-	"invalid": invalidAttrs,
+	"fieldOf":  fieldOf,
+	"errorOf":  errorOf,
+	"selectOf": selectOf,
+	"errorsIf": errorsIf,
+	"summary":  summaryOf,
+	"invalid":  invalidAttrs,
+	"within":   within,
 }
 
 func formatTime(t any, layout string) string {

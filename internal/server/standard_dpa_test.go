@@ -179,7 +179,7 @@ func TestSigningTheStandardDPAOnline(t *testing.T) {
 			edit func(url.Values)
 			want string
 		}{
-			{"free mail", func(v url.Values) { v.Set("email", "dana@gmail.com") }, "Email please use your work email address"},
+			{"free mail", func(v url.Values) { v.Set("email", "dana@gmail.com") }, "Email must be your work email address"},
 			{"no name", func(v url.Values) { v.Del("signer_name") }, "Name is required"},
 			{"no title", func(v url.Values) { v.Set("signer_title", " ") }, "Title is required"},
 			{"no company", func(v url.Values) { v.Del("company") }, "Company is required"},

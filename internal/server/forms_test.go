@@ -1,0 +1,194 @@
+package server_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charter-registry/charter/internal/notify/notifytest"
+	"github.com/charter-registry/charter/internal/store/storetest"
+)
+
+// formCase is one form of the form convention's table (issue 21): where
+// it is, who signs in to use it, what it always sends (hidden fields),
+// and a submission whose one bad value must be refused.
+type formCase struct {
+	name   string
+	role   string // "" for a public form
+	page   string // where the form is shown
+	action string
+	hidden url.Values
+	// bad is a submission that is sound but for the value of badField.
+	bad      url.Values
+	badField string
+}
+
+// rawFieldName is a field name leaking into a message ("completed_on: …").
+var rawFieldName = regexp.MustCompile(`\b[a-z]+_[a-z_]+:`)
+
+var (
+	summaryHeading = regexp.MustCompile(`(?s)<div class="form-summary" role="alert"[^>]*>\s*<h2>(\d+) fields? needs? attention</h2>`)
+	invalidControl = regexp.MustCompile(`aria-invalid="true" aria-describedby="([^" ]+)`)
+	tags           = regexp.MustCompile(`(?s)<style.*?</style>|<[^>]*>`)
+)
+
+// checkConvention checks a refused form's answer: 422, a summary counting
+// the fields, each marked with its message beside it, no raw field name,
+// no "invalid input", and each value of sent shown again.
+func checkConvention(t *testing.T, r response, sent url.Values, wantField string) {
+	t.Helper()
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422: %s", r.status, r.body)
+	}
+	m := summaryHeading.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no summary counting the fields:\n%s", r.body)
+	}
+	count, _ := strconv.Atoi(m[1])
+	marked := invalidControl.FindAllStringSubmatch(r.body, -1)
+	if len(marked) != count {
+		t.Errorf("summary counts %d fields, %d controls are marked", count, len(marked))
+	}
+	for _, c := range marked {
+		msg := regexp.MustCompile(`<p class="field-error" id="` + regexp.QuoteMeta(c[1]) + `">([^<]+)</p>`).FindStringSubmatch(r.body)
+		if msg == nil || strings.TrimSpace(msg[1]) == "" {
+			t.Errorf("control described by %s has no message beside it", c[1])
+		}
+		if !strings.Contains(r.body, `href="#`+strings.TrimSuffix(c[1], "-error")+`"`) {
+			t.Errorf("summary does not link to %s", c[1])
+		}
+	}
+	if wantField != "" && !regexp.MustCompile(`id="([a-z]+-)?`+regexp.QuoteMeta(wantField)+`-error"`).MatchString(r.body) {
+		t.Errorf("field %s is not marked:\n%s", wantField, r.body)
+	}
+	text := html.UnescapeString(tags.ReplaceAllString(r.body, " "))
+	if raw := rawFieldName.FindString(text); raw != "" {
+		t.Errorf("the page shows the raw field name %q", raw)
+	}
+	if strings.Contains(strings.ToLower(r.body), "invalid input") {
+		t.Error(`the page says "invalid input"`)
+	}
+	for k, vs := range sent {
+		for _, v := range vs {
+			if k == "csrf" || v == "" {
+				continue
+			}
+			if !strings.Contains(r.body, html.EscapeString(v)) {
+				t.Errorf("typed value %s=%q is lost", k, v)
+			}
+		}
+	}
+}
+
+func merged(base url.Values, extra url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range base {
+		out[k] = append([]string(nil), v...)
+	}
+	for k, v := range extra {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// formFixtures makes what the table's forms act on and returns the table.
+func formFixtures(t *testing.T, e *env) []formCase {
+	t.Helper()
+	ed := e.browser().login("editor")
+	mb, smtp := notifytest.Start(t)
+	requestPacket(t, e, smtp, mb, "dana@customer.example")
+	code, list := e.api("editor", http.MethodGet, "/api/v1/packet-requests?status=pending", nil)
+	items := list["items"].([]any)
+	if code != http.StatusOK || len(items) == 0 {
+		t.Fatalf("pending requests: %d %v", code, list)
+	}
+	requestID := int64(items[0].(map[string]any)["id"].(float64))
+
+	if r := ed.post("/app/people", url.Values{"email": {"ana@example.com"}, "name": {"Ana Lee"}, "start_date": {"2025-05-05"},
+		"employment_type": {"employee"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("employee: %d %s", r.status, r.body)
+	}
+	if r := ed.post("/app/training", url.Values{"name": {"Security awareness"}, "recurrence_months": {"12"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("course: %d", r.status)
+	}
+	r := ed.post("/app/privacy/subprocessors", url.Values{"name": {"Cloudflare"}, "purpose": {"Content delivery"},
+		"data_categories": {"IP addresses"}, "countries": {"US"}, "transfer_mechanism": {"eu_us_dpf"}, "website": {"https://www.cloudflare.com"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("sub-processor: %d %s", r.status, r.body)
+	}
+	subPath := r.header.Get("Location")
+	subID := subPath[strings.LastIndex(subPath, "/")+1:]
+	r = ed.post("/app/privacy-requests", url.Values{"received_on": {e.clock.Now().Format(time.DateOnly)}, "channel": {"email"}, "law": {"gdpr"},
+		"type": {"access"}, "requester_name": {"Sam Doe"}, "requester_email": {"sam@example.org"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("privacy request: %d %s", r.status, r.body)
+	}
+	dsarPath := r.header.Get("Location")
+	tooLate := e.clock.Now().AddDate(3, 0, 0).Format(time.DateOnly)
+
+	return []formCase{
+		{name: "record training", role: "editor", page: "/app/people/ana@example.com", action: "/app/people/ana@example.com/training",
+			bad:      url.Values{"course": {"Security awareness"}, "completed_on": {"31/01/2026"}, "source": {"LMS export"}},
+			badField: "completed_on"},
+		{name: "background check", role: "editor", page: "/app/people/ana@example.com", action: "/app/people/ana@example.com/background-check",
+			bad:      url.Values{"status": {"completed"}, "provider": {"Checkr"}, "initiated_on": {"2026-13-01"}, "completed_on": {"2026-01-10"}},
+			badField: "initiated_on"},
+		{name: "new employee", role: "editor", page: "/app/people/new", action: "/app/people",
+			bad: url.Values{"email": {"bo@example.com"}, "name": {"Bo Chen"}, "title": {"Engineer"}, "start_date": {"2026-02-30"},
+				"employment_type": {"employee"}, "country": {"DE"}},
+			badField: "start_date"},
+		{name: "record a privacy request", role: "editor", page: "/app/privacy-requests", action: "/app/privacy-requests",
+			bad: url.Values{"received_on": {"2026-01-05"}, "channel": {"email"}, "law": {"gdpr"}, "type": {"access"},
+				"requester_name": {"Kim Ray"}, "requester_email": {"kim at example"}, "details": {"All my data"}},
+			badField: "requester_email"},
+		{name: "refuse a privacy request", role: "editor", page: dsarPath, action: dsarPath, hidden: url.Values{"action": {"refuse"}},
+			bad: url.Values{"reason": {strings.Repeat("x", 2001)}}, badField: "reason"},
+		{name: "approve a packet request", role: "editor", page: fmt.Sprintf("/app/packets/requests/%d", requestID),
+			action: fmt.Sprintf("/app/packets/requests/%d/approve", requestID), hidden: url.Values{"exact": {"yes"}},
+			bad: url.Values{"expiry_days": {"120"}, "download_limit": {"5"}}, badField: "expiry_days"},
+		{name: "announce a sub-processor change", role: "editor", page: subPath, action: "/app/privacy/notices",
+			hidden: url.Values{"subprocessor_id": {subID}},
+			bad:    url.Values{"change": {"add"}, "effective_on": {"2020-01-01"}, "summary": {"We add Cloudflare"}}, badField: "effective_on"},
+		{name: "new sub-processor", role: "editor", page: "/app/privacy/subprocessors/new", action: "/app/privacy/subprocessors",
+			bad: url.Values{"name": {"Fastly"}, "purpose": {"CDN"}, "data_categories": {"IP addresses"}, "countries": {"US"},
+				"transfer_mechanism": {"eu_us_dpf"}, "website": {"not a url"}},
+			badField: "website"},
+		{name: "packet request", page: "/trust/request", action: "/trust/request", hidden: url.Values{"nda_version": {"1"}},
+			bad: url.Values{"name": {"Dana Reviewer"}, "email": {"dana@gmail.com"}, "company": {"Customer Ltd"}, "role": {"Analyst"},
+				"reason": {"Vendor review"}, "accept_nda": {"true"}},
+			badField: "email"},
+		{name: "change notice too far ahead", role: "editor", page: subPath, action: "/app/privacy/notices",
+			hidden: url.Values{"subprocessor_id": {subID}},
+			bad:    url.Values{"change": {"add"}, "effective_on": {tooLate}}, badField: "effective_on"},
+	}
+}
+
+// TestFormsConvention submits every form of the table empty and with one
+// bad value, through the HTTP harness, and checks the form convention.
+func TestFormsConvention(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	cases := formFixtures(t, e)
+	for _, fc := range cases {
+		t.Run(fc.name, func(t *testing.T) {
+			b := e.browser()
+			if fc.role != "" {
+				b.login(fc.role)
+			}
+			if r := b.get(fc.page); r.status != http.StatusOK || !strings.Contains(r.body, `action="`+fc.action+`"`) {
+				t.Fatalf("page %s: %d, or no form posting to %s", fc.page, r.status, fc.action)
+			}
+			t.Run("empty", func(t *testing.T) {
+				checkConvention(t, b.post(fc.action, merged(fc.hidden, nil)), nil, "")
+			})
+			t.Run("one bad value", func(t *testing.T) {
+				checkConvention(t, b.post(fc.action, merged(fc.hidden, fc.bad)), fc.bad, fc.badField)
+			})
+		})
+	}
+}
