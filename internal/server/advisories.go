@@ -27,14 +27,19 @@ type advisoryHandlers struct {
 type advisoriesAdminPage struct {
 	Advisories []advisory.Advisory
 	Incidents  []advisory.Incident
-	Errors     map[string]string
+	// Incident and Errors refill the refused incident form (Declaring) or
+	// report a refused status change; Message is the problem as a whole.
+	Declaring bool
+	Incident  incidentRequest
+	Errors    map[string]string
+	Message   string
 }
 
 func (h *advisoryHandlers) advisoriesPage(c echo.Context) error {
-	return h.showAdvisories(c, http.StatusOK, nil)
+	return h.showAdvisories(c, http.StatusOK, incidentRequest{}, nil, "")
 }
 
-func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[string]string) error {
+func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, in incidentRequest, errs map[string]string, msg string) error {
 	ctx := c.Request().Context()
 	list, err := h.advisories.List(ctx, advisory.Filter{})
 	if err != nil {
@@ -44,7 +49,8 @@ func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[s
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
+	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents,
+		Declaring: c.Path() == "/app/incidents", Incident: in, Errors: errs, Message: msg})
 }
 
 // advisoryRequest is an advisory as the dashboard's form or a JSON body
@@ -219,8 +225,8 @@ func (h *advisoryHandlers) declareIncident(c echo.Context) error {
 		return err
 	}
 	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), advisory.IncidentInput(in))
-	if ok, status, _, fields := formFailure(err); ok {
-		return h.showAdvisories(c, status, fields)
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showAdvisories(c, status, in, fields, msg)
 	} else if err != nil {
 		return err
 	}
@@ -238,8 +244,8 @@ func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 		return err
 	}
 	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, advisory.IncidentInput(in))
-	if ok, status, _, fields := formFailure(err); ok {
-		return h.showAdvisories(c, status, fields)
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showAdvisories(c, status, incidentRequest{}, fields, msg)
 	} else if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func checkConvention(t *testing.T, r response, sent url.Values, wantField string
 		t.Errorf("summary counts %d fields, %d controls are marked", count, len(marked))
 	}
 	for _, c := range marked {
-		msg := regexp.MustCompile(`<p class="field-error" id="` + regexp.QuoteMeta(c[1]) + `">([^<]+)</p>`).FindStringSubmatch(r.body)
+		msg := regexp.MustCompile(`<(?:p|span) class="field-error" id="` + regexp.QuoteMeta(c[1]) + `">([^<]+)</`).FindStringSubmatch(r.body)
 		if msg == nil || strings.TrimSpace(msg[1]) == "" {
 			t.Errorf("control described by %s has no message beside it", c[1])
 		}
@@ -76,7 +76,8 @@ func checkConvention(t *testing.T, r response, sent url.Values, wantField string
 	}
 	for k, vs := range sent {
 		for _, v := range vs {
-			if k == "csrf" || v == "" {
+			// Passwords are never sent back.
+			if k == "csrf" || v == "" || strings.Contains(k, "password") {
 				continue
 			}
 			if !strings.Contains(r.body, html.EscapeString(v)) {
@@ -163,6 +164,45 @@ func formFixtures(t *testing.T, e *env) []formCase {
 			bad: url.Values{"name": {"Dana Reviewer"}, "email": {"dana@gmail.com"}, "company": {"Customer Ltd"}, "role": {"Analyst"},
 				"reason": {"Vendor review"}, "accept_nda": {"true"}},
 			badField: "email"},
+		{name: "new course", role: "editor", page: "/app/training", action: "/app/training",
+			bad: url.Values{"name": {"Phishing drill"}, "recurrence_months": {"twelve"}}, badField: "recurrence_months"},
+		{name: "edit employee", role: "editor", page: "/app/people/ana@example.com/edit", action: "/app/people/ana@example.com/edit",
+			bad: url.Values{"email": {"ana@example.com"}, "name": {"Ana Lee"}, "start_date": {"2025-05-05"}, "employment_type": {"employee"},
+				"manager_email": {"boss at example"}}, badField: "manager_email"},
+		{name: "add a user", role: "admin", page: "/app/users", action: "/app/users",
+			bad: url.Values{"email": {"new at example"}, "name": {"New Person"}, "role": {"viewer"}}, badField: "email"},
+		{name: "create an API token", role: "admin", page: "/app/users", action: "/app/tokens",
+			bad: url.Values{"token_email": {e.emails["editor"]}, "token_name": {"HRIS sync"}, "token_expires_days": {"900"}}, badField: "token_expires_days"},
+		{name: "declare an incident", role: "editor", page: "/app/advisories", action: "/app/incidents",
+			bad: url.Values{"incident_title": {strings.Repeat("t", 201)}, "incident_severity": {"high"}, "incident_owner": {"Sam"}}, badField: "incident_title"},
+		{name: "new advisory", role: "editor", page: "/app/advisories/new", action: "/app/advisories",
+			bad: url.Values{"incident_id": {"new"}, "incident_title": {"Outage"}, "title": {"Token leak"}, "date": {"2026-02-31"},
+				"severity": {"high"}, "status": {"reported"}, "description": {"Tokens leaked"}}, badField: "date"},
+		{name: "new document", role: "editor", page: "/app/documents/new", action: "/app/documents",
+			bad:      url.Values{"title": {"Pen test 2026"}, "slug": {"Not A Slug"}, "kind": {"pentest"}, "access": {"on_request"}, "description": {"Summary"}},
+			badField: "slug"},
+		{name: "new DPA", role: "editor", page: "/app/privacy/dpas/new", action: "/app/privacy/dpas",
+			bad:      url.Values{"direction": {"customer"}, "counterparty": {"Acme"}, "contact_email": {"legal at acme"}, "status": {"requested"}},
+			badField: "contact_email"},
+		{name: "access review", role: "admin", page: "/app/access-review", action: "/app/access-review",
+			bad: url.Values{"note": {strings.Repeat("n", 5001)}}, badField: "note"},
+		{name: "change password", role: "viewer", page: "/app/account", action: "/app/account/password",
+			bad: url.Values{"current_password": {testPassword}, "new_password": {"short"}, "confirm_password": {"short"}}, badField: "new_password"},
+		{name: "new standard DPA", role: "editor", page: "/app/privacy/standard-dpa/new", action: "/app/privacy/standard-dpa",
+			bad: url.Values{"change_summary": {strings.Repeat("c", 1001)}, "body": {"# DPA"}}, badField: "change_summary"},
+		{name: "new policy version", role: "editor", page: "/app/policies/backup/versions/new", action: "/app/policies/backup/versions",
+			bad: url.Values{"material": {"minor"}, "change_summary": {strings.Repeat("c", 1001)}, "body": {"# Backup"}}, badField: "change_summary"},
+		{name: "NDA", role: "admin", page: "/app/packets/nda", action: "/app/packets/nda",
+			bad: url.Values{"body": {strings.Repeat("b", 100001)}}, badField: "body"},
+		{name: "public privacy request", page: "/trust/privacy-request", action: "/trust/privacy-request",
+			bad:      url.Values{"requester_name": {"Kim Ray"}, "requester_email": {"kim at example"}, "law": {"gdpr"}, "type": {"access"}, "details": {"All"}},
+			badField: "requester_email"},
+		{name: "security report", page: "/trust/security", action: "/trust/security",
+			bad: url.Values{"email": {"finder at example"}, "summary": {"XSS in search"}, "details": {"Steps"}}, badField: "email"},
+		{name: "subscribe", page: "/trust/subscribe", action: "/trust/subscribe",
+			bad: url.Values{"email": {"ana@gmail.com"}}, badField: "email"},
+		{name: "forgot password", page: "/login/forgot", action: "/login/forgot",
+			bad: url.Values{"email": {"not an address"}}, badField: "email"},
 		{name: "change notice too far ahead", role: "editor", page: subPath, action: "/app/privacy/notices",
 			hidden: url.Values{"subprocessor_id": {subID}},
 			bad:    url.Values{"change": {"add"}, "effective_on": {tooLate}}, badField: "effective_on"},

@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -384,6 +385,29 @@ func errorsIf(cond bool, errs map[string]string) map[string]string {
 		return nil
 	}
 	return errs
+}
+
+// onlyFields is the errors of the named fields, for a page whose forms
+// share one map of errors.
+func onlyFields(errs map[string]string, names ...string) map[string]string {
+	out := map[string]string{}
+	for _, n := range names {
+		if e, ok := errs[n]; ok {
+			out[n] = e
+		}
+	}
+	return out
+}
+
+// exceptFields is the errors of every field but the named ones.
+func exceptFields(errs map[string]string, names ...string) map[string]string {
+	out := map[string]string{}
+	for n, e := range errs {
+		if !slices.Contains(names, n) {
+			out[n] = e
+		}
+	}
+	return out
 }
 
 // invalidAttrs marks a control drawn by hand whose field has an error;

@@ -98,6 +98,8 @@ var templateFuncs = template.FuncMap{
 	"errorOf":  errorOf,
 	"selectOf": selectOf,
 	"errorsIf": errorsIf,
+	"only":     onlyFields,
+	"except":   exceptFields,
 	"summary":  summaryOf,
 	"invalid":  invalidAttrs,
 	"within":   within,
