@@ -273,8 +273,11 @@ func (h *advisoryHandlers) reportsPage(c echo.Context) error {
 type reportPage struct {
 	Report   *advisory.ReportDetail
 	Statuses []string
-	Errors   map[string]string
-	Message  string
+	// Input is the triage form's values: the stored ones, or those of a
+	// refused change.
+	Input   reportUpdateRequest
+	Errors  map[string]string
+	Message string
 }
 
 func (h *advisoryHandlers) reportPage(c echo.Context) error {
@@ -282,7 +285,8 @@ func (h *advisoryHandlers) reportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
+	in := reportUpdateRequest{Status: d.Status, Advisory: d.Advisory, RewardNote: d.RewardNote, Notes: d.Notes}
+	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Input: in})
 }
 
 func (h *advisoryHandlers) updateReport(c echo.Context) error {
@@ -296,7 +300,7 @@ func (h *advisoryHandlers) updateReport(c echo.Context) error {
 		if derr != nil {
 			return derr
 		}
-		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
+		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
