@@ -189,10 +189,12 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 	in.Name, in.Email, in.Company = strings.TrimSpace(in.Name), notify.NormalizeAddress(in.Email), strings.TrimSpace(in.Company)
 	in.Role, in.Reason = strings.TrimSpace(in.Role), strings.TrimSpace(in.Reason)
 	errs := s.check.Struct(in)
-	if errs.Has("email") {
+	// The work-address rule's message is the more precise one (no @, or
+	// which free-mail provider).
+	if ae, ok := apperr.As(workEmail); ok && in.Email != "" {
+		errs["email"] = ae.Fields["email"]
+	} else if errs.Has("email") {
 		errs["email"] = "must be your work email address"
-	} else if ae, ok := apperr.As(workEmail); ok {
-		errs.Add("email", ae.Fields["email"])
 	}
 	if errs.Has("policies") {
 		errs["policies"] = "must name at most 100 policies, or every policy"
