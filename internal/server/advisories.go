@@ -210,7 +210,7 @@ func (h *advisoryHandlers) saveAdvisory(c echo.Context) error {
 func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
 	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 		return seeOther(c, "/app/advisories/"+c.Param("id"))
 	} else if err != nil {
 		return err

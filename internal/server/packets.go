@@ -237,7 +237,7 @@ func (h *packetHandlers) packetPage(c echo.Context) error {
 func (h *packetHandlers) revokePacket(c echo.Context) error {
 	p, err := h.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid"))
 	if apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 	} else if err != nil {
 		return err
 	} else {

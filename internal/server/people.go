@@ -274,7 +274,7 @@ func (h *peopleHandlers) sendAckLink(c echo.Context) error {
 	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
 	if err != nil {
 		if k := apperr.KindOf(err); k == apperr.Conflict {
-			h.flash(c, err.Error())
+			h.flashProblem(c, err)
 			return seeOther(c, "/app/people/"+c.Param("email"))
 		}
 		return err

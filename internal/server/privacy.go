@@ -439,7 +439,7 @@ func (h *privacyHandlers) withdrawNotice(c echo.Context) error {
 		return err
 	}
 	if _, err := h.privacy.Withdraw(c.Request().Context(), actor(c), id); apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 	} else if err != nil {
 		return err
 	} else {

@@ -45,11 +45,14 @@ var navigation = []navItem{
 
 // view is the envelope every page template receives.
 type view struct {
-	Title     string
-	Area      string
-	User      *auth.User
-	CSRF      string
-	Flash     string
+	Title string
+	Area  string
+	User  *auth.User
+	CSRF  string
+	Flash string
+	// Problem is a one-time message of an action refused (a single-button
+	// form's conflict), shown in red, never as the green flash.
+	Problem   string
 	RequestID string
 	Version   string
 	Nav       []navItem
@@ -184,6 +187,7 @@ func (k *kit) render(c echo.Context, status int, name, title string, data any) e
 	// The public forms have a CSRF cookie but no session.
 	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
 		v.Flash = k.sessions.PopString(c.Request().Context(), flashKey)
+		v.Problem = k.sessions.PopString(c.Request().Context(), problemKey)
 	}
 	for _, n := range navigation {
 		if v.User != nil && v.User.Role.Allows(n.Need) {
@@ -228,6 +232,16 @@ func areaOf(page string) string {
 // flash keeps a one-time message for the next page.
 func (k *kit) flash(c echo.Context, msg string) {
 	k.sessions.Put(c.Request().Context(), flashKey, msg)
+}
+
+// flashProblem keeps the message of a refused single-button action (its
+// form has no field to mark) for the next page, shown in red.
+func (k *kit) flashProblem(c echo.Context, err error) {
+	_, _, msg, _ := classify(err)
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	k.sessions.Put(c.Request().Context(), problemKey, sentence(msg))
 }
 
 // seeOther redirects after a successful form post.
