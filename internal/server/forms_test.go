@@ -220,6 +220,8 @@ func formFixtures(t *testing.T, e *env) []formCase {
 			badField: "requester_email"},
 		{name: "security report", page: "/trust/security", action: "/trust/security",
 			bad: url.Values{"email": {"finder at example"}, "summary": {"XSS in search"}, "details": {"Steps"}}, badField: "email"},
+		{name: "request a DPA", page: "/trust/dpa", action: "/trust/dpa#custom",
+			bad: url.Values{"company": {"Customer Ltd"}, "email": {"legal@gmail.com"}}, badField: "email"},
 		{name: "subscribe", page: "/trust/subscribe", action: "/trust/subscribe",
 			bad: url.Values{"email": {"ana@gmail.com"}}, badField: "email"},
 		{name: "forgot password", page: "/login/forgot", action: "/login/forgot",
