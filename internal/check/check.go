@@ -82,6 +82,15 @@ func message(fe validator.FieldError) string {
 		return "must be one of " + strings.ReplaceAll(fe.Param(), " ", ", ")
 	case "date":
 		return "must be a date as YYYY-MM-DD"
+	case "len":
+		if fe.Kind() == reflect.String {
+			return "must be exactly " + fe.Param() + " characters"
+		}
+		return "must have exactly " + fe.Param() + " entries"
+	case "alpha":
+		return "must contain letters only"
+	case "uppercase":
+		return "must be written in capital letters"
 	case "url", "http_url":
 		return "must be a URL such as https://example.com"
 	}

@@ -379,7 +379,7 @@ func (s *Service) Act(ctx context.Context, by audit.Actor, reference string, a A
 			need("systems_searched", a.SystemsSearched)
 			r.Outcome, r.SystemsSearched = a.Outcome, a.SystemsSearched
 			if r.VerifiedAt == nil && r.RequestType != "objection" {
-				errs.Add("action", "verify the requester's identity before answering")
+				errs.Add("action", "needs the requester's identity verified before it is answered")
 			}
 			r.Status, r.ClosedAt = "completed", &now
 		case "refuse":

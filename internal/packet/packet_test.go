@@ -358,7 +358,8 @@ func sha256Hex(b []byte) string {
 
 // The free-mail rule is the service's, not only the public form's: Submit
 // called directly refuses a free-mail address with the message the form
-// shows, before the other rules, and stores and queues nothing.
+// shows, together with the other fields' problems, and stores and queues
+// nothing.
 func TestSubmitRefusesFreeMail(t *testing.T) {
 	configured := packet.Settings{WorkEmail: publicform.NewWorkEmail([]string{"freemail.example"})}
 	cases := []struct {
@@ -367,10 +368,10 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 		email    string
 		want     string // the message on "email"; empty when accepted
 	}{
-		{"built-in list refuses gmail", packet.Settings{}, " Dana@GMail.com ", "please use your work email address; gmail.com is a free-mail provider"},
-		{"built-in list refuses a subdomain", packet.Settings{}, "dana@mail.yahoo.com", "please use your work email address; mail.yahoo.com is a free-mail provider"},
+		{"built-in list refuses gmail", packet.Settings{}, " Dana@GMail.com ", "must be your work email address; gmail.com is a free-mail provider"},
+		{"built-in list refuses a subdomain", packet.Settings{}, "dana@mail.yahoo.com", "must be your work email address; mail.yahoo.com is a free-mail provider"},
 		{"no @ is not an address", packet.Settings{}, "dana", notify.AddressProblem},
-		{"configured list refuses its domain", configured, "dana@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"configured list refuses its domain", configured, "dana@freemail.example", "must be your work email address; freemail.example is a free-mail provider"},
 		{"configured list replaces the built-in one", configured, "dana@gmail.com", ""},
 	}
 	for _, c := range cases {
@@ -383,7 +384,7 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 				}
 				in := packet.RequestInput{Name: "Dana", Email: c.email, Company: "Customer Ltd", NDAVersion: nda.Version, AcceptNDA: true}
 				if c.want != "" {
-					in.Company = "" // missing too: the address is still the one error
+					in.Company = "" // missing too: reported with the address
 				}
 				_, err = f.svc.Submit(f.ctx, audit.Actor{Label: "anonymous"}, in)
 				if c.want == "" {
@@ -392,8 +393,8 @@ func TestSubmitRefusesFreeMail(t *testing.T) {
 					}
 					return
 				}
-				if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || len(e.Fields) != 1 || e.Fields["email"] != c.want {
-					t.Fatalf("%s: got %v, want Invalid on email only: %q", c.email, err, c.want)
+				if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || len(e.Fields) != 2 || e.Fields["email"] != c.want || e.Fields["company"] == "" {
+					t.Fatalf("%s: got %v, want Invalid on email (%q) and company", c.email, err, c.want)
 				}
 				for _, table := range []string{"packet_requests", "nda_acceptances", "outbox"} {
 					var n int64

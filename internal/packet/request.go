@@ -182,32 +182,32 @@ func publishedSlugs(db *gorm.DB) ([]string, error) {
 }
 
 // Submit records a request and emails a confirmation link; the team sees
-// it only once the address is confirmed. Errors: Invalid (naming the
-// field; "email" alone when the address is not a work address).
+// it only once the address is confirmed. Errors: Invalid (naming every
+// field with a problem at once).
 func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput) (*Request, error) {
-	// The work-address rule is checked first and reported alone: a visitor
-	// at a free-mail address is told that before anything else.
-	if err := s.settings.WorkEmail.Check("email", notify.NormalizeAddress(in.Email)); err != nil {
-		return nil, err
-	}
+	workEmail := s.settings.WorkEmail.Check("email", notify.NormalizeAddress(in.Email))
 	in.Name, in.Email, in.Company = strings.TrimSpace(in.Name), notify.NormalizeAddress(in.Email), strings.TrimSpace(in.Company)
 	in.Role, in.Reason = strings.TrimSpace(in.Role), strings.TrimSpace(in.Reason)
 	errs := s.check.Struct(in)
-	if errs.Has("email") {
+	// The work-address rule's message is the more precise one (no @, or
+	// which free-mail provider).
+	if ae, ok := apperr.As(workEmail); ok && in.Email != "" {
+		errs["email"] = ae.Fields["email"]
+	} else if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
 	if errs.Has("policies") {
-		errs["policies"] = "name at most 100 policies, or every policy"
+		errs["policies"] = "must name at most 100 policies, or every policy"
 	}
 	if errs.Has("accept_nda") {
-		errs["accept_nda"] = "accept the non-disclosure agreement to receive the policies"
+		errs["accept_nda"] = "must be accepted to receive the policies"
 	}
 	r := Request{Name: in.Name, Company: in.Company, Role: in.Role, Reason: in.Reason, Email: in.Email, Status: Unconfirmed}
 	docSlugs := distinct(in.Documents)
 	// An unknown, internal, public or lapsed document is refused with the
 	// other fields' errors, naming "documents".
 	if errs.Has("documents") {
-		errs["documents"] = "name at most 100 documents"
+		errs["documents"] = "must name at most 100 documents"
 	} else if _, err := s.docs.Requestable(ctx, "documents", docSlugs); apperr.Is(err, apperr.Invalid) {
 		ae, _ := apperr.As(err)
 		for k, v := range ae.Fields {
@@ -227,7 +227,7 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 			return err
 		}
 		if in.AcceptNDA && in.NDAVersion != nda.Version {
-			errs["accept_nda"] = "the agreement changed while you were reading; please read it again"
+			errs["accept_nda"] = "was changed while you were reading; please read it again"
 		}
 		published, err := publishedSlugs(tx)
 		if err != nil {
@@ -240,7 +240,7 @@ func (s *Service) Submit(ctx context.Context, from audit.Actor, in RequestInput)
 				continue
 			}
 			if !slices.Contains(published, slug) {
-				errs["policies"] = fmt.Sprintf("%q is not a published policy", slug)
+				errs["policies"] = fmt.Sprintf("must be published ones; %q is not", slug)
 			} else if !slices.Contains(chosen, slug) {
 				chosen = append(chosen, slug)
 			}

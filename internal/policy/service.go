@@ -413,7 +413,7 @@ func (d *Draft) check(v *check.Validator) check.Errors {
 		errs["change_summary"] = "is required: say what changed and why"
 	}
 	if errs.Has("material") {
-		errs["material"] = "Choose whether the change is material or minor"
+		errs["material"] = "must be chosen: major (everyone acknowledges it again) or minor"
 	}
 	return errs
 }

@@ -199,7 +199,7 @@ func TestDraftValidationNamesFields(t *testing.T) {
 func TestDraftNeedsMaterial(t *testing.T) {
 	f := setup(t, storetest.SQLite(t))
 	_, err := f.svc.CreateDraft(f.ctx, f.alice, "backup", policy.Draft{Body: "x", ChangeSummary: "y"})
-	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields["material"] != "Choose whether the change is material or minor" || len(e.Fields) != 1 {
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Fields["material"] != "must be chosen: major (everyone acknowledges it again) or minor" || len(e.Fields) != 1 {
 		t.Fatalf("err = %v, want Invalid naming material only", err)
 	}
 }

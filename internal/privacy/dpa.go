@@ -578,7 +578,7 @@ func (s *Service) RequestDPA(ctx context.Context, by audit.Actor, r DPARequest, 
 		errs["email"] = "must be your work email address"
 	}
 	if len(regions) > 0 && !slices.Contains(regions, r.Region) {
-		errs.Add("region", "choose one of the hosting regions listed")
+		errs.Add("region", "must be one of the hosting regions listed")
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -386,11 +386,11 @@ func TestFreeMailAddressesAreRefused(t *testing.T) {
 		email    string
 		want     string // the message on "email"; empty when accepted
 	}{
-		{"subscribe: built-in list refuses gmail", privacy.Settings{}, subscribe, " Ana@GMail.com ", "please use your work email address; gmail.com is a free-mail provider"},
-		{"DPA request: built-in list refuses gmail", privacy.Settings{}, requestDPA, "cto@gmail.com", "please use your work email address; gmail.com is a free-mail provider"},
+		{"subscribe: built-in list refuses gmail", privacy.Settings{}, subscribe, " Ana@GMail.com ", "must be your work email address; gmail.com is a free-mail provider"},
+		{"DPA request: built-in list refuses gmail", privacy.Settings{}, requestDPA, "cto@gmail.com", "must be your work email address; gmail.com is a free-mail provider"},
 		{"DPA request: no @ is not an address", privacy.Settings{}, requestDPA, "cto", notify.AddressProblem},
-		{"subscribe: configured list refuses its domain", configured, subscribe, "ana@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
-		{"DPA request: configured list refuses its domain", configured, requestDPA, "cto@freemail.example", "please use your work email address; freemail.example is a free-mail provider"},
+		{"subscribe: configured list refuses its domain", configured, subscribe, "ana@freemail.example", "must be your work email address; freemail.example is a free-mail provider"},
+		{"DPA request: configured list refuses its domain", configured, requestDPA, "cto@freemail.example", "must be your work email address; freemail.example is a free-mail provider"},
 		{"subscribe: configured list replaces the built-in one", configured, subscribe, "ana@gmail.com", ""},
 		{"DPA request: configured list replaces the built-in one", configured, requestDPA, "cto@gmail.com", ""},
 	}

@@ -172,20 +172,20 @@ func (s *Service) RequestSignature(ctx context.Context, from audit.Actor, in Sig
 		errs["email"] = "must be your work email address"
 	}
 	if errs.Has("authority") {
-		errs["authority"] = "confirm that you have authority to sign on behalf of the company"
+		errs["authority"] = "must be confirmed: tick the box if you may sign on behalf of the company"
 	}
 	o, err := s.orgs.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if regions := o.Regions(); len(regions) > 0 && !slices.Contains(regions, in.DataRegion) {
-		errs.Add("data_region", "choose one of the hosting regions listed")
+		errs.Add("data_region", "must be one of the hosting regions listed")
 	}
 	if mechs := o.Mechanisms(); len(mechs) > 0 && !slices.Contains(mechs, in.TransferMechanism) {
 		errs.Add("transfer_mechanism", "choose one of the transfer mechanisms listed")
 	}
 	if !slices.ContainsFunc(SignableSCCModules, func(m struct{ Code, Label string }) bool { return m.Code == in.SCCModule }) {
-		errs.Add("scc_module", "choose module 2 (you are a controller), module 3 (you are a processor) or none")
+		errs.Add("scc_module", "must be module 2 (you are a controller), module 3 (you are a processor) or none")
 	}
 	company, err := s.company(ctx)
 	if err != nil {

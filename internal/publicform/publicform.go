@@ -47,7 +47,7 @@ func (w *WorkEmail) Check(field, email string) error {
 	domain := strings.ToLower(strings.TrimSpace(email[at+1:]))
 	for d := domain; d != ""; {
 		if w.domains[d] {
-			return apperr.Field(field, "please use your work email address; "+domain+" is a free-mail provider")
+			return apperr.Field(field, "must be your work email address; "+domain+" is a free-mail provider")
 		}
 		_, rest, ok := strings.Cut(d, ".")
 		if !ok {

@@ -27,14 +27,19 @@ type advisoryHandlers struct {
 type advisoriesAdminPage struct {
 	Advisories []advisory.Advisory
 	Incidents  []advisory.Incident
-	Errors     map[string]string
+	// Incident and Errors refill the refused incident form (Declaring) or
+	// report a refused status change; Message is the problem as a whole.
+	Declaring bool
+	Incident  incidentRequest
+	Errors    map[string]string
+	Message   string
 }
 
 func (h *advisoryHandlers) advisoriesPage(c echo.Context) error {
-	return h.showAdvisories(c, http.StatusOK, nil)
+	return h.showAdvisories(c, http.StatusOK, incidentRequest{}, nil, "")
 }
 
-func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[string]string) error {
+func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, in incidentRequest, errs map[string]string, msg string) error {
 	ctx := c.Request().Context()
 	list, err := h.advisories.List(ctx, advisory.Filter{})
 	if err != nil {
@@ -44,7 +49,8 @@ func (h *advisoryHandlers) showAdvisories(c echo.Context, status int, errs map[s
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents, Errors: errs})
+	return h.render(c, status, "advisories", "Advisories", advisoriesAdminPage{Advisories: list, Incidents: incidents,
+		Declaring: c.Path() == "/app/incidents", Incident: in, Errors: errs, Message: msg})
 }
 
 // advisoryRequest is an advisory as the dashboard's form or a JSON body
@@ -209,7 +215,7 @@ func (h *advisoryHandlers) publishAdvisory(c echo.Context) error {
 	}
 	a, err := h.advisories.Publish(c.Request().Context(), actor(c), c.Param("id"))
 	if apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 		return seeOther(c, "/app/advisories/"+c.Param("id"))
 	} else if err != nil {
 		return err
@@ -251,8 +257,8 @@ func (h *advisoryHandlers) declareIncident(c echo.Context) error {
 		return err
 	}
 	_, err := h.advisories.DeclareIncident(c.Request().Context(), actor(c), advisory.IncidentInput(in))
-	if ok, status, _, fields := formFailure(err); ok {
-		return h.showAdvisories(c, status, fields)
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showAdvisories(c, status, in, fields, msg)
 	} else if err != nil {
 		return err
 	}
@@ -270,8 +276,8 @@ func (h *advisoryHandlers) updateIncident(c echo.Context) error {
 		return err
 	}
 	_, err = h.advisories.UpdateIncident(c.Request().Context(), actor(c), id, advisory.IncidentInput(in))
-	if ok, status, _, fields := formFailure(err); ok {
-		return h.showAdvisories(c, status, fields)
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showAdvisories(c, status, incidentRequest{}, fields, msg)
 	} else if err != nil {
 		return err
 	}
@@ -299,8 +305,11 @@ func (h *advisoryHandlers) reportsPage(c echo.Context) error {
 type reportPage struct {
 	Report   *advisory.ReportDetail
 	Statuses []string
-	Errors   map[string]string
-	Message  string
+	// Input is the triage form's values: the stored ones, or those of a
+	// refused change.
+	Input   reportUpdateRequest
+	Errors  map[string]string
+	Message string
 }
 
 func (h *advisoryHandlers) reportPage(c echo.Context) error {
@@ -308,7 +317,8 @@ func (h *advisoryHandlers) reportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses})
+	in := reportUpdateRequest{Status: d.Status, Advisory: d.Advisory, RewardNote: d.RewardNote, Notes: d.Notes}
+	return h.render(c, http.StatusOK, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Input: in})
 }
 
 func (h *advisoryHandlers) updateReport(c echo.Context) error {
@@ -322,7 +332,7 @@ func (h *advisoryHandlers) updateReport(c echo.Context) error {
 		if derr != nil {
 			return derr
 		}
-		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Errors: fields, Message: msg})
+		return h.render(c, status, "report", d.Reference, reportPage{Report: d, Statuses: advisory.ReportStatuses, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}

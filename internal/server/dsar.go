@@ -104,18 +104,26 @@ func (h *dsarHandlers) createDSAR(c echo.Context) error {
 type dsarPage struct {
 	Request *dsar.Request
 	Now     time.Time
+	// Form is the refused action ("upload" for the response file), its
+	// values kept; Errors and Message are shown in its form.
+	Form    dsarActionRequest
 	Errors  map[string]string
 	Message string
 }
 
-func (h *dsarHandlers) dsarPage(c echo.Context) error { return h.showDSAR(c, http.StatusOK, nil, "") }
+// uploadAction names the response upload among the page's forms.
+const uploadAction = "upload"
 
-func (h *dsarHandlers) showDSAR(c echo.Context, status int, errs map[string]string, msg string) error {
+func (h *dsarHandlers) dsarPage(c echo.Context) error {
+	return h.showDSAR(c, http.StatusOK, dsarActionRequest{}, nil, "")
+}
+
+func (h *dsarHandlers) showDSAR(c echo.Context, status int, form dsarActionRequest, errs map[string]string, msg string) error {
 	r, err := h.dsar.Get(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "privacy_request", r.Reference, dsarPage{Request: r, Now: h.timeNow(), Errors: errs, Message: msg})
+	return h.render(c, status, "privacy_request", r.Reference, dsarPage{Request: r, Now: h.timeNow(), Form: form, Errors: errs, Message: msg})
 }
 
 func (h *dsarHandlers) actOnDSAR(c echo.Context) error {
@@ -125,7 +133,7 @@ func (h *dsarHandlers) actOnDSAR(c echo.Context) error {
 	}
 	_, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), dsar.Action(a))
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showDSAR(c, status, fields, msg)
+		return h.showDSAR(c, status, a, fields, msg)
 	} else if err != nil {
 		return err
 	}
@@ -136,7 +144,7 @@ func (h *dsarHandlers) actOnDSAR(c echo.Context) error {
 func (h *dsarHandlers) dsarResponseUpload(c echo.Context) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return h.showDSAR(c, http.StatusUnprocessableEntity, map[string]string{"file": "choose the response to upload"}, "invalid input")
+		return h.showDSAR(c, http.StatusUnprocessableEntity, dsarActionRequest{Action: uploadAction}, map[string]string{"file": "is required: choose the response to upload"}, "")
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -145,7 +153,7 @@ func (h *dsarHandlers) dsarResponseUpload(c echo.Context) error {
 	defer f.Close()
 	_, err = h.dsar.AttachResponse(c.Request().Context(), actor(c), c.Param("ref"), fh.Filename, f)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showDSAR(c, status, fields, msg)
+		return h.showDSAR(c, status, dsarActionRequest{Action: uploadAction}, fields, msg)
 	} else if err != nil {
 		return err
 	}

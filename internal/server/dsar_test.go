@@ -103,7 +103,7 @@ func TestPrivacyRequestDashboardForm(t *testing.T) {
 			t.Fatalf("record: %d %s", r.status, r.body)
 		}
 		ref := strings.TrimPrefix(r.header.Get("Location"), "/app/privacy-requests/")
-		if r := ed.post("/app/privacy-requests/"+ref, url.Values{"action": {"extend"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "reason: is required") {
+		if r := ed.post("/app/privacy-requests/"+ref, url.Values{"action": {"extend"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Extension reason is required") {
 			t.Fatalf("extension without a reason: %d", r.status)
 		}
 		code, got := e.api("editor", http.MethodGet, "/api/v1/privacy-requests/"+ref, nil)

@@ -89,7 +89,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	back, label := backLink(c.Request())
-	page := errorPage{Status: status, Title: http.StatusText(status), Message: msg, Fields: fields, Back: back, BackLabel: label, RequestID: rid}
+	page := errorPage{Status: status, Title: http.StatusText(status), Message: sentence(formMessage(msg, fields)), Fields: fields, Back: back, BackLabel: label, RequestID: rid}
 	if publicPath(c.Request().URL.Path) {
 		// A visitor of the public pages stays in the company's layout.
 		if err := s.renderPublic(c, status, publicErrorPage, http.StatusText(status), page); err == nil {

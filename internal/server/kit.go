@@ -9,9 +9,14 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/charter-registry/charter/internal/app"
@@ -24,6 +29,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"golang.org/x/time/rate"
+	"gorm.io/gorm"
 )
 
 // The kit is what every area's handlers share: rendering and the page
@@ -172,14 +178,39 @@ func pageQuery(c echo.Context, def, maxLimit int) (offset, limit int, err error)
 	return offset, limit, nil
 }
 
-// The form round trip: a form whose input is refused renders again with
-// the status, the message and each field's error, its typed values kept.
+// The form round trip, one convention for every form (issue 21): refused
+// input answers 422 (409 for a conflict) and renders the form again with
+// a summary at its top that counts the fields needing attention and links
+// to each, every field marked (aria-invalid, a red border) with its
+// message beside it naming it by its label, every typed value kept, and
+// every problem shown at once. A handler takes the status, the message
+// and the field errors from formFailure and renders its form again with
+// the typed input; the template draws them with the partials of
+// form_parts.html:
+//
+//	{{template "form_summary" (summary .Data.Errors .Data.Message)}}
+//	{{template "field" (fieldOf "name" "" .Data.Input.Name .Data.Errors "text")}}
+//	{{template "textarea" (fieldOf "note" "" .Data.Input.Note .Data.Errors "4")}}
+//	<select id="role" name="role"{{invalid .Data.Errors "role"}}>…</select>
+//	{{template "field_error" (errorOf "role" "" .Data.Errors)}}
+//
+// On a page with two forms sharing field names, within prefixes the ids:
+// (within "training-" (fieldOf …)) and (within "training-" (summary …)).
+//
+// A label left "" is derived from the field name (completed_on →
+// "Completed on"); the field's message is its label followed by the
+// domain's problem ("Completed on must be a date as YYYY-MM-DD").
 
 // formFailure reports whether err is one a form shows inline (invalid
-// input or a conflict), with its status, message and field errors.
+// input or a conflict), with its status, the message of the whole form
+// ("" when the field errors say it all) and the field errors.
 func formFailure(err error) (bool, int, string, map[string]string) {
 	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
 		status, _, msg, fields := classify(ae)
+		return true, status, formMessage(msg, fields), fields
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		status, _, msg, fields := classify(err)
 		return true, status, msg, fields
 	}
 	return false, 0, "", nil
@@ -192,7 +223,204 @@ func formErrors(err error) (map[string]string, string, bool) {
 	if !ok || e.Kind != apperr.Invalid {
 		return nil, "", false
 	}
-	return e.Fields, e.Message, true
+	return e.Fields, formMessage(e.Message, e.Fields), true
+}
+
+// genericInvalid is the message apperr gives every set of field errors;
+// a form shows its fields instead.
+const genericInvalid = "invalid input"
+
+// formMessage is the message a form shows besides its field errors: none
+// for the generic one.
+func formMessage(msg string, fields map[string]string) string {
+	if msg == genericInvalid && len(fields) > 0 {
+		return ""
+	}
+	return msg
+}
+
+// formSummary is the box at the top of a refused form.
+type formSummary struct {
+	// Count is the number of fields needing attention.
+	Count int
+	// Message is a problem of the whole form ("" for none), as a sentence.
+	Message string
+	Items   []summaryItem
+}
+
+// summaryItem links the summary to one field.
+type summaryItem struct{ Anchor, Text string }
+
+// Show reports whether there is anything to summarise.
+func (s formSummary) Show() bool { return s.Count > 0 || s.Message != "" }
+
+// summaryOf builds a form's summary from its field errors and message;
+// labels are pairs (field name, label) for fields whose label is not the
+// one derived from their name.
+func summaryOf(errs map[string]string, msg string, labels ...string) formSummary {
+	given := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		given[labels[i]] = labels[i+1]
+	}
+	names := make([]string, 0, len(errs))
+	for name := range errs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	s := formSummary{Count: len(names), Message: sentence(formMessage(msg, errs))}
+	for _, name := range names {
+		s.Items = append(s.Items, summaryItem{Anchor: name, Text: fieldMessage(name, given[name], errs[name])})
+	}
+	return s
+}
+
+// fieldMessage is a field's problem in plain words, starting with its
+// label without the label's hint in brackets ("Country (two-letter
+// code)" → "Country must be …").
+func fieldMessage(name, label, problem string) string {
+	if problem == "" {
+		return ""
+	}
+	if short, _, ok := strings.Cut(label, " ("); ok && short != "" {
+		label = short
+	}
+	if label == "" {
+		label = fieldLabel(name)
+	}
+	return label + " " + problem
+}
+
+// labelWords are the words a derived label writes in capitals.
+var labelWords = map[string]string{"cve": "CVE", "cvss": "CVSS", "dpa": "DPA", "dpo": "DPO", "id": "ID", "url": "URL", "nda": "NDA",
+	"scc": "SCC", "mfa": "MFA", "ttl": "Lifetime", "sha256": "SHA-256", "csv": "CSV", "soc": "SOC", "uk": "UK", "eu": "EU"}
+
+// fieldLabel derives a label from a field name: completed_on → "Completed
+// on", entities[0].name → "Entities row 1: name".
+func fieldLabel(name string) string {
+	row := ""
+	if open := strings.Index(name, "["); open > 0 {
+		if end := strings.Index(name, "]"); end > open {
+			if n, err := strconv.Atoi(name[open+1 : end]); err == nil {
+				row = fieldLabel(name[:open]) + " row " + strconv.Itoa(n+1) + ": "
+				name = strings.TrimPrefix(name[end+1:], ".")
+			}
+		}
+	}
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '.' || r == '-' })
+	for i, w := range words {
+		if l, ok := labelWords[w]; ok {
+			words[i] = l
+		}
+	}
+	label := strings.Join(words, " ")
+	if row != "" {
+		return row + label
+	}
+	return sentence(label)
+}
+
+// sentence starts s with a capital letter.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// formField is one labelled control with its error, for the "field",
+// "textarea" and "field_error" partials.
+type formField struct {
+	// ID is the control's id, its name unless within gave it a prefix.
+	ID, Name, Label, Value, Type string
+	// Error is the field's message, its label first ("" for none).
+	Error string
+	// Options are a select's choices, each its own value.
+	Options []string
+}
+
+// selectOf is a select for the "select" partial, value chosen among options.
+func selectOf(name, label, value string, errs map[string]string, options []string) formField {
+	f := fieldOf(name, label, value, errs, "")
+	f.Options = options
+	return f
+}
+
+// fieldOf is a control for the partials; label "" derives it from name.
+func fieldOf(name, label, value string, errs map[string]string, typ string) formField {
+	if label == "" {
+		label = fieldLabel(name)
+	}
+	return formField{ID: name, Name: name, Label: label, Value: value, Type: typ, Error: fieldMessage(name, label, errs[name])}
+}
+
+// within prefixes the ids of a control or a summary's links, for a page
+// with two forms that share field names.
+func within(prefix string, v any) any {
+	switch v := v.(type) {
+	case formField:
+		v.ID = prefix + v.ID
+		return v
+	case formSummary:
+		items := make([]summaryItem, len(v.Items))
+		for i, it := range v.Items {
+			items[i] = summaryItem{Anchor: prefix + it.Anchor, Text: it.Text}
+		}
+		v.Items = items
+		return v
+	}
+	return v
+}
+
+// errorOf is the message beside a control drawn by hand (a select, a
+// checkbox, a group).
+func errorOf(name, label string, errs map[string]string) formField {
+	return fieldOf(name, label, "", errs, "")
+}
+
+// errorsIf is errs when cond holds, else none: on a page with several
+// small forms, the refused one shows the errors.
+func errorsIf(cond bool, errs map[string]string) map[string]string {
+	if !cond {
+		return nil
+	}
+	return errs
+}
+
+// onlyFields is the errors of the named fields, for a page whose forms
+// share one map of errors.
+func onlyFields(errs map[string]string, names ...string) map[string]string {
+	out := map[string]string{}
+	for _, n := range names {
+		if e, ok := errs[n]; ok {
+			out[n] = e
+		}
+	}
+	return out
+}
+
+// exceptFields is the errors of every field but the named ones.
+func exceptFields(errs map[string]string, names ...string) map[string]string {
+	out := map[string]string{}
+	for n, e := range errs {
+		if !slices.Contains(names, n) {
+			out[n] = e
+		}
+	}
+	return out
+}
+
+// invalidAttrs marks a control drawn by hand whose field has an error;
+// id is the control's id when it is not the field's name.
+func invalidAttrs(errs map[string]string, name string, id ...string) template.HTMLAttr {
+	if _, ok := errs[name]; !ok {
+		return ""
+	}
+	ref := name
+	if len(id) > 0 {
+		ref = id[0]
+	}
+	return template.HTMLAttr(` aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(ref) + `-error"`) //nolint:gosec // the id is escaped
 }
 
 // statusOf is the status an error answers with.

@@ -22,6 +22,7 @@ const (
 	userKey            = "charter.user"
 	csrfKey            = "csrf"
 	flashKey           = "flash"
+	problemKey         = "flash_problem"
 	sessionLoadedKey   = "charter.session_loaded"
 )
 

@@ -75,9 +75,14 @@ type packetRequestPage struct {
 	Policies  []policy.Summary
 	Documents []requestedDocument
 	// DPA is the requester's company's agreement, nil when none is on record.
-	DPA     *privacy.DPA
-	Errors  map[string]string
-	Message string
+	DPA *privacy.DPA
+	// Action is the refused form ("approve" or "deny", "" for none), its
+	// typed values kept in Approval or Denial.
+	Action   string
+	Approval decisionForm
+	Denial   denyRequest
+	Errors   map[string]string
+	Message  string
 }
 
 // requestedDocument is a document a request names, as the approver sees
@@ -91,10 +96,11 @@ type requestedDocument struct {
 }
 
 func (h *packetHandlers) packetRequestPage(c echo.Context) error {
-	return h.showPacketRequest(c, http.StatusOK, nil, "")
+	return h.showPacketRequest(c, http.StatusOK, packetRequestPage{})
 }
 
-func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[string]string, msg string) error {
+// showPacketRequest renders a request with the refused form of refill.
+func (h *packetHandlers) showPacketRequest(c echo.Context, status int, refill packetRequestPage) error {
 	id, err := pathID(c, "id", apperr.New(apperr.NotFound, "no such request"))
 	if err != nil {
 		return err
@@ -135,7 +141,9 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, errs map[
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "packet_request", "Request from "+d.Company, packetRequestPage{Detail: d, Policies: offered, Documents: docs, DPA: dpa, Errors: errs, Message: msg})
+	p := refill
+	p.Detail, p.Policies, p.Documents, p.DPA = d, offered, docs, dpa
+	return h.render(c, status, "packet_request", "Request from "+d.Company, p)
 }
 
 // decisionForm is the approval form: the days and the limit as typed
@@ -194,7 +202,7 @@ func (h *packetHandlers) approveRequest(c echo.Context) error {
 		p, err = h.packets.Approve(c.Request().Context(), actor(c), id, d)
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, packetRequestPage{Action: "approve", Approval: f, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
@@ -213,7 +221,7 @@ func (h *packetHandlers) denyRequest(c echo.Context) error {
 	}
 	_, err = h.packets.Deny(c.Request().Context(), actor(c), id, req.Reason)
 	if ok, status, msg, fields := formFailure(err); ok {
-		return h.showPacketRequest(c, status, fields, msg)
+		return h.showPacketRequest(c, status, packetRequestPage{Action: "deny", Denial: req, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
 	}
@@ -237,7 +245,7 @@ func (h *packetHandlers) packetPage(c echo.Context) error {
 func (h *packetHandlers) revokePacket(c echo.Context) error {
 	p, err := h.packets.Revoke(c.Request().Context(), actor(c), c.Param("pid"))
 	if apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 	} else if err != nil {
 		return err
 	} else {

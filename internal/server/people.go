@@ -117,15 +117,20 @@ type employeePage struct {
 	Courses      []people.Course
 	CheckErrors  map[string]string
 	Statuses     []people.CheckStatus
+	// TrainingForm and TrainingErrors refill the training form after a
+	// refused completion; TrainingMessage is its problem as a whole.
+	TrainingForm    trainingRequest
+	TrainingErrors  map[string]string
+	TrainingMessage string
 }
 
 func (h *peopleHandlers) employeePage(c echo.Context) error {
-	return h.showEmployee(c, http.StatusOK, nil, nil)
+	return h.showEmployee(c, http.StatusOK, nil, nil, nil)
 }
 
 // showEmployee renders the employee page; form and errs refill the
-// background-check form after a refused change.
-func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *checkRequest, errs map[string]string) error {
+// background-check form after a refused change, refill the training form.
+func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *checkRequest, errs map[string]string, refill func(*employeePage)) error {
 	d, err := h.people.Detail(c.Request().Context(), c.Param("email"))
 	if err != nil {
 		return err
@@ -141,6 +146,9 @@ func (h *peopleHandlers) showEmployee(c echo.Context, status int, form *checkReq
 	} else {
 		p.CheckForm = checkRequest{Status: string(d.Check.Status), Provider: d.Check.Provider, InitiatedOn: dateOf(d.Check.InitiatedOn),
 			CompletedOn: dateOf(d.Check.CompletedOn), ExemptionReason: d.Check.ExemptionReason}
+	}
+	if refill != nil {
+		refill(&p)
 	}
 	return h.render(c, status, "employee", d.Employee.Name, p)
 }
@@ -180,8 +188,7 @@ func (h *peopleHandlers) saveEmployee(c echo.Context) error {
 			Title: &in.Title, Department: &in.Department, ManagerEmail: &in.ManagerEmail, Country: &in.Country,
 			EmploymentType: &in.EmploymentType, StartDate: &in.StartDate, EndDate: &in.EndDate})
 	}
-	if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.Invalid || ae.Kind == apperr.Conflict) {
-		status, _, msg, fields := classify(ae)
+	if ok, status, msg, fields := formFailure(err); ok {
 		return h.render(c, status, "employee_form", "Employee", employeeForm{Original: original, Input: in, Errors: fields, Message: msg})
 	} else if err != nil {
 		return err
@@ -269,7 +276,7 @@ func (h *peopleHandlers) sendAckLink(c echo.Context) error {
 	m, err := h.people.IssueAckLink(c.Request().Context(), actor(c), c.Param("email"))
 	if err != nil {
 		if k := apperr.KindOf(err); k == apperr.Conflict {
-			h.flash(c, err.Error())
+			h.flashProblem(c, err)
 			return seeOther(c, "/app/people/"+c.Param("email"))
 		}
 		return err
@@ -345,6 +352,11 @@ func (h *peopleHandlers) recordTraining(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
+	refused := func(status int, msg string, errs map[string]string) error {
+		return h.showEmployee(c, status, nil, nil, func(p *employeePage) {
+			p.TrainingForm, p.TrainingErrors, p.TrainingMessage = in, errs, msg
+		})
+	}
 	var cert *people.Certificate
 	if fh, err := c.FormFile("certificate"); err == nil && fh.Size > 0 {
 		f, err := fh.Open()
@@ -354,17 +366,15 @@ func (h *peopleHandlers) recordTraining(c echo.Context) error {
 		stored, err := h.files.Put(files.Certificate, fh.Filename, f)
 		f.Close()
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-			h.flash(c, "Training not recorded: certificate "+e.Fields["file"]+".")
-			return seeOther(c, "/app/people/"+c.Param("email"))
+			return refused(http.StatusUnprocessableEntity, "", map[string]string{"certificate": e.Fields["file"]})
 		} else if err != nil {
 			return err
 		}
 		cert = &people.Certificate{SHA256: stored.SHA256, Name: stored.Name, ContentType: stored.ContentType}
 	}
 	_, err := h.people.RecordTrainingWithCertificate(c.Request().Context(), actor(c), c.Param("email"), people.TrainingInput(in), cert)
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		h.flash(c, "Training not recorded: "+e.Error())
-		return seeOther(c, "/app/people/"+c.Param("email"))
+	if ok, status, msg, fields := formFailure(err); ok {
+		return refused(status, msg, fields)
 	} else if err != nil {
 		return err
 	}
@@ -437,7 +447,7 @@ func (h *peopleHandlers) setBackgroundCheck(c echo.Context) error {
 	}
 	_, err := h.people.SetBackgroundCheck(c.Request().Context(), actor(c), c.Param("email"), people.CheckInput(in))
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
-		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields)
+		return h.showEmployee(c, http.StatusUnprocessableEntity, &in, e.Fields, nil)
 	} else if err != nil {
 		return err
 	}

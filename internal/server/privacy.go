@@ -183,9 +183,14 @@ type dpaPage struct {
 	DPA          *privacy.DPA
 	History      []privacy.StatusChange
 	Subprocessor []privacy.Subprocessor
-	StatusErrors map[string]string
-	FileError    string
-	AuditURL     string
+	// StatusForm, StatusErrors and StatusMessage refill a refused status
+	// change; FileErrors and FileMessage report a refused upload.
+	StatusForm    dpaStatusRequest
+	StatusErrors  map[string]string
+	StatusMessage string
+	FileErrors    map[string]string
+	FileMessage   string
+	AuditURL      string
 }
 
 func (h *privacyHandlers) dpaPage(c echo.Context) error {
@@ -219,10 +224,7 @@ func (h *privacyHandlers) setDPAStatus(c echo.Context) error {
 	}
 	d, err := h.privacy.SetDPAStatus(c.Request().Context(), actor(c), id, privacy.StatusInput(in))
 	if ok, status, msg, fields := formFailure(err); ok {
-		if len(fields) == 0 {
-			fields = map[string]string{"status": msg}
-		}
-		return h.showDPA(c, status, dpaPage{StatusErrors: fields})
+		return h.showDPA(c, status, dpaPage{StatusForm: in, StatusErrors: fields, StatusMessage: msg})
 	} else if err != nil {
 		return err
 	}
@@ -237,7 +239,7 @@ func (h *privacyHandlers) uploadDPAFile(c echo.Context) error {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return h.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileError: "choose the signed PDF to upload"})
+		return h.showDPA(c, http.StatusUnprocessableEntity, dpaPage{FileErrors: map[string]string{"file": "is required: choose the signed PDF to upload"}})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -246,10 +248,7 @@ func (h *privacyHandlers) uploadDPAFile(c echo.Context) error {
 	defer f.Close()
 	_, err = h.privacy.AttachFile(c.Request().Context(), actor(c), id, fh.Filename, f)
 	if ok, status, msg, fields := formFailure(err); ok {
-		if m, ok := fields["file"]; ok {
-			msg = "The file " + m + "."
-		}
-		return h.showDPA(c, status, dpaPage{FileError: msg})
+		return h.showDPA(c, status, dpaPage{FileErrors: fields, FileMessage: msg})
 	} else if err != nil {
 		return err
 	}
@@ -323,12 +322,13 @@ type subprocessorForm struct {
 	Mechanisms any
 	Vendors    []privacy.DPA
 	// The announce form, on an existing sub-processor's page.
-	Notice       noticeRequest
-	NoticeErrors map[string]string
-	NoticeDays   int
-	Earliest     string
-	Active       []privacy.Subprocessor
-	Notices      []privacy.NoticeView
+	Notice        noticeRequest
+	NoticeErrors  map[string]string
+	NoticeMessage string
+	NoticeDays    int
+	Earliest      string
+	Active        []privacy.Subprocessor
+	Notices       []privacy.NoticeView
 }
 
 func (h *privacyHandlers) newSubprocessorForm(c echo.Context) error {
@@ -430,14 +430,12 @@ func (h *privacyHandlers) announceChange(c echo.Context) error {
 		plan, err = h.privacy.PlanAnnouncement(ctx, privacy.NoticeInput(in))
 	}
 	if ok, status, msg, fields := formFailure(err); ok {
-		if len(fields) == 0 {
-			fields = map[string]string{"change": msg}
-		}
 		p, perr := h.privacy.Subprocessor(c.Request().Context(), in.SubprocessorID)
 		if perr != nil {
 			return err
 		}
-		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p)), Notice: in, NoticeErrors: fields})
+		return h.showSubprocessorForm(c, status, subprocessorForm{ID: p.ID, Current: p, Input: subprocessorRequest(privacy.SubprocessorInputOf(p)),
+			Notice: in, NoticeErrors: fields, NoticeMessage: msg})
 	} else if err != nil {
 		return err
 	}
@@ -490,7 +488,7 @@ func (h *privacyHandlers) withdrawNotice(c echo.Context) error {
 		return err
 	}
 	if _, err := h.privacy.Withdraw(c.Request().Context(), actor(c), id); apperr.Is(err, apperr.Conflict) {
-		h.flash(c, err.Error())
+		h.flashProblem(c, err)
 	} else if err != nil {
 		return err
 	} else {

@@ -262,8 +262,10 @@ type objectionPage struct {
 	Token  string
 	View   *privacy.ObjectionView
 	Reason string
-	Error  string
-	Done   bool
+	// Errors and Message say why an objection was refused.
+	Errors  map[string]string
+	Message string
+	Done    bool
 }
 
 func (h *privacyHandlers) objectionForm(c echo.Context) error {
@@ -300,11 +302,9 @@ func (h *privacyHandlers) object(c echo.Context) error {
 		if verr != nil {
 			return h.shareLinkError(c, verr)
 		}
-		msg := err.Error()
-		if fields, _, ok := formErrors(err); ok {
-			msg = "Reason " + fields["reason"] + "."
-		}
-		return h.renderPublic(c, statusOf(err), "trust_objection", "Sub-processor change", objectionPage{Token: token, View: view, Reason: reason, Error: msg})
+		_, status, msg, fields := formFailure(err)
+		return h.renderPublic(c, status, "trust_objection", "Sub-processor change",
+			objectionPage{Token: token, View: view, Reason: reason, Errors: fields, Message: msg})
 	}
 	return h.shareLinkError(c, err)
 }

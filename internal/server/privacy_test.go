@@ -127,8 +127,8 @@ func TestTrustPageShowsTheSeedFacts(t *testing.T) {
 	}
 	bad := url.Values{"name": {""}, "entity_name": {"X"}, "entity_country": {"Britain"}, "privacy_email": {"nope"}}
 	if r := ad.post("/app/organization/edit", bad); r.status != http.StatusUnprocessableEntity ||
-		!strings.Contains(r.body, "legal_entities[0].country") || !strings.Contains(r.body, "privacy_email") {
-		t.Fatalf("bad profile: %d", r.status)
+		!strings.Contains(r.body, "Legal entities row 1: country") || !strings.Contains(r.body, "Privacy email") {
+		t.Fatalf("bad profile: %d %s", r.status, r.body)
 	}
 	if code, _ := e.api("editor", http.MethodPut, "/api/v1/organization", map[string]any{"name": "X"}); code != http.StatusForbidden {
 		t.Fatalf("editor changed the profile: %d", code)

@@ -85,18 +85,16 @@ func navigationFor(r auth.Role) []navSection {
 	return out
 }
 
-// formField is one labelled input with its error, for the "field" template.
-type formField struct {
-	Name, Label, Value, Error, Type string
-}
-
 // view is the envelope every page template receives.
 type view struct {
-	Title     string
-	Area      string
-	User      *auth.User
-	CSRF      string
-	Flash     string
+	Title string
+	Area  string
+	User  *auth.User
+	CSRF  string
+	Flash string
+	// Problem is a one-time message of an action refused (a single-button
+	// form's conflict), shown in red, never as the green flash.
+	Problem   string
 	RequestID string
 	Version   string
 	Nav       []navSection
@@ -146,9 +144,16 @@ var templateFuncs = template.FuncMap{
 		}
 		return m
 	},
-	"fieldOf": func(name, label, value string, errs map[string]string, typ string) formField {
-		return formField{Name: name, Label: label, Value: value, Error: errs[name], Type: typ}
-	},
+	// The form convention's partials (kit.go, form_parts.html).
+	"fieldOf":  fieldOf,
+	"errorOf":  errorOf,
+	"selectOf": selectOf,
+	"errorsIf": errorsIf,
+	"only":     onlyFields,
+	"except":   exceptFields,
+	"summary":  summaryOf,
+	"invalid":  invalidAttrs,
+	"within":   within,
 }
 
 func formatTime(t any, layout string) string {
@@ -193,7 +198,7 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	pages := map[string]*template.Template{}
 	parse := func(key, layout, n string) error {
-		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, n)
+		t, err := template.New(layout).Funcs(templateFuncs).Funcs(funcs).ParseFS(fsys, layout, formParts, n)
 		if err != nil {
 			return fmt.Errorf("template %s: %w", n, err)
 		}
@@ -201,7 +206,7 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 		return nil
 	}
 	for _, n := range names {
-		if n == "layout.html" || n == "public.html" {
+		if n == "layout.html" || n == "public.html" || n == formParts {
 			continue
 		}
 		// The pages customers and employees reach without signing in
@@ -221,6 +226,9 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	return pages, nil
 }
+
+// formParts holds the form convention's partials, parsed with every page.
+const formParts = "form_parts.html"
 
 // publicErrorPage is the error page in the public layout.
 const publicErrorPage = "public_error"
@@ -243,6 +251,7 @@ func (k *kit) render(c echo.Context, status int, name, title string, data any) e
 	// The public forms have a CSRF cookie but no session.
 	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
 		v.Flash = k.sessions.PopString(c.Request().Context(), flashKey)
+		v.Problem = k.sessions.PopString(c.Request().Context(), problemKey)
 	}
 	if v.User != nil {
 		v.Nav = navigationFor(v.User.Role)
@@ -308,6 +317,16 @@ func areaOf(page string) string {
 // flash keeps a one-time message for the next page.
 func (k *kit) flash(c echo.Context, msg string) {
 	k.sessions.Put(c.Request().Context(), flashKey, msg)
+}
+
+// flashProblem keeps the message of a refused single-button action (its
+// form has no field to mark) for the next page, shown in red.
+func (k *kit) flashProblem(c echo.Context, err error) {
+	_, _, msg, _ := classify(err)
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	k.sessions.Put(c.Request().Context(), problemKey, sentence(msg))
 }
 
 // seeOther redirects after a successful form post.

@@ -179,13 +179,13 @@ func TestSigningTheStandardDPAOnline(t *testing.T) {
 			edit func(url.Values)
 			want string
 		}{
-			{"free mail", func(v url.Values) { v.Set("email", "dana@gmail.com") }, "Email please use your work email address"},
+			{"free mail", func(v url.Values) { v.Set("email", "dana@gmail.com") }, "Email must be your work email address"},
 			{"no name", func(v url.Values) { v.Del("signer_name") }, "Name is required"},
 			{"no title", func(v url.Values) { v.Set("signer_title", " ") }, "Title is required"},
 			{"no company", func(v url.Values) { v.Del("company") }, "Company is required"},
-			{"no authority", func(v url.Values) { v.Del("authority") }, "confirm that you have authority"},
-			{"unknown region", func(v url.Values) { v.Set("data_region", "Mars") }, "Region: choose one of the hosting regions"},
-			{"module 4", func(v url.Values) { v.Set("scc_module", "4") }, "SCC module: choose module 2"},
+			{"no authority", func(v url.Values) { v.Del("authority") }, "Authority to sign must be confirmed"},
+			{"unknown region", func(v url.Values) { v.Set("data_region", "Mars") }, "Region must be one of the hosting regions"},
+			{"module 4", func(v url.Values) { v.Set("scc_module", "4") }, "SCC module must be module 2"},
 			{"unknown version", func(v url.Values) { v.Set("version", "7") }, "Version is not the version in force"},
 			{"not a version", func(v url.Values) { v.Set("version", "1; DROP") }, "Version is not a version of the standard DPA"},
 		}

@@ -20,14 +20,17 @@ type userHandlers struct {
 }
 
 type usersPage struct {
-	Users   []auth.User
-	Tokens  []auth.TokenInfo
-	Roles   []auth.Role
-	Now     time.Time
-	New     newUserForm
-	Token   newTokenForm
-	Errors  map[string]string
-	Message string
+	Users  []auth.User
+	Tokens []auth.TokenInfo
+	Roles  []auth.Role
+	Now    time.Time
+	New    newUserForm
+	Token  newTokenForm
+	// Creating: the refused form is the one adding a user, whose fields
+	// share names with the role and access forms of each row.
+	Creating bool
+	Errors   map[string]string
+	Message  string
 }
 
 // newUserForm is the form that adds a user (the password is generated).
@@ -113,7 +116,7 @@ func (h *userHandlers) usersError(c echo.Context, p usersPage, err error) error 
 		return err
 	}
 	status, _, msg, fields := classify(e)
-	p.Errors, p.Message = fields, msg
+	p.Errors, p.Message = fields, formMessage(msg, fields)
 	return h.showUsers(c, status, p)
 }
 
@@ -129,7 +132,7 @@ func (h *userHandlers) createUser(c echo.Context) error {
 		u, err = h.users.Create(c.Request().Context(), actor(c), nu)
 	}
 	if err != nil {
-		return h.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}}, err)
+		return h.usersError(c, usersPage{New: in, Token: newTokenForm{Expires: "90"}, Creating: true}, err)
 	}
 	return h.render(c, http.StatusCreated, "secret", "User added", secretPage{What: "password", For: u.Email + " (" + string(u.Role) + ")", Secret: pw,
 		Note: "Give it to them over a channel you trust; they should change it from their account page after signing in."})
@@ -328,22 +331,24 @@ type accessReviewPage struct {
 	Data     *auth.AccessReviewData
 	Now      time.Time
 	From, To string
-	Errors   map[string]string
+	// Note and Errors refill a refused review.
+	Note   string
+	Errors map[string]string
 }
 
 // accessReviewPage shows who can sign in and with what, and the reviews
 // recorded so far; the CSV is the access_review export.
 func (h *userHandlers) accessReviewPage(c echo.Context) error {
-	return h.showAccessReview(c, http.StatusOK, nil)
+	return h.showAccessReview(c, http.StatusOK, "", nil)
 }
 
-func (h *userHandlers) showAccessReview(c echo.Context, status int, errs map[string]string) error {
+func (h *userHandlers) showAccessReview(c echo.Context, status int, note string, errs map[string]string) error {
 	d, err := h.users.AccessReviewPage(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	now := h.timeNow()
-	return h.render(c, status, "access_review", "Access review", accessReviewPage{Data: d, Now: now, Errors: errs,
+	return h.render(c, status, "access_review", "Access review", accessReviewPage{Data: d, Now: now, Note: note, Errors: errs,
 		From: now.AddDate(0, -3, 0).Format(time.DateOnly), To: now.Format(time.DateOnly)})
 }
 
@@ -354,7 +359,7 @@ func (h *userHandlers) recordAccessReview(c echo.Context) error {
 	}
 	_, err := h.users.RecordAccessReview(c.Request().Context(), actor(c), req.Note)
 	if ok, status, _, fields := formFailure(err); ok {
-		return h.showAccessReview(c, status, fields)
+		return h.showAccessReview(c, status, req.Note, fields)
 	} else if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func TestVersionFormRequiresAChoiceAndAChange(t *testing.T) {
 		name, field, want string
 		form              url.Values
 	}{
-		{"no kind of change", "material", "Choose whether the change is material or minor",
+		{"no kind of change", "material", "Kind of change must be chosen: major (everyone acknowledges it again) or minor",
 			url.Values{"body": {"# Backup\n\nHourly."}, "change_summary": {"Hourly"}}},
 		{"unchanged text", "body", "is the same as the published version 1.0",
 			url.Values{"body": {policyText(t, e, "backup")}, "change_summary": {"Nothing"}, "material": {"minor"}}},
