@@ -165,7 +165,7 @@ func TestPacketRequestPageShowsTheCompanysDPA(t *testing.T) {
 		}
 		viewer := e.browser().login("viewer")
 		page := viewer.get(fmt.Sprintf("/app/packets/requests/%d", ids["sam@prospect.example"]))
-		if want := fmt.Sprintf(`<dt>DPA</dt><dd><a href="/app/privacy/dpas/%d">Signed 2026-01-05</a> with Prospect Inc</dd>`, int64(dpa["id"].(float64))); !strings.Contains(page.body, want) {
+		if want := fmt.Sprintf(`<dt>DPA</dt><dd><a href="/app/privacy/dpas/%d">Signed <time datetime="2026-01-05">2026-01-05</time></a> with Prospect Inc</dd>`, int64(dpa["id"].(float64))); !strings.Contains(page.body, want) {
 			t.Errorf("a customer with a signed DPA: page lacks %s", want)
 		}
 		page = viewer.get(fmt.Sprintf("/app/packets/requests/%d", ids["lee@newco.example"]))
