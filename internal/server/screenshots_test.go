@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,10 @@ func TestBrowserScreenshots(t *testing.T) {
 	ctx := browserContext(t)
 	e := newEnv(t, storetest.SQLite(t))
 	fillRegisters(t, e)
-	link := sendLink(t, e, e.browser().login("editor"), "ana@example.com")
+	if status, _ := e.api("editor", http.MethodPut, "/api/v1/employees/carla@example.com", map[string]any{"name": "Carla Mendes", "start_date": "2025-06-01"}); status != http.StatusCreated {
+		t.Fatalf("hire: %d", status)
+	}
+	link := sendLink2(t, e.browser().login("editor"), "carla@example.com")
 
 	err := cdp.Do(ctx,
 		cdp.EmulateViewport(1280, 900),
