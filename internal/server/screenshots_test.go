@@ -11,7 +11,7 @@ import (
 )
 
 // TestBrowserScreenshots opens the pages README and docs/screenshots show
-// (the overview, a list, a form with errors, the employee's
+// (the overview, what waits for you, a list, a form with errors, the employee's
 // acknowledgement page) at 1280×900 as a user would: each must fit the
 // screen's width. With CHARTER_UPDATE_DOCS set it writes the screenshots
 // to docs/screenshots.
@@ -41,6 +41,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		open []cdp.Action[cdp.Void]
 	}{
 		{"overview.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/"), cdp.WaitVisible(`h1`)}},
+		{"waiting.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/waiting"), cdp.WaitVisible(`h1`)}},
 		{"people.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/people"), cdp.WaitVisible(`table tbody tr`)}},
 		{"form-errors.png", []cdp.Action[cdp.Void]{
 			cdp.Navigate(e.ts.URL + "/app/people/new"),
