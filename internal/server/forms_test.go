@@ -86,7 +86,7 @@ func checkConvention(t *testing.T, r response, sent url.Values, wantField string
 			t.Errorf("summary does not link to %s", c[1])
 		}
 	}
-	if wantField != "" && !regexp.MustCompile(`id="([a-z]+-)?`+regexp.QuoteMeta(wantField)+`-error"`).MatchString(r.body) {
+	if wantField != "" && !regexp.MustCompile(`id="([a-z]+[-_])?`+regexp.QuoteMeta(wantField)+`-error"`).MatchString(r.body) {
 		t.Errorf("field %s is not marked:\n%s", wantField, r.body)
 	}
 	text := html.UnescapeString(tags.ReplaceAllString(r.body, " "))
@@ -125,7 +125,14 @@ func formFixtures(t *testing.T, e *env) []formCase {
 	t.Helper()
 	ed := e.browser().login("editor")
 	mb, smtp := notifytest.Start(t)
+	// A packet whose NDA changed since it was accepted, so its page asks
+	// for the new version.
+	requestPacket(t, e, smtp, mb, "erin@customer.example")
+	packetLink := approveNewest(t, e, smtp, mb, "erin@customer.example", url.Values{"expiry_days": {"30"}})
 	requestPacket(t, e, smtp, mb, "dana@customer.example")
+	if r := e.browser().login("admin").post("/app/packets/nda", url.Values{"body": {"# NDA\n\nKeep everything in this packet secret, and share it with nobody outside your company."}}); r.status != http.StatusSeeOther {
+		t.Fatalf("new NDA: %d %s", r.status, r.body)
+	}
 	code, list := e.api("editor", http.MethodGet, "/api/v1/packet-requests?status=pending", nil)
 	items := list["items"].([]any)
 	if code != http.StatusOK || len(items) == 0 {
@@ -153,6 +160,12 @@ func formFixtures(t *testing.T, e *env) []formCase {
 		t.Fatalf("privacy request: %d %s", r.status, r.body)
 	}
 	dsarPath := r.header.Get("Location")
+	ackPath := sendLink(t, e, ed, "carl@example.com")
+	enrol := e.browser().login("auditor").get("/app/account/mfa")
+	sealed := sealedOnPage.FindStringSubmatch(enrol.body)
+	if enrol.status != http.StatusOK || sealed == nil {
+		t.Fatalf("MFA setup page: %d", enrol.status)
+	}
 	tooLate := e.clock.Now().AddDate(3, 0, 0).Format(time.DateOnly)
 
 	return []formCase{
@@ -188,7 +201,7 @@ func formFixtures(t *testing.T, e *env) []formCase {
 			bad: url.Values{"name": {"Fastly"}, "purpose": {"CDN"}, "data_categories": {"IP addresses"}, "countries": {"US"},
 				"transfer_mechanism": {"eu_us_dpf"}, "website": {"not a url"}},
 			badField: "website"},
-		{name: "packet request", page: "/trust/request", action: "/trust/request", hidden: url.Values{"nda_version": {"1"}},
+		{name: "packet request", page: "/trust/request", action: "/trust/request", hidden: url.Values{"nda_version": {"2"}},
 			bad: url.Values{"name": {"Dana Reviewer"}, "email": {"dana@gmail.com"}, "company": {"Customer Ltd"}, "role": {"Analyst"},
 				"reason": {"Vendor review"}, "accept_nda": {"true"}},
 			badField: "email", minEmpty: 4},
@@ -241,6 +254,27 @@ func formFixtures(t *testing.T, e *env) []formCase {
 		{name: "change notice too far ahead", role: "editor", page: subPath, action: "/app/privacy/notices",
 			hidden: url.Values{"subprocessor_id": {subID}},
 			bad:    url.Values{"change": {"add"}, "effective_on": {tooLate}}, badField: "effective_on"},
+		{name: "sign in", page: "/login", action: "/login",
+			bad: url.Values{"email": {"ana@example.com"}}, badField: "password", minEmpty: 2},
+		{name: "import employees", role: "editor", page: "/app/people/import", action: "/app/people/import",
+			bad: url.Values{}, badField: "file"},
+		{name: "import acknowledgements", role: "editor", page: "/app/people/import", action: "/app/people/import/acknowledgements",
+			bad: url.Values{}, badField: "file"},
+		{name: "import training", role: "editor", page: "/app/people/import", action: "/app/people/import/training",
+			bad: url.Values{}, badField: "file"},
+		{name: "verify a packet", page: "/trust/verify", action: "/trust/verify",
+			bad: url.Values{"packet_id": {"PKT-AAAA-BBBB"}, "sha256": {"not a hash"}}, badField: "sha256"},
+		{name: "accept a packet's new NDA", page: packetLink, action: packetLink + "/nda", hidden: url.Values{"nda_version": {"2"}},
+			bad: url.Values{}, badField: "accept_nda"},
+		{name: "acknowledge a policy", page: ackPath, action: ackPath + "#backup", hidden: url.Values{"policy": {"backup"}, "version": {"1.0"}},
+			bad: url.Values{}, badField: "agree"},
+		{name: "acknowledge all policies", page: ackPath, action: ackPath + "#all", hidden: url.Values{"all": {"yes"}, "policy": {"backup"}, "version": {"1.0"}},
+			bad: url.Values{}, badField: "agree"},
+		{name: "sign the standard DPA", page: "/trust/dpa", action: "/trust/dpa/sign#sign", hidden: url.Values{"version": {"1"}},
+			bad: signForm("1", "dana@gmail.com"), badField: "email", minEmpty: 4},
+		{name: "set up two-factor sign-in", role: "auditor", page: "/app/account/mfa", action: "/app/account/mfa",
+			hidden: url.Values{"sealed": {html.UnescapeString(sealed[1])}},
+			bad:    url.Values{"code": {"12"}, "current_password": {testPassword}}, badField: "code"},
 	}
 }
 
