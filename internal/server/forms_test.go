@@ -258,7 +258,7 @@ func formFixtures(t *testing.T, e *env) []formCase {
 		{name: "change password", role: "viewer", page: "/app/account", action: "/app/account/password",
 			bad: url.Values{"current_password": {testPassword}, "new_password": {"short"}, "confirm_password": {"short"}}, badField: "new_password"},
 		{name: "change password on its own page", role: "viewer", page: "/app/account/password", action: "/app/account/password",
-			bad: url.Values{"current_password": {testPassword}, "new_password": {"a long new passphrase"}, "confirm_password": {"another passphrase"}},
+			bad:      url.Values{"current_password": {testPassword}, "new_password": {"a long new passphrase"}, "confirm_password": {"another passphrase"}},
 			badField: "confirm_password"},
 		{name: "new standard DPA", role: "editor", page: "/app/privacy/standard-dpa/new", action: "/app/privacy/standard-dpa",
 			bad: url.Values{"change_summary": {strings.Repeat("c", 1001)}, "body": {"# DPA"}}, badField: "change_summary"},
