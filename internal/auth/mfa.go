@@ -196,7 +196,26 @@ type Enrolment struct {
 // BeginEnrolment makes a new secret for the user; nothing is stored until
 // ConfirmEnrolment.
 func (s *Service) BeginEnrolment(u *User, issuer string) (*Enrolment, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: u.Email, SecretSize: 20})
+	return s.enrolment(u, totp.GenerateOpts{Issuer: issuer, AccountName: u.Email, SecretSize: 20})
+}
+
+// ResumeEnrolment is the enrolment of sealed again, so that a refused
+// confirmation keeps the secret already scanned; a new one when sealed is
+// empty or cannot be opened.
+func (s *Service) ResumeEnrolment(u *User, issuer, sealed string) (*Enrolment, error) {
+	secret, err := s.open(sealed)
+	if err != nil {
+		return s.BeginEnrolment(u, issuer)
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		return s.BeginEnrolment(u, issuer)
+	}
+	return s.enrolment(u, totp.GenerateOpts{Issuer: issuer, AccountName: u.Email, Secret: raw})
+}
+
+func (s *Service) enrolment(u *User, opts totp.GenerateOpts) (*Enrolment, error) {
+	key, err := totp.Generate(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +235,7 @@ func (s *Service) BeginEnrolment(u *User, issuer string) (*Enrolment, error) {
 }
 
 // ErrBadCode refuses a wrong, expired or replayed code.
-var ErrBadCode = apperr.Field("code", "the code is wrong, expired or already used")
+var ErrBadCode = apperr.Field("code", "is wrong, expired or already used")
 
 // matchStep returns the time step whose code is passcode, within one step
 // of now, or 0.
@@ -244,12 +263,23 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, by audit.Actor, userID i
 	if err := s.db.WithContext(ctx).Take(&u, userID).Error; err != nil {
 		return nil, err
 	}
-	if !VerifyPassword(u.PasswordHash, currentPassword) {
-		return nil, apperr.Field("current_password", "is not your current password")
+	// Every problem at once: the password and the code.
+	errs := map[string]string{}
+	switch {
+	case currentPassword == "":
+		errs["current_password"] = "is required"
+	case !VerifyPassword(u.PasswordHash, currentPassword):
+		errs["current_password"] = "is not your current password"
 	}
 	step := matchStep(secret, code, s.now())
-	if step == 0 {
-		return nil, ErrBadCode
+	switch {
+	case strings.TrimSpace(code) == "":
+		errs["code"] = "is required"
+	case step == 0:
+		errs["code"] = ErrBadCode.Fields["code"]
+	}
+	if len(errs) > 0 {
+		return nil, apperr.Fields(errs)
 	}
 	codes, hashes, err := newRecoveryCodes()
 	if err != nil {

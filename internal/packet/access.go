@@ -317,7 +317,7 @@ func (s *Service) AcceptNDA(ctx context.Context, from audit.Actor, token string,
 		return err
 	}
 	if !agreed {
-		return apperr.Field("accept_nda", "tick the box to accept the agreement")
+		return apperr.Field("accept_nda", "must be accepted: tick the box")
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		nda, err := currentNDA(tx)
@@ -325,7 +325,7 @@ func (s *Service) AcceptNDA(ctx context.Context, from audit.Actor, token string,
 			return err
 		}
 		if nda.Version != version {
-			return apperr.Field("accept_nda", "the agreement changed while you were reading; please read it again")
+			return apperr.Field("accept_nda", "was changed while you were reading; please read it again")
 		}
 		now := s.clock()
 		acc := NDAAcceptance{Email: p.RecipientEmail, NDAVersionID: nda.ID, SHA256: nda.SHA256, AcceptedAt: now, IP: from.IP, UserAgent: truncate(from.UserAgent, 500)}

@@ -22,7 +22,7 @@ var (
 	ErrNothingOwed     = apperr.New(apperr.Conflict, "this employee owes no acknowledgements")
 	ErrNotOwed         = apperr.New(apperr.Conflict, "this policy is already acknowledged")
 	ErrVersionChanged  = apperr.New(apperr.Conflict, "a newer version of this policy was published while you were reading; please read it again")
-	ErrStatementNeeded = apperr.Field("agree", "tick the statement to confirm that you have read the policy and will follow it")
+	ErrStatementNeeded = apperr.Field("agree", "must be ticked to confirm that you have read the policy and will follow it")
 )
 
 // mailDomain is the domain of Message-IDs, from the base URL.

@@ -158,17 +158,17 @@ func existingSignature(tx *gorm.DB, domain string, version int) (*DPASignature, 
 // this version.
 func (s *Service) RequestSignature(ctx context.Context, from audit.Actor, in SignatureInput) (*DPASignature, error) {
 	email := notify.NormalizeAddress(in.Email)
-	// The work-address rule is checked first and reported alone, as on the
-	// other public forms.
-	if err := s.settings.WorkEmail.Check("email", email); err != nil {
-		return nil, err
-	}
+	workEmail := s.settings.WorkEmail.Check("email", email)
 	in = SignatureInput{Version: strings.TrimSpace(in.Version), SignerName: strings.TrimSpace(in.SignerName),
 		SignerTitle: strings.TrimSpace(in.SignerTitle), Company: strings.TrimSpace(in.Company), Email: email,
 		DataRegion: strings.TrimSpace(in.DataRegion), TransferMechanism: strings.TrimSpace(in.TransferMechanism),
 		SCCModule: strings.TrimSpace(in.SCCModule), Authority: in.Authority}
 	errs := s.check.Struct(in)
-	if errs.Has("email") {
+	// Every problem at once; the work-address rule's message is the more
+	// precise one (no @, or which free-mail provider).
+	if ae, ok := apperr.As(workEmail); ok && email != "" {
+		errs["email"] = ae.Fields["email"]
+	} else if errs.Has("email") {
 		errs["email"] = "must be your work email address"
 	}
 	if errs.Has("authority") {

@@ -72,7 +72,7 @@ func TestAcknowledgeAllShowsWhatChangedSinceLastAcknowledged(t *testing.T) {
 			t.Fatalf("the acknowledge-all form lists %d policies, want 20", len(all["policy"]))
 		}
 		countAcks := func() (n int64) { st.DB.Table("acknowledgements").Count(&n); return n }
-		if r := employee.postRaw(link, all, nil); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "tick the statement") || countAcks() != 1 {
+		if r := employee.postRaw(link, all, nil); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "The statement must be ticked") || countAcks() != 1 {
 			t.Fatalf("all without the statement: %d, %d acknowledgements", r.status, countAcks())
 		}
 		stale := url.Values{"all": {"yes"}, "agree": {"yes"}, "policy": append([]string{}, all["policy"]...), "version": append([]string{}, all["version"]...)}

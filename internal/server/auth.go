@@ -29,13 +29,17 @@ type mfaSetupPage struct {
 	QR        template.URL // a data: URL made here, not user input
 	Errors    map[string]string
 	Required  bool
+	// Code is the code typed in a refused confirmation.
+	Code string
 }
 
 func (h *authHandlers) mfaSetupForm(c echo.Context) error {
-	return h.showMFASetup(c, http.StatusOK, nil)
+	return h.showMFASetup(c, http.StatusOK, mfaSetupRequest{}, nil)
 }
 
-func (h *authHandlers) showMFASetup(c echo.Context, status int, errs map[string]string) error {
+// showMFASetup draws the setup page: a new secret, or after a refusal the
+// one already scanned, with the code typed.
+func (h *authHandlers) showMFASetup(c echo.Context, status int, req mfaSetupRequest, errs map[string]string) error {
 	u := currentUser(c)
 	if u.HasMFA() {
 		return seeOther(c, "/app/account")
@@ -44,12 +48,12 @@ func (h *authHandlers) showMFASetup(c echo.Context, status int, errs map[string]
 	if o, err := h.org.Current(c.Request().Context()); err == nil && o.ID != 0 {
 		issuer = o.Name + " Charter"
 	}
-	en, err := h.users.BeginEnrolment(u, issuer)
+	en, err := h.users.ResumeEnrolment(u, issuer, req.Sealed)
 	if err != nil {
 		return err
 	}
 	return h.render(c, status, "mfa_setup", "Set up two-factor sign-in", mfaSetupPage{Enrolment: en, QR: template.URL(en.QRCode), //nolint:gosec // a PNG we encoded
-		Errors: errs, Required: h.cfg.MFARequired(string(u.Role))})
+		Errors: errs, Required: h.cfg.MFARequired(string(u.Role)), Code: req.Code})
 }
 
 // mfaSetupRequest confirms an enrolment: the password, the sealed secret
@@ -71,7 +75,7 @@ func (h *authHandlers) mfaSetup(c echo.Context) error {
 		if len(fields) == 0 {
 			fields = map[string]string{"code": msg}
 		}
-		return h.showMFASetup(c, status, fields)
+		return h.showMFASetup(c, status, req, fields)
 	} else if err != nil {
 		return err
 	}

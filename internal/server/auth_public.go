@@ -17,6 +17,9 @@ type loginPage struct {
 	Email string
 	Next  string
 	Error string
+	// Errors are the fields left empty; a wrong email or password is
+	// only ever the generic Error, which does not say which was wrong.
+	Errors map[string]string
 	// SSO offers single sign-on; Passwords shows the password form.
 	SSO       bool
 	Passwords bool
@@ -49,6 +52,10 @@ func (h *authHandlers) login(c echo.Context) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
+	if missing := requiredFields(map[string]string{"email": strings.TrimSpace(in.Email), "password": in.Password}); len(missing) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, "login", "Sign in",
+			h.loginView(loginPage{Email: in.Email, Next: localPath(in.Next, ""), Errors: missing}))
+	}
 	u, err := h.users.Authenticate(c.Request().Context(), in.Email, in.Password, actor(c))
 	var throttled *auth.ThrottledError
 	if errors.As(err, &throttled) {
@@ -66,6 +73,17 @@ func (h *authHandlers) login(c echo.Context) error {
 		return h.startSecondFactor(c, u, in.Next)
 	}
 	return h.completeLogin(c, u, in.Next)
+}
+
+// requiredFields is an error for each of the named values left empty.
+func requiredFields(values map[string]string) map[string]string {
+	missing := map[string]string{}
+	for name, v := range values {
+		if v == "" {
+			missing[name] = "is required"
+		}
+	}
+	return missing
 }
 
 // completeLogin issues a new session token (so a token planted before
@@ -136,7 +154,8 @@ func (h *authHandlers) startSecondFactor(c echo.Context, u *auth.User, next stri
 }
 
 type mfaLoginPage struct {
-	Error string
+	Error  string
+	Errors map[string]string
 }
 
 // pendingUser returns the user waiting for a second factor, if the wait
@@ -185,6 +204,9 @@ func (h *authHandlers) mfaLogin(c echo.Context) error {
 	var req mfaCodeRequest
 	if err := bind(c, &req); err != nil {
 		return err
+	}
+	if missing := requiredFields(map[string]string{"code": strings.TrimSpace(req.Code)}); len(missing) > 0 {
+		return h.render(c, http.StatusUnprocessableEntity, "login_mfa", "Two-factor sign-in", mfaLoginPage{Errors: missing})
 	}
 	_, err = h.users.VerifySecondFactor(ctx, actor(c), u.ID, req.Code)
 	var throttled *auth.ThrottledError

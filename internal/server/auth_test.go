@@ -218,6 +218,10 @@ func TestTwoFactorSignIn(t *testing.T) {
 			}
 			return b, b.post("/login/mfa", url.Values{"code": {code}})
 		}
+		// An empty code is a field to fill (the form convention); a wrong
+		// one stays a refusal that names no field.
+		empty, _ := signIn("")
+		checkConvention(t, empty.post("/login/mfa", url.Values{"code": {""}}), nil, "code", 1)
 		e.clock.Advance(30 * time.Second)
 		fresh, _ := totp.GenerateCode(secret, e.clock.Now())
 		if _, r := signIn("000000"); r.status != http.StatusUnauthorized {

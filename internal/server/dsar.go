@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -133,6 +134,12 @@ func (h *dsarHandlers) actOnDSAR(c echo.Context) error {
 	}
 	_, err := h.dsar.Act(c.Request().Context(), actor(c), c.Param("ref"), dsar.Action(a))
 	if ok, status, msg, fields := formFailure(err); ok {
+		// A problem of the request itself (not yet verified) has no
+		// control to mark: the form says it as a whole.
+		if problem, found := fields["action"]; found {
+			delete(fields, "action")
+			msg = strings.TrimSpace("The request " + problem + ". " + msg)
+		}
 		return h.showDSAR(c, status, a, fields, msg)
 	} else if err != nil {
 		return err

@@ -33,6 +33,8 @@ type packetPage struct {
 	Token string
 	View  *packet.View
 	Error string
+	// Errors are the NDA form's field errors.
+	Errors map[string]string
 	// RequestAgain is the request form filled in with this packet, for a
 	// file whose downloads are used up.
 	RequestAgain string

@@ -129,16 +129,16 @@ func (h *packetHandlers) confirmRequest(c echo.Context) error {
 }
 
 func (h *packetHandlers) packetLinkPage(c echo.Context) error {
-	return h.showPacket(c, http.StatusOK, "")
+	return h.showPacket(c, http.StatusOK, "", nil)
 }
 
-func (h *packetHandlers) showPacket(c echo.Context, status int, msg string) error {
+func (h *packetHandlers) showPacket(c echo.Context, status int, msg string, errs map[string]string) error {
 	shareHeaders(c)
 	v, err := h.packets.Open(c.Request().Context(), actor(c), c.Param("token"))
 	if err != nil {
 		return h.packetLinkError(c, err)
 	}
-	return h.renderPublic(c, status, "trust_packet", "Packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg,
+	return h.renderPublic(c, status, "trust_packet", "Packet "+v.Packet.PublicID, packetPage{Token: c.Param("token"), View: v, Error: msg, Errors: errs,
 		RequestAgain: requestAgainURL(v.Again())})
 }
 
@@ -195,8 +195,8 @@ func (h *packetHandlers) acceptPacketNDA(c echo.Context) error {
 	}
 	version, _ := strconv.Atoi(req.NDAVersion)
 	err := h.packets.AcceptNDA(c.Request().Context(), actor(c), c.Param("token"), version, req.AcceptNDA == "yes")
-	if ok, status, _, fields := formFailure(err); ok {
-		return h.showPacket(c, status, "Please "+fields["accept_nda"]+".")
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showPacket(c, status, msg, fields)
 	} else if err != nil {
 		return h.packetLinkError(c, err)
 	}
@@ -232,7 +232,7 @@ func (h *packetHandlers) sendPacketFile(c echo.Context, file string) error {
 	data, p, err := h.packets.Download(c.Request().Context(), actor(c), c.Param("token"), file)
 	switch {
 	case apperr.Is(err, apperr.Forbidden):
-		return h.showPacket(c, http.StatusForbidden, err.Error())
+		return h.showPacket(c, http.StatusForbidden, err.Error(), nil)
 	case err != nil:
 		return h.packetLinkError(c, err)
 	}
@@ -280,7 +280,8 @@ type verifyPage struct {
 	Result    *packet.Verification
 	PacketID  string
 	SHA256    string
-	Error     string
+	Errors    map[string]string
+	Message   string
 	// DPA is set when the file is no packet's but a countersigned
 	// standard DPA.
 	DPA *privacy.SignedDPAVerification
@@ -328,12 +329,10 @@ func (h *packetHandlers) verify(c echo.Context) error {
 	} else if p.SHA256 != "" {
 		p.Result, err = h.packets.VerifyHash(ctx, p.PacketID, p.SHA256)
 	} else {
-		err = apperr.Field("file", "choose a packet file, or give a packet ID and a SHA-256")
+		err = apperr.Field("file", "is required, or else a SHA-256 (and the packet ID if you have it)")
 	}
-	if ok, status, _, fields := formFailure(err); ok {
-		for k, v := range fields {
-			p.Error = k + " " + v
-		}
+	if ok, status, msg, fields := formFailure(err); ok {
+		p.Errors, p.Message = fields, msg
 		return h.renderPublic(c, status, "trust_verify", "Verify a policy packet", p)
 	} else if err != nil {
 		return err

@@ -209,6 +209,8 @@ type importPage struct {
 	Errors          []people.RowError
 	Result          *people.ImportResult
 	Message         string
+	// FileErrors marks the file input of the form sent (Kind).
+	FileErrors map[string]string
 }
 
 func (h *peopleHandlers) importForm(c echo.Context) error {
@@ -219,7 +221,7 @@ func (h *peopleHandlers) importForm(c echo.Context) error {
 func uploadedCSV(c echo.Context, p *importPage) (multipart.File, int) {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		p.Message = "Choose a CSV file to import."
+		p.FileErrors = map[string]string{"file": "is required; choose a CSV file to import"}
 		return nil, http.StatusUnprocessableEntity
 	}
 	p.File = fh.Filename

@@ -18,10 +18,27 @@ type ackPage struct {
 	Token    string
 	View     *people.AckView
 	Policies []ackPolicy
-	Errors   map[string]string // by policy slug
-	AllError string            // of the "acknowledge all" form
+	// Refused is the form refused: a policy's slug, or "all" for the
+	// "acknowledge all" form; Errors and Message are its field errors
+	// and its problem as a whole (a policy changed, already done).
+	Refused string
+	Errors  map[string]string
+	Message string
 	// Completed counts the acknowledgements just recorded.
 	Completed int
+}
+
+// ErrorsOf is the field errors of the form named (a slug or "all").
+func (p ackPage) ErrorsOf(form string) map[string]string {
+	return errorsIf(p.Refused == form, p.Errors)
+}
+
+// MessageOf is the problem of the form named as a whole.
+func (p ackPage) MessageOf(form string) string {
+	if p.Refused != form {
+		return ""
+	}
+	return p.Message
 }
 
 func (h *peopleHandlers) ackPage(c echo.Context) error {
@@ -67,8 +84,8 @@ func (h *peopleHandlers) acknowledgeByLink(c echo.Context) error {
 			choices[i] = people.AckChoice{Slug: slugs[i], Version: versions[i]}
 		}
 		acks, err := h.people.AcknowledgeAllByLink(ctx, actor(c), token, choices, agreed)
-		if msg, failed := ackFailure(err); failed {
-			return h.showAck(c, statusOf(err), ackPage{AllError: msg})
+		if ok, status, msg, fields := formFailure(err); ok {
+			return h.showAck(c, status, ackPage{Refused: "all", Errors: fields, Message: msg})
 		} else if err != nil {
 			return h.shareLinkError(c, err)
 		}
@@ -76,25 +93,10 @@ func (h *peopleHandlers) acknowledgeByLink(c echo.Context) error {
 	}
 	slug := c.FormValue("policy")
 	_, err := h.people.AcknowledgeByLink(ctx, actor(c), token, slug, c.FormValue("version"), agreed)
-	if msg, failed := ackFailure(err); failed {
-		return h.showAck(c, statusOf(err), ackPage{Errors: map[string]string{slug: msg}})
+	if ok, status, msg, fields := formFailure(err); ok {
+		return h.showAck(c, status, ackPage{Refused: slug, Errors: fields, Message: msg})
 	} else if err != nil {
 		return h.shareLinkError(c, err)
 	}
 	return h.showAck(c, http.StatusOK, ackPage{Completed: 1})
-}
-
-// ackFailure is the message for the employee when err is a problem they
-// can fix on the page (the statement unticked, a policy changed or
-// already acknowledged); other errors are the link's or internal.
-func ackFailure(err error) (string, bool) {
-	switch apperr.KindOf(err) {
-	case apperr.Invalid, apperr.Conflict:
-		_, _, msg, fields := classify(err)
-		if m, ok := fields["agree"]; ok {
-			msg = "Please " + m + "."
-		}
-		return msg, true
-	}
-	return "", false
 }

@@ -49,7 +49,7 @@ func TestAcknowledgementThroughTheLink(t *testing.T) {
 			}
 		}
 		r = employee.postRaw(link, url.Values{"policy": {"backup"}, "version": {"1.0"}}, nil)
-		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "tick the statement") {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "The statement must be ticked") {
 			t.Fatalf("without the statement: %d", r.status)
 		}
 		r = employee.postRaw(link, url.Values{"policy": {"backup"}, "version": {"1.0"}, "agree": {"yes"}}, http.Header{"User-Agent": {"Mozilla/5.0 (iPhone)"}})
