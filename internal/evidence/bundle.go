@@ -117,7 +117,7 @@ func (s *Service) Bundle(ctx context.Context, by audit.Actor, role auth.Role, p 
 			if err != nil {
 				return err
 			}
-			res, err := d.write(tx, p, s.rules, Options{Role: role}, ew)
+			res, err := d.write(tx, s.st.Dialect, p, s.rules, Options{Role: role}, ew)
 			if err != nil {
 				return err
 			}

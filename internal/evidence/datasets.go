@@ -7,6 +7,7 @@ import (
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auditview"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/store"
 )
 
 // datasets is the fixed list of exports, in the order the dashboard and
@@ -20,7 +21,7 @@ var datasets = []Dataset{
 		Columns:   []string{"slug", "title", "owner_role", "review_interval_months", "tsc_refs", "last_reviewed_at", "next_review_at", "created_at"},
 		query: `SELECT slug, title, owner_role, review_interval_months, tsc_refs, last_reviewed_at, next_review_at, created_at
 			FROM policies WHERE created_at < ? ORDER BY slug`,
-		args: func(p Period) []any { return []any{p.end()} },
+		args: func(p Period, _ Rules) []any { return []any{p.end()} },
 	},
 	{
 		Name: "policy_versions", Description: "Every version: author, approver, approval and publication times, SHA-256 of the text.",
@@ -53,20 +54,11 @@ var datasets = []Dataset{
 		Name: "acknowledgements", Description: "The population: one row per employee on the roster in the period and policy major version in force, with the due date, the first acknowledgement and whether it was on time.",
 		FiltersOn: "the employee's start and end dates, and versions published before the period's end and not replaced by a newer major version before its start",
 		Columns:   []string{"email", "policy", "version", "published_at", "due_on", "acknowledged_at", "on_time"},
-		query: `SELECT e.email, e.start_date, p.slug, v.major, v.published_at, MIN(a.acknowledged_at)
-			FROM employees e
-			CROSS JOIN policy_versions v
-			JOIN policies p ON p.id = v.policy_id
-			LEFT JOIN acknowledgements a ON a.employee_id = e.id AND a.policy_id = v.policy_id AND a.major = v.major
-			WHERE (e.end_date IS NULL OR e.end_date >= ?) AND e.start_date < ?
-			AND v.minor = 0 AND v.status IN ('published', 'superseded') AND v.published_at < ?
-			AND (e.end_date IS NULL OR e.end_date > v.published_at)
-			AND NOT EXISTS (SELECT 1 FROM policy_versions w WHERE w.policy_id = v.policy_id AND w.minor = 0 AND w.major > v.major
-				AND w.status IN ('published', 'superseded') AND w.published_at < ?)
-			GROUP BY e.email, e.start_date, p.slug, v.major, v.published_at
-			ORDER BY e.email, p.slug, v.major`,
-		args:      func(p Period) []any { return []any{p.From, p.end(), p.end(), p.From} },
-		transform: acknowledgementRow,
+		queryOn:   map[store.Dialect]string{store.SQLite: acknowledgementsQuery(sqliteText), store.Postgres: acknowledgementsQuery(postgresText)},
+		// In the order of the query's placeholders.
+		args: func(p Period, r Rules) []any {
+			return []any{p.To.Format(time.DateOnly), r.NewHireDays, r.NewVersionDays, p.From, p.end(), p.end(), p.From}
+		},
 	},
 	{
 		Name: "training", Description: "Training completions, one row per completed cycle, with its expiry.",
@@ -141,7 +133,7 @@ var datasets = []Dataset{
 			(SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > ?),
 			(SELECT MAX(t.last_used_at) FROM api_tokens t WHERE t.user_id = u.id)
 			FROM users u WHERE (u.disabled_at IS NULL OR u.disabled_at >= ?) AND u.created_at < ? ORDER BY u.email`,
-		args: func(p Period) []any { return []any{p.end(), p.From, p.end()} },
+		args: func(p Period, _ Rules) []any { return []any{p.end(), p.From, p.end()} },
 	},
 	{
 		Name: "advisories", Description: "Security advisories with their incident, CVE, severity, status, timeline and publication (drafts included, marked).",
@@ -188,32 +180,60 @@ var datasets = []Dataset{
 // versionLabel is "major.minor" in SQL that both databases accept.
 const versionLabel = `CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)`
 
-// acknowledgementRow computes the due date and whether the first
-// acknowledgement came by it. on_time is empty while an unacknowledged
-// version was not yet due at the end of the period.
-func acknowledgementRow(v []any, p Period, rules Rules) []string {
-	start, _ := asTime(v[1])
-	published, _ := asTime(v[4])
-	due := start.AddDate(0, 0, rules.NewHireDays)
-	if byVersion := published.AddDate(0, 0, rules.NewVersionDays); byVersion.After(due) {
-		due = byVersion
-	}
-	due = time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC)
-	deadline := due.AddDate(0, 0, 1) // the whole due day counts
-	ackAt, acked := asTime(v[5])
-	onTime := ""
-	switch {
-	case acked && ackAt.Before(deadline):
-		onTime = "yes"
-	case acked, deadline.Before(p.end()):
-		onTime = "no"
-	}
-	ack := ""
-	if acked {
-		ack = ackAt.Format(time.RFC3339)
-	}
-	return []string{format("email", v[0]), format("policy", v[2]), format("major", v[3]) + ".0", published.Format(time.RFC3339),
-		due.Format(time.DateOnly), ack, onTime}
+// acknowledgementsQuery is the population with every cell computed in
+// SQL as the text exported, so that a million rows are copied, not parsed
+// and formatted again. due_on is the later of the start date + NewHireDays
+// and the publication + NewVersionDays, as in the people area; on_time is
+// yes when the first acknowledgement came by the end of the due day, empty
+// while an unacknowledged version was not yet due at the end of the period
+// (due_on before its last day: the whole due day counts), else no.
+func acknowledgementsQuery(on textSQL) string {
+	return `SELECT email, slug, version, published_at, due_on, acknowledged_at,
+			CASE WHEN acknowledged_at IS NULL THEN CASE WHEN due_on < ? THEN 'no' ELSE '' END
+			WHEN SUBSTR(acknowledged_at, 1, 10) <= due_on THEN 'yes' ELSE 'no' END
+		FROM (SELECT e.email, p.slug, v.major, CAST(v.major AS TEXT) || '.0' AS version, ` + on.timestamp("v.published_at") + ` AS published_at,
+			` + on.laterDate("e.start_date", "v.published_at") + ` AS due_on, ` + on.timestamp("MIN(a.acknowledged_at)") + ` AS acknowledged_at
+			FROM employees e
+			CROSS JOIN policy_versions v
+			JOIN policies p ON p.id = v.policy_id
+			LEFT JOIN acknowledgements a ON a.employee_id = e.id AND a.policy_id = v.policy_id AND a.major = v.major
+			WHERE (e.end_date IS NULL OR e.end_date >= ?) AND e.start_date < ?
+			AND v.minor = 0 AND v.status IN ('published', 'superseded') AND v.published_at < ?
+			AND (e.end_date IS NULL OR e.end_date > v.published_at)
+			AND NOT EXISTS (SELECT 1 FROM policy_versions w WHERE w.policy_id = v.policy_id AND w.minor = 0 AND w.major > v.major
+				AND w.status IN ('published', 'superseded') AND w.published_at < ?)
+			GROUP BY e.email, p.slug, v.major, e.start_date, v.published_at) AS population
+		ORDER BY email, slug, major`
+}
+
+// textSQL writes, for one database, the SQL that turns stored times into
+// the exported text: what format does in Go, done by the database.
+type textSQL struct {
+	// timestamp is ISO 8601 UTC to the second (time.RFC3339 of the UTC time).
+	timestamp func(expr string) string
+	// laterDate is the later, as YYYY-MM-DD, of the UTC day of the date
+	// start plus a number of days and the UTC day of the timestamp at plus
+	// another (the next two placeholders, in that order).
+	laterDate func(start, at string) string
+}
+
+// sqliteText: strftime and date read every form the driver stores
+// (offsets converted to UTC) and drop fractions of a second, as Go does.
+var sqliteText = textSQL{
+	timestamp: func(expr string) string { return `strftime('%Y-%m-%dT%H:%M:%SZ', ` + expr + `)` },
+	laterDate: func(start, at string) string {
+		return `MAX(date(` + start + `, ? || ' days'), date(` + at + `, ? || ' days'))`
+	},
+}
+
+// postgresText: a DATE column is a day already (no time zone applies).
+var postgresText = textSQL{
+	timestamp: func(expr string) string {
+		return `to_char(` + expr + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+	},
+	laterDate: func(start, at string) string {
+		return `to_char(GREATEST(` + start + ` + CAST(? AS INTEGER), CAST(` + at + ` AT TIME ZONE 'UTC' AS DATE) + CAST(? AS INTEGER)), 'YYYY-MM-DD')`
+	},
 }
 
 // auditColumnOf names the audit_log column of each field auditview may

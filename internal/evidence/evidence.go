@@ -6,11 +6,10 @@ package evidence
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/csv"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
@@ -78,12 +79,14 @@ type Dataset struct {
 	FiltersOn string
 	Columns   []string
 	// query selects the columns in order, with the period's bounds as
-	// parameters (see args), in a stable order.
+	// parameters (see args), in a stable order; each value is one column,
+	// written by format.
 	query string
-	args  func(p Period) []any
-	// transform, when set, turns the query's values into the record
-	// (computed columns); otherwise each value is one column.
-	transform func(vals []any, p Period, rules Rules) []string
+	// queryOn, when set, replaces query with one per database that selects
+	// every column as the exported text already (see textSQL): the rows
+	// are copied as they come.
+	queryOn map[store.Dialect]string
+	args    func(p Period, r Rules) []any
 	// redact, when set, blanks in the formatted record what role may not
 	// see, and fills the record's last column with what it blanked.
 	redact func(record []string, role auth.Role)
@@ -99,8 +102,8 @@ type Rules struct {
 
 // bounds passes the period's start and end (exclusive) as many times as
 // a query uses them.
-func bounds(pairs int) func(Period) []any {
-	return func(p Period) []any {
+func bounds(pairs int) func(Period, Rules) []any {
+	return func(p Period, _ Rules) []any {
 		var out []any
 		for range pairs {
 			out = append(out, p.From, p.end())
@@ -114,47 +117,88 @@ func bounds(pairs int) func(Period) []any {
 // bundle's README say. A cell's own characters, line breaks included, are
 // kept as they are inside its quotes: encoding/csv's UseCRLF would instead
 // turn a cell's LF into CRLF and drop a lone CR, changing the data. Cells
-// are written as given; escape each with EscapeCell first. Each record is
-// written to w whole, so memory stays flat in the row count.
+// are quoted exactly where encoding/csv quotes them (a test compares the
+// two) and written as given; escape each with EscapeCell first. Each
+// record is written to w whole, so memory stays flat in the row count.
 type CSVWriter struct {
-	w      io.Writer
-	record bytes.Buffer
-	enc    *csv.Writer
+	w    io.Writer
+	line []byte
 }
 
 // NewCSVWriter returns a CSVWriter writing to w.
 func NewCSVWriter(w io.Writer) *CSVWriter {
-	c := &CSVWriter{w: w}
-	c.enc = csv.NewWriter(&c.record)
-	return c
+	return &CSVWriter{w: w}
 }
 
 // Write writes one record and its CRLF.
 func (c *CSVWriter) Write(record []string) error {
-	c.record.Reset()
-	if err := c.enc.Write(record); err != nil {
-		return err
+	c.line = c.line[:0]
+	for i, cell := range record {
+		if i > 0 {
+			c.line = append(c.line, ',')
+		}
+		c.line = appendCell(c.line, cell, false)
 	}
-	c.enc.Flush()
-	if err := c.enc.Error(); err != nil {
-		return err
-	}
-	line := c.record.Bytes()
-	// encoding/csv ends the record with one LF, outside any quotes.
-	line = append(line[:len(line)-1], '\r', '\n')
-	_, err := c.w.Write(line)
+	c.line = append(c.line, '\r', '\n')
+	_, err := c.w.Write(c.line)
 	return err
+}
+
+// appendCell appends one cell to a record: prefixed as EscapeCell does
+// when escape is set, then quoted where encoding/csv would quote it (a
+// comma, double quote, CR or LF anywhere, a first character that is
+// Unicode white space, or exactly \.), its double quotes doubled and its
+// other characters kept.
+func appendCell[T ~string | ~[]byte](line []byte, cell T, escape bool) []byte {
+	if len(cell) == 0 {
+		return line
+	}
+	prefixed := escape && formulaStart(cell[0])
+	quote := !prefixed && len(cell) == 2 && cell[0] == '\\' && cell[1] == '.'
+	for i := 0; i < len(cell) && !quote; i++ {
+		switch cell[i] {
+		case ',', '"', '\r', '\n':
+			quote = true
+		}
+	}
+	if !quote && !prefixed {
+		var head [utf8.UTFMax]byte
+		r, _ := utf8.DecodeRune(head[:copy(head[:], cell)])
+		quote = unicode.IsSpace(r)
+	}
+	if quote {
+		line = append(line, '"')
+	}
+	if prefixed {
+		line = append(line, '\'')
+	}
+	if !quote {
+		return append(line, cell...)
+	}
+	for i := 0; i < len(cell); i++ {
+		if cell[i] == '"' {
+			line = append(line, '"')
+		}
+		line = append(line, cell[i])
+	}
+	return append(line, '"')
+}
+
+// formulaStart reports whether a cell starting with b would be read by a
+// spreadsheet as a formula (SECURITY.md, exports).
+func formulaStart(b byte) bool {
+	switch b {
+	case '=', '+', '-', '@', '\t', '\r', 0:
+		return true
+	}
+	return false
 }
 
 // EscapeCell neutralises spreadsheet formulas (SECURITY.md, exports): a
 // cell starting with =, +, -, @, tab, carriage return or NUL is prefixed
 // with an apostrophe, so that Excel shows it as text.
 func EscapeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r', 0:
+	if s != "" && formulaStart(s[0]) {
 		return "'" + s
 	}
 	return s
@@ -186,26 +230,6 @@ func format(column string, v any) string {
 		return "no"
 	}
 	return fmt.Sprint(v)
-}
-
-// asTime reads a time that SQLite may return as text (from an aggregate,
-// which loses the column's type).
-func asTime(v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case time.Time:
-		return v.UTC(), true
-	case string, []byte:
-		text := fmt.Sprint(v)
-		if b, ok := v.([]byte); ok {
-			text = string(b)
-		}
-		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", time.DateOnly} {
-			if t, err := time.Parse(layout, text); err == nil {
-				return t.UTC(), true
-			}
-		}
-	}
-	return time.Time{}, false
 }
 
 // Result describes a finished export.
@@ -295,7 +319,7 @@ func (s *Service) Export(ctx context.Context, by audit.Actor, name string, p Per
 	}
 	var res *Result
 	err = s.st.Snapshot(ctx, func(tx *gorm.DB) error {
-		res, err = d.write(tx, p, s.rules, opts, w)
+		res, err = d.write(tx, s.st.Dialect, p, s.rules, opts, w)
 		return err
 	})
 	if err != nil {
@@ -313,7 +337,7 @@ func (s *Service) Count(ctx context.Context, p Period) (map[string]int64, error)
 	err := s.st.Snapshot(ctx, func(tx *gorm.DB) error {
 		for _, d := range datasets {
 			var n int64
-			if err := tx.Raw("SELECT COUNT(*) FROM ("+d.query+") AS rows_in_period", d.args(p)...).Scan(&n).Error; err != nil {
+			if err := tx.Raw("SELECT COUNT(*) FROM ("+d.sql(s.st.Dialect)+") AS rows_in_period", d.args(p, s.rules)...).Scan(&n).Error; err != nil {
 				return fmt.Errorf("counting %s: %w", d.Name, err)
 			}
 			out[d.Name] = n
@@ -385,8 +409,16 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// sql is the dataset's query on the database on.
+func (d *Dataset) sql(on store.Dialect) string {
+	if d.queryOn != nil {
+		return d.queryOn[on]
+	}
+	return d.query
+}
+
 // write streams the rows: one row in memory at a time.
-func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.Writer) (*Result, error) {
+func (d *Dataset) write(tx *gorm.DB, on store.Dialect, p Period, rules Rules, opts Options, w io.Writer) (*Result, error) {
 	cw := &countingWriter{w: w, h: sha256.New()}
 	buf := bufio.NewWriterSize(cw, 64<<10)
 	if opts.BOM {
@@ -394,11 +426,10 @@ func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.W
 			return nil, err
 		}
 	}
-	out := NewCSVWriter(buf)
-	if err := out.Write(d.Columns); err != nil {
+	if err := NewCSVWriter(buf).Write(d.Columns); err != nil {
 		return nil, err
 	}
-	rows, err := tx.Raw(d.query, d.args(p)...).Rows()
+	rows, err := tx.Raw(d.sql(on), d.args(p, rules)...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("exporting %s: %w", d.Name, err)
 	}
@@ -407,40 +438,84 @@ func (d *Dataset) write(tx *gorm.DB, p Period, rules Rules, opts Options, w io.W
 	if err != nil {
 		return nil, err
 	}
-	values := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range values {
-		ptrs[i] = &values[i]
-	}
-	record := make([]string, len(d.Columns))
 	var n int64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		if d.transform != nil {
-			copy(record, d.transform(values, p, rules))
-		} else {
-			for i, v := range values {
-				record[i] = format(d.Columns[i], v)
-			}
-		}
-		if d.redact != nil {
-			d.redact(record, opts.Role)
-		}
-		for i := range record {
-			record[i] = EscapeCell(record[i])
-		}
-		if err := out.Write(record); err != nil {
-			return nil, err
-		}
-		n++
+	if d.queryOn != nil {
+		n, err = copyRows(rows, len(cols), buf)
+	} else {
+		n, err = d.formatRows(rows, len(cols), opts.Role, buf)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := buf.Flush(); err != nil {
 		return nil, err
 	}
 	return &Result{Dataset: d.Name, Rows: n, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Bytes: cw.n}, nil
+}
+
+// copyRows writes rows whose every column is the exported text already,
+// each cell escaped and quoted, reusing one record's memory throughout.
+func copyRows(rows *sql.Rows, columns int, w *bufio.Writer) (int64, error) {
+	cells := make([]sql.RawBytes, columns)
+	ptrs := make([]any, columns)
+	for i := range cells {
+		ptrs[i] = &cells[i]
+	}
+	var line []byte
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		line = line[:0]
+		for i, cell := range cells {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			line = appendCell(line, cell, true)
+		}
+		line = append(line, '\r', '\n')
+		if _, err := w.Write(line); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// formatRows writes rows of database values, each formatted (format),
+// redacted for role where the dataset says so, escaped and quoted.
+func (d *Dataset) formatRows(rows *sql.Rows, columns int, role auth.Role, w *bufio.Writer) (int64, error) {
+	values := make([]any, columns)
+	ptrs := make([]any, columns)
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	record := make([]string, len(d.Columns)) // redact may fill a last column of its own
+	var line []byte
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		for i, v := range values {
+			record[i] = format(d.Columns[i], v)
+		}
+		if d.redact != nil {
+			d.redact(record, role)
+		}
+		line = line[:0]
+		for i, cell := range record {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			line = appendCell(line, cell, true)
+		}
+		line = append(line, '\r', '\n')
+		if _, err := w.Write(line); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
 }

@@ -222,6 +222,14 @@ func TestAcknowledgementPopulation(t *testing.T) {
 		}
 		ack(time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC), "ana@example.com")
 		ack(time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC), "ben@example.com")
+		// The last instant of the due day is on time, shown to the second;
+		// a time stored with an offset is shown in UTC.
+		ack(time.Date(2026, 2, 4, 23, 59, 59, 999999000, time.UTC), "dee@example.com")
+		if err := st.DB.Exec(`INSERT INTO acknowledgements (employee_id, policy_id, version_id, major, minor, sha256, acknowledged_at, method, created_at)
+			SELECT e.id, v.policy_id, v.id, v.major, v.minor, v.sha256, '2026-02-05 01:30:00.25+02:00', 'import', '2026-02-05 01:30:00.25+02:00'
+			FROM employees e CROSS JOIN policy_versions v JOIN policies p ON p.id = v.policy_id WHERE e.email = 'dee@example.com' AND p.slug = 'password'`).Error; err != nil {
+			t.Fatal(err)
+		}
 		svc := evidence.NewService(st, c.now, evidence.Rules{NewHireDays: 30, NewVersionDays: 30}, nil)
 		period, _ := evidence.ParsePeriod("2026-01-01", "2026-03-31")
 		var buf bytes.Buffer
@@ -236,7 +244,9 @@ func TestAcknowledgementPopulation(t *testing.T) {
 			"ana@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-01-20T09:00:00Z,yes",
 			"ben@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-02-10T09:00:00Z,no",
 			"cy@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-04-19,,",
-			"dee@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,,no",
+			"dee@example.com,backup,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-02-04T23:59:59Z,yes",
+			"dee@example.com,password,1.0,2026-01-05T10:00:00Z,2026-02-04,2026-02-04T23:30:00Z,yes",
+			"dee@example.com,vendor-management,1.0,2026-01-05T10:00:00Z,2026-02-04,,no",
 		}
 		for _, line := range want {
 			if !strings.Contains(buf.String(), line+"\r\n") {

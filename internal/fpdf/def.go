@@ -714,6 +714,10 @@ type Fpdf struct {
 	outputIntentStartN     int                      // Start object number for
 	userUnderlineThickness float64                  // A custom user underline thickness multiplier.
 
+	// Charter patch: places kept for FillReserved (reserve.go).
+	reservations   []*Reservation
+	reservationSeq int
+
 	fmt struct {
 		buf []byte       // buffer used to format numbers.
 		col bytes.Buffer // buffer used to build color strings.

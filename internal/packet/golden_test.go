@@ -46,7 +46,10 @@ func goldenDocuments(t testing.TB) map[string]packet.Document {
 		full.Policies[1],
 		{Slug: "rich-2", Title: "Second rich", Version: "1.0", EffectiveOn: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), SHA256: policy.HashText(body + "x"), Body: body + "\nx\n"},
 	}
-	return map[string]packet.Document{"full": full, "single": single, "rich": rich}
+	// More policies than one contents page holds.
+	many := full
+	many.Policies = append(append([]packet.DocumentPolicy(nil), full.Policies...), full.Policies...)
+	return map[string]packet.Document{"full": full, "single": single, "rich": rich, "many": many}
 }
 
 // TestPacketPDFBytesUnchanged: issued packets are re-rendered on demand
@@ -59,11 +62,12 @@ func TestPacketPDFBytesUnchanged(t *testing.T) {
 		"full":   "b6b6dc35e3d6562196393fda6369b9099cb0a634f6bde7b68141f992204bd15f",
 		"single": "83eb79501787bd75ac86b64a2231cfdcfb01bf20d7362005a82fc1e42d081884",
 		"rich":   "51d29f9ab67736a5e4b38002239ea49c68ef125162c2c1c6a3acb0867385a445",
+		"many":   "9a253923ae872649affb435e73cb48dd7fa1f7cb641d4022664783a997a6a623",
 	}
 	// Each twice, interleaved: a render must not disturb the next one
 	// (fonts' bytes, cached identifiers).
 	docs := goldenDocuments(t)
-	for _, name := range []string{"full", "single", "rich", "single", "full", "rich"} {
+	for _, name := range []string{"full", "single", "rich", "many", "single", "full", "rich"} {
 		d := docs[name]
 		out, err := packet.RenderPDF(d)
 		if err != nil {

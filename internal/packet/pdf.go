@@ -60,47 +60,12 @@ const (
 	lineH        = 5.2
 )
 
-// RenderPDF lays the document out in two passes: the first finds the page
-// where each policy starts, the second writes the contents with those
-// numbers. The output depends only on the document, byte for byte.
+// RenderPDF lays the document out once. The contents page's numbers are
+// known only once the policies are written, so their cells are reserved
+// in place (fpdf's Reserve, a Charter patch) and filled at the end: the
+// bytes are those the former two passes gave, and depend only on the
+// document.
 func RenderPDF(d Document) ([]byte, error) {
-	if len(d.Policies) < 2 {
-		// No contents page, so nothing to number: one pass.
-		r, err := render(d, nil, true)
-		if err != nil {
-			return nil, err
-		}
-		return r.out, nil
-	}
-	first, err := render(d, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	second, err := render(d, first.starts, true)
-	if err != nil {
-		return nil, err
-	}
-	return second.out, nil
-}
-
-type rendered struct {
-	out    []byte
-	starts []int
-}
-
-type writer struct {
-	pdf     *fpdf.Fpdf
-	doc     Document
-	current string // the policy being written, for the running header
-	links   []int
-	starts  []int
-	indent  float64
-	md      goldmark.Markdown
-}
-
-// render lays the document out; only when output is true does it encode
-// the PDF (fonts subset and pages compressed), which the first pass skips.
-func render(d Document, starts []int, output bool) (*rendered, error) {
 	pdf, err := NewMarkdownPDF(d.IssuedAt, "Policy packet "+d.PacketID+" for "+d.Recipient.Name, d.Company)
 	if err != nil {
 		return nil, err
@@ -111,22 +76,32 @@ func render(d Document, starts []int, output bool) (*rendered, error) {
 
 	w.cover()
 	if len(d.Policies) > 1 {
-		w.contents(starts)
+		w.contents()
 	}
 	for _, p := range d.Policies {
 		w.policy(p)
 	}
+	w.pageNumbers()
 	if err := pdf.Error(); err != nil {
 		return nil, err
-	}
-	if !output {
-		return &rendered{starts: w.starts}, nil
 	}
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
 		return nil, err
 	}
-	return &rendered{out: buf.Bytes(), starts: w.starts}, nil
+	return buf.Bytes(), nil
+}
+
+type writer struct {
+	pdf     *fpdf.Fpdf
+	doc     Document
+	current string // the policy being written, for the running header
+	links   []int
+	// numbers are the contents' page-number cells, kept for pageNumbers.
+	numbers []*fpdf.Reservation
+	starts  []int
+	indent  float64
+	md      goldmark.Markdown
 }
 
 func (w *writer) font(family, style string, size float64) { w.pdf.SetFont(family, style, size) }
@@ -211,24 +186,35 @@ func (w *writer) cover() {
 	p.MultiCell(bodyW, 4, "Each policy's SHA-256 is that of its published Markdown text. The packet's manifest lists the SHA-256 of this file and is signed by "+d.Company+"; check either at the company's /trust/verify page.", "", "L", false)
 }
 
-func (w *writer) contents(starts []int) {
+// contents writes the contents page(s): each policy's title, and a place
+// for its page number, which pageNumbers fills.
+func (w *writer) contents() {
 	p := w.pdf
 	w.current = "Contents"
 	p.AddPage()
 	w.font("sans", "B", 18)
 	p.CellFormat(bodyW, 10, "Contents", "", 1, "L", false, 0, "")
 	p.Ln(2)
-	for i, pol := range w.doc.Policies {
+	for _, pol := range w.doc.Policies {
 		link := p.AddLink()
 		w.links = append(w.links, link)
-		page := "…"
-		if i < len(starts) {
-			page = strconv.Itoa(starts[i])
-		}
 		w.font("sans", "", 11)
 		title := pol.Title + "  (version " + pol.Version + ")"
-		p.CellFormat(bodyW-15, 7, title, "", 0, "L", false, link, "")
-		p.CellFormat(15, 7, page, "", 1, "R", false, link, "")
+		p.CellFormat(bodyW-15, contentsLineH, title, "", 0, "L", false, link, "")
+		w.numbers = append(w.numbers, p.Reserve())
+		p.Ln(contentsLineH) // where the number's cell (ln 1) leaves the position
+	}
+}
+
+const contentsLineH = 7.0
+
+// pageNumbers writes in the contents the page where each policy starts.
+func (w *writer) pageNumbers() {
+	p := w.pdf
+	for i, r := range w.numbers {
+		p.FillReserved(r, func() {
+			p.CellFormat(15, contentsLineH, strconv.Itoa(w.starts[i]), "", 1, "R", false, w.links[i], "")
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,9 +80,18 @@ func TestPacketPDFIsDeterministicAndComplete(t *testing.T) {
 	if !strings.Contains(pages[1], "Contents") {
 		t.Fatal("no table of contents on page 2")
 	}
+	// Each contents line gives the page the policy starts on, filled in
+	// once the policies were laid out.
 	for _, p := range d.Policies {
-		if !strings.Contains(pages[1], p.Title) {
-			t.Errorf("contents lack %s", p.Title)
+		m := regexp.MustCompile(regexp.QuoteMeta(p.Title+" (version "+p.Version+")") + ` (\d+)\n`).FindStringSubmatch(pages[1])
+		if m == nil {
+			t.Errorf("contents lack %s with a page number", p.Title)
+			continue
+		}
+		start, _ := strconv.Atoi(m[1])
+		if start < 3 || start > len(pages) || !strings.Contains(pages[start-1], "Version "+p.Version+" · effective") ||
+			!strings.Contains(pages[start-1], p.Title) || strings.Contains(pages[start-2], p.Title+" "+p.Version) {
+			t.Errorf("contents: %s on page %d, which is not where it starts", p.Title, start)
 		}
 	}
 	if !strings.Contains(pages[0], "Policy packet for Dana Reviewer, Customer Ltd") || !strings.Contains(pages[0], "PKT-7Q2M-4XKD") {
