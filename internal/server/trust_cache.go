@@ -129,7 +129,9 @@ func (p *cachedPage) answer(w http.ResponseWriter, r *http.Request) int {
 	}
 	maps.Copy(h, p.full)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(p.body)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(p.body)
+	}
 	return http.StatusOK
 }
 
