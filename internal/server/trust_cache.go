@@ -143,12 +143,13 @@ func (pc *publicCache) serveHit(w http.ResponseWriter, r *http.Request) bool {
 	if !cacheable(r) {
 		return false
 	}
-	if _, ok := pc.pages.Load(r.URL.Path); !ok {
+	v, ok := pc.pages.Load(r.URL.Path)
+	if !ok {
 		return false
 	}
 	start := time.Now()
-	page, _, err := pc.lookup(r.Context(), r.URL.Path)
-	if err != nil || page == nil {
+	page := v.(*cachedPage)
+	if head, err := pc.currentHead(r.Context()); err != nil || head != page.head {
 		return false // the router rebuilds it, or answers the error
 	}
 	rid := r.Header.Get(echo.HeaderXRequestID)
