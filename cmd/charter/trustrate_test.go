@@ -69,15 +69,15 @@ func TestTrustRate(t *testing.T) {
 		}
 		fmt.Printf("trust rate: %s, %d bytes, %d connections, %d rounds of %s each side\n", row.path, len(body), conns, rounds, duration)
 		fmt.Printf("BENCHROW | %s | %s req/s | ref %s req/s | ratio %s | goal %s\n", row.name,
-			spread(subject, "%.0f"), spread(reference, "%.0f"), spread(ratio, "%.2f"), row.goal)
+			minMedianMax(subject, "%.0f"), minMedianMax(reference, "%.0f"), minMedianMax(ratio, "%.2f"), row.goal)
 	}
 	if lines := srv.errorLines(5); len(lines) > 0 {
 		t.Errorf("the server logged errors: %v", lines)
 	}
 }
 
-// spread formats the min, median and max of v.
-func spread(v []float64, format string) string {
+// minMedianMax formats the min, median and max of v.
+func minMedianMax(v []float64, format string) string {
 	v = slices.Sorted(slices.Values(v))
 	return fmt.Sprintf(format+" / "+format+" / "+format, v[0], v[len(v)/2], v[len(v)-1])
 }

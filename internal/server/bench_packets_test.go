@@ -88,12 +88,12 @@ func BenchmarkPacketDownloads(b *testing.B) {
 	}
 	b.ReportMetric(slices.Max(p99), "worst-p99-ms")
 	fmt.Printf("packet downloads: %d clients × %d downloads of %d bytes, %d runs\n", clients, perClient, size, runs)
-	fmt.Printf("BENCHROW | packet download p99, %d clients | %s ms | ref - | ratio - | goal < 20 ms\n", clients, minMedMax(p99, "%.1f"))
-	fmt.Printf("BENCHROW | packet download p50, %d clients | %s ms | ref - | ratio - | goal -\n", clients, minMedMax(p50, "%.1f"))
+	fmt.Printf("BENCHROW | packet download p99, %d clients | %s ms | ref - | ratio - | goal < 20 ms\n", clients, minMedianMax(p99, "%.1f"))
+	fmt.Printf("BENCHROW | packet download p50, %d clients | %s ms | ref - | ratio - | goal -\n", clients, minMedianMax(p50, "%.1f"))
 }
 
-// minMedMax formats the min, median and max of v.
-func minMedMax(v []float64, format string) string {
+// minMedianMax formats the min, median and max of v.
+func minMedianMax(v []float64, format string) string {
 	v = slices.Sorted(slices.Values(v))
 	return fmt.Sprintf(format+" / "+format+" / "+format, v[0], v[len(v)/2], v[len(v)-1])
 }
