@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -185,10 +186,17 @@ func (View) WholeFile() string { return PacketFileName }
 // open resolves a packet link. A dead link's refusal is logged against
 // its packet before the error is returned.
 func (s *Service) open(ctx context.Context, from audit.Actor, token, file string) (*Packet, error) {
+	p, _, err := s.openUntil(ctx, from, token, file)
+	return p, err
+}
+
+// openUntil is open, also returning until when the link stays open unless
+// it is revoked: the earlier of the link's and the packet's expiry.
+func (s *Service) openUntil(ctx context.Context, from audit.Actor, token, file string) (*Packet, time.Time, error) {
 	if !sharelink.WellFormed(token) {
-		return nil, sharelink.ErrUnknown
+		return nil, time.Time{}, sharelink.ErrUnknown
 	}
-	// The link and its packet in one query: this runs on every download.
+	// The link and its packet in one query.
 	var row struct {
 		Packet
 		LinkRevokedAt *time.Time
@@ -203,9 +211,9 @@ func (s *Service) open(ctx context.Context, from audit.Actor, token, file string
 		Joins("JOIN packets ON packets.id = share_links.subject_id").
 		Where("share_links.token_hash = ? AND share_links.purpose = ?", sharelink.Hash(token), LinkPurpose).Take(&row).Error
 	if isNotFound(err) {
-		return nil, sharelink.ErrUnknown
+		return nil, time.Time{}, sharelink.ErrUnknown
 	} else if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	p := row.Packet
 	now := s.clock()
@@ -218,11 +226,74 @@ func (s *Service) open(ctx context.Context, from audit.Actor, token, file string
 			state = "expired"
 		}
 		if err := s.logAccess(ctx, from, &p, file, "refused: "+state); err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
-		return nil, s.unavailable(ctx, &p, reason, file)
+		return nil, time.Time{}, s.unavailable(ctx, &p, reason, file)
 	}
-	return &p, nil
+	return &p, earliest(p.ExpiresAt, row.LinkExpiresAt), nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// liveLinks keeps the packet links that downloads went through, by token
+// hash, so that the next download of the same link reads nothing: a link
+// names its packet for good, and of what open reads only the revocations
+// can change. Those the committer checks again, under the packet's row
+// lock, in the transaction that logs the download, before any byte is
+// sent: so a link revoked (here or on another instance) is refused on its
+// very next download all the same, and its entry dropped. Expiry is
+// checked against the clock on each use. Any refusal (an NDA still owed
+// included) resolves the link afresh, so that it is logged and answered
+// as an uncached one. (The audit head cannot be the key here: every
+// download appends an audit event, so it moves with every batch.)
+type liveLinks struct {
+	mu    sync.Mutex
+	links map[string]liveLink
+}
+
+type liveLink struct {
+	packet Packet
+	until  time.Time
+}
+
+// maxLiveLinks bounds the memory the cache takes; when full, it starts
+// again.
+const maxLiveLinks = 4096
+
+// get returns a copy of the packet of the link, if kept and open at now.
+func (l *liveLinks) get(hash string, now time.Time) (*Packet, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.links[hash]
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(e.until) {
+		delete(l.links, hash)
+		return nil, false
+	}
+	p := e.packet
+	return &p, true
+}
+
+func (l *liveLinks) put(hash string, p *Packet, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.links == nil || len(l.links) >= maxLiveLinks {
+		l.links = map[string]liveLink{}
+	}
+	l.links[hash] = liveLink{packet: *p, until: until}
+}
+
+func (l *liveLinks) drop(hash string) {
+	l.mu.Lock()
+	delete(l.links, hash)
+	l.mu.Unlock()
 }
 
 // logAccess records a view or a refusal and its audit event, durably,
@@ -344,27 +415,52 @@ func (s *Service) AcceptNDA(ctx context.Context, from audit.Actor, token string,
 
 // Download returns one file of a packet. Each download counts against
 // that file's limit, exactly: the count moves inside the group commit's
-// transaction, under the packet's row lock. Errors: ErrNDANeeded, and an
-// *Unavailable for a dead link or a file at its limit.
+// transaction, under the packet's row lock. A link that was open is kept
+// (liveLinks), so that its next downloads read nothing before that
+// transaction. Errors: ErrNDANeeded, and an *Unavailable for a dead link
+// or a file at its limit.
 func (s *Service) Download(ctx context.Context, from audit.Actor, token, name string) ([]byte, *Packet, error) {
-	p, err := s.open(ctx, from, token, name)
-	if err != nil {
-		return nil, nil, err
-	}
 	db := s.db.WithContext(ctx)
-	nda, err := s.ndaOwed(db, p)
-	if err != nil {
-		return nil, nil, err
+	links := &s.commits.links
+	var hash string
+	var p *Packet
+	if sharelink.WellFormed(token) {
+		hash = sharelink.Hash(token)
+		if kept, ok := links.get(hash, s.clock()); ok {
+			owed, err := s.ndaOwed(db, kept)
+			if err != nil {
+				return nil, nil, err
+			}
+			if owed == nil {
+				p = kept
+			}
+			// Else the link is resolved afresh below, so that the refusal
+			// (or a revocation's) is logged and answered as for any link.
+		}
 	}
-	if nda != nil {
-		return nil, nil, s.refuse(ctx, from, p, name, "refused: NDA not accepted", ErrNDANeeded)
+	if p == nil {
+		opened, until, err := s.openUntil(ctx, from, token, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		nda, err := s.ndaOwed(db, opened)
+		if err != nil {
+			return nil, nil, err
+		}
+		if nda != nil {
+			links.drop(hash)
+			return nil, nil, s.refuse(ctx, from, opened, name, "refused: NDA not accepted", ErrNDANeeded)
+		}
+		p = opened
+		links.put(hash, p, until)
 	}
 	data, err := s.file(ctx, p, name)
 	if err != nil {
 		return nil, nil, err
 	}
 	// The count, the access log and the audit event commit together, in
-	// a transaction shared with concurrent downloads.
+	// a transaction shared with concurrent downloads. The committer reads
+	// the packet's revocation and expiry again, under its row lock.
 	j := &accessJob{from: from, packet: p, file: name, download: true}
 	if err := s.commits.record(ctx, j); err != nil {
 		return nil, nil, err
@@ -373,8 +469,10 @@ func (s *Service) Download(ctx context.Context, from audit.Actor, token, name st
 	case errors.Is(j.refusal, ErrFileLimit):
 		return nil, nil, s.unavailable(ctx, p, FileLimit, name)
 	case j.outcome == outcomeRevoked:
+		links.drop(hash)
 		return nil, nil, s.unavailable(ctx, p, Withdrawn, name)
 	case j.refusal != nil:
+		links.drop(hash)
 		return nil, nil, s.unavailable(ctx, p, Expired, name)
 	}
 	return data, p, nil

@@ -25,7 +25,7 @@ type accessJob struct {
 	download bool
 	// Set by the committer: why a download was refused, if it was.
 	refusal error
-	done    chan error
+	done    chan commitTurn
 }
 
 // committer records accesses with group commit: concurrent requests
@@ -34,14 +34,24 @@ type accessJob struct {
 // holds its record has committed, and the limit check stays exact because
 // the jobs of a batch run one after the other inside it.
 //
-// The first request to arrive while no batch is running commits the
-// queue (its own job included) and keeps committing until the queue is
-// empty; the others wait for their job's result.
+// The first request to arrive while no batch is running leads: it commits
+// the queue (its own job first), then hands the lead to the first job
+// queued meanwhile and returns. So no request waits for more than the
+// batch in flight and its own, however long the queue stays full.
 type committer struct {
 	s       *Service
 	mu      sync.Mutex
 	queue   []*accessJob
 	running bool
+	// links keeps the packet links whose downloads went through.
+	links liveLinks
+}
+
+// commitTurn is what a queued job is told: lead the next batch, or its
+// batch's outcome.
+type commitTurn struct {
+	lead bool
+	err  error
 }
 
 // maxBatch bounds a transaction, so that a long queue does not hold the
@@ -49,28 +59,43 @@ type committer struct {
 const maxBatch = 256
 
 func (c *committer) record(ctx context.Context, j *accessJob) error {
-	j.done = make(chan error, 1)
+	j.done = make(chan commitTurn, 1)
 	c.mu.Lock()
 	c.queue = append(c.queue, j)
-	if c.running {
-		c.mu.Unlock()
-		return <-j.done
-	}
+	lead := !c.running
 	c.running = true
-	for len(c.queue) > 0 {
-		n := min(len(c.queue), maxBatch)
-		batch := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		c.mu.Unlock()
-		err := c.commit(ctx, batch)
-		for _, b := range batch {
-			b.done <- err
-		}
-		c.mu.Lock()
-	}
-	c.running = false
 	c.mu.Unlock()
-	return <-j.done
+	for {
+		if lead {
+			c.lead(ctx)
+		}
+		turn := <-j.done
+		if !turn.lead {
+			return turn.err
+		}
+		lead = true
+	}
+}
+
+// lead commits the batch at the head of the queue, hands the lead to the
+// next job queued (or ends the run), and then answers the batch.
+func (c *committer) lead(ctx context.Context) {
+	c.mu.Lock()
+	n := min(len(c.queue), maxBatch)
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	c.mu.Unlock()
+	err := c.commit(ctx, batch)
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.queue[0].done <- commitTurn{lead: true}
+	} else {
+		c.running = false
+	}
+	c.mu.Unlock()
+	for _, b := range batch {
+		b.done <- commitTurn{err: err}
+	}
 }
 
 func (c *committer) commit(ctx context.Context, batch []*accessJob) error {

@@ -51,8 +51,10 @@ func loadFor(b *testing.B, url string, workers int, d time.Duration) float64 {
 // BenchmarkTrustThroughput serves /trust and /trust/subprocessors.json
 // under load on loopback through the whole stack, as configured in
 // production (registers checked for changes once a second), and a bare
-// echo handler serving the same bytes in the same run. The ratio is
-// Charter's throughput over the bare handler's (goal: at least 0.5).
+// echo handler serving the same bytes in the same run, all in this
+// process: it is where to profile the public path (-cpuprofile). The
+// table's row (make bench) is TestTrustRate in cmd/charter, on the real
+// binary against a bare server in a process of its own.
 func BenchmarkTrustThroughput(b *testing.B) {
 	e := newEnvWith(b, storetest.SQLite(b), func(o *server.Options) { o.PublicCacheTTL = time.Second })
 	e.seedPrivacy()

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 )
@@ -95,4 +97,94 @@ func requireMetricsToken(token string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// httpMetrics are the HTTP request metrics (charter_http_*), with the
+// names, labels and buckets echo-contrib's echoprometheus gave them, so
+// that dashboards keep working. The middleware resolves the labels per
+// request; the public cache resolves its pages' once (route).
+type httpMetrics struct {
+	requests                            *prometheus.CounterVec
+	duration, requestSize, responseSize *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	// host stays empty (the Host header is the client's to choose; as a
+	// label it would let anyone grow the series without bound); url is
+	// the route's pattern.
+	httpLabels := []string{"code", "method", "host", "url"}
+	const kb, mb = 1 << 10, 1 << 20
+	sizes := []float64{1 * kb, 2 * kb, 5 * kb, 10 * kb, 100 * kb, 500 * kb, 1 * mb, 2.5 * mb, 5 * mb, 10 * mb}
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "charter", Subsystem: "http", Name: "requests_total",
+			Help: "How many HTTP requests processed, partitioned by status code and HTTP method."}, httpLabels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "charter", Subsystem: "http", Name: "request_duration_seconds",
+			Help: "The HTTP request latencies in seconds.", Buckets: prometheus.DefBuckets}, httpLabels),
+		responseSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "charter", Subsystem: "http", Name: "response_size_bytes",
+			Help: "The HTTP response sizes in bytes.", Buckets: sizes}, httpLabels),
+		requestSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "charter", Subsystem: "http", Name: "request_size_bytes",
+			Help: "The HTTP request sizes in bytes.", Buckets: sizes}, httpLabels),
+	}
+	reg.MustRegister(m.requests, m.duration, m.responseSize, m.requestSize)
+	return m
+}
+
+// routeMetrics are one (status, method, route)'s series, resolved.
+type routeMetrics struct {
+	requests                            prometheus.Counter
+	duration, requestSize, responseSize prometheus.Observer
+}
+
+func (m *httpMetrics) route(status int, method, route string) routeMetrics {
+	values := []string{strconv.Itoa(status), method, "", strings.ToValidUTF8(route, "\uFFFD")}
+	return routeMetrics{requests: m.requests.WithLabelValues(values...), duration: m.duration.WithLabelValues(values...),
+		requestSize: m.requestSize.WithLabelValues(values...), responseSize: m.responseSize.WithLabelValues(values...)}
+}
+
+func (r routeMetrics) observe(elapsed time.Duration, requestBytes, responseBytes int) {
+	r.requests.Inc()
+	r.duration.Observe(elapsed.Seconds())
+	r.requestSize.Observe(float64(requestBytes))
+	r.responseSize.Observe(float64(responseBytes))
+}
+
+// middleware measures every request but the scrapes of /metrics. The
+// status of a request that failed is the one the error handler will
+// answer (classify).
+func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == "/metrics" {
+			return next(c)
+		}
+		reqBytes := requestSize(c.Request())
+		start := time.Now()
+		err := next(c)
+		elapsed := time.Since(start)
+		route := c.Path()
+		if route == "" {
+			route = c.Request().URL.Path
+		}
+		status := c.Response().Status
+		if err != nil {
+			status, _, _, _ = classify(err)
+		}
+		m.route(status, c.Request().Method, route).observe(elapsed, reqBytes, int(c.Response().Size))
+		return err
+	}
+}
+
+// requestSize approximates a request's size on the wire, as
+// echoprometheus did: path, method, protocol, headers, host and body.
+func requestSize(r *http.Request) int {
+	n := len(r.URL.Path) + len(r.Method) + len(r.Proto) + len(r.Host)
+	for name, values := range r.Header {
+		n += len(name)
+		for _, v := range values {
+			n += len(v)
+		}
+	}
+	if r.ContentLength > 0 {
+		n += int(r.ContentLength)
+	}
+	return n
 }

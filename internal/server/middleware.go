@@ -1,12 +1,17 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
@@ -26,10 +31,36 @@ const (
 	sessionLoadedKey   = "charter.session_loaded"
 )
 
-func newRequestID() string {
-	var b [12]byte
+// requestIDs makes request IDs: a random prefix per process and a
+// counter. An ID only has to be unique (it ties a request's log lines,
+// audit events and error page together); it grants nothing, so it need
+// not be unguessable, and a counter costs less than crypto/rand per
+// request.
+type requestIDs struct {
+	prefix [12]byte // hex
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	g := &requestIDs{}
+	hex.Encode(g.prefix[:], b[:])
+	return g
+}
+
+// next returns 24 hex digits, as before: the prefix, then 48 bits of
+// counter.
+func (g *requestIDs) next() string {
+	const digits = "0123456789abcdef"
+	var b [24]byte
+	copy(b[:], g.prefix[:])
+	n := g.n.Add(1)
+	for i := len(b) - 1; i >= len(g.prefix); i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
@@ -59,22 +90,109 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 	})
 }
 
+// hitLog counts the requests answered from the public cache, which are
+// not logged one line each: a hit writes, at most once per interval, one
+// line with the counts by route since the last. Every other request (a
+// miss, an error, a write) is logged by requestLogger, one line each.
+// The interval is on the server's clock, read at each hit: no timer.
+type hitLog struct {
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+	next     atomic.Int64 // Unix nanoseconds: the first hit after this writes the line
+	mu       sync.Mutex
+	routes   map[string]*routeHits
+}
+
+// routeHits are one route's hits since the last line.
+type routeHits struct {
+	route       string
+	ok          atomic.Int64
+	notModified atomic.Int64
+}
+
+func newHitLog(log *slog.Logger, now func() time.Time, interval time.Duration) *hitLog {
+	l := &hitLog{log: log, now: now, interval: interval, routes: map[string]*routeHits{}}
+	l.next.Store(now().Add(interval).UnixNano())
+	return l
+}
+
+// route returns the counters of route, made once.
+func (l *hitLog) route(route string) *routeHits {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.routes[route]
+	if !ok {
+		r = &routeHits{route: route}
+		l.routes[route] = r
+	}
+	return r
+}
+
+// count records one hit answered with status (200 or 304), and writes
+// the line when the interval has passed.
+func (l *hitLog) count(r *routeHits, status int) {
+	if status == http.StatusNotModified {
+		r.notModified.Add(1)
+	} else {
+		r.ok.Add(1)
+	}
+	now := l.now()
+	next := l.next.Load()
+	// One hit, the one that moves next on, writes the line.
+	if now.UnixNano() < next || !l.next.CompareAndSwap(next, now.Add(l.interval).UnixNano()) {
+		return
+	}
+	l.flush(time.Unix(0, next).Add(-l.interval))
+}
+
+// flush writes the counts since the last line, if any, and starts again.
+func (l *hitLog) flush(since time.Time) {
+	l.mu.Lock()
+	routes := slices.SortedFunc(maps.Values(l.routes), func(a, b *routeHits) int { return strings.Compare(a.route, b.route) })
+	l.mu.Unlock()
+	var total int64
+	attrs := make([]slog.Attr, 0, len(routes)+1)
+	for _, r := range routes {
+		ok, nm := r.ok.Swap(0), r.notModified.Swap(0)
+		if ok+nm == 0 {
+			continue
+		}
+		total += ok + nm
+		attrs = append(attrs, slog.Group(r.route, slog.Int64("200", ok), slog.Int64("304", nm)))
+	}
+	if total == 0 {
+		return
+	}
+	attrs = append([]slog.Attr{slog.Int64("requests", total), slog.Time("since", since.UTC())}, attrs...)
+	l.log.LogAttrs(context.Background(), slog.LevelInfo, "public cache hits", attrs...)
+}
+
 // contentSecurityPolicy allows only this origin's scripts and styles: no
 // inline script, no plugins, no framing.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+// securityHeaderSet is the headers every response carries, built once:
+// the middleware and the public cache copy them (the slices are shared,
+// and never modified in place).
+func securityHeaderSet(secure bool) http.Header {
+	h := http.Header{}
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if secure {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return h
+}
+
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if s.cfg.Secure() {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-		}
+		maps.Copy(h, s.headers)
 		// Everything is private unless said otherwise: static assets may be
 		// cached an hour (their names carry no version), and the public
 		// pages set their own policy.

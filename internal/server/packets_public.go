@@ -237,7 +237,10 @@ func (h *packetHandlers) sendPacketFile(c echo.Context, file string) error {
 		return h.packetLinkError(c, err)
 	}
 	download := p.PublicID + "-" + strings.ReplaceAll(file, "/", "-")
-	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": download}))
+	// With its length said, the file goes out as it is, not in chunks.
+	hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(data)))
 	return c.Blob(http.StatusOK, "application/pdf", data)
 }
 

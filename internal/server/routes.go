@@ -1,11 +1,9 @@
 package server
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/charter-registry/charter/internal/app"
-	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/web"
@@ -47,7 +45,7 @@ const (
 
 // routes lists every route with the role it needs (DESIGN.md, roles).
 // Each area's handlers get the kit and only their area's services.
-func (s *Server) routes(a *app.App, o Options) {
+func (s *Server) routes(a *app.App) {
 	k := s.kit
 	signIn := &authHandlers{kit: k, cfg: a.Config, users: a.Users, sessionStore: a.Sessions, sso: a.SSO, ssoConfig: a.SSOConfig, org: a.Org}
 	users := &userHandlers{kit: k, users: a.Users}
@@ -58,7 +56,7 @@ func (s *Server) routes(a *app.App, o Options) {
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
 	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
-		public: &publicCache{ttl: o.PublicCacheTTL, pages: map[string]cachedPage{}, readHead: func(ctx context.Context) (int64, error) { return audit.Head(ctx, a.Store.DB) }}}
+		public: s.public}
 	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents, privacy: a.Privacy}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}

@@ -10,15 +10,16 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/charter-registry/charter/internal/app"
+	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
-	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,13 @@ type Server struct {
 	// metrics serves the Prometheus metrics, behind the bearer token when
 	// one is set.
 	metrics http.Handler
+	// headers are the security headers of every response; ids make
+	// request IDs.
+	headers http.Header
+	ids     *requestIDs
+	// public keeps the public pages; its hits are answered ahead of the
+	// router (ServeHTTP).
+	public *publicCache
 }
 
 // New builds the server and registers every route.
@@ -91,18 +99,14 @@ func New(o Options) (*Server, error) {
 			return next(c)
 		}
 	})
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	s.headers, s.ids = securityHeaderSet(cfg.Secure()), newRequestIDs()
+	httpMetrics := newHTTPMetrics(reg)
+	s.public = newPublicCache(o.PublicCacheTTL, func(ctx context.Context) (int64, error) { return audit.Head(ctx, a.Store.DB) },
+		s.headers, httpMetrics, newHitLog(a.Logger, a.Now, time.Minute), s.ids)
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: s.ids.next}))
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableErrorHandler: false, DisablePrintStack: true}))
-	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace: "charter", Subsystem: "http", Registerer: reg,
-		// The Host header is the client's to choose; as a label it would
-		// let anyone grow the series without bound.
-		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
-			"host": func(echo.Context, error) string { return "" },
-		},
-		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
-	}))
+	e.Use(httpMetrics.middleware)
 	e.Use(s.securityHeaders)
 	// Bodies are small except uploads (signed DPAs up to 20 MB, packets
 	// to verify), which their handlers bound again.
@@ -112,12 +116,20 @@ func New(o Options) (*Server, error) {
 
 	s.metrics = requireMetricsToken(cfg.MetricsToken,
 		promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})))
-	s.routes(a, o)
+	s.routes(a)
 	return s, nil
 }
 
 // Handler returns the HTTP handler.
-func (s *Server) Handler() http.Handler { return s.e }
+func (s *Server) Handler() http.Handler { return s }
+
+// ServeHTTP answers a hit of the public cache at once, and passes
+// everything else to the router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.public.serveHit(w, r) {
+		s.e.ServeHTTP(w, r)
+	}
+}
 
 // Echo exposes the router, for tests that walk the routes.
 func (s *Server) Echo() *echo.Echo { return s.e }

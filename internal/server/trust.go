@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charter-registry/charter/internal/advisory"
@@ -37,65 +36,6 @@ type trustHandlers struct {
 	advisories *advisory.Service
 	documents  *document.Service
 	files      *files.Store
-}
-
-// publicCache keeps the rendered public pages. Every register change
-// appends an audit event, so the audit trail's head identifies the data a
-// page was built from: a page is rebuilt only when the head has moved.
-// The head is read at most once per ttl, which bounds how stale another
-// instance's change can look.
-type publicCache struct {
-	// readHead reads the audit trail's newest sequence number.
-	readHead func(ctx context.Context) (int64, error)
-	ttl      time.Duration
-	mu       sync.Mutex
-	head     int64
-	checked  time.Time
-	pages    map[string]cachedPage
-}
-
-type cachedPage struct {
-	head int64
-	body []byte
-	etag string
-}
-
-// cached serves the page key, building it with build when the registers
-// changed since it was last built.
-func (h *trustHandlers) cached(c echo.Context, key, contentType string, build func(ctx context.Context) ([]byte, error)) error {
-	ctx := c.Request().Context()
-	pc := h.public
-	pc.mu.Lock()
-	head, fresh := pc.head, time.Since(pc.checked) < pc.ttl
-	page, ok := pc.pages[key]
-	pc.mu.Unlock()
-	if !fresh {
-		latest, err := pc.readHead(ctx)
-		if err != nil {
-			return err
-		}
-		head = latest
-		pc.mu.Lock()
-		pc.head, pc.checked = latest, time.Now()
-		pc.mu.Unlock()
-	}
-	if !ok || page.head != head {
-		body, err := build(ctx)
-		if err != nil {
-			return err
-		}
-		page = cachedPage{head: head, body: body, etag: fmt.Sprintf(`"%d-%d"`, head, len(body))}
-		pc.mu.Lock()
-		pc.pages[key] = page
-		pc.mu.Unlock()
-	}
-	hdr := c.Response().Header()
-	hdr.Set("Cache-Control", "public, max-age=60")
-	hdr.Set("ETag", page.etag)
-	if c.Request().Header.Get("If-None-Match") == page.etag {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return c.Blob(http.StatusOK, contentType, page.body)
 }
 
 type trustPage struct {
@@ -173,7 +113,7 @@ func (p *trustPage) lastUpdated() time.Time {
 }
 
 func (h *trustHandlers) trustHome(c echo.Context) error {
-	return h.cached(c, "trust", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
 		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
@@ -218,7 +158,7 @@ type subprocessorsPage struct {
 }
 
 func (h *trustHandlers) trustSubprocessors(c echo.Context) error {
-	return h.cached(c, "subprocessors", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
 		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
@@ -296,7 +236,7 @@ func toPublicChange(n privacy.NoticeView) publicChange {
 }
 
 func (h *trustHandlers) trustSubprocessorsJSON(c echo.Context) error {
-	return h.cached(c, "subprocessors.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
 		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
@@ -351,7 +291,7 @@ type atomEntry struct {
 }
 
 func (h *trustHandlers) trustSubprocessorsAtom(c echo.Context) error {
-	return h.cached(c, "subprocessors.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
 		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
@@ -508,7 +448,7 @@ func (h *trustHandlers) publicAdvisories(ctx context.Context) (*advisoriesPublic
 }
 
 func (h *trustHandlers) trustAdvisories(c echo.Context) error {
-	return h.cached(c, "advisories", echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
 		p, err := h.publicAdvisories(ctx)
 		if err != nil {
 			return nil, err
@@ -530,7 +470,7 @@ func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 	if osvID, ok := strings.CutSuffix(id, ".json"); ok {
 		return h.trustAdvisoryOSV(c, osvID)
 	}
-	return h.cached(c, "advisory/"+id, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMETextHTMLCharsetUTF8, func(ctx context.Context) ([]byte, error) {
 		a, err := h.advisories.Get(ctx, id, true)
 		if err != nil {
 			return nil, err
@@ -554,7 +494,7 @@ func (h *trustHandlers) trustAdvisory(c echo.Context) error {
 // /trust/advisories/{OSV id}.json, where OSV consumers look for it; the
 // advisory's own ID (without x_) answers too. Drafts and unknown IDs are 404.
 func (h *trustHandlers) trustAdvisoryOSV(c echo.Context, id string) error {
-	return h.cached(c, "advisory.json/"+id, echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
 		a, err := h.advisories.Get(ctx, advisory.PublicIDOfOSV(id), true)
 		if err != nil {
 			return nil, err
@@ -564,7 +504,7 @@ func (h *trustHandlers) trustAdvisoryOSV(c echo.Context, id string) error {
 }
 
 func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
-	return h.cached(c, "advisories.json", echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, echo.MIMEApplicationJSON, func(ctx context.Context) ([]byte, error) {
 		list, err := h.advisories.List(ctx, advisory.Filter{PublishedOnly: true})
 		if err != nil {
 			return nil, err
@@ -578,7 +518,7 @@ func (h *trustHandlers) trustAdvisoriesJSON(c echo.Context) error {
 }
 
 func (h *trustHandlers) trustAdvisoriesAtom(c echo.Context) error {
-	return h.cached(c, "advisories.atom", "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
+	return h.cached(c, "application/atom+xml; charset=utf-8", func(ctx context.Context) ([]byte, error) {
 		o, err := h.org.Current(ctx)
 		if err != nil {
 			return nil, err
