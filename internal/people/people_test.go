@@ -39,6 +39,7 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	f := &fixture{ctx: context.Background(), st: st, clock: &clock, hr: audit.System("test:hr")}
 	f.people = people.NewService(st.DB, now, people.DefaultSettings)
 	f.policies = policy.NewService(st.DB, now)
+	f.policies.OnNewMajor(f.people.RequirementsChanged)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
 		t.Fatal(err)
