@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charter-registry/charter/internal/store"
@@ -221,16 +222,54 @@ func (s *Service) hired(tx *gorm.DB, emps ...Employee) error {
 	if err := lockCompliance(tx, false); err != nil {
 		return err
 	}
-	var f facts
-	var err error
-	if f.reqs, err = requirements(tx); err != nil {
+	f, err := s.owedByAll(tx)
+	if err != nil {
 		return err
+	}
+	items, states := s.obligations(emps, f)
+	return saveObligations(tx, items, states)
+}
+
+// hireBasis keeps the requirements and courses that the kept obligations
+// were last rebuilt from, under their fingerprint: while the database
+// records the same fingerprint, a hire (the most frequent write) reads one
+// row instead of the policies' versions and the courses. The database
+// stays the authority: every instance's rebuild changes the recorded
+// fingerprint in the transaction that changes what everyone owes.
+type hireBasis struct {
+	mu          sync.Mutex
+	fingerprint string
+	reqs        []Requirement
+	courses     []Course
+}
+
+// owedByAll returns the facts of an employee who has done nothing: the
+// requirements and courses (only what obligations reads of them).
+func (s *Service) owedByAll(tx *gorm.DB) (*facts, error) {
+	stored, err := storedFingerprint(tx)
+	if err != nil {
+		return nil, err
+	}
+	s.hireBasis.mu.Lock()
+	if stored != "" && stored == s.hireBasis.fingerprint {
+		f := &facts{reqs: s.hireBasis.reqs, courses: s.hireBasis.courses}
+		s.hireBasis.mu.Unlock()
+		return f, nil
+	}
+	s.hireBasis.mu.Unlock()
+	f := &facts{}
+	if f.reqs, err = requirements(tx); err != nil {
+		return nil, err
 	}
 	if f.courses, err = courseList(tx); err != nil {
-		return err
+		return nil, err
 	}
-	items, states := s.obligations(emps, &f)
-	return saveObligations(tx, items, states)
+	if fp := s.fingerprint(f.reqs, f.courses); fp == stored {
+		s.hireBasis.mu.Lock()
+		s.hireBasis.fingerprint, s.hireBasis.reqs, s.hireBasis.courses = fp, f.reqs, f.courses
+		s.hireBasis.mu.Unlock()
+	}
+	return f, nil
 }
 
 // rebuild recomputes, in tx, everyone's obligations and records what they

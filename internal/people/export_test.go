@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // The oracle of the kept compliance state: every employee's summary and
@@ -177,7 +175,3 @@ func KeptCompliance(ctx context.Context, s *Service) (string, error) {
 	fmt.Fprintf(&b, "fingerprint %s\n", fp)
 	return b.String(), err
 }
-
-// DB is the service's database, for tests that change records behind its
-// back.
-func DB(s *Service) *gorm.DB { return s.db }

@@ -42,10 +42,11 @@ var DefaultSettings = Settings{NewHireDays: 30, NewVersionDays: 30, AckLinkTTL: 
 
 // Service keeps the employee register.
 type Service struct {
-	db       *gorm.DB
-	now      func() time.Time
-	settings Settings
-	check    *check.Validator
+	db        *gorm.DB
+	now       func() time.Time
+	settings  Settings
+	check     *check.Validator
+	hireBasis hireBasis
 }
 
 // NewService returns a Service on db with the given clock and settings.
