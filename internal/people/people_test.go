@@ -3,6 +3,7 @@ package people_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -388,6 +389,9 @@ func TestDemoTeamShowsEveryState(t *testing.T) {
 		}
 		if o.Active != 23 || o.ByState[people.Offboarded] != 2 {
 			t.Fatalf("states: %+v", o.ByState)
+		}
+		if want, err := people.RecomputedOverview(f.ctx, f.people); err != nil || !reflect.DeepEqual(o, want) {
+			t.Fatalf("kept overview %+v, recomputed %+v (%v)", o, want, err)
 		}
 		for _, s := range people.States {
 			if o.ByState[s] == 0 {
