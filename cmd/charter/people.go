@@ -60,6 +60,30 @@ func newPeopleCmd(stdout io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "%d reminder(s) queued in the outbox\n", n)
 		return nil
 	}
-	cmd.AddCommand(send, remind)
+	rebuild := &cobra.Command{
+		Use:   "rebuild-compliance",
+		Short: "Compute again, from the records, what each employee owes (the state the overview and the people list read)",
+		Long: "Compute again, from the acknowledgements, training, background checks, start dates, policies and courses,\n" +
+			"every employee's outstanding obligations, which the overview and the people list read. Every change keeps\n" +
+			"them up to date and serve recomputes them when the deadline settings change; this is for a database\n" +
+			"changed by other means. It uses the deadline settings (--ack-due-* and --background-check-due-days).",
+		Args: cobra.NoArgs,
+	}
+	bsc := newStoreCommand(rebuild)
+	bsc.binder.PeopleFlags(&bsc.cfg)
+	rebuild.RunE = func(cmd *cobra.Command, _ []string) error {
+		a, err := bsc.services(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer a.Store.Close()
+		n, err := a.People.RebuildCompliance(cmd.Context())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Compliance state rebuilt: %d outstanding or expiring obligation(s)\n", n)
+		return nil
+	}
+	cmd.AddCommand(send, remind, rebuild)
 	return cmd
 }

@@ -152,6 +152,9 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Org = org.NewService(st.DB, now)
 	a.People = people.NewService(st.DB, now, people.Settings{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays,
 		BackgroundCheckDays: cfg.BackgroundCheckDays, AckLinkTTL: cfg.AckLinkTTL, BaseURL: cfg.BaseURL, Mail: mail})
+	// What each employee owes is kept: a new major version changes it in
+	// the publishing transaction.
+	a.Policies.OnNewMajor(a.People.RequirementsChanged)
 	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail, WorkEmail: workEmail,
 		SigningKey: signing})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})

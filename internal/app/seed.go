@@ -32,6 +32,11 @@ func (a *App) Bootstrap(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seeding courses: %w", err)
 	}
+	// After an upgrade or a change of the deadline settings, what each
+	// employee owes is computed again before the first request.
+	if _, err := a.People.EnsureCompliance(ctx); err != nil {
+		return fmt.Errorf("computing compliance: %w", err)
+	}
 	if a.Config.Demo {
 		if err := a.seedDemo(ctx, by, out); err != nil {
 			return err

@@ -51,8 +51,10 @@ func (s *Service) Acknowledge(ctx context.Context, by audit.Actor, email, slug, 
 		if !e.ActiveOn(s.today()) {
 			return ErrOffboarded
 		}
-		ack, err = s.record(tx, by, e, slug, method)
-		return err
+		if ack, err = s.record(tx, by, e, slug, method); err != nil {
+			return err
+		}
+		return s.refresh(tx, e.ID)
 	})
 	return ack, err
 }

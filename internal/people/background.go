@@ -131,8 +131,11 @@ func (s *Service) SetBackgroundCheck(ctx context.Context, by audit.Actor, email 
 		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&next).Error; err != nil {
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "background_check.updated", ObjectType: "employee", ObjectID: e.Email,
-			Before: checkState(cur), After: checkState(&next)})
+		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "background_check.updated", ObjectType: "employee", ObjectID: e.Email,
+			Before: checkState(cur), After: checkState(&next)}); err != nil {
+			return err
+		}
+		return s.refresh(tx, e.ID)
 	})
 	if err != nil {
 		return nil, err

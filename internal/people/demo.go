@@ -45,14 +45,19 @@ func (s *Service) SeedDemoTeam(ctx context.Context, by audit.Actor, data []byte)
 		}
 		today := s.today()
 		day := func(offset int) string { return today.AddDate(0, 0, offset).Format(time.DateOnly) }
-		f, err := loadFacts(tx)
+		reqs, err := requirements(tx)
+		if err != nil {
+			return err
+		}
+		courses, err := courseList(tx)
 		if err != nil {
 			return err
 		}
 		var course *Course
-		if len(f.courses) > 0 {
-			course = &f.courses[0]
+		if len(courses) > 0 {
+			course = &courses[0]
 		}
+		var ids []int64
 		for _, p := range team {
 			in := Input{Email: p.Email, Name: p.Name, Title: p.Title, Department: p.Department, ManagerEmail: p.Manager,
 				Country: p.Country, EmploymentType: p.Type, StartDate: day(p.Start)}
@@ -74,7 +79,8 @@ func (s *Service) SeedDemoTeam(ctx context.Context, by audit.Actor, data []byte)
 					return err
 				}
 			}
-			for _, r := range f.reqs {
+			ids = append(ids, e.ID)
+			for _, r := range reqs {
 				if demoAcknowledged(p.Acks, r.Slug) {
 					if _, err := s.record(tx, by, &e, r.Slug, MethodImport); err != nil {
 						return err
@@ -83,7 +89,7 @@ func (s *Service) SeedDemoTeam(ctx context.Context, by audit.Actor, data []byte)
 			}
 		}
 		loaded = true
-		return nil
+		return s.refresh(tx, ids...)
 	})
 	return loaded, err
 }

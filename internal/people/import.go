@@ -192,6 +192,8 @@ func (s *Service) ImportEmployees(ctx context.Context, by audit.Actor, rows []Im
 		if err != nil {
 			return err
 		}
+		var hired []Employee
+		var moved []int64
 		for _, r := range rows {
 			e, _ := r.Input.Parse(s.check)
 			cur, ok := existing[e.Email]
@@ -200,6 +202,7 @@ func (s *Service) ImportEmployees(ctx context.Context, by audit.Actor, rows []Im
 					return fmt.Errorf("line %d: %w", r.Line, err)
 				}
 				res.Created++
+				hired = append(hired, e)
 				continue
 			}
 			wrote, err := s.replace(tx, by, cur, &e)
@@ -208,11 +211,17 @@ func (s *Service) ImportEmployees(ctx context.Context, by audit.Actor, rows []Im
 			}
 			if wrote {
 				res.Updated++
+				if startMoved(cur, &e) {
+					moved = append(moved, cur.ID)
+				}
 			} else {
 				res.Unchanged++
 			}
 		}
-		return nil
+		if err := s.hired(tx, hired...); err != nil {
+			return err
+		}
+		return s.refresh(tx, moved...)
 	})
 	return res, err
 }

@@ -125,6 +125,7 @@ func (s *Service) ImportAcknowledgements(ctx context.Context, by audit.Actor, ro
 			return ErrImportInvalid
 		}
 		now := s.clock()
+		var acknowledged []int64
 		for _, r := range rows {
 			e, v := emps[r.Email], byKey[fmt.Sprintf("%s|%d.%d", r.Policy, r.Major, r.Minor)]
 			var n int64
@@ -146,8 +147,9 @@ func (s *Service) ImportAcknowledgements(ctx context.Context, by audit.Actor, ro
 				return err
 			}
 			res.Created++
+			acknowledged = append(acknowledged, e.ID)
 		}
-		return nil
+		return s.refresh(tx, acknowledged...)
 	})
 	if errors.Is(err, ErrImportInvalid) {
 		return ImportResult{Errors: res.Errors}, err

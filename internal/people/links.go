@@ -71,15 +71,14 @@ func (s *Service) IssueAckLink(ctx context.Context, by audit.Actor, email string
 		if !e.ActiveOn(s.today()) {
 			return ErrOffboarded
 		}
-		sums, err := s.summaries(tx, []Employee{*e})
+		owed, err := s.owedAcknowledgements(tx, []int64{e.ID})
 		if err != nil {
 			return err
 		}
-		owed := sums[0].Required - sums[0].Acknowledged
-		if owed <= 0 {
+		if owed[e.ID] <= 0 {
 			return ErrNothingOwed
 		}
-		m, err = s.issueAckLink(tx, by, e, owed)
+		m, err = s.issueAckLink(tx, by, e, owed[e.ID])
 		return err
 	})
 	return m, err
@@ -111,7 +110,11 @@ func (s *Service) ackLinkPlan(db *gorm.DB) (*AckLinkPlan, error) {
 	if err := db.Where("end_date IS NULL OR end_date > ?", s.today()).Order("email").Find(&emps).Error; err != nil {
 		return nil, err
 	}
-	sums, err := s.summaries(db, emps)
+	ids := make([]int64, len(emps))
+	for i := range emps {
+		ids[i] = emps[i].ID
+	}
+	owed, err := s.owedAcknowledgements(db, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +123,32 @@ func (s *Service) ackLinkPlan(db *gorm.DB) (*AckLinkPlan, error) {
 		return nil, err
 	}
 	plan := &AckLinkPlan{}
-	for i, e := range emps {
-		if owed := sums[i].Required - sums[i].Acknowledged; owed > 0 && sums[i].State != Offboarded {
-			plan.Recipients = append(plan.Recipients, AckLinkRecipient{Name: e.Name, Email: e.Email, Owed: owed, LiveLink: live[e.ID], employee: e})
+	for _, e := range emps {
+		if n := owed[e.ID]; n > 0 {
+			plan.Recipients = append(plan.Recipients, AckLinkRecipient{Name: e.Name, Email: e.Email, Owed: n, LiveLink: live[e.ID], employee: e})
 			if live[e.ID] {
 				plan.Replaced++
 			}
 		}
 	}
 	return plan, nil
+}
+
+// owedAcknowledgements counts, by employee, the policies each still has
+// to acknowledge.
+func (s *Service) owedAcknowledgements(db *gorm.DB, ids []int64) (map[int64]int, error) {
+	if _, _, err := s.basis(db); err != nil {
+		return nil, err
+	}
+	counts, err := outstandingCounts(db, ids, s.today())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int, len(counts))
+	for id, c := range counts {
+		out[id] = c.policies
+	}
+	return out, nil
 }
 
 // PlanAckLinks says, without sending anything, whom SendAckLinks would
@@ -367,6 +387,9 @@ func (s *Service) acknowledgeByLink(ctx context.Context, from audit.Actor, token
 				return err
 			}
 			acks = append(acks, *ack)
+		}
+		if err := s.refresh(tx, e.ID); err != nil {
+			return err
 		}
 		return sharelink.Touch(tx, s.clock(), link)
 	})

@@ -91,18 +91,8 @@ type Summary struct {
 	Trained      int // of which current
 }
 
-// summaries computes each employee's state from the facts, read in a
-// fixed number of queries whatever the number of employees.
-func (s *Service) summaries(db *gorm.DB, emps []Employee) ([]Summary, error) {
-	f, err := loadFacts(db)
-	if err != nil {
-		return nil, err
-	}
-	return s.summariesWith(db, emps, f)
-}
-
-// facts are what every employee's state is computed from, read once in
-// five queries whatever the number of employees.
+// facts are what obligations are computed from, read in five queries
+// whatever the number of employees.
 type facts struct {
 	reqs      []Requirement
 	courses   []Course
@@ -111,7 +101,9 @@ type facts struct {
 	checks    map[int64]CheckStatus  // background check, by employee
 }
 
-func loadFacts(db *gorm.DB) (*facts, error) {
+// loadFacts reads the facts of the given employees (of all when ids is
+// nil).
+func loadFacts(db *gorm.DB, ids []int64) (*facts, error) {
 	var f facts
 	var err error
 	if f.reqs, err = requirements(db); err != nil {
@@ -120,77 +112,35 @@ func loadFacts(db *gorm.DB) (*facts, error) {
 	if f.courses, err = courseList(db); err != nil {
 		return nil, err
 	}
-	if f.latest, err = latestTraining(db); err != nil {
+	if f.latest, err = latestTraining(db, ids); err != nil {
 		return nil, err
 	}
-	if f.satisfied, err = satisfiedSets(db, f.reqs); err != nil {
+	if f.satisfied, err = satisfiedSets(db, f.reqs, ids); err != nil {
 		return nil, err
 	}
-	var checks []BackgroundCheck
-	if err := db.Select("employee_id", "status").Find(&checks).Error; err != nil {
-		return nil, err
-	}
-	f.checks = make(map[int64]CheckStatus, len(checks))
-	for _, c := range checks {
-		f.checks[c.EmployeeID] = c.Status
-	}
-	return &f, nil
+	f.checks = map[int64]CheckStatus{}
+	err = forEmployees(ids, func(where func(*gorm.DB) *gorm.DB) error {
+		var checks []BackgroundCheck
+		if err := where(db.Select("employee_id", "status")).Find(&checks).Error; err != nil {
+			return err
+		}
+		for _, c := range checks {
+			f.checks[c.EmployeeID] = c.Status
+		}
+		return nil
+	})
+	return &f, err
 }
 
-func (s *Service) summariesWith(_ *gorm.DB, emps []Employee, f *facts) ([]Summary, error) {
-	reqs, courses, latest, satisfied, checkByEmployee := f.reqs, f.courses, f.latest, f.satisfied, f.checks
-	today := s.today()
-	type counts struct{ Satisfied, Late int }
-	late := map[int64]bool{} // policies whose version deadline has passed
-	for _, r := range reqs {
-		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
-			late[r.PolicyID] = true
-		}
+// forEmployees calls read with a filter on employee_id: once without one
+// when ids is nil (everyone), else once per chunk of ids.
+func forEmployees(ids []int64, read func(where func(*gorm.DB) *gorm.DB) error) error {
+	if ids == nil {
+		return read(func(q *gorm.DB) *gorm.DB { return q })
 	}
-	byEmployee := make(map[int64]counts, len(satisfied))
-	for id, set := range satisfied {
-		c := counts{Satisfied: len(set)}
-		for _, p := range set {
-			if late[p] {
-				c.Late++
-			}
-		}
-		byEmployee[id] = c
-	}
-	lateRequired := len(late)
-	out := make([]Summary, len(emps))
-	for i := range emps {
-		e := &emps[i]
-		c := byEmployee[e.ID]
-		check := checkByEmployee[e.ID]
-		if check == "" {
-			check = CheckNotStarted
-		}
-		sum := Summary{Required: len(reqs), Acknowledged: c.Satisfied, Check: check, Courses: len(courses)}
-		trainingOverdue := false
-		for _, course := range courses {
-			st := s.standing(e, course, latest[[2]int64{e.ID, course.ID}], today)
-			if st.Current {
-				sum.Trained++
-			}
-			trainingOverdue = trainingOverdue || st.Overdue
-		}
-		hireDue := e.StartDate.AddDate(0, 0, s.settings.NewHireDays)
-		switch {
-		case !e.ActiveOn(today):
-			sum.State = Offboarded
-		case c.Satisfied >= len(reqs) && check.Complete() && sum.Trained == sum.Courses:
-			sum.State = Compliant
-		// Overdue: some requirement is past both its deadlines, or the
-		// background check or a training is past its own.
-		case hireDue.Before(today) && c.Late < lateRequired, !check.Complete() && s.checkDue(e.StartDate).Before(today), trainingOverdue:
-			sum.State = Overdue
-		default:
-			sum.State = Due
-		}
-		out[i] = sum
-	}
-	return out, nil
+	return eachChunk(ids, func(chunk []int64) error {
+		return read(func(q *gorm.DB) *gorm.DB { return q.Where("employee_id IN ?", chunk) })
+	})
 }
 
 // Acknowledgement records that an employee acknowledged a policy version.
@@ -338,7 +288,7 @@ func courseList(db *gorm.DB) ([]Course, error) {
 // requirement each employee has satisfied. The sets come back as one
 // comma-separated list per employee: one pass over the acknowledgements
 // serves both the per-employee states and the per-policy counts.
-func satisfiedSets(db *gorm.DB, reqs []Requirement) (map[int64][]int64, error) {
+func satisfiedSets(db *gorm.DB, reqs []Requirement, ids []int64) (map[int64][]int64, error) {
 	out := map[int64][]int64{}
 	if len(reqs) == 0 {
 		return out, nil
@@ -355,8 +305,16 @@ func satisfiedSets(db *gorm.DB, reqs []Requirement) (map[int64][]int64, error) {
 		EmployeeID int64
 		Policies   string
 	}
-	if err := db.Table("acknowledgements").Select("employee_id, "+agg+" AS policies").
-		Where("(policy_id, major) IN ?", pairs).Group("employee_id").Scan(&rows).Error; err != nil {
+	if err := forEmployees(ids, func(where func(*gorm.DB) *gorm.DB) error {
+		var part []struct {
+			EmployeeID int64
+			Policies   string
+		}
+		err := where(db.Table("acknowledgements").Select("employee_id, "+agg+" AS policies").
+			Where("(policy_id, major) IN ?", pairs)).Group("employee_id").Scan(&part).Error
+		rows = append(rows, part...)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {

@@ -2,7 +2,6 @@ package people
 
 import (
 	"context"
-	"slices"
 	"sort"
 )
 
@@ -29,71 +28,61 @@ type Overview struct {
 	OverdueByCourse []CourseCount
 }
 
-// Overview summarises compliance in a fixed number of queries whatever
-// the number of employees.
+// Overview summarises compliance from the kept obligations, in a fixed
+// number of aggregate queries whatever the number of employees.
 func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 	db := s.db.WithContext(ctx)
-	var emps []Employee
-	if err := db.Select("id", "start_date", "end_date").Find(&emps).Error; err != nil {
-		return nil, err
-	}
-	f, err := loadFacts(db)
+	reqs, courses, err := s.basis(db)
 	if err != nil {
 		return nil, err
 	}
-	sums, err := s.summariesWith(db, emps, f)
-	if err != nil {
+	today := s.today()
+	var byState []struct {
+		State State
+		N     int
+	}
+	if err := db.Raw("SELECT "+stateSQL+" AS state, COUNT(*) AS n FROM employees e LEFT JOIN compliance_states s ON s.employee_id = e.id GROUP BY state",
+		today, today, today).Scan(&byState).Error; err != nil {
 		return nil, err
 	}
 	o := &Overview{ByState: map[State]int{}}
-	for _, sum := range sums {
-		o.ByState[sum.State]++
-		if sum.State != Offboarded {
-			o.Active++
+	for _, c := range byState {
+		o.ByState[c.State] = c.N
+		if c.State != Offboarded {
+			o.Active += c.N
 		}
 	}
 	if o.Active > 0 {
 		o.FullyCompliant = 100 * float64(o.ByState[Compliant]) / float64(o.Active)
 	}
 
-	today := s.today()
-	for _, c := range f.courses {
-		n := 0
-		for i := range emps {
-			if emps[i].ActiveOn(today) && s.standing(&emps[i], c, f.latest[[2]int64{emps[i].ID, c.ID}], today).Overdue {
-				n++
-			}
-		}
-		if n > 0 {
-			o.OverdueByCourse = append(o.OverdueByCourse, CourseCount{Course: c.Name, Overdue: n})
+	// Overdue on a policy or course: active, and its item overdue today.
+	var overdue []struct {
+		Kind  string
+		RefID int64
+		N     int
+	}
+	if err := db.Raw(`SELECT i.kind, i.ref_id, COUNT(*) AS n FROM compliance_items i JOIN employees e ON e.id = i.employee_id
+		WHERE i.kind IN (?) AND i.overdue_from <= ? AND (e.end_date IS NULL OR e.end_date > ?) GROUP BY i.kind, i.ref_id`,
+		[]string{itemPolicy, itemCourse}, today, today).Scan(&overdue).Error; err != nil {
+		return nil, err
+	}
+	type item struct {
+		kind string
+		ref  int64
+	}
+	n := map[item]int{}
+	for _, r := range overdue {
+		n[item{r.Kind, r.RefID}] = r.N
+	}
+	for _, c := range courses {
+		if k := n[item{itemCourse, c.ID}]; k > 0 {
+			o.OverdueByCourse = append(o.OverdueByCourse, CourseCount{Course: c.Name, Overdue: k})
 		}
 	}
-
-	// Overdue on policy p: active, past the new-hire deadline, p past its
-	// version deadline, and p not among the employee's satisfied set.
-	hiredBefore := today.AddDate(0, 0, -s.settings.NewHireDays)
-	overdue := map[int64]int{}
-	var lateReqs []Requirement
-	for _, r := range f.reqs {
-		if r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays).Before(today) {
-			lateReqs = append(lateReqs, r)
-		}
-	}
-	for i := range emps {
-		e := &emps[i]
-		if !e.ActiveOn(today) || !e.StartDate.Before(hiredBefore) {
-			continue
-		}
-		set := f.satisfied[e.ID]
-		for _, r := range lateReqs {
-			if !slices.Contains(set, r.PolicyID) {
-				overdue[r.PolicyID]++
-			}
-		}
-	}
-	for _, r := range lateReqs {
-		if n := overdue[r.PolicyID]; n > 0 {
-			o.OverdueByPolicy = append(o.OverdueByPolicy, PolicyCount{Slug: r.Slug, Title: r.Title, Major: r.Major, Overdue: n})
+	for _, r := range reqs {
+		if k := n[item{itemPolicy, r.PolicyID}]; k > 0 {
+			o.OverdueByPolicy = append(o.OverdueByPolicy, PolicyCount{Slug: r.Slug, Title: r.Title, Major: r.Major, Overdue: k})
 		}
 	}
 	sort.SliceStable(o.OverdueByPolicy, func(i, j int) bool { return o.OverdueByPolicy[i].Overdue > o.OverdueByPolicy[j].Overdue })

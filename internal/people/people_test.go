@@ -3,6 +3,7 @@ package people_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	f := &fixture{ctx: context.Background(), st: st, clock: &clock, hr: audit.System("test:hr")}
 	f.people = people.NewService(st.DB, now, people.DefaultSettings)
 	f.policies = policy.NewService(st.DB, now)
+	f.policies.OnNewMajor(f.people.RequirementsChanged)
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
 		t.Fatal(err)
@@ -387,6 +389,9 @@ func TestDemoTeamShowsEveryState(t *testing.T) {
 		}
 		if o.Active != 23 || o.ByState[people.Offboarded] != 2 {
 			t.Fatalf("states: %+v", o.ByState)
+		}
+		if want, err := people.RecomputedOverview(f.ctx, f.people); err != nil || !reflect.DeepEqual(o, want) {
+			t.Fatalf("kept overview %+v, recomputed %+v (%v)", o, want, err)
 		}
 		for _, s := range people.States {
 			if o.ByState[s] == 0 {

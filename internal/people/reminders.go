@@ -34,7 +34,7 @@ func (s *Service) QueueReminders(ctx context.Context, by audit.Actor) (int, erro
 		if err := tx.Where("end_date IS NULL OR end_date > ?", today).Order("email").Find(&emps).Error; err != nil {
 			return err
 		}
-		f, err := loadFacts(tx)
+		f, err := loadFacts(tx, nil)
 		if err != nil {
 			return err
 		}

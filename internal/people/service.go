@@ -42,10 +42,11 @@ var DefaultSettings = Settings{NewHireDays: 30, NewVersionDays: 30, AckLinkTTL: 
 
 // Service keeps the employee register.
 type Service struct {
-	db       *gorm.DB
-	now      func() time.Time
-	settings Settings
-	check    *check.Validator
+	db        *gorm.DB
+	now       func() time.Time
+	settings  Settings
+	check     *check.Validator
+	hireBasis hireBasis
 }
 
 // NewService returns a Service on db with the given clock and settings.
@@ -85,7 +86,10 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Employ
 		return nil, apperr.Fields(errs)
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return s.insert(tx, by, &e)
+		if err := s.insert(tx, by, &e); err != nil {
+			return err
+		}
+		return s.hired(tx, e)
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, ErrEmployeeExists
@@ -172,8 +176,13 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, email string, p Pa
 		if next, errs = p.apply(InputOf(cur)).Parse(s.check); errs != nil {
 			return apperr.Fields(errs)
 		}
-		_, err = s.replace(tx, by, cur, &next)
-		return err
+		if _, err = s.replace(tx, by, cur, &next); err != nil {
+			return err
+		}
+		if startMoved(cur, &next) {
+			return s.refresh(tx, cur.ID)
+		}
+		return nil
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, ErrEmployeeExists
@@ -218,7 +227,10 @@ const (
 func (s *Service) upsert(tx *gorm.DB, by audit.Actor, e *Employee) (Outcome, error) {
 	cur, err := byEmail(store.ForUpdate(tx), e.Email)
 	if errors.Is(err, ErrEmployeeNotFound) {
-		return Created, s.insert(tx, by, e)
+		if err := s.insert(tx, by, e); err != nil {
+			return 0, err
+		}
+		return Created, s.hired(tx, *e)
 	} else if err != nil {
 		return 0, err
 	}
@@ -227,8 +239,16 @@ func (s *Service) upsert(tx *gorm.DB, by audit.Actor, e *Employee) (Outcome, err
 		*e = *cur
 		return Unchanged, err
 	}
+	if err == nil && startMoved(cur, e) {
+		err = s.refresh(tx, cur.ID)
+	}
 	return Updated, err
 }
+
+// startMoved reports whether an employee's start date, from which their
+// deadlines count, changed; the end date moves no obligation (it decides
+// only, on each day, whether they are offboarded).
+func startMoved(cur, next *Employee) bool { return !cur.StartDate.Equal(next.StartDate) }
 
 // Departments lists the departments in use, for filter menus.
 func (s *Service) Departments(ctx context.Context) ([]string, error) {
@@ -268,76 +288,141 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Row, error) {
 }
 
 // ListPage returns limit employees from offset among those matching f, by
-// name. States are computed for every match from three columns; full rows
-// are read only for the page, so the cost stays flat in the page size. It
-// runs a fixed number of queries whatever the number of employees.
+// name, each with their state. The states come from the kept obligations,
+// compared with today in SQL: the counts are one aggregate query, the page
+// one indexed query, and only the page's rows are read, so the cost stays
+// flat in the number of employees.
 func (s *Service) ListPage(ctx context.Context, f ListFilter, offset, limit int) (*Page, error) {
 	if f.State != "" && !f.State.Valid() {
 		return nil, apperr.Field("state", "must be one of compliant, due, overdue, offboarded")
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Model(&Employee{}).Select("id", "start_date", "end_date")
-	if f.Query != "" {
-		like := "%" + store.EscapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
-		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", like, like)
-	}
-	if f.Department != "" {
-		q = q.Where("department = ?", f.Department)
-	}
-	var emps []Employee
-	if err := q.Order("name, email").Find(&emps).Error; err != nil {
+	reqs, courses, err := s.basis(db)
+	if err != nil {
 		return nil, err
 	}
-	sums, err := s.summaries(db, emps)
-	if err != nil {
+	today := s.today()
+	matching := func() *gorm.DB {
+		q := db.Table("employees e").Joins("LEFT JOIN compliance_states s ON s.employee_id = e.id")
+		if f.Query != "" {
+			like := "%" + store.EscapeLike(strings.ToLower(strings.TrimSpace(f.Query))) + "%"
+			q = q.Where("(LOWER(e.name) LIKE ? ESCAPE '\\' OR e.email LIKE ? ESCAPE '\\')", like, like)
+		}
+		if f.Department != "" {
+			q = q.Where("e.department = ?", f.Department)
+		}
+		return q
+	}
+	var counts []struct {
+		State State
+		N     int
+	}
+	if err := matching().Select(stateSQL+" AS state, COUNT(*) AS n", today, today, today).Group("state").Scan(&counts).Error; err != nil {
 		return nil, err
 	}
 	p := &Page{Counts: map[State]int{}}
-	var matched []int // indexes into emps
-	for i := range emps {
-		p.Counts[sums[i].State]++
-		if (f.State == "" || sums[i].State == f.State) && (!f.Active || sums[i].State != Offboarded) {
-			matched = append(matched, i)
+	for _, c := range counts {
+		p.Counts[c.State] = c.N
+		if (f.State == "" || c.State == f.State) && (!f.Active || c.State != Offboarded) {
+			p.Total += c.N
 		}
 	}
-	p.Total = len(matched)
-	if offset >= len(matched) {
+	if offset >= p.Total {
 		return p, nil
 	}
-	matched = matched[offset:min(len(matched), offset+limit)]
-	ids := make([]int64, len(matched))
-	for i, m := range matched {
-		ids[i] = emps[m].ID
+	q := matching().Joins("LEFT JOIN background_checks b ON b.employee_id = e.id").
+		Select("e.*, "+stateSQL+" AS state, COALESCE(b.status, ?) AS check_status", today, today, today, CheckNotStarted)
+	if f.State != "" {
+		q = q.Where(stateSQL+" = ?", today, today, today, f.State)
 	}
-	full, err := employeesByID(db, ids)
-	if err != nil {
+	if f.Active {
+		q = q.Where(stateSQL+" <> ?", today, today, today, Offboarded)
+	}
+	var rows []listRow
+	if err := q.Order("e.name, e.email").Offset(offset).Limit(limit).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	p.Rows = make([]Row, len(matched))
-	for i, m := range matched {
-		p.Rows[i] = Row{Employee: *full[emps[m].ID], Summary: sums[m]}
+	if p.Rows, err = s.summariesOf(db, rows, len(reqs), len(courses), today); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// employeesByID reads full rows in batches within every database's
-// parameter limit.
-func employeesByID(db *gorm.DB, ids []int64) (map[int64]*Employee, error) {
-	const batch = 1000
-	out := make(map[int64]*Employee, len(ids))
-	for i := 0; i < len(ids); i += batch {
-		var rows []Employee
-		if err := db.Where("id IN ?", ids[i:min(i+batch, len(ids))]).Find(&rows).Error; err != nil {
-			return nil, err
-		}
-		for j := range rows {
-			out[rows[j].ID] = &rows[j]
-		}
+// stateSQL is the state of employee e on a day (given three times as
+// parameters) from their compliance_states row s: the order of the cases
+// is the order in which the states win.
+const stateSQL = `CASE WHEN e.end_date IS NOT NULL AND e.end_date <= ? THEN 'offboarded'
+	WHEN s.overdue_from <= ? THEN 'overdue'
+	WHEN s.outstanding_from <= ? THEN 'due'
+	ELSE 'compliant' END`
+
+// listRow is an employee with their state and background check.
+type listRow struct {
+	Employee
+	State       State
+	CheckStatus CheckStatus
+}
+
+// summariesOf completes the rows' summaries with the counts of their
+// outstanding items, read in one query (per chunk of rows).
+func (s *Service) summariesOf(db *gorm.DB, rows []listRow, required, courses int, today time.Time) ([]Row, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	outstanding, err := outstandingCounts(db, ids, today)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Row, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		o := outstanding[r.ID]
+		out[i] = Row{Employee: r.Employee, Summary: Summary{State: r.State, Required: required, Acknowledged: required - o.policies,
+			Check: r.CheckStatus, Courses: courses, Trained: courses - o.courses}}
 	}
 	return out, nil
 }
 
-// sortRequirements orders requirements by policy title.
+// outstanding counts an employee's policies and courses outstanding on a day.
+type outstanding struct{ policies, courses int }
+
+func outstandingCounts(db *gorm.DB, ids []int64, today time.Time) (map[int64]outstanding, error) {
+	out := make(map[int64]outstanding, len(ids))
+	err := eachChunk(ids, func(chunk []int64) error {
+		var counts []struct {
+			EmployeeID int64
+			Kind       string
+			N          int
+		}
+		if err := db.Model(&complianceItem{}).Select("employee_id, kind, COUNT(*) AS n").
+			Where("employee_id IN ? AND kind IN ? AND outstanding_from <= ?", chunk, []string{itemPolicy, itemCourse}, today).
+			Group("employee_id, kind").Scan(&counts).Error; err != nil {
+			return err
+		}
+		for _, c := range counts {
+			o := out[c.EmployeeID]
+			if c.Kind == itemPolicy {
+				o.policies = c.N
+			} else {
+				o.courses = c.N
+			}
+			out[c.EmployeeID] = o
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sortRequirements orders requirements by policy title (then slug).
 func sortRequirements(rs []Requirement) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Title < rs[j].Title })
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Title != rs[j].Title {
+			return rs[i].Title < rs[j].Title
+		}
+		return rs[i].Slug < rs[j].Slug
+	})
 }

@@ -84,8 +84,13 @@ func (s *Service) CreateCourse(ctx context.Context, by audit.Actor, in CourseInp
 		if err := tx.Create(&c).Error; err != nil {
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: c.CreatedAt, Action: "course.created", ObjectType: "course", ObjectID: c.Name,
-			After: map[string]any{"name": c.Name, "recurrence_months": c.RecurrenceMonths}})
+		if err := audit.Append(tx, by, audit.Entry{At: c.CreatedAt, Action: "course.created", ObjectType: "course", ObjectID: c.Name,
+			After: map[string]any{"name": c.Name, "recurrence_months": c.RecurrenceMonths}}); err != nil {
+			return err
+		}
+		// Every employee now owes the course.
+		_, err := s.rebuild(tx)
+		return err
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, ErrCourseExists
@@ -214,6 +219,9 @@ func (s *Service) RecordTrainingWithCertificate(ctx context.Context, by audit.Ac
 		if _, err := s.recordTrainingWith(tx, by, e, c, day, source, cert); err != nil {
 			return err
 		}
+		if err := s.refresh(tx, e.ID); err != nil {
+			return err
+		}
 		return tx.Where("employee_id = ? AND course_id = ? AND completed_on = ?", e.ID, c.ID, day).Take(&rec).Error
 	})
 	if err != nil {
@@ -288,6 +296,7 @@ func (s *Service) ImportTraining(ctx context.Context, by audit.Actor, rows []Tra
 		if len(res.Errors) > 0 {
 			return ErrImportInvalid
 		}
+		var trained []int64
 		for _, r := range rows {
 			day, _ := r.Input.parse(s.check, s.today())
 			source := strings.TrimSpace(r.Input.Source)
@@ -300,11 +309,12 @@ func (s *Service) ImportTraining(ctx context.Context, by audit.Actor, rows []Tra
 			}
 			if wrote {
 				res.Created++
+				trained = append(trained, emps[r.Email].ID)
 			} else {
 				res.Unchanged++
 			}
 		}
-		return nil
+		return s.refresh(tx, trained...)
 	})
 	if errors.Is(err, ErrImportInvalid) {
 		return ImportResult{Errors: res.Errors}, err
@@ -319,23 +329,27 @@ type trainingStanding struct {
 	Completed  time.Time
 }
 
-// latestTraining reads, in one query, each employee's latest completion
-// of each course.
-func latestTraining(db *gorm.DB) (map[[2]int64]time.Time, error) {
-	// Joining back to the row keeps the column's DATE type: SQLite returns
-	// a bare MAX() as text that does not scan into a time.
-	var rows []trainingStanding
-	if err := db.Table("training_records t").Select("t.employee_id, t.course_id, t.completed_on AS completed").
-		Joins("JOIN (SELECT employee_id, course_id, MAX(completed_on) AS latest FROM training_records GROUP BY employee_id, course_id) x " +
-			"ON x.employee_id = t.employee_id AND x.course_id = t.course_id AND x.latest = t.completed_on").
-		Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[[2]int64]time.Time, len(rows))
-	for _, r := range rows {
-		out[[2]int64{r.EmployeeID, r.CourseID}] = r.Completed
-	}
-	return out, nil
+// latestTraining reads, in one query (per chunk of ids), the latest
+// completion of each course by the given employees (by all when ids is
+// nil).
+func latestTraining(db *gorm.DB, ids []int64) (map[[2]int64]time.Time, error) {
+	out := map[[2]int64]time.Time{}
+	err := forEmployees(ids, func(where func(*gorm.DB) *gorm.DB) error {
+		// Joining back to the row keeps the column's DATE type: SQLite
+		// returns a bare MAX() as text that does not scan into a time.
+		var rows []trainingStanding
+		latest := where(db.Table("training_records").Select("employee_id, course_id, MAX(completed_on) AS latest")).Group("employee_id, course_id")
+		if err := db.Table("training_records t").Select("t.employee_id, t.course_id, t.completed_on AS completed").
+			Joins("JOIN (?) x ON x.employee_id = t.employee_id AND x.course_id = t.course_id AND x.latest = t.completed_on", latest).
+			Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out[[2]int64{r.EmployeeID, r.CourseID}] = r.Completed
+		}
+		return nil
+	})
+	return out, err
 }
 
 // CourseStanding is one course as it stands for one employee.

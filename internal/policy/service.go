@@ -25,6 +25,21 @@ type Service struct {
 	now       func() time.Time
 	check     *check.Validator
 	approvals Approvals
+	newMajor  func(tx *gorm.DB) error
+}
+
+// OnNewMajor sets what runs in the publishing transaction, after the
+// version is saved, when a new major version comes into force (a new
+// policy's 1.0 included): the people register keeps what each employee
+// owes in step with it. A minor version changes what nobody owes.
+func (s *Service) OnNewMajor(fn func(tx *gorm.DB) error) { s.newMajor = fn }
+
+// majorPublished runs the OnNewMajor hook, if any.
+func (s *Service) majorPublished(tx *gorm.DB) error {
+	if s.newMajor == nil {
+		return nil
+	}
+	return s.newMajor(tx)
 }
 
 // NewService returns a Service on db with the given clock.
@@ -132,7 +147,10 @@ func (s *Service) Seed(ctx context.Context, by audit.Actor, templates []Template
 			}
 			created++
 		}
-		return nil
+		if created == 0 {
+			return nil
+		}
+		return s.majorPublished(tx)
 	})
 	return created, err
 }
@@ -624,13 +642,18 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, slug, number stri
 		v.PublishedByID, v.PublishedBy, v.PublishedAt = actorID(by), by.Label, &now
 		next := calendar.AddMonths(now, p.ReviewIntervalMonths)
 		return tx.Model(p).Updates(map[string]any{"next_review_at": next, "updated_at": now}).Error
+	}, func(tx *gorm.DB, v *Version) error {
+		if v.Minor != 0 {
+			return nil
+		}
+		return s.majorPublished(tx)
 	})
 }
 
-// transition loads a version, lets change alter it, saves it and appends
-// the audit event, all in one transaction.
+// transition loads a version, lets change alter it, saves it, runs saved
+// (if any) and appends the audit event, all in one transaction.
 func (s *Service) transition(ctx context.Context, by audit.Actor, slug, number, action string,
-	change func(tx *gorm.DB, p *Policy, v *Version, now time.Time) error) (*Version, error) {
+	change func(tx *gorm.DB, p *Policy, v *Version, now time.Time) error, saved ...func(tx *gorm.DB, v *Version) error) (*Version, error) {
 	var v *Version
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.policyBySlug(tx, slug)
@@ -648,6 +671,11 @@ func (s *Service) transition(ctx context.Context, by audit.Actor, slug, number, 
 		v.UpdatedAt = now
 		if err := tx.Save(v).Error; err != nil {
 			return err
+		}
+		for _, fn := range saved {
+			if err := fn(tx, v); err != nil {
+				return err
+			}
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: action, ObjectType: "policy_version",
 			ObjectID: p.Slug + "@" + v.Number(), Before: before, After: stateOf(p, v)})
