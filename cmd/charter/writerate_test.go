@@ -21,18 +21,20 @@ import (
 	"github.com/charter-registry/charter/internal/store/storetest"
 )
 
-// The confirmed-write rate (make bench; issue 20): 16 clients send
+// The confirmed-write rate (make bench; issues 20 and 22): 16 clients send
 // PUT /api/v1/employees/{email} with an editor's API token, each request
 // counted only when it answers 2xx, against (a) one instance on SQLite and
 // (b) two instances on one PostgreSQL database, the clients split between
-// them. The references are measured in the same run: one writer committing
-// one small row per transaction on a bare SQLite file (WAL,
-// synchronous=FULL) and on the same PostgreSQL server. Three runs each;
-// the table gives min, median and max. Loopback only; each run is bounded
-// in time (CHARTER_WRITE_RATE_SECONDS, default 10) and in requests (20,000).
+// them. Each run measures its reference right after: on SQLite 16 writer
+// goroutines committing one small row per transaction on a bare file
+// beside the instance's (WAL, synchronous=FULL, same driver and disk), on
+// PostgreSQL one writer on the same server. Three runs; one BENCHROW line
+// per row gives min, median and max of the rates and of the per-run
+// ratios. Loopback only; each run is bounded in time
+// (CHARTER_WRITE_RATE_SECONDS, default 10) and in requests (20,000).
 //
-// Run by make bench (CHARTER_WRITE_RATE=1); the PostgreSQL rows need
-// CHARTER_TEST_POSTGRES_URL and are skipped without it. Nothing is asserted
+// Run by make bench (CHARTER_WRITE_RATE=1); the PostgreSQL row needs
+// CHARTER_TEST_POSTGRES_URL and is skipped without it. Nothing is asserted
 // about the rates: a failed write fails the test.
 func TestWriteRate(t *testing.T) {
 	if os.Getenv("CHARTER_WRITE_RATE") == "" {
@@ -42,16 +44,8 @@ func TestWriteRate(t *testing.T) {
 	duration := time.Duration(seconds) * time.Second
 	const runs, clients, maxRequests = 3, 16, 20000
 	bin := buildCharter(t)
-
-	type row struct{ what, unit string }
-	results := map[row][]float64{}
-	var order []row
-	record := func(r row, v float64) {
-		if _, ok := results[r]; !ok {
-			order = append(order, r)
-		}
-		results[r] = append(results[r], v)
-	}
+	fmt.Printf("write rate: %d clients, PUT /api/v1/employees/{email}, %d runs of %s (at most %d requests each)\n",
+		clients, runs, duration, maxRequests)
 
 	// (a) One instance on SQLite.
 	{
@@ -60,53 +54,64 @@ func TestWriteRate(t *testing.T) {
 		token := editorToken(t, bin, env)
 		addr := freePort(t)
 		srv := startServerEnv(t, env, bin, addr)
+		var rates, refs []float64
 		for run := range runs {
-			rate := confirmedWriteRate(t, []string{addr}, token, fmt.Sprintf("s%d", run), clients, duration, maxRequests, srv)
-			record(row{"SQLite, 1 instance: HTTP writes", "writes/s"}, rate)
-			record(row{"bare SQLite commits, 1 writer (same run)", "commits/s"},
-				rawSQLiteCommitRate(t, filepath.Join(t.TempDir(), "raw.db"), 3*time.Second))
+			rates = append(rates, confirmedWriteRate(t, []string{addr}, token, fmt.Sprintf("s%d", run), clients, duration, maxRequests, srv))
+			// Beside the instance's database: the same disk.
+			refs = append(refs, rawSQLiteCommitRate(t, filepath.Join(dir, fmt.Sprintf("reference-%d.db", run)), clients, 3*time.Second))
 		}
 		stopServer(t, srv, syscall.SIGTERM)
+		printBenchRow(fmt.Sprintf("confirmed HTTP writes, %d clients, SQLite, 1 instance (ref: raw SQLite, %d writer goroutines, 1 row/tx, WAL + FULL)", clients, clients),
+			"writes/s", rates, "commits/s", refs, "≥ 0.5")
 	}
 
 	// (b) Two instances on one PostgreSQL database.
 	if os.Getenv(storetest.PostgresEnv) == "" {
-		fmt.Printf("write rate: %s is not set: skipping the PostgreSQL rows (two instances)\n", storetest.PostgresEnv)
-	} else {
-		dbURL := storetest.PostgresURL(t)
-		dirA, dirB := t.TempDir(), t.TempDir()
-		envA := append(binaryEnv(dirA), "CHARTER_DATABASE_URL="+dbURL)
-		envB := append(binaryEnv(dirB), "CHARTER_DATABASE_URL="+dbURL)
-		token := editorToken(t, bin, envA)
-		addrA, addrB := freePort(t), freePort(t)
-		srvA := startServerEnv(t, envA, bin, addrA)
-		// The second instance shares the first one's keys, as a deployment's
-		// instances must.
-		for _, name := range []string{packet.KeyFile, auth.MFAKeyFile} {
-			if b, err := os.ReadFile(filepath.Join(dirA, name)); err == nil {
-				if err := os.WriteFile(filepath.Join(dirB, name), b, 0o600); err != nil {
-					t.Fatal(err)
-				}
+		fmt.Printf("write rate: %s is not set: skipping the PostgreSQL row (two instances)\n", storetest.PostgresEnv)
+		return
+	}
+	dbURL := storetest.PostgresURL(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	envA := append(binaryEnv(dirA), "CHARTER_DATABASE_URL="+dbURL)
+	envB := append(binaryEnv(dirB), "CHARTER_DATABASE_URL="+dbURL)
+	token := editorToken(t, bin, envA)
+	addrA, addrB := freePort(t), freePort(t)
+	srvA := startServerEnv(t, envA, bin, addrA)
+	// The second instance shares the first one's keys, as a deployment's
+	// instances must.
+	for _, name := range []string{packet.KeyFile, auth.MFAKeyFile} {
+		if b, err := os.ReadFile(filepath.Join(dirA, name)); err == nil {
+			if err := os.WriteFile(filepath.Join(dirB, name), b, 0o600); err != nil {
+				t.Fatal(err)
 			}
 		}
-		srvB := startServerEnv(t, envB, bin, addrB)
-		for run := range runs {
-			rate := confirmedWriteRate(t, []string{addrA, addrB}, token, fmt.Sprintf("p%d", run), clients, duration, maxRequests, srvA, srvB)
-			record(row{"PostgreSQL, 2 instances: HTTP writes", "writes/s"}, rate)
-			record(row{"bare PostgreSQL commits, 1 writer (same run)", "commits/s"}, rawPostgresCommitRate(t, dbURL, 3*time.Second))
-		}
-		stopServer(t, srvA, syscall.SIGTERM)
-		stopServer(t, srvB, syscall.SIGTERM)
 	}
+	srvB := startServerEnv(t, envB, bin, addrB)
+	var rates, refs []float64
+	for run := range runs {
+		rates = append(rates, confirmedWriteRate(t, []string{addrA, addrB}, token, fmt.Sprintf("p%d", run), clients, duration, maxRequests, srvA, srvB))
+		refs = append(refs, rawPostgresCommitRate(t, dbURL, 3*time.Second))
+	}
+	stopServer(t, srvA, syscall.SIGTERM)
+	stopServer(t, srvB, syscall.SIGTERM)
+	printBenchRow(fmt.Sprintf("confirmed HTTP writes, %d clients, PostgreSQL, 2 instances (ref: bare PostgreSQL commits, 1 writer)", clients),
+		"writes/s", rates, "commits/s", refs, "-")
+}
 
-	fmt.Printf("write rate: %d clients, PUT /api/v1/employees/{email}, %d runs of %s (at most %d requests each)\n",
-		clients, runs, duration, maxRequests)
-	fmt.Printf("| what | min | median | max | unit |\n|---|---|---|---|---|\n")
-	for _, r := range order {
-		v := slices.Clone(results[r])
-		slices.Sort(v)
-		fmt.Printf("| %s | %.0f | %.0f | %.0f | %s |\n", r.what, v[0], v[len(v)/2], v[len(v)-1], r.unit)
+// printBenchRow prints one row in make bench's format: min / median / max
+// of the subject's runs, of the references measured in the same runs, and
+// of the per-run ratios.
+func printBenchRow(name, unit string, subject []float64, refUnit string, ref []float64, goal string) {
+	ratios := make([]float64, len(subject))
+	for i := range subject {
+		ratios[i] = subject[i] / ref[i]
 	}
+	spread := func(v []float64, format string) string {
+		v = slices.Sorted(slices.Values(v))
+		return fmt.Sprintf(format+" / "+format+" / "+format, v[0], v[len(v)/2], v[len(v)-1])
+	}
+	fmt.Printf("BENCHROW | %s | %s %s | ref %s %s | ratio %s | goal %s\n",
+		name, spread(subject, "%.0f"), unit, spread(ref, "%.0f"), refUnit, spread(ratios, "%.2f"), goal)
 }
 
 // editorToken seeds the database of env, adds an editor and returns an API
