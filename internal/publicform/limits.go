@@ -87,7 +87,7 @@ func (submission) TableName() string { return "public_form_submissions" }
 
 // pgLimitLock is the PostgreSQL advisory lock that makes check-and-count
 // one step across instances; SQLite write transactions are serialised
-// already (BEGIN IMMEDIATE, store/writeturn.go).
+// already (BEGIN IMMEDIATE, store/groupcommit.go).
 const pgLimitLock = 0x7075626c6963 // "public"
 
 // Limiter applies Limits to the public forms, counting in the database so
