@@ -162,19 +162,38 @@ func lockCompliance(tx *gorm.DB, exclusive bool) error {
 	return tx.Exec("SELECT "+fn+"(hashtext(?))", complianceLockKey).Error
 }
 
-// saveObligations inserts items and states in batches.
+// saveObligations inserts items and states, a few hundred rows per
+// statement. The statements are written out rather than built by gorm's
+// Create: a hire, the most frequent write, saves a row per policy, and
+// reflecting over each row cost as much as the rest of the request.
 func saveObligations(tx *gorm.DB, items []complianceItem, states []complianceState) error {
-	if len(items) > 0 {
-		if err := tx.CreateInBatches(items, 500).Error; err != nil {
+	for chunk := range slices.Chunk(items, 200) {
+		args := make([]any, 0, 5*len(chunk))
+		for _, it := range chunk {
+			args = append(args, it.EmployeeID, it.Kind, it.RefID, it.OutstandingFrom, it.OverdueFrom)
+		}
+		q := "INSERT INTO compliance_items (employee_id, kind, ref_id, outstanding_from, overdue_from) VALUES " + placeholders(len(chunk), 5)
+		if err := tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("saving compliance items: %w", err)
 		}
 	}
-	if len(states) > 0 {
-		if err := tx.CreateInBatches(states, 500).Error; err != nil {
+	for chunk := range slices.Chunk(states, 300) {
+		args := make([]any, 0, 3*len(chunk))
+		for _, st := range chunk {
+			args = append(args, st.EmployeeID, st.OutstandingFrom, st.OverdueFrom)
+		}
+		q := "INSERT INTO compliance_states (employee_id, outstanding_from, overdue_from) VALUES " + placeholders(len(chunk), 3)
+		if err := tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("saving compliance states: %w", err)
 		}
 	}
 	return nil
+}
+
+// placeholders returns rows groups of columns "?" each: "(?, ?), (?, ?)".
+func placeholders(rows, columns int) string {
+	row := "(" + strings.Repeat("?, ", columns-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
 }
 
 // refresh recomputes, in tx, the obligations of the given employees from

@@ -15,9 +15,9 @@ CREATE TABLE compliance_items (
     overdue_from     DATE NOT NULL,
     PRIMARY KEY (employee_id, kind, ref_id)
 ) WITHOUT ROWID;
--- The overview counts what is overdue. Both orders keep a new employee's
--- rows together at the end of each tree (a hire writes few pages).
-CREATE INDEX compliance_items_overdue ON compliance_items (overdue_from);
+-- No index on the dates: the overview reads every outstanding item
+-- (a few per employee) in one pass, and each index row would make a hire,
+-- the most frequent write, insert a row per policy into another tree.
 
 -- Each employee's earliest dates over their items (no row: nothing owed),
 -- so that counting states reads one row per employee.
