@@ -32,6 +32,11 @@ const (
 	itemCheck  = "check"
 )
 
+// everyPolicy is the ref_id of the one policy item that stands for every
+// current requirement, kept for someone who has acknowledged none of them
+// (see obligations): a new hire then writes one row, not one per policy.
+const everyPolicy = 0
+
 // complianceItem is one obligation an employee has not met: outstanding
 // from OutstandingFrom, overdue from OverdueFrom (both dates).
 type complianceItem struct {
@@ -90,6 +95,13 @@ func (s *Service) obligations(emps []Employee, f *facts) ([]complianceItem, []co
 					OutstandingFrom: sinceEver(), OverdueFrom: dayAfter(s.dueFor(e.StartDate, r))})
 			}
 		}
+		// Someone who owes every policy (every new hire) is kept as one
+		// item for all of them, overdue from the day after the new-hire
+		// deadline: a policy is overdue for them when that day and the
+		// policy's own version deadline have both passed (the later of the
+		// two is dueFor's). The state below is taken from the full list.
+		policies := len(items) - first
+		allPolicies := len(f.reqs) > 0 && policies == len(f.reqs)
 		for _, c := range f.courses {
 			// standing's dates do not depend on the day it is given.
 			st := s.standing(e, c, f.latest[[2]int64{e.ID, c.ID}], time.Time{})
@@ -124,6 +136,11 @@ func (s *Service) obligations(emps []Employee, f *facts) ([]complianceItem, []co
 			}
 		}
 		states = append(states, st)
+		if allPolicies {
+			every := complianceItem{EmployeeID: e.ID, Kind: itemPolicy, RefID: everyPolicy,
+				OutstandingFrom: sinceEver(), OverdueFrom: dayAfter(s.hireDue(e.StartDate))}
+			items = append(append(items[:first], every), items[first+policies:]...)
+		}
 	}
 	return items, states
 }

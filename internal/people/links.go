@@ -137,10 +137,11 @@ func (s *Service) ackLinkPlan(db *gorm.DB) (*AckLinkPlan, error) {
 // owedAcknowledgements counts, by employee, the policies each still has
 // to acknowledge.
 func (s *Service) owedAcknowledgements(db *gorm.DB, ids []int64) (map[int64]int, error) {
-	if _, _, err := s.basis(db); err != nil {
+	reqs, _, err := s.basis(db)
+	if err != nil {
 		return nil, err
 	}
-	counts, err := outstandingCounts(db, ids, s.today())
+	counts, err := outstandingCounts(db, ids, len(reqs), s.today())
 	if err != nil {
 		return nil, err
 	}

@@ -73,12 +73,21 @@ func requirements(db *gorm.DB) ([]Requirement, error) {
 // dueFor is when an employee who started on start owes requirement r: the
 // later of the new-hire and the new-version deadlines.
 func (s *Service) dueFor(start time.Time, r Requirement) time.Time {
-	hire := start.AddDate(0, 0, s.settings.NewHireDays)
-	version := r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays)
+	hire, version := s.hireDue(start), s.versionDue(r)
 	if hire.After(version) {
 		return hire
 	}
 	return version
+}
+
+// hireDue is the new-hire deadline of an employee who started on start.
+func (s *Service) hireDue(start time.Time) time.Time {
+	return start.AddDate(0, 0, s.settings.NewHireDays)
+}
+
+// versionDue is the new-version deadline of requirement r.
+func (s *Service) versionDue(r Requirement) time.Time {
+	return r.PublishedAt.UTC().AddDate(0, 0, s.settings.NewVersionDays)
 }
 
 // Summary is an employee's compliance at a glance.

@@ -80,8 +80,16 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 			o.OverdueByCourse = append(o.OverdueByCourse, CourseCount{Course: c.Name, Overdue: k})
 		}
 	}
+	// Those kept as owing every policy count for each policy whose
+	// version deadline has passed too (their item is overdue from the day
+	// after their new-hire deadline).
+	owingEvery := n[item{itemPolicy, everyPolicy}]
 	for _, r := range reqs {
-		if k := n[item{itemPolicy, r.PolicyID}]; k > 0 {
+		k := n[item{itemPolicy, r.PolicyID}]
+		if !today.Before(dayAfter(s.versionDue(r))) {
+			k += owingEvery
+		}
+		if k > 0 {
 			o.OverdueByPolicy = append(o.OverdueByPolicy, PolicyCount{Slug: r.Slug, Title: r.Title, Major: r.Major, Overdue: k})
 		}
 	}

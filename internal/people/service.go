@@ -373,7 +373,7 @@ func (s *Service) summariesOf(db *gorm.DB, rows []listRow, required, courses int
 	for i := range rows {
 		ids[i] = rows[i].ID
 	}
-	outstanding, err := outstandingCounts(db, ids, today)
+	outstanding, err := outstandingCounts(db, ids, required, today)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +390,9 @@ func (s *Service) summariesOf(db *gorm.DB, rows []listRow, required, courses int
 // outstanding counts an employee's policies and courses outstanding on a day.
 type outstanding struct{ policies, courses int }
 
-func outstandingCounts(db *gorm.DB, ids []int64, today time.Time) (map[int64]outstanding, error) {
+// required is the number of policy requirements, which the item standing
+// for every policy (everyPolicy) counts for.
+func outstandingCounts(db *gorm.DB, ids []int64, required int, today time.Time) (map[int64]outstanding, error) {
 	out := make(map[int64]outstanding, len(ids))
 	err := eachChunk(ids, func(chunk []int64) error {
 		var counts []struct {
@@ -398,7 +400,7 @@ func outstandingCounts(db *gorm.DB, ids []int64, today time.Time) (map[int64]out
 			Kind       string
 			N          int
 		}
-		if err := db.Model(&complianceItem{}).Select("employee_id, kind, COUNT(*) AS n").
+		if err := db.Model(&complianceItem{}).Select("employee_id, kind, SUM(CASE WHEN ref_id = ? AND kind = ? THEN ? ELSE 1 END) AS n", everyPolicy, itemPolicy, required).
 			Where("employee_id IN ? AND kind IN ? AND outstanding_from <= ?", chunk, []string{itemPolicy, itemCourse}, today).
 			Group("employee_id, kind").Scan(&counts).Error; err != nil {
 			return err
