@@ -17,7 +17,7 @@ import (
 )
 
 // What each employee still owes is kept in compliance_items, one row per
-// obligation not met, and their earliest dates in compliance_states (see
+// obligation not met (one for every policy when none is met), and their earliest dates in compliance_states (see
 // migration 00030). The rows hold dates, not states, because deadlines
 // pass without writes: the readers compare them with today in SQL. Every
 // change that moves an employee's obligations rewrites that employee's

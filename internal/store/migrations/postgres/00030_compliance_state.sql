@@ -2,8 +2,9 @@
 -- Compliance state kept, not recomputed (issue 22). One row per obligation
 -- an employee has not met: the current major version of a policy not
 -- acknowledged, a course never completed or whose completion expires, the
--- background check not complete. Rows hold dates, not states, because
--- deadlines pass without writes: on day T an item is outstanding when
+-- background check not complete (someone who owes every policy has one
+-- policy row standing for all of them, ref_id 0). Rows hold dates, not
+-- states, because deadlines pass without writes: on day T an item is outstanding when
 -- outstanding_from <= T and overdue when overdue_from <= T. The people
 -- service rewrites an employee's rows in the transaction of every change
 -- that moves them, and all rows when the requirements or courses change.
