@@ -207,6 +207,20 @@ func saveObligations(tx *gorm.DB, items []complianceItem, states []complianceSta
 	return nil
 }
 
+// obligationCount counts the obligations items stand for: the item for
+// every policy counts as required.
+func obligationCount(items []complianceItem, required int) int {
+	n := 0
+	for _, it := range items {
+		if it.Kind == itemPolicy && it.RefID == everyPolicy {
+			n += required
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
 // placeholders returns rows groups of columns "?" each: "(?, ?), (?, ?)".
 func placeholders(rows, columns int) string {
 	row := "(" + strings.Repeat("?, ", columns-1) + "?)"
@@ -309,7 +323,7 @@ func (s *Service) owedByAll(tx *gorm.DB) (*facts, error) {
 }
 
 // rebuild recomputes, in tx, everyone's obligations and records what they
-// were computed from. It returns the number of items.
+// were computed from. It returns the number of obligations.
 func (s *Service) rebuild(tx *gorm.DB) (int, error) {
 	if err := lockCompliance(tx, true); err != nil {
 		return 0, err
@@ -335,7 +349,7 @@ func (s *Service) rebuild(tx *gorm.DB) (int, error) {
 	if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&basis).Error; err != nil {
 		return 0, err
 	}
-	return len(items), nil
+	return obligationCount(items, len(f.reqs)), nil
 }
 
 // fingerprint names what the obligations are computed from besides each
