@@ -467,20 +467,25 @@ func copyRows(rows *sql.Rows, columns int, w *bufio.Writer) (int64, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
-		line = line[:0]
-		for i, cell := range cells {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			line = appendCell(line, cell, true)
-		}
-		line = append(line, '\r', '\n')
+		line = appendRecord(line[:0], cells)
 		if _, err := w.Write(line); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, rows.Err()
+}
+
+// appendRecord appends one CSV line of cells, escaped and quoted, ended
+// by CRLF.
+func appendRecord[T ~string | ~[]byte](line []byte, cells []T) []byte {
+	for i, cell := range cells {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = appendCell(line, cell, true)
+	}
+	return append(line, '\r', '\n')
 }
 
 // formatRows writes rows of database values, each formatted (format),
@@ -504,14 +509,7 @@ func (d *Dataset) formatRows(rows *sql.Rows, columns int, role auth.Role, w *buf
 		if d.redact != nil {
 			d.redact(record, role)
 		}
-		line = line[:0]
-		for i, cell := range record {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			line = appendCell(line, cell, true)
-		}
-		line = append(line, '\r', '\n')
+		line = appendRecord(line[:0], record)
 		if _, err := w.Write(line); err != nil {
 			return n, err
 		}
