@@ -283,7 +283,10 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func TestSendAckLinks(t *testing.T) {
+// seedTwoEmployees seeds a data directory and imports Ana and Ben, who
+// have acknowledged nothing, and returns the directory.
+func seedTwoEmployees(t *testing.T) string {
+	t.Helper()
 	dir := dataDir(t)
 	charter(t, "seed")
 	roster := filepath.Join(dir, "roster.csv")
@@ -291,6 +294,11 @@ func TestSendAckLinks(t *testing.T) {
 	if code, out := charter(t, "import", "employees", roster); code != 0 {
 		t.Fatalf("import: %s", out)
 	}
+	return dir
+}
+
+func TestSendAckLinks(t *testing.T) {
+	dir := seedTwoEmployees(t)
 	code, out := charter(t, "people", "send-ack-links", "--base-url", "https://charter.example.com")
 	if code != 0 || !strings.Contains(out, "2 acknowledgement link(s) queued") {
 		t.Fatalf("send-ack-links: %d %s", code, out)
