@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/charter-registry/charter/internal/policy"
 	"slices"
 	"sort"
 	"strings"
@@ -463,7 +464,7 @@ func (s *Service) RebuildCompliance(ctx context.Context) (int, error) {
 // RequirementsChanged recomputes, in tx, everyone's obligations after a
 // new major version came into force (a new policy's 1.0 included). The
 // policy service calls it in the publishing transaction.
-func (s *Service) RequirementsChanged(tx *gorm.DB) error {
+func (s *Service) RequirementsChanged(tx *gorm.DB, _ []policy.Version) error {
 	_, err := s.rebuild(tx)
 	return err
 }

@@ -25,21 +25,26 @@ type Service struct {
 	now       func() time.Time
 	check     *check.Validator
 	approvals Approvals
-	newMajor  func(tx *gorm.DB) error
+	newMajor  []func(tx *gorm.DB, published []Version) error
 }
 
-// OnNewMajor sets what runs in the publishing transaction, after the
-// version is saved, when a new major version comes into force (a new
-// policy's 1.0 included): the people register keeps what each employee
-// owes in step with it. A minor version changes what nobody owes.
-func (s *Service) OnNewMajor(fn func(tx *gorm.DB) error) { s.newMajor = fn }
+// OnNewMajor adds what runs in the publishing transaction, after the
+// versions are saved, when new major versions come into force (a new
+// policy's 1.0 included), given those versions: the people register keeps
+// what each employee owes in step with them, other registers flag what
+// cites the old text. A minor version changes what nobody owes.
+func (s *Service) OnNewMajor(fn func(tx *gorm.DB, published []Version) error) {
+	s.newMajor = append(s.newMajor, fn)
+}
 
-// majorPublished runs the OnNewMajor hook, if any.
-func (s *Service) majorPublished(tx *gorm.DB) error {
-	if s.newMajor == nil {
-		return nil
+// majorPublished runs the OnNewMajor hooks in the order they were added.
+func (s *Service) majorPublished(tx *gorm.DB, published []Version) error {
+	for _, fn := range s.newMajor {
+		if err := fn(tx, published); err != nil {
+			return err
+		}
 	}
-	return s.newMajor(tx)
+	return nil
 }
 
 // NewService returns a Service on db with the given clock.
@@ -112,7 +117,7 @@ func (s *Service) versionOf(tx *gorm.DB, p *Policy, number string) (*Version, er
 // text published as version 1.0. Existing policies are left as they are,
 // so seeding twice changes nothing. It returns how many were created.
 func (s *Service) Seed(ctx context.Context, by audit.Actor, templates []Template) (int, error) {
-	created := 0
+	var seeded []Version
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var existing []string
 		if err := tx.Model(&Policy{}).Pluck("slug", &existing).Error; err != nil {
@@ -145,14 +150,14 @@ func (s *Service) Seed(ctx context.Context, by audit.Actor, templates []Template
 				ObjectID: p.Slug, After: stateOf(&p, &v)}); err != nil {
 				return err
 			}
-			created++
+			seeded = append(seeded, v)
 		}
-		if created == 0 {
+		if len(seeded) == 0 {
 			return nil
 		}
-		return s.majorPublished(tx)
+		return s.majorPublished(tx, seeded)
 	})
-	return created, err
+	return len(seeded), err
 }
 
 // Summary is a policy with its current and in-preparation versions, for
@@ -646,7 +651,7 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, slug, number stri
 		if v.Minor != 0 {
 			return nil
 		}
-		return s.majorPublished(tx)
+		return s.majorPublished(tx, []Version{*v})
 	})
 }
 
