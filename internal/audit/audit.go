@@ -94,13 +94,10 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 			return fmt.Errorf("audit: locking chain: %w", err)
 		}
 	}
-	var head Event
-	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&head).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		head = Event{Seq: 0, Hash: GenesisHash}
-	case err != nil:
-		return fmt.Errorf("audit: reading chain head: %w", err)
+	memo := store.TxMemo(tx)
+	head, err := chainHead(tx, memo)
+	if err != nil {
+		return err
 	}
 	events := make([]Event, len(records))
 	for i, r := range records {
@@ -141,7 +138,38 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 	if err := tx.Create(&events).Error; err != nil {
 		return fmt.Errorf("audit: appending %s: %w", records[0].Entry.Action, err)
 	}
+	memo.Set(headMemoKey, chainLink{Seq: head.Seq, Hash: head.Hash})
 	return nil
+}
+
+// headMemoKey keeps the chain's head in the SQLite writer's memo
+// (store.Memo): AppendAll is the only code that appends to the chain, and
+// it sets the new head in every transaction that does.
+const headMemoKey = "audit.head"
+
+// chainLink is the head of the chain: the last event's seq and hash.
+type chainLink struct {
+	Seq  int64
+	Hash string
+}
+
+// chainHead returns the chain's last event (seq and hash only), from the
+// memo when it holds it.
+func chainHead(tx *gorm.DB, memo *store.Memo) (Event, error) {
+	if v, ok := memo.Get(headMemoKey); ok {
+		l := v.(chainLink)
+		return Event{Seq: l.Seq, Hash: l.Hash}, nil
+	}
+	var head Event
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&head).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		head = Event{Seq: 0, Hash: GenesisHash}
+	case err != nil:
+		return Event{}, fmt.Errorf("audit: reading chain head: %w", err)
+	}
+	memo.Set(headMemoKey, chainLink{Seq: head.Seq, Hash: head.Hash})
+	return head, nil
 }
 
 func encodeState(v any) (string, error) {

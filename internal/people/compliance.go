@@ -297,7 +297,7 @@ type hireBasis struct {
 // owedByAll returns the facts of an employee who has done nothing: the
 // requirements and courses (only what obligations reads of them).
 func (s *Service) owedByAll(tx *gorm.DB) (*facts, error) {
-	stored, err := storedFingerprint(tx)
+	stored, err := memoFingerprint(tx)
 	if err != nil {
 		return nil, err
 	}
@@ -350,6 +350,7 @@ func (s *Service) rebuild(tx *gorm.DB) (int, error) {
 	if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&basis).Error; err != nil {
 		return 0, err
 	}
+	store.TxMemo(tx).Set(basisMemoKey, basis.Fingerprint)
 	return obligationCount(items, len(f.reqs)), nil
 }
 
@@ -402,6 +403,24 @@ func (s *Service) basis(db *gorm.DB) ([]Requirement, []Course, error) {
 	}
 	courses, err = courseList(db)
 	return reqs, courses, err
+}
+
+// basisMemoKey keeps the recorded fingerprint in the SQLite writer's memo
+// (store.Memo), so that a hire does not read it in the serialized turn:
+// rebuild, the only code that records one, sets it in its transaction.
+const basisMemoKey = "people.compliance_basis"
+
+// memoFingerprint is storedFingerprint, from the memo when it holds it.
+func memoFingerprint(tx *gorm.DB) (string, error) {
+	memo := store.TxMemo(tx)
+	if v, ok := memo.Get(basisMemoKey); ok {
+		return v.(string), nil
+	}
+	fp, err := storedFingerprint(tx)
+	if err == nil {
+		memo.Set(basisMemoKey, fp)
+	}
+	return fp, err
 }
 
 func storedFingerprint(db *gorm.DB) (string, error) {

@@ -70,6 +70,7 @@ type groupWriter struct {
 	// Owned by the holder of the turn.
 	tx    driver.Tx // the batch's transaction on conn; nil when none is open
 	batch *batch
+	memo  *Memo // values the members would otherwise read again (memo.go)
 }
 
 // batch is one transaction shared by several members.
@@ -80,7 +81,7 @@ type batch struct {
 }
 
 func newGroupWriter(conn *sqlite3.SQLiteConn) *groupWriter {
-	return &groupWriter{conn: conn, turn: make(chan struct{}, 1)}
+	return &groupWriter{conn: conn, turn: make(chan struct{}, 1), memo: &Memo{}}
 }
 
 // take waits for the turn, first come first served (blocked senders on a
@@ -173,7 +174,12 @@ func (w *groupWriter) begin() error {
 			return fmt.Errorf("begin: %w", err)
 		}
 		w.tx, w.batch = tx, &batch{done: make(chan struct{})}
+		if err := w.memo.beginBatch(w.conn); err != nil {
+			w.abandon(err)
+			return fmt.Errorf("begin: %w", err)
+		}
 	}
+	w.memo.memberRolledBack() // nothing of an earlier member's is left
 	if _, err := w.conn.ExecContext(context.Background(), "SAVEPOINT "+memberSavepoint, nil); err != nil {
 		w.abandon(err)
 		return fmt.Errorf("begin: %w", err)
@@ -192,11 +198,13 @@ func (w *groupWriter) release() (*batch, error) {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	w.batch.members++
+	w.memo.memberReleased()
 	return w.batch, nil
 }
 
 // rollBack undoes the member's work and nothing else.
 func (w *groupWriter) rollBack() error {
+	w.memo.memberRolledBack()
 	for _, q := range []string{"ROLLBACK TO " + memberSavepoint, "RELEASE " + memberSavepoint} {
 		if _, err := w.conn.ExecContext(context.Background(), q, nil); err != nil {
 			// The member's part may still be in the batch: no member of it
@@ -235,6 +243,7 @@ func (w *groupWriter) abandon(err error) {
 }
 
 func (w *groupWriter) fail(err error) {
+	w.memo.forget()
 	b := w.batch
 	w.tx, w.batch = nil, nil
 	b.err = fmt.Errorf("the transaction was rolled back with its batch: %w", err)
@@ -248,9 +257,13 @@ func (w *groupWriter) finishBatch() {
 	w.tx, w.batch = nil, nil
 	if b.members == 0 {
 		_ = tx.Rollback() // begin rolls back what a failure here leaves
+		w.memo.forget()
 	} else if err := tx.Commit(); err != nil {
 		// go-sqlite3 has rolled back what the COMMIT left open.
 		b.err = fmt.Errorf("commit: %w", err)
+		w.memo.forget()
+	} else {
+		w.memo.batchCommitted()
 	}
 	close(b.done)
 }

@@ -199,6 +199,9 @@ func (t *memberTx) exec(query string, args []driver.NamedValue) (driver.Result, 
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
+	if isNestedRollback(query) {
+		t.w.memo.nestedRolledBack()
+	}
 	res, err := t.w.conn.ExecContext(context.Background(), query, args)
 	return res, t.checked(err)
 }
@@ -209,6 +212,14 @@ func (t *memberTx) query(query string, args []driver.NamedValue) (driver.Rows, e
 	}
 	rows, err := t.w.conn.QueryContext(context.Background(), query, args)
 	return rows, t.checked(err)
+}
+
+// isNestedRollback reports whether query rolls back to a savepoint that a
+// member opened inside its own (gorm's nested transactions): it may undo
+// what a memo value was set from.
+func isNestedRollback(query string) bool {
+	q := strings.TrimSpace(query)
+	return len(q) >= len("ROLLBACK TO") && strings.EqualFold(q[:len("ROLLBACK TO")], "ROLLBACK TO")
 }
 
 // end detaches the member from its connection (its statements refuse to

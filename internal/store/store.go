@@ -148,6 +148,10 @@ func openSQLite(ctx context.Context, rawURL string) (*Store, error) {
 		_ = pool.Close()
 		return nil, err
 	}
+	if err := db.Use(memoPlugin{w: connector.writer}); err != nil {
+		_ = pool.Close()
+		return nil, err
+	}
 	// Transactions run in batches on one writer connection (groupcommit.go);
 	// the pool serves their members and the readers (WAL).
 	sqlDB.SetMaxOpenConns(maxPooledConns)
