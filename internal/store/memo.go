@@ -158,5 +158,5 @@ type memoPlugin struct{ w *groupWriter }
 
 const memoPluginName = "charter:writer-memo"
 
-func (memoPlugin) Name() string                { return memoPluginName }
+func (memoPlugin) Name() string                 { return memoPluginName }
 func (memoPlugin) Initialize(db *gorm.DB) error { return nil }
