@@ -32,6 +32,9 @@ test:
 	$(GO) test -count=1 -timeout 20m -race $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 20m -race -run '$(SERVER_RACE_TESTS)' ./internal/server/
 	$(GO) test -count=1 -timeout 20m -skip '$(SERVER_RACE_TESTS)' $$($(GO) list ./... | grep -v -e '/internal/store' -e '/internal/jobs' -e '/internal/notify')
+	# The fpdf fork is a module of its own (internal/fpdf/CHARTER.md): its
+	# patches' tests run from there.
+	cd internal/fpdf && $(GO) test -count=1 ./...
 
 lint:
 	$(GO) vet ./...
