@@ -134,6 +134,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 				serveErr = fmt.Errorf("shutting down: %w", err)
 			}
 		}
+		srv.FlushHitCounts()
 		if serveErr != nil {
 			return serveErr
 		}

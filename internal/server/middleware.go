@@ -146,6 +146,14 @@ func (l *hitLog) count(r *routeHits, status int) {
 	l.flush(time.Unix(0, next).Add(-l.interval))
 }
 
+// flushNow writes the counts since the last line, and the next line is
+// due an interval from now.
+func (l *hitLog) flushNow() {
+	now := l.now()
+	next := l.next.Swap(now.Add(l.interval).UnixNano())
+	l.flush(time.Unix(0, next).Add(-l.interval))
+}
+
 // flush writes the counts since the last line, if any, and starts again.
 func (l *hitLog) flush(since time.Time) {
 	l.mu.Lock()

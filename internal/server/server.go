@@ -120,6 +120,11 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
+// FlushHitCounts logs the public cache hits counted since the last line,
+// which is otherwise written a minute after the one before: serving calls
+// it once the requests have drained, so that none is left uncounted.
+func (s *Server) FlushHitCounts() { s.public.hits.flushNow() }
+
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s }
 

@@ -181,6 +181,15 @@ func TestPublicCacheHitsAreCountedNotLoggedOneByOne(t *testing.T) {
 	if n := len(logs.named(t, "public cache hits")); n != 1 {
 		t.Fatalf("%d count lines within the next minute", n)
 	}
+	// At shutdown the hits counted since the last line are written at once.
+	e.srv.FlushHitCounts()
+	if got := logs.named(t, "public cache hits"); len(got) != 2 || got[1]["requests"] != float64(1) {
+		t.Fatalf("count lines after the flush at shutdown: %v", got)
+	}
+	e.srv.FlushHitCounts()
+	if n := len(logs.named(t, "public cache hits")); n != 2 {
+		t.Fatalf("%d count lines after flushing no hits", n)
+	}
 
 	metrics := anon.get("/metrics").body
 	for _, want := range []string{
