@@ -18,6 +18,7 @@ func Kinds() []string {
 		"dpa_signature_confirmation", "dpa_signed",
 		"ack_link", "reminder", "document_expiring",
 		"approval_request", "approval_reminder",
+		"exception_expiring",
 	}
 }
 
@@ -349,3 +350,18 @@ type ApprovalReminder struct {
 
 // Kind is "approval_reminder".
 func (ApprovalReminder) Kind() string { return "approval_reminder" }
+
+// ExceptionExpiring tells the requester and approver of a policy exception
+// that it expires soon, or has lapsed and the policy applies in full.
+type ExceptionExpiring struct {
+	Policy    string // the policy's title
+	Section   string // may be empty
+	Scope     string
+	ExpiresOn time.Time
+	DaysLeft  int // days from today to ExpiresOn
+	Lapsed    bool
+	Link      string
+}
+
+// Kind is "exception_expiring".
+func (ExceptionExpiring) Kind() string { return "exception_expiring" }
