@@ -96,8 +96,9 @@ type Input struct {
 }
 
 // parse checks in against today and the longest allowed term, and
-// returns the exception it describes (without its policy's ID).
-func (in Input) parse(v *check.Validator, today time.Time, maxDays int) (Exception, error) {
+// returns the exception it describes (without its policy's ID) and the
+// problems found, for the caller to add the policy's.
+func (in Input) parse(v *check.Validator, today time.Time, maxDays int) (Exception, check.Errors) {
 	in = Input{Policy: strings.TrimSpace(in.Policy), Section: strings.TrimSpace(in.Section), Scope: strings.TrimSpace(in.Scope),
 		Reason: strings.TrimSpace(in.Reason), CompensatingControls: strings.TrimSpace(in.CompensatingControls), ExpiresOn: strings.TrimSpace(in.ExpiresOn)}
 	errs := v.Struct(in)
@@ -111,7 +112,7 @@ func (in Input) parse(v *check.Validator, today time.Time, maxDays int) (Excepti
 			errs.Add("expires_on", "must be at most "+plural(maxDays, "day")+" from today ("+today.AddDate(0, 0, maxDays).Format(time.DateOnly)+")")
 		}
 	}
-	return e, errs.Err()
+	return e, errs
 }
 
 func plural(n int, unit string) string {

@@ -169,23 +169,25 @@ func (s *Service) request(ctx context.Context, by audit.Actor, in Input, renews 
 		}
 		in.Policy = old.PolicySlug
 	}
-	e, err := in.parse(s.check, s.Today(), s.settings.MaxDays)
-	if err != nil {
+	e, errs := in.parse(s.check, s.Today(), s.settings.MaxDays)
+	var p struct {
+		ID    int64
+		Title string
+	}
+	if !errs.Has("policy") {
+		if err := db.Table("policies").Select("id, title").Where("slug = ?", e.PolicySlug).Take(&p).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			errs.Add("policy", "is not a policy in the register")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	now := s.clock()
+	e.PolicyID, e.PolicyTitle = p.ID, p.Title
 	e.State, e.RenewsID, e.RequestedByID, e.RequestedBy, e.RequestedAt, e.UpdatedAt = Requested, renews, by.UserID, by.Label, now, now
-	err = db.Transaction(func(tx *gorm.DB) error {
-		var p struct {
-			ID    int64
-			Title string
-		}
-		if err := tx.Table("policies").Select("id, title").Where("slug = ?", e.PolicySlug).Take(&p).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return apperr.Field("policy", "is not a policy in the register")
-		} else if err != nil {
-			return err
-		}
-		e.PolicyID, e.PolicyTitle = p.ID, p.Title
+	err := db.Transaction(func(tx *gorm.DB) error {
 		if renews != nil {
 			old, err := get(tx, *renews)
 			if err != nil {
