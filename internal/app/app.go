@@ -162,7 +162,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		SigningKey: signing})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Exceptions = exception.NewService(st.DB, now, exception.Settings{BaseURL: cfg.BaseURL, Mail: mail,
-		MaxDays: cfg.ExceptionMaxDays, ReminderDays: cfg.ExceptionReminderDays})
+		MaxDays: cfg.ExceptionMaxDays, ReminderDays: cfg.ExceptionReminderDays, Approvers: team})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)

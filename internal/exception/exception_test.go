@@ -32,7 +32,10 @@ func setup(t *testing.T, st *store.Store) *fixture {
 	t.Helper()
 	c := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	f := &fixture{ctx: context.Background(), st: st, clock: c,
-		svc: exception.NewService(st.DB, c.Now, exception.Settings{BaseURL: "https://charter.example", ReminderDays: 14}),
+		svc: exception.NewService(st.DB, c.Now, exception.Settings{BaseURL: "https://charter.example", ReminderDays: 14,
+			Approvers: func(context.Context) ([]string, error) {
+				return []string{"ana@hiberly.example", "ben@hiberly.example"}, nil
+			}}),
 		ana: audit.Actor{UserID: 11, Label: "ana@hiberly.example"}, ben: audit.Actor{UserID: 12, Label: "ben@hiberly.example"}}
 	templates, err := policy.LoadTemplates(policies.Files)
 	if err != nil {
@@ -108,6 +111,9 @@ func TestLifecycle(t *testing.T) {
 		}
 		if a, _ := f.lastAction(t); a != "exception.requested" {
 			t.Fatalf("audit action %q", a)
+		}
+		if asked := f.outbox(t, "exception_request"); len(asked) != 1 || asked[0].ToAddr != "ben@hiberly.example" {
+			t.Fatalf("approval requests: %+v (want one, to the other approver)", asked)
 		}
 
 		t.Run("ErrSelfApproval", func(t *testing.T) {

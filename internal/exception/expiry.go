@@ -3,7 +3,6 @@ package exception
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,7 +125,7 @@ func (s *Service) approvedExpiringBefore(ctx context.Context, day time.Time, unr
 // mail queues the expiry email to the requester and the approver.
 func (s *Service) mail(tx *gorm.DB, now time.Time, e *Exception, daysLeft int, lapsed bool) error {
 	data := notify.ExceptionExpiring{Policy: e.PolicyTitle, Section: e.Section, Scope: e.Scope, ExpiresOn: e.ExpiresOn,
-		DaysLeft: daysLeft, Lapsed: lapsed, Link: strings.TrimRight(s.settings.BaseURL, "/") + "/app/exceptions/" + strconv.FormatInt(e.ID, 10)}
+		DaysLeft: daysLeft, Lapsed: lapsed, Link: s.link(e)}
 	to := []string{notify.NormalizeAddress(e.RequestedBy)}
 	if a := notify.NormalizeAddress(e.DecidedBy); a != "" && a != to[0] {
 		to = append(to, a)

@@ -35,6 +35,9 @@ type Settings struct {
 	// ReminderDays: an exception's requester and approver are reminded
 	// this many days before it expires, once.
 	ReminderDays int
+	// Approvers lists the addresses of the active editors and admins, who
+	// hear of each request (but its requester); nobody is emailed when nil.
+	Approvers func(ctx context.Context) ([]string, error)
 }
 
 // Service keeps the register.
@@ -181,13 +184,20 @@ func (s *Service) request(ctx context.Context, by audit.Actor, in Input, renews 
 			return nil, err
 		}
 	}
-	if err := errs.Err(); err != nil {
+	err := errs.Err()
+	if err != nil {
 		return nil, err
+	}
+	var approvers []string
+	if s.settings.Approvers != nil {
+		if approvers, err = s.settings.Approvers(ctx); err != nil {
+			return nil, err
+		}
 	}
 	now := s.clock()
 	e.PolicyID, e.PolicyTitle = p.ID, p.Title
 	e.State, e.RenewsID, e.RequestedByID, e.RequestedBy, e.RequestedAt, e.UpdatedAt = Requested, renews, by.UserID, by.Label, now, now
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err = db.Transaction(func(tx *gorm.DB) error {
 		if renews != nil {
 			old, err := get(tx, *renews)
 			if err != nil {
@@ -207,6 +217,9 @@ func (s *Service) request(ctx context.Context, by audit.Actor, in Input, renews 
 		if err := tx.Create(&e).Error; err != nil {
 			return err
 		}
+		if err := s.askApprovers(tx, now, &e, approvers); err != nil {
+			return err
+		}
 		if renews != nil {
 			return s.record(tx, by, now, "exception.renewal_requested", &e, nil)
 		}
@@ -216,6 +229,28 @@ func (s *Service) request(ctx context.Context, by audit.Actor, in Input, renews 
 		return nil, err
 	}
 	return &e, nil
+}
+
+// askApprovers emails a request to each approver but its requester, in
+// the request's transaction.
+func (s *Service) askApprovers(tx *gorm.DB, now time.Time, e *Exception, approvers []string) error {
+	data := notify.ExceptionRequest{Policy: e.PolicyTitle, Section: e.Section, Scope: e.Scope, Reason: e.Reason,
+		CompensatingControls: e.CompensatingControls, ExpiresOn: e.ExpiresOn, Requester: e.RequestedBy, Renewal: e.RenewsID != nil,
+		Link: s.link(e)}
+	for _, addr := range approvers {
+		if notify.NormalizeAddress(addr) == notify.NormalizeAddress(e.RequestedBy) {
+			continue
+		}
+		if _, err := s.settings.Mail.Enqueue(tx, now, notify.MessageDomain(s.settings.BaseURL), addr, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// link is the exception's page, for emails.
+func (s *Service) link(e *Exception) string {
+	return strings.TrimRight(s.settings.BaseURL, "/") + "/app/exceptions/" + strconv.FormatInt(e.ID, 10)
 }
 
 // Approve puts a requested exception in force; when it renews another,

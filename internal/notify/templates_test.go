@@ -433,6 +433,30 @@ Read and approve it here: https://charter.example/app/policies/backup/versions/1
 
 Read and approve it here: https://charter.example/app/policies/backup/versions/2.0
 `},
+		{"exception_request", notify.ExceptionRequest{Policy: "Password Policy", Section: "4.2 Rotation", Scope: "Legacy billing host",
+			Reason: "The appliance cannot rotate passwords", CompensatingControls: "Isolated network", ExpiresOn: deadline,
+			Requester: "ana@acme.example", Link: base + "/app/exceptions/7"},
+			"Approve a policy exception: Password Policy",
+			`ana@acme.example requested an exception to the Password Policy (4.2 Rotation), until 1 April 2026.
+
+Scope: Legacy billing host
+Reason: The appliance cannot rotate passwords
+Compensating controls: Isolated network
+
+Approve or reject it here (the requester cannot approve it): https://charter.example/app/exceptions/7
+`},
+		{"exception_request, renewal", notify.ExceptionRequest{Policy: "Password Policy", Scope: "Legacy billing host",
+			Reason: "Replacement delayed", CompensatingControls: "Isolated network", ExpiresOn: deadline,
+			Requester: "ana@acme.example", Renewal: true, Link: base + "/app/exceptions/8"},
+			"Approve the renewal of a policy exception: Password Policy",
+			`ana@acme.example requested the renewal of an exception to the Password Policy, until 1 April 2026.
+
+Scope: Legacy billing host
+Reason: Replacement delayed
+Compensating controls: Isolated network
+
+Approve or reject it here (the requester cannot approve it): https://charter.example/app/exceptions/8
+`},
 		{"exception_expiring, soon", notify.ExceptionExpiring{Policy: "Password Policy", Section: "4.2 Rotation", Scope: "Legacy billing host",
 			ExpiresOn: deadline, DaysLeft: 14, Link: base + "/app/exceptions/7"},
 			"Policy exception expires on 2026-04-01: Password Policy",
