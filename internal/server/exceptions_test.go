@@ -99,8 +99,30 @@ func TestExceptionPagesAndAPI(t *testing.T) {
 			t.Fatalf("export of a period before the approval: %s", r.body)
 		}
 
+		// The renewal form starts from the exception; a refused one keeps
+		// what was typed.
+		if r := editor.get(page + "/renew"); r.status != http.StatusOK || !strings.Contains(r.body, "Legacy billing host bill-01") || !strings.Contains(r.body, `action="`+page+`/renew"`) {
+			t.Fatalf("renewal form: %d", r.status)
+		}
+		renewalForm := url.Values{"scope": {"bill-01 and bill-02"}, "reason": {"Replacement delayed"}, "compensating_controls": {"As before"}, "expires_on": {before}}
+		if r := editor.post(page+"/renew", renewalForm); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "bill-01 and bill-02") || !strings.Contains(r.body, `id="expires_on-error"`) {
+			t.Fatalf("refused renewal: %d %s", r.status, r.body)
+		}
+		renewalForm.Set("expires_on", today.AddDate(0, 4, 0).Format(time.DateOnly))
+		r = editor.post(page+"/renew", renewalForm)
+		if r.status != http.StatusSeeOther || r.header.Get("Location") == page {
+			t.Fatalf("renewal: %d %s", r.status, r.header.Get("Location"))
+		}
+		formRenewal := strings.TrimPrefix(r.header.Get("Location"), "/app/exceptions/")
+		if r := other.post("/app/exceptions/"+formRenewal+"/reject", url.Values{"note": {"One renewal through the API instead"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("rejecting the renewal: %d", r.status)
+		}
+		if r := viewer.get(page); !strings.Contains(r.body, "/app/exceptions/"+formRenewal) {
+			t.Fatal("the exception's page does not link its renewal")
+		}
+
 		// The API: list, validation, renewal, revocation.
-		if code, out := e.api("viewer", http.MethodGet, "/api/v1/exceptions?policy=password", nil); code != http.StatusOK || len(out["items"].([]any)) != 1 {
+		if code, out := e.api("viewer", http.MethodGet, "/api/v1/exceptions?policy=password&state=approved", nil); code != http.StatusOK || len(out["items"].([]any)) != 1 {
 			t.Fatalf("list: %d %v", code, out)
 		}
 		code, out := e.api("editor", http.MethodPost, "/api/v1/exceptions", map[string]any{"policy": "nope", "scope": "x", "reason": "x",
