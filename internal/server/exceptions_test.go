@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"archive/zip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,6 +95,23 @@ func TestExceptionPagesAndAPI(t *testing.T) {
 		year := today.Format("2006")
 		if r := auditor.get("/app/exports/policy_exceptions.csv?from=" + year + "-01-01&to=" + year + "-12-31"); r.status != http.StatusOK || !strings.Contains(r.body, "bill-01") {
 			t.Fatalf("export of this year: %d %s", r.status, r.body)
+		}
+		bundle := auditor.get("/app/exports/evidence.zip?from=" + year + "-01-01&to=" + year + "-12-31")
+		zr, err := zip.NewReader(strings.NewReader(bundle.body), int64(len(bundle.body)))
+		if err != nil {
+			t.Fatalf("evidence.zip: %d %v", bundle.status, err)
+		}
+		inBundle := false
+		for _, f := range zr.File {
+			if strings.HasSuffix(f.Name, "policy_exceptions.csv") {
+				rc, _ := f.Open()
+				body, _ := io.ReadAll(rc)
+				rc.Close()
+				inBundle = strings.Contains(string(body), "bill-01")
+			}
+		}
+		if !inBundle {
+			t.Fatal("evidence.zip has no policy_exceptions.csv with the exception")
 		}
 		before := today.AddDate(0, 0, -1).Format(time.DateOnly)
 		if r := auditor.get("/app/exports/policy_exceptions.csv?from=" + today.AddDate(-1, 0, 0).Format(time.DateOnly) + "&to=" + before); strings.Contains(r.body, "bill-01") {
