@@ -59,6 +59,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newImportCmd(stdout),
 		newPeopleCmd(stdout),
 		newPoliciesCmd(stdout),
+		newExceptionsCmd(stdout),
 		newSubprocessorsCmd(stdout),
 		newKeysCmd(stdout),
 		newExportCmd(stdout, stderr),

@@ -30,6 +30,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	sc := newStoreCommand(cmd)
 	sc.binder.ServeFlags(&sc.cfg)
 	sc.binder.PeopleFlags(&sc.cfg)
+	sc.binder.ExceptionFlags(&sc.cfg)
 	sc.binder.MailFlags(&sc.cfg)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)

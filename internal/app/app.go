@@ -20,6 +20,7 @@ import (
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/dsar"
 	"github.com/charter-registry/charter/internal/evidence"
+	"github.com/charter-registry/charter/internal/exception"
 	"github.com/charter-registry/charter/internal/files"
 	"github.com/charter-registry/charter/internal/keys"
 	"github.com/charter-registry/charter/internal/notify"
@@ -68,6 +69,8 @@ type App struct {
 	Advisories *advisory.Service
 	DSAR       *dsar.Service
 	Documents  *document.Service
+	// Exceptions is the register of approved departures from the policies.
+	Exceptions *exception.Service
 	Files      *files.Store
 	// Worklist gathers what waits for each person across the registers.
 	Worklist *worklist.Service
@@ -158,6 +161,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail, WorkEmail: workEmail,
 		SigningKey: signing})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
+	a.Exceptions = exception.NewService(st.DB, now, exception.Settings{BaseURL: cfg.BaseURL, Mail: mail,
+		MaxDays: cfg.ExceptionMaxDays, ReminderDays: cfg.ExceptionReminderDays, Approvers: team})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
@@ -168,7 +173,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Outbox = notify.NewOutbox(st.DB)
 	a.Search = search.NewService(st.DB)
 	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
-		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents}, now)
+		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents, Exceptions: a.Exceptions}, now)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

@@ -23,6 +23,7 @@ func (a *App) Jobs() []jobs.Job {
 		a.Privacy.ApplyDueJob(),
 		a.DSAR.RedactJob(),
 		a.Documents.LapseJob(),
+		a.Exceptions.Job(),
 		a.Policies.ReminderJob(),
 		a.AuditLog.Job(),
 		a.DSAR.ReminderJob(func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }),

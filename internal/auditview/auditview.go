@@ -142,7 +142,15 @@ var rules = map[Kind]Rule{
 	{"document.updated", "document"}:       open("trust documents"),
 	{"document.version_added", "document"}: open("trust documents"),
 	{"document.lapsed", "document"}:        open("trust documents"),
-	{"course.created", "course"}:           open("training"),
+	// Policy exceptions are listed on every policy page.
+	{"exception.requested", "policy_exception"}:         open("policy exceptions"),
+	{"exception.renewal_requested", "policy_exception"}: open("policy exceptions"),
+	{"exception.approved", "policy_exception"}:          open("policy exceptions"),
+	{"exception.rejected", "policy_exception"}:          open("policy exceptions"),
+	{"exception.revoked", "policy_exception"}:           open("policy exceptions"),
+	{"exception.superseded", "policy_exception"}:        open("policy exceptions"),
+	{"exception.lapsed", "policy_exception"}:            open("policy exceptions"),
+	{"course.created", "course"}:                        open("training"),
 	// Employee events name the employee by address; the roster is open.
 	{"employee.created", "employee"}:         open("people"),
 	{"employee.updated", "employee"}:         open("people"),

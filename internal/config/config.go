@@ -52,6 +52,11 @@ type Config struct {
 	// ApprovalReminderDays: a draft waiting this many days for approval is
 	// brought to its approvers again, once a day.
 	ApprovalReminderDays int
+	// ExceptionReminderDays: a policy exception's requester and approver
+	// are reminded this many days before it expires.
+	ExceptionReminderDays int
+	// ExceptionMaxDays is the longest term a policy exception may have.
+	ExceptionMaxDays int
 	// SMTP settings; with no host, emails wait in the outbox.
 	SMTPHost     string
 	SMTPPort     int
@@ -147,6 +152,8 @@ func Defaults() Config {
 		AckDueNewHireDays:            30,
 		AckDueNewVersionDays:         30,
 		ApprovalReminderDays:         3,
+		ExceptionReminderDays:        14,
+		ExceptionMaxDays:             365,
 		AckLinkTTL:                   30 * 24 * time.Hour,
 		Reminders:                    true,
 		SMTPPort:                     587,
@@ -290,6 +297,14 @@ func (b *Binder) PeopleFlags(c *Config) {
 	b.note("background-check-due-days", "CHARTER_BACKGROUND_CHECK_DUE_DAYS")
 	b.fs.DurationVar(&c.AckLinkTTL, "ack-link-ttl", c.AckLinkTTL, usage("how long an employee's acknowledgement link works (at most 2160h, 90 days)", "CHARTER_ACK_LINK_TTL"))
 	b.note("ack-link-ttl", "CHARTER_ACK_LINK_TTL")
+}
+
+// ExceptionFlags registers the settings of policy exceptions.
+func (b *Binder) ExceptionFlags(c *Config) {
+	b.fs.IntVar(&c.ExceptionReminderDays, "exception-reminder-days", c.ExceptionReminderDays, usage("days before a policy exception expires that its requester and approver are reminded", "CHARTER_EXCEPTION_REMINDER_DAYS"))
+	b.note("exception-reminder-days", "CHARTER_EXCEPTION_REMINDER_DAYS")
+	b.fs.IntVar(&c.ExceptionMaxDays, "exception-max-days", c.ExceptionMaxDays, usage("longest term of a policy exception, in days from its request", "CHARTER_EXCEPTION_MAX_DAYS"))
+	b.note("exception-max-days", "CHARTER_EXCEPTION_MAX_DAYS")
 }
 
 // LinkFlags registers the base URL for commands that make links but do not serve.
@@ -449,6 +464,12 @@ func (c *Config) Finish() error {
 	}
 	if c.ApprovalReminderDays < 1 || c.ApprovalReminderDays > 90 {
 		return fmt.Errorf("approval-reminder-days: %d is not between 1 and 90", c.ApprovalReminderDays)
+	}
+	if c.ExceptionReminderDays < 1 || c.ExceptionReminderDays > 90 {
+		return fmt.Errorf("exception-reminder-days: %d is not between 1 and 90", c.ExceptionReminderDays)
+	}
+	if c.ExceptionMaxDays < 1 || c.ExceptionMaxDays > 1095 {
+		return fmt.Errorf("exception-max-days: %d is not between 1 and 1095 (three years)", c.ExceptionMaxDays)
 	}
 	if c.BackgroundCheckDays < 0 || c.BackgroundCheckDays > 365 {
 		return fmt.Errorf("background-check-due-days: %d is not between 0 and 365", c.BackgroundCheckDays)

@@ -43,6 +43,18 @@ var datasets = []Dataset{
 		args: bounds(1),
 	},
 	{
+		Name: "policy_exceptions", Description: "Approved exceptions to the policies in force at some time in the period: policy and section, scope, reason, compensating controls, requester, approver, dates and state.",
+		FiltersOn: "approved_at, expires_on and ended_at: approved before the period's end, not expired or ended before its start",
+		Columns: []string{"id", "policy", "section", "scope", "reason", "compensating_controls", "state", "requested_by", "requested_at",
+			"approved_by", "approved_at", "expires_on", "ended_at", "ended_by", "end_note", "renews"},
+		query: `SELECT e.id, p.slug, e.section, e.scope, e.reason, e.compensating_controls, e.state, e.requested_by, e.requested_at,
+			e.decided_by, e.approved_at, e.expires_on, e.ended_at, e.ended_by, e.end_note, e.renews_id
+			FROM policy_exceptions e JOIN policies p ON p.id = e.policy_id
+			WHERE e.approved_at IS NOT NULL AND e.approved_at < ? AND e.expires_on > ? AND (e.ended_at IS NULL OR e.ended_at >= ?)
+			ORDER BY p.slug, e.id`,
+		args: func(p Period, _ Rules) []any { return []any{p.end(), p.From, p.From} },
+	},
+	{
 		Name: "employees", Description: "The roster: everyone employed at some time in the period, with start and end dates.",
 		FiltersOn: "start_date and end_date: on the roster at some time in the period",
 		Columns:   []string{"email", "name", "title", "department", "manager_email", "country", "employment_type", "start_date", "end_date"},

@@ -18,6 +18,7 @@ func Kinds() []string {
 		"dpa_signature_confirmation", "dpa_signed",
 		"ack_link", "reminder", "document_expiring",
 		"approval_request", "approval_reminder",
+		"exception_request", "exception_expiring",
 	}
 }
 
@@ -349,3 +350,35 @@ type ApprovalReminder struct {
 
 // Kind is "approval_reminder".
 func (ApprovalReminder) Kind() string { return "approval_reminder" }
+
+// ExceptionExpiring tells the requester and approver of a policy exception
+// that it expires soon, or has lapsed and the policy applies in full.
+type ExceptionExpiring struct {
+	Policy    string // the policy's title
+	Section   string // may be empty
+	Scope     string
+	ExpiresOn time.Time
+	DaysLeft  int // days from today to ExpiresOn
+	Lapsed    bool
+	Link      string
+}
+
+// Kind is "exception_expiring".
+func (ExceptionExpiring) Kind() string { return "exception_expiring" }
+
+// ExceptionRequest asks the editors and admins other than the requester
+// to approve or reject a policy exception (or its renewal).
+type ExceptionRequest struct {
+	Policy               string // the policy's title
+	Section              string // may be empty
+	Scope                string
+	Reason               string
+	CompensatingControls string
+	ExpiresOn            time.Time
+	Requester            string
+	Renewal              bool
+	Link                 string
+}
+
+// Kind is "exception_request".
+func (ExceptionRequest) Kind() string { return "exception_request" }

@@ -433,6 +433,50 @@ Read and approve it here: https://charter.example/app/policies/backup/versions/1
 
 Read and approve it here: https://charter.example/app/policies/backup/versions/2.0
 `},
+		{"exception_request", notify.ExceptionRequest{Policy: "Password Policy", Section: "4.2 Rotation", Scope: "Legacy billing host",
+			Reason: "The appliance cannot rotate passwords", CompensatingControls: "Isolated network", ExpiresOn: deadline,
+			Requester: "ana@acme.example", Link: base + "/app/exceptions/7"},
+			"Approve a policy exception: Password Policy",
+			`ana@acme.example requested an exception to the Password Policy (4.2 Rotation), until 1 April 2026.
+
+Scope: Legacy billing host
+Reason: The appliance cannot rotate passwords
+Compensating controls: Isolated network
+
+Approve or reject it here (the requester cannot approve it): https://charter.example/app/exceptions/7
+`},
+		{"exception_request, renewal", notify.ExceptionRequest{Policy: "Password Policy", Scope: "Legacy billing host",
+			Reason: "Replacement delayed", CompensatingControls: "Isolated network", ExpiresOn: deadline,
+			Requester: "ana@acme.example", Renewal: true, Link: base + "/app/exceptions/8"},
+			"Approve the renewal of a policy exception: Password Policy",
+			`ana@acme.example requested the renewal of an exception to the Password Policy, until 1 April 2026.
+
+Scope: Legacy billing host
+Reason: Replacement delayed
+Compensating controls: Isolated network
+
+Approve or reject it here (the requester cannot approve it): https://charter.example/app/exceptions/8
+`},
+		{"exception_expiring, soon", notify.ExceptionExpiring{Policy: "Password Policy", Section: "4.2 Rotation", Scope: "Legacy billing host",
+			ExpiresOn: deadline, DaysLeft: 14, Link: base + "/app/exceptions/7"},
+			"Policy exception expires on 2026-04-01: Password Policy",
+			`The exception to the Password Policy (4.2 Rotation) for "Legacy billing host" expires on 1 April 2026, 14 days from now. From that day the policy applies in full again.
+
+If it is still needed, request its renewal before then; another editor or admin approves it:
+https://charter.example/app/exceptions/7
+
+You receive this email because you requested or approved this exception in Charter.
+`},
+		{"exception_expiring, lapsed", notify.ExceptionExpiring{Policy: "Password Policy", Scope: "Legacy billing host",
+			ExpiresOn: deadline, Lapsed: true, Link: base + "/app/exceptions/7"},
+			"Policy exception lapsed: Password Policy",
+			`The exception to the Password Policy for "Legacy billing host" expired on 1 April 2026. The policy applies in full again.
+
+If the exception is still needed, request its renewal:
+https://charter.example/app/exceptions/7
+
+You receive this email because you requested or approved this exception in Charter.
+`},
 	}
 	rendered := map[string]bool{}
 	for _, c := range cases {

@@ -27,6 +27,7 @@ const (
 	VulnerabilityReports Kind = "vulnerability_reports"
 	Advisories           Kind = "advisories"
 	Documents            Kind = "documents"
+	Exceptions           Kind = "exceptions"
 )
 
 // PerKind bounds the hits of each kind; a group with more says so.
@@ -77,6 +78,7 @@ var sources = []source{
 	{VulnerabilityReports, auth.Editor, "vulnerability_reports", "reference", "reference || ' · ' || summary", "status", []string{"reference", "summary", "email"}, "created_at DESC"},
 	{Advisories, auth.Viewer, "advisories", "public_id", "public_id || ' · ' || title", "COALESCE(cve, '')", []string{"public_id", "title", "cve"}, "advisory_date DESC"},
 	{Documents, auth.Viewer, "trust_documents", "slug", "title", "kind", []string{"title", "slug"}, "title"},
+	{Exceptions, auth.Viewer, "policy_exceptions", "id", "scope", "section || ' · ' || state", []string{"scope", "section"}, "requested_at DESC"},
 }
 
 // Service searches the registers.

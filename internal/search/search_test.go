@@ -27,6 +27,9 @@ func fill(t *testing.T, st *store.Store) {
 			[]any{"bo@example.com", "Bo 100% Sure_Thing", now, now, now}},
 		{`INSERT INTO policies (slug, title, owner_role, review_interval_months, created_at, updated_at) VALUES (?, ?, 'CTO', 12, ?, ?)`,
 			[]any{"backup", "Backup Policy", now, now}},
+		{`INSERT INTO policy_exceptions (policy_id, section, scope, reason, compensating_controls, state, expires_on, requested_by_id, requested_by, requested_at, updated_at)
+			VALUES ((SELECT id FROM policies WHERE slug = 'backup'), ?, ?, 'Rebuilt nightly', 'Source data backed up', 'approved', ?, 1, 'ana@example.com', ?, ?)`,
+			[]any{"2 Retention", "Analytics replicas", now.AddDate(0, 3, 0), now, now}},
 		{`INSERT INTO dpas (direction, counterparty, contact_email, status, created_at, updated_at) VALUES ('customer', ?, ?, 'signed', ?, ?)`,
 			[]any{"Globex Corporation", "legal@globex.example", now, now}},
 		{`INSERT INTO privacy_requests (reference, received_at, channel, law, request_type, requester_name, requester_email, status, created_at, updated_at)
@@ -67,6 +70,8 @@ func TestFind(t *testing.T) {
 			{"a privacy request by its reference", auth.Editor, "dsar-2026-0007", []string{"privacy_requests: DSAR-2026-0007"}},
 			{"a privacy request by the requester's email", auth.Admin, "carla@", []string{"privacy_requests: DSAR-2026-0007"}},
 			{"a policy by its title", auth.Viewer, "backup pol", []string{"policies: Backup Policy"}},
+			{"a policy exception by its scope", auth.Viewer, "analytics rep", []string{"exceptions: Analytics replicas"}},
+			{"a policy exception by its section", auth.Viewer, "2 retention", []string{"exceptions: Analytics replicas"}},
 			{"no privacy request for a viewer", auth.Viewer, "DSAR-2026", nil},
 			{"no privacy request for an auditor", auth.Auditor, "carla", nil},
 			{"% is literal", auth.Viewer, "100%", []string{"employees: Bo 100% Sure_Thing"}},

@@ -82,6 +82,13 @@ func fillRegisters(t *testing.T, e *env) {
 	call("editor2", http.MethodPost, fmt.Sprintf("/api/v1/policies/backup/versions/%v/approve", approved["version"]), nil, http.StatusOK)
 	call("editor", http.MethodPost, "/api/v1/policies/encryption/versions", map[string]any{"body": "# Encryption\n\nTLS 1.3 only.", "change_summary": "TLS", "material": false}, http.StatusCreated)
 
+	// Policy exceptions: one approved by another editor, one waiting.
+	exc := call("editor", http.MethodPost, "/api/v1/exceptions", map[string]any{"policy": "password", "scope": "bill-01", "reason": "Vendor appliance",
+		"compensating_controls": "Isolated network", "expires_on": e.clock.Now().AddDate(0, 0, 10).Format(time.DateOnly)}, http.StatusCreated)
+	call("editor2", http.MethodPost, fmt.Sprintf("/api/v1/exceptions/%v/approve", exc["id"]), nil, http.StatusOK)
+	call("editor", http.MethodPost, "/api/v1/exceptions", map[string]any{"policy": "backup", "section": "2 Retention", "scope": "Analytics replicas",
+		"reason": "Rebuilt nightly", "compensating_controls": "Source data backed up", "expires_on": e.clock.Now().AddDate(0, 6, 0).Format(time.DateOnly)}, http.StatusCreated)
+
 	call("editor", http.MethodPost, "/api/v1/dpas", map[string]any{"direction": "customer", "counterparty": "Prospect", "contact_email": "legal@prospect.example", "domain": "prospect.example", "status": "requested"}, http.StatusCreated)
 	sub := call("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "Cloudflare", "purpose": "CDN", "countries": "US, DE", "transfer_mechanism": "eu_us_dpf"}, http.StatusCreated)
 	call("editor", http.MethodPost, "/api/v1/subprocessor-notices", map[string]any{"change": "add", "subprocessor_id": sub["id"], "effective_on": e.clock.Now().AddDate(0, 0, 45).Format(time.DateOnly)}, http.StatusCreated)

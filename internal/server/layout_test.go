@@ -34,7 +34,7 @@ var hrefs = regexp.MustCompile(`href="([^"]+)"`)
 func TestNavigationShowsOnlyWhatTheRoleMayOpen(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	rules := e.srv.Rules()
-	viewer := []string{"/app/", "/app/waiting", "/app/policies", "/app/people", "/app/training", "/app/privacy/dpas",
+	viewer := []string{"/app/", "/app/waiting", "/app/policies", "/app/exceptions", "/app/people", "/app/training", "/app/privacy/dpas",
 		"/app/privacy/standard-dpa", "/app/privacy/subprocessors", "/app/documents", "/app/packets", "/app/advisories",
 		"/app/audit", "/app/organization"}
 	auditor := append(slices.Clone(viewer), "/app/exports", "/app/access-review")
@@ -159,6 +159,7 @@ func TestSidebarMarksTheCurrentArea(t *testing.T) {
 	current := regexp.MustCompile(`<a href="([^"]+)" aria-current="page">`)
 	for path, want := range map[string]string{
 		"/app/policies/backup":       "/app/policies",
+		"/app/exceptions/new":        "/app/exceptions",
 		"/app/training":              "/app/training",
 		"/app/privacy/dpas":          "/app/privacy/dpas",
 		"/app/privacy/standard-dpa":  "/app/privacy/standard-dpa",

@@ -4,9 +4,11 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/auth"
+	"github.com/charter-registry/charter/internal/exception"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/labstack/echo/v4"
 )
@@ -15,6 +17,8 @@ import (
 type policyHandlers struct {
 	*kit
 	policies *policy.Service
+	// exceptions lists each policy's exceptions on its page.
+	exceptions *exception.Service
 }
 
 type policiesPage struct {
@@ -68,6 +72,10 @@ type policyPage struct {
 	Body        template.HTML
 	ReviewNote  string
 	ReviewError string
+	// Exceptions are the policy's exceptions, newest request first;
+	// Today tells those in force.
+	Exceptions []exception.Exception
+	Today      time.Time
 }
 
 func (h *policyHandlers) policyPage(c echo.Context) error {
@@ -79,7 +87,10 @@ func (h *policyHandlers) showPolicy(c echo.Context, status int, note, noteErr st
 	if err != nil {
 		return err
 	}
-	p := policyPage{Detail: d, Pending: d.Pending(), ReviewNote: note, ReviewError: noteErr}
+	p := policyPage{Detail: d, Pending: d.Pending(), ReviewNote: note, ReviewError: noteErr, Today: h.exceptions.Today()}
+	if p.Exceptions, err = h.exceptions.List(c.Request().Context(), exception.Filter{Policy: d.Policy.Slug}); err != nil {
+		return err
+	}
 	if d.Current != nil {
 		if p.Body, err = h.renderMarkdown(d.Current.Body); err != nil {
 			return err

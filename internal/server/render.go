@@ -38,6 +38,7 @@ var navigation = []navSection{
 	}},
 	{"Policies", []navItem{
 		{"policies", "Policies", "/app/policies", auth.Viewer},
+		{"exceptions", "Exceptions", "/app/exceptions", auth.Viewer},
 	}},
 	{"People", []navItem{
 		{"people", "People", "/app/people", auth.Viewer},
@@ -300,6 +301,8 @@ func areaOf(page string) string {
 		return "packets"
 	case strings.HasPrefix(page, "document"):
 		return "documents"
+	case strings.HasPrefix(page, "exception"):
+		return "exceptions"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "waiting", page == "outbox", page == "exports":

@@ -51,7 +51,7 @@ func (s *Server) routes(a *app.App) {
 	users := &userHandlers{kit: k, users: a.Users}
 	overview := &overviewHandlers{kit: k, policies: a.Policies, people: a.People, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, worklist: a.Worklist}
 	waiting := &waitingHandlers{kit: k, worklist: a.Worklist}
-	policies := &policyHandlers{kit: k, policies: a.Policies}
+	policies := &policyHandlers{kit: k, policies: a.Policies, exceptions: a.Exceptions}
 	people := &peopleHandlers{kit: k, people: a.People, files: a.Files}
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
@@ -61,6 +61,7 @@ func (s *Server) routes(a *app.App) {
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
+	exceptions := &exceptionHandlers{kit: k, exceptions: a.Exceptions, policies: a.Policies}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
 	search := &searchHandlers{kit: k, search: a.Search}
@@ -167,6 +168,17 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", policies.approveVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", policies.publishVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/policies/:slug/reviews", policies.recordReview, need(auth.Editor))
+	// Policy exceptions: editors request them; another editor or admin
+	// approves (the register refuses the requester).
+	s.add(app, pageRoute, http.MethodGet, "/exceptions", exceptions.listPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/exceptions/new", exceptions.newForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/exceptions", exceptions.create, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/exceptions/:id", exceptions.page, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/exceptions/:id/approve", exceptions.decide("approve", "Exception approved; it is in force.", approveException), need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/exceptions/:id/reject", exceptions.decide("reject", "Exception rejected.", rejectException), need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/exceptions/:id/revoke", exceptions.decide("revoke", "Exception revoked; the policy applies in full.", revokeException), need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/exceptions/:id/renew", exceptions.renewForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/exceptions/:id/renew", exceptions.renew, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/audit", exports.auditPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization", org.organizationPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/organization/edit", org.editOrganizationForm, need(auth.Admin))
@@ -290,6 +302,13 @@ func (s *Server) routes(a *app.App) {
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/approve", policies.apiApproveVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/versions/:version/publish", policies.apiPublishVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/policies/:slug/reviews", policies.apiRecordReview, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/exceptions", exceptions.apiList, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/exceptions", exceptions.apiCreate, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/exceptions/:id", exceptions.apiGet, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/exceptions/:id/approve", exceptions.apiDecide(approveException), need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/exceptions/:id/reject", exceptions.apiDecide(rejectException), need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/exceptions/:id/revoke", exceptions.apiDecide(revokeException), need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/exceptions/:id/renew", exceptions.apiRenew, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/audit-events", exports.apiListAudit, need(auth.Viewer))
 	// The audit log's checkpoints and proofs are for those who check the
 	// trail: auditors and above.

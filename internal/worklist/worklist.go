@@ -15,6 +15,7 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/dsar"
+	"github.com/charter-registry/charter/internal/exception"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
@@ -58,6 +59,7 @@ type Sources struct {
 	DSAR       *dsar.Service
 	Advisories *advisory.Service
 	Documents  *document.Service
+	Exceptions *exception.Service
 }
 
 // Service builds work lists.
@@ -94,6 +96,11 @@ func (s *Service) For(ctx context.Context, userID int64, role auth.Role) (*List,
 		approve, publish := s.versions(summaries, userID, role == auth.Admin, now)
 		add(approve)
 		add(publish)
+		sec, err := s.exceptionsToApprove(ctx, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		add(sec)
 		for _, gather := range []func(context.Context, time.Time) (Section, error){
 			s.packetRequests, s.dpaRequests, s.objections, s.privacyRequests, s.vulnerabilityReports,
 		} {
@@ -105,6 +112,11 @@ func (s *Service) For(ctx context.Context, userID int64, role auth.Role) (*List,
 		}
 	}
 	add(reviews(summaries, editor, now))
+	expiring, err := s.exceptionsExpiring(ctx, editor, now)
+	if err != nil {
+		return nil, err
+	}
+	add(expiring)
 	for _, gather := range []func(context.Context, time.Time) (Section, error){s.documents, s.acknowledgements} {
 		sec, err := gather(ctx, now)
 		if err != nil {
@@ -234,6 +246,52 @@ func (s *Service) documents(ctx context.Context, now time.Time) (Section, error)
 		until := *d.Current.ValidUntil
 		sec.Items = append(sec.Items, Item{Title: d.Title, Detail: "Version " + d.Current.Version + " valid until " + until.Format(time.DateOnly) + ".",
 			Age: dueIn(until.AddDate(0, 0, 1), now), Urgent: !until.AddDate(0, 0, 1).After(now), Href: "/app/documents/" + d.Slug, Action: "Upload a new version"})
+	}
+	return sec, err
+}
+
+func exceptionHref(e *exception.Exception) string {
+	return "/app/exceptions/" + strconv.FormatInt(e.ID, 10)
+}
+
+func exceptionTitle(e *exception.Exception) string {
+	t := e.PolicyTitle
+	if e.Section != "" {
+		t += " (" + e.Section + ")"
+	}
+	return t + ": " + e.Scope
+}
+
+// exceptionsToApprove are the requests the user may decide: everyone's
+// but their own.
+func (s *Service) exceptionsToApprove(ctx context.Context, userID int64, now time.Time) (Section, error) {
+	sec := Section{Key: "exceptions", Heading: "Policy exceptions to approve"}
+	reqs, err := s.src.Exceptions.List(ctx, exception.Filter{State: exception.Requested})
+	for i := range reqs {
+		e := &reqs[i]
+		if !e.CanApprove(userID) {
+			continue
+		}
+		sec.Items = append(sec.Items, Item{Title: exceptionTitle(e), Detail: "Requested by " + e.RequestedBy + ", until " + e.ExpiresOn.Format(time.DateOnly) + ".",
+			Age: policy.Age(e.RequestedAt, now), Urgent: !now.Before(e.ExpiresOn), Href: exceptionHref(e), Action: "Decide"})
+	}
+	return sec, err
+}
+
+// exceptionsExpiring are the exceptions in force that expire within the
+// reminder window: renew them, or let the policy apply again.
+func (s *Service) exceptionsExpiring(ctx context.Context, editor bool, now time.Time) (Section, error) {
+	sec := Section{Key: "exceptions_expiring", Heading: "Policy exceptions expiring"}
+	horizon := now.Truncate(24*time.Hour).AddDate(0, 0, s.src.Exceptions.ReminderDays()+1)
+	list, err := s.src.Exceptions.List(ctx, exception.Filter{State: exception.Approved, ExpiresBefore: &horizon})
+	action := "View"
+	if editor {
+		action = "Renew or let lapse"
+	}
+	for i := range list {
+		e := &list[i]
+		sec.Items = append(sec.Items, Item{Title: exceptionTitle(e), Detail: "Expires on " + e.ExpiresOn.Format(time.DateOnly) + ".",
+			Age: dueIn(e.ExpiresOn, now), Urgent: !now.Before(e.ExpiresOn), Href: exceptionHref(e), Action: action})
 	}
 	return sec, err
 }
