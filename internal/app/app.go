@@ -29,6 +29,7 @@ import (
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/publicform"
+	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/charter-registry/charter/internal/search"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/worklist"
@@ -68,6 +69,7 @@ type App struct {
 	Advisories *advisory.Service
 	DSAR       *dsar.Service
 	Documents  *document.Service
+	Answers    *questionnaire.Service
 	Files      *files.Store
 	// Worklist gathers what waits for each person across the registers.
 	Worklist *worklist.Service
@@ -160,6 +162,11 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
+	// The answer library: its answers citing a policy are flagged when the
+	// policy gets a new major version; packets may carry its answers.
+	a.Answers = questionnaire.NewService(st.DB, now, questionnaire.Settings{BaseURL: cfg.BaseURL})
+	a.Policies.OnNewMajor(a.Answers.FlagForNewMajor)
+	a.Packets.SetAnswers(a.Answers.ForPacket)
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.AuditLog = auditlog.NewLog(st.DB, now, signing, auditlog.OriginFor(cfg.BaseURL))
 	a.Evidence.SetAuditLog(a.AuditLog)
