@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/app/apptest"
+	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/packet/packettest"
