@@ -51,6 +51,7 @@ var navigation = []navSection{
 	}},
 	{"Trust center", []navItem{
 		{"documents", "Trust documents", "/app/documents", auth.Viewer},
+		{"answers", "Questionnaire answers", "/app/answers", auth.Viewer},
 		{"packets", "Policy packets", "/app/packets", auth.Viewer},
 		{"advisories", "Advisories", "/app/advisories", auth.Viewer},
 		{"reports", "Vulnerability reports", "/app/reports", auth.Editor},
@@ -300,6 +301,8 @@ func areaOf(page string) string {
 		return "packets"
 	case strings.HasPrefix(page, "document"):
 		return "documents"
+	case strings.HasPrefix(page, "answer"):
+		return "answers"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "waiting", page == "outbox", page == "exports":
