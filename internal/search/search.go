@@ -27,6 +27,7 @@ const (
 	VulnerabilityReports Kind = "vulnerability_reports"
 	Advisories           Kind = "advisories"
 	Documents            Kind = "documents"
+	Answers              Kind = "answers"
 )
 
 // PerKind bounds the hits of each kind; a group with more says so.
@@ -77,6 +78,7 @@ var sources = []source{
 	{VulnerabilityReports, auth.Editor, "vulnerability_reports", "reference", "reference || ' · ' || summary", "status", []string{"reference", "summary", "email"}, "created_at DESC"},
 	{Advisories, auth.Viewer, "advisories", "public_id", "public_id || ' · ' || title", "COALESCE(cve, '')", []string{"public_id", "title", "cve"}, "advisory_date DESC"},
 	{Documents, auth.Viewer, "trust_documents", "slug", "title", "kind", []string{"title", "slug"}, "title"},
+	{Answers, auth.Viewer, "questionnaire_answers", "id", "question", "access || ' · ' || state", []string{"question", "answer"}, "question"},
 }
 
 // Service searches the registers.

@@ -28,6 +28,7 @@ var searchKinds = map[search.Kind]struct {
 	search.VulnerabilityReports: {"Vulnerability reports", "/app/reports/"},
 	search.Advisories:           {"Advisories", "/app/advisories/"},
 	search.Documents:            {"Trust documents", "/app/documents/"},
+	search.Answers:              {"Questionnaire answers", "/app/answers/"},
 }
 
 type searchPage struct {
