@@ -126,12 +126,10 @@ func TestFlaggedAnswerThroughAPI(t *testing.T) {
 		e := newEnv(t, st)
 		a := approvedAnswer(t, e, map[string]any{"question": "Are backups tested?", "answer": "Monthly.", "access": "public",
 			"owner_email": "security@example.com", "evidence": []map[string]any{{"policy": "backup"}}})
-		v := map[string]any{}
-		if code, out := e.api("editor", http.MethodPost, "/api/v1/policies/backup/versions", map[string]any{"body": "# Backup\n\nDaily.",
-			"change_summary": "Daily", "material": true}); code != http.StatusCreated {
-			t.Fatalf("draft: %d %v", code, out)
-		} else {
-			v = out
+		code, v := e.api("editor", http.MethodPost, "/api/v1/policies/backup/versions", map[string]any{"body": "# Backup\n\nDaily.",
+			"change_summary": "Daily", "material": true})
+		if code != http.StatusCreated {
+			t.Fatalf("draft: %d %v", code, v)
 		}
 		for _, step := range []string{"approve", "publish"} {
 			if code, out := e.api("editor2", http.MethodPost, fmt.Sprintf("/api/v1/policies/backup/versions/%v/%s", v["version"], step), nil); code != http.StatusOK {
@@ -146,7 +144,7 @@ func TestFlaggedAnswerThroughAPI(t *testing.T) {
 		if _, flagged := e.api("viewer", http.MethodGet, "/api/v1/answers?review=true", nil); len(flagged["items"].([]any)) != 1 {
 			t.Fatalf("flagged list %v", flagged)
 		}
-		code, got := e.api("editor", http.MethodPost, path+"/review", nil)
+		code, got = e.api("editor", http.MethodPost, path+"/review", nil)
 		ev := got["evidence"].([]any)[0].(map[string]any)
 		if code != http.StatusOK || got["needs_review"] != false || ev["checked_version"] != "2.0" {
 			t.Fatalf("review: %d %v", code, got)
