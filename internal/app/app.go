@@ -175,7 +175,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Outbox = notify.NewOutbox(st.DB)
 	a.Search = search.NewService(st.DB)
 	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
-		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents}, now)
+		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents,
+		Answers: a.Answers}, now)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

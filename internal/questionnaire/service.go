@@ -365,6 +365,8 @@ type Filter struct {
 	Review bool
 	// Usable keeps only approved answers not flagged for review.
 	Usable bool
+	// State keeps one state; empty keeps both.
+	State State
 }
 
 // MaxQueryLength bounds a search.
@@ -393,6 +395,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Answer, error) {
 	}
 	if f.Usable {
 		q = q.Where("state = ? AND needs_review = ?", Approved, false)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
 	}
 	var answers []Answer
 	if err := q.Order("question, id").Find(&answers).Error; err != nil {
