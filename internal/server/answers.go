@@ -195,7 +195,7 @@ type answersImportPage struct {
 	Created       int
 }
 
-func (h *answerHandlers) importPage(c echo.Context) error {
+func (h *answerHandlers) fillPage(c echo.Context) error {
 	return h.render(c, http.StatusOK, "answers_import", "Fill a questionnaire", answersImportPage{Access: string(questionnaire.Internal),
 		OwnerEmail: currentUser(c).Email})
 }
@@ -233,14 +233,14 @@ func sendSheet(c echo.Context, out *bytes.Buffer) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", out.Bytes())
 }
 
-// importForm is the drafts import's settings.
-type importForm struct {
+// answerImportForm is the drafts import's settings.
+type answerImportForm struct {
 	Access     string `form:"access" query:"access"`
 	OwnerEmail string `form:"owner_email" query:"owner_email"`
 }
 
 func (h *answerHandlers) importDrafts(c echo.Context) error {
-	var req importForm
+	var req answerImportForm
 	if err := bind(c, &req); err != nil {
 		return err
 	}

@@ -198,7 +198,7 @@ type importJSON struct {
 // apiImport adds a CSV's question-and-answer pairs as drafts; the access
 // level and owner are query parameters.
 func (h *answerHandlers) apiImport(c echo.Context) error {
-	var req importForm
+	var req answerImportForm
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &req); err != nil {
 		return apperr.Field("query", "could not be read")
 	}

@@ -183,7 +183,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodGet, "/answers", answers.listPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/answers/new", answers.newForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/answers", answers.create, need(auth.Editor))
-	s.add(app, pageRoute, http.MethodGet, "/answers/import", answers.importPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/answers/import", answers.fillPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/answers/questionnaire", answers.fill, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/answers/import", answers.importDrafts, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/answers/:id", answers.page, need(auth.Viewer))
