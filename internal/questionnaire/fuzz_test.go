@@ -45,3 +45,22 @@ func TestParseEvidence(t *testing.T) {
 		t.Fatalf("a line without a kind: %v", err)
 	}
 }
+
+func TestReadSheetFindsTheQuestionColumn(t *testing.T) {
+	cases := []struct {
+		header string
+		want   int
+	}{
+		{"ID,Question,Category", 1},
+		{"Question ID,Question Text,Answer", 1},
+		{"Question Number,Control Question", 1},
+		{"Question ID,Notes", 0},
+		{" QUESTION ,Question text", 0},
+	}
+	for _, c := range cases {
+		sheet, err := questionnaire.ReadSheet(strings.NewReader(c.header + "\n"))
+		if err != nil || sheet.Question != c.want {
+			t.Errorf("%q: column %v, %v; want %d", c.header, sheet, err, c.want)
+		}
+	}
+}

@@ -357,3 +357,36 @@ func pdfText(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// TestFillUsesTheSheetsOwnAnswerColumn: a CAIQ-style sheet with its own
+// answer column gets the answers there, and keeps what was already typed.
+func TestFillUsesTheSheetsOwnAnswerColumn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.approved(t, questionnaire.Input{Question: "Do you encrypt data at rest?", Answer: "Yes.", Access: "public"})
+		sheet := "Question ID,Question,Response,Notes\n" +
+			"CEK-03.1,Do you encrypt data at rest?,,\n" +
+			"CEK-03.2,DO YOU ENCRYPT DATA AT REST,Typed by hand,\n" +
+			"Section B,,,\n"
+		var out bytes.Buffer
+		res, err := f.env.Answers.Fill(f.ctx, f.author, strings.NewReader(sheet), &out)
+		if err != nil || res.Questions != 2 || res.Matched != 2 {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		recs, err := csv.NewReader(&out).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]string{
+			{"Question ID", "Question", "Response", "Notes", "Access level", "Evidence", "Match", "Library question"},
+			{"CEK-03.1", "Do you encrypt data at rest?", "Yes.", "", "public", "", "exact", "Do you encrypt data at rest?"},
+			{"CEK-03.2", "DO YOU ENCRYPT DATA AT REST", "Typed by hand", "", "public", "", "exact", "Do you encrypt data at rest?"},
+			{"Section B", "", "", "", "", "", "", ""},
+		}
+		for i := range want {
+			if strings.Join(recs[i], "|") != strings.Join(want[i], "|") {
+				t.Errorf("row %d: %q, want %q", i, recs[i], want[i])
+			}
+		}
+	})
+}

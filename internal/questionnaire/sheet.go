@@ -75,6 +75,30 @@ func findColumn(header []string, names ...string) int {
 	return -1
 }
 
+// questionColumn is the column named Question; else the first whose name
+// contains "question" and is not an ID column ("Question ID", "Question
+// number"); else any column whose name contains it. -1 when none does.
+func questionColumn(header []string) int {
+	i := findColumn(header, "question")
+	if i < 0 || headerKey(header[i]) == "question" {
+		return i
+	}
+	for j, h := range header {
+		key := Normalize(h)
+		isID := false
+		for _, w := range strings.Fields(key) {
+			switch w {
+			case "id", "no", "number", "ref", "reference", "code":
+				isID = true
+			}
+		}
+		if strings.Contains(key, "question") && !isID {
+			return j
+		}
+	}
+	return i
+}
+
 // ReadSheet reads a questionnaire CSV: UTF-8 with or without a byte
 // order mark, CRLF or LF, its first row a header naming a question column
 // (and optionally an answer column, an ID or number column, anything
@@ -147,7 +171,7 @@ func ReadSheet(r io.Reader) (*Sheet, error) {
 		problems = append(problems, "row 1: the sheet is empty; the first row is a header with a Question column")
 	}
 	if len(problems) == 0 {
-		if sheet.Question = findColumn(sheet.Header, "question"); sheet.Question < 0 {
+		if sheet.Question = questionColumn(sheet.Header); sheet.Question < 0 {
 			problems = append(problems, "row 1: no column of the header is named Question")
 		}
 		sheet.Answer = findColumn(sheet.Header, "answer", "response")
