@@ -390,3 +390,32 @@ func TestFillUsesTheSheetsOwnAnswerColumn(t *testing.T) {
 		}
 	})
 }
+
+// TestPacketOfAnswersOnly: a packet may hold answers and nothing else;
+// its PDF is the cover and the answers.
+func TestPacketOfAnswersOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		shared := f.approved(t, questionnaire.Input{Question: "Do you have a DPO?", Answer: "Yes, reachable at dpo@example.com.", Access: "public"})
+		id := packettest.Request(t, f.env.Packets, st.DB, "dana@customer.example")
+		p, err := f.env.Packets.Approve(f.ctx, f.checker, id, packet.Decision{Exact: true, Answers: []int64{shared.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m packet.Manifest
+		if err := json.Unmarshal([]byte(p.Manifest), &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Policies) != 0 || len(m.Files) != 1 || m.Files[0].Name != packet.PacketFileName || len(m.Answers) != 1 {
+			t.Fatalf("manifest %s", p.Manifest)
+		}
+		link := packettest.Accept(t, f.env.Packets, st.DB, "dana@customer.example")
+		pdf, _, err := f.env.Packets.Download(f.ctx, audit.Actor{Label: "anonymous", IP: "203.0.113.5"}, link[len("/p/"):], packet.PacketFileName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := pdfText(t, pdf); !strings.Contains(text, "reachable at dpo@example.com") {
+			t.Fatalf("the answer is missing:\n%s", text)
+		}
+	})
+}

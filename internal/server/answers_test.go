@@ -164,6 +164,9 @@ func TestPacketCarriesAnswersThroughAPI(t *testing.T) {
 			t.Fatalf("approve: %d %v", code, p)
 		}
 		link := packettest.Accept(t, e.packets, st.DB, "dana@customer.example")
+		if page := e.browser().get(link); page.status != http.StatusOK {
+			t.Fatalf("packet link: %d", page.status)
+		}
 		r := e.browser().get(link + "/manifest.json")
 		var m struct {
 			Answers []struct {
