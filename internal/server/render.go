@@ -51,7 +51,7 @@ var navigation = []navSection{
 	}},
 	{"Trust center", []navItem{
 		{"documents", "Trust documents", "/app/documents", auth.Viewer},
-		{"answers", "Questionnaire answers", "/app/answers", auth.Viewer},
+		{"answers", "Questionnaires", "/app/answers", auth.Viewer},
 		{"packets", "Policy packets", "/app/packets", auth.Viewer},
 		{"advisories", "Advisories", "/app/advisories", auth.Viewer},
 		{"reports", "Vulnerability reports", "/app/reports", auth.Editor},
