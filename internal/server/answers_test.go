@@ -208,3 +208,35 @@ func TestAnswerForms(t *testing.T) {
 		t.Fatalf("list: %d", list.status)
 	}
 }
+
+// TestPublicAnswersOnTrust: /trust/answers shows the approved public
+// answers and nothing else, and /trust links to it once there is one.
+func TestPublicAnswersOnTrust(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		visitor := e.browser()
+		if r := visitor.get("/trust"); r.status != http.StatusOK || strings.Contains(r.body, "/trust/answers") {
+			t.Fatalf("/trust links to answers before there are any: %d", r.status)
+		}
+		approvedAnswer(t, e, map[string]any{"question": "Do you encrypt data at rest?", "answer": "Yes, AES-256.", "access": "public",
+			"owner_email": "security@example.com", "evidence": []map[string]any{{"policy": "encryption", "section": "3"}}})
+		approvedAnswer(t, e, map[string]any{"question": "Who holds the keys?", "answer": "Two engineers.", "access": "internal",
+			"owner_email": "security@example.com"})
+		approvedAnswer(t, e, map[string]any{"question": "How are keys rotated?", "answer": "Yearly.", "access": "on_request",
+			"owner_email": "security@example.com"})
+		e.api("editor", http.MethodPost, "/api/v1/answers", map[string]any{"question": "Is this a draft?", "answer": "Yes.", "access": "public",
+			"owner_email": "security@example.com"})
+		r := visitor.get("/trust/answers")
+		if r.status != http.StatusOK || !strings.Contains(r.body, "Yes, AES-256.") || !strings.Contains(r.body, "Encryption Policy 1.0, section 3") {
+			t.Fatalf("/trust/answers: %d %s", r.status, r.body)
+		}
+		for _, hidden := range []string{"Two engineers", "Yearly", "Is this a draft?"} {
+			if strings.Contains(r.body, hidden) {
+				t.Errorf("/trust/answers shows %q", hidden)
+			}
+		}
+		if r := visitor.get("/trust"); !strings.Contains(r.body, `<a href="/trust/answers">1 answer to common security questions</a>`) {
+			t.Error("/trust does not link to the answer")
+		}
+	})
+}

@@ -56,7 +56,7 @@ func (s *Server) routes(a *app.App) {
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
 	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
-		public: s.public}
+		public: s.public, answers: a.Answers}
 	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents, privacy: a.Privacy, answers: a.Answers}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
@@ -109,6 +109,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", trust.trustReport, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/logo", trust.trustLogo, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/documents/:slug", documents.publicFile, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/answers", trust.trustAnswers, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories", trust.trustAdvisories, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", trust.trustAdvisoriesJSON, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", trust.trustAdvisoriesAtom, public)
