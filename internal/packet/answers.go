@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/charter-registry/charter/internal/apperr"
 )
 
 // SharedAnswer is a questionnaire answer that may go into a packet.
@@ -54,15 +55,15 @@ type DocumentAnswer struct {
 	Question, Answer, SHA256 string
 }
 
-// chosenAnswers freezes the answers named in d: nil when none are named.
+// chosenAnswers freezes the answers named by ids: nil when none are.
 // Errors: Invalid naming "answers" for one that may not be shared, or
-// when the service has no answer library.
+// when the service was given no answer library.
 func (s *Service) chosenAnswers(ctx context.Context, ids []int64) ([]PacketAnswer, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	if s.answers == nil {
-		return nil, notFound("answer library")
+		return nil, apperr.Field("answers", "questionnaire answers cannot go into packets here")
 	}
 	shared, err := s.answers(ctx, "answers", ids)
 	if err != nil {
