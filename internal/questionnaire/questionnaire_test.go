@@ -298,6 +298,15 @@ func TestImportPairsAsDrafts(t *testing.T) {
 		if len(list) != 2 || list[0].State != questionnaire.Draft {
 			t.Fatalf("after a refused import: %d answers (the good row of the bad file must not be written)", len(list))
 		}
+		// The 50-question sheet, answered: every question becomes a draft.
+		sheet, err := os.ReadFile("testdata/sig_lite_50.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered := strings.Replace(string(sheet), "ID,Question,Category", "ID,Question,Answer", 1)
+		if res, err = f.env.Answers.Import(f.ctx, f.author, strings.NewReader(answered), "on_request", "security@example.com"); err != nil || res.Created != 50 {
+			t.Fatalf("50-question import: %+v, %v", res, err)
+		}
 	})
 }
 
