@@ -30,6 +30,7 @@ import (
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/publicform"
+	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/charter-registry/charter/internal/search"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/worklist"
@@ -71,7 +72,9 @@ type App struct {
 	Documents  *document.Service
 	// Exceptions is the register of approved departures from the policies.
 	Exceptions *exception.Service
-	Files      *files.Store
+	// Answers is the questionnaire answer library.
+	Answers *questionnaire.Service
+	Files   *files.Store
 	// Worklist gathers what waits for each person across the registers.
 	Worklist *worklist.Service
 	// Outbox lists and counts the queued emails (the services write them).
@@ -165,6 +168,11 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 		MaxDays: cfg.ExceptionMaxDays, ReminderDays: cfg.ExceptionReminderDays, Approvers: team})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
+	// The answer library: its answers citing a policy are flagged when the
+	// policy gets a new major version; packets may carry its answers.
+	a.Answers = questionnaire.NewService(st.DB, now, questionnaire.Settings{BaseURL: cfg.BaseURL})
+	a.Policies.OnNewMajor(a.Answers.FlagForNewMajor)
+	a.Packets.SetAnswers(a.Answers.ForPacket)
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.AuditLog = auditlog.NewLog(st.DB, now, signing, auditlog.OriginFor(cfg.BaseURL))
 	a.Evidence.SetAuditLog(a.AuditLog)
@@ -173,7 +181,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Outbox = notify.NewOutbox(st.DB)
 	a.Search = search.NewService(st.DB)
 	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
-		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents, Exceptions: a.Exceptions}, now)
+		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents, Exceptions: a.Exceptions, Answers: a.Answers}, now)
 	a.FormLimits = publicform.NewLimiter(st.DB, now, publicform.Limits{
 		PerNetworkPerHour: cfg.PublicFormsPerHour, PerRecipientPerHour: cfg.PublicFormsPerAddressPerHour,
 		PerRecipientPerDay: cfg.PublicFormsPerAddressPerDay, PerFormPerHour: cfg.PublicFormsPerFormPerHour})

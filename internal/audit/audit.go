@@ -145,7 +145,7 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 // headMemoKey keeps the chain's head in the SQLite writer's memo
 // (store.Memo): AppendAll is the only code that appends to the chain, and
 // it sets the new head in every transaction that does.
-const headMemoKey = "audit.head"
+const headMemoKey = "audit chain head"
 
 // chainLink is the head of the chain: the last event's seq and hash.
 type chainLink struct {

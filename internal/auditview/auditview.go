@@ -151,6 +151,15 @@ var rules = map[Kind]Rule{
 	{"exception.superseded", "policy_exception"}:        open("policy exceptions"),
 	{"exception.lapsed", "policy_exception"}:            open("policy exceptions"),
 	{"course.created", "course"}:                        open("training"),
+	{"course.created", "course"}:                        open("training"),
+	// Questionnaire answers: the library is on viewer pages, internal
+	// answers too; a filled sheet records only its counts.
+	{"answer.created", "answer"}:                     open("questionnaire answers"),
+	{"answer.updated", "answer"}:                     open("questionnaire answers"),
+	{"answer.approved", "answer"}:                    open("questionnaire answers"),
+	{"answer.reviewed", "answer"}:                    open("questionnaire answers"),
+	{"answer.flagged", "answer"}:                     open("questionnaire answers"),
+	{"answer.questionnaire_filled", "questionnaire"}: open("questionnaire answers"),
 	// Employee events name the employee by address; the roster is open.
 	{"employee.created", "employee"}:         open("people"),
 	{"employee.updated", "employee"}:         open("people"),

@@ -119,6 +119,9 @@ type Manifest struct {
 	Policies  []PacketPolicy   `json:"policies"`
 	Documents []PacketDocument `json:"documents"`
 	Files     []File           `json:"files"`
+	// Answers are the questionnaire answers; absent when none, so that
+	// manifests without answers keep their shape.
+	Answers []PacketAnswer `json:"answers,omitempty"`
 }
 
 // ManifestReceiver is the recipient in a manifest.
@@ -138,7 +141,10 @@ type Decision struct {
 	Policies  []string
 	Documents []string
 	Exact     bool
-	auto      bool
+	// Answers are questionnaire answers (IDs) the team adds: approved,
+	// public or on request.
+	Answers []int64
+	auto    bool
 }
 
 // PacketFileName is the name of the whole packet's PDF.
@@ -261,7 +267,11 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 	if err != nil {
 		return nil, err
 	}
-	if len(versions) == 0 && len(docs) == 0 {
+	answers, err := s.chosenAnswers(ctx, d.Answers)
+	if err != nil {
+		return nil, err
+	}
+	if len(versions) == 0 && len(docs) == 0 && len(answers) == 0 {
 		return nil, apperr.Field("policies", "choose at least one published policy or document")
 	}
 	company, err := s.company(ctx)
@@ -285,8 +295,9 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 		m.Policies = append(m.Policies, PacketPolicy{Position: i, PolicyVersionID: v.versionID, Slug: v.pol.Slug, Title: v.pol.Title,
 			Version: v.pol.Version, EffectiveOn: v.pol.EffectiveOn, SHA256: v.pol.SHA256})
 	}
+	doc.Answers, m.Answers = documentAnswers(answers), answers
 	var rendered []renderedFile
-	if len(doc.Policies) > 0 {
+	if len(doc.Policies) > 0 || len(doc.Answers) > 0 {
 		if rendered, err = renderAll(doc); err != nil {
 			return nil, err
 		}
@@ -347,6 +358,14 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 				return err
 			}
 		}
+		for i := range m.Answers {
+			m.Answers[i].PacketID = p.ID
+		}
+		if len(m.Answers) > 0 {
+			if err := tx.Create(&m.Answers).Error; err != nil {
+				return err
+			}
+		}
 		for i := range m.Files {
 			m.Files[i].PacketID = p.ID
 		}
@@ -372,10 +391,13 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 			Policies: len(m.Policies), Documents: len(m.Documents), PacketID: p.PublicID, Link: s.link("/p/" + token), Expires: p.ExpiresAt, DownloadLimit: p.DownloadLimit}); err != nil {
 			return err
 		}
-		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.issued", ObjectType: "packet", ObjectID: p.PublicID,
-			After: map[string]any{"request_id": r.ID, "recipient": p.RecipientEmail, "expires_at": p.ExpiresAt, "download_limit": p.DownloadLimit,
-				"policies": len(m.Policies), "documents": documentsAudited(m.Documents), "manifest_sha256": p.ManifestSHA256,
-				"auto_approved": d.auto, "nda_acceptance_id": r.NDAAcceptanceID}})
+		after := map[string]any{"request_id": r.ID, "recipient": p.RecipientEmail, "expires_at": p.ExpiresAt, "download_limit": p.DownloadLimit,
+			"policies": len(m.Policies), "documents": documentsAudited(m.Documents), "manifest_sha256": p.ManifestSHA256,
+			"auto_approved": d.auto, "nda_acceptance_id": r.NDAAcceptanceID}
+		if len(m.Answers) > 0 {
+			after["answers"] = answersAudited(m.Answers)
+		}
+		return audit.Append(tx, by, audit.Entry{At: now, Action: "packet.issued", ObjectType: "packet", ObjectID: p.PublicID, After: after})
 	})
 	if err != nil {
 		return nil, err
@@ -420,7 +442,7 @@ func renderAll(doc Document) ([]renderedFile, error) {
 	files := []renderedFile{{PacketFileName, whole}}
 	for _, pol := range doc.Policies {
 		one := doc
-		one.Policies = []DocumentPolicy{pol}
+		one.Policies, one.Answers = []DocumentPolicy{pol}, nil
 		b, err := RenderPDF(one)
 		if err != nil {
 			return nil, err

@@ -86,6 +86,8 @@ type Service struct {
 	accepted *keySet
 	nda      *ndaCache
 	check    *check.Validator
+	// answers is the questionnaire answer library (SetAnswers).
+	answers AnswerSource
 }
 
 // ndaCache keeps the NDA in force for a moment.

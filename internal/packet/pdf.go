@@ -31,6 +31,7 @@ type Document struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	Policies  []DocumentPolicy
+	Answers   []DocumentAnswer // questionnaire answers, a last section
 }
 
 // Recipient is who a packet was issued to.
@@ -75,11 +76,17 @@ func RenderPDF(d Document) ([]byte, error) {
 	pdf.SetFooterFunc(w.footer)
 
 	w.cover()
+	if len(d.Answers) > 0 {
+		w.answersCover()
+	}
 	if len(d.Policies) > 1 {
 		w.contents()
 	}
 	for _, p := range d.Policies {
 		w.policy(p)
+	}
+	if len(d.Answers) > 0 {
+		w.answers()
 	}
 	w.pageNumbers()
 	if err := pdf.Error(); err != nil {

@@ -408,7 +408,7 @@ func (s *Service) basis(db *gorm.DB) ([]Requirement, []Course, error) {
 // basisMemoKey keeps the recorded fingerprint in the SQLite writer's memo
 // (store.Memo), so that a hire does not read it in the serialized turn:
 // rebuild, the only code that records one, sets it in its transaction.
-const basisMemoKey = "people.compliance_basis"
+const basisMemoKey = "compliance basis fingerprint"
 
 // memoFingerprint is storedFingerprint, from the memo when it holds it.
 func memoFingerprint(tx *gorm.DB) (string, error) {

@@ -28,6 +28,7 @@ const (
 	Advisories           Kind = "advisories"
 	Documents            Kind = "documents"
 	Exceptions           Kind = "exceptions"
+	Answers              Kind = "answers"
 )
 
 // PerKind bounds the hits of each kind; a group with more says so.
@@ -79,6 +80,7 @@ var sources = []source{
 	{Advisories, auth.Viewer, "advisories", "public_id", "public_id || ' · ' || title", "COALESCE(cve, '')", []string{"public_id", "title", "cve"}, "advisory_date DESC"},
 	{Documents, auth.Viewer, "trust_documents", "slug", "title", "kind", []string{"title", "slug"}, "title"},
 	{Exceptions, auth.Viewer, "policy_exceptions", "id", "scope", "section || ' · ' || state", []string{"scope", "section"}, "requested_at DESC"},
+	{Answers, auth.Viewer, "questionnaire_answers", "id", "question", "access || ' · ' || state", []string{"question", "answer"}, "question"},
 }
 
 // Service searches the registers.

@@ -35,6 +35,9 @@ func fill(t *testing.T, st *store.Store) {
 		{`INSERT INTO privacy_requests (reference, received_at, channel, law, request_type, requester_name, requester_email, status, created_at, updated_at)
 			VALUES (?, ?, 'email', 'gdpr', 'access', ?, ?, 'received', ?, ?)`,
 			[]any{"DSAR-2026-0007", now, "Carla Diaz", "carla@example.org", now, now}},
+		{`INSERT INTO questionnaire_answers (question, answer, access, owner_email, state, author, created_at, updated_at)
+			VALUES (?, ?, 'public', 'sec@example.com', 'approved', 'sec@example.com', ?, ?)`,
+			[]any{"Do you encrypt data at rest?", "Yes, with AES-256 keys held in a KMS.", now, now}},
 	}
 	for _, s := range stmts {
 		if err := st.DB.Exec(s.sql, s.args...).Error; err != nil {
@@ -72,6 +75,8 @@ func TestFind(t *testing.T) {
 			{"a policy by its title", auth.Viewer, "backup pol", []string{"policies: Backup Policy"}},
 			{"a policy exception by its scope", auth.Viewer, "analytics rep", []string{"exceptions: Analytics replicas"}},
 			{"a policy exception by its section", auth.Viewer, "2 retention", []string{"exceptions: Analytics replicas"}},
+			{"a questionnaire answer by its question", auth.Viewer, "ENCRYPT data", []string{"answers: Do you encrypt data at rest?"}},
+			{"a questionnaire answer by its text", auth.Viewer, "aes-256", []string{"answers: Do you encrypt data at rest?"}},
 			{"no privacy request for a viewer", auth.Viewer, "DSAR-2026", nil},
 			{"no privacy request for an auditor", auth.Auditor, "carla", nil},
 			{"% is literal", auth.Viewer, "100%", []string{"employees: Bo 100% Sure_Thing"}},

@@ -111,6 +111,10 @@ func fillRegisters(t *testing.T, e *env) {
 	call("editor", http.MethodPost, "/api/v1/privacy-requests", map[string]any{"channel": "customer", "law": "uk_gdpr", "type": "portability", "requester_email": "x@y.example", "received_on": today}, http.StatusCreated)
 	e.uploadDocument(t, "Penetration test summary", "on_request", e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), false, documenttest.PDF(t, "Pen test", 1))
 	e.uploadDocument(t, "ISO 27001 certificate", "public", e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), false, documenttest.PDF(t, "ISO", 1))
+	approvedAnswer(t, e, map[string]any{"question": "Do you encrypt data at rest?", "answer": "Yes, AES-256.", "access": "on_request",
+		"owner_email": "security@example.com", "evidence": []map[string]any{{"policy": "encryption", "section": "3"}, {"document": "iso-27001-certificate"}}})
+	call("editor", http.MethodPost, "/api/v1/answers", map[string]any{"question": "Who holds the keys?", "answer": "Two engineers.", "access": "internal",
+		"owner_email": "security@example.com"}, http.StatusCreated)
 }
 
 // crawler walks the site breadth-first as one signed-in role.

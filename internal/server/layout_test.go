@@ -35,7 +35,7 @@ func TestNavigationShowsOnlyWhatTheRoleMayOpen(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	rules := e.srv.Rules()
 	viewer := []string{"/app/", "/app/waiting", "/app/policies", "/app/exceptions", "/app/people", "/app/training", "/app/privacy/dpas",
-		"/app/privacy/standard-dpa", "/app/privacy/subprocessors", "/app/documents", "/app/packets", "/app/advisories",
+		"/app/privacy/standard-dpa", "/app/privacy/subprocessors", "/app/documents", "/app/answers", "/app/packets", "/app/advisories",
 		"/app/audit", "/app/organization"}
 	auditor := append(slices.Clone(viewer), "/app/exports", "/app/access-review")
 	editor := append(slices.Clone(auditor), "/app/privacy-requests", "/app/reports", "/app/outbox")

@@ -11,6 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/labstack/echo/v4"
 )
 
@@ -24,6 +25,8 @@ type packetHandlers struct {
 	documents *document.Service
 	// privacy identifies countersigned standard DPAs on /trust/verify.
 	privacy *privacy.Service
+	// answers offers the questionnaire answers an approval may add.
+	answers *questionnaire.Service
 }
 
 // Public side: the request form, its confirmation, the packet link and
@@ -76,6 +79,8 @@ type packetRequestPage struct {
 	Detail    *packet.RequestDetail
 	Policies  []policy.Summary
 	Documents []requestedDocument
+	// Answers are the questionnaire answers the approval may add.
+	Answers []questionnaire.Answer
 	// DPA is the requester's company's agreement, nil when none is on record.
 	DPA *privacy.DPA
 	// Action is the refused form ("approve" or "deny", "" for none), its
@@ -143,8 +148,12 @@ func (h *packetHandlers) showPacketRequest(c echo.Context, status int, refill pa
 	if err != nil {
 		return err
 	}
+	answers, err := h.answers.Offerable(ctx)
+	if err != nil {
+		return err
+	}
 	p := refill
-	p.Detail, p.Policies, p.Documents, p.DPA = d, offered, docs, dpa
+	p.Detail, p.Policies, p.Documents, p.DPA, p.Answers = d, offered, docs, dpa, answers
 	return h.render(c, status, "packet_request", "Request from "+d.Company, p)
 }
 
@@ -158,6 +167,7 @@ type decisionForm struct {
 	Policies      []string `form:"policies"`
 	Documents     []string `form:"documents"`
 	Exact         string   `form:"exact"`
+	Answers       []string `form:"answers"`
 }
 
 // toInput reads the typed numbers; the service checks their ranges.
@@ -177,6 +187,13 @@ func (f decisionForm) toInput() (packet.Decision, error) {
 			errs["download_limit"] = "must be a whole number, or empty for no limit"
 		}
 		d.DownloadLimit = &n
+	}
+	for _, v := range f.Answers {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs["answers"] = "name answers by their number"
+		}
+		d.Answers = append(d.Answers, id)
 	}
 	if len(errs) > 0 {
 		return d, apperr.Fields(errs)
@@ -232,8 +249,9 @@ func (h *packetHandlers) denyRequest(c echo.Context) error {
 }
 
 type packetAdminPage struct {
-	Detail *packet.PacketDetail
-	State  string
+	Detail  *packet.PacketDetail
+	State   string
+	Answers []packet.PacketAnswer
 }
 
 func (h *packetHandlers) packetPage(c echo.Context) error {
@@ -241,7 +259,11 @@ func (h *packetHandlers) packetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow())})
+	answers, err := h.packets.Answers(c.Request().Context(), d.Packet.ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow()), Answers: answers})
 }
 
 func (h *packetHandlers) revokePacket(c echo.Context) error {

@@ -179,10 +179,12 @@ type decisionRequest struct {
 	Policies      []string `json:"policies"`
 	Documents     []string `json:"documents"`
 	Exact         bool     `json:"exact"`
+	Answers       []int64  `json:"answers"` // questionnaire answers to add
 }
 
 func (r decisionRequest) toInput() packet.Decision {
-	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies, Documents: r.Documents, Exact: r.Exact}
+	return packet.Decision{ExpiryDays: r.ExpiryDays, DownloadLimit: r.DownloadLimit, Policies: r.Policies, Documents: r.Documents, Exact: r.Exact,
+		Answers: r.Answers}
 }
 
 func (h *packetHandlers) apiApproveRequest(c echo.Context) error {

@@ -52,6 +52,7 @@ var navigation = []navSection{
 	}},
 	{"Trust center", []navItem{
 		{"documents", "Trust documents", "/app/documents", auth.Viewer},
+		{"answers", "Questionnaires", "/app/answers", auth.Viewer},
 		{"packets", "Policy packets", "/app/packets", auth.Viewer},
 		{"advisories", "Advisories", "/app/advisories", auth.Viewer},
 		{"reports", "Vulnerability reports", "/app/reports", auth.Editor},
@@ -303,6 +304,8 @@ func areaOf(page string) string {
 		return "documents"
 	case strings.HasPrefix(page, "exception"):
 		return "exceptions"
+	case strings.HasPrefix(page, "answer"):
+		return "answers"
 	case page == "audit":
 		return "audit"
 	case page == "overview", page == "waiting", page == "outbox", page == "exports":

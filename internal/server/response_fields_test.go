@@ -144,6 +144,9 @@ func TestAPIResponseFields(t *testing.T) {
 		dsarReq := call("editor", http.MethodPost, "/api/v1/privacy-requests", map[string]any{"channel": "customer", "law": "uk_gdpr",
 			"type": "portability", "requester_email": "x@y.example", "received_on": e.clock.Now().Format("2006-01-02")}, http.StatusCreated)
 		dsarPath := "/api/v1/privacy-requests/" + id(dsarReq, "reference")
+		answer := approvedAnswer(t, e, map[string]any{"question": "Do you encrypt data at rest?", "answer": "Yes, AES-256.", "access": "public",
+			"owner_email": "security@example.com", "evidence": []map[string]any{{"policy": "encryption", "section": "3"}}})
+		answerPath := "/api/v1/answers/" + id(answer, "id")
 
 		// A policy exception approved by another editor, and its renewal.
 		expiry := e.clock.Now().AddDate(0, 3, 0).Format("2006-01-02")
@@ -187,6 +190,8 @@ func TestAPIResponseFields(t *testing.T) {
 			{"privacy request", "editor", http.MethodGet, dsarPath, nil, http.StatusOK},
 			{"privacy request metrics", "auditor", http.MethodGet, "/api/v1/privacy-requests/metrics", nil, http.StatusOK},
 			{"organization", "viewer", http.MethodGet, "/api/v1/organization", nil, http.StatusOK},
+			{"answer list", "viewer", http.MethodGet, "/api/v1/answers", nil, http.StatusOK},
+			{"answer", "viewer", http.MethodGet, answerPath, nil, http.StatusOK},
 			{"packet revoked", "editor", http.MethodPost, packetPath + "/revoke", nil, http.StatusOK},
 			{"exception approved", "editor2", http.MethodPost, excPath + "/approve", map[string]any{"note": "ok"}, http.StatusOK},
 			{"exception list", "viewer", http.MethodGet, "/api/v1/exceptions", nil, http.StatusOK},
@@ -799,6 +804,46 @@ var wantFields = map[string][]string{
 		"types[].received",
 		"types[].type",
 		"year",
+	},
+	"answer list": {
+		"items",
+		"items[].access",
+		"items[].answer",
+		"items[].approved_at",
+		"items[].approved_by",
+		"items[].author",
+		"items[].evidence",
+		"items[].evidence[].checked_version",
+		"items[].evidence[].policy",
+		"items[].evidence[].section",
+		"items[].evidence[].title",
+		"items[].id",
+		"items[].needs_review",
+		"items[].owner_email",
+		"items[].question",
+		"items[].review_reason",
+		"items[].state",
+		"items[].updated_at",
+		"next_cursor",
+	},
+	"answer": {
+		"access",
+		"answer",
+		"approved_at",
+		"approved_by",
+		"author",
+		"evidence",
+		"evidence[].checked_version",
+		"evidence[].policy",
+		"evidence[].section",
+		"evidence[].title",
+		"id",
+		"needs_review",
+		"owner_email",
+		"question",
+		"review_reason",
+		"state",
+		"updated_at",
 	},
 	"organization": {
 		"approach",

@@ -56,12 +56,13 @@ func (s *Server) routes(a *app.App) {
 	org := &orgHandlers{kit: k, org: a.Org, files: a.Files}
 	privacy := &privacyHandlers{kit: k, privacy: a.Privacy, org: a.Org, files: a.Files}
 	trust := &trustHandlers{kit: k, cfg: a.Config, org: a.Org, policies: a.Policies, privacy: a.Privacy, advisories: a.Advisories, documents: a.Documents, files: a.Files,
-		public: s.public}
-	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents, privacy: a.Privacy}
+		public: s.public, answers: a.Answers}
+	packets := &packetHandlers{kit: k, packets: a.Packets, policies: a.Policies, documents: a.Documents, privacy: a.Privacy, answers: a.Answers}
 	advisories := &advisoryHandlers{kit: k, advisories: a.Advisories, org: a.Org}
 	dsar := &dsarHandlers{kit: k, dsar: a.DSAR, org: a.Org, users: a.Users, files: a.Files}
 	documents := &documentHandlers{kit: k, documents: a.Documents, files: a.Files}
 	exceptions := &exceptionHandlers{kit: k, exceptions: a.Exceptions, policies: a.Policies}
+	answers := &answerHandlers{kit: k, answers: a.Answers}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
 	search := &searchHandlers{kit: k, search: a.Search}
@@ -109,6 +110,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/certifications/:id/report", trust.trustReport, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/logo", trust.trustLogo, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/documents/:slug", documents.publicFile, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/answers", trust.trustAnswers, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories", trust.trustAdvisories, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.json", trust.trustAdvisoriesJSON, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/advisories.atom", trust.trustAdvisoriesAtom, public)
@@ -191,6 +193,16 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodPost, "/documents/:slug", documents.update, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/documents/:slug/versions", documents.addVersion, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/documents/:slug/versions/:id/file", documents.versionFile, need(auth.Auditor))
+	s.add(app, pageRoute, http.MethodGet, "/answers", answers.listPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodGet, "/answers/new", answers.newForm, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/answers", answers.create, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/answers/import", answers.fillPage, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/answers/questionnaire", answers.fill, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/answers/import", answers.importDrafts, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/answers/:id", answers.page, need(auth.Viewer))
+	s.add(app, pageRoute, http.MethodPost, "/answers/:id", answers.update, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/answers/:id/approve", answers.approve, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/answers/:id/review", answers.review, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas", privacy.dpasPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/privacy/dpas/new", privacy.newDPAForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/privacy/dpas", privacy.saveDPA, need(auth.Editor))
@@ -333,6 +345,14 @@ func (s *Server) routes(a *app.App) {
 	s.add(api, apiRoute, http.MethodPut, "/documents/:slug", documents.apiUpdate, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodPost, "/documents/:slug/versions", documents.apiAddVersion, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/documents/:slug/versions/:id/file", documents.versionFile, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/answers", answers.apiList, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/answers", answers.apiCreate, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/answers/questionnaire", answers.apiFill, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPost, "/answers/import", answers.apiImport, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/answers/:id", answers.apiGet, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/answers/:id", answers.apiUpdate, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/answers/:id/approve", answers.apiApprove, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodPost, "/answers/:id/review", answers.apiReview, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas", privacy.apiListDPAs, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/dpas", privacy.apiCreateDPA, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/dpas/:id", privacy.apiGetDPA, need(auth.Viewer))

@@ -29,6 +29,7 @@ var searchKinds = map[search.Kind]struct {
 	search.Advisories:           {"Advisories", "/app/advisories/"},
 	search.Documents:            {"Trust documents", "/app/documents/"},
 	search.Exceptions:           {"Policy exceptions", "/app/exceptions/"},
+	search.Answers:              {"Questionnaire answers", "/app/answers/"},
 }
 
 type searchPage struct {

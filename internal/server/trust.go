@@ -21,6 +21,7 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/labstack/echo/v4"
 )
 
@@ -36,6 +37,8 @@ type trustHandlers struct {
 	advisories *advisory.Service
 	documents  *document.Service
 	files      *files.Store
+	// answers are the approved public questionnaire answers (/trust/answers).
+	answers *questionnaire.Service
 }
 
 type trustPage struct {
@@ -45,6 +48,7 @@ type trustPage struct {
 	Upcoming      []privacy.NoticeView
 	Advisories    []advisory.Advisory // published and not resolved
 	Documents     []document.Document // public and on request, in force
+	PublicAnswers int                 // approved public questionnaire answers
 	// Reports links each certification (by ID) to its report: a public
 	// download or a request, as its document's access level says.
 	Reports map[int64]*reportLink
@@ -138,8 +142,12 @@ func (h *trustHandlers) trustHome(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
+		answers, err := h.answers.List(ctx, questionnaire.Filter{Usable: true, Access: string(questionnaire.Public)})
+		if err != nil {
+			return nil, err
+		}
 		p := trustPage{Org: loaded(o), Policies: pols, Subprocessors: subs, Upcoming: upcoming, Advisories: adv.Current, Documents: docs,
-			Reports: reportLinks(o.Certifications, docs)}
+			Reports: reportLinks(o.Certifications, docs), PublicAnswers: len(answers)}
 		p.LastUpdated = p.lastUpdated()
 		if p.Approach, err = h.renderMarkdown(o.Approach); err != nil {
 			return nil, err

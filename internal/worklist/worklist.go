@@ -20,6 +20,7 @@ import (
 	"github.com/charter-registry/charter/internal/people"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/questionnaire"
 )
 
 // Item is one thing waiting for a person.
@@ -60,6 +61,7 @@ type Sources struct {
 	Advisories *advisory.Service
 	Documents  *document.Service
 	Exceptions *exception.Service
+	Answers    *questionnaire.Service
 }
 
 // Service builds work lists.
@@ -110,6 +112,12 @@ func (s *Service) For(ctx context.Context, userID int64, role auth.Role) (*List,
 			}
 			add(sec)
 		}
+		approveAnswers, reviewAnswers, err := s.answers(ctx, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		add(approveAnswers)
+		add(reviewAnswers)
 	}
 	add(reviews(summaries, editor, now))
 	expiring, err := s.exceptionsExpiring(ctx, editor, now)
@@ -154,6 +162,30 @@ func (s *Service) versions(summaries []policy.Summary, userID int64, admin bool,
 		}
 	}
 	return approve, publish
+}
+
+// answers lists the questionnaire answers waiting for an editor: drafts
+// someone else wrote, and answers flagged since a cited policy changed.
+func (s *Service) answers(ctx context.Context, userID int64, now time.Time) (approve, review Section, err error) {
+	approve = Section{Key: "answers_approve", Heading: "Questionnaire answers to approve"}
+	review = Section{Key: "answers_review", Heading: "Questionnaire answers to review after a policy change"}
+	drafts, err := s.src.Answers.List(ctx, questionnaire.Filter{State: questionnaire.Draft})
+	if err != nil {
+		return approve, review, err
+	}
+	for _, a := range drafts {
+		if a.AuthorID != nil && *a.AuthorID == userID {
+			continue
+		}
+		approve.Items = append(approve.Items, Item{Title: a.Question, Detail: "Written by " + a.Author + ".", Age: policy.Age(a.UpdatedAt, now),
+			Href: "/app/answers/" + strconv.FormatInt(a.ID, 10), Action: "Read"})
+	}
+	flagged, err := s.src.Answers.List(ctx, questionnaire.Filter{Review: true})
+	for _, a := range flagged {
+		review.Items = append(review.Items, Item{Title: a.Question, Detail: a.ReviewReason, Age: policy.Age(a.UpdatedAt, now), Urgent: true,
+			Href: "/app/answers/" + strconv.FormatInt(a.ID, 10), Action: "Review"})
+	}
+	return approve, review, err
 }
 
 func (s *Service) packetRequests(ctx context.Context, now time.Time) (Section, error) {
