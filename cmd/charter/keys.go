@@ -65,6 +65,10 @@ func newKeysCmd(stdout io.Writer) *cobra.Command {
 		}
 		fp := keys.MFAFingerprint(newKey)
 		n, err := a.Users.RotateMFAKey(cmd.Context(), by, newKey, func(tx *gorm.DB) error {
+			// Webhook signing secrets are sealed under the same key.
+			if _, err := a.Webhooks.Reseal(tx, newKey); err != nil {
+				return err
+			}
 			return keys.Replace(tx, by, a.Now(), keys.MFA, fp)
 		})
 		if err != nil {

@@ -145,6 +145,12 @@ func TestAPIResponseFields(t *testing.T) {
 			"type": "portability", "requester_email": "x@y.example", "received_on": e.clock.Now().Format("2006-01-02")}, http.StatusCreated)
 		dsarPath := "/api/v1/privacy-requests/" + id(dsarReq, "reference")
 
+		// A webhook endpoint with a test event queued.
+		hook := call("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/charter",
+			"events": []string{"advisory.published"}, "format": "standard"}, http.StatusCreated)
+		hookPath := "/api/v1/webhooks/" + id(hook, "id")
+		call("admin", http.MethodPost, hookPath+"/test", nil, http.StatusAccepted)
+
 		type endpoint struct {
 			name, user, method, path string
 			body                     any
@@ -182,6 +188,9 @@ func TestAPIResponseFields(t *testing.T) {
 			{"privacy request metrics", "auditor", http.MethodGet, "/api/v1/privacy-requests/metrics", nil, http.StatusOK},
 			{"organization", "viewer", http.MethodGet, "/api/v1/organization", nil, http.StatusOK},
 			{"packet revoked", "editor", http.MethodPost, packetPath + "/revoke", nil, http.StatusOK},
+			{"webhook list", "admin", http.MethodGet, "/api/v1/webhooks", nil, http.StatusOK},
+			{"webhook", "admin", http.MethodGet, hookPath, nil, http.StatusOK},
+			{"webhook deliveries", "admin", http.MethodGet, hookPath + "/deliveries", nil, http.StatusOK},
 		}
 		got := map[string][]string{}
 		for _, ep := range endpoints {
@@ -867,5 +876,45 @@ var wantFields = map[string][]string{
 		"policies[].title",
 		"policies[].version",
 		"state",
+	},
+	"webhook list": {
+		"items",
+		"items[].active",
+		"items[].created_at",
+		"items[].deleted_at",
+		"items[].description",
+		"items[].events",
+		"items[].format",
+		"items[].id",
+		"items[].updated_at",
+		"items[].url",
+		"next_cursor",
+	},
+	"webhook": {
+		"active",
+		"created_at",
+		"deleted_at",
+		"description",
+		"events",
+		"format",
+		"id",
+		"updated_at",
+		"url",
+	},
+	"webhook deliveries": {
+		"items",
+		"items[].attempts",
+		"items[].created_at",
+		"items[].delivered_at",
+		"items[].event_type",
+		"items[].id",
+		"items[].last_error",
+		"items[].last_response",
+		"items[].last_status",
+		"items[].next_attempt_at",
+		"items[].payload",
+		"items[].state",
+		"items[].webhook_id",
+		"next_cursor",
 	},
 }

@@ -171,15 +171,14 @@ func cancelPending(tx *gorm.DB, id int64, why string) error {
 // SetActive enables or disables an endpoint; disabling it cancels its
 // waiting deliveries. Errors: ErrNotFound, ErrDeleted.
 func (s *Service) SetActive(ctx context.Context, by audit.Actor, id int64, active bool) (*Endpoint, error) {
-	action := "webhook.enabled"
-	if !active {
-		action = "webhook.disabled"
-	}
-	return s.change(ctx, by, id, action, func(tx *gorm.DB, ep *Endpoint) error {
-		ep.Active = active
-		if active {
+	if active {
+		return s.change(ctx, by, id, "webhook.enabled", func(_ *gorm.DB, ep *Endpoint) error {
+			ep.Active = true
 			return nil
-		}
+		})
+	}
+	return s.change(ctx, by, id, "webhook.disabled", func(tx *gorm.DB, ep *Endpoint) error {
+		ep.Active = false
 		return cancelPending(tx, id, "the endpoint was disabled")
 	})
 }

@@ -2,9 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +18,7 @@ import (
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/internal/webhook"
+	"github.com/charter-registry/charter/internal/webhook/webhooktest"
 	"gorm.io/gorm"
 )
 
@@ -30,85 +27,15 @@ var (
 	admin = audit.Actor{UserID: 1, Label: "admin@example.com"}
 )
 
-// verify checks a request by the Standard Webhooks rules, as the
-// specification (spec/standard-webhooks.md) gives them, written here
-// apart from the package's signing: the signed content is
-// "<webhook-id>.<webhook-timestamp>.<body>", the key is the base64 after
-// "whsec_", webhook-signature is a space-separated list of "v1,<base64
-// HMAC-SHA256>" of which one must match (compared in constant time), and
-// the timestamp must be within the tolerance of the receiver's clock.
-func verify(secret string, header http.Header, body []byte, now time.Time) string {
-	id, ts, sigs := header.Get("webhook-id"), header.Get("webhook-timestamp"), header.Get("webhook-signature")
-	if id == "" || ts == "" || sigs == "" {
-		return "missing webhook-id, webhook-timestamp or webhook-signature"
+// verifyOK is webhooktest.Verify's problem as text, "" when it verifies.
+func verifyOK(secret string, header http.Header, body []byte, now time.Time) string {
+	if err := webhooktest.Verify(secret, header, body, now); err != nil {
+		return err.Error()
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return "webhook-timestamp is not Unix seconds: " + ts
-	}
-	const tolerance = 5 * time.Minute
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return "webhook-timestamp outside the tolerance: " + d.String()
-	}
-	if !strings.HasPrefix(secret, "whsec_") {
-		return "the secret lacks the whsec_ prefix"
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || len(key) < 24 || len(key) > 64 {
-		return "the secret is not base64 of 24 to 64 bytes"
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id + "." + ts + "." + string(body)))
-	want := mac.Sum(nil)
-	for _, s := range strings.Split(sigs, " ") {
-		version, sig, ok := strings.Cut(s, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(sig)
-		if err == nil && hmac.Equal(got, want) {
-			return ""
-		}
-	}
-	return "no signature matches: " + sigs
+	return ""
 }
 
-// receiver is a loopback endpoint recording every request.
-type receiver struct {
-	mu       sync.Mutex
-	requests []received
-	status   int
-	srv      *httptest.Server
-}
-
-type received struct {
-	header http.Header
-	body   []byte
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{status: http.StatusNoContent}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.requests = append(r.requests, received{header: req.Header.Clone(), body: body})
-		w.WriteHeader(r.status)
-		if r.status >= 400 {
-			io.WriteString(w, "receiver down for maintenance")
-		}
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) got() []received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]received(nil), r.requests...)
-}
-
-func (r *receiver) answer(status int) { r.mu.Lock(); r.status = status; r.mu.Unlock() }
+func newReceiver(t *testing.T) *webhooktest.Receiver { return webhooktest.Start(t) }
 
 func mfaKey() []byte { return []byte(strings.Repeat("k", 32)) }
 
@@ -137,15 +64,15 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 		clock := clocktest.New(start)
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
-		all, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.srv.URL + "/all", Events: allEvents(), Format: webhook.Standard})
+		all, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL + "/all", Events: allEvents(), Format: webhook.Standard})
 		if err != nil {
 			t.Fatal(err)
 		}
-		chat, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.srv.URL + "/chat", Events: []string{webhook.AdvisoryPublished}, Format: webhook.Slack})
+		chat, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL + "/chat", Events: []string{webhook.AdvisoryPublished}, Format: webhook.Slack})
 		if err != nil {
 			t.Fatal(err)
 		}
-		off, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.srv.URL + "/off", Events: allEvents(), Format: webhook.Standard})
+		off, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL + "/off", Events: allEvents(), Format: webhook.Standard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,22 +102,22 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 		}
 		seen := map[string]int{}
 		types := map[string]int{}
-		for _, r := range rcv.got() {
+		for _, r := range rcv.Requests() {
 			secret := all.Secret
-			if strings.Contains(string(r.body), `"blocks"`) {
+			if strings.Contains(string(r.Body), `"blocks"`) {
 				secret = chat.Secret
 			}
-			if problem := verify(secret, r.header, r.body, clock.Now()); problem != "" {
-				t.Fatalf("%s: %s", r.body, problem)
+			if problem := verifyOK(secret, r.Header, r.Body, clock.Now()); problem != "" {
+				t.Fatalf("%s: %s", r.Body, problem)
 			}
 			// The wrong secret must not verify: the check can fail.
-			if verify(off.Secret, r.header, r.body, clock.Now()) == "" {
+			if verifyOK(off.Secret, r.Header, r.Body, clock.Now()) == "" {
 				t.Fatal("a request verified with another endpoint's secret")
 			}
-			if r.header.Get("webhook-timestamp") != strconv.FormatInt(clock.Now().Unix(), 10) || r.header.Get("Content-Type") != "application/json" {
-				t.Fatalf("headers: %v", r.header)
+			if r.Header.Get("webhook-timestamp") != strconv.FormatInt(clock.Now().Unix(), 10) || r.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("headers: %v", r.Header)
 			}
-			seen[r.header.Get("webhook-id")]++
+			seen[r.Header.Get("webhook-id")]++
 			if secret == chat.Secret {
 				continue
 			}
@@ -199,11 +126,11 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 				Timestamp string            `json:"timestamp"`
 				Data      map[string]string `json:"data"`
 			}
-			if err := json.Unmarshal(r.body, &body); err != nil {
+			if err := json.Unmarshal(r.Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			if body.Timestamp != "2026-05-04T09:30:00Z" || body.Data["id"] != body.Type {
-				t.Fatalf("body: %s", r.body)
+				t.Fatalf("body: %s", r.Body)
 			}
 			types[body.Type]++
 		}
@@ -215,7 +142,7 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 		if len(seen) != want || len(types) != len(allEvents()) {
 			t.Fatalf("%d webhook-ids, %d event types: %v", len(seen), len(types), types)
 		}
-		if verify(all.Secret, rcv.got()[0].header, rcv.got()[0].body, clock.Now().Add(6*time.Minute)) == "" {
+		if verifyOK(all.Secret, rcv.Requests()[0].Header, rcv.Requests()[0].Body, clock.Now().Add(6*time.Minute)) == "" {
 			t.Fatal("a stale timestamp verified")
 		}
 	})
@@ -273,8 +200,8 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		clock := clocktest.New(start)
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
-		rcv.answer(http.StatusInternalServerError)
-		ep, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.srv.URL, Events: []string{webhook.PacketRequested}, Format: webhook.Standard})
+		rcv.Answer(http.StatusInternalServerError)
+		ep, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.PacketRequested}, Format: webhook.Standard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,12 +246,12 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		if waits[0] != time.Minute || waits[1] != 2*time.Minute {
 			t.Fatalf("backoff: %v", waits)
 		}
-		got := rcv.got()
+		got := rcv.Requests()
 		if len(got) != webhook.MaxAttempts {
 			t.Fatalf("%d requests, want %d", len(got), webhook.MaxAttempts)
 		}
 		for _, r := range got {
-			if r.header.Get("webhook-id") != got[0].header.Get("webhook-id") || string(r.body) != string(got[0].body) {
+			if r.Header.Get("webhook-id") != got[0].Header.Get("webhook-id") || string(r.Body) != string(got[0].Body) {
 				t.Fatal("a retry changed the webhook-id or the body")
 			}
 		}
@@ -334,7 +261,7 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		}
 
 		// A manual retry makes one more attempt, with the same webhook-id.
-		rcv.answer(http.StatusOK)
+		rcv.Answer(http.StatusOK)
 		d := last()
 		if _, err := svc.Retry(ctx, admin, ep.Endpoint.ID, d.ID); err != nil {
 			t.Fatal(err)
@@ -348,7 +275,7 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		if d := last(); d.State != webhook.Delivered || d.LastStatus != 200 || d.LastError != "" || d.DeliveredAt == nil {
 			t.Fatalf("after the manual retry: %+v", d)
 		}
-		if got := rcv.got(); got[len(got)-1].header.Get("webhook-id") != got[0].header.Get("webhook-id") {
+		if got := rcv.Requests(); got[len(got)-1].Header.Get("webhook-id") != got[0].Header.Get("webhook-id") {
 			t.Fatal("the manual retry sent another webhook-id")
 		}
 	})
@@ -360,7 +287,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		clock := clocktest.New(start)
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
-		redirect := httptest.NewServer(http.RedirectHandler(rcv.srv.URL, http.StatusTemporaryRedirect))
+		redirect := httptest.NewServer(http.RedirectHandler(rcv.URL, http.StatusTemporaryRedirect))
 		t.Cleanup(redirect.Close)
 		ep, err := svc.Create(ctx, admin, webhook.Input{URL: redirect.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
 		if err != nil {
@@ -371,7 +298,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		if _, failed, _ := s.SendDue(ctx); failed != 1 {
 			t.Fatalf("a redirect counted as delivered")
 		}
-		if len(rcv.got()) != 0 {
+		if len(rcv.Requests()) != 0 {
 			t.Fatal("the redirect was followed")
 		}
 		ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
@@ -448,7 +375,7 @@ func TestSenderRefusesToConnectInward(t *testing.T) {
 		rcv := newReceiver(t)
 		// Registered while loopback was allowed, sent by a sender that
 		// does not allow it: as a public name resolving to 127.0.0.1 is.
-		ep, err := newService(st, clock, true).Create(ctx, admin, webhook.Input{URL: rcv.srv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
+		ep, err := newService(st, clock, true).Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,8 +385,8 @@ func TestSenderRefusesToConnectInward(t *testing.T) {
 			t.Fatal("the strict sender did not fail")
 		}
 		ds, _ := strict.Deliveries(ctx, ep.Endpoint.ID, 0)
-		if len(rcv.got()) != 0 || !strings.Contains(ds[0].LastError, "not a public address") {
-			t.Fatalf("received %d; last error %q", len(rcv.got()), ds[0].LastError)
+		if len(rcv.Requests()) != 0 || !strings.Contains(ds[0].LastError, "not a public address") {
+			t.Fatalf("received %d; last error %q", len(rcv.Requests()), ds[0].LastError)
 		}
 	})
 }
@@ -526,7 +453,7 @@ func TestResealKeepsSecretsSigning(t *testing.T) {
 		ctx := context.Background()
 		clock := clocktest.New(start)
 		rcv := newReceiver(t)
-		c, err := newService(st, clock, true).Create(ctx, admin, webhook.Input{URL: rcv.srv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
+		c, err := newService(st, clock, true).Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -545,8 +472,8 @@ func TestResealKeepsSecretsSigning(t *testing.T) {
 		if delivered, _, err := rotated.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second).SendDue(ctx); err != nil || delivered != 1 {
 			t.Fatalf("delivered %d: %v", delivered, err)
 		}
-		r := rcv.got()[0]
-		if p := verify(c.Secret, r.header, r.body, clock.Now()); p != "" {
+		r := rcv.Requests()[0]
+		if p := verifyOK(c.Secret, r.Header, r.Body, clock.Now()); p != "" {
 			t.Fatal(p)
 		}
 	})
