@@ -58,7 +58,7 @@ func TestRoleCrawl(t *testing.T) {
 // with acknowledgements and training, a draft and an approved policy
 // version, DPAs, sub-processors with a notice, packet requests and an
 // issued packet, an advisory with its incident, a vulnerability report, a
-// privacy request and trust documents.
+// privacy request, trust documents and a webhook endpoint with a delivery.
 func fillRegisters(t *testing.T, e *env) {
 	t.Helper()
 	e.seedPrivacy()
@@ -104,6 +104,8 @@ func fillRegisters(t *testing.T, e *env) {
 	call("editor", http.MethodPost, "/api/v1/privacy-requests", map[string]any{"channel": "customer", "law": "uk_gdpr", "type": "portability", "requester_email": "x@y.example", "received_on": today}, http.StatusCreated)
 	e.uploadDocument(t, "Penetration test summary", "on_request", e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), false, documenttest.PDF(t, "Pen test", 1))
 	e.uploadDocument(t, "ISO 27001 certificate", "public", e.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), false, documenttest.PDF(t, "ISO", 1))
+	hook := call("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/charter", "events": []string{"advisory.published", "privacy_request.received"}, "format": "slack"}, http.StatusCreated)
+	call("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil, http.StatusAccepted)
 }
 
 // crawler walks the site breadth-first as one signed-in role.
