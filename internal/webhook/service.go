@@ -21,7 +21,7 @@ var (
 	ErrDeliveryNotFound = apperr.New(apperr.NotFound, "no such webhook delivery")
 	ErrDeleted          = apperr.New(apperr.Conflict, "this webhook endpoint was deleted")
 	ErrInactive         = apperr.New(apperr.Conflict, "this webhook endpoint is disabled: enable it first")
-	ErrDeliveryPending  = apperr.New(apperr.Conflict, "this delivery is still being attempted")
+	ErrNotRetriable     = apperr.New(apperr.Conflict, "only a failed or cancelled delivery can be retried")
 )
 
 // Settings are the webhook settings.
@@ -263,7 +263,7 @@ func (s *Service) Deliveries(ctx context.Context, endpointID int64, limit int) (
 
 // Retry makes a failed or cancelled delivery due again now, with its
 // webhook-id, for one more attempt. Errors: ErrDeliveryNotFound,
-// ErrDeliveryPending, ErrDeleted, ErrInactive.
+// ErrNotRetriable, ErrDeleted, ErrInactive.
 func (s *Service) Retry(ctx context.Context, by audit.Actor, endpointID, deliveryID int64) (*Delivery, error) {
 	var d Delivery
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -281,8 +281,8 @@ func (s *Service) Retry(ctx context.Context, by audit.Actor, endpointID, deliver
 			return ErrDeleted
 		case !ep.Active:
 			return ErrInactive
-		case d.State == Pending:
-			return ErrDeliveryPending
+		case d.State != Failed && d.State != Cancelled:
+			return ErrNotRetriable
 		}
 		now := s.now().UTC()
 		before := d.State
