@@ -19,6 +19,7 @@ import (
 	"github.com/charter-registry/charter/internal/store/storetest"
 	"github.com/charter-registry/charter/internal/webhook"
 	"github.com/charter-registry/charter/internal/webhook/webhooktest"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"gorm.io/gorm"
 )
 
@@ -109,6 +110,15 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 			}
 			if problem := verifyOK(secret, r.Header, r.Body, clock.Now()); problem != "" {
 				t.Fatalf("%s: %s", r.Body, problem)
+			}
+			// Standard Webhooks' own Go library agrees (its Verify checks the
+			// timestamp against the wall clock; this test's clock is fixed).
+			lib, err := standardwebhooks.NewWebhook(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := lib.VerifyIgnoringTimestamp(r.Body, r.Header); err != nil {
+				t.Fatalf("the Standard Webhooks library refuses %s: %v", r.Body, err)
 			}
 			// The wrong secret must not verify: the check can fail.
 			if verifyOK(off.Secret, r.Header, r.Body, clock.Now()) == "" {
