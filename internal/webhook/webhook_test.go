@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -495,4 +496,42 @@ func asApp(err error, target **apperr.Error) bool {
 		*target = ae
 	}
 	return ok
+}
+
+// TestConcurrentSendersDeliverEachOnce: senders of several instances on one
+// database share the deliveries through their claims; each arrives once.
+func TestConcurrentSendersDeliverEachOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		clock := clocktest.New(start)
+		svc := newService(st, clock, true)
+		rcv := newReceiver(t)
+		if _, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.PrivacyRequestReceived}, Format: webhook.Standard}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 30; i++ {
+			publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.PrivacyRequestReceived, Data: map[string]int{"n": i}})
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 3; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+				for j := 0; j < 3; j++ {
+					if _, _, err := s.SendDue(ctx); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		seen := map[string]int{}
+		for _, r := range rcv.Requests() {
+			seen[r.Header.Get("webhook-id")]++
+		}
+		if len(rcv.Requests()) != 30 || len(seen) != 30 {
+			t.Fatalf("%d requests with %d webhook-ids, want 30 and 30", len(rcv.Requests()), len(seen))
+		}
+	})
 }
