@@ -261,6 +261,20 @@ func (s *Service) Deliveries(ctx context.Context, endpointID int64, limit int) (
 	return out, s.db.WithContext(ctx).Where("endpoint_id = ?", endpointID).Order("id DESC").Limit(limit).Find(&out).Error
 }
 
+// Counts returns the number of deliveries in each state, for /metrics.
+func (s *Service) Counts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		State string
+		N     int64
+	}
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, err
+}
+
 // Retry makes a failed or cancelled delivery due again now, with its
 // webhook-id, for one more attempt. Errors: ErrDeliveryNotFound,
 // ErrNotRetriable, ErrDeleted, ErrInactive.
