@@ -251,6 +251,14 @@ func TestWebhookFailuresShowInTheDeliveryLog(t *testing.T) {
 		if len(got) != 4 || got[3].Header.Get("webhook-id") != got[0].Header.Get("webhook-id") {
 			t.Fatalf("%d requests; webhook-ids differ", len(got))
 		}
+		// A new secret, shown once; the old one signs beside it for a day.
+		if r := admin.post("/app"+path+"/rotate-secret", url.Values{}); r.status != http.StatusOK ||
+			webhookSecret.FindString(html.UnescapeString(r.body)) == "" || !strings.Contains(r.body, "previous secret signs too") {
+			t.Fatalf("rotate: %d", r.status)
+		}
+		if ev := e.lastEvent(); ev.Action != "webhook.secret_rotated" || strings.Contains(ev.AfterJSON+ev.BeforeJSON, "whsec_") {
+			t.Fatalf("audit: %s %s", ev.Action, ev.AfterJSON)
+		}
 		// Deleted: the log stays, and the page offers no action.
 		if code, out := e.api("admin", http.MethodDelete, "/api/v1"+path, nil); code != http.StatusOK || out["deleted_at"] == nil {
 			t.Fatalf("delete: %d %v", code, out)

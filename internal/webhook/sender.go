@@ -133,16 +133,20 @@ func (s *Sender) attempt(ctx context.Context, d *Delivery) (int, string, error) 
 	if ep.Deleted() || !ep.Active {
 		return 0, "", &endpointGone{why: "the endpoint was disabled or deleted"}
 	}
-	secret, err := keys.Open(s.key, ep.SecretSealed, sealLabel)
-	if err != nil {
-		return 0, "", fmt.Errorf("the endpoint's signing secret does not open with the MFA key: %w", err)
-	}
-	key, err := secretKey(secret)
+	now := s.now()
+	ts := now.Unix()
+	body := []byte(d.Payload)
+	signature, err := s.sign(ep.SecretSealed, d.WebhookID, ts, body)
 	if err != nil {
 		return 0, "", err
 	}
-	ts := s.now().Unix()
-	body := []byte(d.Payload)
+	if ep.PreviousSecretSealed != "" && ep.PreviousSecretUntil != nil && now.Before(*ep.PreviousSecretUntil) {
+		previous, err := s.sign(ep.PreviousSecretSealed, d.WebhookID, ts, body)
+		if err != nil {
+			return 0, "", err
+		}
+		signature += " " + previous
+	}
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
@@ -153,7 +157,7 @@ func (s *Sender) attempt(ctx context.Context, d *Delivery) (int, string, error) 
 	req.Header.Set("User-Agent", "Charter-Webhooks/1")
 	req.Header.Set("webhook-id", d.WebhookID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", Sign(key, d.WebhookID, ts, body))
+	req.Header.Set("webhook-signature", signature)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -166,6 +170,19 @@ func (s *Sender) attempt(ctx context.Context, d *Delivery) (int, string, error) 
 		return resp.StatusCode, printable(kept), fmt.Errorf("the endpoint answered %s", resp.Status)
 	}
 	return resp.StatusCode, printable(kept), nil
+}
+
+// sign is the signature of one delivery attempt under a sealed secret.
+func (s *Sender) sign(sealed, id string, ts int64, body []byte) (string, error) {
+	secret, err := keys.Open(s.key, sealed, sealLabel)
+	if err != nil {
+		return "", fmt.Errorf("the endpoint's signing secret does not open with the MFA key: %w", err)
+	}
+	key, err := secretKey(secret)
+	if err != nil {
+		return "", err
+	}
+	return Sign(key, id, ts, body), nil
 }
 
 // truncate shortens s to at most n bytes of valid UTF-8.

@@ -194,8 +194,14 @@ func (s *Service) Delete(ctx context.Context, by audit.Actor, id int64) (*Endpoi
 	})
 }
 
+// SecretOverlap is how long the previous secret still signs after a
+// rotation (each delivery then carries two signatures), so that the
+// receiver can switch to the new secret without refusing deliveries.
+const SecretOverlap = 24 * time.Hour
+
 // RotateSecret gives an endpoint a new signing secret, returned this once;
-// the old one stops signing at once. Errors: ErrNotFound, ErrDeleted.
+// the old one signs beside it for SecretOverlap. Errors: ErrNotFound,
+// ErrDeleted.
 func (s *Service) RotateSecret(ctx context.Context, by audit.Actor, id int64) (*Created, error) {
 	secret, err := newSecret()
 	if err != nil {
@@ -206,7 +212,8 @@ func (s *Service) RotateSecret(ctx context.Context, by audit.Actor, id int64) (*
 		return nil, err
 	}
 	ep, err := s.change(ctx, by, id, "webhook.secret_rotated", func(_ *gorm.DB, ep *Endpoint) error {
-		ep.SecretSealed = sealed
+		until := ep.UpdatedAt.Add(SecretOverlap)
+		ep.PreviousSecretSealed, ep.PreviousSecretUntil, ep.SecretSealed = ep.SecretSealed, &until, sealed
 		return nil
 	})
 	if err != nil {
@@ -317,19 +324,30 @@ func (s *Service) Retry(ctx context.Context, by audit.Actor, endpointID, deliver
 // the transaction that rotates the MFA key (charter keys rotate-mfa).
 func (s *Service) Reseal(tx *gorm.DB, newKey []byte) (int, error) {
 	var eps []Endpoint
-	if err := tx.Select("id", "secret_sealed").Order("id").Find(&eps).Error; err != nil {
+	if err := tx.Select("id", "secret_sealed", "previous_secret_sealed").Order("id").Find(&eps).Error; err != nil {
 		return 0, err
 	}
-	for _, ep := range eps {
-		secret, err := keys.Open(s.key, ep.SecretSealed, sealLabel)
-		if err != nil {
-			return 0, errors.New("webhook endpoint " + strconv.FormatInt(ep.ID, 10) + "'s secret does not open with the current MFA key")
+	reseal := func(id int64, sealed string) (string, error) {
+		if sealed == "" {
+			return "", nil
 		}
-		sealed, err := keys.Seal(newKey, secret, sealLabel)
+		secret, err := keys.Open(s.key, sealed, sealLabel)
+		if err != nil {
+			return "", errors.New("webhook endpoint " + strconv.FormatInt(id, 10) + "'s secret does not open with the current MFA key")
+		}
+		return keys.Seal(newKey, secret, sealLabel)
+	}
+	for _, ep := range eps {
+		current, err := reseal(ep.ID, ep.SecretSealed)
 		if err != nil {
 			return 0, err
 		}
-		if err := tx.Model(&Endpoint{}).Where("id = ?", ep.ID).Update("secret_sealed", sealed).Error; err != nil {
+		previous, err := reseal(ep.ID, ep.PreviousSecretSealed)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.Model(&Endpoint{}).Where("id = ?", ep.ID).
+			Updates(map[string]any{"secret_sealed": current, "previous_secret_sealed": previous}).Error; err != nil {
 			return 0, err
 		}
 	}

@@ -106,10 +106,14 @@ type Endpoint struct {
 	// SecretSealed is the signing secret encrypted under the MFA key
 	// (keys.Seal); never shown after its creation.
 	SecretSealed string `json:"-"`
-	Active       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    *time.Time
+	// PreviousSecretSealed is the secret before the last rotation, which
+	// signs beside the new one until PreviousSecretUntil.
+	PreviousSecretSealed string `json:"-"`
+	PreviousSecretUntil  *time.Time
+	Active               bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	DeletedAt            *time.Time
 }
 
 // TableName is the table of endpoints.

@@ -448,8 +448,10 @@ func TestEndpointChangesAreAudited(t *testing.T) {
 		var actions []string
 		for _, e := range events {
 			actions = append(actions, e.Action)
-			if strings.Contains(e.AfterJSON+e.BeforeJSON, "secret") {
-				t.Fatalf("%s records the secret: %s", e.Action, e.AfterJSON)
+			for _, secret := range []string{c.Secret[len("whsec_"):], rotated.Secret[len("whsec_"):], c.Endpoint.SecretSealed, "secret_sealed", "SecretSealed"} {
+				if strings.Contains(e.AfterJSON+e.BeforeJSON, secret) {
+					t.Fatalf("%s records a secret: %s", e.Action, e.AfterJSON)
+				}
 			}
 		}
 		want := "webhook.created webhook.test_sent webhook.disabled webhook.enabled webhook.secret_rotated webhook.deleted"
@@ -468,6 +470,11 @@ func TestResealKeepsSecretsSigning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A rotation within its overlap: both secrets are resealed.
+		rotated, err := newService(st, clock, true).RotateSecret(ctx, admin, c.Endpoint.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		newKey := []byte(strings.Repeat("n", 32))
 		if err := st.DB.Transaction(func(tx *gorm.DB) error {
 			n, err := newService(st, clock, true).Reseal(tx, newKey)
@@ -479,13 +486,15 @@ func TestResealKeepsSecretsSigning(t *testing.T) {
 			t.Fatal(err)
 		}
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned})
-		rotated := webhook.NewService(st.DB, clock.Now, newKey, webhook.Settings{AllowLoopback: true})
-		if delivered, _, err := rotated.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second).SendDue(ctx); err != nil || delivered != 1 {
+		underNewKey := webhook.NewService(st.DB, clock.Now, newKey, webhook.Settings{AllowLoopback: true})
+		if delivered, _, err := underNewKey.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second).SendDue(ctx); err != nil || delivered != 1 {
 			t.Fatalf("delivered %d: %v", delivered, err)
 		}
 		r := rcv.Requests()[0]
-		if p := verifyOK(c.Secret, r.Header, r.Body, clock.Now()); p != "" {
-			t.Fatal(p)
+		for _, secret := range []string{c.Secret, rotated.Secret} {
+			if p := verifyOK(secret, r.Header, r.Body, clock.Now()); p != "" {
+				t.Fatal(p)
+			}
 		}
 	})
 }
@@ -532,6 +541,51 @@ func TestConcurrentSendersDeliverEachOnce(t *testing.T) {
 		}
 		if len(rcv.Requests()) != 30 || len(seen) != 30 {
 			t.Fatalf("%d requests with %d webhook-ids, want 30 and 30", len(rcv.Requests()), len(seen))
+		}
+	})
+}
+
+// TestRotatedSecretSignsBesideTheOldForADay: after a rotation each
+// delivery carries two signatures, so a receiver holding either secret
+// verifies it; after SecretOverlap only the new secret's.
+func TestRotatedSecretSignsBesideTheOldForADay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		clock := clocktest.New(start)
+		svc := newService(st, clock, true)
+		rcv := newReceiver(t)
+		old, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := svc.RotateSecret(ctx, admin, old.Endpoint.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		deliver := func() webhooktest.Request {
+			t.Helper()
+			publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned})
+			if delivered, _, err := s.SendDue(ctx); err != nil || delivered != 1 {
+				t.Fatalf("delivered %d: %v", delivered, err)
+			}
+			got := rcv.Requests()
+			return got[len(got)-1]
+		}
+		clock.Advance(webhook.SecretOverlap - time.Minute)
+		r := deliver()
+		for _, secret := range []string{old.Secret, rotated.Secret} {
+			if p := verifyOK(secret, r.Header, r.Body, clock.Now()); p != "" {
+				t.Fatalf("within the overlap: %s", p)
+			}
+		}
+		if n := len(strings.Fields(r.Header.Get("webhook-signature"))); n != 2 {
+			t.Fatalf("%d signatures within the overlap", n)
+		}
+		clock.Advance(time.Minute)
+		r = deliver()
+		if verifyOK(rotated.Secret, r.Header, r.Body, clock.Now()) != "" || verifyOK(old.Secret, r.Header, r.Body, clock.Now()) == "" {
+			t.Fatalf("after the overlap: %s", r.Header.Get("webhook-signature"))
 		}
 	})
 }

@@ -11,6 +11,10 @@ CREATE TABLE webhook_endpoints (
     events        TEXT NOT NULL,
     format        TEXT NOT NULL CHECK (format IN ('standard', 'slack')),
     secret_sealed TEXT NOT NULL,
+    -- After a rotation the previous secret signs too, until
+    -- previous_secret_until, so receivers can switch without a gap.
+    previous_secret_sealed TEXT NOT NULL DEFAULT '',
+    previous_secret_until  TIMESTAMPTZ,
     active        BOOLEAN NOT NULL DEFAULT TRUE,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,
