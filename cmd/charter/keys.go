@@ -37,9 +37,9 @@ func newKeysCmd(stdout io.Writer) *cobra.Command {
 
 	rotateMFA := &cobra.Command{Use: "rotate-mfa --new-key FILE",
 		Short: "Re-encrypt every TOTP secret under a new MFA key and record its fingerprint",
-		Long: "Make FILE a new 32-byte key (kept if it exists), re-encrypt every stored TOTP secret under it and record\n" +
-			"its fingerprint, in one transaction. Instances holding the old key then fail /readyz and refuse to start:\n" +
-			"give every instance FILE (CHARTER_MFA_KEY_FILE, or the data directory's " + auth.MFAKeyFile + ") and restart them.\n" +
+		Long: "Make FILE a new 32-byte key (kept if it exists), re-encrypt every stored TOTP secret and webhook signing\n" +
+			"secret under it and record its fingerprint, in one transaction. Instances holding the old key then fail\n" +
+			"/readyz and refuse to start: give every instance FILE (CHARTER_MFA_KEY_FILE, or the data directory's " + auth.MFAKeyFile + ") and restart them.\n" +
 			"A two-factor enrolment begun before must be started again.",
 		Args: cobra.NoArgs}
 	msc := newStoreCommand(rotateMFA)
@@ -65,6 +65,10 @@ func newKeysCmd(stdout io.Writer) *cobra.Command {
 		}
 		fp := keys.MFAFingerprint(newKey)
 		n, err := a.Users.RotateMFAKey(cmd.Context(), by, newKey, func(tx *gorm.DB) error {
+			// Webhook signing secrets are sealed under the same key.
+			if _, err := a.Webhooks.Reseal(tx, newKey); err != nil {
+				return err
+			}
 			return keys.Replace(tx, by, a.Now(), keys.MFA, fp)
 		})
 		if err != nil {

@@ -101,6 +101,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		} else {
 			logger.Info("no SMTP server configured: emails wait in the outbox at /app/outbox")
 		}
+		go a.WebhookSender().Run(ctx, 15*time.Second)
 		errc := make(chan error, len(servers))
 		for i, hs := range servers {
 			go func() {

@@ -550,6 +550,9 @@ func (s *Service) Publish(ctx context.Context, by audit.Actor, publicID string) 
 		if err := s.announce(tx, company, &a, false); err != nil {
 			return err
 		}
+		if err := s.publishedWebhook(tx, now, &a); err != nil {
+			return err
+		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "advisory.published", ObjectType: "advisory", ObjectID: a.PublicID, After: a})
 	})
 	return &a, err

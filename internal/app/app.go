@@ -33,6 +33,7 @@ import (
 	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/charter-registry/charter/internal/search"
 	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/webhook"
 	"github.com/charter-registry/charter/internal/worklist"
 )
 
@@ -81,6 +82,9 @@ type App struct {
 	Outbox *notify.Outbox
 	// Search finds records of every register for the dashboard's search box.
 	Search *search.Service
+	// Webhooks keeps the webhook endpoints and their delivery logs (the
+	// services publish events with webhook.Publish).
+	Webhooks *webhook.Service
 
 	// Keys compares the signing and MFA keys this instance holds with the
 	// fingerprints recorded in the database.
@@ -179,6 +183,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Advisories = advisory.NewService(st.DB, now, a.Org, a.Privacy, advisory.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.DSAR = dsar.NewService(st.DB, now, a.Files, dsar.Settings{BaseURL: cfg.BaseURL, Retention: cfg.PrivacyRequestRetention, Mail: mail})
 	a.Outbox = notify.NewOutbox(st.DB)
+	a.Webhooks = webhook.NewService(st.DB, now, mfaKey, webhook.Settings{AllowLoopback: cfg.WebhooksAllowLoopback, BaseURL: cfg.BaseURL})
 	a.Search = search.NewService(st.DB)
 	a.Worklist = worklist.NewService(worklist.Sources{Policies: a.Policies, People: a.People, Privacy: a.Privacy, Packets: a.Packets,
 		DSAR: a.DSAR, Advisories: a.Advisories, Documents: a.Documents, Exceptions: a.Exceptions, Answers: a.Answers}, now)
@@ -214,6 +219,12 @@ func (a *App) Sender() *notify.Sender {
 		Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}).
 		AttachFrom(func(sum string) (io.ReadCloser, error) { return a.Files.Open(sum) }).
 		WithLease(c.Lease)
+}
+
+// WebhookSender delivers the webhook deliveries; unlike email it needs no
+// settings, so serve always runs it.
+func (a *App) WebhookSender() *webhook.Sender {
+	return a.Webhooks.Sender(a.Logger, a.Config.Lease)
 }
 
 // SigningKeyPath is the file of the signing key: the setting's, or the

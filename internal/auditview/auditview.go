@@ -186,6 +186,16 @@ var rules = map[Kind]Rule{
 	{"keys.fingerprint.recorded", "key"}: {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
 	{"keys.fingerprint.replaced", "key"}: {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
 	{"mfa.key.rotated", "mfa_key"}:       {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
+	// Webhook endpoints are admin-only: an endpoint's address can itself
+	// be a credential (a Slack incoming-webhook URL). Secrets are never
+	// recorded.
+	{"webhook.created", "webhook"}:          webhooks(),
+	{"webhook.enabled", "webhook"}:          webhooks(),
+	{"webhook.disabled", "webhook"}:         webhooks(),
+	{"webhook.deleted", "webhook"}:          webhooks(),
+	{"webhook.secret_rotated", "webhook"}:   webhooks(),
+	{"webhook.test_sent", "webhook"}:        webhooks(),
+	{"webhook.delivery_retried", "webhook"}: webhooks(),
 
 	// Editors and admins only.
 	// Vulnerability reports hold unpublished vulnerabilities, and the
@@ -227,6 +237,10 @@ func account(identity auth.Role) Rule {
 
 func open(register string) Rule {
 	return Rule{Register: register, Data: auth.Viewer, Identity: auth.Viewer}
+}
+
+func webhooks() Rule {
+	return Rule{Register: "webhooks", Data: auth.Admin, Identity: auth.Viewer}
 }
 
 func editors(register string) Rule {

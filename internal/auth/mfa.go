@@ -3,8 +3,6 @@ package auth
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/audit"
+	"github.com/charter-registry/charter/internal/keys"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"gorm.io/gorm"
@@ -140,47 +139,9 @@ func (s *Service) RotateMFAKey(ctx context.Context, by audit.Actor, newKey []byt
 	return n, nil
 }
 
-func (s *Service) seal(plain string) (string, error) {
-	if len(s.mfaKey) != 32 {
-		return "", errors.New("no MFA key is set")
-	}
-	block, err := aes.NewCipher(s.mfaKey)
-	if err != nil {
-		return "", err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plain), nil)), nil
-}
+func (s *Service) seal(plain string) (string, error) { return keys.Seal(s.mfaKey, plain, "") }
 
-func (s *Service) open(sealed string) (string, error) {
-	if len(s.mfaKey) != 32 {
-		return "", errors.New("no MFA key is set")
-	}
-	raw, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil {
-		return "", err
-	}
-	block, err := aes.NewCipher(s.mfaKey)
-	if err != nil {
-		return "", err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return "", err
-	}
-	if len(raw) < gcm.NonceSize() {
-		return "", errors.New("sealed secret too short")
-	}
-	plain, err := gcm.Open(nil, raw[:gcm.NonceSize()], raw[gcm.NonceSize():], nil)
-	return string(plain), err
-}
+func (s *Service) open(sealed string) (string, error) { return keys.Open(s.mfaKey, sealed, "") }
 
 // HasMFA reports whether the user signs in with a second factor.
 func (u *User) HasMFA() bool { return u.MFAEnabledAt != nil }

@@ -106,6 +106,9 @@ type Config struct {
 	PacketAutoApproveDPA bool
 	// PacketAutoApproveDomains are further domains approved at once.
 	PacketAutoApproveDomains []string
+	// WebhooksAllowLoopback lets webhook endpoints be on this machine
+	// (loopback, over http too); other private addresses stay refused.
+	WebhooksAllowLoopback bool
 	// Lease is how long an instance's claim on an email being sent or a
 	// job being run holds without renewal; after it, another instance
 	// takes the work over (the claimant is presumed dead).
@@ -271,6 +274,7 @@ func (b *Binder) ServeFlags(c *Config) {
 	b.fs.StringSliceVar(&c.MFARequiredRoles, "mfa-required-roles", c.MFARequiredRoles, usage("roles that must set up two-factor sign-in before using the dashboard: a comma-separated list of admin, editor, auditor, viewer, or all, or none", "CHARTER_MFA_REQUIRED_ROLES"))
 	b.note("mfa-required-roles", "CHARTER_MFA_REQUIRED_ROLES")
 	b.fs.BoolVar(&c.PacketAutoApproveDPA, "packet-auto-approve-dpa", c.PacketAutoApproveDPA, usage("approve a confirmed policy request at once when the email's domain is that of a customer with a signed DPA", "CHARTER_PACKET_AUTO_APPROVE_DPA"))
+	b.fs.BoolVar(&c.WebhooksAllowLoopback, "webhooks-allow-loopback", c.WebhooksAllowLoopback, usage("let webhook endpoints be on this machine (127.0.0.1, ::1, localhost), over plain http too; other private addresses are always refused", "CHARTER_WEBHOOKS_ALLOW_LOOPBACK"))
 	b.note("packet-auto-approve-dpa", "CHARTER_PACKET_AUTO_APPROVE_DPA")
 	b.fs.StringSliceVar(&c.PacketAutoApproveDomains, "packet-auto-approve-domains", c.PacketAutoApproveDomains, usage("comma-separated email domains whose confirmed policy requests are approved at once", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS"))
 	b.note("packet-auto-approve-domains", "CHARTER_PACKET_AUTO_APPROVE_DOMAINS")

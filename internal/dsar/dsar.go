@@ -199,6 +199,11 @@ func (s *Service) insert(tx *gorm.DB, by audit.Actor, r *Request) error {
 	if err := tx.Create(r).Error; err != nil {
 		return err
 	}
+	if r.Status == "received" {
+		if err := s.receivedWebhook(tx, now, r); err != nil {
+			return err
+		}
+	}
 	return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.created", ObjectType: "privacy_request", ObjectID: r.Reference,
 		After: map[string]any{"law": r.Law, "type": r.RequestType, "channel": r.Channel, "received_at": r.ReceivedAt, "status": r.Status}})
 }
@@ -286,6 +291,9 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token, company 
 		}
 		by := from
 		by.Label = "requester"
+		if err := s.receivedWebhook(tx, now, &r); err != nil {
+			return err
+		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "privacy_request.confirmed", ObjectType: "privacy_request", ObjectID: r.Reference})
 	})
 	return &r, err

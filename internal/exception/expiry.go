@@ -75,6 +75,11 @@ func (s *Service) lapseOne(ctx context.Context, e *Exception) (bool, error) {
 			return err
 		}
 		done = true
+		if e.RemindedAt == nil {
+			if err := s.lapsingWebhook(tx, now, e, true); err != nil {
+				return err
+			}
+		}
 		return s.mail(tx, now, e, 0, true)
 	})
 	return done, err
@@ -103,6 +108,9 @@ func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
 				return res.Error
 			}
 			n++
+			if err := s.lapsingWebhook(tx, now, e, false); err != nil {
+				return err
+			}
 			return s.mail(tx, now, e, int(e.ExpiresOn.Sub(today).Hours()/24), false)
 		})
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	mail "github.com/wneessen/go-mail"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // SMTP is how the sender reaches the mail server.
@@ -38,16 +37,6 @@ const (
 	DefaultLease = 30 * time.Second
 	claimBatch   = 20
 )
-
-// backoff is the wait after the n-th failed attempt: 1, 2, 4 … minutes,
-// at most an hour.
-func backoff(n int) time.Duration {
-	d := time.Minute << (n - 1)
-	if n > 7 || d > time.Hour {
-		return time.Hour
-	}
-	return d
-}
 
 // DeliverFunc sends one message.
 type DeliverFunc func(ctx context.Context, m *Message) error
@@ -149,27 +138,14 @@ func trimAngles(id string) string {
 	return id
 }
 
+// queue is the outbox's share of the delivery mechanism.
+func (s *Sender) queue() Queue[Message] {
+	return Queue[Message]{DB: s.db, Now: s.now, Lease: s.lease}
+}
+
 // claim reserves up to claimBatch due messages for this instance.
 func (s *Sender) claim(ctx context.Context) ([]Message, error) {
-	var due []Message
-	now := s.now().UTC()
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// SKIP LOCKED lets several instances claim different rows at once on
-		// PostgreSQL; SQLite's driver drops the clause (writes are serial).
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
-			Where("state = ? AND next_attempt_at <= ?", Pending, now).Order("id").Limit(claimBatch).Find(&due).Error
-		if err != nil || len(due) == 0 {
-			return err
-		}
-		ids := make([]int64, len(due))
-		for i := range due {
-			ids[i] = due[i].ID
-			due[i].Attempts++
-		}
-		return tx.Model(&Message{}).Where("id IN ?", ids).
-			Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt_at": now.Add(s.lease)}).Error
-	})
-	return due, err
+	return s.queue().Claim(ctx, claimBatch)
 }
 
 // SendDue delivers the messages that are due now and records each
@@ -202,17 +178,11 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 			if m.Attempts >= MaxAttempts {
 				update["state"] = Failed
 			} else {
-				update["next_attempt_at"] = now.Add(backoff(m.Attempts))
+				update["next_attempt_at"] = now.Add(Backoff(m.Attempts))
 			}
 			s.log.Warn("email not delivered", "message_id", m.MessageID, "attempt", m.Attempts, "error", derr)
 		}
-		mine := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND state = ?", m.ID, Pending)
-		if derr != nil {
-			// A failure is recorded only under this sender's own claim:
-			// if another instance took the message over, its outcome counts.
-			mine = mine.Where("attempts = ?", m.Attempts)
-		}
-		if err := mine.Updates(update).Error; err != nil {
+		if err := s.queue().Finish(ctx, m.ID, m.Attempts, derr == nil, update); err != nil {
 			return sent, failed, fmt.Errorf("recording delivery of %s: %w", m.MessageID, err)
 		}
 	}
@@ -220,39 +190,17 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 }
 
 // renew moves the lease of a message this sender claimed forward, and
-// reports false when the claim was lost: the attempt count, raised by each
-// claim, tells whether the row is still this sender's.
+// reports false when the claim was lost.
 func (s *Sender) renew(ctx context.Context, m *Message) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&Message{}).
-		Where("id = ? AND state = ? AND attempts = ?", m.ID, Pending, m.Attempts).
-		Update("next_attempt_at", s.now().UTC().Add(s.lease))
-	return res.RowsAffected == 1, res.Error
+	return s.queue().Renew(ctx, m.ID, m.Attempts)
 }
 
-// deliverHoldingLease delivers m while renewing its claim every third of
-// the lease, so a slow mail server does not let another instance send it
-// a second time.
+// deliverHoldingLease delivers m while renewing its claim, so a slow mail
+// server does not let another instance send it a second time.
 func (s *Sender) deliverHoldingLease(ctx context.Context, m *Message) error {
-	done := make(chan struct{})
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(s.lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if held, err := s.renew(ctx, m); err != nil || !held {
-					s.log.Warn("lost the claim on an email in flight", "message_id", m.MessageID, "error", err)
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(done); <-renewed }()
-	return s.deliver(ctx, m)
+	return s.queue().Hold(ctx, m.ID, m.Attempts, func() error { return s.deliver(ctx, m) }, func(err error) {
+		s.log.Warn("lost the claim on an email in flight", "message_id", m.MessageID, "error", err)
+	})
 }
 
 func truncate(s string, n int) string {

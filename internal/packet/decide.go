@@ -391,6 +391,9 @@ func (s *Service) Approve(ctx context.Context, by audit.Actor, requestID int64, 
 			Policies: len(m.Policies), Documents: len(m.Documents), PacketID: p.PublicID, Link: s.link("/p/" + token), Expires: p.ExpiresAt, DownloadLimit: p.DownloadLimit}); err != nil {
 			return err
 		}
+		if err := s.approvedWebhook(tx, now, &r, &p, d.auto); err != nil {
+			return err
+		}
 		after := map[string]any{"request_id": r.ID, "recipient": p.RecipientEmail, "expires_at": p.ExpiresAt, "download_limit": p.DownloadLimit,
 			"policies": len(m.Policies), "documents": documentsAudited(m.Documents), "manifest_sha256": p.ManifestSHA256,
 			"auto_approved": d.auto, "nda_acceptance_id": r.NDAAcceptanceID}

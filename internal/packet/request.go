@@ -336,6 +336,9 @@ func (s *Service) Confirm(ctx context.Context, from audit.Actor, token string) (
 		if err := audit.Append(tx, by, audit.Entry{At: now, Action: "packet_request.confirmed", ObjectType: "packet_request", ObjectID: strconv.FormatInt(r.ID, 10)}); err != nil {
 			return err
 		}
+		if err := s.requestedWebhook(tx, now, &r); err != nil {
+			return err
+		}
 		if auto, err = s.autoApproves(tx, r.Email); err != nil {
 			return err
 		}

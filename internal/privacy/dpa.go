@@ -302,6 +302,11 @@ func (s *Service) insertDPA(tx *gorm.DB, by audit.Actor, d *DPA, note string) er
 	if err := tx.Create(&StatusChange{DPAID: d.ID, ToStatus: d.Status, At: now, ByLabel: by.Label, Note: note}).Error; err != nil {
 		return err
 	}
+	if d.Status == Signed {
+		if err := s.signedWebhook(tx, now, d); err != nil {
+			return err
+		}
+	}
 	return audit.Append(tx, by, audit.Entry{At: now, Action: "dpa.created", ObjectType: "dpa", ObjectID: strconv.FormatInt(d.ID, 10), After: d})
 }
 
@@ -395,6 +400,11 @@ func (s *Service) SetDPAStatus(ctx context.Context, by audit.Actor, id int64, in
 		}
 		if err := tx.Create(&StatusChange{DPAID: d.ID, FromStatus: from, ToStatus: to, At: now, ByLabel: by.Label, Note: note}).Error; err != nil {
 			return err
+		}
+		if to == Signed && from != Signed {
+			if err := s.signedWebhook(tx, now, &d); err != nil {
+				return err
+			}
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "dpa.status_changed", ObjectType: "dpa", ObjectID: strconv.FormatInt(id, 10), Before: before, After: d})
 	})

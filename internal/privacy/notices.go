@@ -171,6 +171,9 @@ func (s *Service) Announce(ctx context.Context, by audit.Actor, in NoticeInput) 
 		if err != nil {
 			return err
 		}
+		if err := s.announcedWebhook(tx, now, n, &subject); err != nil {
+			return err
+		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.announced", ObjectType: "subprocessor_notice",
 			ObjectID: strconv.FormatInt(n.ID, 10), After: map[string]any{"notice": n, "emails": sent}})
 	})
@@ -642,6 +645,9 @@ func (s *Service) Object(ctx context.Context, from audit.Actor, token, reason st
 		}
 		by := from
 		by.Label = "customer:" + r.Email
+		if err := s.objectionWebhook(tx, now, &o); err != nil {
+			return err
+		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "subprocessor_notice.objection", ObjectType: "subprocessor_notice",
 			ObjectID: strconv.FormatInt(n.ID, 10), After: o})
 	})

@@ -58,7 +58,7 @@ func TestRoleCrawl(t *testing.T) {
 // with acknowledgements and training, a draft and an approved policy
 // version, DPAs, sub-processors with a notice, packet requests and an
 // issued packet, an advisory with its incident, a vulnerability report, a
-// privacy request and trust documents.
+// privacy request, trust documents and a webhook endpoint with a delivery.
 func fillRegisters(t *testing.T, e *env) {
 	t.Helper()
 	e.seedPrivacy()
@@ -115,6 +115,8 @@ func fillRegisters(t *testing.T, e *env) {
 		"owner_email": "security@example.com", "evidence": []map[string]any{{"policy": "encryption", "section": "3"}, {"document": "iso-27001-certificate"}}})
 	call("editor", http.MethodPost, "/api/v1/answers", map[string]any{"question": "Who holds the keys?", "answer": "Two engineers.", "access": "internal",
 		"owner_email": "security@example.com"}, http.StatusCreated)
+	hook := call("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/charter", "events": []string{"advisory.published", "privacy_request.received"}, "format": "slack"}, http.StatusCreated)
+	call("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil, http.StatusAccepted)
 }
 
 // crawler walks the site breadth-first as one signed-in role.

@@ -19,10 +19,12 @@ import (
 	"github.com/charter-registry/charter/internal/auth"
 	"github.com/charter-registry/charter/internal/config"
 	"github.com/charter-registry/charter/internal/dsar"
+	"github.com/charter-registry/charter/internal/exception"
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/server"
 	"github.com/charter-registry/charter/internal/store"
+	"github.com/charter-registry/charter/internal/webhook"
 )
 
 const testPassword = apptest.Password
@@ -43,8 +45,13 @@ type env struct {
 	users   *auth.Service
 	// auditLog is the transparency log, for tests that sign checkpoints.
 	auditLog *auditlog.Log
-	emails   map[string]string // by name: admin, editor, editor2, auditor, viewer
-	tokens   map[string]string
+	// webhooks is the webhook service, for tests that run its sender.
+	webhooks *webhook.Service
+	// exceptions is the exceptions register, for tests that run its
+	// expiry job.
+	exceptions *exception.Service
+	emails     map[string]string // by name: admin, editor, editor2, auditor, viewer
+	tokens     map[string]string
 	// waits records the sign-in slowdowns the users service asked for,
 	// instead of sleeping through them.
 	waits *waitLog
@@ -99,7 +106,7 @@ func newEnvWith(t testing.TB, st *store.Store, options func(*server.Options), se
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, srv: srv, clock: a.Clock, privacy: a.Privacy, packets: a.Packets, dsar: a.DSAR, users: a.Users, auditLog: a.AuditLog,
-		emails: a.Emails, tokens: a.Tokens, waits: waits}
+		exceptions: a.Exceptions, webhooks: a.Webhooks, emails: a.Emails, tokens: a.Tokens, waits: waits}
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e

@@ -39,7 +39,7 @@ func TestNavigationShowsOnlyWhatTheRoleMayOpen(t *testing.T) {
 		"/app/audit", "/app/organization"}
 	auditor := append(slices.Clone(viewer), "/app/exports", "/app/access-review")
 	editor := append(slices.Clone(auditor), "/app/privacy-requests", "/app/reports", "/app/outbox")
-	admin := append(slices.Clone(editor), "/app/users")
+	admin := append(slices.Clone(editor), "/app/users", "/app/webhooks")
 	for _, c := range []struct {
 		role auth.Role
 		want []string

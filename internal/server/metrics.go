@@ -11,26 +11,30 @@ import (
 
 	"github.com/charter-registry/charter/internal/jobs"
 	"github.com/charter-registry/charter/internal/notify"
+	"github.com/charter-registry/charter/internal/webhook"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 )
 
 // registryCollector reads, at each scrape, what an operator alerts on
-// beyond HTTP: mail stuck in the outbox and scheduled jobs that failed or
-// stopped running.
+// beyond HTTP: mail stuck in the outbox, webhooks that fail, and scheduled
+// jobs that failed or stopped running.
 type registryCollector struct {
-	db  *gorm.DB
-	box *notify.Outbox
+	db       *gorm.DB
+	box      *notify.Outbox
+	webhooks *webhook.Service
 
-	outbox, jobFinished, jobFailed, scrapeErrors *prometheus.Desc
+	outbox, deliveries, jobFinished, jobFailed, scrapeErrors *prometheus.Desc
 }
 
-func newRegistryCollector(db *gorm.DB, box *notify.Outbox) *registryCollector {
+func newRegistryCollector(db *gorm.DB, box *notify.Outbox, webhooks *webhook.Service) *registryCollector {
 	return &registryCollector{
 		db:           db,
 		box:          box,
+		webhooks:     webhooks,
 		outbox:       prometheus.NewDesc("charter_outbox_messages", "Emails in the outbox by state (pending, sent, failed).", []string{"state"}, nil),
+		deliveries:   prometheus.NewDesc("charter_webhook_deliveries", "Webhook deliveries by state (pending, delivered, failed, cancelled).", []string{"state"}, nil),
 		jobFinished:  prometheus.NewDesc("charter_job_last_run_timestamp_seconds", "When the latest run of each scheduled job started.", []string{"job"}, nil),
 		jobFailed:    prometheus.NewDesc("charter_job_last_run_failed", "1 when the latest run of the job ended in an error.", []string{"job"}, nil),
 		scrapeErrors: prometheus.NewDesc("charter_metrics_query_errors", "Queries for these metrics that failed in this scrape.", nil, nil),
@@ -39,6 +43,7 @@ func newRegistryCollector(db *gorm.DB, box *notify.Outbox) *registryCollector {
 
 func (rc *registryCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- rc.outbox
+	ch <- rc.deliveries
 	ch <- rc.jobFinished
 	ch <- rc.jobFailed
 	ch <- rc.scrapeErrors
@@ -54,6 +59,13 @@ func (rc *registryCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, state := range []string{notify.Pending, notify.Sent, notify.Failed} {
 		ch <- prometheus.MustNewConstMetric(rc.outbox, prometheus.GaugeValue, float64(counts[state]), state)
+	}
+	deliveries, err := rc.webhooks.Counts(ctx)
+	if err != nil {
+		failures++
+	}
+	for _, state := range []string{webhook.Pending, webhook.Delivered, webhook.Failed, webhook.Cancelled} {
+		ch <- prometheus.MustNewConstMetric(rc.deliveries, prometheus.GaugeValue, float64(deliveries[state]), state)
 	}
 	runs, err := jobs.LastRuns(ctx, rc.db)
 	if err != nil {

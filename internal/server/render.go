@@ -66,6 +66,7 @@ var navigation = []navSection{
 		{"organization", "Organization", "/app/organization", auth.Viewer},
 		{"users", "Users", "/app/users", auth.Admin},
 		{"outbox", "Outbox", "/app/outbox", auth.Editor},
+		{"webhooks", "Webhooks", "/app/webhooks", auth.Admin},
 	}},
 }
 
@@ -316,6 +317,8 @@ func areaOf(page string) string {
 		return "access"
 	case page == "users", page == "secret":
 		return "users"
+	case strings.HasPrefix(page, "webhook"):
+		return "webhooks"
 	}
 	return ""
 }

@@ -154,6 +154,12 @@ func TestAPIResponseFields(t *testing.T) {
 			"reason": "Vendor appliance", "compensating_controls": "Isolated network", "expires_on": expiry}, http.StatusCreated)
 		excPath := "/api/v1/exceptions/" + id(exc, "id")
 
+		// A webhook endpoint with a test event queued.
+		hook := call("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/charter",
+			"events": []string{"advisory.published"}, "format": "standard"}, http.StatusCreated)
+		hookPath := "/api/v1/webhooks/" + id(hook, "id")
+		call("admin", http.MethodPost, hookPath+"/test", nil, http.StatusAccepted)
+
 		type endpoint struct {
 			name, user, method, path string
 			body                     any
@@ -198,6 +204,9 @@ func TestAPIResponseFields(t *testing.T) {
 			{"exception", "viewer", http.MethodGet, excPath, nil, http.StatusOK},
 			{"exception renewal", "editor", http.MethodPost, excPath + "/renew", map[string]any{"scope": "bill-01", "reason": "Delayed",
 				"compensating_controls": "Isolated network", "expires_on": expiry}, http.StatusCreated},
+			{"webhook list", "admin", http.MethodGet, "/api/v1/webhooks", nil, http.StatusOK},
+			{"webhook", "admin", http.MethodGet, hookPath, nil, http.StatusOK},
+			{"webhook deliveries", "admin", http.MethodGet, hookPath + "/deliveries", nil, http.StatusOK},
 		}
 		got := map[string][]string{}
 		for _, ep := range endpoints {
@@ -1013,5 +1022,45 @@ var wantFields = map[string][]string{
 		"scope",
 		"section",
 		"state",
+	},
+	"webhook list": {
+		"items",
+		"items[].active",
+		"items[].created_at",
+		"items[].deleted_at",
+		"items[].description",
+		"items[].events",
+		"items[].format",
+		"items[].id",
+		"items[].updated_at",
+		"items[].url",
+		"next_cursor",
+	},
+	"webhook": {
+		"active",
+		"created_at",
+		"deleted_at",
+		"description",
+		"events",
+		"format",
+		"id",
+		"updated_at",
+		"url",
+	},
+	"webhook deliveries": {
+		"items",
+		"items[].attempts",
+		"items[].created_at",
+		"items[].delivered_at",
+		"items[].event_type",
+		"items[].id",
+		"items[].last_error",
+		"items[].last_response",
+		"items[].last_status",
+		"items[].next_attempt_at",
+		"items[].payload",
+		"items[].state",
+		"items[].webhook_id",
+		"next_cursor",
 	},
 }

@@ -67,6 +67,7 @@ func (s *Server) routes(a *app.App) {
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
 	search := &searchHandlers{kit: k, search: a.Search}
 	auditLog := &auditLogHandlers{kit: k, log: a.AuditLog, public: a.Config.PublicCheckpoint}
+	webhooks := &webhookHandlers{kit: k, webhooks: a.Webhooks}
 	e := s.e
 	root := e.Group("")
 	s.add(root, pageRoute, http.MethodGet, "/healthz", ops.healthz, public)
@@ -303,6 +304,16 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodPost, "/users/:id/unlock", users.unlockUser, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens", users.createToken, need(auth.Admin))
 	s.add(app, pageRoute, http.MethodPost, "/tokens/:id/revoke", users.revokeToken, need(auth.Admin))
+	// Webhook endpoints send register events outside Charter: admins only.
+	s.add(app, pageRoute, http.MethodGet, "/webhooks", webhooks.webhooksPage, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks", webhooks.createWebhook, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodGet, "/webhooks/:id", webhooks.webhookPage, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/enable", webhooks.enableWebhook, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/disable", webhooks.disableWebhook, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/delete", webhooks.deleteWebhook, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/test", webhooks.testWebhook, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/rotate-secret", webhooks.rotateWebhookSecret, need(auth.Admin))
+	s.add(app, pageRoute, http.MethodPost, "/webhooks/:id/deliveries/:delivery/retry", webhooks.retryDelivery, need(auth.Admin))
 
 	api := e.Group("/api/v1")
 	s.add(api, apiRoute, http.MethodGet, "/policies", policies.apiListPolicies, need(auth.Viewer))
@@ -401,4 +412,14 @@ func (s *Server) routes(a *app.App) {
 	s.add(api, apiRoute, http.MethodPut, "/incidents/:id", advisories.apiUpdateIncident, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/courses", people.apiListCourses, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/courses", people.apiCreateCourse, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/webhooks", webhooks.apiListWebhooks, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks", webhooks.apiCreateWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodGet, "/webhooks/:id", webhooks.apiGetWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodDelete, "/webhooks/:id", webhooks.apiDeleteWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks/:id/enable", webhooks.apiEnableWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks/:id/disable", webhooks.apiDisableWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks/:id/test", webhooks.apiTestWebhook, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks/:id/rotate-secret", webhooks.apiRotateWebhookSecret, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodGet, "/webhooks/:id/deliveries", webhooks.apiListDeliveries, need(auth.Admin))
+	s.add(api, apiRoute, http.MethodPost, "/webhooks/:id/deliveries/:delivery/retry", webhooks.apiRetryDelivery, need(auth.Admin))
 }

@@ -84,7 +84,7 @@ func New(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(a.Store.DB, a.Outbox), s.formRefusals)
+		collectors.NewDBStatsCollector(a.Store.SQL, "charter"), newRegistryCollector(a.Store.DB, a.Outbox, a.Webhooks), s.formRefusals)
 
 	// HEAD is routed as GET, so monitors and link checkers get the real
 	// status instead of 404. Rewriting the method hides the HEAD from

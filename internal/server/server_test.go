@@ -290,7 +290,7 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	r := b.get("/metrics")
 	for _, want := range []string{"charter_http_requests_total", "charter_http_request_duration_seconds_bucket", "go_sql_open_connections",
-		`charter_outbox_messages{state="pending"} 1`, `charter_outbox_messages{state="failed"} 0`,
+		`charter_outbox_messages{state="pending"} 1`, `charter_outbox_messages{state="failed"} 0`, `charter_webhook_deliveries{state="failed"} 0`,
 		`charter_job_last_run_failed{job="backup"} 1`, `charter_job_last_run_failed{job="reminders"} 0`,
 		fmt.Sprintf(`charter_job_last_run_timestamp_seconds{job="reminders"} %s`, strconv.FormatFloat(float64(at.Unix()), 'g', -1, 64)), "charter_metrics_query_errors 0"} {
 		if !strings.Contains(r.body, want) {
