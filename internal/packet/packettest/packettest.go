@@ -23,31 +23,11 @@ var (
 // links from the outbox; it returns the link's path (/p/TOKEN).
 func Issue(tb testing.TB, svc *packet.Service, db *gorm.DB, email string) string {
 	tb.Helper()
-	ctx := context.Background()
-	from := audit.Actor{Label: "anonymous", IP: "203.0.113.5"}
-	if _, err := svc.Submit(ctx, from, packet.RequestInput{Name: "Dana Reviewer", Email: email, Company: "Customer Ltd",
-		NDAVersion: 1, AcceptNDA: true}); err != nil {
+	id := Request(tb, svc, db, email)
+	if _, err := svc.Approve(context.Background(), audit.System("test"), id, packet.Decision{ExpiryDays: 30}); err != nil {
 		tb.Fatal(err)
 	}
-	confirm := confirmLink.FindStringSubmatch(lastBody(tb, db, email, ""))
-	if confirm == nil {
-		tb.Fatalf("no confirmation link in the email to %s", email)
-	}
-	r, _, err := svc.Confirm(ctx, from, confirm[1])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := svc.Approve(ctx, audit.System("test"), r.ID, packet.Decision{ExpiryDays: 30}); err != nil {
-		tb.Fatal(err)
-	}
-	link := packetLink.FindString(lastBody(tb, db, email, "packet_approved"))
-	if link == "" {
-		tb.Fatalf("no packet link in the approval email to %s", email)
-	}
-	if err := svc.AcceptNDA(ctx, from, link[len("/p/"):], 1, true); err != nil {
-		tb.Fatal(err)
-	}
-	return link
+	return Accept(tb, svc, db, email)
 }
 
 // lastBody is the body of the newest email to addr (of kind, when given).
