@@ -30,8 +30,10 @@ import (
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/search"
+	"github.com/charter-registry/charter/internal/snapshot"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/worklist"
+	"gorm.io/gorm"
 )
 
 // Deps are what the caller brings besides the settings and the store.
@@ -75,6 +77,8 @@ type App struct {
 	Outbox *notify.Outbox
 	// Search finds records of every register for the dashboard's search box.
 	Search *search.Service
+	// Snapshots keeps the dated, signed snapshots of the public promises.
+	Snapshots *snapshot.Service
 
 	// Keys compares the signing and MFA keys this instance holds with the
 	// fingerprints recorded in the database.
@@ -131,6 +135,12 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Keys = keys.NewRegistry(st.DB, now,
 		keys.Held{Name: keys.Signing, Path: signingPath, Fingerprint: keys.SigningFingerprint(signing.Public().(ed25519.PublicKey))},
 		keys.Held{Name: keys.MFA, Path: mfaPath, Fingerprint: keys.MFAFingerprint(mfaKey)})
+	// Every change to a public promise records a signed snapshot in its
+	// own transaction, watched from the audit trail it appends to.
+	a.Snapshots = snapshot.NewService(st.DB, now, signing)
+	if err := a.Snapshots.Watch(st.DB); err != nil {
+		return nil, err
+	}
 	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
 	// The free-mail rule of the public forms, enforced by the services
 	// that take a work address.
@@ -156,7 +166,13 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	// the publishing transaction.
 	a.Policies.OnNewMajor(a.People.RequirementsChanged)
 	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail, WorkEmail: workEmail,
-		SigningKey: signing})
+		SigningKey: signing, RecordPromises: func(tx *gorm.DB) (privacy.PromiseSnapshot, error) {
+			snap, err := a.Snapshots.Record(tx)
+			if err != nil {
+				return privacy.PromiseSnapshot{}, err
+			}
+			return privacy.PromiseSnapshot{URL: strings.TrimRight(cfg.BaseURL, "/") + snap.AsOfPath(), SHA256: snap.SHA256}, nil
+		}})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})

@@ -170,6 +170,13 @@ var rules = map[Kind]Rule{
 	{"keys.fingerprint.replaced", "key"}: {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
 	{"mfa.key.rotated", "mfa_key"}:       {Register: "keys", Data: auth.Auditor, Identity: auth.Viewer},
 
+	// Snapshots of the public promises hold only what /trust shows.
+	{"promise_snapshot.recorded", "promise_snapshot"}: open("snapshots"),
+
+	// Packet holders told of a change, and the operator's switch for it.
+	{"packet.holder_notified", "packet"}:      open("packets"),
+	{"packet.notify_on_change_set", "packet"}: open("packets"),
+
 	// Editors and admins only.
 	// Vulnerability reports hold unpublished vulnerabilities, and the
 	// received event's actor is "reporter:" and the reporter's address.

@@ -316,6 +316,28 @@ The current list: https://charter.example/trust/subprocessors
 
 You receive this because you subscribed to sub-processor changes. To stop: https://charter.example/trust/unsubscribe/TOKEN
 `},
+		{"subprocessor_notice citing its snapshot", notify.SubprocessorNotice{Company: "Acme", Subprocessor: "Mailgun", Summary: "We will add Mailgun as a sub-processor for email delivery.", EffectiveOn: day(2026, 4, 15), List: base + "/trust/subprocessors", Counterparty: "Initech", ObjectionLink: base + "/trust/objections/TOKEN",
+			Snapshot: base + "/trust/as-of/2026-03-01", SnapshotSHA256: "9f2c"},
+			"Sub-processor change effective 2026-04-15: Mailgun",
+			`Hello,
+
+As set out in the Data Processing Agreement between Initech and Acme, we give notice of a change to our sub-processors:
+
+  We will add Mailgun as a sub-processor for email delivery.
+
+The change takes effect on 15 April 2026.
+
+If you object to this change, tell us before that date through your personal link:
+
+  https://charter.example/trust/objections/TOKEN
+
+The current list of sub-processors: https://charter.example/trust/subprocessors
+
+The list with this change announced, as a dated and signed snapshot: https://charter.example/trust/as-of/2026-03-01
+(SHA-256 9f2c)
+
+— Acme
+`},
 		{"dpa_request", notify.DPARequest{Company: "Initech", Email: "bo@initech.example", Region: "eu-west-1", Link: base + "/app/privacy/dpas/4"},
 			"DPA requested by Initech",
 			`Initech (bo@initech.example) asked for a DPA through the Security & Privacy page.

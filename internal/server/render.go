@@ -58,6 +58,7 @@ var navigation = []navSection{
 	{"Evidence", []navItem{
 		{"exports", "Evidence exports", "/app/exports", auth.Auditor},
 		{"audit", "Audit trail", "/app/audit", auth.Viewer},
+		{"snapshots", "Promise snapshots", "/app/snapshots", auth.Viewer},
 		{"access", "Access review", "/app/access-review", auth.Auditor},
 	}},
 	{"Admin", []navItem{
@@ -300,8 +301,8 @@ func areaOf(page string) string {
 		return "packets"
 	case strings.HasPrefix(page, "document"):
 		return "documents"
-	case page == "audit":
-		return "audit"
+	case page == "audit", page == "snapshots":
+		return page
 	case page == "overview", page == "waiting", page == "outbox", page == "exports":
 		return page
 	case strings.HasPrefix(page, "organization"):
