@@ -176,6 +176,10 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,
 		AutoApproveDPACustomers: cfg.PacketAutoApproveDPA, AutoApproveDomains: cfg.PacketAutoApproveDomains, TeamAddresses: team, Mail: mail, WorkEmail: workEmail})
+	// Packet holders hear of a new version of what their packet holds, in
+	// the transaction that publishes it.
+	a.Policies.OnNewMajor(a.Packets.PoliciesChanged)
+	a.Documents.OnNewVersion(a.Packets.DocumentChanged)
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.AuditLog = auditlog.NewLog(st.DB, now, signing, auditlog.OriginFor(cfg.BaseURL))
 	a.Evidence.SetAuditLog(a.AuditLog)

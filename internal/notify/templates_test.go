@@ -155,6 +155,23 @@ Acme cannot share its policies with you at this time:
 
 You may reply to your contact at Acme.
 `},
+		{"packet_changed", notify.PacketChanged{Name: "Bo Chen", Company: "Acme", PacketID: "PK-2026-0001",
+			Changes:     []notify.ChangedItem{{Title: "Backup Policy", Version: "2.0"}, {Title: "SOC 2 Type II report", Version: "2026", Document: true}},
+			RequestLink: base + "/trust/request?policies=backup&document=soc2"},
+			"Acme: new versions in your packet PK-2026-0001",
+			`Hello Bo Chen,
+
+Acme has published new versions of policies or documents in the packet you received (packet ID PK-2026-0001):
+
+  Backup Policy: version 2.0
+  SOC 2 Type II report (document): version 2026
+
+The copy you hold is no longer the one in force. To receive the new version, request it here (the form is filled in for you):
+
+  https://charter.example/trust/request?policies=backup&document=soc2
+
+— Acme
+`},
 		{"packet_request_confirmation", notify.PacketRequestConfirmation{Name: "Bo Chen", Company: "Acme", Link: base + "/trust/request/confirm/TOKEN"},
 			"Confirm your request for Acme's policies",
 			`Hello Bo Chen,

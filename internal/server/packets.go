@@ -234,6 +234,8 @@ func (h *packetHandlers) denyRequest(c echo.Context) error {
 type packetAdminPage struct {
 	Detail *packet.PacketDetail
 	State  string
+	// Holders is whether the recipient hears of new versions, and of which.
+	Holders *packet.Holders
 }
 
 func (h *packetHandlers) packetPage(c echo.Context) error {
@@ -241,7 +243,11 @@ func (h *packetHandlers) packetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow())})
+	holders, err := h.packets.HoldersOf(c.Request().Context(), d.Packet.PublicID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow()), Holders: holders})
 }
 
 func (h *packetHandlers) revokePacket(c echo.Context) error {

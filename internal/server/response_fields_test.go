@@ -181,6 +181,9 @@ func TestAPIResponseFields(t *testing.T) {
 			{"privacy request", "editor", http.MethodGet, dsarPath, nil, http.StatusOK},
 			{"privacy request metrics", "auditor", http.MethodGet, "/api/v1/privacy-requests/metrics", nil, http.StatusOK},
 			{"organization", "viewer", http.MethodGet, "/api/v1/organization", nil, http.StatusOK},
+			{"packet change notices", "viewer", http.MethodGet, packetPath + "/change-notices", nil, http.StatusOK},
+			{"snapshot list", "viewer", http.MethodGet, "/api/v1/snapshots", nil, http.StatusOK},
+			{"snapshot", "viewer", http.MethodGet, "/api/v1/snapshots/1", nil, http.StatusOK},
 			{"packet revoked", "editor", http.MethodPost, packetPath + "/revoke", nil, http.StatusOK},
 		}
 		got := map[string][]string{}
@@ -867,5 +870,28 @@ var wantFields = map[string][]string{
 		"policies[].title",
 		"policies[].version",
 		"state",
+	},
+	"packet change notices": {
+		"notices",
+		"notify_on_change",
+		"packet_id",
+	},
+	"snapshot list": {
+		"items",
+		"items[].id",
+		"items[].key_fingerprint",
+		"items[].sha256",
+		"items[].taken_at",
+		"items[].url",
+		"next_cursor",
+	},
+	"snapshot": {
+		"content",
+		"id",
+		"key_fingerprint",
+		"sha256",
+		"signature",
+		"signed_message",
+		"taken_at",
 	},
 }
