@@ -92,6 +92,10 @@ func NewService(db *gorm.DB, now func() time.Time, key ed25519.PrivateKey) *Serv
 	return &Service{db: db, now: now, key: key, fingerprint: keys.SigningFingerprint(key.Public().(ed25519.PublicKey))}
 }
 
+// PublicKey is the key that verifies snapshots (published at
+// /trust/signing-key.pem).
+func (s *Service) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+
 // Record builds the public promises in tx, the transaction making a
 // change, and stores a signed snapshot of them when they differ from the
 // newest snapshot. It returns the snapshot in force after the change: the
