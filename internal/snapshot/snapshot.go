@@ -101,6 +101,11 @@ func (s *Service) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519
 // newest snapshot. It returns the snapshot in force after the change: the
 // new one, or the newest when nothing public changed.
 func (s *Service) Record(tx *gorm.DB) (*Snapshot, error) {
+	// The audit chain's lock orders snapshots as it orders events: the
+	// newest read below is the newest, and times only grow.
+	if err := audit.LockChain(tx); err != nil {
+		return nil, err
+	}
 	content, err := Build(tx)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: reading the public promises: %w", err)
