@@ -3,11 +3,13 @@ package snapshot
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/charter-registry/charter/internal/advisory"
 	"github.com/charter-registry/charter/internal/document"
 	"github.com/charter-registry/charter/internal/org"
+	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
 	"gorm.io/gorm"
 )
@@ -24,6 +26,7 @@ const ContentSchema = "charter-promises-v1"
 type Content struct {
 	Schema          string         `json:"schema"`
 	Organization    Organization   `json:"organization"`
+	Policies        []Policy       `json:"policies"`
 	Subprocessors   []Subprocessor `json:"subprocessors"`
 	UpcomingChanges []Change       `json:"upcoming_changes"`
 	StandardDPA     *StandardDPA   `json:"standard_dpa"`
@@ -89,6 +92,15 @@ type Certification struct {
 	PeriodEnd   string `json:"period_end,omitempty"`
 	ReportDate  string `json:"report_date,omitempty"`
 	Document    string `json:"document,omitempty"`
+}
+
+// Policy is a policy's published version, as /trust lists it.
+type Policy struct {
+	Slug        string `json:"slug"`
+	Title       string `json:"title"`
+	Version     string `json:"version"`
+	SHA256      string `json:"sha256"`
+	PublishedAt string `json:"published_at"`
 }
 
 // Subprocessor is one entry of the active sub-processor list.
@@ -171,7 +183,7 @@ func nonNil[T any](s []T) []T {
 // sees the change it is making.
 func Build(tx *gorm.DB) (*Content, error) {
 	c := &Content{Schema: ContentSchema}
-	steps := []func(*gorm.DB, *Content) error{buildOrganization, buildSubprocessors, buildChanges, buildStandardDPA, buildDocuments, buildAdvisories}
+	steps := []func(*gorm.DB, *Content) error{buildOrganization, buildPolicies, buildSubprocessors, buildChanges, buildStandardDPA, buildDocuments, buildAdvisories}
 	for _, step := range steps {
 		if err := step(tx, c); err != nil {
 			return nil, err
@@ -216,6 +228,30 @@ func buildOrganization(tx *gorm.DB, c *Content) error {
 			PeriodStart: optionalDay(ce.PeriodStart), PeriodEnd: optionalDay(ce.PeriodEnd), ReportDate: optionalDay(ce.ReportDate), Document: ce.DocumentSlug})
 	}
 	c.Organization = out
+	return nil
+}
+
+func buildPolicies(tx *gorm.DB, c *Content) error {
+	var published []struct {
+		Slug, Title  string
+		Major, Minor int
+		SHA256       string `gorm:"column:sha256"`
+		PublishedAt  *time.Time
+	}
+	err := tx.Model(&policy.Version{}).Select("policies.slug, policies.title, policy_versions.major, policy_versions.minor, policy_versions.sha256, policy_versions.published_at").
+		Joins("JOIN policies ON policies.id = policy_versions.policy_id").Where("policy_versions.status = ?", policy.StatusPublished).
+		Order("policies.title, policies.id").Scan(&published).Error
+	if err != nil {
+		return err
+	}
+	c.Policies = []Policy{}
+	for _, p := range published {
+		out := Policy{Slug: p.Slug, Title: p.Title, Version: fmt.Sprintf("%d.%d", p.Major, p.Minor), SHA256: p.SHA256}
+		if p.PublishedAt != nil {
+			out.PublishedAt = stamp(*p.PublishedAt)
+		}
+		c.Policies = append(c.Policies, out)
+	}
 	return nil
 }
 

@@ -72,7 +72,8 @@ func TestRecordKeepsChangesOnly(t *testing.T) {
 			}
 		}
 		c, err := changed.Decode()
-		if err != nil || c.Organization.Name != "Renamed Inc" || c.Schema != snapshot.ContentSchema {
+		if err != nil || c.Organization.Name != "Renamed Inc" || c.Schema != snapshot.ContentSchema || len(c.Policies) < 20 || c.Policies[0].Version != "1.0" ||
+			c.StandardDPA == nil || len(c.Subprocessors) != 0 {
 			t.Fatalf("content: %v %+v", err, c)
 		}
 		forged := *changed
