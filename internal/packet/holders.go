@@ -50,6 +50,9 @@ type change struct {
 // their packet has a new major version. It is the policy register's
 // OnNewMajor hook: it runs in the publishing transaction.
 func (s *Service) PoliciesChanged(tx *gorm.DB, published []policy.Version) error {
+	if live, err := s.anyLive(tx); err != nil || !live {
+		return err
+	}
 	var changes []change
 	for _, v := range published {
 		var p policy.Policy
@@ -80,6 +83,15 @@ func (s *Service) DocumentChanged(tx *gorm.DB, d *document.Document, v *document
 		return err
 	}
 	return s.tellHolders(tx, []change{{Kind: ChangedDocument, VersionID: v.ID, Slug: d.Slug, Title: d.Title, Version: v.Version, packets: held}})
+}
+
+// anyLive reports whether any packet could be told of a change, so that
+// publishing (the seed's twenty policies, most publications) skips the
+// per-policy look-ups when none could.
+func (s *Service) anyLive(tx *gorm.DB) (bool, error) {
+	var ids []int64
+	err := tx.Model(&Packet{}).Where("revoked_at IS NULL AND expires_at > ? AND notify_on_change = ?", s.clock(), true).Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
 }
 
 // tellHolders queues one email per live packet (not revoked, not expired,
