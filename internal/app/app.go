@@ -171,7 +171,8 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 			if err != nil {
 				return privacy.PromiseSnapshot{}, err
 			}
-			return privacy.PromiseSnapshot{URL: strings.TrimRight(cfg.BaseURL, "/") + snap.AsOfPath(), SHA256: snap.SHA256}, nil
+			base := strings.TrimRight(cfg.BaseURL, "/")
+			return privacy.PromiseSnapshot{URL: base + snap.AsOfPath(), Exact: base + snap.Path(), SHA256: snap.SHA256}, nil
 		}})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Packets = packet.NewService(st.DB, now, a.Org, a.Documents, a.Files, signing, packet.Settings{BaseURL: cfg.BaseURL,

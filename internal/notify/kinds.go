@@ -240,9 +240,11 @@ type SubprocessorNotice struct {
 	Summary      string
 	EffectiveOn  time.Time
 	List         string // the public list of sub-processors
-	// Snapshot is the dated, signed snapshot of the public promises
-	// that records this announcement, and SnapshotSHA256 its hash.
+	// Snapshot is the page of the day of the dated, signed snapshot of
+	// the public promises that records this announcement, SnapshotExact
+	// that snapshot's own address and SnapshotSHA256 its hash.
 	Snapshot       string
+	SnapshotExact  string
 	SnapshotSHA256 string
 	// Counterparty and ObjectionLink are set for a customer; Unsubscribe
 	// for a subscriber.

@@ -334,7 +334,7 @@ The current list: https://charter.example/trust/subprocessors
 You receive this because you subscribed to sub-processor changes. To stop: https://charter.example/trust/unsubscribe/TOKEN
 `},
 		{"subprocessor_notice citing its snapshot", notify.SubprocessorNotice{Company: "Acme", Subprocessor: "Mailgun", Summary: "We will add Mailgun as a sub-processor for email delivery.", EffectiveOn: day(2026, 4, 15), List: base + "/trust/subprocessors", Counterparty: "Initech", ObjectionLink: base + "/trust/objections/TOKEN",
-			Snapshot: base + "/trust/as-of/2026-03-01", SnapshotSHA256: "9f2c"},
+			Snapshot: base + "/trust/as-of/2026-03-01", SnapshotExact: base + "/trust/snapshots/7.json", SnapshotSHA256: "9f2c"},
 			"Sub-processor change effective 2026-04-15: Mailgun",
 			`Hello,
 
@@ -351,7 +351,7 @@ If you object to this change, tell us before that date through your personal lin
 The current list of sub-processors: https://charter.example/trust/subprocessors
 
 The list with this change announced, as a dated and signed snapshot: https://charter.example/trust/as-of/2026-03-01
-(SHA-256 9f2c)
+(this snapshot: https://charter.example/trust/snapshots/7.json, SHA-256 9f2c)
 
 — Acme
 `},

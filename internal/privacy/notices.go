@@ -273,7 +273,7 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 		if err != nil {
 			return 0, err
 		}
-		notice.Snapshot, notice.SnapshotSHA256 = snap.URL, snap.SHA256
+		notice.Snapshot, notice.SnapshotExact, notice.SnapshotSHA256 = snap.URL, snap.Exact, snap.SHA256
 	}
 	sent := 0
 	for _, d := range dpas {

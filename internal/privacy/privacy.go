@@ -44,9 +44,10 @@ type Settings struct {
 }
 
 // PromiseSnapshot is a dated, signed snapshot of the public promises as
-// an email cites it: where it is served and its SHA-256.
+// an email cites it: the page of its day, its own address and its SHA-256.
 type PromiseSnapshot struct {
 	URL    string
+	Exact  string
 	SHA256 string
 }
 

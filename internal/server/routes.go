@@ -143,6 +143,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(root, pageRoute, http.MethodGet, "/trust/signing-key.pem", packets.signingKeyPEM, public)
 	// The promises in force on a date, as a page or (with .json) JSON.
 	s.add(root, pageRoute, http.MethodGet, "/trust/as-of/:date", snapshots.trustAsOf, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/snapshots/:id", snapshots.trustSnapshot, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", packets.verify, public)
 	// Policy packets: the link is the credential (SECURITY.md, share links).
 	s.add(root, pageRoute, http.MethodGet, "/p/:token", packets.packetLinkPage, public)

@@ -67,6 +67,23 @@ func (h *snapshotHandlers) trustAsOf(c echo.Context) error {
 		asOfPage{Date: date, Snapshot: snap, Content: content, Message: string(snapshot.Message(snap.TakenAt, snap.SHA256))})
 }
 
+// trustSnapshot answers /trust/snapshots/{id}.json: one snapshot,
+// whatever came after it the same day, so that an email citing it points
+// at exactly what it cites.
+func (h *snapshotHandlers) trustSnapshot(c echo.Context) error {
+	ref, ok := strings.CutSuffix(c.Param("id"), ".json")
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if !ok || err != nil || id <= 0 {
+		return snapshot.ErrNotFound
+	}
+	snap, err := h.snapshots.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.JSON(http.StatusOK, toSnapshotJSON("", snap))
+}
+
 // snapshotJSON is a snapshot as served: its content as the exact string
 // that was hashed and signed, so that a client checks the bytes it got.
 type snapshotJSON struct {

@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,7 @@ import (
 // servedSnapshot is /trust/as-of/DATE.json.
 type servedSnapshot struct {
 	Date           string    `json:"date"`
+	ID             int64     `json:"id"`
 	TakenAt        time.Time `json:"taken_at"`
 	SHA256         string    `json:"sha256"`
 	Signature      string    `json:"signature"`
@@ -137,9 +140,24 @@ func TestPromiseSnapshotsAsOf(t *testing.T) {
 		if err := st.DB.Where("kind = ?", "subprocessor_notice").Find(&notices).Error; err != nil || len(notices) == 0 {
 			t.Fatalf("no notice queued: %v", err)
 		}
+		exact := fmt.Sprintf("/trust/snapshots/%d.json", atAnnouncement.ID)
 		for _, m := range notices {
-			if !strings.Contains(m.Body, "http://charter.test/trust/as-of/"+announced) || !strings.Contains(m.Body, atAnnouncement.SHA256) {
+			if !strings.Contains(m.Body, "http://charter.test/trust/as-of/"+announced) || !strings.Contains(m.Body, "http://charter.test"+exact) ||
+				!strings.Contains(m.Body, atAnnouncement.SHA256) {
 				t.Fatalf("the notice to %s does not cite the snapshot %s:\n%s", m.ToAddr, atAnnouncement.SHA256, m.Body)
+			}
+		}
+		// The cited snapshot stays at its own address after a later
+		// change the same day.
+		if code, _ := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": "Fastly", "purpose": "CDN", "countries": "US", "transfer_mechanism": "eu_us_dpf"}); code != http.StatusCreated {
+			t.Fatalf("create: %d", code)
+		}
+		if r := e.browser().get(exact); r.status != http.StatusOK || !strings.Contains(r.body, `"sha256":"`+atAnnouncement.SHA256+`"`) {
+			t.Fatalf("%s: %d %s", exact, r.status, r.body)
+		}
+		for _, bad := range []string{"/trust/snapshots/" + strconv.FormatInt(atAnnouncement.ID, 10), "/trust/snapshots/x.json", "/trust/snapshots/0.json", "/trust/snapshots/99999.json"} {
+			if r := e.browser().get(bad); r.status != http.StatusNotFound {
+				t.Errorf("%s: %d, want 404", bad, r.status)
 			}
 		}
 

@@ -59,6 +59,9 @@ func Message(takenAt time.Time, sum string) []byte {
 // AsOfPath is the public page of the day the snapshot was taken.
 func (s *Snapshot) AsOfPath() string { return "/trust/as-of/" + s.TakenAt.UTC().Format(time.DateOnly) }
 
+// Path is the public address of exactly this snapshot.
+func (s *Snapshot) Path() string { return "/trust/snapshots/" + strconv.FormatInt(s.ID, 10) + ".json" }
+
 // Verify checks a snapshot against a public key: its content hashes to
 // its SHA256, and its signature signs Message over them.
 func Verify(pub ed25519.PublicKey, s *Snapshot) error {
