@@ -182,7 +182,7 @@ func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string, goEnv off
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "BASE="+base, "PUBLIC_KEY="+publicKey, "TOKEN="+strings.TrimPrefix(packetLink, "/p/"),
 		"API_TOKEN="+auditorToken, fmt.Sprintf("FROM=%d-01-01", year), fmt.Sprintf("TO=%d-12-31", year),
-		fmt.Sprintf("DPA_ID=%d", dpaID), "DPA_SIGNATURE="+dpaSignature, "OSV_SCHEMA="+osvSchema, "OLD_CHECKPOINT="+oldCheckpoint,
+		fmt.Sprintf("DPA_ID=%d", dpaID), "DPA_SIGNATURE="+dpaSignature, "OSV_SCHEMA="+osvSchema, "DATE="+time.Now().UTC().Format(time.DateOnly), "OLD_CHECKPOINT="+oldCheckpoint,
 		"HOME="+filepath.Join(work, "home"))
 	cmd.Env = append(cmd.Env, goEnv.env...)
 	var out bytes.Buffer
@@ -196,8 +196,8 @@ func runVerifyDoc(t *testing.T, databaseURL, script, osvSchema string, goEnv off
 			t.Errorf("the output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if n := strings.Count(out.String(), "Signature Verified Successfully"); n != 5 || strings.Contains(out.String(), "x_POSTHOG-SA-2026-0003") {
-		t.Errorf("%d signatures verified (want the packet's, the DPA's, the bundle's manifest and checkpoint, the newest checkpoint), or the draft was listed:\n%s", n, out.String())
+	if n := strings.Count(out.String(), "Signature Verified Successfully"); n != 6 || strings.Contains(out.String(), "x_POSTHOG-SA-2026-0003") {
+		t.Errorf("%d signatures verified (want the packet's, the DPA's, the promises snapshot's, the bundle's manifest and checkpoint, the newest checkpoint), or the draft was listed:\n%s", n, out.String())
 	}
 	// The kept checkpoint is older than the newest: the consistency proof
 	// spans events added since, not just a tree of the same size.

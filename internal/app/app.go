@@ -32,9 +32,11 @@ import (
 	"github.com/charter-registry/charter/internal/publicform"
 	"github.com/charter-registry/charter/internal/questionnaire"
 	"github.com/charter-registry/charter/internal/search"
+	"github.com/charter-registry/charter/internal/snapshot"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/webhook"
 	"github.com/charter-registry/charter/internal/worklist"
+	"gorm.io/gorm"
 )
 
 // Deps are what the caller brings besides the settings and the store.
@@ -85,6 +87,8 @@ type App struct {
 	// Webhooks keeps the webhook endpoints and their delivery logs (the
 	// services publish events with webhook.Publish).
 	Webhooks *webhook.Service
+	// Snapshots keeps the dated, signed snapshots of the public promises.
+	Snapshots *snapshot.Service
 
 	// Keys compares the signing and MFA keys this instance holds with the
 	// fingerprints recorded in the database.
@@ -141,6 +145,12 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Keys = keys.NewRegistry(st.DB, now,
 		keys.Held{Name: keys.Signing, Path: signingPath, Fingerprint: keys.SigningFingerprint(signing.Public().(ed25519.PublicKey))},
 		keys.Held{Name: keys.MFA, Path: mfaPath, Fingerprint: keys.MFAFingerprint(mfaKey)})
+	// Every change to a public promise records a signed snapshot in its
+	// own transaction, watched from the audit trail it appends to.
+	a.Snapshots = snapshot.NewService(st.DB, now, signing)
+	if err := a.Snapshots.Watch(st.DB); err != nil {
+		return nil, err
+	}
 	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
 	// The free-mail rule of the public forms, enforced by the services
 	// that take a work address.
@@ -166,7 +176,14 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	// the publishing transaction.
 	a.Policies.OnNewMajor(a.People.RequirementsChanged)
 	a.Privacy = privacy.NewService(st.DB, now, a.Files, a.Org, privacy.Settings{BaseURL: cfg.BaseURL, TeamAddresses: team, Mail: mail, WorkEmail: workEmail,
-		SigningKey: signing})
+		SigningKey: signing, RecordPromises: func(tx *gorm.DB) (privacy.PromiseSnapshot, error) {
+			snap, err := a.Snapshots.Record(tx)
+			if err != nil {
+				return privacy.PromiseSnapshot{}, err
+			}
+			base := strings.TrimRight(cfg.BaseURL, "/")
+			return privacy.PromiseSnapshot{URL: base + snap.AsOfPath(), Exact: base + snap.Path(), SHA256: snap.SHA256}, nil
+		}})
 	a.Documents = document.NewService(st.DB, now, a.Files, document.Settings{BaseURL: cfg.BaseURL, Mail: mail})
 	a.Exceptions = exception.NewService(st.DB, now, exception.Settings{BaseURL: cfg.BaseURL, Mail: mail,
 		MaxDays: cfg.ExceptionMaxDays, ReminderDays: cfg.ExceptionReminderDays, Approvers: team})
@@ -177,6 +194,10 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	a.Answers = questionnaire.NewService(st.DB, now, questionnaire.Settings{BaseURL: cfg.BaseURL})
 	a.Policies.OnNewMajor(a.Answers.FlagForNewMajor)
 	a.Packets.SetAnswers(a.Answers.ForPacket)
+	// Packet holders hear of a new version of what their packet holds, in
+	// the transaction that publishes it.
+	a.Policies.OnNewMajor(a.Packets.PoliciesChanged)
+	a.Documents.OnNewVersion(a.Packets.DocumentChanged)
 	a.Evidence = evidence.NewService(st, now, evidence.Rules{NewHireDays: cfg.AckDueNewHireDays, NewVersionDays: cfg.AckDueNewVersionDays}, signing)
 	a.AuditLog = auditlog.NewLog(st.DB, now, signing, auditlog.OriginFor(cfg.BaseURL))
 	a.Evidence.SetAuditLog(a.AuditLog)

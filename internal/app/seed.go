@@ -42,6 +42,12 @@ func (a *App) Bootstrap(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
+	// An install that predates snapshots (or whose promises were seeded
+	// before them) gets its first one now; with one in force already and
+	// nothing changed since, this writes nothing.
+	if _, err := a.Snapshots.RecordNow(ctx); err != nil {
+		return fmt.Errorf("recording the public promises: %w", err)
+	}
 	if courseSeeded {
 		fmt.Fprintf(out, "Added the %q training course (every %d months).\n", people.DefaultCourse.Name, people.DefaultCourse.RecurrenceMonths)
 	}

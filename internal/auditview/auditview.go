@@ -197,6 +197,13 @@ var rules = map[Kind]Rule{
 	{"webhook.test_sent", "webhook"}:        webhooks(),
 	{"webhook.delivery_retried", "webhook"}: webhooks(),
 
+	// Snapshots of the public promises hold only what /trust shows.
+	{"promise_snapshot.recorded", "promise_snapshot"}: open("snapshots"),
+
+	// Packet holders told of a change, and the operator's switch for it.
+	{"packet.holder_notified", "packet"}:      open("packets"),
+	{"packet.notify_on_change_set", "packet"}: open("packets"),
+
 	// Editors and admins only.
 	// Vulnerability reports hold unpublished vulnerabilities, and the
 	// received event's actor is "reporter:" and the reporter's address.

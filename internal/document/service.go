@@ -34,6 +34,8 @@ type Service struct {
 	settings Settings
 	check    *check.Validator
 	pdf      *pdfTool
+	// newVersion runs in the transaction of each new version (OnNewVersion).
+	newVersion []func(tx *gorm.DB, d *Document, v *Version) error
 }
 
 // NewService returns the register on db, keeping files in store.
@@ -223,6 +225,11 @@ func (s *Service) AddVersion(ctx context.Context, by audit.Actor, slug string, v
 		}
 		if err := tx.Model(&Document{ID: d.ID}).Updates(map[string]any{"current_version_id": ver.ID, "updated_at": now}).Error; err != nil {
 			return err
+		}
+		for _, fn := range s.newVersion {
+			if err := fn(tx, d, &ver); err != nil {
+				return err
+			}
 		}
 		return audit.Append(tx, by, audit.Entry{At: now, Action: "document.version_added", ObjectType: "document", ObjectID: d.Slug,
 			After: versionState(&ver)})

@@ -12,7 +12,7 @@ func Kinds() []string {
 	return []string{
 		"signin_alert", "password_reset", "password_reset_sso",
 		"vulnerability_report_ack", "vulnerability_report", "advisory",
-		"packet_request_confirmation", "packet_request", "packet_approved", "packet_denied",
+		"packet_request_confirmation", "packet_request", "packet_approved", "packet_denied", "packet_changed",
 		"privacy_request_confirmation", "privacy_request_ack", "privacy_request", "privacy_request_reminder",
 		"subscription_confirmation", "subprocessor_notice", "dpa_request",
 		"dpa_signature_confirmation", "dpa_signed",
@@ -138,6 +138,26 @@ type PacketApproved struct {
 // Kind is "packet_approved".
 func (PacketApproved) Kind() string { return "packet_approved" }
 
+// PacketChanged tells a packet's recipient that policies or documents in
+// their packet have new versions, with a link to request them.
+type PacketChanged struct {
+	Name        string
+	Company     string
+	PacketID    string
+	Changes     []ChangedItem
+	RequestLink string
+}
+
+// ChangedItem is one policy or document with a new version.
+type ChangedItem struct {
+	Title    string
+	Version  string
+	Document bool // a trust document; else a policy
+}
+
+// Kind is "packet_changed".
+func (PacketChanged) Kind() string { return "packet_changed" }
+
 // PacketDenied tells the requester why not.
 type PacketDenied struct {
 	Name    string
@@ -221,6 +241,12 @@ type SubprocessorNotice struct {
 	Summary      string
 	EffectiveOn  time.Time
 	List         string // the public list of sub-processors
+	// Snapshot is the page of the day of the dated, signed snapshot of
+	// the public promises that records this announcement, SnapshotExact
+	// that snapshot's own address and SnapshotSHA256 its hash.
+	Snapshot       string
+	SnapshotExact  string
+	SnapshotSHA256 string
 	// Counterparty and ObjectionLink are set for a customer; Unsubscribe
 	// for a subscriber.
 	Counterparty  string

@@ -155,6 +155,23 @@ Acme cannot share its policies with you at this time:
 
 You may reply to your contact at Acme.
 `},
+		{"packet_changed", notify.PacketChanged{Name: "Bo Chen", Company: "Acme", PacketID: "PK-2026-0001",
+			Changes:     []notify.ChangedItem{{Title: "Backup Policy", Version: "2.0"}, {Title: "SOC 2 Type II report", Version: "2026", Document: true}},
+			RequestLink: base + "/trust/request?policies=backup&document=soc2"},
+			"Acme: new versions in your packet PK-2026-0001",
+			`Hello Bo Chen,
+
+Acme has published new versions of policies or documents in the packet you received (packet ID PK-2026-0001):
+
+  Backup Policy: version 2.0
+  SOC 2 Type II report (document): version 2026
+
+The copy you hold is no longer the one in force. To receive the new version, request it here (the form is filled in for you):
+
+  https://charter.example/trust/request?policies=backup&document=soc2
+
+— Acme
+`},
 		{"packet_request_confirmation", notify.PacketRequestConfirmation{Name: "Bo Chen", Company: "Acme", Link: base + "/trust/request/confirm/TOKEN"},
 			"Confirm your request for Acme's policies",
 			`Hello Bo Chen,
@@ -315,6 +332,28 @@ The change takes effect on 15 April 2026.
 The current list: https://charter.example/trust/subprocessors
 
 You receive this because you subscribed to sub-processor changes. To stop: https://charter.example/trust/unsubscribe/TOKEN
+`},
+		{"subprocessor_notice citing its snapshot", notify.SubprocessorNotice{Company: "Acme", Subprocessor: "Mailgun", Summary: "We will add Mailgun as a sub-processor for email delivery.", EffectiveOn: day(2026, 4, 15), List: base + "/trust/subprocessors", Counterparty: "Initech", ObjectionLink: base + "/trust/objections/TOKEN",
+			Snapshot: base + "/trust/as-of/2026-03-01", SnapshotExact: base + "/trust/snapshots/7.json", SnapshotSHA256: "9f2c"},
+			"Sub-processor change effective 2026-04-15: Mailgun",
+			`Hello,
+
+As set out in the Data Processing Agreement between Initech and Acme, we give notice of a change to our sub-processors:
+
+  We will add Mailgun as a sub-processor for email delivery.
+
+The change takes effect on 15 April 2026.
+
+If you object to this change, tell us before that date through your personal link:
+
+  https://charter.example/trust/objections/TOKEN
+
+The current list of sub-processors: https://charter.example/trust/subprocessors
+
+The list with this change announced, as a dated and signed snapshot: https://charter.example/trust/as-of/2026-03-01
+(this snapshot: https://charter.example/trust/snapshots/7.json, SHA-256 9f2c)
+
+— Acme
 `},
 		{"dpa_request", notify.DPARequest{Company: "Initech", Email: "bo@initech.example", Region: "eu-west-1", Link: base + "/app/privacy/dpas/4"},
 			"DPA requested by Initech",

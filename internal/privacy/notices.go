@@ -271,6 +271,13 @@ func (s *Service) sendNotice(tx *gorm.DB, company string, n *Notice, p *Subproce
 	objectionTTL := n.EffectiveOn.Sub(now)
 	notice := notify.SubprocessorNotice{Company: company, Subprocessor: p.Name, Summary: n.Summary, EffectiveOn: n.EffectiveOn,
 		List: s.link("/trust/subprocessors")}
+	if s.settings.RecordPromises != nil {
+		snap, err := s.settings.RecordPromises(tx)
+		if err != nil {
+			return 0, err
+		}
+		notice.Snapshot, notice.SnapshotExact, notice.SnapshotSHA256 = snap.URL, snap.Exact, snap.SHA256
+	}
 	sent := 0
 	for _, d := range dpas {
 		r := Recipient{NoticeID: n.ID, DPAID: &d.ID, Email: d.ContactEmail}

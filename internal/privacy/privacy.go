@@ -37,6 +37,18 @@ type Settings struct {
 	// SigningKey countersigns the standard DPA: it signs the SHA-256 of
 	// each countersigned PDF (the key that signs packet manifests).
 	SigningKey ed25519.PrivateKey
+	// RecordPromises records, in the transaction announcing a
+	// sub-processor change, the snapshot of the public promises that the
+	// notice emails cite (internal/snapshot); nil records none.
+	RecordPromises func(tx *gorm.DB) (PromiseSnapshot, error)
+}
+
+// PromiseSnapshot is a dated, signed snapshot of the public promises as
+// an email cites it: the page of its day, its own address and its SHA-256.
+type PromiseSnapshot struct {
+	URL    string
+	Exact  string
+	SHA256 string
 }
 
 // WorkEmailCheck refuses an address that is not a work address, with an

@@ -23,6 +23,7 @@ import (
 	"github.com/charter-registry/charter/internal/packet"
 	"github.com/charter-registry/charter/internal/privacy"
 	"github.com/charter-registry/charter/internal/server"
+	"github.com/charter-registry/charter/internal/snapshot"
 	"github.com/charter-registry/charter/internal/store"
 	"github.com/charter-registry/charter/internal/webhook"
 )
@@ -251,6 +252,8 @@ func (e *env) api(name, method, path string, body any) (int, map[string]any) {
 // lastEvent returns the newest audit event.
 func (e *env) lastEvent() audit.Event {
 	var ev audit.Event
-	e.st.DB.Order("seq DESC").First(&ev)
+	// A change to a public promise is followed by the record of its
+	// snapshot; the change's own event is the one tests look for.
+	e.st.DB.Where("action <> ?", snapshot.Recorded).Order("seq DESC").First(&ev)
 	return ev
 }

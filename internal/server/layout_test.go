@@ -36,7 +36,7 @@ func TestNavigationShowsOnlyWhatTheRoleMayOpen(t *testing.T) {
 	rules := e.srv.Rules()
 	viewer := []string{"/app/", "/app/waiting", "/app/policies", "/app/exceptions", "/app/people", "/app/training", "/app/privacy/dpas",
 		"/app/privacy/standard-dpa", "/app/privacy/subprocessors", "/app/documents", "/app/answers", "/app/packets", "/app/advisories",
-		"/app/audit", "/app/organization"}
+		"/app/audit", "/app/snapshots", "/app/organization"}
 	auditor := append(slices.Clone(viewer), "/app/exports", "/app/access-review")
 	editor := append(slices.Clone(auditor), "/app/privacy-requests", "/app/reports", "/app/outbox")
 	admin := append(slices.Clone(editor), "/app/users", "/app/webhooks")

@@ -252,6 +252,8 @@ type packetAdminPage struct {
 	Detail  *packet.PacketDetail
 	State   string
 	Answers []packet.PacketAnswer
+	// Holders is whether the recipient hears of new versions, and of which.
+	Holders *packet.Holders
 }
 
 func (h *packetHandlers) packetPage(c echo.Context) error {
@@ -263,7 +265,12 @@ func (h *packetHandlers) packetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow()), Answers: answers})
+	holders, err := h.packets.HoldersOf(c.Request().Context(), d.Packet.PublicID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "packet", "Packet "+d.Packet.PublicID, packetAdminPage{Detail: d, State: d.Packet.State(h.timeNow()),
+		Answers: answers, Holders: holders})
 }
 
 func (h *packetHandlers) revokePacket(c echo.Context) error {

@@ -60,6 +60,7 @@ var navigation = []navSection{
 	{"Evidence", []navItem{
 		{"exports", "Evidence exports", "/app/exports", auth.Auditor},
 		{"audit", "Audit trail", "/app/audit", auth.Viewer},
+		{"snapshots", "Promise snapshots", "/app/snapshots", auth.Viewer},
 		{"access", "Access review", "/app/access-review", auth.Auditor},
 	}},
 	{"Admin", []navItem{
@@ -307,8 +308,8 @@ func areaOf(page string) string {
 		return "exceptions"
 	case strings.HasPrefix(page, "answer"):
 		return "answers"
-	case page == "audit":
-		return "audit"
+	case page == "audit", page == "snapshots":
+		return page
 	case page == "overview", page == "waiting", page == "outbox", page == "exports":
 		return page
 	case strings.HasPrefix(page, "organization"):

@@ -64,6 +64,7 @@ func (s *Server) routes(a *app.App) {
 	exceptions := &exceptionHandlers{kit: k, exceptions: a.Exceptions, policies: a.Policies}
 	answers := &answerHandlers{kit: k, answers: a.Answers}
 	exports := &exportHandlers{kit: k, evidence: a.Evidence, org: a.Org, store: a.Store}
+	snapshots := &snapshotHandlers{kit: k, snapshots: a.Snapshots}
 	ops := &opsHandlers{kit: k, cfg: a.Config, store: a.Store, outbox: a.Outbox, keys: a.Keys}
 	search := &searchHandlers{kit: k, search: a.Search}
 	auditLog := &auditLogHandlers{kit: k, log: a.AuditLog, public: a.Config.PublicCheckpoint}
@@ -144,6 +145,9 @@ func (s *Server) routes(a *app.App) {
 	s.add(root, pageRoute, http.MethodPost, "/trust/privacy-request/confirm/:token", dsar.dsarConfirm, public)
 	s.add(forms, pageRoute, http.MethodGet, "/trust/verify", packets.verifyForm, public)
 	s.add(root, pageRoute, http.MethodGet, "/trust/signing-key.pem", packets.signingKeyPEM, public)
+	// The promises in force on a date, as a page or (with .json) JSON.
+	s.add(root, pageRoute, http.MethodGet, "/trust/as-of/:date", snapshots.trustAsOf, public)
+	s.add(root, pageRoute, http.MethodGet, "/trust/snapshots/:id", snapshots.trustSnapshot, public)
 	s.add(forms, pageRoute, http.MethodPost, "/trust/verify", packets.verify, public)
 	// Policy packets: the link is the credential (SECURITY.md, share links).
 	s.add(root, pageRoute, http.MethodGet, "/p/:token", packets.packetLinkPage, public)
@@ -238,6 +242,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodPost, "/packets/requests/:id/deny", packets.denyRequest, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/packets/:pid", packets.packetPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/revoke", packets.revokePacket, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodPost, "/packets/:pid/change-notices", packets.packetChangeNotices, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodGet, "/advisories", advisories.advisoriesPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/advisories/new", advisories.newAdvisoryForm, need(auth.Editor))
 	s.add(app, pageRoute, http.MethodPost, "/advisories", advisories.saveAdvisory, need(auth.Editor))
@@ -283,6 +288,7 @@ func (s *Server) routes(a *app.App) {
 	s.add(app, pageRoute, http.MethodPost, "/people/ack-links", people.sendAllAckLinks, need(auth.Editor))
 	// The outbox holds live links: editors and admins only.
 	s.add(app, pageRoute, http.MethodGet, "/outbox", ops.outboxPage, need(auth.Editor))
+	s.add(app, pageRoute, http.MethodGet, "/snapshots", snapshots.snapshotsPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/account", signIn.accountPage, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodGet, "/account/password", signIn.changePasswordForm, need(auth.Viewer))
 	s.add(app, pageRoute, http.MethodPost, "/account/password", signIn.changePassword, need(auth.Viewer))
@@ -393,7 +399,11 @@ func (s *Server) routes(a *app.App) {
 	s.add(api, apiRoute, http.MethodGet, "/packets", packets.apiListPackets, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/packets/:pid", packets.apiGetPacket, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/packets/:pid/revoke", packets.apiRevokePacket, need(auth.Editor))
+	s.add(api, apiRoute, http.MethodGet, "/packets/:pid/change-notices", packets.apiGetChangeNotices, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodPut, "/packets/:pid/change-notices", packets.apiSetChangeNotices, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/exports/:file", exports.exportCSV, need(auth.Auditor))
+	s.add(api, apiRoute, http.MethodGet, "/snapshots", snapshots.apiListSnapshots, need(auth.Viewer))
+	s.add(api, apiRoute, http.MethodGet, "/snapshots/:id", snapshots.apiGetSnapshot, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodGet, "/advisories", advisories.apiListAdvisories, need(auth.Viewer))
 	s.add(api, apiRoute, http.MethodPost, "/advisories", advisories.apiCreateAdvisory, need(auth.Editor))
 	s.add(api, apiRoute, http.MethodGet, "/advisories/:id", advisories.apiGetAdvisory, need(auth.Viewer))
