@@ -76,6 +76,21 @@ func Append(tx *gorm.DB, by Actor, e Entry) error {
 	return AppendAll(tx, []Record{{By: by, Entry: e}})
 }
 
+// LockChain makes tx the only one appending to the chain until it ends
+// (on PostgreSQL; SQLite's write transactions already run one at a
+// time). Append takes it; a change that must read something in the order
+// of the chain (the newest snapshot of the public promises) takes it
+// first, so that the two locks are always taken in the same order.
+func LockChain(tx *gorm.DB) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", pgChainLock).Error; err != nil {
+		return fmt.Errorf("audit: locking chain: %w", err)
+	}
+	return nil
+}
+
 // Record is one event of a batch: who did what.
 type Record struct {
 	By    Actor
@@ -89,10 +104,8 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", pgChainLock).Error; err != nil {
-			return fmt.Errorf("audit: locking chain: %w", err)
-		}
+	if err := LockChain(tx); err != nil {
+		return err
 	}
 	memo := store.TxMemo(tx)
 	head, err := chainHead(tx, memo)
@@ -135,10 +148,14 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 		ev.Hash = ev.ComputeHash()
 		events[i], head = ev, ev
 	}
+	// The new head is kept before the insert: gorm's create hooks run
+	// inside it and may append events of their own after these (the
+	// promise snapshots do), which must chain to them.
+	memo.Set(headMemoKey, chainLink{Seq: head.Seq, Hash: head.Hash})
 	if err := tx.Create(&events).Error; err != nil {
+		memo.Forget(headMemoKey)
 		return fmt.Errorf("audit: appending %s: %w", records[0].Entry.Action, err)
 	}
-	memo.Set(headMemoKey, chainLink{Seq: head.Seq, Hash: head.Hash})
 	return nil
 }
 

@@ -61,10 +61,28 @@ func (m *Memo) Get(key string) (any, bool) {
 	}
 	for _, layer := range []map[string]any{m.member, m.batch, m.committed} {
 		if v, ok := layer[key]; ok {
-			return v, true
+			_, forgotten := v.(forgotten)
+			return v, !forgotten
 		}
 	}
 	return nil, false
+}
+
+// forgotten stands for a value that Forget dropped: a layer holding it
+// hides the older layers' value.
+type forgotten struct{}
+
+// Forget drops the value under key from now on in this transaction, and
+// after it if the transaction and its batch commit: its code reads it
+// again. Unlike Set, it holds after a nested rollback.
+func (m *Memo) Forget(key string) {
+	if m == nil {
+		return
+	}
+	if m.member == nil {
+		m.member = map[string]any{}
+	}
+	m.member[key] = forgotten{}
 }
 
 // Set keeps v under key from now on in this transaction, and after it if

@@ -32,6 +32,14 @@ func TestMemoKeepsOnlyWhatCommitted(t *testing.T) {
 	}{
 		{"committed", func(tx *gorm.DB) error { TxMemo(tx).Set("k", 1); return nil }, 1},
 		{"rolled back", func(tx *gorm.DB) error { TxMemo(tx).Set("k", 1); return errUndo }, nil},
+		{"forgotten after it was set", func(tx *gorm.DB) error {
+			TxMemo(tx).Set("k", 1)
+			TxMemo(tx).Forget("k")
+			if _, ok := TxMemo(tx).Get("k"); ok {
+				return errors.New("the memo answered after Forget")
+			}
+			return nil
+		}, nil},
 		{"nested transaction committed", func(tx *gorm.DB) error {
 			return tx.Transaction(func(tx *gorm.DB) error { TxMemo(tx).Set("k", 2); return nil })
 		}, 2},
