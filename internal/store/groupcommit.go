@@ -71,8 +71,6 @@ type groupWriter struct {
 	tx    driver.Tx // the batch's transaction on conn; nil when none is open
 	batch *batch
 	memo  *Memo // values the members would otherwise read again (memo.go)
-	// ckpt copies the WAL back into the database file (checkpoint.go).
-	ckpt *checkpointer
 }
 
 // batch is one transaction shared by several members.
@@ -82,8 +80,8 @@ type batch struct {
 	err     error         // the batch's outcome, set before done is closed
 }
 
-func newGroupWriter(conn *sqlite3.SQLiteConn, ckpt *checkpointer) *groupWriter {
-	return &groupWriter{conn: conn, turn: make(chan struct{}, 1), memo: &Memo{}, ckpt: ckpt}
+func newGroupWriter(conn *sqlite3.SQLiteConn) *groupWriter {
+	return &groupWriter{conn: conn, turn: make(chan struct{}, 1), memo: &Memo{}}
 }
 
 // take waits for the turn, first come first served (blocked senders on a
@@ -266,7 +264,6 @@ func (w *groupWriter) finishBatch() {
 		w.memo.forget()
 	} else {
 		w.memo.batchCommitted()
-		w.ckpt.committed()
 	}
 	close(b.done)
 }

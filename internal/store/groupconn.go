@@ -47,20 +47,7 @@ func newGroupConnector(dsn string) (*groupConnector, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer := conn.(*sqlite3.SQLiteConn)
-	// The writer leaves checkpoints to the checkpointer (checkpoint.go).
-	if _, err := writer.Exec("PRAGMA wal_autocheckpoint=0", nil); err != nil {
-		_ = writer.Close()
-		return nil, err
-	}
-	ckptConn, err := drv.Open(dsn)
-	if err != nil {
-		_ = writer.Close()
-		return nil, err
-	}
-	ckpt := newCheckpointer(ckptConn.(*sqlite3.SQLiteConn))
-	ckpt.start(checkpointInterval)
-	return &groupConnector{dsn: dsn, drv: drv, writer: newGroupWriter(writer, ckpt)}, nil
+	return &groupConnector{dsn: dsn, drv: drv, writer: newGroupWriter(conn.(*sqlite3.SQLiteConn))}, nil
 }
 
 func (c *groupConnector) Connect(context.Context) (driver.Conn, error) {
@@ -73,11 +60,8 @@ func (c *groupConnector) Connect(context.Context) (driver.Conn, error) {
 
 func (c *groupConnector) Driver() driver.Driver { return c.drv }
 
-// Close closes the writer and checkpoint connections; database/sql calls
-// it from DB.Close.
-func (c *groupConnector) Close() error {
-	return errors.Join(c.writer.close(), c.writer.ckpt.close())
-}
+// Close closes the writer connection; database/sql calls it from DB.Close.
+func (c *groupConnector) Close() error { return c.writer.close() }
 
 // groupConn is a pooled connection. Outside a transaction it is a plain
 // SQLite connection (reads, and the rare write outside a transaction,
