@@ -238,6 +238,21 @@ func TestPromiseSnapshotDates(t *testing.T) {
 		if count() != seeded {
 			t.Fatalf("%d snapshots after a change to nothing public, want %d", n, seeded)
 		}
+		// An internal answer is not public either; a public one, once
+		// approved, is on /trust/answers and in the day's promises.
+		approvedAnswer(t, e, map[string]any{"question": "Who holds the keys?", "answer": "Two engineers.", "access": "internal", "owner_email": "security@example.com"})
+		if count() != seeded {
+			t.Fatalf("%d snapshots after an internal answer, want %d", n, seeded)
+		}
+		approvedAnswer(t, e, map[string]any{"question": "Do you encrypt data at rest?", "answer": "Yes, AES-256.", "access": "public", "owner_email": "security@example.com"})
+		if count() != seeded+1 {
+			t.Fatalf("%d snapshots after a public answer, want %d", n, seeded+1)
+		}
+		today := e.browser().get("/trust/as-of/" + e.clock.Now().Format(time.DateOnly) + ".json").body
+		if !strings.Contains(today, "Do you encrypt data at rest?") || strings.Contains(today, "Who holds the keys?") {
+			t.Fatalf("the day's promises do not hold the public answer alone: %s", today)
+		}
+		seeded++
 		code, list := e.api("viewer", http.MethodGet, "/api/v1/snapshots", nil)
 		if code != http.StatusOK || int64(len(list["items"].([]any))) != seeded {
 			t.Fatalf("list: %d %v", code, list)

@@ -11,6 +11,7 @@ import (
 	"github.com/charter-registry/charter/internal/org"
 	"github.com/charter-registry/charter/internal/policy"
 	"github.com/charter-registry/charter/internal/privacy"
+	"github.com/charter-registry/charter/internal/questionnaire"
 	"gorm.io/gorm"
 )
 
@@ -32,6 +33,7 @@ type Content struct {
 	StandardDPA     *StandardDPA   `json:"standard_dpa"`
 	Documents       []Document     `json:"documents"`
 	Advisories      []Advisory     `json:"advisories"`
+	Answers         []Answer       `json:"answers"`
 }
 
 // Organization is the profile as /trust shows it (the DPO only when the
@@ -144,6 +146,13 @@ type Document struct {
 	ValidUntil string `json:"valid_until,omitempty"`
 }
 
+// Answer is a questionnaire answer /trust/answers shows: public,
+// approved and not waiting for a review.
+type Answer struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+}
+
 // Advisory is a published security advisory.
 type Advisory struct {
 	ID               string   `json:"id"`
@@ -183,7 +192,7 @@ func nonNil[T any](s []T) []T {
 // sees the change it is making.
 func Build(tx *gorm.DB) (*Content, error) {
 	c := &Content{Schema: ContentSchema}
-	steps := []func(*gorm.DB, *Content) error{buildOrganization, buildPolicies, buildSubprocessors, buildChanges, buildStandardDPA, buildDocuments, buildAdvisories}
+	steps := []func(*gorm.DB, *Content) error{buildOrganization, buildPolicies, buildSubprocessors, buildChanges, buildStandardDPA, buildDocuments, buildAdvisories, buildAnswers}
 	for _, step := range steps {
 		if err := step(tx, c); err != nil {
 			return nil, err
@@ -356,6 +365,19 @@ func buildAdvisories(tx *gorm.DB, c *Content) error {
 		c.Advisories = append(c.Advisories, Advisory{ID: a.PublicID, Title: a.Title, Date: day(a.AdvisoryDate), CVE: a.CVEID(),
 			Severity: a.Severity, Status: a.Status, Description: a.Description, AffectedProducts: nonNil(a.Products()),
 			AffectedRegions: a.AffectedRegions, Resolution: a.Resolution, PublishedAt: stamp(*a.PublishedAt)})
+	}
+	return nil
+}
+
+func buildAnswers(tx *gorm.DB, c *Content) error {
+	var answers []questionnaire.Answer
+	if err := tx.Where("access = ? AND state = ? AND needs_review = ?", questionnaire.Public, questionnaire.Approved, false).
+		Order("question, id").Find(&answers).Error; err != nil {
+		return err
+	}
+	c.Answers = []Answer{}
+	for _, a := range answers {
+		c.Answers = append(c.Answers, Answer{Question: a.Question, Answer: a.Answer})
 	}
 	return nil
 }

@@ -9,15 +9,15 @@ import (
 
 // touchesPromises reports whether an audit action may change what the
 // public pages promise: a change to the profile, a certification, a
-// policy, the sub-processor list or its notices, the standard DPA, a trust document
-// or an advisory. Every register change appends its audit event in its
+// policy, the sub-processor list or its notices, the standard DPA, a trust document,
+// an advisory or a questionnaire answer (the public ones are on /trust/answers). Every register change appends its audit event in its
 // own transaction, so watching the trail is the one place that sees them
 // all (the public page cache keys on the same trail). A snapshot's own
 // event is not among them.
 func touchesPromises(action string) bool {
 	register, _, _ := strings.Cut(action, ".")
 	switch register {
-	case "organization", "certification", "policy", "subprocessor", "subprocessor_notice", "standard_dpa", "document", "advisory":
+	case "organization", "certification", "policy", "subprocessor", "subprocessor_notice", "standard_dpa", "document", "advisory", "answer":
 		return true
 	}
 	return false
