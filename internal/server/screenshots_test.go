@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/charter-registry/charter/internal/store/storetest"
 	cdp "github.com/chromedp/chromedp"
@@ -12,7 +13,8 @@ import (
 
 // TestBrowserScreenshots opens the pages README and docs/screenshots show
 // (the overview, what waits for you, a list, a form with errors, the employee's
-// acknowledgement page) at 1280×900 as a user would: each must fit the
+// acknowledgement page, the exceptions, answers and webhooks, a day's
+// promises) at 1280×900 as a user would: each must fit the
 // screen's width. With CHARTER_UPDATE_DOCS set it writes the screenshots
 // to docs/screenshots.
 func TestBrowserScreenshots(t *testing.T) {
@@ -51,6 +53,10 @@ func TestBrowserScreenshots(t *testing.T) {
 			cdp.WaitVisible(`.form-summary`),
 		}},
 		{"acknowledgement.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + link), cdp.WaitVisible(`details.ack-policy`)}},
+		{"exceptions.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/exceptions"), cdp.WaitVisible(`table tbody tr`)}},
+		{"answers.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/answers"), cdp.WaitVisible(`table tbody tr`)}},
+		{"webhooks.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/app/webhooks"), cdp.WaitVisible(`h1`)}},
+		{"trust-as-of.png", []cdp.Action[cdp.Void]{cdp.Navigate(e.ts.URL + "/trust/as-of/" + e.clock.Now().Format(time.DateOnly)), cdp.WaitVisible(`h1`)}},
 	}
 	for _, s := range shots {
 		if err := cdp.Do(ctx, s.open...); err != nil {
