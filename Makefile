@@ -27,13 +27,13 @@ run: build
 # hang: a loaded machine makes the suite slower, never failed.
 RACE_PKGS := ./internal/store/... ./internal/jobs/... ./internal/notify/...
 SERVER_RACE_TESTS := ^(TestPublicFormsCannotFloodOneAddress|TestPacketDownloadLimitAndExpiry|TestBrowser.*)$$
+# The fpdf fork is a module of its own (internal/fpdf/CHARTER.md): its
+# patches' tests run from its folder.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m -race $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 20m -race -run '$(SERVER_RACE_TESTS)' ./internal/server/
 	$(GO) test -count=1 -timeout 20m -skip '$(SERVER_RACE_TESTS)' $$($(GO) list ./... | grep -v -e '/internal/store' -e '/internal/jobs' -e '/internal/notify')
-	# The fpdf fork is a module of its own (internal/fpdf/CHARTER.md): its
-	# patches' tests run from there.
 	cd internal/fpdf && $(GO) test -count=1 ./...
 
 lint:
