@@ -34,8 +34,12 @@ func chromium(t *testing.T) string {
 }
 
 // browserContext starts a headless Chromium that makes no outside
-// connections. It ends with the test: no fixed deadline of its own, so a
-// loaded machine is slower but never fails (go test -timeout bounds it).
+// connections. It has no fixed deadline of its own, so a loaded machine is
+// slower but never fails. A step that waits for what never comes (a click
+// lost to a navigation, a page that answered an error) would still wait
+// until go test's -timeout, which prints goroutines but not the test or
+// the page: so the steps stop hangMargin before that deadline, the test
+// fails, and its cleanup logs the page the tab was on.
 func browserContext(t *testing.T) context.Context {
 	opts := []cdp.ExecAllocatorOption{
 		cdp.ExecPath(chromium(t)), cdp.Headless, cdp.NoSandbox, cdp.DisableGPU, cdp.NoFirstRun, cdp.NoDefaultBrowserCheck,
@@ -43,9 +47,54 @@ func browserContext(t *testing.T) context.Context {
 		cdp.Flag("disable-sync", true), cdp.Flag("disable-quic", true), cdp.UserDataDir(t.TempDir()),
 	}
 	actx, cancelAlloc := cdp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := cdp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	tab, cancelTab := cdp.NewContext(actx)
+	// Started on the tab's own context: the browser lives as long as it.
+	if err := cdp.Do(tab); err != nil {
+		cancelTab()
+		cancelAlloc()
+		t.Fatalf("starting chromium: %v", err)
+	}
+	ctx, cancelSteps := tab, context.CancelFunc(func() {})
+	if deadline, ok := t.Deadline(); ok {
+		ctx, cancelSteps = context.WithDeadline(tab, deadline.Add(-hangMargin))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logPage(t, tab)
+		}
+		cancelSteps()
+		cancelTab()
+		cancelAlloc()
+	})
 	return ctx
+}
+
+// hangMargin is what is left, after a browser step gave up, for the
+// failing test's cleanup and the tests after it (each of which then gives
+// up at once) to end and print their results.
+const hangMargin = 2 * time.Minute
+
+// logPage logs the address and text of the page a failed test's tab is on.
+// It is a diagnosis, so it gets a bound of its own.
+func logPage(t *testing.T, tab context.Context) {
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	defer cancel()
+	url, err := cdp.Run(ctx, cdp.Location())
+	if err != nil {
+		t.Logf("the browser's page could not be read: %v", err)
+		return
+	}
+	text, err := cdp.Run(ctx, cdp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		t.Logf("the browser was on %s, whose text could not be read: %v", url, err)
+		return
+	}
+	if len(text) > 1500 {
+		text = text[:1500] + " …"
+	}
+	// The address last: CI shows a failure's last lines.
+	t.Logf("the page showed:\n%s", text)
+	t.Logf("%s failed with the browser on %s", t.Name(), url)
 }
 
 func TestBrowserSignInReadAndDraft(t *testing.T) {
