@@ -148,9 +148,7 @@ func New(cfg config.Config, st *store.Store, deps Deps) (*App, error) {
 	// Every change to a public promise records a signed snapshot in its
 	// own transaction, watched from the audit trail it appends to.
 	a.Snapshots = snapshot.NewService(st.DB, now, signing)
-	if err := a.Snapshots.Watch(st.DB); err != nil {
-		return nil, err
-	}
+	a.Snapshots.Watch(st.DB)
 	team := func(ctx context.Context) ([]string, error) { return a.Users.Emails(ctx, auth.Editor) }
 	// The free-mail rule of the public forms, enforced by the services
 	// that take a work address.

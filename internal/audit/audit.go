@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,15 +149,78 @@ func AppendAll(tx *gorm.DB, records []Record) error {
 		ev.Hash = ev.ComputeHash()
 		events[i], head = ev, ev
 	}
-	// The new head is kept before the insert: gorm's create hooks run
-	// inside it and may append events of their own after these (the
-	// promise snapshots do), which must chain to them.
+	// The new head is kept before the watchers run: they may append
+	// events of their own after these (the promise snapshots do), which
+	// must chain to them.
 	memo.Set(headMemoKey, chainLink{Seq: head.Seq, Hash: head.Hash})
-	if err := tx.Create(&events).Error; err != nil {
+	if err := insertEvents(tx, events); err != nil {
 		memo.Forget(headMemoKey)
 		return fmt.Errorf("audit: appending %s: %w", records[0].Entry.Action, err)
 	}
+	for _, w := range watchersOf(tx) {
+		if err := w.watch(tx, events); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// eventColumns are audit_events' columns in the order insertEvents binds
+// them.
+const eventColumns = "seq, occurred_at, actor_id, actor, action, object_type, object_id, before_json, after_json, client_ip, user_agent, request_id, prev_hash, hash"
+
+// eventsPerInsert bounds one INSERT's rows (14 values each), well under
+// SQLite's and PostgreSQL's limits on bound values.
+const eventsPerInsert = 500
+
+// insertEvents writes events with INSERTs written out rather than built by
+// gorm's Create: every change appends an event inside the writer's turn,
+// and reflecting over the row cost as much as inserting it.
+func insertEvents(tx *gorm.DB, events []Event) error {
+	for chunk := range slices.Chunk(events, eventsPerInsert) {
+		args := make([]any, 0, 14*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.Seq, e.OccurredAt, e.ActorID, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.BeforeJSON, e.AfterJSON,
+				e.ClientIP, e.UserAgent, e.RequestID, e.PrevHash, e.Hash)
+		}
+		q := "INSERT INTO audit_events (" + eventColumns + ") VALUES " + store.Placeholders(len(chunk), 14)
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A Watcher runs in the transaction of every append, after its events are
+// inserted; an error fails the change. The promise snapshots watch the
+// trail, the one place that sees every register's changes.
+type Watcher func(tx *gorm.DB, events []Event) error
+
+// watchersPlugin keeps a database's watchers with its gorm configuration,
+// so that every session of it finds them and nothing is package-level.
+type watchersPlugin struct{ watchers []namedWatcher }
+
+type namedWatcher struct {
+	name  string
+	watch Watcher
+}
+
+const watchersPluginName = "charter:audit-watchers"
+
+func (watchersPlugin) Name() string              { return watchersPluginName }
+func (watchersPlugin) Initialize(*gorm.DB) error { return nil }
+
+// Watch makes w watch db's appends under name; a second Watch with the
+// same name replaces the first (an app opened again on the same database).
+func Watch(db *gorm.DB, name string, w Watcher) {
+	p, _ := db.Config.Plugins[watchersPluginName].(watchersPlugin)
+	watchers := slices.DeleteFunc(slices.Clone(p.watchers), func(n namedWatcher) bool { return n.name == name })
+	db.Config.Plugins[watchersPluginName] = watchersPlugin{watchers: append(watchers, namedWatcher{name, w})}
+}
+
+func watchersOf(tx *gorm.DB) []namedWatcher {
+	p, _ := tx.Config.Plugins[watchersPluginName].(watchersPlugin)
+	return p.watchers
 }
 
 // headMemoKey keeps the chain's head in the SQLite writer's memo

@@ -162,3 +162,42 @@ func TestListFiltersAndPages(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchersSeeEachAppendOnce: a watcher runs in the append's
+// transaction with its events, a second watcher of the same name replaces
+// the first, and a watcher's error undoes the change it watched.
+func TestWatchersSeeEachAppendOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var seen []string
+		record := func(tag string) audit.Watcher {
+			return func(tx *gorm.DB, events []audit.Event) error {
+				for _, e := range events {
+					seen = append(seen, tag+" "+e.ObjectID)
+				}
+				return nil
+			}
+		}
+		audit.Watch(st.DB, "a", record("first a"))
+		audit.Watch(st.DB, "a", record("a"))
+		audit.Watch(st.DB, "b", record("b"))
+		appendN(t, st.DB, 1)
+		if want := []string{"a backup@1.1", "b backup@1.1"}; fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Fatalf("watchers saw %q, want %q", seen, want)
+		}
+
+		audit.Watch(st.DB, "b", func(*gorm.DB, []audit.Event) error { return fmt.Errorf("refused") })
+		err := st.DB.Transaction(func(tx *gorm.DB) error {
+			return audit.Append(tx, audit.System("test"), audit.Entry{At: t0, Action: "policy.version.edited", ObjectType: "policy_version", ObjectID: "backup@2.0"})
+		})
+		if err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("append with a failing watcher: %v", err)
+		}
+		var n int64
+		if err := st.DB.Model(&audit.Event{}).Count(&n).Error; err != nil || n != 1 {
+			t.Fatalf("%d events (%v), want the first one only", n, err)
+		}
+		if res, err := audit.Verify(context.Background(), st.DB); err != nil || res.Break != nil || res.Events != 1 {
+			t.Fatalf("verify = %+v, %v", res, err)
+		}
+	})
+}

@@ -190,7 +190,7 @@ func saveObligations(tx *gorm.DB, items []complianceItem, states []complianceSta
 		for _, it := range chunk {
 			args = append(args, it.EmployeeID, it.Kind, it.RefID, it.OutstandingFrom, it.OverdueFrom)
 		}
-		q := "INSERT INTO compliance_items (employee_id, kind, ref_id, outstanding_from, overdue_from) VALUES " + placeholders(len(chunk), 5)
+		q := "INSERT INTO compliance_items (employee_id, kind, ref_id, outstanding_from, overdue_from) VALUES " + store.Placeholders(len(chunk), 5)
 		if err := tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("saving compliance items: %w", err)
 		}
@@ -200,7 +200,7 @@ func saveObligations(tx *gorm.DB, items []complianceItem, states []complianceSta
 		for _, st := range chunk {
 			args = append(args, st.EmployeeID, st.OutstandingFrom, st.OverdueFrom)
 		}
-		q := "INSERT INTO compliance_states (employee_id, outstanding_from, overdue_from) VALUES " + placeholders(len(chunk), 3)
+		q := "INSERT INTO compliance_states (employee_id, outstanding_from, overdue_from) VALUES " + store.Placeholders(len(chunk), 3)
 		if err := tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("saving compliance states: %w", err)
 		}
@@ -220,12 +220,6 @@ func obligationCount(items []complianceItem, required int) int {
 		}
 	}
 	return n
-}
-
-// placeholders returns rows groups of columns "?" each: "(?, ?), (?, ?)".
-func placeholders(rows, columns int) string {
-	row := "(" + strings.Repeat("?, ", columns-1) + "?)"
-	return strings.Repeat(row+", ", rows-1) + row
 }
 
 // refresh recomputes, in tx, the obligations of the given employees from

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/charter-registry/charter/internal/audit"
@@ -23,43 +24,18 @@ func touchesPromises(action string) bool {
 	return false
 }
 
-// callbackName names the hook in gorm's create chain.
-const callbackName = "charter:promise_snapshot"
-
 // Watch makes every audit event of a public change record a snapshot in
 // the same transaction, right after the event is inserted: the change
 // and its snapshot commit or roll back together, and a failure to
 // snapshot fails the change.
-func (s *Service) Watch(db *gorm.DB) error {
-	create := db.Callback().Create()
-	if create.Get(callbackName) != nil {
-		return create.Replace(callbackName, s.afterCreate)
-	}
-	return create.After("gorm:create").Register(callbackName, s.afterCreate)
-}
-
-func (s *Service) afterCreate(db *gorm.DB) {
-	if db.Error != nil || db.Statement.Table != (audit.Event{}).TableName() || !createdPublicChange(db.Statement.Dest) {
-		return
-	}
-	tx := db.Session(&gorm.Session{NewDB: true})
-	if _, err := s.Record(tx); err != nil {
-		_ = db.AddError(err)
-	}
-}
-
-// createdPublicChange reports whether the rows inserted hold an event of
-// a public change.
-func createdPublicChange(dest any) bool {
-	switch v := dest.(type) {
-	case *[]audit.Event:
-		for _, e := range *v {
-			if touchesPromises(e.Action) {
-				return true
-			}
+func (s *Service) Watch(db *gorm.DB) {
+	audit.Watch(db, "promise snapshots", func(tx *gorm.DB, events []audit.Event) error {
+		if !slices.ContainsFunc(events, func(e audit.Event) bool { return touchesPromises(e.Action) }) {
+			return nil
 		}
-	case *audit.Event:
-		return touchesPromises(v.Action)
-	}
-	return false
+		// A fresh session of the transaction: the caller's may carry
+		// conditions of its own.
+		_, err := s.Record(tx.Session(&gorm.Session{NewDB: true}))
+		return err
+	})
 }

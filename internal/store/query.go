@@ -53,6 +53,27 @@ func InBatches(ctx context.Context, db *gorm.DB, batch func(tx *gorm.DB, limit i
 	}
 }
 
+// Placeholders returns rows groups of columns "?" each, "(?, ?), (?, ?)",
+// for a multi-row INSERT written out on a busy path instead of built by
+// gorm's Create (which reflects over every row). gorm's Exec numbers them
+// for PostgreSQL.
+func Placeholders(rows, columns int) string {
+	row := "(" + strings.Repeat("?, ", columns-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
+}
+
+// InsertReturningID runs an INSERT … RETURNING id written out (see
+// Placeholders) and returns the id. Its errors are translated as gorm's
+// Create's are (gorm.ErrDuplicatedKey…), which gorm's row query does not do.
+func InsertReturningID(tx *gorm.DB, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.Raw(query, args...).Row().Scan(&id)
+	if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok && err != nil && tx.Config.TranslateError {
+		err = t.Translate(err)
+	}
+	return id, err
+}
+
 // EscapeLike escapes LIKE wildcards in user input; use with ESCAPE '\'.
 func EscapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
