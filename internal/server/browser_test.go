@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +42,15 @@ func chromium(t *testing.T) string {
 // the page: so the steps stop hangMargin before that deadline, the test
 // fails, and its cleanup logs the page the tab was on.
 func browserContext(t *testing.T) context.Context {
-	opts := []cdp.ExecAllocatorOption{
-		cdp.ExecPath(chromium(t)), cdp.Headless, cdp.NoSandbox, cdp.DisableGPU, cdp.NoFirstRun, cdp.NoDefaultBrowserCheck,
-		cdp.Flag("disable-background-networking", true), cdp.Flag("disable-component-update", true),
-		cdp.Flag("disable-sync", true), cdp.Flag("disable-quic", true), cdp.UserDataDir(t.TempDir()),
-	}
+	// chromedp's defaults (after Puppeteer's) keep a headless browser
+	// steady on a loaded or small machine: shared memory in /tmp rather
+	// than a container's small /dev/shm, where a full one crashes the
+	// renderer and leaves the page blank; no throttling of background
+	// tabs or their timers; no hang monitor.
+	opts := append(slices.Clone(cdp.DefaultExecAllocatorOptions[:]),
+		cdp.ExecPath(chromium(t)), cdp.NoSandbox, cdp.DisableGPU,
+		cdp.Flag("disable-component-update", true), cdp.Flag("disable-quic", true), cdp.UserDataDir(t.TempDir()),
+	)
 	actx, cancelAlloc := cdp.NewExecAllocator(context.Background(), opts...)
 	tab, cancelTab := cdp.NewContext(actx)
 	// Started on the tab's own context: the browser lives as long as it.
