@@ -32,6 +32,7 @@ const (
 
 // Sender delivers due webhook deliveries.
 type Sender struct {
+	svc    *Service
 	db     *gorm.DB
 	now    func() time.Time
 	log    *slog.Logger
@@ -53,7 +54,7 @@ func (s *Service) Sender(log *slog.Logger, lease time.Duration) *Sender {
 		MaxIdleConnsPerHost:   2,
 		IdleConnTimeout:       time.Minute,
 	}
-	return &Sender{db: s.db, now: s.now, log: log, key: s.key, lease: lease, client: &http.Client{
+	return &Sender{svc: s, db: s.db, now: s.now, log: log, key: s.key, lease: lease, client: &http.Client{
 		Transport: transport,
 		Timeout:   RequestTimeout,
 		// A redirect is an answer, not a new address to send to: it could
@@ -100,6 +101,11 @@ func (s *Sender) SendDue(ctx context.Context) (delivered, failed int, err error)
 			update["state"], update["delivered_at"], update["last_error"] = Delivered, now, ""
 		case errors.As(derr, &gone):
 			update["state"], update["last_error"] = Cancelled, derr.Error()
+		case status == http.StatusGone:
+			// Standard Webhooks: 410 Gone asks the sender to stop; the
+			// endpoint is disabled below (an admin can enable it again).
+			failed++
+			update["state"], update["last_error"] = Cancelled, endpointSaidGone
 		default:
 			failed++
 			update["last_error"] = truncate(derr.Error(), 500)
@@ -112,6 +118,12 @@ func (s *Sender) SendDue(ctx context.Context) (delivered, failed int, err error)
 		}
 		if err := s.queue().Finish(ctx, d.ID, d.Attempts, derr == nil, update); err != nil {
 			return delivered, failed, fmt.Errorf("recording delivery of %s: %w", d.WebhookID, err)
+		}
+		if status == http.StatusGone && derr != nil {
+			if err := s.svc.disableGone(ctx, d.EndpointID); err != nil && !errors.Is(err, ErrDeleted) {
+				return delivered, failed, fmt.Errorf("disabling endpoint %d after 410 Gone: %w", d.EndpointID, err)
+			}
+			s.log.Warn("webhook endpoint answered 410 Gone: disabled", "endpoint_id", d.EndpointID, "webhook_id", d.WebhookID)
 		}
 	}
 	return delivered, failed, nil

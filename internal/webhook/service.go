@@ -183,6 +183,21 @@ func (s *Service) SetActive(ctx context.Context, by audit.Actor, id int64, activ
 	})
 }
 
+// endpointSaidGone is why an endpoint that answered 410 Gone was disabled,
+// in its deliveries' log.
+const endpointSaidGone = "the endpoint answered 410 Gone: it was disabled"
+
+// disableGone disables an endpoint that answered 410 Gone, as the Standard
+// Webhooks specification asks, and cancels its waiting deliveries.
+// Errors: ErrNotFound, ErrDeleted.
+func (s *Service) disableGone(ctx context.Context, id int64) error {
+	_, err := s.change(ctx, audit.System("system:webhooks"), id, "webhook.disabled", func(tx *gorm.DB, ep *Endpoint) error {
+		ep.Active = false
+		return cancelPending(tx, id, endpointSaidGone)
+	})
+	return err
+}
+
 // Delete deletes an endpoint: it receives nothing more, its waiting
 // deliveries are cancelled, and its delivery log is kept. Errors:
 // ErrNotFound, ErrDeleted.

@@ -292,6 +292,56 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 	})
 }
 
+// TestEndpointThatAnswersGoneIsDisabled: as the Standard Webhooks
+// specification asks, an endpoint that answers 410 Gone gets nothing more:
+// it is disabled (audited, by the system), its delivery and those waiting
+// are cancelled, and later events are not written for it.
+func TestEndpointThatAnswersGoneIsDisabled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		clock := clocktest.New(start)
+		svc := newService(st, clock, true)
+		rcv := newReceiver(t)
+		rcv.Answer(http.StatusGone)
+		ep, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 1}})
+		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 2}})
+		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		if delivered, _, err := s.SendDue(ctx); err != nil || delivered != 0 {
+			t.Fatalf("delivered %d: %v", delivered, err)
+		}
+		if n := len(rcv.Requests()); n != 1 {
+			t.Fatalf("%d requests, want 1: the second delivery waits for a disabled endpoint", n)
+		}
+		got, err := svc.Get(ctx, ep.Endpoint.ID)
+		if err != nil || got.Active {
+			t.Fatalf("endpoint after 410 Gone: %+v %v", got, err)
+		}
+		ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("%d deliveries: %v", len(ds), err)
+		}
+		for _, d := range ds {
+			if d.State != webhook.Cancelled || !strings.Contains(d.LastError, "410 Gone") {
+				t.Fatalf("delivery after 410 Gone: %+v", d)
+			}
+		}
+		var by string
+		if err := st.DB.Model(&audit.Event{}).Where("action = ? AND object_id = ?", "webhook.disabled", strconv.FormatInt(ep.Endpoint.ID, 10)).
+			Pluck("actor", &by).Error; err != nil || by != "system:webhooks" {
+			t.Fatalf("disabling audited by %q (%v)", by, err)
+		}
+		clock.Advance(time.Hour)
+		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 3}})
+		if ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0); len(ds) != 2 {
+			t.Fatalf("%d deliveries after an event for a disabled endpoint, want 2", len(ds))
+		}
+	})
+}
+
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
