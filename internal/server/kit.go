@@ -125,6 +125,19 @@ type listResponse[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// pageOf makes the API list of one page of items, read with one item more
+// than limit: that one, when there, says a next page exists.
+func pageOf[T any](items []T, offset, limit int) listResponse[T] {
+	resp := listResponse[T]{Items: items}
+	if len(items) > limit {
+		resp.Items, resp.NextCursor = items[:limit], encodeCursor(offset+limit)
+	}
+	if resp.Items == nil {
+		resp.Items = []T{}
+	}
+	return resp
+}
+
 // orEmpty gives an empty list for nil, for lists the API always sends as
 // arrays.
 func orEmpty(list []string) []string {

@@ -22,7 +22,7 @@ type snapshotsPage struct {
 }
 
 func (h *snapshotHandlers) snapshotsPage(c echo.Context) error {
-	list, err := h.snapshots.List(c.Request().Context(), 0)
+	list, err := h.snapshots.List(c.Request().Context(), 0, 0)
 	if err != nil {
 		return err
 	}
@@ -112,16 +112,20 @@ type snapshotListItemJSON struct {
 }
 
 func (h *snapshotHandlers) apiListSnapshots(c echo.Context) error {
-	list, err := h.snapshots.List(c.Request().Context(), 0)
+	offset, limit, err := pageQuery(c, 200, 500)
 	if err != nil {
 		return err
 	}
-	resp := listResponse[snapshotListItemJSON]{Items: []snapshotListItemJSON{}}
+	list, err := h.snapshots.List(c.Request().Context(), offset, limit+1)
+	if err != nil {
+		return err
+	}
+	items := make([]snapshotListItemJSON, 0, len(list))
 	for _, s := range list {
-		resp.Items = append(resp.Items, snapshotListItemJSON{ID: s.ID, TakenAt: s.TakenAt.UTC(), SHA256: s.SHA256, KeyFingerprint: s.KeyFingerprint,
+		items = append(items, snapshotListItemJSON{ID: s.ID, TakenAt: s.TakenAt.UTC(), SHA256: s.SHA256, KeyFingerprint: s.KeyFingerprint,
 			URL: "/api/v1/snapshots/" + strconv.FormatInt(s.ID, 10)})
 	}
-	return c.JSON(http.StatusOK, resp)
+	return c.JSON(http.StatusOK, pageOf(items, offset, limit))
 }
 
 func (h *snapshotHandlers) apiGetSnapshot(c echo.Context) error {

@@ -82,7 +82,7 @@ func (h *webhookHandlers) webhookPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, 0)
+	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, 0, 0)
 	if err != nil {
 		return err
 	}

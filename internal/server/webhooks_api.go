@@ -166,15 +166,19 @@ func (h *webhookHandlers) apiListDeliveries(c echo.Context) error {
 	if _, err := h.webhooks.Get(c.Request().Context(), id); err != nil {
 		return err
 	}
-	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, 0)
+	offset, limit, err := pageQuery(c, 200, 1000)
 	if err != nil {
 		return err
 	}
-	resp := listResponse[webhookDeliveryJSON]{Items: []webhookDeliveryJSON{}}
-	for i := range ds {
-		resp.Items = append(resp.Items, deliveryToJSON(&ds[i]))
+	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, offset, limit+1)
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, resp)
+	items := make([]webhookDeliveryJSON, 0, len(ds))
+	for i := range ds {
+		items = append(items, deliveryToJSON(&ds[i]))
+	}
+	return c.JSON(http.StatusOK, pageOf(items, offset, limit))
 }
 
 func (h *webhookHandlers) apiRetryDelivery(c echo.Context) error {

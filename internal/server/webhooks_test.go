@@ -310,3 +310,62 @@ func TestWebhookEndpointsAreForAdminsAndPublicAddresses(t *testing.T) {
 		t.Fatalf("%d endpoints stored", n)
 	}
 }
+
+// TestLongListsArePaged: the delivery log and the promise snapshots are
+// read a page at a time, newest first, with the API's limit and cursor;
+// a bad limit names the field.
+func TestLongListsArePaged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, allowLoopbackWebhooks)
+		rcv := webhooktest.Start(t)
+		code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": rcv.URL, "events": []string{"dpa.signed"}, "format": "standard"})
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, hook)
+		}
+		deliveries := fmt.Sprintf("/api/v1/webhooks/%v/deliveries", hook["id"])
+		for range 3 {
+			if code, d := e.api("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil); code != http.StatusAccepted {
+				t.Fatalf("test event: %d %v", code, d)
+			}
+		}
+		// Three changes to /trust's sub-processors: three snapshots at least.
+		for _, name := range []string{"Fastly", "Sentry", "Stripe"} {
+			if code, out := e.api("editor", http.MethodPost, "/api/v1/subprocessors", map[string]any{"name": name, "purpose": "Service",
+				"countries": "US", "transfer_mechanism": "eu_us_dpf"}); code != http.StatusCreated {
+				t.Fatalf("sub-processor: %d %v", code, out)
+			}
+		}
+		for _, list := range []struct{ user, path string }{{"admin", deliveries}, {"viewer", "/api/v1/snapshots"}} {
+			t.Run(list.path, func(t *testing.T) {
+				var ids []float64
+				cursor, pages := "", 0
+				for {
+					code, out := e.api(list.user, http.MethodGet, list.path+"?limit=2&cursor="+cursor, nil)
+					items, _ := out["items"].([]any)
+					if code != http.StatusOK || len(items) == 0 || len(items) > 2 {
+						t.Fatalf("page %d: %d %v", pages, code, out)
+					}
+					for _, it := range items {
+						ids = append(ids, it.(map[string]any)["id"].(float64))
+					}
+					pages++
+					if cursor = fmt.Sprint(out["next_cursor"]); cursor == "" {
+						break
+					}
+				}
+				_, all := e.api(list.user, http.MethodGet, list.path, nil)
+				if whole, _ := all["items"].([]any); len(whole) != len(ids) || len(ids) < 3 || pages != (len(ids)+1)/2 {
+					t.Fatalf("%d items over %d pages, %d in one list", len(ids), pages, len(whole))
+				}
+				for i := 1; i < len(ids); i++ {
+					if ids[i] >= ids[i-1] {
+						t.Fatalf("not newest first, or an item twice: %v", ids)
+					}
+				}
+				if code, out := e.api(list.user, http.MethodGet, list.path+"?limit=0", nil); code != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out), "limit") {
+					t.Fatalf("limit=0: %d %v", code, out)
+				}
+			})
+		}
+	})
+}

@@ -203,15 +203,15 @@ type Summary struct {
 	KeyFingerprint string
 }
 
-// List returns the newest snapshots first, at most limit (1–500; 200 when
-// out of range).
-func (s *Service) List(ctx context.Context, limit int) ([]Summary, error) {
-	if limit <= 0 || limit > 500 {
+// List returns the newest snapshots first: limit of them (200 when not
+// positive) after the first offset.
+func (s *Service) List(ctx context.Context, offset, limit int) ([]Summary, error) {
+	if limit <= 0 {
 		limit = 200
 	}
 	var out []Summary
 	return out, s.db.WithContext(ctx).Model(&Snapshot{}).Select("id", "taken_at", "sha256", "key_fingerprint").
-		Order("id DESC").Limit(limit).Find(&out).Error
+		Order("id DESC").Offset(offset).Limit(limit).Find(&out).Error
 }
 
 // Decode returns the snapshot's content.

@@ -273,14 +273,14 @@ func (s *Service) SendTest(ctx context.Context, by audit.Actor, id int64) (*Deli
 	return &d, nil
 }
 
-// Deliveries returns an endpoint's deliveries, newest first, at most
-// limit (200 when 0 or more than 1000).
-func (s *Service) Deliveries(ctx context.Context, endpointID int64, limit int) ([]Delivery, error) {
-	if limit <= 0 || limit > 1000 {
+// Deliveries returns an endpoint's deliveries, newest first: limit of
+// them (200 when not positive) after the first offset.
+func (s *Service) Deliveries(ctx context.Context, endpointID int64, offset, limit int) ([]Delivery, error) {
+	if limit <= 0 {
 		limit = 200
 	}
 	var out []Delivery
-	return out, s.db.WithContext(ctx).Where("endpoint_id = ?", endpointID).Order("id DESC").Limit(limit).Find(&out).Error
+	return out, s.db.WithContext(ctx).Where("endpoint_id = ?", endpointID).Order("id DESC").Offset(offset).Limit(limit).Find(&out).Error
 }
 
 // Counts returns the number of deliveries in each state, for /metrics.

@@ -170,7 +170,7 @@ func TestSlackFormatIsAMessageSlackReads(t *testing.T) {
 		}
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.AdvisoryPublished, Summary: "ACME-2026-001 <@channel> High & fixed",
 			Link: "https://charter.example/trust/advisories/ACME-2026-001", Data: map[string]string{"id": "ACME-2026-001"}})
-		ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
+		ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("%d deliveries: %v", len(ds), err)
 		}
@@ -219,7 +219,7 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.PacketRequested, Data: map[string]int{"id": 7}})
 		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
 		last := func() webhook.Delivery {
-			ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
+			ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 			if err != nil || len(ds) != 1 {
 				t.Fatalf("%d deliveries: %v", len(ds), err)
 			}
@@ -320,7 +320,7 @@ func TestEndpointThatAnswersGoneIsDisabled(t *testing.T) {
 		if err != nil || got.Active {
 			t.Fatalf("endpoint after 410 Gone: %+v %v", got, err)
 		}
-		ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
+		ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 		if err != nil || len(ds) != 2 {
 			t.Fatalf("%d deliveries: %v", len(ds), err)
 		}
@@ -336,7 +336,7 @@ func TestEndpointThatAnswersGoneIsDisabled(t *testing.T) {
 		}
 		clock.Advance(time.Hour)
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 3}})
-		if ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0); len(ds) != 2 {
+		if ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0); len(ds) != 2 {
 			t.Fatalf("%d deliveries after an event for a disabled endpoint, want 2", len(ds))
 		}
 	})
@@ -362,7 +362,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		if len(rcv.Requests()) != 0 {
 			t.Fatal("the redirect was followed")
 		}
-		ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0)
+		ds, _ := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 		if ds[0].LastStatus != http.StatusTemporaryRedirect {
 			t.Fatalf("%+v", ds[0])
 		}
@@ -445,7 +445,7 @@ func TestSenderRefusesToConnectInward(t *testing.T) {
 		if _, failed, _ := strict.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second).SendDue(ctx); failed != 1 {
 			t.Fatal("the strict sender did not fail")
 		}
-		ds, _ := strict.Deliveries(ctx, ep.Endpoint.ID, 0)
+		ds, _ := strict.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 		if len(rcv.Requests()) != 0 || !strings.Contains(ds[0].LastError, "not a public address") {
 			t.Fatalf("received %d; last error %q", len(rcv.Requests()), ds[0].LastError)
 		}
@@ -489,7 +489,7 @@ func TestEndpointChangesAreAudited(t *testing.T) {
 			t.Fatalf("enabling a deleted endpoint: %v", err)
 		}
 		// The log is kept; what waited is cancelled.
-		ds, _ := svc.Deliveries(ctx, id, 0)
+		ds, _ := svc.Deliveries(ctx, id, 0, 0)
 		if len(ds) != 2 || ds[0].State != webhook.Cancelled || ds[1].State != webhook.Cancelled {
 			t.Fatalf("deliveries after delete: %+v", ds)
 		}
