@@ -2,7 +2,6 @@ package people
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"math"
 	"sort"
@@ -102,33 +101,18 @@ func (s *Service) Create(ctx context.Context, by audit.Actor, in Input) (*Employ
 }
 
 func (s *Service) insert(tx *gorm.DB, by audit.Actor, e *Employee) error {
-	_, err := s.add(tx, by, e, false)
-	return err
-}
-
-// add inserts e and audits it. With ifNew, an email already taken inserts
-// nothing and add reports false, where insert fails with
-// gorm.ErrDuplicatedKey.
-func (s *Service) add(tx *gorm.DB, by audit.Actor, e *Employee, ifNew bool) (bool, error) {
 	now := s.clock()
 	e.CreatedAt, e.UpdatedAt = now, now
 	// Written out rather than gorm's Create: a hire is the most frequent
 	// write, and reflecting over the row cost as much as inserting it.
-	q := `INSERT INTO employees (email, name, title, department, manager_email, country, employment_type, start_date, end_date, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	if ifNew {
-		q += " ON CONFLICT (email) DO NOTHING"
-	}
-	id, err := store.InsertReturningID(tx, q+" RETURNING id",
+	id, err := store.InsertReturningID(tx, `INSERT INTO employees (email, name, title, department, manager_email, country, employment_type, start_date, end_date, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		e.Email, e.Name, e.Title, e.Department, e.ManagerEmail, e.Country, e.EmploymentType, e.StartDate, e.EndDate, e.CreatedAt, e.UpdatedAt)
-	if ifNew && errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	e.ID = id
-	return true, audit.Append(tx, by, audit.Entry{At: now, Action: "employee.created", ObjectType: "employee", ObjectID: e.Email, After: state(e)})
+	return audit.Append(tx, by, audit.Entry{At: now, Action: "employee.created", ObjectType: "employee", ObjectID: e.Email, After: state(e)})
 }
 
 // replace stores next over cur when they differ, and reports whether it wrote.
@@ -247,15 +231,13 @@ const (
 )
 
 func (s *Service) upsert(tx *gorm.DB, by audit.Actor, e *Employee) (Outcome, error) {
-	// Most upserts of a sync are hires: the insert comes first, and the
-	// current row is read only when the email is taken.
-	if created, err := s.add(tx, by, e, true); err != nil {
-		return 0, err
-	} else if created {
-		return Created, s.hired(tx, *e)
-	}
 	cur, err := byEmail(store.ForUpdate(tx), e.Email)
-	if err != nil {
+	if errors.Is(err, ErrEmployeeNotFound) {
+		if err := s.insert(tx, by, e); err != nil {
+			return 0, err
+		}
+		return Created, s.hired(tx, *e)
+	} else if err != nil {
 		return 0, err
 	}
 	wrote, err := s.replace(tx, by, cur, e)
