@@ -39,6 +39,22 @@ func verifyOK(secret string, header http.Header, body []byte, now time.Time) str
 
 func newReceiver(t *testing.T) *webhooktest.Receiver { return webhooktest.Start(t) }
 
+// quietSender is svc's sender with its log discarded.
+func quietSender(svc *webhook.Service) *webhook.Sender {
+	return svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+}
+
+// endpointFor registers an endpoint in the standard format at url for one
+// event.
+func endpointFor(t *testing.T, svc *webhook.Service, url, event string) *webhook.Created {
+	t.Helper()
+	ep, err := svc.Create(context.Background(), admin, webhook.Input{URL: url, Events: []string{event}, Format: webhook.Standard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep
+}
+
 func mfaKey() []byte { return []byte(strings.Repeat("k", 32)) }
 
 func newService(st *store.Store, clock *clocktest.Clock, loopback bool) *webhook.Service {
@@ -92,7 +108,7 @@ func TestEveryEventArrivesOnceAndVerifiesByTheStandard(t *testing.T) {
 			return gorm.ErrInvalidTransaction
 		})
 
-		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		s := quietSender(svc)
 		clock.Advance(2 * time.Second)
 		delivered, failed, err := s.SendDue(ctx)
 		want := len(allEvents()) + 1
@@ -212,12 +228,9 @@ func TestFailingEndpointRetriesWithGrowingBackoffThenFails(t *testing.T) {
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
 		rcv.Answer(http.StatusInternalServerError)
-		ep, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.PacketRequested}, Format: webhook.Standard})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ep := endpointFor(t, svc, rcv.URL, webhook.PacketRequested)
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.PacketRequested, Data: map[string]int{"id": 7}})
-		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		s := quietSender(svc)
 		last := func() webhook.Delivery {
 			ds, err := svc.Deliveries(ctx, ep.Endpoint.ID, 0, 0)
 			if err != nil || len(ds) != 1 {
@@ -303,13 +316,10 @@ func TestEndpointThatAnswersGoneIsDisabled(t *testing.T) {
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
 		rcv.Answer(http.StatusGone)
-		ep, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ep := endpointFor(t, svc, rcv.URL, webhook.DPASigned)
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 1}})
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned, Data: map[string]int{"id": 2}})
-		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		s := quietSender(svc)
 		if delivered, _, err := s.SendDue(ctx); err != nil || delivered != 0 {
 			t.Fatalf("delivered %d: %v", delivered, err)
 		}
@@ -355,7 +365,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 			t.Fatal(err)
 		}
 		publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned})
-		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		s := quietSender(svc)
 		if _, failed, _ := s.SendDue(ctx); failed != 1 {
 			t.Fatalf("a redirect counted as delivered")
 		}
@@ -576,7 +586,7 @@ func TestConcurrentSendersDeliverEachOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+				s := quietSender(svc)
 				for j := 0; j < 3; j++ {
 					if _, _, err := s.SendDue(ctx); err != nil {
 						t.Error(err)
@@ -604,15 +614,12 @@ func TestRotatedSecretSignsBesideTheOldForADay(t *testing.T) {
 		clock := clocktest.New(start)
 		svc := newService(st, clock, true)
 		rcv := newReceiver(t)
-		old, err := svc.Create(ctx, admin, webhook.Input{URL: rcv.URL, Events: []string{webhook.DPASigned}, Format: webhook.Standard})
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := endpointFor(t, svc, rcv.URL, webhook.DPASigned)
 		rotated, err := svc.RotateSecret(ctx, admin, old.Endpoint.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := svc.Sender(slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
+		s := quietSender(svc)
 		deliver := func() webhooktest.Request {
 			t.Helper()
 			publish(t, st.DB, clock.Now(), webhook.Event{Type: webhook.DPASigned})
