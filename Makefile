@@ -56,7 +56,7 @@ bench:
 	CHARTER_WRITE_RATE=1 $(GO) test -count=1 -timeout 15m -run '^TestWriteRate$$' -v ./cmd/charter/ 2>&1 | tee -a $(BENCH_LOG)
 	$(GO) test -run '^$$' -bench 'PeopleAtScale' -benchmem -timeout 30m ./internal/server/ 2>&1 | tee -a $(BENCH_LOG)
 	$(GO) test -run '^$$' -bench 'RenderPacket' -benchmem ./internal/packet/ 2>&1 | tee -a $(BENCH_LOG)
-	$(GO) test -run '^$$' -bench 'PacketDownloads' -benchtime 1x ./internal/server/ 2>&1 | tee -a $(BENCH_LOG)
+	CHARTER_DOWNLOAD_LATENCY=1 $(GO) test -count=1 -timeout 15m -run '^TestPacketDownloadLatency$$' -v ./cmd/charter/ 2>&1 | tee -a $(BENCH_LOG)
 	CHARTER_TRUST_RATE=1 $(GO) test -count=1 -timeout 15m -run '^TestTrustRate$$' -v ./cmd/charter/ 2>&1 | tee -a $(BENCH_LOG)
 	$(GO) test -run '^$$' -bench 'AcknowledgementsExport' -benchtime 1x -timeout 30m ./internal/evidence/ 2>&1 | tee -a $(BENCH_LOG)
 	$(GO) test -run '^$$' -bench 'PolicyListAPI|OverviewPage|PolicyPage' -benchmem -benchtime 2s ./internal/server/ 2>&1 | tee -a $(BENCH_LOG)
