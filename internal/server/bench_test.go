@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,4 +119,38 @@ func BenchmarkPolicyPage(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
+}
+
+// BenchmarkEmployeeWrites hires b.N employees with PUT
+// /api/v1/employees/{email}, 16 requests at a time with the editor's API
+// token, in process on a SQLite file: the write path to profile
+// (-cpuprofile). make bench's write row is cmd/charter's TestWriteRate, on
+// the real binary.
+func BenchmarkEmployeeWrites(b *testing.B) {
+	e := newEnv(b, storetest.SQLite(b))
+	const clients = 16
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	defer client.CloseIdleConnections()
+	var hired atomic.Int64
+	b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := hired.Add(1)
+			body := fmt.Sprintf(`{"name":"Bench %d","start_date":"2026-01-05"}`, n)
+			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/v1/employees/bench-%d@example.com", e.ts.URL, n), strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.tokens["editor"])
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				b.Errorf("PUT employee: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
 }
