@@ -146,10 +146,11 @@ func (l *Log) Latest(ctx context.Context) (Checkpoint, error) {
 	return c, err
 }
 
-// History returns every checkpoint, newest first.
-func (l *Log) History(ctx context.Context) ([]Checkpoint, error) {
+// History returns limit checkpoints, newest first, skipping the offset
+// newest: one a hour, the whole list grows by thousands a year.
+func (l *Log) History(ctx context.Context, offset, limit int) ([]Checkpoint, error) {
 	var cs []Checkpoint
-	err := l.db.WithContext(ctx).Order("tree_size DESC").Find(&cs).Error
+	err := l.db.WithContext(ctx).Order("tree_size DESC").Offset(offset).Limit(limit).Find(&cs).Error
 	return cs, err
 }
 

@@ -34,7 +34,8 @@ they saw last quarter.
   O(log n) rows; ¦audit_checkpoints¦ the signed notes; ¦audit_key_announcements¦ the key rotations. All three are
   append-only (triggers refuse UPDATE and DELETE, as on ¦audit_events¦).
 - **API** (auditor and above): ¦GET /api/v1/audit/checkpoint¦ (the newest signed note, ¦text/plain¦),
-  ¦GET /api/v1/audit/checkpoints¦ (every checkpoint, newest first, with ¦verifier_keys¦, the current last, and the
+  ¦GET /api/v1/audit/checkpoints¦ (the checkpoints, newest first, in pages of ¦limit¦ (200 by default, at most 1000)
+  followed with ¦cursor¦ = the page's ¦next_cursor¦; each page has every ¦verifier_keys¦, the current last, and every
   ¦key_announcements¦), ¦GET /api/v1/audit/verifier-key¦, ¦GET /api/v1/audit/proof/inclusion?seq=&size=¦
   (¦leaf_index¦ = seq − 1, ¦leaf_hash¦, ¦root_hash¦ and the RFC 9162 ¦audit_path¦, leaf to root, base64) and
   ¦GET /api/v1/audit/proof/consistency?from=&to=¦ (¦from_root_hash¦, ¦to_root_hash¦, ¦consistency_path¦). Proofs are

@@ -43,7 +43,7 @@ type keyAnnouncementJSON struct {
 // checkpointHistoryJSON is the checkpoint history with every verifier
 // key the log trusts (the current one last) and the key announcements.
 type checkpointHistoryJSON struct {
-	Items            []checkpointJSON      `json:"items"`
+	listResponse[checkpointJSON]
 	VerifierKeys     []string              `json:"verifier_keys"`
 	KeyAnnouncements []keyAnnouncementJSON `json:"key_announcements"`
 }
@@ -93,7 +93,11 @@ func (h *auditLogHandlers) apiVerifierKey(c echo.Context) error {
 
 func (h *auditLogHandlers) apiCheckpoints(c echo.Context) error {
 	ctx := c.Request().Context()
-	cps, err := h.log.History(ctx)
+	offset, limit, err := pageQuery(c, 200, 1000)
+	if err != nil {
+		return err
+	}
+	cps, err := h.log.History(ctx, offset, limit+1)
 	if err != nil {
 		return err
 	}
@@ -105,11 +109,12 @@ func (h *auditLogHandlers) apiCheckpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := checkpointHistoryJSON{Items: make([]checkpointJSON, len(cps)), VerifierKeys: keys, KeyAnnouncements: make([]keyAnnouncementJSON, len(announcements))}
+	items := make([]checkpointJSON, len(cps))
 	for i, cp := range cps {
-		resp.Items[i] = checkpointJSON{ID: cp.ID, TreeSize: cp.TreeSize, RootHash: cp.RootHash, Note: cp.Note, VerifierKey: cp.VerifierKey,
+		items[i] = checkpointJSON{ID: cp.ID, TreeSize: cp.TreeSize, RootHash: cp.RootHash, Note: cp.Note, VerifierKey: cp.VerifierKey,
 			Reason: cp.Reason, CreatedAt: cp.CreatedAt.UTC()}
 	}
+	resp := checkpointHistoryJSON{listResponse: pageOf(items, offset, limit), VerifierKeys: keys, KeyAnnouncements: make([]keyAnnouncementJSON, len(announcements))}
 	for i, a := range announcements {
 		resp.KeyAnnouncements[i] = keyAnnouncementJSON{OldKey: a.OldKey, NewKey: a.NewKey, TreeSize: a.TreeSize, Note: a.Note, CreatedAt: a.CreatedAt.UTC()}
 	}

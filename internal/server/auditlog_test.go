@@ -232,6 +232,27 @@ func TestAuditLogProofsVerifyWithAnIndependentRFC9162Verifier(t *testing.T) {
 		if keys := hist["verifier_keys"].([]any); len(keys) != 1 || keys[0] != strings.TrimSpace(vkey) {
 			t.Fatalf("verifier keys: %v", keys)
 		}
+		// A checkpoint an hour makes a long history: it comes in pages.
+		var sizes []float64
+		next := "/api/v1/audit/checkpoints?limit=1"
+		for next != "" && len(sizes) < 3 {
+			status, page := e.api("auditor", http.MethodGet, next, nil)
+			items, _ := page["items"].([]any)
+			if status != http.StatusOK || len(items) != 1 || page["verifier_keys"] == nil {
+				t.Fatalf("%s: %d %v", next, status, page)
+			}
+			sizes = append(sizes, items[0].(map[string]any)["tree_size"].(float64))
+			next = ""
+			if cursor, _ := page["next_cursor"].(string); cursor != "" {
+				next = "/api/v1/audit/checkpoints?limit=1&cursor=" + cursor
+			}
+		}
+		if len(sizes) != 2 || sizes[0] != float64(second.TreeSize) || sizes[1] != float64(first.TreeSize) {
+			t.Fatalf("paged history: tree sizes %v, want %d then %d", sizes, second.TreeSize, first.TreeSize)
+		}
+		if status, body := e.api("auditor", http.MethodGet, "/api/v1/audit/checkpoints?limit=1001", nil); status != http.StatusUnprocessableEntity {
+			t.Fatalf("limit past 1000: %d %v", status, body)
+		}
 	})
 }
 
