@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charter-registry/charter/internal/apperr"
 	"github.com/charter-registry/charter/internal/snapshot"
 	"github.com/labstack/echo/v4"
 )
@@ -18,15 +19,38 @@ type snapshotHandlers struct {
 }
 
 type snapshotsPage struct {
-	Snapshots []snapshot.Summary
+	Snapshots        []snapshot.Summary
+	PrevURL, NextURL string
 }
 
+// snapshotsPageSize is how many snapshots the dashboard lists at once.
+const snapshotsPageSize = 200
+
 func (h *snapshotHandlers) snapshotsPage(c echo.Context) error {
-	list, err := h.snapshots.List(c.Request().Context(), 0, 0)
+	page := 1
+	if v := c.QueryParam("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return apperr.Field("page", "must be a page number from 1")
+		}
+		page = n
+	}
+	// One more than a page says whether an older page exists.
+	list, err := h.snapshots.List(c.Request().Context(), (page-1)*snapshotsPageSize, snapshotsPageSize+1)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "snapshots", "Promise snapshots", snapshotsPage{Snapshots: list})
+	if len(list) == 0 && page > 1 {
+		return apperr.Field("page", "is past the last page")
+	}
+	p := snapshotsPage{Snapshots: list}
+	if len(list) > snapshotsPageSize {
+		p.Snapshots, p.NextURL = list[:snapshotsPageSize], "/app/snapshots?page="+strconv.Itoa(page+1)
+	}
+	if page > 1 {
+		p.PrevURL = "/app/snapshots?page=" + strconv.Itoa(page-1)
+	}
+	return h.render(c, http.StatusOK, "snapshots", "Promise snapshots", p)
 }
 
 // asOfPage is the public page of the promises in force on a date.

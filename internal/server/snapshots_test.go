@@ -267,3 +267,46 @@ func TestPromiseSnapshotDates(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotsDashboardIsPaged: snapshots are kept forever, so the
+// dashboard's list comes in pages of 200, newest first.
+func TestSnapshotsDashboardIsPaged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		var before int64
+		if err := st.DB.Model(&snapshot.Snapshot{}).Count(&before).Error; err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		var oldest string
+		for i := range 205 {
+			sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+			row := snapshot.Snapshot{TakenAt: at.Add(time.Duration(i) * time.Hour), SHA256: hex.EncodeToString(sum[:]), Content: "{}", Signature: "-", KeyFingerprint: "-"}
+			if err := st.DB.Create(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && before == 0 {
+				oldest = row.SHA256
+			}
+		}
+		total := int(before) + 205
+		br := e.browser().login("viewer")
+		rows := func(body string) int { return strings.Count(body, `<code class="hash">`) / 2 }
+		first := br.get("/app/snapshots")
+		if first.status != http.StatusOK || rows(first.body) != 200 || !strings.Contains(first.body, `href="/app/snapshots?page=2"`) || strings.Contains(first.body, "Newer") {
+			t.Fatalf("page 1: %d, %d rows", first.status, rows(first.body))
+		}
+		second := br.get("/app/snapshots?page=2")
+		if second.status != http.StatusOK || rows(second.body) != total-200 || !strings.Contains(second.body, `href="/app/snapshots?page=1"`) || strings.Contains(second.body, "Older") {
+			t.Fatalf("page 2: %d, %d rows, want %d", second.status, rows(second.body), total-200)
+		}
+		if oldest != "" && !strings.Contains(second.body, oldest) {
+			t.Fatal("the oldest snapshot is not on the last page")
+		}
+		for _, bad := range []string{"0", "x", "3"} {
+			if r := br.get("/app/snapshots?page=" + bad); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "page") {
+				t.Errorf("page=%s: %d", bad, r.status)
+			}
+		}
+	})
+}
