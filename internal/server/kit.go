@@ -180,6 +180,28 @@ func parseLimit(s string, def, maxLimit int) (int, error) {
 	return n, nil
 }
 
+// dashboardPage reads a dashboard list's ?page= (1 when absent), for
+// the lists that show a page at a time with Newer and Older links.
+func dashboardPage(c echo.Context) (int, error) {
+	v := c.QueryParam("page")
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, apperr.Field("page", "must be a page number from 1")
+	}
+	return n, nil
+}
+
+// pageURL is the current page's address with ?page=n, its other query
+// parameters (the filters) kept.
+func pageURL(c echo.Context, n int) string {
+	q := c.QueryParams()
+	q.Set("page", strconv.Itoa(n))
+	return c.Request().URL.Path + "?" + q.Encode()
+}
+
 // pageQuery reads a list's limit and cursor query parameters.
 func pageQuery(c echo.Context, def, maxLimit int) (offset, limit int, err error) {
 	if limit, err = parseLimit(c.QueryParam("limit"), def, maxLimit); err != nil {

@@ -41,13 +41,9 @@ func (h *peopleHandlers) peoplePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := people.ListFilter{Query: c.QueryParam("q"), Department: c.QueryParam("department"), State: people.State(c.QueryParam("state")),
 		Active: c.QueryParam("active") == "1"}
-	page := 1
-	if v := c.QueryParam("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return apperr.Field("page", "must be a page number from 1")
-		}
-		page = n
+	page, err := dashboardPage(c)
+	if err != nil {
+		return err
 	}
 	first := (page - 1) * peoplePageSize
 	list, err := h.people.ListPage(ctx, f, first, peoplePageSize)
@@ -63,16 +59,11 @@ func (h *peopleHandlers) peoplePage(c echo.Context) error {
 	}
 	p := peoplePage{Rows: list.Rows, Total: list.Total, Query: f, Departments: deps, States: people.States, Counts: list.Counts}
 	p.From, p.To = first+1, first+len(list.Rows)
-	link := func(n int) string {
-		q := c.QueryParams()
-		q.Set("page", strconv.Itoa(n))
-		return "/app/people?" + q.Encode()
-	}
 	if page > 1 {
-		p.PrevURL = link(page - 1)
+		p.PrevURL = pageURL(c, page-1)
 	}
 	if p.To < list.Total {
-		p.NextURL = link(page + 1)
+		p.NextURL = pageURL(c, page+1)
 	}
 	return h.render(c, http.StatusOK, "people", "People", p)
 }

@@ -27,13 +27,9 @@ type snapshotsPage struct {
 const snapshotsPageSize = 200
 
 func (h *snapshotHandlers) snapshotsPage(c echo.Context) error {
-	page := 1
-	if v := c.QueryParam("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return apperr.Field("page", "must be a page number from 1")
-		}
-		page = n
+	page, err := dashboardPage(c)
+	if err != nil {
+		return err
 	}
 	// One more than a page says whether an older page exists.
 	list, err := h.snapshots.List(c.Request().Context(), (page-1)*snapshotsPageSize, snapshotsPageSize+1)
@@ -45,10 +41,10 @@ func (h *snapshotHandlers) snapshotsPage(c echo.Context) error {
 	}
 	p := snapshotsPage{Snapshots: list}
 	if len(list) > snapshotsPageSize {
-		p.Snapshots, p.NextURL = list[:snapshotsPageSize], "/app/snapshots?page="+strconv.Itoa(page+1)
+		p.Snapshots, p.NextURL = list[:snapshotsPageSize], pageURL(c, page+1)
 	}
 	if page > 1 {
-		p.PrevURL = "/app/snapshots?page=" + strconv.Itoa(page-1)
+		p.PrevURL = pageURL(c, page-1)
 	}
 	return h.render(c, http.StatusOK, "snapshots", "Promise snapshots", p)
 }

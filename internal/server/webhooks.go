@@ -68,10 +68,15 @@ func (h *webhookHandlers) createWebhook(c echo.Context) error {
 }
 
 type webhookPage struct {
-	Endpoint   *webhook.Endpoint
-	Deliveries []webhook.Delivery
-	Events     []webhook.EventType
+	Endpoint         *webhook.Endpoint
+	Deliveries       []webhook.Delivery
+	Events           []webhook.EventType
+	PrevURL, NextURL string // the delivery log's pages
 }
+
+// deliveriesPageSize is how many deliveries an endpoint's page lists at
+// once.
+const deliveriesPageSize = 200
 
 func (h *webhookHandlers) webhookPage(c echo.Context) error {
 	id, err := pathID(c, "id", webhook.ErrNotFound)
@@ -82,11 +87,26 @@ func (h *webhookHandlers) webhookPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, 0, 0)
+	page, err := dashboardPage(c)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "webhook", "Webhook "+ep.URL, webhookPage{Endpoint: ep, Deliveries: ds, Events: webhook.EventTypes()})
+	// One more than a page says whether an older page exists.
+	ds, err := h.webhooks.Deliveries(c.Request().Context(), id, (page-1)*deliveriesPageSize, deliveriesPageSize+1)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 && page > 1 {
+		return apperr.Field("page", "is past the last page")
+	}
+	p := webhookPage{Endpoint: ep, Deliveries: ds, Events: webhook.EventTypes()}
+	if len(ds) > deliveriesPageSize {
+		p.Deliveries, p.NextURL = ds[:deliveriesPageSize], pageURL(c, page+1)
+	}
+	if page > 1 {
+		p.PrevURL = pageURL(c, page-1)
+	}
+	return h.render(c, http.StatusOK, "webhook", "Webhook "+ep.URL, p)
 }
 
 // webhookAction runs one single-button action on the endpoint of the

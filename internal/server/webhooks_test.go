@@ -369,3 +369,38 @@ func TestLongListsArePaged(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliveryLogPageIsPaged: an endpoint's page lists its deliveries 200
+// at a time, newest first, with Newer and Older links.
+func TestDeliveryLogPageIsPaged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, allowLoopbackWebhooks)
+		rcv := webhooktest.Start(t)
+		code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": rcv.URL, "events": []string{"dpa.signed"}, "format": "standard"})
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, hook)
+		}
+		const sent = 203
+		for range sent {
+			if code, d := e.api("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil); code != http.StatusAccepted {
+				t.Fatalf("test event: %d %v", code, d)
+			}
+		}
+		page := fmt.Sprintf("/app/webhooks/%v", hook["id"])
+		br := e.browser().login("admin")
+		rows := func(body string) int { return strings.Count(body, "<summary>show</summary>") }
+		first := br.get(page)
+		if first.status != http.StatusOK || rows(first.body) != 200 || !strings.Contains(first.body, `href="`+page+`?page=2"`) || strings.Contains(first.body, "Newer") {
+			t.Fatalf("page 1: %d, %d rows", first.status, rows(first.body))
+		}
+		second := br.get(page + "?page=2")
+		if second.status != http.StatusOK || rows(second.body) != sent-200 || !strings.Contains(second.body, `href="`+page+`?page=1"`) || strings.Contains(second.body, "Older") {
+			t.Fatalf("page 2: %d, %d rows", second.status, rows(second.body))
+		}
+		for _, bad := range []string{"0", "x", "3"} {
+			if r := br.get(page + "?page=" + bad); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "page") {
+				t.Errorf("page=%s: %d", bad, r.status)
+			}
+		}
+	})
+}
