@@ -186,10 +186,7 @@ func TestWebhookFailuresShowInTheDeliveryLog(t *testing.T) {
 		e := newEnv(t, st, allowLoopbackWebhooks)
 		rcv := webhooktest.Start(t)
 		rcv.Answer(http.StatusInternalServerError)
-		code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": rcv.URL, "events": []string{"dpa.signed"}, "format": "standard"})
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, hook)
-		}
+		hook := e.dpaSignedEndpoint(t, rcv.URL)
 		path := fmt.Sprintf("/webhooks/%v", hook["id"])
 		if code, d := e.api("admin", http.MethodPost, "/api/v1"+path+"/test", nil); code != http.StatusAccepted || d["event_type"] != "webhook.test" {
 			t.Fatalf("test event: %d %v", code, d)
@@ -318,10 +315,7 @@ func TestLongListsArePaged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, allowLoopbackWebhooks)
 		rcv := webhooktest.Start(t)
-		code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": rcv.URL, "events": []string{"dpa.signed"}, "format": "standard"})
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, hook)
-		}
+		hook := e.dpaSignedEndpoint(t, rcv.URL)
 		deliveries := fmt.Sprintf("/api/v1/webhooks/%v/deliveries", hook["id"])
 		for range 3 {
 			if code, d := e.api("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil); code != http.StatusAccepted {
@@ -376,10 +370,7 @@ func TestDeliveryLogPageIsPaged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, allowLoopbackWebhooks)
 		rcv := webhooktest.Start(t)
-		code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": rcv.URL, "events": []string{"dpa.signed"}, "format": "standard"})
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, hook)
-		}
+		hook := e.dpaSignedEndpoint(t, rcv.URL)
 		const sent = 203
 		for range sent {
 			if code, d := e.api("admin", http.MethodPost, fmt.Sprintf("/api/v1/webhooks/%v/test", hook["id"]), nil); code != http.StatusAccepted {
@@ -403,4 +394,15 @@ func TestDeliveryLogPageIsPaged(t *testing.T) {
 			}
 		}
 	})
+}
+
+// dpaSignedEndpoint registers, through the API as an admin, an endpoint
+// at url for dpa.signed in the standard format, and returns the answer.
+func (e *env) dpaSignedEndpoint(t *testing.T, url string) map[string]any {
+	t.Helper()
+	code, hook := e.api("admin", http.MethodPost, "/api/v1/webhooks", map[string]any{"url": url, "events": []string{"dpa.signed"}, "format": "standard"})
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, hook)
+	}
+	return hook
 }
